@@ -1,0 +1,232 @@
+#include "app/config.hpp"
+
+#include <arpa/inet.h>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace spacetime::app {
+namespace {
+
+template <typename T>
+T parse_number(std::string_view text, T min, T max) {
+  // Parse into the widest type of T's kind, so that "70000" for a port is reported as out
+  // of range rather than as not a number.
+  using Wide =
+      std::conditional_t<std::is_floating_point_v<T>, double,
+                         std::conditional_t<std::is_signed_v<T>, long long, unsigned long long>>;
+  Wide value{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec == std::errc::result_out_of_range) {
+    throw ConfigError(fmt::format("{} is out of range [{}, {}]", text, min, max));
+  }
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    throw ConfigError(fmt::format("'{}' is not a number", text));
+  }
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(value)) throw ConfigError(fmt::format("'{}' is not a finite number", text));
+  }
+  if (value < static_cast<Wide>(min) || value > static_cast<Wide>(max)) {
+    throw ConfigError(fmt::format("{} is out of range [{}, {}]", text, min, max));
+  }
+  return static_cast<T>(value);
+}
+
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  // Howard Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar.
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+std::string describe(const toml::node& node) {
+  if (auto s = node.as_string()) return s->get();
+  if (auto i = node.as_integer()) return std::to_string(i->get());
+  if (auto f = node.as_floating_point()) return fmt::format("{}", f->get());
+  if (auto b = node.as_boolean()) return b->get() ? "true" : "false";
+  throw ConfigError("expected a string or a number");
+}
+
+}  // namespace
+
+std::string Setting::flag() const {
+  std::string out = "--";
+  for (const char c : key)
+    out += c == '_' ? '-' : c;
+  return out;
+}
+
+std::int64_t parse_start_time(std::string_view text) {
+  if (text == "now") return -1;
+  if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) &&
+      text.find('-') == std::string_view::npos) {
+    return parse_number<std::int64_t>(text, 0, std::numeric_limits<std::int64_t>::max());
+  }
+  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
+  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  char tail[32] = {};
+  const std::string copy(text);
+  const int n =
+      std::sscanf(copy.c_str(), "%4u-%2u-%2uT%2u:%2u:%2u%31s", &y, &mo, &d, &h, &mi, &s, tail);
+  std::int64_t frac_ns = 0;
+  std::string_view rest = tail;
+  if (n >= 6 && !rest.empty() && rest[0] == '.') {
+    std::size_t i = 1;
+    std::int64_t scale = 100'000'000;
+    while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) {
+      frac_ns += (rest[i] - '0') * scale;
+      scale /= 10;
+      ++i;
+    }
+    rest = rest.substr(i);
+  }
+  if (n < 7 || rest != "Z" || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
+      y < 1970) {
+    throw ConfigError(fmt::format(
+        "'{}' is not a start time: use now, nanoseconds since the epoch, or 2026-01-02T14:30:00Z",
+        text));
+  }
+  const std::int64_t days = days_from_civil(y, mo, d);
+  return ((days * 24 + h) * 60 + mi) * 60 * 1'000'000'000LL + s * 1'000'000'000LL + frac_ns;
+}
+
+const std::vector<Setting>& serve_settings() {
+  static const std::vector<Setting> kSettings = {
+      {"server", "bind", "SPACETIME_BIND", "IP address to listen on",
+       [](ServeConfig& c, std::string_view v) {
+         unsigned char buf[16];
+         const std::string s(v);
+         if (inet_pton(AF_INET, s.c_str(), buf) != 1 && inet_pton(AF_INET6, s.c_str(), buf) != 1) {
+           throw ConfigError(fmt::format("'{}' is not an IP address", v));
+         }
+         c.gateway.bind = s;
+       }},
+      {"server", "port", "SPACETIME_PORT", "HTTP/WebSocket port (0 picks a free one)",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.port = parse_number<std::uint16_t>(v, 0, 65535);
+       }},
+      {"server", "web_root", "SPACETIME_WEB_ROOT", "folder with the built web front end",
+       [](ServeConfig& c, std::string_view v) {
+         if (v.empty()) throw ConfigError("web root is empty");
+         c.gateway.web_root = std::string(v);
+       }},
+      {"server", "flush_ms", "SPACETIME_FLUSH_MS",
+       "milliseconds between batched frames to a client",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.flush_ms = parse_number<int>(v, 1, 10'000);
+       }},
+      {"server", "history", "SPACETIME_HISTORY",
+       "closed candles kept in memory per symbol and timeframe",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.history = parse_number<std::size_t>(v, 1, 1'000'000);
+       }},
+      {"server", "client_queue", "SPACETIME_CLIENT_QUEUE",
+       "frames queued per client before it is dropped as slow",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.client_queue = parse_number<std::size_t>(v, 1, 100'000);
+       }},
+      {"simulator", "symbols", "SPACETIME_SYMBOLS", "number of simulated symbols",
+       [](ServeConfig& c, std::string_view v) {
+         c.simulator.symbols = parse_number<std::size_t>(v, 1, 100'000);
+       }},
+      {"simulator", "rate", "SPACETIME_RATE", "mean simulated ticks per second, all symbols",
+       [](ServeConfig& c, std::string_view v) {
+         c.simulator.rate = parse_number<double>(v, 1.0, 1e8);
+       }},
+      {"simulator", "seed", "SPACETIME_SEED", "simulator seed: the same seed gives the same ticks",
+       [](ServeConfig& c, std::string_view v) {
+         c.simulator.seed =
+             parse_number<std::uint64_t>(v, 0, std::numeric_limits<std::uint64_t>::max());
+       }},
+      {"simulator", "sim_start", "SPACETIME_SIM_START",
+       "simulated clock start: now, epoch nanoseconds or 2026-01-02T14:30:00Z",
+       [](ServeConfig& c, std::string_view v) {
+         const std::int64_t start = parse_start_time(v);
+         c.sim_start_now = start < 0;
+         c.simulator.start_ns = start < 0 ? 0 : start;
+       }},
+      {"simulator", "branching", "SPACETIME_BRANCHING",
+       "Hawkes branching ratio in [0, 1): how bursty trading is",
+       [](ServeConfig& c, std::string_view v) {
+         c.simulator.branching = parse_number<double>(v, 0.0, 0.99);
+       }},
+      {"engine", "shards", "SPACETIME_SHARDS", "engine threads (symbols are split across them)",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.shards = parse_number<std::size_t>(v, 1, 64);
+       }},
+      {"engine", "queue", "SPACETIME_QUEUE", "ticks buffered per engine shard",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.queue_capacity = parse_number<std::size_t>(v, 1024, 1 << 24);
+       }},
+  };
+  return kSettings;
+}
+
+void apply_setting(ServeConfig& config, const Setting& setting, std::string_view value,
+                   std::string_view origin) {
+  try {
+    setting.set(config, value);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("{}: {}", origin, e.what()));
+  }
+}
+
+void apply_toml(ServeConfig& config, std::string_view text, std::string_view origin) {
+  toml::table table;
+  try {
+    table = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(
+        fmt::format("{}: line {}: {}", origin, e.source().begin.line, e.description()));
+  }
+  const auto& settings = serve_settings();
+  for (const auto& [section, node] : table) {
+    const auto* inner = node.as_table();
+    if (!inner) {
+      throw ConfigError(fmt::format("{}: '{}' must be a table like [server], [simulator], [engine]",
+                                    origin, section.str()));
+    }
+    for (const auto& [key, value] : *inner) {
+      const auto it = std::find_if(settings.begin(), settings.end(), [&](const Setting& s) {
+        return s.section == section.str() && s.key == key.str();
+      });
+      const std::string where = fmt::format("{}: {}.{}", origin, section.str(), key.str());
+      if (it == settings.end()) throw ConfigError(fmt::format("{}: unknown setting", where));
+      std::string text_value;
+      try {
+        text_value = describe(value);
+      } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("{}: {}", where, e.what()));
+      }
+      apply_setting(config, *it, text_value, where);
+    }
+  }
+}
+
+void apply_toml_file(ServeConfig& config, const std::string& path) {
+  std::ifstream file(path);
+  if (!file) throw ConfigError(fmt::format("config file {}: cannot be read", path));
+  std::ostringstream text;
+  text << file.rdbuf();
+  apply_toml(config, text.str(), path);
+}
+
+void apply_env(ServeConfig& config, const std::function<const char*(const char*)>& getenv) {
+  for (const auto& setting : serve_settings()) {
+    const std::string name(setting.env);
+    if (const char* value = getenv(name.c_str())) {
+      apply_setting(config, setting, value, fmt::format("environment {}", name));
+    }
+  }
+}
+
+}  // namespace spacetime::app

@@ -1,0 +1,61 @@
+// Configuration of `spacetime serve`: defaults, then a TOML file, then SPACETIME_* variables,
+// then command-line flags, each overriding the one before (docs/ARCHITECTURE.md
+// § Configuration). One table of settings drives all three layers, so a value is parsed and
+// checked the same way wherever it comes from.
+#pragma once
+
+#include <cstdlib>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.hpp"
+#include "feed/simulator.hpp"
+#include "gateway/gateway.hpp"
+
+namespace spacetime::app {
+
+struct ServeConfig {
+  gateway::GatewayConfig gateway;
+  feed::SimulatorConfig simulator;
+  bool sim_start_now = true;  // start_ns is taken from the clock when serve starts
+  engine::EngineConfig engine;
+};
+
+// A configuration mistake, with a message that names where it came from and what is wrong.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Setting {
+  std::string_view section;  // TOML table
+  std::string_view key;      // TOML key; the flag is --key with '_' as '-'
+  std::string_view env;      // environment variable
+  std::string_view help;
+  // Parses and stores a value; throws ConfigError (without the origin, which the caller adds).
+  std::function<void(ServeConfig&, std::string_view)> set;
+
+  std::string flag() const;
+};
+
+const std::vector<Setting>& serve_settings();
+
+// Throws ConfigError naming the file, the line or key, and the problem.
+void apply_toml_file(ServeConfig& config, const std::string& path);
+void apply_toml(ServeConfig& config, std::string_view text, std::string_view origin);
+// getenv is injectable for tests.
+void apply_env(
+    ServeConfig& config, const std::function<const char*(const char*)>& getenv =
+                             [](const char* name) { return std::getenv(name); });
+// Applies one setting by flag/key name; origin goes into the error message.
+void apply_setting(ServeConfig& config, const Setting& setting, std::string_view value,
+                   std::string_view origin);
+
+// "now", integer nanoseconds since the epoch, or ISO-8601 UTC like 2026-01-02T14:30:00Z.
+// Returns -1 for "now"; throws ConfigError when it is none of these.
+std::int64_t parse_start_time(std::string_view text);
+
+}  // namespace spacetime::app

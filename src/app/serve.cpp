@@ -1,0 +1,103 @@
+#include "app/serve.hpp"
+
+#include <spdlog/spdlog.h>
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <thread>
+
+#include "bus/bus.hpp"
+#include "engine/engine.hpp"
+#include "feed/simulator.hpp"
+#include "gateway/gateway.hpp"
+
+namespace spacetime::app {
+namespace {
+
+// Waits for SIGINT/SIGTERM (blocked by main), logging a status line every interval.
+template <typename StatusFn>
+int wait_for_signal(std::chrono::seconds interval, StatusFn status) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  const timespec timeout{.tv_sec = interval.count(), .tv_nsec = 0};
+  for (;;) {
+    const int sig = sigtimedwait(&set, nullptr, &timeout);
+    if (sig == SIGINT || sig == SIGTERM) return sig;
+    status();
+  }
+}
+
+}  // namespace
+
+int run_serve(ServeConfig config) {
+  if (config.sim_start_now) {
+    config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+  }
+  if (config.gateway.web_root.empty()) config.gateway.web_root = SPACETIME_DEFAULT_WEB_ROOT;
+  if (!std::filesystem::exists(std::filesystem::path(config.gateway.web_root) / "index.html")) {
+    spdlog::warn(
+        "web root {} has no index.html: the chart page will 404 (build it with `make web`)",
+        config.gateway.web_root);
+  }
+
+  feed::Simulator simulator(config.simulator);
+  market::SymbolRegistry symbols;
+  for (const auto& info : simulator.symbols())
+    symbols.add(info);
+
+  bus::InprocBus bus;
+  engine::Engine engine(config.engine, symbols, bus);
+  gateway::Gateway gateway(config.gateway, symbols, bus, [&] {
+    const auto e = engine.stats();
+    const auto s = simulator.stats();
+    return std::vector<gateway::Metric>{{"ticks", e.ticks},
+                                        {"ticks_clamped", e.ticks_clamped},
+                                        {"ticks_unknown_symbol", e.ticks_unknown},
+                                        {"engine_events", e.events},
+                                        {"engine_queue_depth", e.queue_depth},
+                                        {"feed_ticks", s.ticks},
+                                        {"feed_backpressured", s.backpressured},
+                                        {"bus_dropped", bus.dropped()}};
+  });
+
+  engine.start();
+  const std::uint16_t port = gateway.start();
+  spdlog::info(
+      "listening on http://{}:{} ({} simulated symbols at {} ticks/s, seed {}, web root {})",
+      config.gateway.bind, port, config.simulator.symbols, config.simulator.rate,
+      config.simulator.seed, config.gateway.web_root);
+
+  std::jthread feed_thread(
+      [&](std::stop_token stop) { simulator.run(engine, stop, /*paced=*/true); });
+
+  std::uint64_t last_ticks = 0;
+  auto last_time = std::chrono::steady_clock::now();
+  const int sig = wait_for_signal(std::chrono::seconds(10), [&] {
+    const auto now = std::chrono::steady_clock::now();
+    const auto e = engine.stats();
+    const auto g = gateway.stats();
+    const double secs = std::chrono::duration<double>(now - last_time).count();
+    spdlog::info(
+        "{:.0f} ticks/s, {} ticks, {} clients, {} frames sent, drops: bus {} slow clients {}",
+        static_cast<double>(e.ticks - last_ticks) / secs, e.ticks, g.clients, g.frames_sent,
+        bus.dropped(), g.clients_dropped_slow);
+    last_ticks = e.ticks;
+    last_time = now;
+  });
+
+  spdlog::info("{} received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  feed_thread.request_stop();
+  feed_thread.join();
+  engine.stop();
+  gateway.stop();
+  const auto e = engine.stats();
+  spdlog::info("stopped after {} ticks ({} clamped, {} bus events dropped)", e.ticks,
+               e.ticks_clamped, bus.dropped());
+  return 0;
+}
+
+}  // namespace spacetime::app

@@ -1,0 +1,257 @@
+#include "feed/simulator.hpp"
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <numbers>
+#include <queue>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace spacetime::feed {
+namespace {
+
+// xoshiro256** seeded through splitmix64: fast, and the same numbers on every platform
+// (std::*_distribution are not specified bit for bit, so we draw our own).
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed) {
+    for (auto& word : s_)
+      word = splitmix64(seed);
+  }
+  std::uint64_t next() {
+    const std::uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
+    const std::uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = std::rotl(s_[3], 45);
+    return result;
+  }
+  // Uniform in [0, 1).
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  // Exponential with mean 1.
+  double exponential() { return -std::log1p(-uniform()); }
+  // Standard normal (Box-Muller; the second value is discarded to keep the stream simple).
+  double normal() {
+    const double u1 = 1.0 - uniform();  // (0, 1]
+    const double u2 = uniform();
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+  }
+
+ private:
+  static std::uint64_t splitmix64(std::uint64_t& x) {
+    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::array<std::uint64_t, 4> s_{};
+};
+
+// Made-up tickers, so simulated data is never mistaken for a real market.
+constexpr std::array<const char*, 26> kNames = {
+    "ALFA", "BRVO", "CHRL", "DLTA", "ECHO", "FXTR", "GOLF", "HTEL", "INDA",
+    "JULT", "KILO", "LIMA", "MIKE", "NOVR", "OSCR", "PAPA", "QBEC", "ROMO",
+    "SIRA", "TANG", "UNIF", "VICT", "WHSK", "XRAY", "YANK", "ZULU"};
+
+std::string symbol_name(std::size_t i) {
+  if (i < kNames.size()) return kNames[i];
+  return std::string(kNames[i % kNames.size()]).substr(0, 3) + std::to_string(i / kNames.size());
+}
+
+constexpr double kTradingSecondsPerDay = 23'400.0;  // 6.5 hours
+
+struct SymbolSim {
+  Rng rng{0};
+  double mu = 0.0;          // Hawkes baseline, trades per second
+  double excitation = 0.0;  // lambda - mu at last_ns, after the jump of the last trade
+  std::int64_t last_ns = 0;
+  std::int64_t next_ns = 0;
+  double next_excitation = 0.0;  // lambda - mu at next_ns, before its jump
+  double log_price = 0.0;
+  double sigma = 0.0;  // per sqrt(second)
+  double tick_size = 0.01;
+  std::uint64_t seq = 0;
+};
+
+}  // namespace
+
+struct Simulator::State {
+  SimulatorConfig config;
+  std::vector<market::SymbolInfo> infos;
+  std::vector<SymbolSim> sims;
+  // Min-heap of (next time, symbol): ties go to the lower symbol id, deterministically.
+  using Entry = std::pair<std::int64_t, market::SymbolId>;
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
+  std::atomic<std::uint64_t> ticks{0};
+  std::atomic<std::uint64_t> backpressured{0};
+
+  // Ogata thinning from the last trade: the intensity only decays between trades, so its
+  // value right after a trade bounds it until the next one.
+  void schedule(SymbolSim& s) {
+    double elapsed = 0.0;
+    double e = s.excitation;
+    for (;;) {
+      const double bound = s.mu + e;
+      const double wait = s.rng.exponential() / bound;
+      elapsed += wait;
+      e *= std::exp(-config.decay * wait);
+      if (s.rng.uniform() * bound <= s.mu + e) break;
+    }
+    s.next_ns = s.last_ns + std::llround(elapsed * 1e9);
+    s.next_excitation = e;
+  }
+};
+
+Simulator::Simulator(const SimulatorConfig& config) : state_(std::make_unique<State>()) {
+  if (config.symbols == 0) throw std::invalid_argument("simulator needs at least one symbol");
+  if (!(config.rate > 0.0) || !std::isfinite(config.rate)) {
+    throw std::invalid_argument("simulator rate must be a positive number of ticks per second");
+  }
+  if (!(config.branching >= 0.0 && config.branching < 1.0)) {
+    throw std::invalid_argument("simulator branching ratio must be in [0, 1)");
+  }
+  if (!(config.decay > 0.0)) throw std::invalid_argument("simulator decay must be positive");
+  if (config.start_ns < 0) throw std::invalid_argument("simulator start time must be >= 0");
+
+  State& st = *state_;
+  st.config = config;
+  Rng setup(config.seed);
+  // Per-symbol activity differs (log-normal weights), normalised so the total mean rate
+  // is config.rate: stationary Hawkes rate = mu / (1 - branching).
+  std::vector<double> weights(config.symbols);
+  double total = 0.0;
+  for (auto& w : weights) {
+    w = std::exp(0.7 * setup.normal());
+    total += w;
+  }
+  st.sims.resize(config.symbols);
+  st.infos.resize(config.symbols);
+  for (std::size_t i = 0; i < config.symbols; ++i) {
+    SymbolSim& s = st.sims[i];
+    s.rng = Rng(setup.next() ^ (0x5851f42d4c957f2dULL * (i + 1)));
+    s.mu = config.rate * weights[i] / total * (1.0 - config.branching);
+    s.log_price = std::log(10.0) + setup.uniform() * (std::log(400.0) - std::log(10.0));
+    const double daily_vol = 0.01 + 0.02 * setup.uniform();
+    s.sigma = daily_vol / std::sqrt(kTradingSecondsPerDay);
+    s.last_ns = config.start_ns;
+    // Start at the stationary mean excitation, mu * n / (1 - n), so the mean rate is the
+    // configured one from the first second instead of after a warm-up.
+    s.excitation = s.mu * config.branching / (1.0 - config.branching);
+    st.infos[i] = market::SymbolInfo{
+        .name = symbol_name(i), .tick_size = s.tick_size, .size_scale = 1.0, .decimals = 2};
+    st.schedule(s);
+    st.heap.emplace(s.next_ns, static_cast<market::SymbolId>(i));
+  }
+}
+
+Simulator::~Simulator() = default;
+Simulator::Simulator(Simulator&&) noexcept = default;
+Simulator& Simulator::operator=(Simulator&&) noexcept = default;
+
+const std::vector<market::SymbolInfo>& Simulator::symbols() const {
+  return state_->infos;
+}
+
+std::int64_t Simulator::peek_time() const {
+  return state_->heap.top().first;
+}
+
+market::Tick Simulator::next() {
+  State& st = *state_;
+  const auto [ts, id] = st.heap.top();
+  st.heap.pop();
+  SymbolSim& s = st.sims[id];
+
+  // Price: geometric Brownian motion over the time since this symbol's last trade.
+  const double dt = static_cast<double>(ts - s.last_ns) * 1e-9;
+  const double var = s.sigma * s.sigma * dt;
+  s.log_price += std::sqrt(var) * s.rng.normal() - 0.5 * var;
+  const double mid_ticks = std::exp(s.log_price) / s.tick_size;
+  const std::int64_t spread = s.rng.uniform() < 0.7 ? 1 : 2;
+  std::int64_t bid =
+      static_cast<std::int64_t>(std::floor(mid_ticks - 0.5 * static_cast<double>(spread)));
+  if (bid < 1) bid = 1;
+  const std::int64_t ask = bid + spread;
+  const bool buy = s.rng.uniform() < 0.5;
+
+  // Size: round lots with a geometric tail, some odd lots; bigger while a burst runs
+  // (volume clusters with activity).
+  std::int64_t size = 0;
+  if (s.rng.uniform() < 0.2) {
+    size = 1 + static_cast<std::int64_t>(s.rng.uniform() * 99.0);
+  } else {
+    size = 100 * (1 + static_cast<std::int64_t>(s.rng.exponential() * 1.5));
+  }
+  if (s.next_excitation > 2.0 * s.mu) size *= 2;
+
+  market::Tick tick{.ts_ns = ts,
+                    .price = buy ? ask : bid,
+                    .size = size,
+                    .bid = bid,
+                    .ask = ask,
+                    .seq = ++s.seq,
+                    .symbol = id};
+
+  // The trade excites its own future arrivals.
+  s.excitation = s.next_excitation + st.config.branching * st.config.decay;
+  s.last_ns = ts;
+  st.schedule(s);
+  st.heap.emplace(s.next_ns, id);
+  st.ticks.fetch_add(1, std::memory_order_relaxed);
+  return tick;
+}
+
+void Simulator::run(market::TickSink& sink, std::stop_token stop, bool paced,
+                    std::uint64_t max_ticks) {
+  using Clock = std::chrono::steady_clock;
+  constexpr std::size_t kBatch = 1024;
+  std::vector<market::Tick> batch;
+  batch.reserve(kBatch);
+  const auto wall_start = Clock::now();
+  const std::int64_t sim_start = state_->config.start_ns;
+  std::uint64_t produced = 0;
+
+  while (!stop.stop_requested()) {
+    std::int64_t horizon = INT64_MAX;
+    if (paced) {
+      const auto elapsed =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - wall_start).count();
+      horizon = sim_start + elapsed;
+    }
+    batch.clear();
+    while (batch.size() < kBatch && peek_time() <= horizon &&
+           (max_ticks == 0 || produced + batch.size() < max_ticks)) {
+      batch.push_back(next());
+    }
+    if (batch.empty()) {
+      if (max_ticks != 0 && produced >= max_ticks) return;
+      const std::int64_t wait_ns = std::min<std::int64_t>(peek_time() - horizon, 2'000'000);
+      std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(wait_ns, 0)));
+      continue;
+    }
+    std::span<const market::Tick> rest(batch);
+    while (!rest.empty()) {
+      const std::size_t taken = sink.offer(rest);
+      rest = rest.subspan(taken);
+      if (rest.empty()) break;
+      state_->backpressured.fetch_add(1, std::memory_order_relaxed);
+      if (stop.stop_requested()) return;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    produced += batch.size();
+  }
+}
+
+SimulatorStats Simulator::stats() const {
+  return SimulatorStats{.ticks = state_->ticks.load(std::memory_order_relaxed),
+                        .backpressured = state_->backpressured.load(std::memory_order_relaxed)};
+}
+
+}  // namespace spacetime::feed

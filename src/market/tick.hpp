@@ -1,0 +1,34 @@
+// A trade as the engine sees it: already validated and quantised at the feed boundary
+// (docs/INDICATORS.md D1), so every field is an exact integer. Trivially copyable, 56 bytes.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <type_traits>
+
+namespace spacetime::market {
+
+using SymbolId = std::uint32_t;
+
+struct Tick {
+  std::int64_t ts_ns = 0;  // exchange time, UTC nanoseconds since the epoch
+  std::int64_t price = 0;  // price ticks: llround(price / tick_size)
+  std::int64_t size = 0;   // lots: llround(size * size_scale)
+  std::int64_t bid = 0;    // price ticks; 0 when the feed has no quote
+  std::int64_t ask = 0;    // price ticks; 0 when the feed has no quote
+  std::uint64_t seq = 0;   // per-symbol sequence number, 1-based, assigned by the feed
+  SymbolId symbol = 0;
+};
+static_assert(std::is_trivially_copyable_v<Tick>);
+
+// Where a feed hands its ticks. Backpressure is a value, never an exception: offer()
+// accepts a prefix of the batch and returns its length. A feed that can wait (simulator,
+// file replay) offers the rest again; a live feed that cannot wait counts the rest as
+// dropped. Called from one feed thread only.
+class TickSink {
+ public:
+  virtual ~TickSink() = default;
+  virtual std::size_t offer(std::span<const Tick> ticks) = 0;
+};
+
+}  // namespace spacetime::market

@@ -1,0 +1,116 @@
+#include "app/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace spacetime::app {
+namespace {
+
+const Setting& setting(std::string_view key) {
+  for (const auto& s : serve_settings()) {
+    if (s.key == key) return s;
+  }
+  throw std::logic_error("no setting " + std::string(key));
+}
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(ServeConfig, DefaultsRunWithNoFile) {
+  const ServeConfig c;
+  EXPECT_EQ(c.gateway.port, 8080);
+  EXPECT_EQ(c.gateway.bind, "127.0.0.1");
+  EXPECT_EQ(c.simulator.symbols, 50u);
+  EXPECT_TRUE(c.sim_start_now);
+  EXPECT_EQ(c.engine.shards, 1u);
+}
+
+TEST(ServeConfig, FileThenEnvironmentThenFlags) {
+  ServeConfig c;
+  apply_toml(c, R"(
+[server]
+port = 9000
+bind = "0.0.0.0"
+[simulator]
+symbols = 7
+rate = 123.5
+sim_start = "2026-01-02T14:30:00Z"
+)",
+             "test.toml");
+  EXPECT_EQ(c.gateway.port, 9000);
+  EXPECT_EQ(c.simulator.symbols, 7u);
+  EXPECT_DOUBLE_EQ(c.simulator.rate, 123.5);
+  EXPECT_FALSE(c.sim_start_now);
+  EXPECT_EQ(c.simulator.start_ns, 1'767'364'200'000'000'000);
+
+  const std::map<std::string, std::string> env = {{"SPACETIME_PORT", "9001"},
+                                                  {"SPACETIME_SEED", "99"}};
+  apply_env(c, [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+  EXPECT_EQ(c.gateway.port, 9001);
+  EXPECT_EQ(c.simulator.seed, 99u);
+  EXPECT_EQ(c.gateway.bind, "0.0.0.0");  // untouched by env
+
+  apply_setting(c, setting("port"), "9002", "--port");
+  EXPECT_EQ(c.gateway.port, 9002);
+  EXPECT_EQ(c.simulator.symbols, 7u);
+}
+
+TEST(ServeConfig, MistakesNameTheirOriginAndProblem) {
+  ServeConfig c;
+  EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nprot = 1\n", "a.toml"); }),
+            "a.toml: server.prot: unknown setting");
+  EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = 70000\n", "a.toml"); }),
+            "a.toml: server.port: 70000 is out of range [0, 65535]");
+  EXPECT_EQ(error_of([&] { apply_toml(c, "port = 1\n", "a.toml"); }),
+            "a.toml: 'port' must be a table like [server], [simulator], [engine]");
+  EXPECT_NE(error_of([&] { apply_toml(c, "[server\n", "a.toml"); }).find("a.toml: line 1:"),
+            std::string::npos);
+  EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = [1]\n", "a.toml"); }),
+            "a.toml: server.port: expected a string or a number");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("rate"), "-5", "--rate"); }),
+            "--rate: -5 is out of range [1, 100000000]");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("bind"), "localhost", "--bind"); }),
+            "--bind: 'localhost' is not an IP address");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("symbols"), "12x", "--symbols"); }),
+            "--symbols: '12x' is not a number");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("rate"), "nan", "--rate"); }),
+            "--rate: 'nan' is not a finite number");
+  EXPECT_EQ(error_of([&] {
+              apply_env(c, [](const char* n) -> const char* {
+                return std::string_view(n) == "SPACETIME_SHARDS" ? "0" : nullptr;
+              });
+            }),
+            "environment SPACETIME_SHARDS: 0 is out of range [1, 64]");
+  EXPECT_EQ(c.gateway.port, 8080);  // failed settings leave the value alone
+}
+
+TEST(StartTime, AcceptsNowNanosecondsAndIsoUtc) {
+  EXPECT_EQ(parse_start_time("now"), -1);
+  EXPECT_EQ(parse_start_time("0"), 0);
+  EXPECT_EQ(parse_start_time("1767364200000000000"), 1'767'364'200'000'000'000);
+  EXPECT_EQ(parse_start_time("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_start_time("2026-01-02T14:30:00Z"), 1'767'364'200'000'000'000);
+  EXPECT_EQ(parse_start_time("2024-02-29T00:00:01.5Z"), 1'709'164'801'500'000'000);
+  EXPECT_THROW(parse_start_time("yesterday"), ConfigError);
+  EXPECT_THROW(parse_start_time("2026-13-01T00:00:00Z"), ConfigError);
+  EXPECT_THROW(parse_start_time("2026-01-02T14:30:00"), ConfigError);  // no zone: ambiguous
+  EXPECT_THROW(parse_start_time("-5"), ConfigError);
+}
+
+TEST(Setting, FlagsAreKebabCaseKeys) {
+  EXPECT_EQ(setting("web_root").flag(), "--web-root");
+  EXPECT_EQ(setting("port").flag(), "--port");
+}
+
+}  // namespace
+}  // namespace spacetime::app

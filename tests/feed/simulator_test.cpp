@@ -1,0 +1,140 @@
+#include "feed/simulator.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace spacetime::feed {
+namespace {
+
+using market::Tick;
+
+std::vector<Tick> generate(const SimulatorConfig& config, std::size_t n) {
+  Simulator sim(config);
+  std::vector<Tick> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    out.push_back(sim.next());
+  return out;
+}
+
+bool same(const Tick& a, const Tick& b) {
+  return a.ts_ns == b.ts_ns && a.price == b.price && a.size == b.size && a.bid == b.bid &&
+         a.ask == b.ask && a.seq == b.seq && a.symbol == b.symbol;
+}
+
+constexpr std::int64_t kStart = 1'767'364'200'000'000'000;  // 2026-01-02T14:30:00Z
+
+TEST(Simulator, SameSeedGivesTheSameTicks) {
+  const SimulatorConfig config{.symbols = 20, .rate = 5000, .seed = 42, .start_ns = kStart};
+  const auto a = generate(config, 50'000);
+  const auto b = generate(config, 50'000);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    ASSERT_TRUE(same(a[i], b[i])) << "tick " << i;
+}
+
+TEST(Simulator, DifferentSeedGivesDifferentTicks) {
+  SimulatorConfig config{.symbols = 5, .rate = 1000, .seed = 1, .start_ns = kStart};
+  const auto a = generate(config, 1000);
+  config.seed = 2;
+  const auto b = generate(config, 1000);
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    differ += same(a[i], b[i]) ? 0 : 1;
+  EXPECT_GT(differ, 900u);
+}
+
+TEST(Simulator, TicksAreOrderedSequencedAndSane) {
+  const SimulatorConfig config{.symbols = 10, .rate = 10'000, .seed = 7, .start_ns = kStart};
+  const auto ticks = generate(config, 100'000);
+  std::vector<std::uint64_t> seq(config.symbols, 0);
+  std::int64_t last_ts = kStart;
+  for (const Tick& t : ticks) {
+    ASSERT_GE(t.ts_ns, last_ts);
+    last_ts = t.ts_ns;
+    ASSERT_LT(t.symbol, config.symbols);
+    ASSERT_EQ(t.seq, ++seq[t.symbol]);  // 1-based, no gaps, per symbol
+    ASSERT_GT(t.price, 0);
+    ASSERT_GT(t.size, 0);
+    ASSERT_LT(t.bid, t.ask);
+    ASSERT_TRUE(t.price == t.bid || t.price == t.ask);
+  }
+  for (auto s : seq)
+    EXPECT_GT(s, 0u) << "every symbol trades";
+}
+
+TEST(Simulator, MeanRateMatchesTheConfiguredRate) {
+  const SimulatorConfig config{.symbols = 20, .rate = 2000, .seed = 3, .start_ns = kStart};
+  const auto ticks = generate(config, 400'000);
+  const double seconds = static_cast<double>(ticks.back().ts_ns - kStart) * 1e-9;
+  const double rate = static_cast<double>(ticks.size()) / seconds;
+  EXPECT_NEAR(rate, 2000.0, 2000.0 * 0.1);
+}
+
+// Hawkes arrivals cluster: counts per second are over-dispersed (variance well above the
+// mean), where a Poisson stream of the same rate has variance == mean.
+TEST(Simulator, ArrivalsAreBurstyNotPoisson) {
+  auto dispersion = [](double branching) {
+    const SimulatorConfig config{
+        .symbols = 1, .rate = 200, .seed = 11, .start_ns = 0, .branching = branching};
+    const auto ticks = generate(config, 200'000);
+    std::map<std::int64_t, double> per_second;
+    for (const Tick& t : ticks)
+      per_second[t.ts_ns / 1'000'000'000] += 1.0;
+    double sum = 0, sum2 = 0;
+    for (auto& [s, n] : per_second) {
+      sum += n;
+      sum2 += n * n;
+    }
+    const double n = static_cast<double>(per_second.size());
+    const double mean = sum / n;
+    return (sum2 / n - mean * mean) / mean;
+  };
+  EXPECT_NEAR(dispersion(0.0), 1.0, 0.15);  // no self-excitation: Poisson
+  EXPECT_GT(dispersion(0.7), 3.0);          // self-excited: bursts
+}
+
+TEST(Simulator, RunHandsTheSameTicksToTheSinkWithoutLoss) {
+  const SimulatorConfig config{.symbols = 8, .rate = 5000, .seed = 9, .start_ns = kStart};
+  // A sink that takes at most 100 ticks per offer forces the simulator to retry.
+  struct Stingy : market::TickSink {
+    std::vector<Tick> got;
+    std::size_t offer(std::span<const Tick> ticks) override {
+      const std::size_t n = std::min<std::size_t>(ticks.size(), 100);
+      got.insert(got.end(), ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(n));
+      return n;
+    }
+  } sink;
+  Simulator sim(config);
+  std::stop_source stop;
+  sim.run(sink, stop.get_token(), /*paced=*/false, /*max_ticks=*/20'000);
+  const auto expected = generate(config, 20'000);
+  ASSERT_EQ(sink.got.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i)
+    ASSERT_TRUE(same(sink.got[i], expected[i]));
+  EXPECT_GT(sim.stats().backpressured, 0u);
+}
+
+TEST(Simulator, RejectsConfigsThatCannotRun) {
+  EXPECT_THROW(Simulator(SimulatorConfig{.symbols = 0}), std::invalid_argument);
+  EXPECT_THROW(Simulator(SimulatorConfig{.rate = 0}), std::invalid_argument);
+  EXPECT_THROW(Simulator(SimulatorConfig{.rate = NAN}), std::invalid_argument);
+  EXPECT_THROW(Simulator(SimulatorConfig{.branching = 1.0}), std::invalid_argument);
+  EXPECT_THROW(Simulator(SimulatorConfig{.start_ns = -1}), std::invalid_argument);
+}
+
+TEST(Simulator, NamesAreUniqueTickers) {
+  Simulator sim(SimulatorConfig{.symbols = 60});
+  std::set<std::string> names;
+  for (const auto& s : sim.symbols()) {
+    EXPECT_FALSE(s.name.empty());
+    EXPECT_DOUBLE_EQ(s.tick_size, 0.01);
+    names.insert(s.name);
+  }
+  EXPECT_EQ(names.size(), 60u);
+}
+
+}  // namespace
+}  // namespace spacetime::feed

@@ -1,0 +1,249 @@
+// End to end through the product: starts the real `spacetime serve` on a free port,
+// connects a WebSocket client, subscribes, and checks that the candles that arrive are
+// exactly what the simulator's ticks imply. The reference candles come from running the
+// same deterministic simulator here and bucketing its ticks independently of the engine.
+#include <utility>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <regex>
+
+#include "feed/simulator.hpp"
+#include "support/child_process.hpp"
+
+namespace spacetime {
+namespace {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr std::int64_t kStart = 1'767'364'200'000'000'000;  // 2026-01-02T14:30:00Z
+constexpr std::int64_t kSec = 1'000'000'000;
+
+struct Received {
+  std::int64_t t = 0, o = 0, h = 0, l = 0, c = 0, v = 0, n = 0;
+  std::uint64_t seq = 0;
+  bool operator==(const Received&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Received& r) {
+  return os << "{t=" << r.t << " o=" << r.o << " h=" << r.h << " l=" << r.l << " c=" << r.c
+            << " v=" << r.v << " n=" << r.n << " seq=" << r.seq << "}";
+}
+
+std::int64_t ticks_of(double price) {
+  return std::llround(price * 100.0);
+}
+
+Received from_json(simdjson::dom::element e) {
+  return Received{.t = int64_t(e["t"]),
+                  .o = ticks_of(double(e["o"])),
+                  .h = ticks_of(double(e["h"])),
+                  .l = ticks_of(double(e["l"])),
+                  .c = ticks_of(double(e["c"])),
+                  .v = int64_t(e["v"]),
+                  .n = int64_t(e["n"]),
+                  .seq = uint64_t(e["seq"])};
+}
+
+class ServeEndToEnd : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("spacetime-e2e-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+    server_ = std::make_unique<testing::ChildProcess>(
+        SPACETIME_BIN,
+        std::vector<std::string>{"serve", "--port", "0", "--bind", "127.0.0.1", "--symbols", "3",
+                                 "--rate", "3000", "--seed", "42", "--sim-start",
+                                 "2026-01-02T14:30:00Z", "--flush-ms", "50", "--web-root",
+                                 dir_.string()},
+        dir_ / "serve.log");
+    const auto port = server_->wait_for(std::regex(R"(listening on http://127\.0\.0\.1:(\d+))"),
+                                        std::chrono::seconds(20));
+    ASSERT_TRUE(port) << "server did not start:\n" << server_->output();
+    port_ = *port;
+  }
+
+  void TearDown() override {
+    if (server_) {
+      const int status = server_->stop();
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+          << "server did not exit cleanly on SIGTERM:\n"
+          << server_->output();
+    }
+    std::filesystem::remove_all(dir_);
+  }
+
+  void connect(websocket::stream<tcp::socket>& ws) {
+    tcp::resolver resolver(ioc_);
+    net::connect(ws.next_layer(), resolver.resolve("127.0.0.1", port_));
+    ws.handshake("127.0.0.1:" + port_, "/ws");
+  }
+
+  std::string read(websocket::stream<tcp::socket>& ws) {
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    return beast::buffers_to_string(buffer.data());
+  }
+
+  std::string http_get(const std::string& target) {
+    tcp::socket socket(ioc_);
+    tcp::resolver resolver(ioc_);
+    net::connect(socket, resolver.resolve("127.0.0.1", port_));
+    beast::http::request<beast::http::empty_body> req{beast::http::verb::get, target, 11};
+    req.set(beast::http::field::host, "127.0.0.1");
+    beast::http::write(socket, req);
+    beast::flat_buffer buffer;
+    beast::http::response<beast::http::string_body> res;
+    beast::http::read(socket, buffer, res);
+    return res.body();
+  }
+
+  net::io_context ioc_;
+  std::filesystem::path dir_;
+  std::unique_ptr<testing::ChildProcess> server_;
+  std::string port_;
+};
+
+TEST_F(ServeEndToEnd, CandlesOverWebSocketEqualWhatTheSimulatorsTicksImply) {
+  websocket::stream<tcp::socket> ws(ioc_);
+  connect(ws);
+  simdjson::dom::parser parser;
+
+  const std::string hello = read(ws);
+  simdjson::dom::element doc;
+  ASSERT_FALSE(parser.parse(hello).get(doc));
+  ASSERT_EQ(std::string_view(doc["type"]), "hello");
+  const std::string symbol(std::string_view(doc["symbols"].at(0)["symbol"]));
+
+  ws.write(net::buffer(R"({"op":"subscribe","symbol":")" + symbol + R"(","tf":"1s"})"));
+
+  // Collect every closed 1 s candle (snapshot and live) for a few seconds.
+  std::map<std::uint64_t, Received> closed;
+  bool got_snapshot = false;
+  std::size_t batches = 0;
+  std::size_t in_progress = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3500);
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string frame = read(ws);
+    ASSERT_FALSE(parser.parse(frame).get(doc)) << frame;
+    const std::string_view type(doc["type"]);
+    if (type == "snapshot") {
+      EXPECT_FALSE(got_snapshot);
+      got_snapshot = true;
+      EXPECT_EQ(std::string_view(doc["tf"]), "1s");
+      for (auto c : simdjson::dom::array(doc["candles"])) {
+        const auto r = from_json(c);
+        closed[r.seq] = r;
+      }
+    } else if (type == "batch") {
+      ASSERT_TRUE(got_snapshot) << "a batch came before the snapshot";
+      ++batches;
+      for (auto e : simdjson::dom::array(doc["events"])) {
+        EXPECT_EQ(std::string_view(e["symbol"]), symbol);
+        EXPECT_EQ(std::string_view(e["tf"]), "1s");
+        if (bool(e["closed"])) {
+          const auto r = from_json(e);
+          EXPECT_FALSE(closed.contains(r.seq)) << "closed twice: " << r;
+          closed[r.seq] = r;
+        } else {
+          ++in_progress;
+        }
+      }
+    } else {
+      FAIL() << "unexpected frame " << frame;
+    }
+  }
+  ASSERT_TRUE(got_snapshot);
+  EXPECT_GT(batches, 5u);
+  EXPECT_GT(in_progress, 5u);
+  ASSERT_GE(closed.size(), 2u) << "no candles closed in 3.5 s";
+
+  // Sequence numbers leave no gap: nothing was lost between snapshot and live updates.
+  std::uint64_t expect_seq = closed.begin()->first;
+  for (const auto& [seq, r] : closed)
+    EXPECT_EQ(seq, expect_seq++);
+
+  // Reference: the same simulator, bucketed by hand.
+  feed::Simulator sim(
+      feed::SimulatorConfig{.symbols = 3, .rate = 3000, .seed = 42, .start_ns = kStart});
+  std::map<std::int64_t, Received> expected;  // by bucket start second
+  const std::int64_t last_bucket = closed.rbegin()->second.t;
+  while (sim.peek_time() < (last_bucket + 1) * kSec) {
+    const market::Tick tick = sim.next();
+    if (tick.symbol != 0) continue;
+    const std::int64_t t = tick.ts_ns / kSec;
+    auto [it, fresh] = expected.try_emplace(t);
+    Received& r = it->second;
+    if (fresh) r = {.t = t, .o = tick.price, .h = tick.price, .l = tick.price};
+    r.h = std::max(r.h, tick.price);
+    r.l = std::min(r.l, tick.price);
+    r.c = tick.price;
+    r.v += tick.size;
+    r.n += 1;
+  }
+  std::uint64_t seq = 0;
+  for (auto& [t, r] : expected)
+    r.seq = ++seq;  // the k-th bar ever opened has seq k
+  std::map<std::int64_t, Received> expected_by_seq;
+  for (const auto& [t, r] : expected)
+    expected_by_seq[static_cast<std::int64_t>(r.seq)] = r;
+  for (const auto& [s, r] : closed) {
+    ASSERT_TRUE(expected_by_seq.contains(static_cast<std::int64_t>(s))) << r;
+    EXPECT_EQ(r, expected_by_seq[static_cast<std::int64_t>(s)]);
+  }
+}
+
+TEST_F(ServeEndToEnd, BadClientMessagesGetAnErrorAndTheConnectionLives) {
+  websocket::stream<tcp::socket> ws(ioc_);
+  connect(ws);
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  read(ws);  // hello
+  for (const std::string bad : {"garbage", R"({"op":"subscribe","symbol":"NOPE","tf":"1s"})",
+                                R"({"op":"subscribe","symbol":"ALFA","tf":"7m"})"}) {
+    ws.write(net::buffer(bad));
+    const std::string reply = read(ws);
+    ASSERT_FALSE(parser.parse(reply).get(doc)) << reply;
+    EXPECT_EQ(std::string_view(doc["type"]), "error") << reply;
+  }
+  ws.write(net::buffer(std::string(R"({"op":"ping","id":5})")));
+  const std::string pong = read(ws);
+  ASSERT_FALSE(parser.parse(pong).get(doc));
+  EXPECT_EQ(std::string_view(doc["type"]), "pong");
+  EXPECT_EQ(int64_t(doc["id"]), 5);
+
+  const std::string health = http_get("/api/health");
+  ASSERT_FALSE(parser.parse(health).get(doc)) << health;
+  EXPECT_EQ(std::string_view(doc["status"]), "ok");
+  EXPECT_EQ(uint64_t(doc["bad_client_messages"]), 3u);
+  EXPECT_EQ(uint64_t(doc["clients"]), 1u);
+  EXPECT_GT(uint64_t(doc["ticks"]), 0u);
+  EXPECT_EQ(uint64_t(doc["bus_dropped"]), 0u);
+  ws.close(websocket::close_code::normal);
+}
+
+TEST_F(ServeEndToEnd, ServesTheWebRootAndRefusesToLeaveIt) {
+  {
+    std::ofstream index(dir_ / "index.html");
+    index << "<html>spacetime test page</html>";
+  }
+  EXPECT_EQ(http_get("/"), "<html>spacetime test page</html>");
+  EXPECT_NE(http_get("/../../etc/passwd").find("bad path"), std::string::npos);
+  EXPECT_NE(http_get("/nope.js").find("not found"), std::string::npos);
+  EXPECT_NE(http_get("/api/symbols").find(R"("symbol":"ALFA")"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace spacetime
