@@ -1,0 +1,57 @@
+# SpaceTime: the two commands are `make run` and `make test`. Both install what is missing
+# (scripts/setup), build, and then run; nothing waits for input.
+#   make run     build (release) and serve the simulator on http://127.0.0.1:8080
+#   make test    every C++ test (release, then ASan+UBSan) and every web test
+#   make bench   benchmarks, printed as tables (numbers go to docs/PERFORMANCE.md)
+#   make clean   remove build output
+# Extra arguments for `spacetime serve`: make run ARGS="--symbols 10 --rate 50000"
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+RELEASE := build/release
+ASAN := build/asan
+BIN := $(RELEASE)/bin/spacetime
+
+.PHONY: run test bench clean setup build build-asan web test-cpp test-asan test-web format
+
+setup:
+	@scripts/setup
+
+build: setup
+	@[ -f $(RELEASE)/build.ninja ] || cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+build-asan: setup
+	@[ -f $(ASAN)/build.ninja ] || cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+
+web: setup
+	cd web && npm run build
+
+run: build web
+	$(BIN) serve $(ARGS)
+
+test-cpp: build
+	ctest --preset release -j $(JOBS)
+
+# The same tests under AddressSanitizer and UBSan: memory errors and undefined behaviour fail.
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --preset asan -j $(JOBS)
+
+test-web: build web
+	cd web && npm test
+	cd web && SPACETIME_BIN=$(abspath $(BIN)) SPACETIME_ARTIFACTS=$(abspath $(RELEASE))/artifacts npm run e2e
+
+test: test-cpp test-web test-asan
+	@echo "make test: all C++ (release and ASan/UBSan) and web tests passed"
+
+bench: build
+	$(RELEASE)/bin/candles_bench --benchmark_min_time=0.5
+	$(RELEASE)/bin/pipeline_bench 5000000 50
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf build web/dist

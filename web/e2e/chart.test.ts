@@ -1,0 +1,275 @@
+// End to end: the real server binary serves web/dist and streams a synthetic feed;
+// headless Chromium loads the page and we check that candles are really drawn.
+//
+//   SPACETIME_BIN        server binary (default ../build/release/bin/spacetime)
+//   SPACETIME_ARTIFACTS  where chart.png goes (default ../build/artifacts)
+//
+// Needs `npm run build` first (the server serves web/dist).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const serverBin = path.resolve(webDir, process.env['SPACETIME_BIN'] ?? '../build/release/bin/spacetime');
+const distDir = path.join(webDir, 'dist');
+const artifactsDir = path.resolve(webDir, process.env['SPACETIME_ARTIFACTS'] ?? '../build/artifacts');
+const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+
+let server: ChildProcess | null = null;
+let serverLog = '';
+let browser: Browser | null = null;
+let page: Page | null = null;
+let baseUrl = '';
+const consoleErrors: string[] = [];
+let screenshotPath: string | null = null;
+
+async function saveScreenshot(p: Page): Promise<string> {
+  mkdirSync(artifactsDir, { recursive: true });
+  const shot = path.join(artifactsDir, 'chart.png');
+  await p.screenshot({ path: shot });
+  screenshotPath = shot;
+  console.log(`screenshot: ${shot}`);
+  return shot;
+}
+
+/** Starts the server and resolves with the port it printed. */
+function startServer(): Promise<number> {
+  const child = spawn(
+    serverBin,
+    ['serve', '--port', '0', '--bind', '127.0.0.1', '--web-root', distDir, '--symbols', '5', '--rate', '2000', '--seed', '1'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  server = child;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server printed no port within 20 s:\n${serverLog}`)), 20_000);
+    const onData = (chunk: Buffer): void => {
+      serverLog += chunk.toString();
+      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(serverLog);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited early (code ${String(code)}, signal ${String(signal)}):\n${serverLog}`));
+    });
+  });
+}
+
+async function stopServer(): Promise<void> {
+  const child = server;
+  server = null;
+  if (child === null || child.exitCode !== null || child.signalCode !== null) {
+    return;
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+function currentPage(): Page {
+  if (page === null) {
+    throw new Error('no page');
+  }
+  return page;
+}
+
+/**
+ * Counts the pixels of candle bodies: pixels of the plot pane's canvases that have the
+ * theme's up- or down-candle colour, and so do their right and lower neighbours. That
+ * leaves out 1-px wicks, the dotted last-price line and the price-axis label, so only
+ * drawn candle bodies count. The CSS colours are resolved through a 1×1 canvas, so any
+ * CSS colour syntax works.
+ */
+async function candlePixels(p: Page): Promise<{ up: number; down: number; canvases: number }> {
+  return p.evaluate(() => {
+    const style = getComputedStyle(document.documentElement);
+    const probe = document.createElement('canvas');
+    probe.width = 1;
+    probe.height = 1;
+    const probeContext = probe.getContext('2d', { willReadFrequently: true });
+    if (probeContext === null) {
+      throw new Error('no 2d context');
+    }
+    const rgb = (variable: string): [number, number, number] => {
+      const colour = style.getPropertyValue(variable).trim();
+      if (colour === '') {
+        throw new Error(`CSS variable ${variable} is not set`);
+      }
+      probeContext.clearRect(0, 0, 1, 1);
+      probeContext.fillStyle = colour;
+      probeContext.fillRect(0, 0, 1, 1);
+      const d = probeContext.getImageData(0, 0, 1, 1).data;
+      return [d[0] ?? 0, d[1] ?? 0, d[2] ?? 0];
+    };
+    const up = rgb('--candle-up');
+    const down = rgb('--candle-down');
+
+    // The plot pane's canvases (a background and a top layer) are the largest ones;
+    // the axes' canvases are narrower or shorter.
+    const all = [...document.querySelectorAll<HTMLCanvasElement>('#chart canvas')];
+    const area = (c: HTMLCanvasElement): number => c.width * c.height;
+    const largest = Math.max(0, ...all.map(area));
+    const panes = all.filter((c) => largest > 0 && area(c) === largest);
+
+    let upCount = 0;
+    let downCount = 0;
+    for (const canvas of panes) {
+      const context = canvas.getContext('2d');
+      if (context === null) {
+        continue;
+      }
+      const { width, height } = canvas;
+      const data = context.getImageData(0, 0, width, height).data;
+      const is = (x: number, y: number, c: [number, number, number]): boolean => {
+        const i = (y * width + x) * 4;
+        return (
+          (data[i + 3] ?? 0) > 250 &&
+          Math.abs((data[i] ?? 0) - c[0]) <= 3 &&
+          Math.abs((data[i + 1] ?? 0) - c[1]) <= 3 &&
+          Math.abs((data[i + 2] ?? 0) - c[2]) <= 3
+        );
+      };
+      const solid = (x: number, y: number, c: [number, number, number]): boolean =>
+        is(x, y, c) && is(x + 1, y, c) && is(x, y + 1, c);
+      for (let y = 0; y + 1 < height; y += 1) {
+        for (let x = 0; x + 1 < width; x += 1) {
+          if (solid(x, y, up)) {
+            upCount += 1;
+          } else if (solid(x, y, down)) {
+            downCount += 1;
+          }
+        }
+      }
+    }
+    return { up: upCount, down: downCount, canvases: panes.length };
+  });
+}
+
+describe('chart page against the real server', () => {
+  beforeAll(async () => {
+    if (!existsSync(serverBin)) {
+      throw new Error(`server binary not found: ${serverBin} (set SPACETIME_BIN)`);
+    }
+    if (!existsSync(path.join(distDir, 'index.html'))) {
+      throw new Error(`${distDir}/index.html missing: run \`npm run build\` first`);
+    }
+    const port = await startServer();
+    baseUrl = `http://127.0.0.1:${port}/`;
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    page.on('console', (message) => {
+      if (message.type() === 'error') {
+        consoleErrors.push(message.text());
+      }
+    });
+    page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+  });
+
+  afterAll(async () => {
+    try {
+      // A failed run still leaves a picture of what the page showed.
+      if (page !== null && screenshotPath === null) {
+        await saveScreenshot(page).catch((error: unknown) => console.log(`no screenshot: ${String(error)}`));
+      }
+      await browser?.close();
+    } finally {
+      browser = null;
+      await stopServer();
+    }
+  });
+
+  it('draws candles for the default channel', async () => {
+    const p = currentPage();
+    await p.goto(baseUrl);
+    await p.waitForFunction(() => Number(document.querySelector('#chart')?.getAttribute('data-bars') ?? 0) >= 3, null, {
+      timeout: 30_000,
+    });
+    await expect.poll(() => p.locator('#status').getAttribute('data-status')).toBe('connected');
+    expect(await p.locator('#chart').getAttribute('data-tf')).toBe('1s');
+    const symbol = await p.locator('#chart').getAttribute('data-symbol');
+    expect(symbol).not.toBe('');
+    expect(await p.locator('#symbol').inputValue()).toBe(symbol);
+    expect(await p.locator('#symbol option').count()).toBe(5);
+    expect(await p.locator('#timeframes button.active').getAttribute('data-tf')).toBe('1s');
+    await expect.poll(() => p.locator('#last-price').textContent()).toMatch(/^\d+(\.\d+)?$/);
+
+    // Polled: the chart paints on the next animation frame, and a run of flat candles
+    // (open = close) has 1-px bodies that do not count.
+    await expect
+      .poll(async () => {
+        const pixels = await candlePixels(p);
+        console.log(`candle pixels: ${JSON.stringify(pixels)}`);
+        return pixels.canvases > 0 ? pixels.up + pixels.down : 0;
+      }, { timeout: 15_000, interval: 500 })
+      .toBeGreaterThan(20);
+  });
+
+  it('switches to the 10s timeframe', async () => {
+    const p = currentPage();
+    await p.locator('#timeframes button[data-tf="10s"]').click();
+    await expect.poll(() => p.locator('#chart').getAttribute('data-tf')).toBe('10s');
+    expect(await p.locator('#timeframes button.active').getAttribute('data-tf')).toBe('10s');
+    await p.waitForFunction(
+      () => {
+        const chart = document.querySelector('#chart');
+        return chart?.getAttribute('data-ready') === 'true' && Number(chart.getAttribute('data-bars') ?? 0) > 0;
+      },
+      null,
+      { timeout: 30_000 },
+    );
+    await expect
+      .poll(async () => {
+        const pixels = await candlePixels(p);
+        return pixels.up + pixels.down;
+      }, { timeout: 15_000, interval: 500 })
+      .toBeGreaterThan(0);
+
+    await saveScreenshot(p);
+  });
+
+  it('redraws the candles in the other theme', async () => {
+    const p = currentPage();
+    const before = await p.evaluate(() => document.documentElement.dataset['theme']);
+    await p.locator('#theme-toggle').click();
+    const after = await p.evaluate(() => document.documentElement.dataset['theme']);
+    expect(after).not.toBe(before);
+    // candlePixels reads the now active theme's colours, so this fails if the chart
+    // kept drawing with the old ones.
+    await expect
+      .poll(async () => {
+        const pixels = await candlePixels(p);
+        return pixels.up + pixels.down;
+      }, { timeout: 10_000, interval: 500 })
+      .toBeGreaterThan(0);
+  });
+
+  it('logged no console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});

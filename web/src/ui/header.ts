@@ -1,0 +1,110 @@
+// The header bar: symbol picker, timeframe buttons, last price, connection status and
+// the theme toggle. It renders what it is told and reports the user's choices.
+
+import type { AppBus, ChartState } from '../bus/topics';
+import type { ConnectionStatus } from '../net/socket_client';
+import type { SymbolInfo } from '../net/protocol';
+
+export interface HeaderElements {
+  readonly symbol: HTMLSelectElement;
+  readonly timeframes: HTMLElement;
+  readonly lastPrice: HTMLElement;
+  readonly status: HTMLElement;
+  readonly themeToggle: HTMLButtonElement;
+}
+
+export interface HeaderActions {
+  selectSymbol(symbol: string): void;
+  selectTimeframe(tf: string): void;
+  toggleTheme(): void;
+}
+
+const kStatusText: Readonly<Record<ConnectionStatus, string>> = {
+  connecting: 'connecting…',
+  connected: 'connected',
+  reconnecting: 'reconnecting…',
+  stopped: 'offline',
+};
+
+export class Header {
+  private readonly el: HeaderElements;
+  private symbols: readonly SymbolInfo[] = [];
+
+  constructor(elements: HeaderElements, bus: AppBus, actions: HeaderActions) {
+    this.el = elements;
+    elements.symbol.addEventListener('change', () => actions.selectSymbol(elements.symbol.value));
+    elements.timeframes.addEventListener('click', (event) => {
+      const target = event.target;
+      if (target instanceof HTMLElement) {
+        const tf = target.closest<HTMLElement>('[data-tf]')?.dataset['tf'];
+        if (tf !== undefined) {
+          actions.selectTimeframe(tf);
+        }
+      }
+    });
+    elements.themeToggle.addEventListener('click', () => actions.toggleTheme());
+    bus.on('status', (status) => this.showStatus(status));
+    bus.on('chart_state', (state) => this.showPrice(state));
+    bus.on('server_error', (error) => {
+      elements.status.title = `server: ${error.message}`;
+    });
+  }
+
+  /** Fills the pickers from the server's `hello`. */
+  setOptions(symbols: readonly SymbolInfo[], timeframes: readonly string[]): void {
+    this.symbols = symbols;
+    this.el.symbol.replaceChildren(
+      ...symbols.map((s) => {
+        const option = document.createElement('option');
+        option.value = s.symbol;
+        option.textContent = s.symbol;
+        return option;
+      }),
+    );
+    this.el.timeframes.replaceChildren(
+      ...timeframes.map((tf) => {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.dataset['tf'] = tf;
+        button.textContent = tf;
+        button.setAttribute('aria-pressed', 'false');
+        return button;
+      }),
+    );
+  }
+
+  showSelection(symbol: string, tf: string): void {
+    this.el.symbol.value = symbol;
+    for (const button of this.el.timeframes.querySelectorAll<HTMLButtonElement>('button[data-tf]')) {
+      const active = button.dataset['tf'] === tf;
+      button.classList.toggle('active', active);
+      button.setAttribute('aria-pressed', String(active));
+    }
+    this.el.lastPrice.textContent = '—';
+    delete this.el.lastPrice.dataset['direction'];
+  }
+
+  showTheme(theme: 'dark' | 'light'): void {
+    this.el.themeToggle.textContent = theme === 'dark' ? 'Light theme' : 'Dark theme';
+    this.el.themeToggle.setAttribute('aria-label', `Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`);
+  }
+
+  private showStatus(status: ConnectionStatus): void {
+    this.el.status.dataset['status'] = status;
+    const label = this.el.status.querySelector('.label') ?? this.el.status;
+    label.textContent = kStatusText[status];
+  }
+
+  private showPrice(state: ChartState): void {
+    const last = state.last;
+    if (last === null) {
+      this.el.lastPrice.textContent = '—';
+      delete this.el.lastPrice.dataset['direction'];
+      return;
+    }
+    const decimals = this.symbols.find((s) => s.symbol === state.symbol)?.decimals ?? 2;
+    this.el.lastPrice.textContent = last.c.toFixed(decimals);
+    this.el.lastPrice.dataset['direction'] = last.c >= last.o ? 'up' : 'down';
+    this.el.lastPrice.title = `${state.symbol} ${state.tf} · ${state.bars} bars` + (state.gaps > 0 ? ` · ${state.missed} missed` : '');
+  }
+}

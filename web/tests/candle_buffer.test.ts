@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { CandleBuffer } from '../src/charts/candle_buffer';
+import type { Candle, CandleEvent, SnapshotMessage } from '../src/net/protocol';
+
+const channel = { symbol: 'ALFA', tf: '1s' };
+
+/** Candle number `seq` of a 1 s channel: bucket t = 1000 + seq. */
+function bar(seq: number, c = 10 + seq): Candle {
+  return { t: 1000 + seq, o: 10, h: Math.max(10, c), l: Math.min(10, c), c, v: seq * 10, n: 1, seq };
+}
+
+function event(seq: number, closed: boolean, c?: number, ch = channel): CandleEvent {
+  return { type: 'candle', symbol: ch.symbol, tf: ch.tf, closed, ...bar(seq, c) };
+}
+
+function snapshot(closedSeqs: number[], currentSeq: number | null, ch = channel): SnapshotMessage {
+  return {
+    type: 'snapshot',
+    symbol: ch.symbol,
+    tf: ch.tf,
+    candles: closedSeqs.map((s) => bar(s)),
+    current: currentSeq === null ? null : bar(currentSeq),
+  };
+}
+
+const seqs = (buffer: CandleBuffer): number[] => buffer.bars().map((b) => b.seq);
+
+describe('CandleBuffer', () => {
+  it('takes the snapshot history plus the candle in progress', () => {
+    const buffer = new CandleBuffer(channel);
+    expect(buffer.applySnapshot(snapshot([1, 2, 3], 4))).toBe(true);
+    expect(seqs(buffer)).toEqual([1, 2, 3, 4]);
+    expect(buffer.ready()).toBe(true);
+  });
+
+  it('ignores a snapshot of another channel', () => {
+    const buffer = new CandleBuffer(channel);
+    expect(buffer.applySnapshot(snapshot([1], null, { symbol: 'ALFA', tf: '10s' }))).toBe(false);
+    expect(buffer.bars()).toEqual([]);
+    expect(buffer.ready()).toBe(false);
+  });
+
+  it('ignores updates before the snapshot and of other channels', () => {
+    const buffer = new CandleBuffer(channel);
+    expect(buffer.apply(event(1, false))).toEqual({ kind: 'ignored', reason: 'no_snapshot' });
+    buffer.applySnapshot(snapshot([1], 2));
+    expect(buffer.apply(event(3, false, 11, { symbol: 'BETA', tf: '1s' }))).toEqual({
+      kind: 'ignored',
+      reason: 'other_channel',
+    });
+    expect(seqs(buffer)).toEqual([1, 2]);
+  });
+
+  it('replaces the bar in progress and appends new ones', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2], 3));
+    expect(buffer.apply(event(3, false, 20)).kind).toBe('last');
+    expect(buffer.last()?.c).toBe(20);
+    expect(buffer.apply(event(3, true, 21)).kind).toBe('last');
+    expect(buffer.apply(event(4, false, 22)).kind).toBe('last');
+    expect(seqs(buffer)).toEqual([1, 2, 3, 4]);
+    expect(buffer.bars().map((b) => b.c)).toEqual([11, 12, 21, 22]);
+    expect(buffer.gaps()).toBe(0);
+  });
+
+  it('ignores in-progress updates older than the last bar', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2], 3));
+    buffer.apply(event(4, false));
+    expect(buffer.apply(event(3, false, 99))).toEqual({ kind: 'ignored', reason: 'stale' });
+    expect(buffer.bars().map((b) => b.c)).toEqual([11, 12, 13, 14]);
+  });
+
+  it('does not let a late in-progress update overwrite a closed candle', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2, 3], null));
+    expect(buffer.apply(event(3, false, 99))).toEqual({ kind: 'ignored', reason: 'stale' });
+    expect(buffer.last()?.c).toBe(13);
+  });
+
+  it('applies the final values of an older bar it still holds as a historical update', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1], 2));
+    buffer.apply(event(3, false)); // bucket 3 started before the close of 2 was seen
+    expect(buffer.apply(event(2, true, 50))).toEqual({ kind: 'historical', bar: bar(2, 50) });
+    expect(buffer.bars().map((b) => b.c)).toEqual([11, 50, 13]);
+  });
+
+  it('ignores a closed candle it has already closed', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2, 3], 4));
+    expect(buffer.apply(event(3, true, 99))).toEqual({ kind: 'ignored', reason: 'duplicate' });
+    expect(buffer.gaps()).toBe(0);
+  });
+
+  it('counts a seq gap between closed candles', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([40, 41], 42));
+    buffer.apply(event(43, true)); // 42 never closed on this client
+    expect(buffer.gaps()).toBe(1);
+    expect(buffer.missed()).toBe(1);
+    buffer.apply(event(44, true));
+    expect(buffer.gaps()).toBe(1);
+    buffer.apply(event(47, true)); // 45 and 46 missing
+    expect(buffer.gaps()).toBe(2);
+    expect(buffer.missed()).toBe(3);
+    expect(seqs(buffer)).toEqual([40, 41, 42, 43, 44, 47]);
+  });
+
+  it('expects the in-progress snapshot candle to be the next one to close', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([], 42));
+    buffer.apply(event(42, true));
+    expect(buffer.gaps()).toBe(0);
+    buffer.apply(event(44, true));
+    expect(buffer.gaps()).toBe(1);
+  });
+
+  it('starts counting at the first closed candle when the snapshot is empty', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([], null));
+    buffer.apply(event(7, true));
+    buffer.apply(event(8, true));
+    expect(buffer.gaps()).toBe(0);
+    expect(seqs(buffer)).toEqual([7, 8]);
+  });
+
+  it('restarts from a new snapshot, e.g. after a reconnect', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2], 3));
+    buffer.applySnapshot(snapshot([5, 6, 7, 8], 9));
+    expect(seqs(buffer)).toEqual([5, 6, 7, 8, 9]);
+    buffer.apply(event(9, true));
+    expect(buffer.gaps()).toBe(0);
+  });
+
+  it('keeps snapshot bars strictly increasing in time', () => {
+    const buffer = new CandleBuffer(channel);
+    const message: SnapshotMessage = {
+      type: 'snapshot',
+      symbol: 'ALFA',
+      tf: '1s',
+      candles: [bar(1), bar(2), bar(2, 30), bar(1)],
+      current: bar(2, 40),
+    };
+    buffer.applySnapshot(message);
+    expect(buffer.bars().map((b) => [b.t, b.c])).toEqual([
+      [1001, 11],
+      [1002, 40],
+    ]);
+  });
+
+  it('drops the oldest bars past its bound and asks for a full reset', () => {
+    const buffer = new CandleBuffer(channel, 10);
+    buffer.applySnapshot(snapshot([1, 2, 3, 4, 5, 6, 7, 8, 9], 10));
+    expect(buffer.bars()).toHaveLength(10);
+    expect(buffer.apply(event(11, false))).toEqual({ kind: 'reset' });
+    expect(seqs(buffer)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+});

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { kThemeVariables, readChartTheme } from '../src/charts/chart_theme';
+import { timeframeSeconds } from '../src/charts/timeframe';
+import type { HelloMessage } from '../src/net/protocol';
+import { chooseSelection } from '../src/ui/selection';
+
+const hello: HelloMessage = {
+  type: 'hello',
+  version: 1,
+  flush_ms: 100,
+  symbols: [
+    { symbol: 'ALFA', tick_size: 0.01, decimals: 2 },
+    { symbol: 'BETA', tick_size: 0.5, decimals: 1 },
+  ],
+  timeframes: ['1s', '10s', '1m'],
+};
+
+describe('chooseSelection', () => {
+  it('starts on the first symbol and 1s', () => {
+    expect(chooseSelection(hello, null)).toEqual({ symbol: hello.symbols[0], tf: '1s' });
+  });
+
+  it('keeps the current choice after a reconnect', () => {
+    expect(chooseSelection(hello, { symbol: 'BETA', tf: '1m' })).toEqual({ symbol: hello.symbols[1], tf: '1m' });
+  });
+
+  it('falls back when the server no longer offers the choice', () => {
+    expect(chooseSelection(hello, { symbol: 'GONE', tf: '5m' })).toEqual({ symbol: hello.symbols[0], tf: '1s' });
+    expect(chooseSelection({ ...hello, timeframes: ['1m', '1h'] }, null)).toEqual({
+      symbol: hello.symbols[0],
+      tf: '1m',
+    });
+  });
+
+  it('has nothing to choose from an empty hello', () => {
+    expect(chooseSelection({ ...hello, symbols: [] }, null)).toBeNull();
+    expect(chooseSelection({ ...hello, timeframes: [] }, null)).toBeNull();
+  });
+});
+
+describe('timeframeSeconds', () => {
+  it.each([
+    ['1s', 1],
+    ['10s', 10],
+    ['1m', 60],
+    ['15m', 900],
+    ['1h', 3600],
+    ['1d', 86400],
+    ['1w', 604800],
+  ])('%s is %i s', (tf, seconds) => {
+    expect(timeframeSeconds(tf)).toBe(seconds);
+  });
+
+  it.each(['', 's', '0s', '1y', '1.5m', 'm1'])('does not read %j', (tf) => {
+    expect(timeframeSeconds(tf)).toBeNull();
+  });
+});
+
+describe('readChartTheme', () => {
+  it('reads every colour from its CSS variable, trimmed', () => {
+    const theme = readChartTheme((name) => ` value-of(${name}) `);
+    expect(theme.up).toBe('value-of(--candle-up)');
+    expect(theme.volumeDown).toBe('value-of(--volume-down)');
+    expect(Object.keys(theme).sort()).toEqual(Object.keys(kThemeVariables).sort());
+  });
+
+  it('refuses a theme with a missing variable', () => {
+    expect(() => readChartTheme((name) => (name === '--candle-down' ? '  ' : '#000'))).toThrow(/--candle-down/);
+  });
+});
