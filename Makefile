@@ -1,7 +1,7 @@
 # SpaceTime: the two commands are `make run` and `make test`. Both install what is missing
 # (scripts/setup), build, and then run; nothing waits for input.
 #   make run     build (release) and serve the simulator on http://127.0.0.1:8080
-#   make test    every C++ test (release, then ASan+UBSan) and every web test
+#   make test    every C++ test (release, then ASan+UBSan), every web test, bounded fuzzing
 #   make bench   benchmarks, printed as tables (numbers go to docs/PERFORMANCE.md)
 #   make clean   remove build output
 # Extra arguments for `spacetime serve`: make run ARGS="--symbols 10 --rate 50000"
@@ -12,7 +12,7 @@ RELEASE := build/release
 ASAN := build/asan
 BIN := $(RELEASE)/bin/spacetime
 
-.PHONY: run test bench clean setup build build-asan web test-cpp test-asan test-web format
+.PHONY: run test bench clean setup build build-asan web test-cpp test-asan test-web fuzz format
 
 setup:
 	@scripts/setup
@@ -43,8 +43,13 @@ test-web: build web
 	cd web && npm test
 	cd web && SPACETIME_BIN=$(abspath $(BIN)) SPACETIME_ARTIFACTS=$(abspath $(RELEASE))/artifacts npm run e2e
 
-test: test-cpp test-web test-asan
-	@echo "make test: all C++ (release and ASan/UBSan) and web tests passed"
+# Bounded libFuzzer runs of every parser of outside input (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 30
+fuzz: setup
+	scripts/fuzz $(FUZZ_SECONDS)
+
+test: test-cpp test-web test-asan fuzz
+	@echo "make test: all C++ (release and ASan/UBSan), web and fuzz tests passed"
 
 bench: build
 	$(RELEASE)/bin/candles_bench --benchmark_min_time=0.5

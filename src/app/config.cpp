@@ -101,7 +101,7 @@ std::int64_t parse_start_time(std::string_view text) {
 
 const std::vector<Setting>& serve_settings() {
   static const std::vector<Setting> kSettings = {
-      {"server", "bind", "SPACETIME_BIND", "IP address to listen on",
+      {"server", "bind", "SPACETIME_BIND", "IP address to listen on", "127.0.0.1",
        [](ServeConfig& c, std::string_view v) {
          unsigned char buf[16];
          const std::string s(v);
@@ -110,60 +110,64 @@ const std::vector<Setting>& serve_settings() {
          }
          c.gateway.bind = s;
        }},
-      {"server", "port", "SPACETIME_PORT", "HTTP/WebSocket port (0 picks a free one)",
+      {"server", "port", "SPACETIME_PORT", "HTTP/WebSocket port (0 picks a free one)", "8080",
        [](ServeConfig& c, std::string_view v) {
          c.gateway.port = parse_number<std::uint16_t>(v, 0, 65535);
        }},
       {"server", "web_root", "SPACETIME_WEB_ROOT", "folder with the built web front end",
+       "web/dist of the source tree",
        [](ServeConfig& c, std::string_view v) {
          if (v.empty()) throw ConfigError("web root is empty");
          c.gateway.web_root = std::string(v);
        }},
       {"server", "flush_ms", "SPACETIME_FLUSH_MS",
-       "milliseconds between batched frames to a client",
+       "milliseconds between batched frames to a client", "100",
        [](ServeConfig& c, std::string_view v) {
          c.gateway.flush_ms = parse_number<int>(v, 1, 10'000);
        }},
       {"server", "history", "SPACETIME_HISTORY",
-       "closed candles kept in memory per symbol and timeframe",
+       "closed candles kept in memory per symbol and timeframe", "1000",
        [](ServeConfig& c, std::string_view v) {
          c.gateway.history = parse_number<std::size_t>(v, 1, 1'000'000);
        }},
       {"server", "client_queue", "SPACETIME_CLIENT_QUEUE",
-       "frames queued per client before it is dropped as slow",
+       "frames queued per client before it is dropped as slow", "64",
        [](ServeConfig& c, std::string_view v) {
          c.gateway.client_queue = parse_number<std::size_t>(v, 1, 100'000);
        }},
-      {"simulator", "symbols", "SPACETIME_SYMBOLS", "number of simulated symbols",
+      {"simulator", "symbols", "SPACETIME_SYMBOLS", "number of simulated symbols", "50",
        [](ServeConfig& c, std::string_view v) {
          c.simulator.symbols = parse_number<std::size_t>(v, 1, 100'000);
        }},
       {"simulator", "rate", "SPACETIME_RATE", "mean simulated ticks per second, all symbols",
+       "10000",
        [](ServeConfig& c, std::string_view v) {
          c.simulator.rate = parse_number<double>(v, 1.0, 1e8);
        }},
       {"simulator", "seed", "SPACETIME_SEED", "simulator seed: the same seed gives the same ticks",
+       "1",
        [](ServeConfig& c, std::string_view v) {
          c.simulator.seed =
              parse_number<std::uint64_t>(v, 0, std::numeric_limits<std::uint64_t>::max());
        }},
       {"simulator", "sim_start", "SPACETIME_SIM_START",
-       "simulated clock start: now, epoch nanoseconds or 2026-01-02T14:30:00Z",
+       "simulated clock start: now, epoch nanoseconds or 2026-01-02T14:30:00Z", "now",
        [](ServeConfig& c, std::string_view v) {
          const std::int64_t start = parse_start_time(v);
          c.sim_start_now = start < 0;
          c.simulator.start_ns = start < 0 ? 0 : start;
        }},
       {"simulator", "branching", "SPACETIME_BRANCHING",
-       "Hawkes branching ratio in [0, 1): how bursty trading is",
+       "Hawkes branching ratio in [0, 1): how bursty trading is", "0.7",
        [](ServeConfig& c, std::string_view v) {
          c.simulator.branching = parse_number<double>(v, 0.0, 0.99);
        }},
       {"engine", "shards", "SPACETIME_SHARDS", "engine threads (symbols are split across them)",
+       "1",
        [](ServeConfig& c, std::string_view v) {
          c.engine.shards = parse_number<std::size_t>(v, 1, 64);
        }},
-      {"engine", "queue", "SPACETIME_QUEUE", "ticks buffered per engine shard",
+      {"engine", "queue", "SPACETIME_QUEUE", "ticks buffered per engine shard", "65536",
        [](ServeConfig& c, std::string_view v) {
          c.engine.queue_capacity = parse_number<std::size_t>(v, 1024, 1 << 24);
        }},

@@ -35,6 +35,7 @@ struct Setting {
   std::string_view key;      // TOML key; the flag is --key with '_' as '-'
   std::string_view env;      // environment variable
   std::string_view help;
+  std::string_view fallback;  // the default, as shown in --help
   // Parses and stores a value; throws ConfigError (without the origin, which the caller adds).
   std::function<void(ServeConfig&, std::string_view)> set;
 

@@ -1,12 +1,18 @@
-// spacetime: the command line. Parses arguments (CLI11 stays in this file: it is heavy to
-// compile) and hands a checked configuration to the subcommand.
+// spacetime: the command line. Every subcommand registers itself (app/command.hpp); main
+// parses, runs the chosen one, and turns any error into one line and exit code 2.
 #include <spdlog/spdlog.h>
-#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 
-#include "app/config.hpp"
-#include "app/serve.hpp"
+#include "app/command.hpp"
+
+namespace spacetime::app {
+std::vector<CommandRegistration>& command_registry() {
+  static std::vector<CommandRegistration> registry;
+  return registry;
+}
+}  // namespace spacetime::app
 
 namespace {
 
@@ -20,29 +26,21 @@ int fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  using spacetime::app::ServeConfig;
-
+  using namespace spacetime::app;
   CLI::App app{
       "SpaceTime: real-time market data platform. Ticks in (simulator, file, DTN IQFeed),\n"
       "indicators and multi-timeframe candles out, to live browser charts."};
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
 
-  auto* serve = app.add_subcommand(
-      "serve",
-      "Run the whole product in one process: simulator -> engine -> bus -> web gateway.\n"
-      "Settings come from defaults, then --config FILE (TOML), then SPACETIME_* variables,\n"
-      "then these flags.");
-  std::string config_path;
-  serve->add_option("--config", config_path, "TOML configuration file (env SPACETIME_CONFIG)");
-  const auto& settings = spacetime::app::serve_settings();
-  std::vector<std::string> values(settings.size());
-  std::vector<CLI::Option*> options;
-  for (std::size_t i = 0; i < settings.size(); ++i) {
-    const auto& s = settings[i];
-    options.push_back(serve->add_option(s.flag(), values[i],
-                                        std::string(s.help) + " [" + std::string(s.section) + "." +
-                                            std::string(s.key) + ", " + std::string(s.env) + "]"));
+  auto registry = command_registry();
+  std::sort(registry.begin(), registry.end(),
+            [](const auto& a, const auto& b) { return a.order < b.order; });
+  std::vector<std::pair<CLI::App*, std::unique_ptr<Command>>> commands;
+  for (const auto& r : registry) {
+    auto command = r.make();
+    CLI::App* sub = command->add_to(app);
+    commands.emplace_back(sub, std::move(command));
   }
 
   try {
@@ -58,32 +56,11 @@ int main(int argc, char** argv) {
   }
 
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-
-  if (*serve) {
-    ServeConfig config;
+  std::signal(SIGPIPE, SIG_IGN);
+  for (auto& [sub, command] : commands) {
+    if (!*sub) continue;
     try {
-      if (config_path.empty()) {
-        if (const char* env = std::getenv("SPACETIME_CONFIG")) config_path = env;
-      }
-      if (!config_path.empty()) spacetime::app::apply_toml_file(config, config_path);
-      spacetime::app::apply_env(config);
-      for (std::size_t i = 0; i < settings.size(); ++i) {
-        if (options[i]->count() > 0) {
-          spacetime::app::apply_setting(config, settings[i], values[i], settings[i].flag());
-        }
-      }
-    } catch (const spacetime::app::ConfigError& e) {
-      return fail(e.what());
-    }
-    // Signals are taken by run_serve with sigtimedwait: block them before any thread starts.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
-    try {
-      return spacetime::app::run_serve(std::move(config));
+      return command->run();
     } catch (const std::exception& e) {
       return fail(e.what());
     }

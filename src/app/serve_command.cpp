@@ -1,0 +1,64 @@
+// `spacetime serve`: flags, TOML and SPACETIME_* variables into a ServeConfig, then run.
+#include <csignal>
+#include <cstdlib>
+
+#include "app/command.hpp"
+#include "app/config.hpp"
+#include "app/serve.hpp"
+
+namespace spacetime::app {
+namespace {
+
+class ServeCommand final : public Command {
+ public:
+  CLI::App* add_to(CLI::App& app) override {
+    auto* sub = app.add_subcommand(
+        "serve",
+        "Run the whole product in one process: simulator -> engine -> bus -> web gateway.\n"
+        "Settings come from defaults, then --config FILE (TOML), then SPACETIME_* variables,\n"
+        "then these flags.");
+    sub->add_option("--config", config_path_, "TOML configuration file (env SPACETIME_CONFIG)");
+    const auto& settings = serve_settings();
+    values_.resize(settings.size());
+    for (std::size_t i = 0; i < settings.size(); ++i) {
+      const auto& s = settings[i];
+      options_.push_back(sub->add_option(
+          s.flag(), values_[i],
+          std::string(s.help) + " (default " + std::string(s.fallback) + ") [" +
+              std::string(s.section) + "." + std::string(s.key) + ", " + std::string(s.env) + "]"));
+    }
+    return sub;
+  }
+
+  int run() override {
+    ServeConfig config;
+    if (config_path_.empty()) {
+      if (const char* env = std::getenv("SPACETIME_CONFIG")) config_path_ = env;
+    }
+    if (!config_path_.empty()) apply_toml_file(config, config_path_);
+    apply_env(config);
+    const auto& settings = serve_settings();
+    for (std::size_t i = 0; i < settings.size(); ++i) {
+      if (options_[i]->count() > 0)
+        apply_setting(config, settings[i], values_[i], settings[i].flag());
+    }
+    // Signals are taken by run_serve with sigtimedwait: block them before any thread starts.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return run_serve(std::move(config));
+  }
+
+ private:
+  std::string config_path_;
+  std::vector<std::string> values_;
+  std::vector<CLI::Option*> options_;
+};
+
+}  // namespace
+
+SPACETIME_COMMAND(10, ServeCommand);
+
+}  // namespace spacetime::app
