@@ -6,24 +6,19 @@
 #include <thread>
 
 #include "engine/detail/spsc_ring.hpp"
-#include "indicators/candles.hpp"
+#include "indicators/pipeline.hpp"
 
 namespace spacetime::engine {
 namespace {
 
 using market::Tick;
 
-// Per-symbol pipeline state, touched only by the symbol's shard thread.
+// Per-symbol pipeline state, touched only by the symbol's shard thread. Created on the
+// symbol's first tick, so idle symbols cost nothing.
 struct SymbolState {
-  indicators::TimeClamp clock;
-  std::array<indicators::CandleAggregator, market::kTimeframeCount> candles{
-      indicators::CandleAggregator(market::Timeframe::k1s),
-      indicators::CandleAggregator(market::Timeframe::k10s),
-      indicators::CandleAggregator(market::Timeframe::k1m),
-      indicators::CandleAggregator(market::Timeframe::k5m),
-      indicators::CandleAggregator(market::Timeframe::k15m),
-      indicators::CandleAggregator(market::Timeframe::k1h),
-      indicators::CandleAggregator(market::Timeframe::k1d)};
+  explicit SymbolState(market::SymbolId id, const indicators::IndicatorParams& params)
+      : indicators(id, params) {}
+  indicators::SymbolIndicators indicators;
   bool dirty = false;  // traded in the current batch: publish its bars in progress
 };
 
@@ -52,7 +47,11 @@ class BackoffIdle {
 class Engine::Shard {
  public:
   Shard(const EngineConfig& config, std::size_t symbols, market::EventSink& sink)
-      : ring_(config.queue_capacity), batch_(config.batch), states_(symbols), sink_(sink) {}
+      : ring_(config.queue_capacity),
+        batch_(config.batch),
+        params_(config.indicators),
+        states_(symbols),
+        sink_(sink) {}
 
   detail::SpscRing<Tick>& ring() { return ring_; }
 
@@ -99,21 +98,12 @@ class Engine::Shard {
         ++unknown;
         continue;
       }
-      SymbolState& s = states_[tick.symbol];
-      const std::uint64_t clamped_before = s.clock.clamped();
-      const std::int64_t t = s.clock.update(tick.ts_ns);
-      clamped += s.clock.clamped() - clamped_before;
-      // § 2.9 step 2: bars close in ascending timeframe order.
-      for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
-        auto& agg = s.candles[i];
-        if (agg.update(t, tick.price, tick.size)) {
-          events_out_.push_back(market::CandleEvent{.symbol = tick.symbol,
-                                                    .tf = market::kAllTimeframes[i],
-                                                    .closed = true,
-                                                    .seq = agg.bars() - 1,
-                                                    .candle = agg.last_closed()});
-        }
-      }
+      auto& slot = states_[tick.symbol];
+      if (!slot) slot = std::make_unique<SymbolState>(tick.symbol, params_);
+      SymbolState& s = *slot;
+      const std::uint64_t clamped_before = s.indicators.clamped();
+      s.indicators.on_tick(tick, events_out_);
+      clamped += s.indicators.clamped() - clamped_before;
       if (!s.dirty) {
         s.dirty = true;
         dirty_.push_back(tick.symbol);
@@ -121,15 +111,12 @@ class Engine::Shard {
     }
     // Bars in progress are display-only: one update per channel per batch is enough.
     for (const market::SymbolId id : dirty_) {
-      SymbolState& s = states_[id];
+      SymbolState& s = *states_[id];
       s.dirty = false;
-      for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
-        const auto& agg = s.candles[i];
-        events_out_.push_back(market::CandleEvent{.symbol = id,
-                                                  .tf = market::kAllTimeframes[i],
-                                                  .closed = false,
-                                                  .seq = agg.bars(),
-                                                  .candle = agg.current()});
+      for (const market::Timeframe tf : market::kAllTimeframes) {
+        const auto& agg = s.indicators.candles(tf);
+        events_out_.push_back(market::CandleEvent{
+            .symbol = id, .tf = tf, .closed = false, .seq = agg.bars(), .candle = agg.current()});
       }
     }
     dirty_.clear();
@@ -143,7 +130,8 @@ class Engine::Shard {
 
   detail::SpscRing<Tick> ring_;
   std::size_t batch_;
-  std::vector<SymbolState> states_;
+  indicators::IndicatorParams params_;
+  std::vector<std::unique_ptr<SymbolState>> states_;
   std::vector<market::SymbolId> dirty_;
   std::vector<market::Event> events_out_;
   market::EventSink& sink_;
@@ -156,6 +144,7 @@ class Engine::Shard {
 
 Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, market::EventSink& sink)
     : config_(config), symbols_(symbols) {
+  indicators::validate(config_.indicators);
   if (config_.shards == 0) config_.shards = 1;
   if (config_.batch == 0) config_.batch = 1;
   for (std::size_t i = 0; i < config_.shards; ++i) {

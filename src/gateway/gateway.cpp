@@ -210,7 +210,9 @@ class Hub {
     events_.clear();
     subscription_->drain(events_);
     for (const market::Event& event : events_) {
-      const auto& e = std::get<market::CandleEvent>(event);
+      const auto* candle = std::get_if<market::CandleEvent>(&event);
+      if (!candle) continue;  // the subscription asks for candle streams only
+      const auto& e = *candle;
       history_.apply(e);
       const std::uint32_t ch = channel_index(e.symbol, e.tf);
       if (subscribers_[ch].empty()) continue;

@@ -22,8 +22,12 @@ enum class Stream : std::uint8_t {
   kCandle15m,
   kCandle1h,
   kCandle1d,
+  kIntensity,  // per tick: raw and smoothed intensity
+  kBuffer,     // per tick: the adaptive band and the zone
+  kSpike,      // spike start and end
+  kReversal,   // reversal signals, all four versions
 };
-inline constexpr std::size_t kStreamCount = 7;
+inline constexpr std::size_t kStreamCount = 11;
 
 constexpr Stream candle_stream(Timeframe tf) {
   return static_cast<Stream>(index_of(tf));
@@ -44,12 +48,97 @@ struct CandleEvent {
   bool closed = false;
   std::uint64_t seq = 0;
   Candle candle{};
+  // The bar's indicators (docs/INDICATORS.md § 2.3), set on closed bars once ready:
+  // the ZLMA(20) volume line and the smoothed bar intensity.
+  bool volume_zlma_ready = false;
+  double volume_zlma = 0.0;
+  bool bar_intensity_ready = false;
+  double bar_intensity = 0.0;  // smoothed, lots per second
 };
 
-using Event = std::variant<CandleEvent>;
+// The events of one tick carry (symbol, seq, t) of the triggering tick (§ 2.9).
+struct IntensityEvent {
+  SymbolId symbol = 0;
+  std::uint64_t seq = 0;
+  std::int64_t t = 0;
+  double raw = 0.0;  // I_k, units per second of the run's intensity mode
+  // The three smoothing types of I, each once its warm-up is over; the run's selected
+  // smoother is the one the adaptive buffer uses.
+  bool sma_ready = false, ema_ready = false, zlma_ready = false;
+  double sma = 0.0, ema = 0.0, zlma = 0.0;
+};
+
+enum class Zone : std::uint8_t { kNotReady, kLow, kNeutral, kHigh };
+
+struct BufferEvent {
+  SymbolId symbol = 0;
+  std::uint64_t seq = 0;
+  std::int64_t t = 0;
+  double smoothed = 0.0;  // S_k
+  double upper = 0.0, baseline = 0.0, lower = 0.0;
+  Zone zone = Zone::kNotReady;
+};
+
+struct SpikeStartEvent {
+  SymbolId symbol = 0;
+  std::uint64_t seq = 0;
+  std::int64_t t = 0;
+  double intensity = 0.0;
+  double z = 0.0;
+  std::int64_t price = 0;
+};
+
+struct SpikeEndEvent {
+  SymbolId symbol = 0;
+  std::uint64_t seq = 0;  // the tick that ended the spike
+  std::int64_t t_start = 0, t_peak = 0, t_end = 0;
+  double peak_intensity = 0.0;
+  double peak_z = 0.0;
+  std::uint64_t ticks = 0;
+  std::int64_t price_start = 0, price_end = 0;
+};
+
+// Why a reversal fired (docs/INDICATORS.md § 2.8).
+enum class ReversalReason : std::uint8_t {
+  kClimaxFade,      // v1: a burst above the band faded back to the baseline after a move
+  kExtremeRetrace,  // v2: a new extreme with high intensity, confirmed by momentum
+  kTrendPullback,   // v3: LTF EMA flip back into the HTF trend with activity and volume
+  kCrossNotChoppy,  // v4: EMA cross outside a choppy market with a volume spike
+};
+
+struct ReversalEvent {
+  SymbolId symbol = 0;
+  std::uint64_t seq = 0;
+  std::int64_t t = 0;
+  std::uint8_t version = 0;   // 1..4
+  std::int8_t direction = 0;  // +1 bullish (BUY), -1 bearish (SELL)
+  std::int64_t price = 0;
+  ReversalReason reason = ReversalReason::kClimaxFade;
+  // Size of what triggered it: v1 the burst's move and v2 the retrace, in price ticks;
+  // v3 and v4 the bar's volume over its 20-bar average.
+  double strength = 0.0;
+};
+
+using Event = std::variant<CandleEvent, IntensityEvent, BufferEvent, SpikeStartEvent, SpikeEndEvent,
+                           ReversalEvent>;
 
 inline Channel channel_of(const CandleEvent& e) {
   return {e.symbol, candle_stream(e.tf)};
+}
+inline Channel channel_of(const IntensityEvent& e) {
+  return {e.symbol, Stream::kIntensity};
+}
+inline Channel channel_of(const BufferEvent& e) {
+  return {e.symbol, Stream::kBuffer};
+}
+inline Channel channel_of(const SpikeStartEvent& e) {
+  return {e.symbol, Stream::kSpike};
+}
+inline Channel channel_of(const SpikeEndEvent& e) {
+  return {e.symbol, Stream::kSpike};
+}
+inline Channel channel_of(const ReversalEvent& e) {
+  return {e.symbol, Stream::kReversal};
 }
 inline Channel channel_of(const Event& e) {
   return std::visit([](const auto& ev) { return channel_of(ev); }, e);

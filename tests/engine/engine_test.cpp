@@ -20,8 +20,9 @@ class CollectingSink : public market::EventSink {
  public:
   void publish(std::span<const market::Event> events) override {
     std::lock_guard lock(mutex_);
-    for (const auto& e : events)
-      events_.push_back(std::get<CandleEvent>(e));
+    for (const auto& e : events) {
+      if (const auto* c = std::get_if<CandleEvent>(&e)) events_.push_back(*c);
+    }
   }
   std::vector<CandleEvent> closed(market::SymbolId symbol, Timeframe tf) {
     std::lock_guard lock(mutex_);

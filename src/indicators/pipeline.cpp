@@ -1,0 +1,253 @@
+#include "indicators/pipeline.hpp"
+
+#include <stdexcept>
+
+namespace spacetime::indicators {
+namespace {
+
+std::array<CandleAggregator, market::kTimeframeCount> make_candles() {
+  return {CandleAggregator(market::Timeframe::k1s),  CandleAggregator(market::Timeframe::k10s),
+          CandleAggregator(market::Timeframe::k1m),  CandleAggregator(market::Timeframe::k5m),
+          CandleAggregator(market::Timeframe::k15m), CandleAggregator(market::Timeframe::k1h),
+          CandleAggregator(market::Timeframe::k1d)};
+}
+
+market::ReversalEvent reversal(market::SymbolId symbol, const market::Tick& tick, std::int64_t t,
+                               std::uint8_t version, market::ReversalReason reason,
+                               const Signal& s) {
+  return market::ReversalEvent{.symbol = symbol,
+                               .seq = tick.seq,
+                               .t = t,
+                               .version = version,
+                               .direction = static_cast<std::int8_t>(s.direction),
+                               .price = tick.price,
+                               .reason = reason,
+                               .strength = s.strength};
+}
+
+}  // namespace
+
+void validate(const IndicatorParams& p) {
+  auto require = [](bool ok, const char* what) {
+    if (!ok) throw std::invalid_argument(what);
+  };
+  require(p.intensity.window_ns > 0, "intensity window must be > 0");
+  require(p.intensity.n_smooth >= 1, "intensity smoothing period must be >= 1");
+  require(p.buffer.n >= 2 && p.buffer.n * p.buffer.short_percent / 100 >= 1,
+          "adaptive buffer window too small");
+  require(p.spike.n >= 2, "spike window must be >= 2");
+  require(p.spike.z_off <= p.spike.z_on, "spike z_off must not exceed z_on");
+  require(p.bars.ema_fast >= 1 && p.bars.ema_slow >= 1, "EMA periods must be >= 1");
+  require(p.bars.chop_n >= 2, "CHOP period must be >= 2");
+  require(p.bars.volume_n >= 1 && p.bars.zlma_n >= 1, "volume periods must be >= 1");
+  require(p.v2.extreme_window >= 1 && p.v2.momentum >= 1, "v2 windows must be >= 1");
+  require(market::duration_ns(p.v3.ltf) < market::duration_ns(p.v3.htf),
+          "v3 lower timeframe must be shorter than the higher one");
+}
+
+SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params)
+    : symbol_(symbol),
+      p_(params),
+      candles_(make_candles()),
+      window_(params.intensity.window_ns),
+      sma_(params.intensity.n_smooth),
+      ema_(params.intensity.n_smooth),
+      zlma_(params.intensity.n_smooth),
+      buffer_(params.buffer),
+      spikes_(params.spike),
+      v1_(params.v1),
+      v2_(params.v2),
+      v3_(params.v3),
+      v4_(params.v4) {
+  validate(params);
+  bars_.reserve(market::kTimeframeCount);
+  for (const auto tf : market::kAllTimeframes)
+    bars_.emplace_back(params.bars, market::duration_ns(tf));
+}
+
+void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Event>& out) {
+  // 1. Effective time (D5).
+  const std::int64_t t = clock_.update(tick.ts_ns);
+  const std::int64_t q = tick.price;
+
+  // 2. Bars close in ascending timeframe order, each updating its bar indicators.
+  const std::size_t ltf = market::index_of(p_.v3.ltf);
+  const std::size_t htf = market::index_of(p_.v3.htf);
+  const std::size_t v4tf = market::index_of(p_.v4.tf);
+  std::array<std::optional<BarClose>, market::kTimeframeCount> closed;
+  bool ltf_high_closed = false;
+  for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
+    CandleAggregator& agg = candles_[i];
+    if (!agg.update(t, q, tick.size)) continue;
+    const BarClose c = bars_[i].on_close(agg.last_closed());
+    out.push_back(market::CandleEvent{.symbol = symbol_,
+                                      .tf = market::kAllTimeframes[i],
+                                      .closed = true,
+                                      .seq = agg.bars() - 1,
+                                      .candle = agg.last_closed(),
+                                      .volume_zlma_ready = c.volume_zlma_ready,
+                                      .volume_zlma = c.volume_zlma,
+                                      .bar_intensity_ready = c.intensity_ready,
+                                      .bar_intensity = c.intensity});
+    if (i == htf) v3_.on_htf_close(c);
+    if (i == ltf) {
+      ltf_high_closed = ltf_high_;
+      ltf_high_ = false;
+    }
+    closed[i] = c;
+  }
+
+  // 3. v3, then v4, on the bars that just closed.
+  if (closed[ltf]) {
+    if (auto s = v3_.on_ltf_close(*closed[ltf], ltf_high_closed)) {
+      out.push_back(reversal(symbol_, tick, t, 3, market::ReversalReason::kTrendPullback, *s));
+    }
+  }
+  if (closed[v4tf]) {
+    if (auto s = v4_.on_close(*closed[v4tf])) {
+      out.push_back(reversal(symbol_, tick, t, 4, market::ReversalReason::kCrossNotChoppy, *s));
+    }
+  }
+
+  // 4. The tick joined its bar in step 2. 5. Tick intensity: window -> I_k -> S_k.
+  const bool i_ready = window_.update(t, tick.size, q);
+  double i_k = 0.0;
+  if (i_ready) {
+    i_k = window_.rate(p_.intensity.mode);
+    sma_.update(i_k);
+    ema_.update(i_k);
+    zlma_.update(i_k);
+    out.push_back(market::IntensityEvent{.symbol = symbol_,
+                                         .seq = tick.seq,
+                                         .t = t,
+                                         .raw = i_k,
+                                         .sma_ready = sma_.ready(),
+                                         .ema_ready = ema_.ready(),
+                                         .zlma_ready = zlma_.ready(),
+                                         .sma = sma_.ready() ? sma_.value() : 0.0,
+                                         .ema = ema_.ready() ? ema_.value() : 0.0,
+                                         .zlma = zlma_.ready() ? zlma_.value() : 0.0});
+  }
+  // S_k is the run's selected smoother, fed only with ready I (D6).
+  bool s_ready = false;
+  double s_k = 0.0;
+  if (i_ready) {
+    if (p_.intensity.smoother == SmootherType::kSma) {
+      s_ready = sma_.ready();
+      s_k = sma_.value();
+    } else if (p_.intensity.smoother == SmootherType::kEma) {
+      s_ready = ema_.ready();
+      s_k = ema_.value();
+    } else {
+      s_ready = zlma_.ready();
+      s_k = zlma_.value();
+    }
+  }
+
+  // 6. Adaptive buffer: band from the previous values, zone of S_k, then S_k joins.
+  Band band;
+  if (s_ready) {
+    band = buffer_.update(s_k);
+    if (band.zone != market::Zone::kNotReady) {
+      out.push_back(market::BufferEvent{.symbol = symbol_,
+                                        .seq = tick.seq,
+                                        .t = t,
+                                        .smoothed = s_k,
+                                        .upper = band.upper,
+                                        .baseline = band.baseline,
+                                        .lower = band.lower,
+                                        .zone = band.zone});
+    }
+  }
+  if (band.zone == market::Zone::kHigh) ltf_high_ = true;
+
+  // 7. Spikes on the raw intensity.
+  if (i_ready) {
+    auto r = spikes_.update(i_k, tick.seq, t, q);
+    if (r.start) {
+      r.start->symbol = symbol_;
+      out.push_back(*r.start);
+    }
+    if (r.end) {
+      r.end->symbol = symbol_;
+      out.push_back(*r.end);
+    }
+  }
+
+  // 8. v1, then v2.
+  const std::int64_t q_prev = has_prev_ ? prev_q_ : q;
+  if (s_ready) {
+    if (auto s = v1_.update(s_k, band, prev_zone_, q, q_prev)) {
+      out.push_back(reversal(symbol_, tick, t, 1, market::ReversalReason::kClimaxFade, *s));
+    }
+  }
+  if (auto s = v2_.update(q, band.zone)) {
+    out.push_back(reversal(symbol_, tick, t, 2, market::ReversalReason::kExtremeRetrace, *s));
+  }
+  prev_zone_ = band.zone;
+  prev_q_ = q;
+  has_prev_ = true;
+}
+
+std::string SymbolIndicators::save() const {
+  StateWriter w;
+  w.put(clock_);
+  for (const auto& c : candles_)
+    w.put(c);
+  for (const auto& b : bars_)
+    b.save(w);
+  window_.save(w);
+  sma_.save(w);
+  ema_.save(w);
+  zlma_.save(w);
+  buffer_.save(w);
+  spikes_.save(w);
+  v1_.save(w);
+  v2_.save(w);
+  v3_.save(w);
+  v4_.save(w);
+  w.put(prev_zone_);
+  w.put(prev_q_);
+  w.put(has_prev_);
+  w.put(ltf_high_);
+  return w.bytes();
+}
+
+void SymbolIndicators::load(const std::string& bytes) {
+  StateReader r(bytes);
+  r.get(clock_);
+  for (auto& c : candles_)
+    r.get(c);
+  for (auto& b : bars_)
+    b.load(r);
+  window_.load(r);
+  sma_.load(r);
+  ema_.load(r);
+  zlma_.load(r);
+  buffer_.load(r);
+  spikes_.load(r);
+  v1_.load(r);
+  v2_.load(r);
+  v3_.load(r);
+  v4_.load(r);
+  r.get(prev_zone_);
+  r.get(prev_q_);
+  r.get(has_prev_);
+  r.get(ltf_high_);
+  if (!r.done()) throw std::runtime_error("indicator state: trailing bytes in snapshot");
+}
+
+void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
+               std::vector<market::Event>& out) {
+  const std::size_t n = ticks.ts_ns.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const market::Tick tick{.ts_ns = ticks.ts_ns[i],
+                            .price = ticks.price[i],
+                            .size = ticks.size[i],
+                            .seq = ticks.seq[i],
+                            .symbol = ticks.symbol[i]};
+    if (tick.symbol < states.size()) states[tick.symbol].on_tick(tick, out);
+  }
+}
+
+}  // namespace spacetime::indicators

@@ -1,0 +1,93 @@
+// Everything one symbol computes per tick, in the normative order of docs/INDICATORS.md
+// § 2.9: candles and bar indicators on every timeframe, v3/v4 on closed bars, tick
+// intensity, the adaptive buffer, spikes, then v1/v2. The engine's live path and the batch
+// path (run_batch) drive the same object, which is what makes them bit-identical (D9).
+#pragma once
+
+#include <array>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "indicators/adaptive_buffer.hpp"
+#include "indicators/bar_indicators.hpp"
+#include "indicators/candles.hpp"
+#include "indicators/intensity.hpp"
+#include "indicators/reversal.hpp"
+#include "indicators/smoothers.hpp"
+#include "indicators/spike_detector.hpp"
+#include "market/event.hpp"
+#include "market/tick.hpp"
+
+namespace spacetime::indicators {
+
+struct IndicatorParams {
+  IntensityParams intensity;
+  BufferParams buffer;
+  SpikeParams spike;
+  BarParams bars;
+  V1Params v1;
+  V2Params v2;
+  V3Params v3;
+  V4Params v4;
+};
+
+// Throws std::invalid_argument naming the parameter when a combination cannot run.
+void validate(const IndicatorParams& params);
+
+class SymbolIndicators {
+ public:
+  SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params);
+
+  // One accepted tick: appends its events to out in emission order. Closed candles are
+  // events; the bars in progress are not (the engine publishes them, display only).
+  void on_tick(const market::Tick& tick, std::vector<market::Event>& out);
+
+  const CandleAggregator& candles(market::Timeframe tf) const {
+    return candles_[market::index_of(tf)];
+  }
+  std::uint64_t clamped() const { return clock_.clamped(); }
+
+  // D9: snapshot and restore of the whole state.
+  std::string save() const;
+  void load(const std::string& bytes);
+
+ private:
+  market::SymbolId symbol_;
+  IndicatorParams p_;
+  TimeClamp clock_;
+  std::array<CandleAggregator, market::kTimeframeCount> candles_;
+  std::vector<BarIndicators> bars_;  // one per timeframe
+  IntensityWindow window_;
+  Sma sma_;
+  Ema ema_;
+  Zlma zlma_;
+  AdaptiveBuffer buffer_;
+  SpikeDetector spikes_;
+  ReversalV1 v1_;
+  ReversalV2 v2_;
+  ReversalV3 v3_;
+  ReversalV4 v4_;
+  market::Zone prev_zone_ = market::Zone::kNotReady;
+  std::int64_t prev_q_ = 0;
+  bool has_prev_ = false;
+  bool ltf_high_ = false;  // a tick of the LTF bar in progress was in the HIGH zone
+};
+
+// The batch path: a whole tick array of several symbols as columns (structure of arrays),
+// run through the same streaming objects in array order. No per-tick allocation beyond
+// the growth of `out`.
+struct TickColumns {
+  std::span<const std::int64_t> ts_ns;
+  std::span<const std::int64_t> price;
+  std::span<const std::int64_t> size;
+  std::span<const std::uint64_t> seq;
+  std::span<const market::SymbolId> symbol;
+};
+
+// states[i] is symbol i's state; out receives every event in tick order.
+void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
+               std::vector<market::Event>& out);
+
+}  // namespace spacetime::indicators

@@ -1,0 +1,204 @@
+// Rolling statistics over a fixed window (docs/INDICATORS.md § 2.4 and § 2.7): the sliding
+// Welford form with an exact re-sum every N replacements (D7), a running mean in the SMA's
+// order, and rolling max/min of int64 values with monotonic deques. Fixed-size rings:
+// no allocation after construction.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <stdexcept>
+#include <vector>
+
+#include "indicators/state_io.hpp"
+
+namespace spacetime::indicators {
+
+// § 2.4 RollStats(N): mean, population variance, sd and CV of the last N values.
+class RollStats {
+ public:
+  explicit RollStats(std::size_t n)
+      : ring_(n == 0 ? throw std::invalid_argument("RollStats N >= 1") : n) {}
+
+  void push(double x) {
+    const std::size_t n = ring_.size();
+    if (count_ < n) {
+      count_ = count_ + 1;
+      const double delta = x - mean_;
+      mean_ = mean_ + delta / static_cast<double>(count_);
+      m2_ = m2_ + delta * (x - mean_);
+      ring_[count_ - 1] = x;
+      return;
+    }
+    const double x_old = ring_[head_];
+    const double mean_new = mean_ + (x - x_old) / static_cast<double>(n);
+    m2_ = m2_ + (x - x_old) * ((x - mean_new) + (x_old - mean_));
+    mean_ = mean_new;
+    ring_[head_] = x;
+    head_ = head_ + 1 == n ? 0 : head_ + 1;
+    replacements_ = replacements_ + 1;
+    if (replacements_ % n == 0) resum();
+  }
+
+  bool ready() const { return count_ == ring_.size(); }
+  double mean() const { return mean_; }
+  double variance() const {
+    const double m2 = m2_ < 0.0 ? 0.0 : m2_;
+    return m2 / static_cast<double>(ring_.size());
+  }
+  double sd() const { return std::sqrt(variance()); }
+  double cv() const { return mean_ > 0.0 ? sd() / mean_ : 0.0; }
+
+  void save(StateWriter& w) const {
+    w.put(mean_);
+    w.put(m2_);
+    w.put(count_);
+    w.put(head_);
+    w.put(replacements_);
+    w.put_vector(ring_);
+  }
+  void load(StateReader& r) {
+    r.get(mean_);
+    r.get(m2_);
+    r.get(count_);
+    r.get(head_);
+    r.get(replacements_);
+    r.get_vector(ring_);
+  }
+
+ private:
+  // Exact recomputation, oldest to newest (head_ is the oldest once full).
+  void resum() {
+    const std::size_t n = ring_.size();
+    double s = 0.0;
+    for (std::size_t i = 0; i < n; ++i)
+      s = s + ring_[(head_ + i) % n];
+    mean_ = s / static_cast<double>(n);
+    double m2 = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double d = ring_[(head_ + i) % n] - mean_;
+      m2 = m2 + d * d;
+    }
+    m2_ = m2;
+  }
+
+  std::vector<double> ring_;
+  double mean_ = 0.0;
+  double m2_ = 0.0;
+  std::size_t count_ = 0;
+  std::size_t head_ = 0;
+  std::uint64_t replacements_ = 0;
+};
+
+// § 2.4 RollMean(N): running sum in the SMA's order (subtract the oldest, then add), with
+// an exact re-sum every N replacements.
+class RollMean {
+ public:
+  explicit RollMean(std::size_t n)
+      : ring_(n == 0 ? throw std::invalid_argument("RollMean N >= 1") : n) {}
+
+  void push(double x) {
+    const std::size_t n = ring_.size();
+    if (count_ < n) {
+      sum_ = sum_ + x;
+      ring_[count_] = x;
+      ++count_;
+      return;
+    }
+    sum_ = sum_ - ring_[head_];
+    sum_ = sum_ + x;
+    ring_[head_] = x;
+    head_ = head_ + 1 == n ? 0 : head_ + 1;
+    replacements_ = replacements_ + 1;
+    if (replacements_ % n == 0) {
+      double s = 0.0;
+      for (std::size_t i = 0; i < n; ++i)
+        s = s + ring_[(head_ + i) % n];
+      sum_ = s;
+    }
+  }
+  bool ready() const { return count_ == ring_.size(); }
+  double mean() const { return sum_ / static_cast<double>(ring_.size()); }
+
+  void save(StateWriter& w) const {
+    w.put(sum_);
+    w.put(count_);
+    w.put(head_);
+    w.put(replacements_);
+    w.put_vector(ring_);
+  }
+  void load(StateReader& r) {
+    r.get(sum_);
+    r.get(count_);
+    r.get(head_);
+    r.get(replacements_);
+    r.get_vector(ring_);
+  }
+
+ private:
+  std::vector<double> ring_;
+  double sum_ = 0.0;
+  std::size_t count_ = 0;
+  std::size_t head_ = 0;
+  std::uint64_t replacements_ = 0;
+};
+
+// Max (Greater = true) or min of the last M int64 values, by a monotonic deque kept in a
+// fixed ring of M slots. max()/min() is over what was pushed so far (at most M values).
+template <bool kMax>
+class RollingExtreme {
+ public:
+  explicit RollingExtreme(std::size_t m)
+      : values_(m == 0 ? throw std::invalid_argument("window >= 1") : m), index_(m) {}
+
+  void push(std::int64_t x) {
+    const std::size_t m = values_.size();
+    // Drop what fell out of the window, then what x dominates.
+    while (size_ > 0 && index_[front_] + m <= k_)
+      pop_front();
+    while (size_ > 0 && dominated(values_[back()], x))
+      --size_;
+    const std::size_t slot = (front_ + size_) % m;
+    values_[slot] = x;
+    index_[slot] = k_;
+    ++size_;
+    ++k_;
+  }
+  bool empty() const { return size_ == 0; }
+  std::size_t count() const { return k_ < values_.size() ? k_ : values_.size(); }
+  bool full() const { return k_ >= values_.size(); }
+  std::int64_t value() const { return values_[front_]; }
+
+  void save(StateWriter& w) const {
+    w.put(front_);
+    w.put(size_);
+    w.put(k_);
+    w.put_vector(values_);
+    w.put_vector(index_);
+  }
+  void load(StateReader& r) {
+    r.get(front_);
+    r.get(size_);
+    r.get(k_);
+    r.get_vector(values_);
+    r.get_vector(index_);
+  }
+
+ private:
+  static bool dominated(std::int64_t old, std::int64_t x) { return kMax ? old <= x : old >= x; }
+  std::size_t back() const { return (front_ + size_ - 1) % values_.size(); }
+  void pop_front() {
+    front_ = (front_ + 1) % values_.size();
+    --size_;
+  }
+
+  std::vector<std::int64_t> values_;
+  std::vector<std::uint64_t> index_;  // push number of each kept value
+  std::size_t front_ = 0;
+  std::size_t size_ = 0;
+  std::uint64_t k_ = 0;  // values pushed so far
+};
+
+using RollingMax = RollingExtreme<true>;
+using RollingMin = RollingExtreme<false>;
+
+}  // namespace spacetime::indicators
