@@ -67,17 +67,50 @@ std::string symbol_name(std::size_t i) {
 
 constexpr double kTradingSecondsPerDay = 23'400.0;  // 6.5 hours
 
+// Regimes a symbol moves through. After a regime ends the next is drawn with probability
+// `draw`, independently of the last, and lasts an exponential time of mean `minutes`, so
+// the share of time in regime i is draw_i * minutes_i / sum_j draw_j * minutes_j. Rates
+// are normalised by that share so that the long-run mean rate is the configured one.
+struct RegimeSpec {
+  double draw;
+  double minutes;
+  double rate;    // activity multiplier (before normalisation)
+  double vol;     // volatility multiplier
+  double size;    // trade size multiplier
+  bool trending;  // a drift in one direction for the regime's duration
+};
+constexpr std::array<RegimeSpec, 4> kRegimes = {{
+    {0.30, 8.0, 0.4, 0.6, 0.7, false},   // calm
+    {0.30, 10.0, 1.0, 1.0, 1.0, false},  // normal
+    {0.20, 5.0, 1.3, 1.2, 1.2, true},    // trending
+    {0.20, 1.5, 3.0, 2.0, 2.0, false},   // bursty
+}};
+constexpr std::size_t kBursty = 3;
+
+double regime_rate_norm() {
+  double share = 0.0, weighted = 0.0;
+  for (const auto& r : kRegimes) {
+    share += r.draw * r.minutes;
+    weighted += r.draw * r.minutes * r.rate;
+  }
+  return weighted / share;
+}
+
 struct SymbolSim {
   Rng rng{0};
-  double mu = 0.0;          // Hawkes baseline, trades per second
+  double mu_base = 0.0;     // Hawkes baseline of the normal regime, trades per second
+  double mu = 0.0;          // baseline in the current regime
   double excitation = 0.0;  // lambda - mu at last_ns, after the jump of the last trade
   std::int64_t last_ns = 0;
   std::int64_t next_ns = 0;
   double next_excitation = 0.0;  // lambda - mu at next_ns, before its jump
   double log_price = 0.0;
-  double sigma = 0.0;  // per sqrt(second)
+  double sigma = 0.0;  // per sqrt(second), normal regime
   double tick_size = 0.01;
   std::uint64_t seq = 0;
+  std::size_t regime = 1;
+  std::int64_t regime_end_ns = INT64_MAX;
+  double drift = 0.0;  // log-price per second while trending
 };
 
 }  // namespace
@@ -86,20 +119,53 @@ struct Simulator::State {
   SimulatorConfig config;
   std::vector<market::SymbolInfo> infos;
   std::vector<SymbolSim> sims;
+  double rate_norm = 1.0;
   // Min-heap of (next time, symbol): ties go to the lower symbol id, deterministically.
   using Entry = std::pair<std::int64_t, market::SymbolId>;
   std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
   std::atomic<std::uint64_t> ticks{0};
   std::atomic<std::uint64_t> backpressured{0};
 
-  // Ogata thinning from the last trade: the intensity only decays between trades, so its
-  // value right after a trade bounds it until the next one.
+  void enter_regime(SymbolSim& s, std::size_t regime, std::int64_t at_ns) {
+    const RegimeSpec& r = kRegimes[regime];
+    s.regime = regime;
+    s.mu = s.mu_base * r.rate / rate_norm;
+    const double seconds = s.rng.exponential() * r.minutes * 60.0;
+    s.regime_end_ns = at_ns + std::max<std::int64_t>(1, std::llround(seconds * 1e9));
+    // A trend moves the price by about one regime-length standard deviation.
+    const double sign = s.rng.uniform() < 0.5 ? -1.0 : 1.0;
+    s.drift = r.trending ? sign * s.sigma * r.vol / std::sqrt(r.minutes * 60.0) : 0.0;
+  }
+
+  void next_regime(SymbolSim& s, std::int64_t at_ns) {
+    double u = s.rng.uniform();
+    std::size_t next = kRegimes.size() - 1;
+    for (std::size_t i = 0; i < kRegimes.size(); ++i) {
+      if (u < kRegimes[i].draw) {
+        next = i;
+        break;
+      }
+      u -= kRegimes[i].draw;
+    }
+    enter_regime(s, next, at_ns);
+  }
+
+  // Ogata thinning from the last trade: between trades the intensity only decays, so its
+  // value right after a trade bounds it until the next one, or until the regime changes
+  // the baseline, where thinning restarts (the exponential wait is memoryless).
   void schedule(SymbolSim& s) {
     double elapsed = 0.0;
     double e = s.excitation;
     for (;;) {
       const double bound = s.mu + e;
       const double wait = s.rng.exponential() / bound;
+      const double to_switch = static_cast<double>(s.regime_end_ns - s.last_ns) * 1e-9 - elapsed;
+      if (config.regimes && wait >= to_switch) {
+        e *= std::exp(-config.decay * to_switch);
+        elapsed += to_switch;
+        next_regime(s, s.regime_end_ns);
+        continue;
+      }
       elapsed += wait;
       e *= std::exp(-config.decay * wait);
       if (s.rng.uniform() * bound <= s.mu + e) break;
@@ -119,9 +185,11 @@ Simulator::Simulator(const SimulatorConfig& config) : state_(std::make_unique<St
   }
   if (!(config.decay > 0.0)) throw std::invalid_argument("simulator decay must be positive");
   if (config.start_ns < 0) throw std::invalid_argument("simulator start time must be >= 0");
+  if (!(config.jumps_per_hour >= 0.0)) throw std::invalid_argument("jumps per hour must be >= 0");
 
   State& st = *state_;
   st.config = config;
+  st.rate_norm = config.regimes ? regime_rate_norm() : 1.0;
   Rng setup(config.seed);
   // Per-symbol activity differs (log-normal weights), normalised so the total mean rate
   // is config.rate: stationary Hawkes rate = mu / (1 - branching).
@@ -136,11 +204,13 @@ Simulator::Simulator(const SimulatorConfig& config) : state_(std::make_unique<St
   for (std::size_t i = 0; i < config.symbols; ++i) {
     SymbolSim& s = st.sims[i];
     s.rng = Rng(setup.next() ^ (0x5851f42d4c957f2dULL * (i + 1)));
-    s.mu = config.rate * weights[i] / total * (1.0 - config.branching);
+    s.mu_base = config.rate * weights[i] / total * (1.0 - config.branching);
+    s.mu = s.mu_base;
     s.log_price = std::log(10.0) + setup.uniform() * (std::log(400.0) - std::log(10.0));
     const double daily_vol = 0.01 + 0.02 * setup.uniform();
     s.sigma = daily_vol / std::sqrt(kTradingSecondsPerDay);
     s.last_ns = config.start_ns;
+    if (config.regimes) st.next_regime(s, config.start_ns);
     // Start at the stationary mean excitation, mu * n / (1 - n), so the mean rate is the
     // configured one from the first second instead of after a warm-up.
     s.excitation = s.mu * config.branching / (1.0 - config.branching);
@@ -168,11 +238,22 @@ market::Tick Simulator::next() {
   const auto [ts, id] = st.heap.top();
   st.heap.pop();
   SymbolSim& s = st.sims[id];
+  const RegimeSpec& regime = kRegimes[st.config.regimes ? s.regime : 1];
 
-  // Price: geometric Brownian motion over the time since this symbol's last trade.
+  // Price: geometric Brownian motion (with the regime's volatility and drift) over the
+  // time since this symbol's last trade, and now and then a jump.
   const double dt = static_cast<double>(ts - s.last_ns) * 1e-9;
-  const double var = s.sigma * s.sigma * dt;
-  s.log_price += std::sqrt(var) * s.rng.normal() - 0.5 * var;
+  const double sigma = s.sigma * regime.vol;
+  const double var = sigma * sigma * dt;
+  s.log_price += std::sqrt(var) * s.rng.normal() - 0.5 * var + s.drift * dt;
+  const double symbol_rate = s.mu_base / (1.0 - st.config.branching);
+  bool jumped = false;
+  if (st.config.jumps_per_hour > 0.0 &&
+      s.rng.uniform() * 3600.0 * symbol_rate < st.config.jumps_per_hour) {
+    // A shock worth a few minutes of ordinary volatility, then a bursty regime.
+    s.log_price += s.rng.normal() * s.sigma * 15.0;
+    jumped = true;
+  }
   const double mid_ticks = std::exp(s.log_price) / s.tick_size;
   const std::int64_t spread = s.rng.uniform() < 0.7 ? 1 : 2;
   std::int64_t bid =
@@ -181,13 +262,13 @@ market::Tick Simulator::next() {
   const std::int64_t ask = bid + spread;
   const bool buy = s.rng.uniform() < 0.5;
 
-  // Size: round lots with a geometric tail, some odd lots; bigger while a burst runs
-  // (volume clusters with activity).
+  // Size: round lots with a geometric tail, some odd lots; bigger in busy regimes and while
+  // a burst runs (volume clusters with activity).
   std::int64_t size = 0;
   if (s.rng.uniform() < 0.2) {
     size = 1 + static_cast<std::int64_t>(s.rng.uniform() * 99.0);
   } else {
-    size = 100 * (1 + static_cast<std::int64_t>(s.rng.exponential() * 1.5));
+    size = 100 * (1 + static_cast<std::int64_t>(s.rng.exponential() * 1.5 * regime.size));
   }
   if (s.next_excitation > 2.0 * s.mu) size *= 2;
 
@@ -199,9 +280,13 @@ market::Tick Simulator::next() {
                     .seq = ++s.seq,
                     .symbol = id};
 
-  // The trade excites its own future arrivals.
+  // The trade excites its own future arrivals; a jump excites them a lot more.
   s.excitation = s.next_excitation + st.config.branching * st.config.decay;
   s.last_ns = ts;
+  if (jumped && st.config.regimes) {
+    st.enter_regime(s, kBursty, ts);
+    s.excitation += 10.0 * s.mu;
+  }
   st.schedule(s);
   st.heap.emplace(s.next_ns, id);
   st.ticks.fetch_add(1, std::memory_order_relaxed);

@@ -1,6 +1,9 @@
 // The built-in market simulator: many symbols with geometric-Brownian prices quantised
 // to their tick size, a bid/ask around the trade, and trade arrivals from a self-exciting
 // Hawkes process per symbol, so bursts of activity (intensity spikes) happen on their own.
+// Each symbol moves between regimes (calm, normal, trending, bursty) that set its activity,
+// volatility, drift and trade sizes for minutes at a time, and now and then its price
+// jumps (a news shock) and a bursty regime follows. docs/FEEDS.md lists the parameters.
 // Everything follows from the seed: the same config gives the same ticks, bit for bit.
 #pragma once
 
@@ -19,9 +22,11 @@ struct SimulatorConfig {
   std::size_t symbols = 50;
   double rate = 10'000.0;  // mean ticks per second, all symbols together
   std::uint64_t seed = 1;
-  std::int64_t start_ns = 0;  // simulated time of the first tick's clock; >= 0
-  double branching = 0.7;     // Hawkes branching ratio: share of trades triggered by trades
-  double decay = 2.0;         // Hawkes kernel decay per second (mean burst length 1/decay)
+  std::int64_t start_ns = 0;    // simulated time of the first tick's clock; >= 0
+  double branching = 0.7;       // Hawkes branching ratio: share of trades triggered by trades
+  double decay = 2.0;           // Hawkes kernel decay per second (mean burst length 1/decay)
+  bool regimes = true;          // false: one stationary regime (a plain Hawkes/GBM market)
+  double jumps_per_hour = 1.0;  // mean price jumps per symbol per simulated hour
 };
 
 struct SimulatorStats {

@@ -191,9 +191,9 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
 
 std::string SymbolIndicators::save() const {
   StateWriter w;
-  w.put(clock_);
+  clock_.save(w);
   for (const auto& c : candles_)
-    w.put(c);
+    c.save(w);
   for (const auto& b : bars_)
     b.save(w);
   window_.save(w);
@@ -215,9 +215,9 @@ std::string SymbolIndicators::save() const {
 
 void SymbolIndicators::load(const std::string& bytes) {
   StateReader r(bytes);
-  r.get(clock_);
+  clock_.load(r);
   for (auto& c : candles_)
-    r.get(c);
+    c.load(r);
   for (auto& b : bars_)
     b.load(r);
   window_.load(r);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "indicators/adaptive_buffer.hpp"
 #include "indicators/bar_indicators.hpp"
 #include "indicators/rolling.hpp"
 #include "market/event.hpp"

@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <stdexcept>
-#include <variant>
 #include <vector>
 
 #include "indicators/state_io.hpp"
@@ -139,45 +138,70 @@ class Zlma {
 
 enum class SmootherType : std::uint8_t { kSma, kEma, kZlma };
 
-// One of the three, chosen at run time (per run, per client request). A variant, not a
-// virtual base: no virtual call per tick.
+// One of the three, chosen at run time (per run, per client request). A switch on a tag,
+// not a virtual base: no virtual call per tick. The two types not chosen stay at period 1
+// and are never updated.
 class Smoother {
  public:
-  Smoother(SmootherType type, std::size_t n) : impl_(make(type, n)), type_(type) {}
+  Smoother(SmootherType type, std::size_t n)
+      : type_(type),
+        sma_(type == SmootherType::kSma ? n : 1),
+        ema_(type == SmootherType::kEma ? n : 1),
+        zlma_(type == SmootherType::kZlma ? n : 1) {}
 
   void update(double x) {
-    std::visit([x](auto& s) { s.update(x); }, impl_);
+    switch (type_) {
+      case SmootherType::kSma:
+        sma_.update(x);
+        break;
+      case SmootherType::kEma:
+        ema_.update(x);
+        break;
+      case SmootherType::kZlma:
+        zlma_.update(x);
+        break;
+    }
   }
   bool ready() const {
-    return std::visit([](const auto& s) { return s.ready(); }, impl_);
+    switch (type_) {
+      case SmootherType::kSma:
+        return sma_.ready();
+      case SmootherType::kEma:
+        return ema_.ready();
+      case SmootherType::kZlma:
+        return zlma_.ready();
+    }
+    return false;
   }
   double value() const {
-    return std::visit([](const auto& s) { return s.value(); }, impl_);
+    switch (type_) {
+      case SmootherType::kSma:
+        return sma_.value();
+      case SmootherType::kEma:
+        return ema_.value();
+      case SmootherType::kZlma:
+        return zlma_.value();
+    }
+    return 0.0;
   }
   SmootherType type() const { return type_; }
 
   void save(StateWriter& w) const {
-    std::visit([&w](const auto& s) { s.save(w); }, impl_);
+    sma_.save(w);
+    ema_.save(w);
+    zlma_.save(w);
   }
   void load(StateReader& r) {
-    std::visit([&r](auto& s) { s.load(r); }, impl_);
+    sma_.load(r);
+    ema_.load(r);
+    zlma_.load(r);
   }
 
  private:
-  using Impl = std::variant<Sma, Ema, Zlma>;
-  static Impl make(SmootherType type, std::size_t n) {
-    switch (type) {
-      case SmootherType::kSma:
-        return Sma(n);
-      case SmootherType::kEma:
-        return Ema(n);
-      case SmootherType::kZlma:
-        return Zlma(n);
-    }
-    throw std::invalid_argument("unknown smoother type");
-  }
-  Impl impl_;
   SmootherType type_;
+  Sma sma_;
+  Ema ema_;
+  Zlma zlma_;
 };
 
 }  // namespace spacetime::indicators

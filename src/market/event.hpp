@@ -54,6 +54,8 @@ struct CandleEvent {
   double volume_zlma = 0.0;
   bool bar_intensity_ready = false;
   double bar_intensity = 0.0;  // smoothed, lots per second
+
+  friend bool operator==(const CandleEvent&, const CandleEvent&) = default;
 };
 
 // The events of one tick carry (symbol, seq, t) of the triggering tick (§ 2.9).
@@ -66,6 +68,8 @@ struct IntensityEvent {
   // smoother is the one the adaptive buffer uses.
   bool sma_ready = false, ema_ready = false, zlma_ready = false;
   double sma = 0.0, ema = 0.0, zlma = 0.0;
+
+  friend bool operator==(const IntensityEvent&, const IntensityEvent&) = default;
 };
 
 enum class Zone : std::uint8_t { kNotReady, kLow, kNeutral, kHigh };
@@ -77,6 +81,8 @@ struct BufferEvent {
   double smoothed = 0.0;  // S_k
   double upper = 0.0, baseline = 0.0, lower = 0.0;
   Zone zone = Zone::kNotReady;
+
+  friend bool operator==(const BufferEvent&, const BufferEvent&) = default;
 };
 
 struct SpikeStartEvent {
@@ -86,6 +92,8 @@ struct SpikeStartEvent {
   double intensity = 0.0;
   double z = 0.0;
   std::int64_t price = 0;
+
+  friend bool operator==(const SpikeStartEvent&, const SpikeStartEvent&) = default;
 };
 
 struct SpikeEndEvent {
@@ -96,6 +104,8 @@ struct SpikeEndEvent {
   double peak_z = 0.0;
   std::uint64_t ticks = 0;
   std::int64_t price_start = 0, price_end = 0;
+
+  friend bool operator==(const SpikeEndEvent&, const SpikeEndEvent&) = default;
 };
 
 // Why a reversal fired (docs/INDICATORS.md § 2.8).
@@ -117,6 +127,8 @@ struct ReversalEvent {
   // Size of what triggered it: v1 the burst's move and v2 the retrace, in price ticks;
   // v3 and v4 the bar's volume over its 20-bar average.
   double strength = 0.0;
+
+  friend bool operator==(const ReversalEvent&, const ReversalEvent&) = default;
 };
 
 using Event = std::variant<CandleEvent, IntensityEvent, BufferEvent, SpikeStartEvent, SpikeEndEvent,

@@ -65,20 +65,63 @@ TEST(Simulator, TicksAreOrderedSequencedAndSane) {
     EXPECT_GT(s, 0u) << "every symbol trades";
 }
 
-TEST(Simulator, MeanRateMatchesTheConfiguredRate) {
-  const SimulatorConfig config{.symbols = 20, .rate = 2000, .seed = 3, .start_ns = kStart};
-  const auto ticks = generate(config, 400'000);
+double mean_rate(const SimulatorConfig& config, std::size_t n) {
+  const auto ticks = generate(config, n);
   const double seconds = static_cast<double>(ticks.back().ts_ns - kStart) * 1e-9;
-  const double rate = static_cast<double>(ticks.size()) / seconds;
-  EXPECT_NEAR(rate, 2000.0, 2000.0 * 0.1);
+  return static_cast<double>(ticks.size()) / seconds;
+}
+
+TEST(Simulator, MeanRateMatchesTheConfiguredRate) {
+  EXPECT_NEAR(mean_rate({.symbols = 20,
+                         .rate = 2000,
+                         .seed = 3,
+                         .start_ns = kStart,
+                         .regimes = false,
+                         .jumps_per_hour = 0},
+                        400'000),
+              2000.0, 2000.0 * 0.05);
+  // With regimes the rate wanders for minutes at a time; over many symbol-hours the mean
+  // is still the configured one.
+  EXPECT_NEAR(mean_rate({.symbols = 20, .rate = 100, .seed = 3, .start_ns = kStart}, 2'000'000),
+              100.0, 100.0 * 0.1);
+}
+
+// Regimes make activity vary from minute to minute far more than a stationary process.
+TEST(Simulator, RegimesMakeMinuteVolumesVary) {
+  auto minute_volume_cv = [](bool regimes) {
+    const auto ticks = generate({.symbols = 1,
+                                 .rate = 20,
+                                 .seed = 4,
+                                 .start_ns = 0,
+                                 .regimes = regimes,
+                                 .jumps_per_hour = 0},
+                                200'000);
+    std::map<std::int64_t, double> per_minute;
+    for (const Tick& t : ticks)
+      per_minute[t.ts_ns / 60'000'000'000] += static_cast<double>(t.size);
+    double sum = 0, sum2 = 0;
+    for (auto& [m, v] : per_minute) {
+      sum += v;
+      sum2 += v * v;
+    }
+    const double n = static_cast<double>(per_minute.size());
+    const double mean = sum / n;
+    return std::sqrt(sum2 / n - mean * mean) / mean;
+  };
+  EXPECT_GT(minute_volume_cv(true), 2.0 * minute_volume_cv(false));
 }
 
 // Hawkes arrivals cluster: counts per second are over-dispersed (variance well above the
 // mean), where a Poisson stream of the same rate has variance == mean.
 TEST(Simulator, ArrivalsAreBurstyNotPoisson) {
   auto dispersion = [](double branching) {
-    const SimulatorConfig config{
-        .symbols = 1, .rate = 200, .seed = 11, .start_ns = 0, .branching = branching};
+    const SimulatorConfig config{.symbols = 1,
+                                 .rate = 200,
+                                 .seed = 11,
+                                 .start_ns = 0,
+                                 .branching = branching,
+                                 .regimes = false,
+                                 .jumps_per_hour = 0};
     const auto ticks = generate(config, 200'000);
     std::map<std::int64_t, double> per_second;
     for (const Tick& t : ticks)
@@ -123,6 +166,7 @@ TEST(Simulator, RejectsConfigsThatCannotRun) {
   EXPECT_THROW(Simulator(SimulatorConfig{.rate = NAN}), std::invalid_argument);
   EXPECT_THROW(Simulator(SimulatorConfig{.branching = 1.0}), std::invalid_argument);
   EXPECT_THROW(Simulator(SimulatorConfig{.start_ns = -1}), std::invalid_argument);
+  EXPECT_THROW(Simulator(SimulatorConfig{.jumps_per_hour = -1}), std::invalid_argument);
 }
 
 TEST(Simulator, NamesAreUniqueTickers) {

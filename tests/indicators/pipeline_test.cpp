@@ -1,0 +1,186 @@
+#include "indicators/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "feed/simulator.hpp"
+
+namespace spacetime::indicators {
+namespace {
+
+using market::Event;
+
+std::vector<market::Tick> simulated(std::size_t symbols, std::size_t n, std::uint64_t seed = 5,
+                                    double per_symbol = 50.0) {
+  feed::Simulator sim({.symbols = symbols,
+                       .rate = per_symbol * static_cast<double>(symbols),
+                       .seed = seed,
+                       .start_ns = 1'767'364'200'000'000'000});
+  std::vector<market::Tick> ticks(n);
+  for (auto& t : ticks)
+    t = sim.next();
+  return ticks;
+}
+
+std::vector<Event> run_live(const std::vector<market::Tick>& ticks, std::size_t symbols) {
+  std::vector<SymbolIndicators> states;
+  for (std::size_t s = 0; s < symbols; ++s)
+    states.emplace_back(static_cast<market::SymbolId>(s), IndicatorParams{});
+  std::vector<Event> out;
+  for (const auto& t : ticks)
+    states[t.symbol].on_tick(t, out);
+  return out;
+}
+
+TEST(SymbolIndicators, BatchPathOverColumnsIsBitIdenticalToTickByTick) {
+  const auto ticks = simulated(3, 60'000);
+  std::vector<std::int64_t> ts, price, size;
+  std::vector<std::uint64_t> seq;
+  std::vector<market::SymbolId> symbol;
+  for (const auto& t : ticks) {
+    ts.push_back(t.ts_ns);
+    price.push_back(t.price);
+    size.push_back(t.size);
+    seq.push_back(t.seq);
+    symbol.push_back(t.symbol);
+  }
+  std::vector<SymbolIndicators> states;
+  for (market::SymbolId s = 0; s < 3; ++s)
+    states.emplace_back(s, IndicatorParams{});
+  std::vector<Event> batch;
+  run_batch({ts, price, size, seq, symbol}, states, batch);
+  const auto live = run_live(ticks, 3);
+  ASSERT_EQ(batch.size(), live.size());
+  for (std::size_t i = 0; i < live.size(); ++i)
+    ASSERT_TRUE(batch[i] == live[i]) << "event " << i;
+}
+
+TEST(SymbolIndicators, SnapshotRestoreContinueIsByteIdentical) {
+  const auto ticks = simulated(1, 30'000);
+  const IndicatorParams params;
+  SymbolIndicators whole(0, params);
+  std::vector<Event> expected;
+  for (const auto& t : ticks)
+    whole.on_tick(t, expected);
+
+  for (const std::size_t k : {0ul, 1ul, 999ul, 12'345ul, 29'999ul}) {
+    SymbolIndicators first(0, params);
+    std::vector<Event> got;
+    for (std::size_t i = 0; i < k; ++i)
+      first.on_tick(ticks[i], got);
+    SymbolIndicators second(0, params);
+    second.load(first.save());
+    EXPECT_TRUE(second.save() == first.save()) << "k=" << k;
+    for (std::size_t i = k; i < ticks.size(); ++i)
+      second.on_tick(ticks[i], got);
+    ASSERT_EQ(got.size(), expected.size()) << "k=" << k;
+    for (std::size_t i = 0; i < got.size(); ++i)
+      ASSERT_TRUE(got[i] == expected[i]) << "k=" << k << " event " << i;
+    EXPECT_TRUE(second.save() == whole.save()) << "k=" << k;
+  }
+}
+
+TEST(SymbolIndicators, RejectsASnapshotOfTheWrongShape) {
+  IndicatorParams small;
+  small.buffer.n = 100;
+  SymbolIndicators a(0, small);
+  SymbolIndicators b(0, IndicatorParams{});
+  EXPECT_THROW(b.load(a.save()), std::runtime_error);
+  EXPECT_THROW(b.load(a.save().substr(0, 10)), std::runtime_error);
+}
+
+TEST(SymbolIndicators, WarmUpEmitsNothingDownstreamOfANotReadyInput) {
+  const auto ticks = simulated(1, 3000);
+  SymbolIndicators s(0, IndicatorParams{});
+  std::vector<Event> out;
+  std::int64_t first_t = ticks.front().ts_ns;
+  std::size_t ready_intensity = 0;
+  std::size_t k = 0;
+  for (const auto& t : ticks) {
+    out.clear();
+    s.on_tick(t, out);
+    ++k;
+    for (const auto& e : out) {
+      if (const auto* i = std::get_if<market::IntensityEvent>(&e)) {
+        EXPECT_GE(i->t - first_t, 1'000'000'000) << "intensity before a full window";
+        ++ready_intensity;
+        EXPECT_EQ(i->ema_ready, ready_intensity >= 20);
+        EXPECT_EQ(i->zlma_ready, ready_intensity >= 9 + 20);
+      }
+      if (std::holds_alternative<market::BufferEvent>(e)) {
+        EXPECT_GE(ready_intensity, 20u + 1000u) << "band before 1000 smoothed values";
+      }
+      if (std::holds_alternative<market::SpikeStartEvent>(e)) {
+        EXPECT_GE(ready_intensity, 1001u);
+      }
+      if (const auto* r = std::get_if<market::ReversalEvent>(&e)) {
+        if (r->version == 1) {
+          EXPECT_GE(ready_intensity, 1021u);
+        }
+        if (r->version == 2) {
+          EXPECT_GT(k, 200u);
+        }
+      }
+    }
+  }
+}
+
+TEST(SymbolIndicators, EventsOfOneTickComeInTheNormativeOrder) {
+  const auto ticks = simulated(1, 40'000);
+  SymbolIndicators s(0, IndicatorParams{});
+  std::vector<Event> out;
+  // Rank of each event type in § 2.9: candles (2), v3/v4 (3), intensity (5), buffer (6),
+  // spikes (7), v1/v2 (8).
+  auto rank = [](const Event& e) {
+    if (const auto* r = std::get_if<market::ReversalEvent>(&e)) return r->version >= 3 ? 1 : 5;
+    switch (e.index()) {
+      case 0:
+        return 0;
+      case 1:
+        return 2;
+      case 2:
+        return 3;
+      default:
+        return 4;
+    }
+  };
+  std::size_t multi = 0;
+  for (const auto& t : ticks) {
+    out.clear();
+    s.on_tick(t, out);
+    for (std::size_t i = 1; i < out.size(); ++i)
+      ASSERT_LE(rank(out[i - 1]), rank(out[i]));
+    // Candles close in ascending timeframe order.
+    for (std::size_t i = 1; i < out.size(); ++i) {
+      const auto* a = std::get_if<market::CandleEvent>(&out[i - 1]);
+      const auto* b = std::get_if<market::CandleEvent>(&out[i]);
+      if (a && b) {
+        ++multi;
+        EXPECT_LT(market::index_of(a->tf), market::index_of(b->tf));
+      }
+    }
+  }
+  EXPECT_GT(multi, 0u);
+}
+
+// The simulator's bursty feed gives every reversal version something to do: over a day of
+// symbol-hours each fires, at well under one signal per evaluation step.
+TEST(SymbolIndicators, EveryReversalVersionFiresOnTheSimulatedFeed) {
+  const auto ticks = simulated(8, 1'700'000, 11, 20.0);  // 8 symbols x 20 ticks/s: ~3 hours
+  const auto events = run_live(ticks, 8);
+  std::map<int, std::size_t> by_version;
+  std::size_t spikes = 0;
+  for (const auto& e : events) {
+    if (const auto* r = std::get_if<market::ReversalEvent>(&e)) ++by_version[r->version];
+    if (std::holds_alternative<market::SpikeStartEvent>(e)) ++spikes;
+  }
+  EXPECT_GT(spikes, 0u);
+  for (int v = 1; v <= 4; ++v) {
+    EXPECT_GT(by_version[v], 0u) << "v" << v << " never fired";
+    EXPECT_LT(by_version[v], ticks.size() / 50) << "v" << v << " fires on noise";
+  }
+}
+
+}  // namespace
+}  // namespace spacetime::indicators

@@ -1,0 +1,255 @@
+#include "indicators/reversal.hpp"
+
+#include <gtest/gtest.h>
+
+namespace spacetime::indicators {
+namespace {
+
+using market::Zone;
+
+Band band(Zone zone, double baseline = 10.0) {
+  return Band{.upper = baseline * 1.5, .baseline = baseline, .lower = baseline * 0.5, .zone = zone};
+}
+
+// v1 scenario: a burst above the band lasting `burst` ticks while the price moves `move`
+// ticks, then intensity falls back to the baseline.
+std::optional<Signal> run_v1(ReversalV1& v1, std::int64_t move, int burst,
+                             std::int64_t start = 1000) {
+  std::optional<Signal> out;
+  std::int64_t q = start;
+  Zone prev = Zone::kNeutral;
+  v1.update(10.0, band(Zone::kNeutral), prev, q, q);
+  for (int i = 0; i < burst; ++i) {
+    const std::int64_t q_prev = q;
+    q = start + move * (i + 1) / burst;
+    v1.update(20.0, band(Zone::kHigh), prev, q, q_prev);
+    prev = Zone::kHigh;
+  }
+  out = v1.update(9.0, band(Zone::kNeutral), prev, q, q);  // S <= B: the climax fades
+  return out;
+}
+
+TEST(ReversalV1, BuyingClimaxThatFadesIsASell) {
+  ReversalV1 v1;
+  const auto s = run_v1(v1, +6, 3);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->direction, -1);
+  EXPECT_EQ(s->strength, 6.0);
+}
+
+TEST(ReversalV1, SellingClimaxThatFadesIsABuy) {
+  ReversalV1 v1;
+  const auto s = run_v1(v1, -4, 5);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->direction, +1);
+}
+
+TEST(ReversalV1, NearMissesDoNotFire) {
+  ReversalV1 a;
+  EXPECT_FALSE(run_v1(a, +3, 3)) << "a 3-tick move is below min_move 4";
+  ReversalV1 b;
+  EXPECT_FALSE(run_v1(b, +6, 1)) << "a burst of 2 ticks is below min_burst 3";
+  ReversalV1 c;
+  EXPECT_FALSE(run_v1(c, +20, 1001)) << "a burst longer than max_burst is abandoned";
+}
+
+TEST(ReversalV1, NotReadyZoneIsANoOp) {
+  ReversalV1 v1;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(v1.update(20.0, Band{}, Zone::kNotReady, 1000 + i, 1000 + i - 1));
+  }
+  // Without a HIGH entry recorded, the fade does nothing either.
+  EXPECT_FALSE(v1.update(5.0, band(Zone::kNeutral), Zone::kNotReady, 1010, 1009));
+}
+
+TEST(ReversalV1, CooldownSuppressesButConsumes) {
+  ReversalV1 v1({.cooldown = 50});
+  ASSERT_TRUE(run_v1(v1, +6, 3));  // 5 steps used: cooldown 50 set at the last
+  // A second climax right away is consumed (back to IDLE) without a signal.
+  EXPECT_FALSE(run_v1(v1, +6, 3));
+  // Quiet steps: 5 + 39 + 5 = 49 steps after the signal, one short of the cooldown.
+  for (int i = 0; i < 39; ++i)
+    v1.update(10.0, band(Zone::kNeutral), Zone::kNeutral, 1000, 1000);
+  EXPECT_FALSE(run_v1(v1, +6, 3)) << "49 steps after: still cooling down";
+  for (int i = 0; i < 50; ++i)
+    v1.update(10.0, band(Zone::kNeutral), Zone::kNeutral, 1000, 1000);
+  EXPECT_TRUE(run_v1(v1, +6, 3));
+}
+
+// v2 scenario: 200 flat-ish ticks, a new high on a HIGH zone, then a retrace with negative
+// momentum.
+struct V2Run {
+  ReversalV2 v2{V2Params{}};
+  std::vector<Signal> signals;
+  void tick(std::int64_t q, Zone zone) {
+    if (auto s = v2.update(q, zone)) signals.push_back(*s);
+  }
+};
+
+TEST(ReversalV2, NewHighOnHighIntensityThenRetraceIsASell) {
+  V2Run run;
+  for (int i = 0; i < 250; ++i)
+    run.tick(1000 + (i % 5), Zone::kNeutral);
+  run.tick(1010, Zone::kHigh);     // strict new high with HIGH zone: arm BEAR at 1010
+  run.tick(1012, Zone::kNeutral);  // further new high, any zone: extreme moves to 1012
+  EXPECT_TRUE(run.signals.empty());
+  run.tick(1009, Zone::kNeutral);  // retrace 3 >= 2 and MOM = 1009 - q[k-20] > 0: no
+  EXPECT_TRUE(run.signals.empty()) << "momentum is still positive";
+  for (int i = 0; i < 17; ++i)
+    run.tick(1009, Zone::kNeutral);
+  run.tick(1002, Zone::kNeutral);  // MOM < 0 now (q 20 ticks ago was 1009+)
+  ASSERT_EQ(run.signals.size(), 1u);
+  EXPECT_EQ(run.signals[0].direction, -1);
+  EXPECT_EQ(run.signals[0].strength, 10.0);  // 1012 - 1002
+}
+
+TEST(ReversalV2, NearMissesDoNotFire) {
+  {
+    V2Run run;  // new high but the zone is not HIGH: never armed
+    for (int i = 0; i < 250; ++i)
+      run.tick(1000 + (i % 5), Zone::kNeutral);
+    run.tick(1010, Zone::kNeutral);
+    for (int i = 0; i < 30; ++i)
+      run.tick(1000, Zone::kNeutral);
+    EXPECT_TRUE(run.signals.empty());
+  }
+  {
+    V2Run run;  // armed, but the retrace is 1 tick < min_retrace 2
+    for (int i = 0; i < 250; ++i)
+      run.tick(1000 + (i % 5), Zone::kNeutral);
+    run.tick(1010, Zone::kHigh);
+    for (int i = 0; i < 60; ++i)
+      run.tick(1009, Zone::kNeutral);
+    EXPECT_TRUE(run.signals.empty());
+  }
+  {
+    V2Run run;  // armed, but confirmation comes after `confirm` ticks: expired
+    for (int i = 0; i < 250; ++i)
+      run.tick(1000 + (i % 5), Zone::kNeutral);
+    run.tick(1010, Zone::kHigh);
+    for (int i = 0; i < 101; ++i)
+      run.tick(1010 - (i % 2), Zone::kNeutral);
+    run.tick(1000, Zone::kNeutral);
+    EXPECT_TRUE(run.signals.empty());
+  }
+}
+
+TEST(ReversalV2, NotArmedBeforeMExtPreviousTicks) {
+  V2Run run;
+  for (int i = 0; i < 150; ++i)
+    run.tick(1000, Zone::kNeutral);
+  run.tick(2000, Zone::kHigh);  // tick 151 <= M_ext: no-op
+  for (int i = 0; i < 30; ++i)
+    run.tick(1000, Zone::kNeutral);
+  EXPECT_TRUE(run.signals.empty());
+}
+
+TEST(ReversalV2, NewLowOnHighIntensityThenBounceIsABuy) {
+  V2Run run;
+  for (int i = 0; i < 250; ++i)
+    run.tick(1000 + (i % 5), Zone::kNeutral);
+  run.tick(990, Zone::kHigh);
+  for (int i = 0; i < 20; ++i)
+    run.tick(991, Zone::kNeutral);
+  run.tick(995, Zone::kNeutral);
+  ASSERT_EQ(run.signals.size(), 1u);
+  EXPECT_EQ(run.signals[0].direction, +1);
+}
+
+BarClose ltf_bar(int cross, std::int64_t volume, double volume_sma) {
+  BarClose c;
+  c.volume = volume;
+  c.trend_ready = c.cross_ready = true;
+  c.cross = cross;
+  c.volume_sma_ready = true;
+  c.volume_sma = volume_sma;
+  return c;
+}
+
+BarClose htf_bar(int trend) {
+  BarClose c;
+  c.trend_ready = true;
+  c.fast = trend > 0 ? 11.0 : 9.0;
+  c.slow = 10.0;
+  return c;
+}
+
+TEST(ReversalV3, PullbackFlipIntoTheHigherTrendWithActivityAndVolumeFires) {
+  ReversalV3 v3;
+  v3.on_htf_close(htf_bar(+1));
+  const auto s = v3.on_ltf_close(ltf_bar(+1, 120, 100.0), /*had_high_zone=*/true);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->direction, +1);
+  EXPECT_EQ(s->strength, 1.2);
+}
+
+TEST(ReversalV3, NearMissesDoNotFire) {
+  ReversalV3 a;
+  a.on_htf_close(htf_bar(+1));
+  EXPECT_FALSE(a.on_ltf_close(ltf_bar(+1, 120, 100.0), false)) << "no HIGH zone in the bar";
+  ReversalV3 b;
+  b.on_htf_close(htf_bar(-1));
+  EXPECT_FALSE(b.on_ltf_close(ltf_bar(+1, 120, 100.0), true)) << "against the HTF trend";
+  ReversalV3 c;
+  c.on_htf_close(htf_bar(+1));
+  EXPECT_FALSE(c.on_ltf_close(ltf_bar(+1, 99, 100.0), true)) << "volume below the gate";
+  ReversalV3 d;
+  EXPECT_FALSE(d.on_ltf_close(ltf_bar(+1, 120, 100.0), true)) << "HTF trend not ready";
+}
+
+TEST(ReversalV3, CooldownIsThreeLtfBars) {
+  ReversalV3 v3;
+  v3.on_htf_close(htf_bar(-1));
+  EXPECT_TRUE(v3.on_ltf_close(ltf_bar(-1, 200, 100.0), true));
+  EXPECT_FALSE(v3.on_ltf_close(ltf_bar(-1, 200, 100.0), true));
+  EXPECT_FALSE(v3.on_ltf_close(ltf_bar(-1, 200, 100.0), true));
+  EXPECT_TRUE(v3.on_ltf_close(ltf_bar(-1, 200, 100.0), true));
+}
+
+// v4 end to end through BarIndicators: 22 flat bars, then a bar that crosses EMA9 over
+// EMA21 on a volume spike. The 14 bars up to it are built so that CHOP is just below or
+// just above 61.8: the filter decides.
+std::optional<Signal> run_v4(std::int64_t last_bar_heights, double* chop_out) {
+  BarIndicators bars(BarParams{}, 60'000'000'000);
+  ReversalV4 v4;
+  std::optional<Signal> out;
+  // TR_b = H_b - 1000 for these bars (low 1000, previous close 1000). The last 14 bars:
+  // 12 of height 32, one of `last_bar_heights`, and the crossing bar of height 100 (the
+  // range). SumTR = 100 + 384 + h.
+  for (int b = 1; b <= 23; ++b) {
+    std::int64_t h = 32;
+    if (b == 22) h = last_bar_heights;
+    if (b == 23) h = 100;
+    const market::Candle candle{.open = 1000,
+                                .high = 1000 + h,
+                                .low = 1000,
+                                .close = b == 23 ? 1010 : 1000,
+                                .volume = b == 23 ? 200 : 100};
+    const BarClose c = bars.on_close(candle);
+    if (b == 23) {
+      EXPECT_EQ(c.cross, +1);
+      EXPECT_TRUE(c.spike_in_window);
+      *chop_out = c.chop;
+    }
+    if (auto s = v4.on_close(c)) out = s;
+  }
+  return out;
+}
+
+TEST(ReversalV4, CrossOutsideAChoppyMarketWithVolumeSpikeFires) {
+  double chop = 0;
+  const auto s = run_v4(26, &chop);  // SumTR 510, range 100: CHOP 61.74
+  EXPECT_NEAR(chop, 61.74, 0.01);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->direction, +1);
+  EXPECT_EQ(s->strength, 2.0);
+}
+
+TEST(ReversalV4, TheSameCrossWithChop62DoesNotFire) {
+  double chop = 0;
+  EXPECT_FALSE(run_v4(29, &chop));  // SumTR 513, range 100: CHOP 61.96
+  EXPECT_NEAR(chop, 61.96, 0.01);
+}
+
+}  // namespace
+}  // namespace spacetime::indicators
