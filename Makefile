@@ -53,7 +53,9 @@ test: test-cpp test-web test-asan fuzz
 
 bench: build
 	$(RELEASE)/bin/candles_bench --benchmark_min_time=0.5
+	$(RELEASE)/bin/indicators_bench --benchmark_min_time=0.5
 	$(RELEASE)/bin/pipeline_bench 5000000 50
+	$(RELEASE)/bin/signal_rates 8 10 20
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
