@@ -13,6 +13,15 @@
 namespace spacetime::app {
 namespace {
 
+// The gateway names the smoothings without depending on the indicators part; keep the two
+// enumerations in step.
+static_assert(static_cast<int>(gateway::Smoothing::kSma) ==
+                  static_cast<int>(indicators::SmootherType::kSma) &&
+              static_cast<int>(gateway::Smoothing::kEma) ==
+                  static_cast<int>(indicators::SmootherType::kEma) &&
+              static_cast<int>(gateway::Smoothing::kZlma) ==
+                  static_cast<int>(indicators::SmootherType::kZlma));
+
 template <typename T>
 T parse_number(std::string_view text, T min, T max) {
   // Parse into the widest type of T's kind, so that "70000" for a port is reported as out
@@ -137,7 +146,7 @@ const std::vector<Setting>& serve_settings() {
        }},
       {"simulator", "symbols", "SPACETIME_SYMBOLS", "number of simulated symbols", "50",
        [](ServeConfig& c, std::string_view v) {
-         c.simulator.symbols = parse_number<std::size_t>(v, 1, 100'000);
+         c.simulator.symbols = parse_number<std::size_t>(v, 1, 10'000);
        }},
       {"simulator", "rate", "SPACETIME_RATE", "mean simulated ticks per second, all symbols",
        "10000",
@@ -161,6 +170,54 @@ const std::vector<Setting>& serve_settings() {
        "Hawkes branching ratio in [0, 1): how bursty trading is", "0.7",
        [](ServeConfig& c, std::string_view v) {
          c.simulator.branching = parse_number<double>(v, 0.0, 0.99);
+       }},
+      {"indicators", "smoother", "SPACETIME_SMOOTHER",
+       "intensity smoother the adaptive buffer and v1 follow, and clients see by default: sma, "
+       "ema, zlma",
+       "ema",
+       [](ServeConfig& c, std::string_view v) {
+         indicators::SmootherType type{};
+         if (v == "sma") {
+           type = indicators::SmootherType::kSma;
+         } else if (v == "ema") {
+           type = indicators::SmootherType::kEma;
+         } else if (v == "zlma") {
+           type = indicators::SmootherType::kZlma;
+         } else {
+           throw ConfigError(fmt::format("'{}' is not a smoother (sma, ema or zlma)", v));
+         }
+         c.engine.indicators.intensity.smoother = type;
+         c.engine.indicators.bars.intensity_smoother = type;
+         c.gateway.default_smoothing = static_cast<gateway::Smoothing>(type);
+       }},
+      {"indicators", "intensity", "SPACETIME_INTENSITY",
+       "what intensity counts per second: volume (trade feeds), ticks (quote feeds) or space "
+       "(price travel)",
+       "volume",
+       [](ServeConfig& c, std::string_view v) {
+         auto& mode = c.engine.indicators.intensity.mode;
+         if (v == "volume") {
+           mode = indicators::IntensityMode::kVolumeRate;
+         } else if (v == "ticks") {
+           mode = indicators::IntensityMode::kTickRate;
+         } else if (v == "space") {
+           mode = indicators::IntensityMode::kSpaceRate;
+         } else {
+           throw ConfigError(
+               fmt::format("'{}' is not an intensity mode (volume, ticks or space)", v));
+         }
+       }},
+      {"indicators", "window_ms", "SPACETIME_WINDOW_MS", "intensity window in milliseconds", "1000",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.intensity.window_ns =
+             parse_number<std::int64_t>(v, 1, 3'600'000) * 1'000'000;
+       }},
+      {"indicators", "smooth_n", "SPACETIME_SMOOTH_N",
+       "intensity smoothing period in ticks (and bars)", "20",
+       [](ServeConfig& c, std::string_view v) {
+         const auto n = parse_number<std::size_t>(v, 1, 10'000);
+         c.engine.indicators.intensity.n_smooth = n;
+         c.engine.indicators.bars.intensity_n = n;
        }},
       {"engine", "shards", "SPACETIME_SHARDS", "engine threads (symbols are split across them)",
        "1",
@@ -196,8 +253,9 @@ void apply_toml(ServeConfig& config, std::string_view text, std::string_view ori
   for (const auto& [section, node] : table) {
     const auto* inner = node.as_table();
     if (!inner) {
-      throw ConfigError(fmt::format("{}: '{}' must be a table like [server], [simulator], [engine]",
-                                    origin, section.str()));
+      throw ConfigError(
+          fmt::format("{}: '{}' must be a table like [server], [simulator], [engine], [indicators]",
+                      origin, section.str()));
     }
     for (const auto& [key, value] : *inner) {
       const auto it = std::find_if(settings.begin(), settings.end(), [&](const Setting& s) {

@@ -7,6 +7,7 @@
 #include "gateway/gateway.hpp"
 
 #include <fmt/format.h>
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
@@ -61,7 +62,12 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   // Closes with a reason once the frame in flight (if any) is written.
   void close(websocket::close_code code, std::string reason);
 
-  std::vector<std::uint32_t>& channels() { return channels_; }
+  // What the client subscribed to: channel index, and the smoothing it wants (intensity).
+  struct Wanted {
+    std::uint32_t channel = 0;
+    Smoothing smoothing = Smoothing::kEma;
+  };
+  std::vector<Wanted>& channels() { return channels_; }
 
  private:
   void on_accept(beast::error_code ec);
@@ -87,7 +93,7 @@ class WsSession : public std::enable_shared_from_this<WsSession> {
   Hub& hub_;
   std::size_t queue_limit_;
   std::deque<Frame> queue_;
-  std::vector<std::uint32_t> channels_;  // subscribed channel indices
+  std::vector<Wanted> channels_;
   bool joined_ = false;
   bool close_pending_ = false;
   bool closed_ = false;
@@ -104,17 +110,13 @@ class Hub {
         timer_(ioc),
         counters_(counters),
         history_(symbols.size(), config.history),
-        subscribers_(symbols.size() * market::kTimeframeCount),
+        recent_(symbols.size()),
+        subscribers_(symbols.size() * market::kStreamCount),
         pending_(subscribers_.size()),
         hello_(std::make_shared<const std::string>(encode_hello(symbols, config.flush_ms))) {}
 
   void start() {
-    bus::Filter filter;
-    for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
-      filter.streams.set(
-          static_cast<std::size_t>(market::candle_stream(market::kAllTimeframes[i])));
-    }
-    subscription_ = bus_.subscribe(filter, config_.bus_capacity);
+    subscription_ = bus_.subscribe(bus::Filter{}, config_.bus_capacity);  // every stream
     next_flush_ = std::chrono::steady_clock::now();
     schedule_flush();
   }
@@ -136,8 +138,8 @@ class Hub {
   }
 
   void leave(WsSession* session) {
-    for (const std::uint32_t ch : session->channels())
-      erase_subscriber(ch, session);
+    for (const auto& w : session->channels())
+      erase_subscriber(w.channel, session);
     session->channels().clear();
     sessions_.erase(session);
     counters_.clients.store(sessions_.size(), std::memory_order_relaxed);
@@ -152,30 +154,60 @@ class Hub {
   }
 
  private:
+  static constexpr std::size_t kRecentEvents = 200;  // spikes and reversals kept per symbol
+
+  // What arrived on one channel since the last flush. Candles: every close and the latest
+  // bar in progress. Intensity and buffer: the latest value (conflated). Spikes and
+  // reversals: every event.
   struct Pending {
     std::vector<store::StoredCandle> closed;
+    std::vector<market::CandleEvent> closed_events;  // their bar indicators
     std::optional<store::StoredCandle> current;
+    std::optional<market::Event> latest;
+    std::vector<market::Event> all;
     bool touched = false;
   };
 
-  static std::uint32_t channel_index(market::SymbolId symbol, market::Timeframe tf) {
-    return static_cast<std::uint32_t>(symbol * market::kTimeframeCount + market::index_of(tf));
+  // The latest intensity and buffer values and the recent spikes and reversals of a symbol,
+  // for the snapshot a new subscriber gets.
+  struct Recent {
+    std::optional<market::Event> intensity;
+    std::optional<market::Event> buffer;
+    std::deque<market::Event> spikes;
+    std::deque<market::Event> reversals;
+  };
+
+  static std::uint32_t channel_index(market::SymbolId symbol, market::Stream stream) {
+    return static_cast<std::uint32_t>(symbol * market::kStreamCount +
+                                      static_cast<std::size_t>(stream));
+  }
+  static market::Stream stream_of(std::uint32_t ch) {
+    return static_cast<market::Stream>(ch % market::kStreamCount);
+  }
+  static bool is_candle(market::Stream s) {
+    return static_cast<std::size_t>(s) < market::kTimeframeCount;
   }
 
   void handle(WsSession& session, const SubscribeRequest& r) {
-    const std::uint32_t ch = channel_index(r.symbol, r.tf);
+    const std::uint32_t ch = channel_index(r.symbol, r.stream);
+    const Smoothing smoothing = r.smoothing.value_or(config_.default_smoothing);
     auto& chans = session.channels();
-    if (std::find(chans.begin(), chans.end(), ch) == chans.end()) {
-      chans.push_back(ch);
+    auto it =
+        std::find_if(chans.begin(), chans.end(), [&](const auto& w) { return w.channel == ch; });
+    if (it == chans.end()) {
+      chans.push_back({ch, smoothing});
       subscribers_[ch].push_back(&session);
+    } else {
+      it->smoothing = smoothing;
     }
-    session.send(std::make_shared<const std::string>(
-        encode_snapshot(symbols_, r.symbol, r.tf, history_.snapshot(r.symbol, r.tf))));
+    session.send(std::make_shared<const std::string>(snapshot(r.symbol, r.stream, smoothing)));
   }
   void handle(WsSession& session, const UnsubscribeRequest& r) {
-    const std::uint32_t ch = channel_index(r.symbol, r.tf);
+    const std::uint32_t ch = channel_index(r.symbol, r.stream);
     auto& chans = session.channels();
-    chans.erase(std::remove(chans.begin(), chans.end(), ch), chans.end());
+    chans.erase(
+        std::remove_if(chans.begin(), chans.end(), [&](const auto& w) { return w.channel == ch; }),
+        chans.end());
     erase_subscriber(ch, &session);
   }
   void handle(WsSession& session, const PingRequest& r) {
@@ -184,6 +216,20 @@ class Hub {
   void handle(WsSession& session, const BadRequest& r) {
     counters_.bad_client_messages.fetch_add(1, std::memory_order_relaxed);
     session.send(std::make_shared<const std::string>(encode_error(r.message)));
+  }
+
+  std::string snapshot(market::SymbolId symbol, market::Stream stream, Smoothing smoothing) {
+    if (is_candle(stream)) {
+      const auto tf = market::kAllTimeframes[static_cast<std::size_t>(stream)];
+      return encode_snapshot(symbols_, symbol, tf, history_.snapshot(symbol, tf));
+    }
+    const Recent& r = recent_[symbol];
+    std::vector<market::Event> events;
+    if (stream == market::Stream::kIntensity && r.intensity) events.push_back(*r.intensity);
+    if (stream == market::Stream::kBuffer && r.buffer) events.push_back(*r.buffer);
+    if (stream == market::Stream::kSpike) events.assign(r.spikes.begin(), r.spikes.end());
+    if (stream == market::Stream::kReversal) events.assign(r.reversals.begin(), r.reversals.end());
+    return encode_event_snapshot(symbols_, symbol, stream, events, smoothing);
   }
 
   void erase_subscriber(std::uint32_t ch, WsSession* session) {
@@ -204,57 +250,114 @@ class Hub {
     });
   }
 
+  void remember(const market::Event& event) {
+    const auto symbol = std::visit([](const auto& e) { return e.symbol; }, event);
+    if (symbol >= recent_.size()) return;
+    Recent& r = recent_[symbol];
+    auto keep = [](std::deque<market::Event>& q, const market::Event& e) {
+      q.push_back(e);
+      if (q.size() > kRecentEvents) q.pop_front();
+    };
+    if (std::holds_alternative<market::IntensityEvent>(event)) r.intensity = event;
+    if (std::holds_alternative<market::BufferEvent>(event)) r.buffer = event;
+    if (std::holds_alternative<market::SpikeStartEvent>(event) ||
+        std::holds_alternative<market::SpikeEndEvent>(event)) {
+      keep(r.spikes, event);
+    }
+    if (std::holds_alternative<market::ReversalEvent>(event)) keep(r.reversals, event);
+  }
+
+  Pending& touch(std::uint32_t ch) {
+    Pending& p = pending_[ch];
+    if (!p.touched) {
+      p.touched = true;
+      touched_.push_back(ch);
+    }
+    return p;
+  }
+
   // Drains the bus, updates the history and sends each client one batch frame holding its
-  // channels' updates: every closed candle, and the latest candle in progress.
+  // channels' updates.
   void flush() {
     events_.clear();
     subscription_->drain(events_);
     for (const market::Event& event : events_) {
-      const auto* candle = std::get_if<market::CandleEvent>(&event);
-      if (!candle) continue;  // the subscription asks for candle streams only
-      const auto& e = *candle;
-      history_.apply(e);
-      const std::uint32_t ch = channel_index(e.symbol, e.tf);
-      if (subscribers_[ch].empty()) continue;
-      Pending& p = pending_[ch];
-      if (!p.touched) {
-        p.touched = true;
-        touched_.push_back(ch);
+      const market::Channel channel = market::channel_of(event);
+      if (channel.symbol >= symbols_.size()) continue;
+      const std::uint32_t ch = channel_index(channel.symbol, channel.stream);
+      if (const auto* e = std::get_if<market::CandleEvent>(&event)) {
+        history_.apply(*e);
+        if (subscribers_[ch].empty()) continue;
+        Pending& p = touch(ch);
+        const store::StoredCandle sc{e->seq, e->candle};
+        if (e->closed) {
+          p.closed.push_back(sc);
+          p.closed_events.push_back(*e);
+          if (p.current && p.current->seq <= e->seq) p.current.reset();
+        } else {
+          p.current = sc;
+        }
+        continue;
       }
-      const store::StoredCandle sc{e.seq, e.candle};
-      if (e.closed) {
-        p.closed.push_back(sc);
-        if (p.current && p.current->seq <= e.seq) p.current.reset();
+      remember(event);
+      if (subscribers_[ch].empty()) continue;
+      Pending& p = touch(ch);
+      if (channel.stream == market::Stream::kIntensity ||
+          channel.stream == market::Stream::kBuffer) {
+        p.latest = event;  // conflated: a chart needs the latest value per flush, not each tick
       } else {
-        p.current = sc;
+        p.all.push_back(event);
       }
     }
     if (touched_.empty()) return;
 
-    // Encode each channel's updates once; every subscriber shares the fragment.
+    // Encode each channel's updates once (per smoothing for intensity); every subscriber
+    // shares the fragment.
     for (const std::uint32_t ch : touched_) {
       Pending& p = pending_[ch];
-      const auto symbol = static_cast<market::SymbolId>(ch / market::kTimeframeCount);
-      const auto tf = market::kAllTimeframes[ch % market::kTimeframeCount];
-      std::string& frag = fragments_[ch];
-      frag.clear();
-      for (const auto& c : p.closed) {
-        if (!frag.empty()) frag += ',';
-        append_candle_event(frag, symbols_, symbol, tf, true, c);
-      }
-      if (p.current) {
-        if (!frag.empty()) frag += ',';
-        append_candle_event(frag, symbols_, symbol, tf, false, *p.current);
+      const auto symbol = static_cast<market::SymbolId>(ch / market::kStreamCount);
+      const market::Stream stream = stream_of(ch);
+      auto& frags = fragments_[ch];
+      for (auto& f : frags)
+        f.clear();
+      std::string& frag = frags[0];
+      if (is_candle(stream)) {
+        const auto tf = market::kAllTimeframes[static_cast<std::size_t>(stream)];
+        for (std::size_t i = 0; i < p.closed.size(); ++i) {
+          if (!frag.empty()) frag += ',';
+          append_candle_event(frag, symbols_, symbol, tf, true, p.closed[i], &p.closed_events[i]);
+        }
+        if (p.current) {
+          if (!frag.empty()) frag += ',';
+          append_candle_event(frag, symbols_, symbol, tf, false, *p.current);
+        }
+      } else if (stream == market::Stream::kIntensity) {
+        const auto& e = std::get<market::IntensityEvent>(*p.latest);
+        for (std::size_t k = 0; k < kSmoothingCount; ++k) {
+          append_intensity_event(frags[k], symbols_, e, static_cast<Smoothing>(k));
+        }
+      } else if (p.latest) {
+        append_indicator_event(frag, symbols_, *p.latest);
+      } else {
+        for (const auto& e : p.all) {
+          if (!frag.empty()) frag += ',';
+          append_indicator_event(frag, symbols_, e);
+        }
       }
     }
     // send() may drop a slow session, which erases it from sessions_: collect first.
     outbox_.clear();
     for (auto& [ptr, session] : sessions_) {
       std::string frame;
-      for (const std::uint32_t ch : session->channels()) {
-        if (!pending_[ch].touched) continue;
+      for (const auto& w : session->channels()) {
+        if (!pending_[w.channel].touched) continue;
+        const auto& frags = fragments_[w.channel];
+        const std::string& frag = stream_of(w.channel) == market::Stream::kIntensity
+                                      ? frags[static_cast<std::size_t>(w.smoothing)]
+                                      : frags[0];
+        if (frag.empty()) continue;
         frame += frame.empty() ? R"({"type":"batch","events":[)" : ",";
-        frame += fragments_[ch];
+        frame += frag;
       }
       if (frame.empty()) continue;
       frame += "]}";
@@ -263,9 +366,8 @@ class Hub {
     for (auto& [session, frame] : outbox_)
       session->send(std::move(frame));
     outbox_.clear();
-    for (const std::uint32_t ch : touched_) {
+    for (const std::uint32_t ch : touched_)
       pending_[ch] = Pending{};
-    }
     touched_.clear();
   }
 
@@ -276,11 +378,12 @@ class Hub {
   std::chrono::steady_clock::time_point next_flush_;
   Counters& counters_;
   store::CandleHistory history_;
+  std::vector<Recent> recent_;  // per symbol
   std::shared_ptr<bus::Subscription> subscription_;
   std::unordered_map<WsSession*, std::shared_ptr<WsSession>> sessions_;
   std::vector<std::vector<WsSession*>> subscribers_;  // per channel index
   std::vector<Pending> pending_;                      // per channel index
-  std::unordered_map<std::uint32_t, std::string> fragments_;
+  std::unordered_map<std::uint32_t, std::array<std::string, kSmoothingCount>> fragments_;
   std::vector<std::uint32_t> touched_;
   std::vector<market::Event> events_;
   std::vector<std::pair<std::shared_ptr<WsSession>, Frame>> outbox_;

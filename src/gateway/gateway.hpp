@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bus/bus.hpp"
+#include "gateway/protocol.hpp"
 #include "market/symbol.hpp"
 
 namespace spacetime::gateway {
@@ -23,7 +24,8 @@ struct GatewayConfig {
   int flush_ms = 100;                  // one batch frame per client per interval
   std::size_t history = 1000;          // closed candles kept per (symbol, timeframe)
   std::size_t client_queue = 64;       // frames queued per client before it is dropped as slow
-  std::size_t bus_capacity = 1 << 18;  // events buffered from the bus between two flushes
+  std::size_t bus_capacity = 1 << 20;  // events buffered from the bus between two flushes
+  Smoothing default_smoothing = Smoothing::kEma;  // intensity, when a client does not say
 };
 
 struct GatewayStats {

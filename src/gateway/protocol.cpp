@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <array>
+
 namespace spacetime::gateway {
 namespace {
 
@@ -33,26 +36,107 @@ void append_candle(std::string& out, const market::SymbolInfo& info,
   out += '}';
 }
 
-// Resolves the symbol and timeframe fields shared by subscribe and unsubscribe.
+constexpr std::array<std::string_view, kSmoothingCount> kSmoothingNames = {"sma", "ema", "zlma"};
+
+// Resolves the channel fields shared by subscribe and unsubscribe: symbol, and either a
+// timeframe (candles, the default stream) or an indicator stream.
 template <typename Request>
 ClientRequest parse_channel(simdjson::ondemand::object& obj, const market::SymbolRegistry& symbols,
                             std::string_view op) {
   std::string_view symbol_name;
-  std::string_view tf_name;
   if (obj["symbol"].get_string().get(symbol_name)) {
     return BadRequest{fmt::format("{}: field 'symbol' (string) is required", op)};
   }
-  if (obj["tf"].get_string().get(tf_name)) {
-    return BadRequest{fmt::format("{}: field 'tf' (string) is required", op)};
-  }
   const auto id = symbols.find(symbol_name);
   if (!id) return BadRequest{fmt::format("unknown symbol '{}'", symbol_name)};
-  const auto tf = market::parse_timeframe(tf_name);
-  if (!tf) {
-    return BadRequest{
-        fmt::format("unknown timeframe '{}' (one of 1s,10s,1m,5m,15m,1h,1d)", tf_name)};
+
+  std::string_view stream = "candles";
+  auto stream_field = obj["stream"];
+  if (stream_field.error() == simdjson::SUCCESS && stream_field.get_string().get(stream)) {
+    return BadRequest{fmt::format("{}: field 'stream' must be a string", op)};
   }
-  return Request{*id, *tf};
+  Request request;
+  request.symbol = *id;
+  if (stream == "candles") {
+    std::string_view tf_name;
+    if (obj["tf"].get_string().get(tf_name)) {
+      return BadRequest{fmt::format("{}: field 'tf' (string) is required for candles", op)};
+    }
+    const auto tf = market::parse_timeframe(tf_name);
+    if (!tf) {
+      return BadRequest{
+          fmt::format("unknown timeframe '{}' (one of 1s,10s,1m,5m,15m,1h,1d)", tf_name)};
+    }
+    request.stream = market::candle_stream(*tf);
+  } else if (stream == "intensity") {
+    request.stream = market::Stream::kIntensity;
+  } else if (stream == "buffer") {
+    request.stream = market::Stream::kBuffer;
+  } else if (stream == "spikes") {
+    request.stream = market::Stream::kSpike;
+  } else if (stream == "reversals") {
+    request.stream = market::Stream::kReversal;
+  } else {
+    std::string message = "unknown stream ";
+    append_json_string(message, stream);
+    return BadRequest{message + " (one of candles, intensity, buffer, spikes, reversals)"};
+  }
+  if constexpr (std::is_same_v<Request, SubscribeRequest>) {
+    std::string_view smoother;
+    auto field = obj["smoother"];
+    if (field.error() == simdjson::SUCCESS) {
+      if (field.get_string().get(smoother)) {
+        return BadRequest{"subscribe: field 'smoother' must be a string"};
+      }
+      const auto it = std::find(kSmoothingNames.begin(), kSmoothingNames.end(), smoother);
+      if (it == kSmoothingNames.end()) {
+        std::string message = "unknown smoother ";
+        append_json_string(message, smoother);
+        return BadRequest{message + " (one of sma, ema, zlma)"};
+      }
+      request.smoothing = static_cast<Smoothing>(it - kSmoothingNames.begin());
+    }
+  }
+  return request;
+}
+
+void append_ms(std::string& out, std::string_view key, std::int64_t t_ns) {
+  fmt::format_to(std::back_inserter(out), R"(,"{}":{})", key, t_ns / 1'000'000);
+}
+
+void append_head(std::string& out, std::string_view type, const market::SymbolRegistry& symbols,
+                 market::SymbolId symbol, std::uint64_t seq) {
+  fmt::format_to(std::back_inserter(out), R"({{"type":"{}","symbol":)", type);
+  append_json_string(out, symbols.info(symbol).name);
+  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", seq);
+}
+
+std::string_view zone_name(market::Zone z) {
+  switch (z) {
+    case market::Zone::kLow:
+      return "low";
+    case market::Zone::kNeutral:
+      return "neutral";
+    case market::Zone::kHigh:
+      return "high";
+    case market::Zone::kNotReady:
+      break;
+  }
+  return "not_ready";
+}
+
+std::string_view reason_name(market::ReversalReason r) {
+  switch (r) {
+    case market::ReversalReason::kClimaxFade:
+      return "climax_fade";
+    case market::ReversalReason::kExtremeRetrace:
+      return "extreme_retrace";
+    case market::ReversalReason::kTrendPullback:
+      return "trend_pullback";
+    case market::ReversalReason::kCrossNotChoppy:
+      return "cross_not_choppy";
+  }
+  return "unknown";
 }
 
 }  // namespace
@@ -187,14 +271,119 @@ std::string encode_pong(std::int64_t id) {
 
 void append_candle_event(std::string& out, const market::SymbolRegistry& symbols,
                          market::SymbolId symbol, market::Timeframe tf, bool closed,
-                         const store::StoredCandle& candle) {
+                         const store::StoredCandle& candle, const market::CandleEvent* indicators) {
   const auto& info = symbols.info(symbol);
   out += R"({"type":"candle","symbol":)";
   append_json_string(out, info.name);
   fmt::format_to(std::back_inserter(out), R"(,"tf":"{}","closed":{},)", market::to_string(tf),
                  closed ? "true" : "false");
   append_candle_fields(out, info, candle);
+  if (indicators && indicators->volume_zlma_ready) {
+    fmt::format_to(std::back_inserter(out), R"(,"vol_zlma":{})", indicators->volume_zlma);
+  }
+  if (indicators && indicators->bar_intensity_ready) {
+    fmt::format_to(std::back_inserter(out), R"(,"bar_intensity":{})", indicators->bar_intensity);
+  }
   out += '}';
+}
+
+std::string_view to_string(Smoothing s) {
+  return kSmoothingNames[static_cast<std::size_t>(s)];
+}
+
+std::string_view stream_name(market::Stream stream) {
+  switch (stream) {
+    case market::Stream::kIntensity:
+      return "intensity";
+    case market::Stream::kBuffer:
+      return "buffer";
+    case market::Stream::kSpike:
+      return "spikes";
+    case market::Stream::kReversal:
+      return "reversals";
+    default:
+      return "candles";
+  }
+}
+
+void append_intensity_event(std::string& out, const market::SymbolRegistry& symbols,
+                            const market::IntensityEvent& e, Smoothing smoothing) {
+  append_head(out, "intensity", symbols, e.symbol, e.seq);
+  append_ms(out, "t_ms", e.t);
+  const bool ready = smoothing == Smoothing::kSma   ? e.sma_ready
+                     : smoothing == Smoothing::kEma ? e.ema_ready
+                                                    : e.zlma_ready;
+  const double value = smoothing == Smoothing::kSma   ? e.sma
+                       : smoothing == Smoothing::kEma ? e.ema
+                                                      : e.zlma;
+  fmt::format_to(std::back_inserter(out), R"(,"raw":{},"smoother":"{}","value":)", e.raw,
+                 to_string(smoothing));
+  if (ready) {
+    fmt::format_to(std::back_inserter(out), "{}", value);
+  } else {
+    out += "null";
+  }
+  out += '}';
+}
+
+void append_indicator_event(std::string& out, const market::SymbolRegistry& symbols,
+                            const market::Event& event) {
+  auto it = std::back_inserter(out);
+  if (const auto* b = std::get_if<market::BufferEvent>(&event)) {
+    append_head(out, "buffer", symbols, b->symbol, b->seq);
+    append_ms(out, "t_ms", b->t);
+    fmt::format_to(it, R"(,"s":{},"upper":{},"baseline":{},"lower":{},"zone":"{}"}})", b->smoothed,
+                   b->upper, b->baseline, b->lower, zone_name(b->zone));
+  } else if (const auto* ss = std::get_if<market::SpikeStartEvent>(&event)) {
+    append_head(out, "spike_start", symbols, ss->symbol, ss->seq);
+    append_ms(out, "t_ms", ss->t);
+    fmt::format_to(it, R"(,"intensity":{},"z":{},"price":)", ss->intensity, ss->z);
+    append_price(out, symbols.info(ss->symbol), ss->price);
+    out += '}';
+  } else if (const auto* se = std::get_if<market::SpikeEndEvent>(&event)) {
+    append_head(out, "spike_end", symbols, se->symbol, se->seq);
+    append_ms(out, "t_start_ms", se->t_start);
+    append_ms(out, "t_peak_ms", se->t_peak);
+    append_ms(out, "t_end_ms", se->t_end);
+    fmt::format_to(it, R"(,"peak_intensity":{},"peak_z":{},"ticks":{},"price_start":)",
+                   se->peak_intensity, se->peak_z, se->ticks);
+    append_price(out, symbols.info(se->symbol), se->price_start);
+    out += R"(,"price_end":)";
+    append_price(out, symbols.info(se->symbol), se->price_end);
+    out += '}';
+  } else if (const auto* rv = std::get_if<market::ReversalEvent>(&event)) {
+    append_head(out, "reversal", symbols, rv->symbol, rv->seq);
+    append_ms(out, "t_ms", rv->t);
+    fmt::format_to(it, R"(,"version":{},"direction":{},"price":)", rv->version, rv->direction);
+    append_price(out, symbols.info(rv->symbol), rv->price);
+    fmt::format_to(it, R"(,"reason":"{}","strength":{}}})", reason_name(rv->reason), rv->strength);
+  } else if (const auto* ie = std::get_if<market::IntensityEvent>(&event)) {
+    append_intensity_event(out, symbols, *ie, Smoothing::kEma);
+  }
+}
+
+std::string encode_event_snapshot(const market::SymbolRegistry& symbols, market::SymbolId symbol,
+                                  market::Stream stream, std::span<const market::Event> events,
+                                  Smoothing smoothing) {
+  std::string out = R"({"type":"snapshot","symbol":)";
+  append_json_string(out, symbols.info(symbol).name);
+  fmt::format_to(std::back_inserter(out), R"(,"stream":"{}")", stream_name(stream));
+  if (stream == market::Stream::kIntensity) {
+    fmt::format_to(std::back_inserter(out), R"(,"smoother":"{}")", to_string(smoothing));
+  }
+  out += R"(,"events":[)";
+  bool first = true;
+  for (const auto& e : events) {
+    if (!first) out += ',';
+    first = false;
+    if (const auto* i = std::get_if<market::IntensityEvent>(&e)) {
+      append_intensity_event(out, symbols, *i, smoothing);
+    } else {
+      append_indicator_event(out, symbols, e);
+    }
+  }
+  out += "]}";
+  return out;
 }
 
 }  // namespace spacetime::gateway

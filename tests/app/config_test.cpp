@@ -72,7 +72,7 @@ TEST(ServeConfig, MistakesNameTheirOriginAndProblem) {
   EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = 70000\n", "a.toml"); }),
             "a.toml: server.port: 70000 is out of range [0, 65535]");
   EXPECT_EQ(error_of([&] { apply_toml(c, "port = 1\n", "a.toml"); }),
-            "a.toml: 'port' must be a table like [server], [simulator], [engine]");
+            "a.toml: 'port' must be a table like [server], [simulator], [engine], [indicators]");
   EXPECT_NE(error_of([&] { apply_toml(c, "[server\n", "a.toml"); }).find("a.toml: line 1:"),
             std::string::npos);
   EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = [1]\n", "a.toml"); }),
@@ -105,6 +105,19 @@ TEST(StartTime, AcceptsNowNanosecondsAndIsoUtc) {
   EXPECT_THROW(parse_start_time("2026-13-01T00:00:00Z"), ConfigError);
   EXPECT_THROW(parse_start_time("2026-01-02T14:30:00"), ConfigError);  // no zone: ambiguous
   EXPECT_THROW(parse_start_time("-5"), ConfigError);
+}
+
+TEST(ServeConfig, IndicatorSettingsReachTheEngineAndTheGateway) {
+  ServeConfig c;
+  apply_toml(c, "[indicators]\nsmoother = \"zlma\"\nintensity = \"ticks\"\nwindow_ms = 500\n",
+             "i.toml");
+  EXPECT_EQ(c.engine.indicators.intensity.smoother, indicators::SmootherType::kZlma);
+  EXPECT_EQ(c.engine.indicators.bars.intensity_smoother, indicators::SmootherType::kZlma);
+  EXPECT_EQ(c.gateway.default_smoothing, gateway::Smoothing::kZlma);
+  EXPECT_EQ(c.engine.indicators.intensity.mode, indicators::IntensityMode::kTickRate);
+  EXPECT_EQ(c.engine.indicators.intensity.window_ns, 500'000'000);
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("smoother"), "hma", "--smoother"); }),
+            "--smoother: 'hma' is not a smoother (sma, ema or zlma)");
 }
 
 TEST(Setting, FlagsAreKebabCaseKeys) {

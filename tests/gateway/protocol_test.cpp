@@ -27,13 +27,92 @@ TEST(ClientMessage, SubscribeNamesASymbolAndTimeframe) {
   const auto r = parse_client_message(R"({"op":"subscribe","symbol":"ES","tf":"5m"})", reg);
   ASSERT_TRUE(std::holds_alternative<SubscribeRequest>(r));
   EXPECT_EQ(std::get<SubscribeRequest>(r).symbol, 1u);
-  EXPECT_EQ(std::get<SubscribeRequest>(r).tf, Timeframe::k5m);
+  EXPECT_EQ(std::get<SubscribeRequest>(r).stream, market::candle_stream(Timeframe::k5m));
+  EXPECT_FALSE(std::get<SubscribeRequest>(r).smoothing);
   const auto u = parse_client_message(R"({"tf":"1s","symbol":"ALFA","op":"unsubscribe"})", reg);
   ASSERT_TRUE(std::holds_alternative<UnsubscribeRequest>(u));
-  EXPECT_EQ(std::get<UnsubscribeRequest>(u).tf, Timeframe::k1s);
+  EXPECT_EQ(std::get<UnsubscribeRequest>(u).stream, market::Stream::kCandle1s);
   const auto p = parse_client_message(R"({"op":"ping","id":42})", reg);
   ASSERT_TRUE(std::holds_alternative<PingRequest>(p));
   EXPECT_EQ(std::get<PingRequest>(p).id, 42);
+}
+
+TEST(ClientMessage, IndicatorStreamsAndTheSmootherAreChosenPerRequest) {
+  const auto reg = registry();
+  const auto r = parse_client_message(
+      R"({"op":"subscribe","symbol":"ALFA","stream":"intensity","smoother":"zlma"})", reg);
+  ASSERT_TRUE(std::holds_alternative<SubscribeRequest>(r));
+  EXPECT_EQ(std::get<SubscribeRequest>(r).stream, market::Stream::kIntensity);
+  EXPECT_EQ(std::get<SubscribeRequest>(r).smoothing, Smoothing::kZlma);
+  for (const auto& [name, stream] : std::vector<std::pair<std::string, market::Stream>>{
+           {"buffer", market::Stream::kBuffer},
+           {"spikes", market::Stream::kSpike},
+           {"reversals", market::Stream::kReversal}}) {
+    const auto s = parse_client_message(
+        R"({"op":"unsubscribe","symbol":"ES","stream":")" + name + R"("})", reg);
+    ASSERT_TRUE(std::holds_alternative<UnsubscribeRequest>(s)) << name;
+    EXPECT_EQ(std::get<UnsubscribeRequest>(s).stream, stream);
+  }
+}
+
+TEST(Encode, IndicatorEventsCarryMillisecondsAndTheChosenSmoothing) {
+  const auto reg = registry();
+  simdjson::dom::parser parser;
+  const market::IntensityEvent i{.symbol = 0,
+                                 .seq = 9,
+                                 .t = 1'767'364'200'123'456'789,
+                                 .raw = 1500.0,
+                                 .sma_ready = true,
+                                 .ema_ready = false,
+                                 .zlma_ready = true,
+                                 .sma = 1400.5,
+                                 .zlma = 1600.25};
+  std::string a, b;
+  append_intensity_event(a, reg, i, Smoothing::kSma);
+  append_intensity_event(b, reg, i, Smoothing::kEma);
+  auto da = parse(parser, a);
+  EXPECT_EQ(std::string_view(da["type"]), "intensity");
+  EXPECT_EQ(int64_t(da["t_ms"]), 1'767'364'200'123);
+  EXPECT_EQ(double(da["value"]), 1400.5);
+  EXPECT_EQ(std::string_view(da["smoother"]), "sma");
+  EXPECT_NE(b.find(R"("value":null)"), std::string::npos) << b;  // EMA not ready yet
+
+  std::string r;
+  append_indicator_event(r, reg,
+                         market::ReversalEvent{.symbol = 1,
+                                               .seq = 4,
+                                               .t = 2'000'000,
+                                               .version = 3,
+                                               .direction = -1,
+                                               .price = 10123,
+                                               .reason = market::ReversalReason::kTrendPullback,
+                                               .strength = 1.5});
+  auto dr = parse(parser, r);
+  EXPECT_EQ(std::string_view(dr["type"]), "reversal");
+  EXPECT_EQ(std::string_view(dr["symbol"]), "ES");
+  EXPECT_EQ(int64_t(dr["version"]), 3);
+  EXPECT_EQ(int64_t(dr["direction"]), -1);
+  EXPECT_EQ(double(dr["price"]), 2530.75);
+  EXPECT_EQ(std::string_view(dr["reason"]), "trend_pullback");
+
+  std::string sp;
+  append_indicator_event(sp, reg,
+                         market::SpikeEndEvent{.symbol = 0, .t_start = 1'000'000, .ticks = 7});
+  auto ds = parse(parser, sp);
+  EXPECT_EQ(std::string_view(ds["type"]), "spike_end");
+  EXPECT_EQ(int64_t(ds["t_start_ms"]), 1);
+  EXPECT_EQ(int64_t(ds["ticks"]), 7);
+
+  std::string buf;
+  append_indicator_event(
+      buf, reg, market::BufferEvent{.symbol = 0, .upper = 2.5, .zone = market::Zone::kHigh});
+  EXPECT_EQ(std::string_view(parse(parser, buf)["zone"]), "high");
+
+  const std::vector<market::Event> events = {i};
+  const auto snap = parse(
+      parser, encode_event_snapshot(reg, 0, market::Stream::kIntensity, events, Smoothing::kZlma));
+  EXPECT_EQ(std::string_view(snap["stream"]), "intensity");
+  EXPECT_EQ(double(snap["events"].at(0)["value"]), 1600.25);
 }
 
 TEST(ClientMessage, EveryMalformedMessageBecomesAnErrorThatSaysWhy) {
@@ -47,6 +126,10 @@ TEST(ClientMessage, EveryMalformedMessageBecomesAnErrorThatSaysWhy) {
       {R"({"op":"dance"})", "unknown op \"dance\""},
       {R"({"op":"subscribe","tf":"1m"})", "'symbol'"},
       {R"({"op":"subscribe","symbol":"ALFA"})", "'tf'"},
+      {R"({"op":"subscribe","symbol":"ALFA","stream":"gossip"})", "unknown stream \"gossip\""},
+      {R"({"op":"subscribe","symbol":"ALFA","stream":7})", "'stream' must be a string"},
+      {R"({"op":"subscribe","symbol":"ALFA","stream":"intensity","smoother":"hma"})",
+       "unknown smoother \"hma\""},
       {R"({"op":"subscribe","symbol":"NOPE","tf":"1m"})", "unknown symbol 'NOPE'"},
       {R"({"op":"subscribe","symbol":"ALFA","tf":"2m"})", "unknown timeframe '2m'"},
       {R"({"op":"ping","id":"x"})", "'id'"},

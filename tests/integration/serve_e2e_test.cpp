@@ -234,6 +234,48 @@ TEST_F(ServeEndToEnd, BadClientMessagesGetAnErrorAndTheConnectionLives) {
   ws.close(websocket::close_code::normal);
 }
 
+// Each client picks its own smoothing of intensity; the server computes all three once.
+TEST_F(ServeEndToEnd, IntensityArrivesWithTheSmootherEachClientAskedFor) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::map<std::string, std::size_t> values;  // smoother -> ready values seen
+  std::vector<std::unique_ptr<websocket::stream<tcp::socket>>> clients;
+  for (const std::string smoother : {"sma", "zlma"}) {
+    auto ws = std::make_unique<websocket::stream<tcp::socket>>(ioc_);
+    connect(*ws);
+    read(*ws);  // hello
+    ws->write(net::buffer(R"({"op":"subscribe","symbol":"ALFA","stream":"intensity","smoother":")" +
+                          smoother + R"("})"));
+    ws->write(
+        net::buffer(std::string(R"({"op":"subscribe","symbol":"ALFA","stream":"reversals"})")));
+    clients.push_back(std::move(ws));
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3000);
+  std::size_t reversal_snapshots = 0;
+  while (std::chrono::steady_clock::now() < until) {
+    for (std::size_t c = 0; c < clients.size(); ++c) {
+      const std::string frame = read(*clients[c]);
+      ASSERT_FALSE(parser.parse(frame).get(doc)) << frame;
+      const std::string_view type(doc["type"]);
+      if (type == "snapshot") {
+        if (std::string_view(doc["stream"]) == "reversals") ++reversal_snapshots;
+        continue;
+      }
+      ASSERT_EQ(type, "batch") << frame;
+      for (auto e : simdjson::dom::array(doc["events"])) {
+        if (std::string_view(e["type"]) != "intensity") continue;
+        const std::string smoother{std::string_view(e["smoother"])};
+        EXPECT_EQ(smoother, c == 0 ? "sma" : "zlma");
+        EXPECT_GT(double(e["raw"]), 0.0);
+        if (!e["value"].is_null()) ++values[smoother];
+      }
+    }
+  }
+  EXPECT_EQ(reversal_snapshots, 2u);
+  EXPECT_GT(values["sma"], 3u) << "no smoothed intensity within 3 s";
+  EXPECT_GT(values["zlma"], 3u);
+}
+
 TEST_F(ServeEndToEnd, ServesTheWebRootAndRefusesToLeaveIt) {
   {
     std::ofstream index(dir_ / "index.html");
