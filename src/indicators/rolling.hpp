@@ -13,6 +13,15 @@
 
 namespace spacetime::indicators {
 
+// Visits a full ring oldest to newest, where `head` is the oldest slot.
+template <typename F>
+void for_each_oldest_first(const std::vector<double>& ring, std::size_t head, F&& f) {
+  for (std::size_t i = head; i < ring.size(); ++i)
+    f(ring[i]);
+  for (std::size_t i = 0; i < head; ++i)
+    f(ring[i]);
+}
+
 // § 2.4 RollStats(N): mean, population variance, sd and CV of the last N values.
 class RollStats {
  public:
@@ -35,8 +44,9 @@ class RollStats {
     mean_ = mean_new;
     ring_[head_] = x;
     head_ = head_ + 1 == n ? 0 : head_ + 1;
-    replacements_ = replacements_ + 1;
-    if (replacements_ % n == 0) resum();
+    // Exact re-sum every N replacements (a countdown: no division per tick).
+    replacements_ = replacements_ + 1 == n ? 0 : replacements_ + 1;
+    if (replacements_ == 0) resum();
   }
 
   bool ready() const { return count_ == ring_.size(); }
@@ -70,14 +80,13 @@ class RollStats {
   void resum() {
     const std::size_t n = ring_.size();
     double s = 0.0;
-    for (std::size_t i = 0; i < n; ++i)
-      s = s + ring_[(head_ + i) % n];
+    for_each_oldest_first(ring_, head_, [&s](double x) { s = s + x; });
     mean_ = s / static_cast<double>(n);
     double m2 = 0.0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const double d = ring_[(head_ + i) % n] - mean_;
+    for_each_oldest_first(ring_, head_, [this, &m2](double x) {
+      const double d = x - mean_;
       m2 = m2 + d * d;
-    }
+    });
     m2_ = m2;
   }
 
@@ -86,7 +95,7 @@ class RollStats {
   double m2_ = 0.0;
   std::size_t count_ = 0;
   std::size_t head_ = 0;
-  std::uint64_t replacements_ = 0;
+  std::uint64_t replacements_ = 0;  // since the last exact re-sum
 };
 
 // § 2.4 RollMean(N): running sum in the SMA's order (subtract the oldest, then add), with
@@ -108,11 +117,10 @@ class RollMean {
     sum_ = sum_ + x;
     ring_[head_] = x;
     head_ = head_ + 1 == n ? 0 : head_ + 1;
-    replacements_ = replacements_ + 1;
-    if (replacements_ % n == 0) {
+    replacements_ = replacements_ + 1 == n ? 0 : replacements_ + 1;
+    if (replacements_ == 0) {
       double s = 0.0;
-      for (std::size_t i = 0; i < n; ++i)
-        s = s + ring_[(head_ + i) % n];
+      for_each_oldest_first(ring_, head_, [&s](double v) { s = s + v; });
       sum_ = s;
     }
   }
@@ -139,7 +147,7 @@ class RollMean {
   double sum_ = 0.0;
   std::size_t count_ = 0;
   std::size_t head_ = 0;
-  std::uint64_t replacements_ = 0;
+  std::uint64_t replacements_ = 0;  // since the last exact re-sum
 };
 
 // Max (Greater = true) or min of the last M int64 values, by a monotonic deque kept in a
@@ -157,7 +165,7 @@ class RollingExtreme {
       pop_front();
     while (size_ > 0 && dominated(values_[back()], x))
       --size_;
-    const std::size_t slot = (front_ + size_) % m;
+    const std::size_t slot = wrap(front_ + size_);
     values_[slot] = x;
     index_[slot] = k_;
     ++size_;
@@ -185,9 +193,11 @@ class RollingExtreme {
 
  private:
   static bool dominated(std::int64_t old, std::int64_t x) { return kMax ? old <= x : old >= x; }
-  std::size_t back() const { return (front_ + size_ - 1) % values_.size(); }
+  // Index arithmetic without a division: every sum here is below twice the capacity.
+  std::size_t wrap(std::size_t i) const { return i >= values_.size() ? i - values_.size() : i; }
+  std::size_t back() const { return wrap(front_ + size_ - 1); }
   void pop_front() {
-    front_ = (front_ + 1) % values_.size();
+    front_ = wrap(front_ + 1);
     --size_;
   }
 
