@@ -1,0 +1,145 @@
+// `spacetime record`: saves a session's ticks to a tick file (.stt or CSV), optionally with
+// the indicator output the engine computed from the same ticks, so that a later
+// `spacetime replay FILE --indicators-out` can be diffed against it. Sources: the
+// simulator (generated as fast as possible for --seconds of simulated time).
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <optional>
+#include <thread>
+
+#include "app/command.hpp"
+#include "app/config.hpp"
+#include "app/event_output.hpp"
+#include "app/progress.hpp"
+#include "app/run_control.hpp"
+#include "engine/engine.hpp"
+#include "feed/simulator.hpp"
+#include "feed/tick_file.hpp"
+
+namespace spacetime::app {
+namespace {
+
+// Hands ticks to the engine (when there is one) and writes exactly what it accepted.
+class RecordingSink final : public market::TickSink {
+ public:
+  RecordingSink(feed::TickFileWriter& writer, market::TickSink* engine)
+      : writer_(writer), engine_(engine) {}
+  std::size_t offer(std::span<const market::Tick> ticks) override {
+    const std::size_t n = engine_ ? engine_->offer(ticks) : ticks.size();
+    writer_.write(ticks.first(n));
+    return n;
+  }
+
+ private:
+  feed::TickFileWriter& writer_;
+  market::TickSink* engine_;
+};
+
+class RecordCommand final : public Command {
+ public:
+  CLI::App* add_to(CLI::App& app) override {
+    auto* sub = app.add_subcommand(
+        "record",
+        "Record a feed's ticks to a tick file (.stt, .stt with --zstd, or .csv), and with\n"
+        "--indicators-out the indicator output the engine computed from them.");
+    sub->add_option("--feed", feed_, "tick source: sim (default)")->check(CLI::IsMember({"sim"}));
+    sub->add_option("--out", out_, "tick file to write (.stt or .csv)")->required();
+    sub->add_flag("--zstd", zstd_, "compress .stt blocks with zstd");
+    sub->add_option("--seconds", seconds_, "simulated seconds to record (default 600)")
+        ->check(CLI::PositiveNumber);
+    sub->add_option("--indicators-out", events_out_,
+                    "also write indicator events (.csv or .jsonl)");
+    for (const auto& s : serve_settings()) {
+      if (s.section != "simulator" && s.section != "indicators") continue;
+      options_.emplace_back(
+          &s, sub->add_option(s.flag(), values_.emplace_back(),
+                              std::string(s.help) + " (default " + std::string(s.fallback) + ")"));
+    }
+    return sub;
+  }
+
+  int run() override {
+    block_stop_signals();
+    std::stop_source stop;
+    SignalWatcher watcher(stop);
+
+    ServeConfig config;
+    for (std::size_t i = 0; i < options_.size(); ++i) {
+      auto [setting, option] = options_[i];
+      if (option->count() > 0) apply_setting(config, *setting, values_[i], setting->flag());
+    }
+    if (config.sim_start_now) {
+      config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+    }
+    config.engine.shards = 1;  // one shard: the indicator output is in tick order
+
+    feed::Simulator sim(config.simulator);
+    market::SymbolRegistry symbols;
+    for (const auto& info : sim.symbols())
+      symbols.add(info);
+    auto writer = feed::TickFileWriter::create(out_, symbols, {.zstd = zstd_});
+
+    std::optional<EventFileWriter> events;
+    std::optional<engine::Engine> engine;
+    if (!events_out_.empty()) {
+      events.emplace(events_out_, symbols);
+      engine.emplace(config.engine, symbols, *events);
+      engine->start();
+    }
+    RecordingSink sink(writer, engine ? &*engine : nullptr);
+
+    const std::int64_t end = config.simulator.start_ns + static_cast<std::int64_t>(seconds_ * 1e9);
+    ProgressBar bar("record");
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<market::Tick> batch;
+    batch.reserve(1024);
+    std::uint64_t ticks = 0;
+    while (!stop.stop_requested() && sim.peek_time() < end) {
+      batch.clear();
+      while (batch.size() < 1024 && sim.peek_time() < end)
+        batch.push_back(sim.next());
+      std::span<const market::Tick> rest(batch);
+      while (!rest.empty()) {
+        rest = rest.subspan(sink.offer(rest));
+        if (!rest.empty()) std::this_thread::yield();
+      }
+      ticks += batch.size();
+      const auto elapsed = std::chrono::steady_clock::now() - started;
+      bar.update({.fraction = static_cast<double>(sim.peek_time() - config.simulator.start_ns) /
+                              (seconds_ * 1e9),
+                  .ticks = ticks,
+                  .ticks_per_s = static_cast<double>(ticks) /
+                                 std::max(std::chrono::duration<double>(elapsed).count(), 1e-9),
+                  .elapsed = elapsed});
+    }
+    bar.finish();
+    if (engine) engine->stop();
+    writer.close();
+    if (events) events->close();
+    spdlog::info(
+        "recorded {} ticks of {} symbols to {} ({} bytes){}", writer.ticks_written(),
+        symbols.size(), out_, writer.bytes_written(),
+        events ? fmt::format(", {} indicator events to {}", events->events_written(), events_out_)
+               : std::string());
+    return stop.stop_requested() ? 130 : 0;
+  }
+
+ private:
+  std::string feed_ = "sim";
+  std::string out_;
+  bool zstd_ = false;
+  double seconds_ = 600;
+  std::string events_out_;
+  std::deque<std::string> values_;
+  std::vector<std::pair<const Setting*, CLI::Option*>> options_;
+};
+
+}  // namespace
+
+SPACETIME_COMMAND(40, RecordCommand);
+
+}  // namespace spacetime::app
