@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -144,6 +146,49 @@ const std::vector<Setting>& serve_settings() {
        [](ServeConfig& c, std::string_view v) {
          c.gateway.client_queue = parse_number<std::size_t>(v, 1, 100'000);
        }},
+      {"feed", "feed", "SPACETIME_FEED",
+       "tick source: sim (the built-in simulator) or iqfeed (DTN IQFeed)", "sim",
+       [](ServeConfig& c, std::string_view v) {
+         if (v != "sim" && v != "iqfeed") {
+           throw ConfigError(fmt::format("'{}' is not a feed (sim or iqfeed)", v));
+         }
+         c.feed = std::string(v);
+       }},
+      {"iqfeed", "iqfeed_host", "SPACETIME_IQFEED_HOST", "IQConnect's address", "127.0.0.1",
+       [](ServeConfig& c, std::string_view v) {
+         if (v.empty()) throw ConfigError("IQConnect host is empty");
+         c.iqfeed.host = std::string(v);
+       }},
+      {"iqfeed", "iqfeed_port", "SPACETIME_IQFEED_PORT", "IQConnect's Level 1 port", "5009",
+       [](ServeConfig& c, std::string_view v) {
+         c.iqfeed.level1_port = parse_number<std::uint16_t>(v, 1, 65535);
+       }},
+      {"iqfeed", "iqfeed_lookup_port", "SPACETIME_IQFEED_LOOKUP_PORT",
+       "IQConnect's lookup (history) port, for backfill after a reconnect", "9100",
+       [](ServeConfig& c, std::string_view v) {
+         c.iqfeed.lookup_port = parse_number<std::uint16_t>(v, 1, 65535);
+       }},
+      {"iqfeed", "iqfeed_symbols", "SPACETIME_IQFEED_SYMBOLS", "symbols to watch, comma-separated",
+       "none",
+       [](ServeConfig& c, std::string_view v) {
+         c.iqfeed.symbols.clear();
+         std::size_t start = 0;
+         while (start <= v.size()) {
+           const std::size_t end = std::min(v.find(',', start), v.size());
+           std::string sym(v.substr(start, end - start));
+           std::erase_if(sym, [](char ch) { return ch == ' '; });
+           for (char& ch : sym)
+             ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+           if (sym.empty()) throw ConfigError(fmt::format("'{}' has an empty symbol", v));
+           c.iqfeed.symbols.push_back(sym);
+           start = end + 1;
+         }
+       }},
+      {"iqfeed", "iqfeed_tick_size", "SPACETIME_IQFEED_TICK_SIZE",
+       "price tick of the watched symbols", "0.01",
+       [](ServeConfig& c, std::string_view v) {
+         c.iqfeed_tick_size = parse_number<double>(v, 1e-9, 1e6);
+       }},
       {"simulator", "symbols", "SPACETIME_SYMBOLS", "number of simulated symbols", "50",
        [](ServeConfig& c, std::string_view v) {
          c.simulator.symbols = parse_number<std::size_t>(v, 1, 10'000);
@@ -254,7 +299,8 @@ void apply_toml(ServeConfig& config, std::string_view text, std::string_view ori
     const auto* inner = node.as_table();
     if (!inner) {
       throw ConfigError(
-          fmt::format("{}: '{}' must be a table like [server], [simulator], [engine], [indicators]",
+          fmt::format("{}: '{}' must be a table like [server], [feed], [simulator], [iqfeed], "
+                      "[engine], [indicators]",
                       origin, section.str()));
     }
     for (const auto& [key, value] : *inner) {

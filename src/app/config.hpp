@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/engine.hpp"
+#include "feed/iqfeed.hpp"
 #include "feed/simulator.hpp"
 #include "gateway/gateway.hpp"
 
@@ -19,7 +20,10 @@ namespace spacetime::app {
 
 struct ServeConfig {
   gateway::GatewayConfig gateway;
+  std::string feed = "sim";  // sim or iqfeed
   feed::SimulatorConfig simulator;
+  feed::IqFeedConfig iqfeed;
+  double iqfeed_tick_size = 0.01;
   bool sim_start_now = true;  // start_ns is taken from the clock when serve starts
   engine::EngineConfig engine;
 };
@@ -31,7 +35,7 @@ class ConfigError : public std::runtime_error {
 };
 
 struct Setting {
-  std::string_view section;  // TOML table: server, simulator, engine, indicators
+  std::string_view section;  // TOML table: server, feed, simulator, iqfeed, engine, indicators
   std::string_view key;      // TOML key; the flag is --key with '_' as '-'
   std::string_view env;      // environment variable
   std::string_view help;

@@ -1,7 +1,8 @@
 // `spacetime record`: saves a session's ticks to a tick file (.stt or CSV), optionally with
 // the indicator output the engine computed from the same ticks, so that a later
 // `spacetime replay FILE --indicators-out` can be diffed against it. Sources: the
-// simulator (generated as fast as possible for --seconds of simulated time).
+// simulator (generated as fast as possible for --seconds of simulated time) or DTN IQFeed
+// (a live session, for --seconds of wall time or until Ctrl-C).
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +13,7 @@
 #include "app/command.hpp"
 #include "app/config.hpp"
 #include "app/event_output.hpp"
+#include "app/feed_source.hpp"
 #include "app/progress.hpp"
 #include "app/run_control.hpp"
 #include "engine/engine.hpp"
@@ -44,15 +46,21 @@ class RecordCommand final : public Command {
         "record",
         "Record a feed's ticks to a tick file (.stt, .stt with --zstd, or .csv), and with\n"
         "--indicators-out the indicator output the engine computed from them.");
-    sub->add_option("--feed", feed_, "tick source: sim (default)")->check(CLI::IsMember({"sim"}));
     sub->add_option("--out", out_, "tick file to write (.stt or .csv)")->required();
     sub->add_flag("--zstd", zstd_, "compress .stt blocks with zstd");
-    sub->add_option("--seconds", seconds_, "simulated seconds to record (default 600)")
-        ->check(CLI::PositiveNumber);
+    seconds_option_ =
+        sub->add_option(
+               "--seconds", seconds_,
+               "seconds to record: simulated time for sim (default 600), wall time for iqfeed "
+               "(default: until Ctrl-C)")
+            ->check(CLI::PositiveNumber);
     sub->add_option("--indicators-out", events_out_,
                     "also write indicator events (.csv or .jsonl)");
     for (const auto& s : serve_settings()) {
-      if (s.section != "simulator" && s.section != "indicators") continue;
+      if (s.section != "simulator" && s.section != "indicators" && s.section != "feed" &&
+          s.section != "iqfeed") {
+        continue;
+      }
       options_.emplace_back(
           &s, sub->add_option(s.flag(), values_.emplace_back(),
                               std::string(s.help) + " (default " + std::string(s.fallback) + ")"));
@@ -65,6 +73,7 @@ class RecordCommand final : public Command {
     std::stop_source stop;
     SignalWatcher watcher(stop);
 
+    seconds_set_ = seconds_option_->count() > 0;
     ServeConfig config;
     for (std::size_t i = 0; i < options_.size(); ++i) {
       auto [setting, option] = options_[i];
@@ -77,10 +86,16 @@ class RecordCommand final : public Command {
     }
     config.engine.shards = 1;  // one shard: the indicator output is in tick order
 
-    feed::Simulator sim(config.simulator);
     market::SymbolRegistry symbols;
-    for (const auto& info : sim.symbols())
-      symbols.add(info);
+    std::unique_ptr<FeedSource> live;
+    std::optional<feed::Simulator> sim;
+    if (config.feed == "iqfeed") {
+      live = FeedSource::make(config, symbols);
+    } else {
+      sim.emplace(config.simulator);
+      for (const auto& info : sim->symbols())
+        symbols.add(info);
+    }
     auto writer = feed::TickFileWriter::create(out_, symbols, {.zstd = zstd_});
 
     std::optional<EventFileWriter> events;
@@ -92,7 +107,43 @@ class RecordCommand final : public Command {
     }
     RecordingSink sink(writer, engine ? &*engine : nullptr);
 
-    const std::int64_t end = config.simulator.start_ns + static_cast<std::int64_t>(seconds_ * 1e9);
+    if (live) {
+      record_live(*live, sink, stop);
+    } else {
+      record_simulated(*sim, config.simulator.start_ns, sink, stop);
+    }
+    if (engine) engine->stop();
+    writer.close();
+    if (events) events->close();
+    spdlog::info(
+        "recorded {} ticks of {} symbols to {} ({} bytes){}", writer.ticks_written(),
+        symbols.size(), out_, writer.bytes_written(),
+        events ? fmt::format(", {} indicator events to {}", events->events_written(), events_out_)
+               : std::string());
+    // Ctrl-C is how a live recording ends; it only means "interrupted" for the simulator.
+    return stop.stop_requested() && !live ? 130 : 0;
+  }
+
+ private:
+  // A live feed runs on its own thread until --seconds pass or Ctrl-C.
+  void record_live(FeedSource& source, market::TickSink& sink, std::stop_source& stop) {
+    spdlog::info("recording {} to {} ({})", source.describe(), out_,
+                 seconds_set_ ? fmt::format("{} s", seconds_) : std::string("until Ctrl-C"));
+    std::jthread feed_thread([&](std::stop_token token) { source.run(sink, token); });
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(seconds_set_ ? seconds_ : 1e12));
+    while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    feed_thread.request_stop();
+    feed_thread.join();
+  }
+
+  // The simulator generates --seconds of simulated time as fast as the sink takes it.
+  void record_simulated(feed::Simulator& sim, std::int64_t start_ns, market::TickSink& sink,
+                        std::stop_source& stop) {
+    const std::int64_t end = start_ns + static_cast<std::int64_t>(seconds_ * 1e9);
     ProgressBar bar("record");
     const auto started = std::chrono::steady_clock::now();
     std::vector<market::Tick> batch;
@@ -109,30 +160,20 @@ class RecordCommand final : public Command {
       }
       ticks += batch.size();
       const auto elapsed = std::chrono::steady_clock::now() - started;
-      bar.update({.fraction = static_cast<double>(sim.peek_time() - config.simulator.start_ns) /
-                              (seconds_ * 1e9),
+      bar.update({.fraction = static_cast<double>(sim.peek_time() - start_ns) / (seconds_ * 1e9),
                   .ticks = ticks,
                   .ticks_per_s = static_cast<double>(ticks) /
                                  std::max(std::chrono::duration<double>(elapsed).count(), 1e-9),
                   .elapsed = elapsed});
     }
     bar.finish();
-    if (engine) engine->stop();
-    writer.close();
-    if (events) events->close();
-    spdlog::info(
-        "recorded {} ticks of {} symbols to {} ({} bytes){}", writer.ticks_written(),
-        symbols.size(), out_, writer.bytes_written(),
-        events ? fmt::format(", {} indicator events to {}", events->events_written(), events_out_)
-               : std::string());
-    return stop.stop_requested() ? 130 : 0;
   }
 
- private:
-  std::string feed_ = "sim";
   std::string out_;
   bool zstd_ = false;
   double seconds_ = 600;
+  CLI::Option* seconds_option_ = nullptr;
+  bool seconds_set_ = false;
   std::string events_out_;
   std::deque<std::string> values_;
   std::vector<std::pair<const Setting*, CLI::Option*>> options_;

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <thread>
 
+#include "app/feed_source.hpp"
 #include "bus/bus.hpp"
 #include "engine/engine.hpp"
-#include "feed/simulator.hpp"
 #include "gateway/gateway.hpp"
 
 namespace spacetime::app {
@@ -44,35 +44,29 @@ int run_serve(ServeConfig config) {
         config.gateway.web_root);
   }
 
-  feed::Simulator simulator(config.simulator);
   market::SymbolRegistry symbols;
-  for (const auto& info : simulator.symbols())
-    symbols.add(info);
+  const auto source = FeedSource::make(config, symbols);
 
   bus::InprocBus bus;
   engine::Engine engine(config.engine, symbols, bus);
   gateway::Gateway gateway(config.gateway, symbols, bus, [&] {
     const auto e = engine.stats();
-    const auto s = simulator.stats();
-    return std::vector<gateway::Metric>{{"ticks", e.ticks},
-                                        {"ticks_clamped", e.ticks_clamped},
-                                        {"ticks_unknown_symbol", e.ticks_unknown},
-                                        {"engine_events", e.events},
-                                        {"engine_queue_depth", e.queue_depth},
-                                        {"feed_ticks", s.ticks},
-                                        {"feed_backpressured", s.backpressured},
-                                        {"bus_dropped", bus.dropped()}};
+    auto metrics = source->metrics();
+    metrics.insert(metrics.end(), {{"ticks", e.ticks},
+                                   {"ticks_clamped", e.ticks_clamped},
+                                   {"ticks_unknown_symbol", e.ticks_unknown},
+                                   {"engine_events", e.events},
+                                   {"engine_queue_depth", e.queue_depth},
+                                   {"bus_dropped", bus.dropped()}});
+    return metrics;
   });
 
   engine.start();
   const std::uint16_t port = gateway.start();
-  spdlog::info(
-      "listening on http://{}:{} ({} simulated symbols at {} ticks/s, seed {}, web root {})",
-      config.gateway.bind, port, config.simulator.symbols, config.simulator.rate,
-      config.simulator.seed, config.gateway.web_root);
+  spdlog::info("listening on http://{}:{} ({}, web root {})", config.gateway.bind, port,
+               source->describe(), config.gateway.web_root);
 
-  std::jthread feed_thread(
-      [&](std::stop_token stop) { simulator.run(engine, stop, /*paced=*/true); });
+  std::jthread feed_thread([&](std::stop_token stop) { source->run(engine, stop); });
 
   std::uint64_t last_ticks = 0;
   auto last_time = std::chrono::steady_clock::now();

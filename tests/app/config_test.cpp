@@ -72,7 +72,8 @@ TEST(ServeConfig, MistakesNameTheirOriginAndProblem) {
   EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = 70000\n", "a.toml"); }),
             "a.toml: server.port: 70000 is out of range [0, 65535]");
   EXPECT_EQ(error_of([&] { apply_toml(c, "port = 1\n", "a.toml"); }),
-            "a.toml: 'port' must be a table like [server], [simulator], [engine], [indicators]");
+            "a.toml: 'port' must be a table like [server], [feed], [simulator], [iqfeed], "
+            "[engine], [indicators]");
   EXPECT_NE(error_of([&] { apply_toml(c, "[server\n", "a.toml"); }).find("a.toml: line 1:"),
             std::string::npos);
   EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = [1]\n", "a.toml"); }),
@@ -118,6 +119,23 @@ TEST(ServeConfig, IndicatorSettingsReachTheEngineAndTheGateway) {
   EXPECT_EQ(c.engine.indicators.intensity.window_ns, 500'000'000);
   EXPECT_EQ(error_of([&] { apply_setting(c, setting("smoother"), "hma", "--smoother"); }),
             "--smoother: 'hma' is not a smoother (sma, ema or zlma)");
+}
+
+TEST(ServeConfig, IqFeedSettings) {
+  ServeConfig c;
+  apply_toml(
+      c,
+      "[feed]\nfeed = \"iqfeed\"\n[iqfeed]\niqfeed_symbols = \"aapl, MSFT\"\niqfeed_port = 15009\n",
+      "f.toml");
+  EXPECT_EQ(c.feed, "iqfeed");
+  EXPECT_EQ(c.iqfeed.symbols, (std::vector<std::string>{"AAPL", "MSFT"}));
+  EXPECT_EQ(c.iqfeed.level1_port, 15009);
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("feed"), "bloomberg", "--feed"); }),
+            "--feed: 'bloomberg' is not a feed (sim or iqfeed)");
+  EXPECT_EQ(error_of([&] {
+              apply_setting(c, setting("iqfeed_symbols"), "AAPL,,MSFT", "--iqfeed-symbols");
+            }),
+            "--iqfeed-symbols: 'AAPL,,MSFT' has an empty symbol");
 }
 
 TEST(Setting, FlagsAreKebabCaseKeys) {

@@ -64,6 +64,17 @@ class ChildProcess {
     return status_;
   }
 
+  // Waits up to `timeout` for the program to exit by itself; returns its status, or nullopt
+  // if it is still running.
+  std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (running()) {
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return status_;
+  }
+
   bool running() {
     if (pid_ <= 0) return false;
     if (::waitpid(pid_, &status_, WNOHANG) == pid_) {

@@ -12,3 +12,8 @@ spacetime_test(feed/iqfeed/fake_iqconnect_test.cpp iqfeed_fake_server)
 spacetime_test(feed/iqfeed/iqfeed_client_test.cpp spacetime_feed iqfeed_fake_server)
 target_compile_definitions(iqfeed_client_test
                            PRIVATE SPACETIME_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
+
+# The client through the CLI (record and serve --feed iqfeed) against the fake IQConnect.
+spacetime_test(integration/iqfeed_cli_test.cpp spacetime_feed iqfeed_fake_server)
+target_compile_definitions(iqfeed_cli_test PRIVATE SPACETIME_BIN="$<TARGET_FILE:spacetime>")
+add_dependencies(iqfeed_cli_test spacetime)

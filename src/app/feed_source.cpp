@@ -1,0 +1,101 @@
+#include "app/feed_source.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "feed/iqfeed.hpp"
+#include "feed/simulator.hpp"
+
+namespace spacetime::app {
+namespace {
+
+class SimulatorSource final : public FeedSource {
+ public:
+  SimulatorSource(const feed::SimulatorConfig& config, market::SymbolRegistry& symbols)
+      : config_(config), sim_(config) {
+    for (const auto& info : sim_.symbols())
+      symbols.add(info);
+  }
+  void run(market::TickSink& sink, std::stop_token stop) override {
+    sim_.run(sink, stop, /*paced=*/true);
+  }
+  std::vector<gateway::Metric> metrics() const override {
+    const auto s = sim_.stats();
+    return {{"feed_ticks", s.ticks}, {"feed_backpressured", s.backpressured}};
+  }
+  std::string describe() const override {
+    return fmt::format("{} simulated symbols at {} ticks/s, seed {}", config_.symbols, config_.rate,
+                       config_.seed);
+  }
+
+ private:
+  feed::SimulatorConfig config_;
+  feed::Simulator sim_;
+};
+
+class IqFeedSource final : public FeedSource {
+ public:
+  IqFeedSource(const ServeConfig& config, market::SymbolRegistry& symbols)
+      : config_(config.iqfeed), client_(register_symbols(config, symbols), symbols) {
+    client_.on_event([](const feed::IqFeedEvent& e) {
+      const bool bad = e.kind == feed::IqFeedEventKind::kParseError ||
+                       e.kind == feed::IqFeedEventKind::kServerError ||
+                       e.kind == feed::IqFeedEventKind::kConnectFailed ||
+                       e.kind == feed::IqFeedEventKind::kDropped ||
+                       e.kind == feed::IqFeedEventKind::kBackfillFailed ||
+                       e.kind == feed::IqFeedEventKind::kSymbolNotFound ||
+                       e.kind == feed::IqFeedEventKind::kProtocolMismatch ||
+                       e.kind == feed::IqFeedEventKind::kTickSizeMismatch;
+      const std::string where = e.line ? fmt::format(" (line {}: {})", e.line, e.context) : "";
+      if (bad) {
+        spdlog::warn("iqfeed: {}: {}{}", feed::to_string(e.kind), e.detail, where);
+      } else {
+        spdlog::info("iqfeed: {}: {}", feed::to_string(e.kind), e.detail);
+      }
+    });
+  }
+  void run(market::TickSink& sink, std::stop_token stop) override { client_.run(sink, stop); }
+  std::vector<gateway::Metric> metrics() const override {
+    const auto s = client_.stats();
+    return {{"feed_connected", s.connected ? 1u : 0u},
+            {"feed_trades", s.trades},
+            {"feed_reconnects", s.reconnects},
+            {"feed_backfilled", s.backfilled},
+            {"feed_duplicates", s.duplicates},
+            {"feed_parse_errors", s.parse_errors_total()},
+            {"feed_rejected", s.rejected},
+            {"feed_dropped", s.dropped + s.dropped_held},
+            {"feed_unknown_symbols", s.unknown_symbols}};
+  }
+  std::string describe() const override {
+    return fmt::format("DTN IQFeed at {}:{} (lookup {}), {} symbols", config_.host,
+                       config_.level1_port, config_.lookup_port, config_.symbols.size());
+  }
+
+ private:
+  static feed::IqFeedConfig register_symbols(const ServeConfig& config,
+                                             market::SymbolRegistry& symbols) {
+    if (config.iqfeed.symbols.empty()) {
+      throw ConfigError("--feed iqfeed needs --iqfeed-symbols (e.g. AAPL,MSFT)");
+    }
+    for (const auto& name : config.iqfeed.symbols) {
+      symbols.add({.name = name,
+                   .tick_size = config.iqfeed_tick_size,
+                   .decimals = market::decimals_for(config.iqfeed_tick_size)});
+    }
+    return config.iqfeed;
+  }
+
+  feed::IqFeedConfig config_;
+  feed::IqFeedClient client_;
+};
+
+}  // namespace
+
+std::unique_ptr<FeedSource> FeedSource::make(const ServeConfig& config,
+                                             market::SymbolRegistry& symbols) {
+  if (config.feed == "iqfeed") return std::make_unique<IqFeedSource>(config, symbols);
+  return std::make_unique<SimulatorSource>(config.simulator, symbols);
+}
+
+}  // namespace spacetime::app

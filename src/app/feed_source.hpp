@@ -1,0 +1,31 @@
+// The tick source of a long-running command, chosen by configuration: the simulator (paced
+// to the wall clock) or DTN IQFeed. Creating one registers its symbols.
+#pragma once
+
+#include <memory>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "app/config.hpp"
+#include "gateway/gateway.hpp"
+#include "market/symbol.hpp"
+#include "market/tick.hpp"
+
+namespace spacetime::app {
+
+class FeedSource {
+ public:
+  // Throws ConfigError for a feed that cannot run (e.g. iqfeed without symbols).
+  static std::unique_ptr<FeedSource> make(const ServeConfig& config,
+                                          market::SymbolRegistry& symbols);
+  virtual ~FeedSource() = default;
+
+  // Feeds the sink until stop is requested (on the calling thread).
+  virtual void run(market::TickSink& sink, std::stop_token stop) = 0;
+  // Counters for /api/health and /metrics.
+  virtual std::vector<gateway::Metric> metrics() const = 0;
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace spacetime::app

@@ -1,0 +1,105 @@
+// The DTN IQFeed client through the product's own commands, against the fake IQConnect
+// over real TCP: `spacetime record --feed iqfeed` saves every trade exactly once and in order,
+// across a dropped connection (reconnect + backfill), and `spacetime serve --feed iqfeed`
+// connects and watches its symbols.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "feed/iqfeed/fake_iqconnect.hpp"
+#include "feed/tick_file.hpp"
+#include "support/child_process.hpp"
+
+namespace spacetime {
+namespace {
+
+using testing::ChildProcess;
+using testing::FakeIqConnect;
+using testing::SourceEvent;
+
+class IqFeedCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("spacetime-iqcli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(IqFeedCli, RecordSavesEveryTradeOnceAcrossADroppedConnection) {
+  const auto events = testing::generate_events(
+      {"AAPL", "MSFT"}, 600, testing::local_time(2024, 3, 15, 9, 30, 0), 5'000, 3);
+  FakeIqConnect fake(events);
+  const auto out = dir_ / "session.csv";
+  ChildProcess record(
+      SPACETIME_BIN,
+      {"record", "--feed", "iqfeed", "--iqfeed-port", std::to_string(fake.level1_port()),
+       "--iqfeed-lookup-port", std::to_string(fake.lookup_port()), "--iqfeed-symbols", "AAPL,MSFT",
+       "--out", out.string(), "--seconds", "5"},
+      dir_ / "record.log");
+  ASSERT_TRUE(fake.wait_for_watches(2, std::chrono::seconds(10))) << record.output();
+  fake.publish(300);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  fake.drop_connections();  // IQConnect goes away mid-session
+  fake.publish(events.size());
+  ASSERT_TRUE(fake.wait_for_level1_connections(2, std::chrono::seconds(10))) << record.output();
+  // The recording ends by itself after --seconds (3 s of wall time).
+  const auto status = record.wait_exit(std::chrono::seconds(20));
+  ASSERT_TRUE(status) << "record did not end after --seconds:\n" << record.output();
+  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << record.output();
+
+  market::SymbolRegistry symbols;
+  auto reader = feed::TickFileReader::open(out, symbols);
+  std::vector<market::Tick> got(4096);
+  got.resize(reader.read(got));
+  std::map<std::string, std::vector<std::int64_t>> prices_got, prices_want;
+  for (const auto& t : got)
+    prices_got[symbols.info(t.symbol).name].push_back(t.price);
+  for (const SourceEvent& e : events) {
+    if (e.kind == SourceEvent::Kind::kTrade) {
+      prices_want[e.symbol].push_back(std::llround(e.price * 100.0));
+    }
+  }
+  EXPECT_EQ(prices_got, prices_want) << record.output();
+  EXPECT_NE(record.output().find("recorded"), std::string::npos) << record.output();
+}
+
+TEST_F(IqFeedCli, ServeConnectsAndWatchesItsSymbols) {
+  const auto events =
+      testing::generate_events({"SPY"}, 50, testing::local_time(2024, 3, 15, 10, 0, 0), 10'000, 4);
+  FakeIqConnect fake(events);
+  ChildProcess serve(
+      SPACETIME_BIN,
+      {"serve", "--port", "0", "--feed", "iqfeed", "--iqfeed-port",
+       std::to_string(fake.level1_port()), "--iqfeed-lookup-port",
+       std::to_string(fake.lookup_port()), "--iqfeed-symbols", "SPY", "--web-root", dir_.string()},
+      dir_ / "serve.log");
+  ASSERT_TRUE(serve.wait_for(std::regex("listening on .*DTN IQFeed at 127.0.0.1"),
+                             std::chrono::seconds(20)))
+      << serve.output();
+  EXPECT_TRUE(fake.wait_for_watches(1, std::chrono::seconds(10))) << serve.output();
+  EXPECT_TRUE(serve.wait_for(std::regex("iqfeed: connected"), std::chrono::seconds(10)))
+      << serve.output();
+  const int status = serve.stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve.output();
+}
+
+TEST_F(IqFeedCli, IqFeedWithoutSymbolsIsOneClearError) {
+  ChildProcess serve(SPACETIME_BIN, {"serve", "--feed", "iqfeed", "--port", "0"}, dir_ / "e.log");
+  const auto status = serve.wait_exit(std::chrono::seconds(10));
+  ASSERT_TRUE(status) << serve.output();
+  EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 2) << serve.output();
+  EXPECT_NE(serve.output().find("spacetime: error: --feed iqfeed needs --iqfeed-symbols"),
+            std::string::npos)
+      << serve.output();
+}
+
+}  // namespace
+}  // namespace spacetime
