@@ -54,6 +54,9 @@ test: test-cpp test-web test-asan fuzz
 bench: build
 	$(RELEASE)/bin/candles_bench --benchmark_min_time=0.5
 	$(RELEASE)/bin/indicators_bench --benchmark_min_time=0.5
+	node tests/oracle/talib_bench.mjs
+	$(RELEASE)/bin/tick_files_bench --benchmark_min_time=0.5
+	$(RELEASE)/bin/iqfeed_parse_bench --benchmark_min_time=0.5
 	$(RELEASE)/bin/pipeline_bench 5000000 50
 	$(RELEASE)/bin/signal_rates 8 10 20
 
