@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "market/time.hpp"
+
 #include <arpa/inet.h>
 
 #include <fmt/format.h>
@@ -49,16 +51,6 @@ T parse_number(std::string_view text, T min, T max) {
   return static_cast<T>(value);
 }
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  // Howard Hinnant's algorithm: days since 1970-01-01 in the proleptic Gregorian calendar.
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 std::string describe(const toml::node& node) {
   if (auto s = node.as_string()) return s->get();
   if (auto i = node.as_integer()) return std::to_string(i->get());
@@ -78,36 +70,13 @@ std::string Setting::flag() const {
 
 std::int64_t parse_start_time(std::string_view text) {
   if (text == "now") return -1;
-  if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0])) &&
-      text.find('-') == std::string_view::npos) {
-    return parse_number<std::int64_t>(text, 0, std::numeric_limits<std::int64_t>::max());
-  }
-  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
-  unsigned y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  char tail[32] = {};
-  const std::string copy(text);
-  const int n =
-      std::sscanf(copy.c_str(), "%4u-%2u-%2uT%2u:%2u:%2u%31s", &y, &mo, &d, &h, &mi, &s, tail);
-  std::int64_t frac_ns = 0;
-  std::string_view rest = tail;
-  if (n >= 6 && !rest.empty() && rest[0] == '.') {
-    std::size_t i = 1;
-    std::int64_t scale = 100'000'000;
-    while (i < rest.size() && std::isdigit(static_cast<unsigned char>(rest[i]))) {
-      frac_ns += (rest[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-    rest = rest.substr(i);
-  }
-  if (n < 7 || rest != "Z" || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 ||
-      y < 1970) {
+  const auto ns = market::parse_timestamp(text);
+  if (!ns || *ns < 0) {
     throw ConfigError(fmt::format(
         "'{}' is not a start time: use now, nanoseconds since the epoch, or 2026-01-02T14:30:00Z",
         text));
   }
-  const std::int64_t days = days_from_civil(y, mo, d);
-  return ((days * 24 + h) * 60 + mi) * 60 * 1'000'000'000LL + s * 1'000'000'000LL + frac_ns;
+  return *ns;
 }
 
 const std::vector<Setting>& serve_settings() {

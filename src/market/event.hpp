@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <variant>
 
 #include "market/candle.hpp"
@@ -73,6 +74,8 @@ struct IntensityEvent {
 };
 
 enum class Zone : std::uint8_t { kNotReady, kLow, kNeutral, kHigh };
+// "not_ready", "low", "neutral", "high": the names on the wire and in output files.
+std::string_view to_string(Zone zone);
 
 struct BufferEvent {
   SymbolId symbol = 0;
@@ -115,6 +118,9 @@ enum class ReversalReason : std::uint8_t {
   kTrendPullback,   // v3: LTF EMA flip back into the HTF trend with activity and volume
   kCrossNotChoppy,  // v4: EMA cross outside a choppy market with a volume spike
 };
+
+// "climax_fade", "extreme_retrace", "trend_pullback", "cross_not_choppy".
+std::string_view to_string(ReversalReason reason);
 
 struct ReversalEvent {
   SymbolId symbol = 0;

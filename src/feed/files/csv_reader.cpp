@@ -3,9 +3,13 @@
 #include <charconv>
 #include <cstring>
 
-#include "feed/files/timestamp.hpp"
+#include "market/time.hpp"
 
 namespace spacetime::feed::files {
+
+using market::format_iso;
+using market::kMaxIsoLength;
+using market::parse_timestamp;
 namespace {
 
 using Fields = std::array<std::string_view, CsvTickSource::kMaxFields>;

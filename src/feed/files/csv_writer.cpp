@@ -9,10 +9,14 @@
 #include <vector>
 
 #include "feed/files/stt_format.hpp"
-#include "feed/files/timestamp.hpp"
 #include "feed/files/writers.hpp"
+#include "market/time.hpp"
 
 namespace spacetime::feed::files {
+
+using market::format_iso;
+using market::kMaxIsoLength;
+using market::parse_timestamp;
 namespace {
 
 constexpr std::int64_t kPow10[] = {1,

@@ -7,8 +7,7 @@ target_sources(spacetime_feed PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/replay.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stt_reader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stt_writer.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/tick_file.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/timestamp.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/tick_file.cpp)
 
 # libzstd-dev ships a CMake package on Debian 12; GLOBAL so that the executables linking
 # spacetime_feed (a static library) from other directories can resolve the target too.

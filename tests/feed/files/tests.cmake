@@ -1,5 +1,4 @@
 # Tick files (CSV, .stt), replay, and the progress bar that `convert` introduced.
-spacetime_test(feed/files/timestamp_test.cpp spacetime_feed)
 spacetime_test(feed/files/csv_reader_test.cpp spacetime_feed)
 spacetime_test(feed/files/stt_file_test.cpp spacetime_feed)
 spacetime_test(feed/files/replay_test.cpp spacetime_feed Threads::Threads)

@@ -1,11 +1,11 @@
-#include "feed/files/timestamp.hpp"
+#include "market/time.hpp"
 
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
-namespace spacetime::feed::files {
+namespace spacetime::market {
 namespace {
 
 std::string iso(std::int64_t ns) {
@@ -72,4 +72,4 @@ TEST(Timestamp, FormatAndParseRoundTrip) {
 }
 
 }  // namespace
-}  // namespace spacetime::feed::files
+}  // namespace spacetime::market

@@ -1,42 +1,12 @@
-#include "feed/files/timestamp.hpp"
+#include "market/time.hpp"
 
 #include <charconv>
 
-namespace spacetime::feed::files {
+namespace spacetime::market {
 namespace {
 
 constexpr std::int64_t kNsPerSecond = 1'000'000'000;
 constexpr std::int64_t kSecondsPerDay = 86'400;
-
-// Howard Hinnant's days_from_civil / civil_from_days: proleptic Gregorian, exact for every
-// int64 day count we can reach.
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2 ? 1 : 0;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-struct Civil {
-  std::int64_t year;
-  unsigned month;
-  unsigned day;
-};
-
-constexpr Civil civil_from_days(std::int64_t z) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2 ? 1 : 0), m, d};
-}
 
 static_assert(days_from_civil(1970, 1, 1) == 0);
 static_assert(days_from_civil(2026, 1, 2) == 20455);
@@ -142,7 +112,7 @@ std::size_t format_iso(std::int64_t ts_ns, char* out) {
     sod += kSecondsPerDay;
     --days;
   }
-  const Civil c = civil_from_days(days);
+  const CivilDate c = civil_from_days(days);
   char* p = out;
   auto put2 = [&p](std::int64_t v) {
     *p++ = static_cast<char>('0' + v / 10);
@@ -182,4 +152,4 @@ std::size_t format_iso(std::int64_t ts_ns, char* out) {
   return static_cast<std::size_t>(p - out);
 }
 
-}  // namespace spacetime::feed::files
+}  // namespace spacetime::market
