@@ -11,34 +11,6 @@ namespace {
 
 constexpr std::size_t kFlushBytes = 1 << 20;
 
-std::string_view zone_name(market::Zone z) {
-  switch (z) {
-    case market::Zone::kLow:
-      return "low";
-    case market::Zone::kNeutral:
-      return "neutral";
-    case market::Zone::kHigh:
-      return "high";
-    case market::Zone::kNotReady:
-      break;
-  }
-  return "not_ready";
-}
-
-std::string_view reason_name(market::ReversalReason r) {
-  switch (r) {
-    case market::ReversalReason::kClimaxFade:
-      return "climax_fade";
-    case market::ReversalReason::kExtremeRetrace:
-      return "extreme_retrace";
-    case market::ReversalReason::kTrendPullback:
-      return "trend_pullback";
-    case market::ReversalReason::kCrossNotChoppy:
-      return "cross_not_choppy";
-  }
-  return "unknown";
-}
-
 // One output record: named values in a fixed order per event type. CSV writes the values
 // into columns a..j; JSON lines writes them as fields.
 struct Record {
@@ -91,7 +63,7 @@ Record to_record(const market::Event& event) {
           r.add("upper", e.upper);
           r.add("baseline", e.baseline);
           r.add("lower", e.lower);
-          r.add("zone", zone_name(e.zone));
+          r.add("zone", market::to_string(e.zone));
         } else if constexpr (std::is_same_v<T, market::SpikeStartEvent>) {
           r.event = "spike_start";
           r.seq = e.seq;
@@ -117,7 +89,7 @@ Record to_record(const market::Event& event) {
           r.add("version", static_cast<int>(e.version));
           r.add("direction", static_cast<int>(e.direction));
           r.add("price", e.price);
-          r.add("reason", reason_name(e.reason));
+          r.add("reason", market::to_string(e.reason));
           r.add("strength", e.strength);
         }
       },

@@ -111,34 +111,6 @@ void append_head(std::string& out, std::string_view type, const market::SymbolRe
   fmt::format_to(std::back_inserter(out), R"(,"seq":{})", seq);
 }
 
-std::string_view zone_name(market::Zone z) {
-  switch (z) {
-    case market::Zone::kLow:
-      return "low";
-    case market::Zone::kNeutral:
-      return "neutral";
-    case market::Zone::kHigh:
-      return "high";
-    case market::Zone::kNotReady:
-      break;
-  }
-  return "not_ready";
-}
-
-std::string_view reason_name(market::ReversalReason r) {
-  switch (r) {
-    case market::ReversalReason::kClimaxFade:
-      return "climax_fade";
-    case market::ReversalReason::kExtremeRetrace:
-      return "extreme_retrace";
-    case market::ReversalReason::kTrendPullback:
-      return "trend_pullback";
-    case market::ReversalReason::kCrossNotChoppy:
-      return "cross_not_choppy";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
@@ -333,7 +305,7 @@ void append_indicator_event(std::string& out, const market::SymbolRegistry& symb
     append_head(out, "buffer", symbols, b->symbol, b->seq);
     append_ms(out, "t_ms", b->t);
     fmt::format_to(it, R"(,"s":{},"upper":{},"baseline":{},"lower":{},"zone":"{}"}})", b->smoothed,
-                   b->upper, b->baseline, b->lower, zone_name(b->zone));
+                   b->upper, b->baseline, b->lower, market::to_string(b->zone));
   } else if (const auto* ss = std::get_if<market::SpikeStartEvent>(&event)) {
     append_head(out, "spike_start", symbols, ss->symbol, ss->seq);
     append_ms(out, "t_ms", ss->t);
@@ -356,7 +328,7 @@ void append_indicator_event(std::string& out, const market::SymbolRegistry& symb
     append_ms(out, "t_ms", rv->t);
     fmt::format_to(it, R"(,"version":{},"direction":{},"price":)", rv->version, rv->direction);
     append_price(out, symbols.info(rv->symbol), rv->price);
-    fmt::format_to(it, R"(,"reason":"{}","strength":{}}})", reason_name(rv->reason), rv->strength);
+    fmt::format_to(it, R"(,"reason":"{}","strength":{}}})", market::to_string(rv->reason), rv->strength);
   } else if (const auto* ie = std::get_if<market::IntensityEvent>(&event)) {
     append_intensity_event(out, symbols, *ie, Smoothing::kEma);
   }
