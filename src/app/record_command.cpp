@@ -16,6 +16,7 @@
 #include "app/feed_source.hpp"
 #include "app/progress.hpp"
 #include "app/run_control.hpp"
+#include "app/setting_options.hpp"
 #include "engine/engine.hpp"
 #include "feed/simulator.hpp"
 #include "feed/tick_file.hpp"
@@ -56,15 +57,7 @@ class RecordCommand final : public Command {
             ->check(CLI::PositiveNumber);
     sub->add_option("--indicators-out", events_out_,
                     "also write indicator events (.csv or .jsonl)");
-    for (const auto& s : serve_settings()) {
-      if (s.section != "simulator" && s.section != "indicators" && s.section != "feed" &&
-          s.section != "iqfeed") {
-        continue;
-      }
-      options_.emplace_back(
-          &s, sub->add_option(s.flag(), values_.emplace_back(),
-                              std::string(s.help) + " (default " + std::string(s.fallback) + ")"));
-    }
+    settings_.add(*sub, {"feed", "simulator", "iqfeed", "indicators"}, /*config_names=*/false);
     return sub;
   }
 
@@ -75,10 +68,7 @@ class RecordCommand final : public Command {
 
     seconds_set_ = seconds_option_->count() > 0;
     ServeConfig config;
-    for (std::size_t i = 0; i < options_.size(); ++i) {
-      auto [setting, option] = options_[i];
-      if (option->count() > 0) apply_setting(config, *setting, values_[i], setting->flag());
-    }
+    settings_.apply(config);
     if (config.sim_start_now) {
       config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
@@ -175,8 +165,7 @@ class RecordCommand final : public Command {
   CLI::Option* seconds_option_ = nullptr;
   bool seconds_set_ = false;
   std::string events_out_;
-  std::deque<std::string> values_;
-  std::vector<std::pair<const Setting*, CLI::Option*>> options_;
+  SettingOptions settings_;
 };
 
 }  // namespace

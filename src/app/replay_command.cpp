@@ -13,6 +13,7 @@
 #include "app/event_output.hpp"
 #include "app/progress.hpp"
 #include "app/run_control.hpp"
+#include "app/setting_options.hpp"
 #include "engine/engine.hpp"
 #include "feed/replay.hpp"
 #include "feed/tick_file.hpp"
@@ -57,12 +58,7 @@ class ReplayCommand final : public Command {
                     "engine threads on the live path (default 1; >1 "
                     "interleaves symbols in the output differently)");
     sub->add_option("--tick-size", tick_size_, "price tick of CSV symbols (default 0.01)");
-    for (const auto& s : serve_settings()) {
-      if (s.section != "indicators") continue;
-      indicator_options_.emplace_back(
-          &s, sub->add_option(s.flag(), indicator_values_.emplace_back(),
-                              std::string(s.help) + " (default " + std::string(s.fallback) + ")"));
-    }
+    settings_.add(*sub, {"indicators"}, /*config_names=*/false);
     return sub;
   }
 
@@ -76,11 +72,7 @@ class ReplayCommand final : public Command {
       throw std::runtime_error(
           fmt::format("--speed: '{}' is not max or a positive number", speed_text_));
     ServeConfig config;  // the indicator settings are shared with serve
-    for (std::size_t i = 0; i < indicator_options_.size(); ++i) {
-      auto [setting, option] = indicator_options_[i];
-      if (option->count() > 0)
-        apply_setting(config, *setting, indicator_values_[i], setting->flag());
-    }
+    settings_.apply(config);
     config.engine.shards = shards_;
 
     market::SymbolRegistry symbols;
@@ -146,25 +138,18 @@ class ReplayCommand final : public Command {
       states.emplace_back(s, config.engine.indicators);
     constexpr std::size_t kChunk = 1 << 16;
     std::vector<market::Tick> chunk(kChunk);
-    std::vector<std::int64_t> ts, price, size;
-    std::vector<std::uint64_t> seq;
-    std::vector<market::SymbolId> symbol;
+    indicators::TickColumnBuffer columns;
     std::vector<market::Event> events;
     std::uint64_t total = 0;
     const auto start = std::chrono::steady_clock::now();
     while (!stop.stop_requested()) {
       const std::size_t n = reader.read(chunk);
       if (n == 0) break;
-      ts.clear(), price.clear(), size.clear(), seq.clear(), symbol.clear();
-      for (std::size_t i = 0; i < n; ++i) {
-        ts.push_back(chunk[i].ts_ns);
-        price.push_back(chunk[i].price);
-        size.push_back(chunk[i].size);
-        seq.push_back(chunk[i].seq);
-        symbol.push_back(chunk[i].symbol);
-      }
+      columns.clear();
+      for (std::size_t i = 0; i < n; ++i)
+        columns.push(chunk[i]);
       events.clear();
-      indicators::run_batch({ts, price, size, seq, symbol}, states, events);
+      indicators::run_batch(columns.view(), states, events);
       sink.publish(events);
       total += n;
       const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -184,8 +169,7 @@ class ReplayCommand final : public Command {
   std::string path_ = "live";
   std::size_t shards_ = 1;
   std::optional<double> tick_size_;
-  std::deque<std::string> indicator_values_;
-  std::vector<std::pair<const Setting*, CLI::Option*>> indicator_options_;
+  SettingOptions settings_;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include "app/command.hpp"
 #include "app/config.hpp"
 #include "app/serve.hpp"
+#include "app/setting_options.hpp"
 
 namespace spacetime::app {
 namespace {
@@ -18,15 +19,7 @@ class ServeCommand final : public Command {
         "Settings come from defaults, then --config FILE (TOML), then SPACETIME_* variables,\n"
         "then these flags.");
     sub->add_option("--config", config_path_, "TOML configuration file (env SPACETIME_CONFIG)");
-    const auto& settings = serve_settings();
-    values_.resize(settings.size());
-    for (std::size_t i = 0; i < settings.size(); ++i) {
-      const auto& s = settings[i];
-      options_.push_back(sub->add_option(
-          s.flag(), values_[i],
-          std::string(s.help) + " (default " + std::string(s.fallback) + ") [" +
-              std::string(s.section) + "." + std::string(s.key) + ", " + std::string(s.env) + "]"));
-    }
+    settings_.add(*sub, {}, /*config_names=*/true);
     return sub;
   }
 
@@ -37,11 +30,7 @@ class ServeCommand final : public Command {
     }
     if (!config_path_.empty()) apply_toml_file(config, config_path_);
     apply_env(config);
-    const auto& settings = serve_settings();
-    for (std::size_t i = 0; i < settings.size(); ++i) {
-      if (options_[i]->count() > 0)
-        apply_setting(config, settings[i], values_[i], settings[i].flag());
-    }
+    settings_.apply(config);
     // Signals are taken by run_serve with sigtimedwait: block them before any thread starts.
     sigset_t set;
     sigemptyset(&set);
@@ -53,8 +42,7 @@ class ServeCommand final : public Command {
 
  private:
   std::string config_path_;
-  std::vector<std::string> values_;
-  std::vector<CLI::Option*> options_;
+  SettingOptions settings_;
 };
 
 }  // namespace
