@@ -86,6 +86,33 @@ struct TickColumns {
   std::span<const market::SymbolId> symbol;
 };
 
+// Owning column storage for TickColumns, filled tick by tick (reused across chunks: clear()
+// keeps the capacity).
+class TickColumnBuffer {
+ public:
+  void clear() {
+    ts_ns_.clear();
+    price_.clear();
+    size_.clear();
+    seq_.clear();
+    symbol_.clear();
+  }
+  void push(const market::Tick& t) {
+    ts_ns_.push_back(t.ts_ns);
+    price_.push_back(t.price);
+    size_.push_back(t.size);
+    seq_.push_back(t.seq);
+    symbol_.push_back(t.symbol);
+  }
+  TickColumns view() const { return {ts_ns_, price_, size_, seq_, symbol_}; }
+  std::size_t size() const { return ts_ns_.size(); }
+
+ private:
+  std::vector<std::int64_t> ts_ns_, price_, size_;
+  std::vector<std::uint64_t> seq_;
+  std::vector<market::SymbolId> symbol_;
+};
+
 // states[i] is symbol i's state; out receives every event in tick order.
 void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
                std::vector<market::Event>& out);

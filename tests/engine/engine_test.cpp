@@ -212,21 +212,14 @@ TEST(Engine, LivePathEqualsTheBatchPathBitForBit) {
   offer_all(engine, ticks);
   engine.stop();
 
-  std::vector<std::int64_t> ts, price, size;
-  std::vector<std::uint64_t> seq;
-  std::vector<market::SymbolId> symbol;
-  for (const auto& t : ticks) {
-    ts.push_back(t.ts_ns);
-    price.push_back(t.price);
-    size.push_back(t.size);
-    seq.push_back(t.seq);
-    symbol.push_back(t.symbol);
-  }
+  indicators::TickColumnBuffer columns;
+  for (const auto& t : ticks)
+    columns.push(t);
   std::vector<indicators::SymbolIndicators> states;
   for (market::SymbolId s = 0; s < reg.size(); ++s)
     states.emplace_back(s, indicators::IndicatorParams{});
   std::vector<market::Event> batch;
-  indicators::run_batch({ts, price, size, seq, symbol}, states, batch);
+  indicators::run_batch(columns.view(), states, batch);
 
   std::size_t compared = 0;
   for (market::SymbolId s = 0; s < reg.size(); ++s) {

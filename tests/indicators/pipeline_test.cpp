@@ -35,21 +35,14 @@ std::vector<Event> run_live(const std::vector<market::Tick>& ticks, std::size_t 
 
 TEST(SymbolIndicators, BatchPathOverColumnsIsBitIdenticalToTickByTick) {
   const auto ticks = simulated(3, 60'000);
-  std::vector<std::int64_t> ts, price, size;
-  std::vector<std::uint64_t> seq;
-  std::vector<market::SymbolId> symbol;
-  for (const auto& t : ticks) {
-    ts.push_back(t.ts_ns);
-    price.push_back(t.price);
-    size.push_back(t.size);
-    seq.push_back(t.seq);
-    symbol.push_back(t.symbol);
-  }
+  indicators::TickColumnBuffer columns;
+  for (const auto& t : ticks)
+    columns.push(t);
   std::vector<SymbolIndicators> states;
   for (market::SymbolId s = 0; s < 3; ++s)
     states.emplace_back(s, IndicatorParams{});
   std::vector<Event> batch;
-  run_batch({ts, price, size, seq, symbol}, states, batch);
+  run_batch(columns.view(), states, batch);
   const auto live = run_live(ticks, 3);
   ASSERT_EQ(batch.size(), live.size());
   for (std::size_t i = 0; i < live.size(); ++i)
