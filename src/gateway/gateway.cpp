@@ -161,7 +161,6 @@ class Hub {
   // reversals: every event.
   struct Pending {
     std::vector<store::StoredCandle> closed;
-    std::vector<market::CandleEvent> closed_events;  // their bar indicators
     std::optional<store::StoredCandle> current;
     std::optional<market::Event> latest;
     std::vector<market::Event> all;
@@ -289,10 +288,9 @@ class Hub {
         history_.apply(*e);
         if (subscribers_[ch].empty()) continue;
         Pending& p = touch(ch);
-        const store::StoredCandle sc{e->seq, e->candle};
+        const auto sc = store::StoredCandle::of(*e);
         if (e->closed) {
           p.closed.push_back(sc);
-          p.closed_events.push_back(*e);
           if (p.current && p.current->seq <= e->seq) p.current.reset();
         } else {
           p.current = sc;
@@ -325,7 +323,7 @@ class Hub {
         const auto tf = market::kAllTimeframes[static_cast<std::size_t>(stream)];
         for (std::size_t i = 0; i < p.closed.size(); ++i) {
           if (!frag.empty()) frag += ',';
-          append_candle_event(frag, symbols_, symbol, tf, true, p.closed[i], &p.closed_events[i]);
+          append_candle_event(frag, symbols_, symbol, tf, true, p.closed[i]);
         }
         if (p.current) {
           if (!frag.empty()) frag += ',';
@@ -578,7 +576,10 @@ class Gateway::Impl {
     if (target == "/api/health") {
       std::string body = R"({"status":"ok")";
       for (const auto& [name, value] : all_metrics()) {
-        body += fmt::format(R"(,"{}":{})", name, value);
+        // Labelled names (feed_parse_errors{source="iqfeed",kind="..."}) need escaping.
+        body += ',';
+        append_json_string(body, name);
+        body += fmt::format(":{}", value);
       }
       body += "}";
       auto res = respond(http::status::ok, "application/json", std::move(body));

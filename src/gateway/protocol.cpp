@@ -27,6 +27,12 @@ void append_candle_fields(std::string& out, const market::SymbolInfo& info,
   append_price(out, info, c.close);
   fmt::format_to(std::back_inserter(out), ",\"v\":{},\"n\":{},\"seq\":{}", c.volume, c.ticks,
                  sc.seq);
+  if (sc.volume_zlma_ready) {
+    fmt::format_to(std::back_inserter(out), R"(,"vol_zlma":{})", sc.volume_zlma);
+  }
+  if (sc.bar_intensity_ready) {
+    fmt::format_to(std::back_inserter(out), R"(,"bar_intensity":{})", sc.bar_intensity);
+  }
 }
 
 void append_candle(std::string& out, const market::SymbolInfo& info,
@@ -243,19 +249,13 @@ std::string encode_pong(std::int64_t id) {
 
 void append_candle_event(std::string& out, const market::SymbolRegistry& symbols,
                          market::SymbolId symbol, market::Timeframe tf, bool closed,
-                         const store::StoredCandle& candle, const market::CandleEvent* indicators) {
+                         const store::StoredCandle& candle) {
   const auto& info = symbols.info(symbol);
   out += R"({"type":"candle","symbol":)";
   append_json_string(out, info.name);
   fmt::format_to(std::back_inserter(out), R"(,"tf":"{}","closed":{},)", market::to_string(tf),
                  closed ? "true" : "false");
   append_candle_fields(out, info, candle);
-  if (indicators && indicators->volume_zlma_ready) {
-    fmt::format_to(std::back_inserter(out), R"(,"vol_zlma":{})", indicators->volume_zlma);
-  }
-  if (indicators && indicators->bar_intensity_ready) {
-    fmt::format_to(std::back_inserter(out), R"(,"bar_intensity":{})", indicators->bar_intensity);
-  }
   out += '}';
 }
 
@@ -328,7 +328,8 @@ void append_indicator_event(std::string& out, const market::SymbolRegistry& symb
     append_ms(out, "t_ms", rv->t);
     fmt::format_to(it, R"(,"version":{},"direction":{},"price":)", rv->version, rv->direction);
     append_price(out, symbols.info(rv->symbol), rv->price);
-    fmt::format_to(it, R"(,"reason":"{}","strength":{}}})", market::to_string(rv->reason), rv->strength);
+    fmt::format_to(it, R"(,"reason":"{}","strength":{}}})", market::to_string(rv->reason),
+                   rv->strength);
   } else if (const auto* ie = std::get_if<market::IntensityEvent>(&event)) {
     append_intensity_event(out, symbols, *ie, Smoothing::kEma);
   }

@@ -52,8 +52,7 @@ std::string encode_pong(std::int64_t id);
 // One candle event object of a batch frame, appended to out.
 void append_candle_event(std::string& out, const market::SymbolRegistry& symbols,
                          market::SymbolId symbol, market::Timeframe tf, bool closed,
-                         const store::StoredCandle& candle,
-                         const market::CandleEvent* indicators = nullptr);
+                         const store::StoredCandle& candle);
 
 // The name of a stream on the wire: "candles" for every timeframe, "intensity", "buffer",
 // "spikes", "reversals".

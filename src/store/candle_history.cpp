@@ -9,7 +9,7 @@ void CandleHistory::apply(const market::CandleEvent& e) {
   const std::size_t index = e.symbol * market::kTimeframeCount + market::index_of(e.tf);
   if (index >= series_.size()) return;
   Series& s = series_[index];
-  const StoredCandle stored{e.seq, e.candle};
+  const StoredCandle stored = StoredCandle::of(e);
   if (e.closed) {
     // A close is final; the bar in progress it replaces is gone with it.
     if (!s.closed.empty() && s.closed.back().seq >= e.seq) return;  // duplicate or stale

@@ -16,6 +16,17 @@ namespace spacetime::store {
 struct StoredCandle {
   std::uint64_t seq = 0;
   market::Candle candle;
+  // The closed bar's indicators (the volume ZLMA line, bar intensity), once ready: a chart
+  // that subscribes gets the line's history with the candles.
+  bool volume_zlma_ready = false;
+  double volume_zlma = 0.0;
+  bool bar_intensity_ready = false;
+  double bar_intensity = 0.0;
+
+  static StoredCandle of(const market::CandleEvent& e) {
+    return {e.seq,          e.candle, e.volume_zlma_ready, e.volume_zlma, e.bar_intensity_ready,
+            e.bar_intensity};
+  }
 };
 
 struct CandleSnapshot {

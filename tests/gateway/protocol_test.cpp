@@ -167,7 +167,9 @@ TEST(Encode, SnapshotCarriesExactPricesInSeconds) {
                                     .low = 10100,
                                     .close = 10125,
                                     .volume = 1200,
-                                    .ticks = 9}});
+                                    .ticks = 9},
+                         .volume_zlma_ready = true,
+                         .volume_zlma = 1100.25});
   snap.current = store::StoredCandle{.seq = 5,
                                      .candle = {.start_ns = 1'767'364'260'000'000'000,
                                                 .open = 7,
@@ -186,6 +188,8 @@ TEST(Encode, SnapshotCarriesExactPricesInSeconds) {
   EXPECT_EQ(std::string_view(doc["symbol"]), "ALFA");
   EXPECT_EQ(std::string_view(doc["tf"]), "1m");
   EXPECT_EQ(int64_t(doc["candles"].at(0)["t"]), 1'767'364'200);
+  EXPECT_EQ(double(doc["candles"].at(0)["vol_zlma"]), 1100.25);  // the line's history too
+  EXPECT_TRUE(doc["current"]["vol_zlma"].error());               // not on bars in progress
   EXPECT_EQ(int64_t(doc["current"]["seq"]), 5);
   EXPECT_EQ(double(doc["current"]["c"]), 0.08);
 

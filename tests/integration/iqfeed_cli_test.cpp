@@ -13,6 +13,7 @@
 #include "feed/iqfeed/fake_iqconnect.hpp"
 #include "feed/tick_file.hpp"
 #include "support/child_process.hpp"
+#include "support/http_get.hpp"
 
 namespace spacetime {
 namespace {
@@ -81,12 +82,34 @@ TEST_F(IqFeedCli, ServeConnectsAndWatchesItsSymbols) {
        std::to_string(fake.level1_port()), "--iqfeed-lookup-port",
        std::to_string(fake.lookup_port()), "--iqfeed-symbols", "SPY", "--web-root", dir_.string()},
       dir_ / "serve.log");
-  ASSERT_TRUE(serve.wait_for(std::regex("listening on .*DTN IQFeed at 127.0.0.1"),
-                             std::chrono::seconds(20)))
-      << serve.output();
+  const auto port = serve.wait_for(
+      std::regex(R"(listening on http://127\.0\.0\.1:(\d+) \(DTN IQFeed at 127.0.0.1)"),
+      std::chrono::seconds(20));
+  ASSERT_TRUE(port) << serve.output();
   EXPECT_TRUE(fake.wait_for_watches(1, std::chrono::seconds(10))) << serve.output();
   EXPECT_TRUE(serve.wait_for(std::regex("iqfeed: connected"), std::chrono::seconds(10)))
       << serve.output();
+  fake.send_raw("Q,SPY,garbage\r\n");  // a malformed update: counted by kind, not fatal
+  fake.publish(events.size());
+  std::string metrics;
+  for (int i = 0; i < 100; ++i) {
+    metrics = testing::http_get(static_cast<std::uint16_t>(std::stoi(*port)), "/metrics");
+    if (metrics.find("spacetime_feed_trades 0") == std::string::npos &&
+        metrics.find("spacetime_feed_trades") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(metrics.find("spacetime_feed_connected 1"), std::string::npos) << metrics;
+  EXPECT_EQ(metrics.find("spacetime_feed_trades 0\n"), std::string::npos) << metrics;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      metrics, m, std::regex(R"(spacetime_feed_parse_errors\{source="iqfeed",kind="\w+"\} [1-9])")))
+      << metrics;
+  const std::string health =
+      testing::http_get(static_cast<std::uint16_t>(std::stoi(*port)), "/api/health");
+  EXPECT_NE(health.find(R"("feed_parse_errors{source=\"iqfeed\",kind=)"), std::string::npos)
+      << health;
   const int status = serve.stop();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << serve.output();
 }

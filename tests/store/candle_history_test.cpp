@@ -47,6 +47,19 @@ TEST(CandleHistory, CloseRetiresTheBarInProgressAndStaleUpdatesAreIgnored) {
   EXPECT_EQ(snap.closed[0].candle.close, 2);
 }
 
+TEST(CandleHistory, KeepsTheBarIndicatorsOfClosedCandles) {
+  CandleHistory history(2, 10);
+  auto e = bar(1, true, 5);
+  e.volume_zlma_ready = true;
+  e.volume_zlma = 1234.5;
+  history.apply(e);
+  const auto snap = history.snapshot(1, Timeframe::k1m);
+  ASSERT_EQ(snap.closed.size(), 1u);
+  EXPECT_TRUE(snap.closed[0].volume_zlma_ready);
+  EXPECT_EQ(snap.closed[0].volume_zlma, 1234.5);
+  EXPECT_FALSE(snap.closed[0].bar_intensity_ready);
+}
+
 TEST(CandleHistory, IgnoresSymbolsOutOfRange) {
   CandleHistory history(1, 10);
   auto e = bar(1, true);
