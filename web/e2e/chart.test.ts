@@ -1,5 +1,8 @@
 // End to end: the real server binary serves web/dist and streams a synthetic feed;
-// headless Chromium loads the page and we check that candles are really drawn.
+// headless Chromium loads the page and we check that candles and the intensity pane
+// are really drawn and that the smoother picker re-subscribes intensity. Reversal
+// markers are not asserted here: a fresh server needs ~1000 ticks of warm-up and
+// signals are sparse (tests/markers.test.ts and tests/indicator_state.test.ts cover them).
 //
 //   SPACETIME_BIN        server binary (default ../build/release/bin/spacetime)
 //   SPACETIME_ARTIFACTS  where chart.png goes (default ../build/artifacts)
@@ -159,6 +162,58 @@ async function candlePixels(p: Page): Promise<{ up: number; down: number; canvas
   });
 }
 
+/**
+ * Pixels of the intensity pane (the canvases as wide as the candle pane's, with the
+ * second-largest height) that have the --intensity-line colour, and the pane's height
+ * as a share of both panes. The top sixth is left out: the pane's label is drawn there
+ * in the same colour, and the line keeps out of it (its price scale's top margin).
+ */
+async function intensityPixels(p: Page): Promise<{ line: number; share: number }> {
+  return p.evaluate(() => {
+    const colour = getComputedStyle(document.documentElement).getPropertyValue('--intensity-line').trim();
+    const probe = document.createElement('canvas');
+    probe.width = 1;
+    probe.height = 1;
+    const probeContext = probe.getContext('2d', { willReadFrequently: true });
+    if (probeContext === null || colour === '') {
+      throw new Error('no 2d context or no --intensity-line');
+    }
+    probeContext.fillStyle = colour;
+    probeContext.fillRect(0, 0, 1, 1);
+    const [r, g, b] = [...probeContext.getImageData(0, 0, 1, 1).data];
+
+    const all = [...document.querySelectorAll<HTMLCanvasElement>('#chart canvas')];
+    const width = Math.max(0, ...all.map((c) => c.width));
+    const heights = [...new Set(all.filter((c) => c.width === width).map((c) => c.height))].sort((x, y) => y - x);
+    const [candleHeight, paneHeight] = heights;
+    if (candleHeight === undefined || paneHeight === undefined) {
+      return { line: 0, share: 0 };
+    }
+    let line = 0;
+    for (const canvas of all.filter((c) => c.width === width && c.height === paneHeight)) {
+      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+      if (data === undefined) {
+        continue;
+      }
+      for (let i = Math.ceil(canvas.height / 6) * canvas.width * 4; i < data.length; i += 4) {
+        if (
+          (data[i + 3] ?? 0) > 250 &&
+          Math.abs((data[i] ?? 0) - (r ?? 0)) <= 3 &&
+          Math.abs((data[i + 1] ?? 0) - (g ?? 0)) <= 3 &&
+          Math.abs((data[i + 2] ?? 0) - (b ?? 0)) <= 3
+        ) {
+          line += 1;
+        }
+      }
+    }
+    return { line, share: paneHeight / (candleHeight + paneHeight) };
+  });
+}
+
+function chartNumber(p: Page, attribute: string): Promise<number> {
+  return p.locator('#chart').getAttribute(attribute).then((value) => Number(value ?? 0));
+}
+
 describe('chart page against the real server', () => {
   beforeAll(async () => {
     if (!existsSync(serverBin)) {
@@ -230,6 +285,47 @@ describe('chart page against the real server', () => {
       .toBeGreaterThan(20);
   });
 
+  it('draws the intensity pane under the candles', async () => {
+    const p = currentPage();
+    expect(await p.locator('#smoother').inputValue()).toBe('ema');
+    expect(await p.locator('#chart').getAttribute('data-smoother')).toBe('ema');
+    await expect.poll(() => chartNumber(p, 'data-intensity-points'), { timeout: 10_000, interval: 250 }).toBeGreaterThan(0);
+    expect(await p.locator('#chart').getAttribute('data-intensity-ready')).toBe('true');
+    // A line needs two points: wait for the second second, then for its pixels.
+    await expect.poll(() => chartNumber(p, 'data-intensity-points'), { timeout: 10_000, interval: 250 }).toBeGreaterThan(1);
+    await expect
+      .poll(async () => {
+        const pixels = await intensityPixels(p);
+        console.log(`intensity pixels: ${JSON.stringify(pixels)}`);
+        return pixels.line;
+      }, { timeout: 10_000, interval: 500 })
+      .toBeGreaterThan(10);
+    const { share } = await intensityPixels(p);
+    expect(share).toBeGreaterThan(0.28);
+    expect(share).toBeLessThan(0.42);
+  });
+
+  it('re-subscribes intensity with the chosen smoother', async () => {
+    const p = currentPage();
+    await p.locator('#smoother').selectOption('zlma');
+    await expect.poll(() => p.locator('#chart').getAttribute('data-smoother')).toBe('zlma');
+    // The line restarts from the server's zlma snapshot and keeps growing.
+    await p.waitForFunction(
+      () => {
+        const chart = document.querySelector('#chart');
+        return chart?.getAttribute('data-intensity-ready') === 'true' && Number(chart.getAttribute('data-intensity-points')) > 0;
+      },
+      null,
+      { timeout: 10_000 },
+    );
+    // Enough seconds of the new line for a picture worth looking at (bounded).
+    await expect.poll(() => chartNumber(p, 'data-intensity-points'), { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(20);
+    expect(await p.locator('#chart').getAttribute('data-smoother')).toBe('zlma');
+    expect(Number(await p.locator('#chart').getAttribute('data-band-points'))).toBeGreaterThan(0);
+    await expect.poll(async () => (await intensityPixels(p)).line, { timeout: 10_000, interval: 500 }).toBeGreaterThan(10);
+    await saveScreenshot(p);
+  });
+
   it('switches to the 10s timeframe', async () => {
     const p = currentPage();
     await p.locator('#timeframes button[data-tf="10s"]').click();
@@ -249,8 +345,9 @@ describe('chart page against the real server', () => {
         return pixels.up + pixels.down;
       }, { timeout: 15_000, interval: 500 })
       .toBeGreaterThan(0);
-
-    await saveScreenshot(p);
+    // The intensity pane is per symbol: a new timeframe keeps its points.
+    expect(await chartNumber(p, 'data-intensity-points')).toBeGreaterThan(0);
+    expect(await p.locator('#chart').getAttribute('data-smoother')).toBe('zlma');
   });
 
   it('redraws the candles in the other theme', async () => {

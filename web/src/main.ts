@@ -1,14 +1,14 @@
 // Composition root: builds the bus, the socket, the header and the chart, and wires
-// the user's selection to the subscriptions.
+// the user's selection (symbol, timeframe, intensity smoother) to the subscriptions.
 
 import './styles.css';
 import { EventBus } from './bus/event_bus';
 import { routeServerMessage, type AppTopics } from './bus/topics';
 import { CandleChart } from './charts/candle_chart';
-import type { HelloMessage } from './net/protocol';
+import type { HelloMessage, Smoother } from './net/protocol';
 import { MarketSocket, gatewaySocketUrl } from './net/socket_client';
 import { Header } from './ui/header';
-import { chooseSelection, type Selection } from './ui/selection';
+import { chooseSelection, pageSubscriptions, smootherOrDefault, type Selection } from './ui/selection';
 import { ThemeSwitch } from './ui/theme';
 
 function element<T extends HTMLElement>(selector: string, type: new () => T): T {
@@ -19,10 +19,29 @@ function element<T extends HTMLElement>(selector: string, type: new () => T): T 
   return found;
 }
 
+const kSmootherStorageKey = 'spacetime.smoother';
+
+function storedSmoother(): Smoother {
+  try {
+    return smootherOrDefault(localStorage.getItem(kSmootherStorageKey));
+  } catch {
+    return smootherOrDefault(null);
+  }
+}
+
+function storeSmoother(smoother: Smoother): void {
+  try {
+    localStorage.setItem(kSmootherStorageKey, smoother);
+  } catch {
+    // Storage may be disabled (private mode); the choice still holds for this page.
+  }
+}
+
 function start(): void {
   const bus = new EventBus<AppTopics>();
   const theme = new ThemeSwitch(document.documentElement);
-  const chart = new CandleChart(element('#chart', HTMLDivElement), bus, theme.chartTheme());
+  let smoother = storedSmoother();
+  const chart = new CandleChart(element('#chart', HTMLDivElement), bus, theme.chartTheme(), smoother);
   theme.onChange((colours) => chart.setTheme(colours));
 
   const socket = new MarketSocket({
@@ -35,13 +54,19 @@ function start(): void {
   let hello: HelloMessage | null = null;
   let selection: Selection | null = null;
 
+  // Everything the page wants, as one set: the socket unsubscribes what dropped out
+  // (the old symbol's streams, the old timeframe) and (re-)subscribes what is new or
+  // changed (a new smoother re-subscribes `intensity`).
+  const syncSubscriptions = (): void => {
+    if (selection !== null) {
+      socket.setSubscriptions(pageSubscriptions(selection.symbol.symbol, selection.tf, smoother));
+    }
+  };
+
   const select = (next: Selection): void => {
     const previous = selection;
     if (previous !== null && previous.symbol.symbol === next.symbol.symbol && previous.tf === next.tf) {
       return;
-    }
-    if (previous !== null) {
-      socket.unsubscribe({ symbol: previous.symbol.symbol, tf: previous.tf });
     }
     selection = next;
     chart.setChannel({
@@ -51,13 +76,14 @@ function start(): void {
       tickSize: next.symbol.tick_size,
     });
     header.showSelection(next.symbol.symbol, next.tf);
-    socket.subscribe({ symbol: next.symbol.symbol, tf: next.tf });
+    syncSubscriptions();
   };
 
   const header = new Header(
     {
       symbol: element('#symbol', HTMLSelectElement),
       timeframes: element('#timeframes', HTMLDivElement),
+      smoother: element('#smoother', HTMLSelectElement),
       lastPrice: element('#last-price', HTMLSpanElement),
       status: element('#status', HTMLDivElement),
       themeToggle: element('#theme-toggle', HTMLButtonElement),
@@ -75,10 +101,20 @@ function start(): void {
           select({ symbol: selection.symbol, tf });
         }
       },
+      selectSmoother: (next) => {
+        if (next === smoother) {
+          return;
+        }
+        smoother = next;
+        storeSmoother(next);
+        chart.setSmoother(next);
+        syncSubscriptions();
+      },
       toggleTheme: () => header.showTheme(theme.toggle()),
     },
   );
   header.showTheme(theme.current());
+  header.showSmoother(smoother);
 
   bus.on('hello', (message) => {
     hello = message;

@@ -81,8 +81,25 @@ describe('routeServerMessage', () => {
     const bus = new EventBus<AppTopics>();
     const seqs: number[] = [];
     bus.on('candle', (e) => seqs.push(e.seq));
-    routeServerMessage(bus, { type: 'batch', events: [event(1, true), event(2, false), event(3, true)], skipped: 0 });
+    routeServerMessage(bus, { type: 'batch', events: [event(1, true), event(2, false), event(3, true)], indicators: [], skipped: 0 });
     expect(seqs).toEqual([1, 2, 3]);
+  });
+
+  it('splits a batch into indicator events in order, after its candles', () => {
+    const bus = new EventBus<AppTopics>();
+    const seen: string[] = [];
+    bus.on('candle', (e) => seen.push(`candle:${e.seq}`));
+    bus.on('indicator', (e) => seen.push(`${e.type}:${e.seq}`));
+    routeServerMessage(bus, {
+      type: 'batch',
+      events: [event(1, true)],
+      indicators: [
+        { type: 'intensity', symbol: 'ALFA', seq: 10, t_ms: 1, raw: 1, smoother: 'ema', value: 1 },
+        { type: 'spike_start', symbol: 'ALFA', seq: 11, t_ms: 1, intensity: 1, z: 3, price: 1 },
+      ],
+      skipped: 0,
+    });
+    expect(seen).toEqual(['candle:1', 'intensity:10', 'spike_start:11']);
   });
 
   it('routes each message type to its topic', () => {
@@ -90,12 +107,14 @@ describe('routeServerMessage', () => {
     const topics: string[] = [];
     bus.on('hello', () => topics.push('hello'));
     bus.on('snapshot', () => topics.push('snapshot'));
+    bus.on('stream_snapshot', (s) => topics.push(`stream_snapshot:${s.stream}`));
     bus.on('server_error', (e) => topics.push(`error:${e.message}`));
     bus.on('pong', (p) => topics.push(`pong:${String(p.id)}`));
     routeServerMessage(bus, { type: 'hello', version: 1, flush_ms: 100, symbols: [], timeframes: [] });
     routeServerMessage(bus, { type: 'snapshot', symbol: 'A', tf: '1s', candles: [], current: null });
+    routeServerMessage(bus, { type: 'stream_snapshot', symbol: 'A', stream: 'reversals', events: [] });
     routeServerMessage(bus, { type: 'error', message: 'bad' });
     routeServerMessage(bus, { type: 'pong', id: 3 });
-    expect(topics).toEqual(['hello', 'snapshot', 'error:bad', 'pong:3']);
+    expect(topics).toEqual(['hello', 'snapshot', 'stream_snapshot:reversals', 'error:bad', 'pong:3']);
   });
 });

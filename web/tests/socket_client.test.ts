@@ -7,6 +7,7 @@ import {
   type SocketFactory,
   type SocketHandlers,
 } from '../src/net/socket_client';
+import { pageSubscriptions } from '../src/ui/selection';
 
 /** A scripted stand-in for one browser WebSocket. */
 class FakeSocket {
@@ -108,6 +109,91 @@ describe('MarketSocket', () => {
     latest().handlers.open();
     expect(latest().sent).toEqual([{ op: 'subscribe', symbol: 'BETA', tf: '1m' }]);
     expect(statuses.at(-1)).toBe('connected');
+  });
+
+  it('re-subscribes intensity alone when only the smoother changes', () => {
+    const { client, latest } = setup();
+    client.start();
+    latest().handlers.open();
+    client.subscribe({ symbol: 'ALFA', stream: 'intensity', smoother: 'ema' });
+    client.subscribe({ symbol: 'ALFA', stream: 'intensity', smoother: 'ema' }); // nothing new
+    client.subscribe({ symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' });
+    expect(latest().sent).toEqual([
+      { op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'ema' },
+      { op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' },
+    ]);
+    expect(client.channels()).toEqual([{ symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' }]);
+    client.unsubscribe({ symbol: 'ALFA', stream: 'intensity' });
+    expect(latest().sent.at(-1)).toEqual({ op: 'unsubscribe', symbol: 'ALFA', stream: 'intensity' });
+  });
+
+  it('setSubscriptions: a symbol change unsubscribes every old stream, then subscribes the new', () => {
+    const { client, latest } = setup();
+    client.start();
+    latest().handlers.open();
+    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'ema'));
+    expect(latest().sent).toEqual([
+      { op: 'subscribe', symbol: 'ALFA', tf: '1s' },
+      { op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'ema' },
+      { op: 'subscribe', symbol: 'ALFA', stream: 'buffer' },
+      { op: 'subscribe', symbol: 'ALFA', stream: 'spikes' },
+      { op: 'subscribe', symbol: 'ALFA', stream: 'reversals' },
+    ]);
+    latest().sent.length = 0;
+    client.setSubscriptions(pageSubscriptions('BRVO', '1s', 'ema'));
+    expect(latest().sent).toEqual([
+      { op: 'unsubscribe', symbol: 'ALFA', tf: '1s' },
+      { op: 'unsubscribe', symbol: 'ALFA', stream: 'intensity' },
+      { op: 'unsubscribe', symbol: 'ALFA', stream: 'buffer' },
+      { op: 'unsubscribe', symbol: 'ALFA', stream: 'spikes' },
+      { op: 'unsubscribe', symbol: 'ALFA', stream: 'reversals' },
+      { op: 'subscribe', symbol: 'BRVO', tf: '1s' },
+      { op: 'subscribe', symbol: 'BRVO', stream: 'intensity', smoother: 'ema' },
+      { op: 'subscribe', symbol: 'BRVO', stream: 'buffer' },
+      { op: 'subscribe', symbol: 'BRVO', stream: 'spikes' },
+      { op: 'subscribe', symbol: 'BRVO', stream: 'reversals' },
+    ]);
+  });
+
+  it('setSubscriptions: a timeframe change moves only the candles, a smoother change only intensity', () => {
+    const { client, latest } = setup();
+    client.start();
+    latest().handlers.open();
+    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'ema'));
+    latest().sent.length = 0;
+    client.setSubscriptions(pageSubscriptions('ALFA', '10s', 'ema'));
+    expect(latest().sent).toEqual([
+      { op: 'unsubscribe', symbol: 'ALFA', tf: '1s' },
+      { op: 'subscribe', symbol: 'ALFA', tf: '10s' },
+    ]);
+    latest().sent.length = 0;
+    client.setSubscriptions(pageSubscriptions('ALFA', '10s', 'zlma'));
+    expect(latest().sent).toEqual([{ op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' }]);
+    latest().sent.length = 0;
+    client.setSubscriptions(pageSubscriptions('ALFA', '10s', 'zlma'));
+    expect(latest().sent).toEqual([]);
+  });
+
+  it('re-sends every stream with its current smoother after a reconnect', () => {
+    const { client, latest } = setup();
+    client.start();
+    // Chosen before the first connection: nothing goes out until it opens.
+    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'ema'));
+    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'sma'));
+    expect(latest().sent).toEqual([]);
+    latest().handlers.open();
+    expect(latest().sent).toHaveLength(5);
+    client.setSubscriptions(pageSubscriptions('CHRL', '1m', 'zlma'));
+    latest().handlers.close(1006, '');
+    vi.advanceTimersByTime(10_000);
+    latest().handlers.open();
+    expect(latest().sent).toEqual([
+      { op: 'subscribe', symbol: 'CHRL', tf: '1m' },
+      { op: 'subscribe', symbol: 'CHRL', stream: 'intensity', smoother: 'zlma' },
+      { op: 'subscribe', symbol: 'CHRL', stream: 'buffer' },
+      { op: 'subscribe', symbol: 'CHRL', stream: 'spikes' },
+      { op: 'subscribe', symbol: 'CHRL', stream: 'reversals' },
+    ]);
   });
 
   it('backs off exponentially while the server stays away, capped at 10 s', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kThemeVariables, readChartTheme } from '../src/charts/chart_theme';
 import { timeframeSeconds } from '../src/charts/timeframe';
 import type { HelloMessage } from '../src/net/protocol';
-import { chooseSelection } from '../src/ui/selection';
+import { chooseSelection, kDefaultSmoother, pageSubscriptions, smootherOrDefault } from '../src/ui/selection';
 
 const hello: HelloMessage = {
   type: 'hello',
@@ -38,6 +38,28 @@ describe('chooseSelection', () => {
   });
 });
 
+describe('pageSubscriptions', () => {
+  it('is the candle channel and the four indicator streams, intensity with the smoother', () => {
+    expect(pageSubscriptions('ALFA', '10s', 'zlma')).toEqual([
+      { symbol: 'ALFA', tf: '10s' },
+      { symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' },
+      { symbol: 'ALFA', stream: 'buffer' },
+      { symbol: 'ALFA', stream: 'spikes' },
+      { symbol: 'ALFA', stream: 'reversals' },
+    ]);
+  });
+});
+
+describe('smootherOrDefault', () => {
+  it('defaults to ema and keeps a known smoother', () => {
+    expect(kDefaultSmoother).toBe('ema');
+    expect(smootherOrDefault('zlma')).toBe('zlma');
+    expect(smootherOrDefault('sma')).toBe('sma');
+    expect(smootherOrDefault(null)).toBe('ema');
+    expect(smootherOrDefault('ZLMA')).toBe('ema');
+  });
+});
+
 describe('timeframeSeconds', () => {
   it.each([
     ['1s', 1],
@@ -61,6 +83,9 @@ describe('readChartTheme', () => {
     const theme = readChartTheme((name) => ` value-of(${name}) `);
     expect(theme.up).toBe('value-of(--candle-up)');
     expect(theme.volumeDown).toBe('value-of(--volume-down)');
+    expect(theme.volumeZlma).toBe('value-of(--volume-zlma)');
+    expect(theme.intensity).toBe('value-of(--intensity-line)');
+    expect(theme.markerSpike).toBe('value-of(--marker-spike)');
     expect(Object.keys(theme).sort()).toEqual(Object.keys(kThemeVariables).sort());
   });
 

@@ -1,5 +1,6 @@
 // The application's topics and the routing of server messages onto them: a batch is
-// split into one `candle` event per update, so each chart sees only candles.
+// split into one `candle` event per candle update and one `indicator` event per
+// indicator event, so each consumer sees only what it draws.
 
 import type { EventBus } from './event_bus';
 import type { ConnectionStatus } from '../net/socket_client';
@@ -8,9 +9,11 @@ import type {
   CandleEvent,
   ErrorMessage,
   HelloMessage,
+  IndicatorEvent,
   PongMessage,
   ServerMessage,
   SnapshotMessage,
+  StreamSnapshotMessage,
 } from '../net/protocol';
 
 /** What a chart shows right now, published after every change. */
@@ -27,6 +30,8 @@ export interface AppTopics {
   hello: HelloMessage;
   snapshot: SnapshotMessage;
   candle: CandleEvent;
+  stream_snapshot: StreamSnapshotMessage;
+  indicator: IndicatorEvent;
   server_error: ErrorMessage;
   pong: PongMessage;
   status: ConnectionStatus;
@@ -43,9 +48,15 @@ export function routeServerMessage(bus: AppBus, message: ServerMessage): void {
     case 'snapshot':
       bus.emit('snapshot', message);
       return;
+    case 'stream_snapshot':
+      bus.emit('stream_snapshot', message);
+      return;
     case 'batch':
       for (const event of message.events) {
         bus.emit('candle', event);
+      }
+      for (const event of message.indicators) {
+        bus.emit('indicator', event);
       }
       return;
     case 'error':

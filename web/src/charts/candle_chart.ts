@@ -1,23 +1,37 @@
-// One chart instance: a candlestick series with a volume histogram in the bottom fifth
-// of the pane, fed from the bus for one (symbol, tf) channel at a time. Bar bookkeeping
-// lives in CandleBuffer; this file only wires it to Lightweight Charts and the DOM.
+// One chart instance, fed from the bus for one (symbol, tf) channel at a time:
+//  - pane 0 (about 65 %): candlesticks with BUY/SELL reversal markers, and the volume
+//    histogram in the bottom fifth with its ZLMA line (`vol_zlma` of closed candles);
+//  - pane 1 (about 35 %): the intensity pane (IntensityPane).
+// Bar bookkeeping lives in CandleBuffer, indicator bookkeeping in IndicatorState; this
+// file only wires them to Lightweight Charts and the DOM.
 
 import {
   CandlestickSeries,
   ColorType,
   CrosshairMode,
   HistogramSeries,
+  LineSeries,
   createChart,
+  createSeriesMarkers,
+  createTextWatermark,
   type CandlestickData,
   type HistogramData,
   type IChartApi,
   type ISeriesApi,
+  type ISeriesMarkersPluginApi,
+  type ITextWatermarkPluginApi,
+  type LineData,
+  type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
 import type { AppBus } from '../bus/topics';
-import type { Candle, CandleEvent, SnapshotMessage } from '../net/protocol';
+import type { Candle, CandleEvent, SnapshotMessage, Smoother } from '../net/protocol';
 import { CandleBuffer, kDefaultMaxBars } from './candle_buffer';
 import type { ChartTheme } from './chart_theme';
+import { IndicatorState, type IndicatorChange } from './indicator_state';
+import { IntensityPane } from './intensity_pane';
+import { reversalMarkers, spikeMarkers, type MarkerColours } from './markers';
+import { TimeSeriesBuffer, bucketStart, type TimePoint } from './time_series';
 import { timeframeSeconds } from './timeframe';
 
 /** The channel to show and how to print its prices. */
@@ -29,6 +43,14 @@ export interface ChartChannel {
 }
 
 const kVolumeScaleId = 'volume';
+const kCandlePane = 0;
+const kIntensityPane = 1;
+/** Share of the chart's height: candles and volume, then intensity. */
+const kPaneStretch: readonly [number, number] = [0.65, 0.35];
+
+interface ValuePoint extends TimePoint {
+  readonly value: number;
+}
 
 export class CandleChart {
   private readonly container: HTMLElement;
@@ -36,17 +58,35 @@ export class CandleChart {
   private readonly chart: IChartApi;
   private readonly candles: ISeriesApi<'Candlestick'>;
   private readonly volume: ISeriesApi<'Histogram'>;
+  private readonly volumeZlma: ISeriesApi<'Line'>;
+  private readonly reversalMarkers: ISeriesMarkersPluginApi<Time>;
+  private readonly label: ITextWatermarkPluginApi<Time>;
+  private readonly intensityPane: IntensityPane;
   private readonly resizeObserver: ResizeObserver;
   private readonly unsubscribers: Array<() => void>;
   private readonly maxBars: number;
   private theme: ChartTheme;
   private buffer: CandleBuffer | null = null;
+  /** `vol_zlma` of the closed candles of the current channel. */
+  private zlma: TimeSeriesBuffer<ValuePoint>;
+  private smoother: Smoother;
+  private indicators: IndicatorState | null = null;
+  private reversalMarkerCount = 0;
+  private spikeMarkerCount = 0;
 
-  constructor(container: HTMLElement, bus: AppBus, theme: ChartTheme, maxBars: number = kDefaultMaxBars) {
+  constructor(
+    container: HTMLElement,
+    bus: AppBus,
+    theme: ChartTheme,
+    smoother: Smoother,
+    maxBars: number = kDefaultMaxBars,
+  ) {
     this.container = container;
     this.bus = bus;
     this.theme = theme;
+    this.smoother = smoother;
     this.maxBars = maxBars;
+    this.zlma = new TimeSeriesBuffer(maxBars);
     this.chart = createChart(container, {
       width: container.clientWidth,
       height: container.clientHeight,
@@ -62,6 +102,23 @@ export class CandleChart {
       priceLineVisible: false,
     });
     this.chart.priceScale(kVolumeScaleId).applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+    this.volumeZlma = this.chart.addSeries(LineSeries, {
+      priceScaleId: kVolumeScaleId,
+      priceFormat: { type: 'volume' },
+      lineWidth: 2,
+      lastValueVisible: false,
+      priceLineVisible: false,
+      crosshairMarkerVisible: false,
+    });
+    this.reversalMarkers = createSeriesMarkers(this.candles, []);
+    this.intensityPane = new IntensityPane(this.chart, kIntensityPane, theme);
+    this.intensityPane.setSmoother(smoother);
+    this.chart.panes().forEach((pane, index) => pane.setStretchFactor(kPaneStretch[index] ?? 0.1));
+    const candlePane = this.chart.panes()[kCandlePane];
+    if (candlePane === undefined) {
+      throw new Error('chart: no candle pane');
+    }
+    this.label = createTextWatermark(candlePane, { horzAlign: 'left', vertAlign: 'top', lines: [] });
     this.applyTheme();
 
     this.resizeObserver = new ResizeObserver((entries) => {
@@ -75,13 +132,20 @@ export class CandleChart {
     this.unsubscribers = [
       bus.on('snapshot', (snapshot) => this.onSnapshot(snapshot)),
       bus.on('candle', (event) => this.onCandle(event)),
+      bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot))),
+      bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event))),
     ];
     this.publish();
   }
 
-  /** Switches to another channel; bars appear when its snapshot arrives. */
+  /**
+   * Switches to another channel; bars appear when its snapshot arrives. The
+   * indicators are per symbol: a new timeframe only redraws them on its time grid, a
+   * new symbol starts them afresh (their snapshots follow the new subscriptions).
+   */
   setChannel(channel: ChartChannel): void {
     this.buffer = new CandleBuffer(channel, this.maxBars);
+    this.zlma = new TimeSeriesBuffer(this.maxBars);
     const seconds = timeframeSeconds(channel.tf);
     this.chart.applyOptions({
       timeScale: { timeVisible: seconds === null || seconds < 86_400, secondsVisible: seconds !== null && seconds < 60 },
@@ -91,16 +155,36 @@ export class CandleChart {
     });
     this.candles.setData([]);
     this.volume.setData([]);
+    this.volumeZlma.setData([]);
+    if (this.indicators?.symbol !== channel.symbol) {
+      this.indicators = new IndicatorState(channel.symbol, this.smoother);
+    }
+    this.intensityPane.setBucket(seconds ?? 1);
+    this.applyLabel();
+    this.redrawIndicators();
+    this.publish();
+  }
+
+  /** Shows intensity in another smoother: the line restarts from the server's next snapshot. */
+  setSmoother(smoother: Smoother): void {
+    this.smoother = smoother;
+    this.intensityPane.setSmoother(smoother);
+    if (this.indicators?.setSmoother(smoother) === true) {
+      this.intensityPane.showIntensity([]);
+    }
     this.publish();
   }
 
   setTheme(theme: ChartTheme): void {
     this.theme = theme;
     this.applyTheme();
-    // Volume colours are per bar, so the bars are drawn again.
+    this.intensityPane.setTheme(theme);
+    // Volume and marker colours are per item, so they are drawn again.
     if (this.buffer !== null) {
       this.volume.setData(this.buffer.bars().map((bar) => this.volumeBar(bar)));
     }
+    this.redrawReversals();
+    this.redrawSpikes();
   }
 
   dispose(): void {
@@ -116,6 +200,15 @@ export class CandleChart {
       return;
     }
     this.setAll(this.buffer.bars());
+    // The server sends the volume line's history with the candles: no warm-up on screen.
+    this.zlma = new TimeSeriesBuffer(this.maxBars);
+    for (const c of snapshot.candles) {
+      if (c.vol_zlma !== undefined) {
+        this.zlma.put({ time: c.t, value: c.vol_zlma });
+      }
+    }
+    this.volumeZlma.setData(this.zlma.points().map(lineData));
+    this.redrawReversals();
     this.publish();
   }
 
@@ -137,6 +230,51 @@ export class CandleChart {
         break;
       case 'reset':
         this.setAll(this.buffer.bars());
+        this.redrawReversals();
+        break;
+    }
+    if (event.closed && event.vol_zlma !== undefined) {
+      const zlma = this.zlma.put({ time: event.t, value: event.vol_zlma });
+      if (zlma.kind === 'last') {
+        this.volumeZlma.update(lineData(zlma.point));
+      } else if (zlma.kind === 'reset') {
+        this.volumeZlma.setData(this.zlma.points().map(lineData));
+      }
+    }
+    this.publish();
+  }
+
+  private onIndicatorChange(change: IndicatorChange | undefined): void {
+    const state = this.indicators;
+    if (change === undefined || state === null) {
+      return;
+    }
+    switch (change.kind) {
+      case 'ignored':
+        return;
+      case 'intensity':
+        if (change.change.kind === 'last') {
+          this.intensityPane.updateIntensity(change.change.point);
+        } else {
+          this.intensityPane.showIntensity(state.intensity.points());
+        }
+        // Spike markers before the line's first point would pile onto it.
+        if (state.intensity.size() <= 1 || change.change.kind === 'reset') {
+          this.redrawSpikes();
+        }
+        break;
+      case 'band':
+        if (change.change.kind === 'last') {
+          this.intensityPane.updateBand(change.change.point);
+        } else {
+          this.intensityPane.showBand(state.band.points());
+        }
+        break;
+      case 'spikes':
+        this.redrawSpikes();
+        break;
+      case 'reversals':
+        this.redrawReversals();
         break;
     }
     this.publish();
@@ -145,6 +283,51 @@ export class CandleChart {
   private setAll(bars: readonly Candle[]): void {
     this.candles.setData(bars.map(candleBar));
     this.volume.setData(bars.map((bar) => this.volumeBar(bar)));
+    // The ZLMA line must not reach left of the bars it belongs to.
+    const first = bars[0];
+    if (first !== undefined) {
+      this.zlma.dropBefore(first.t);
+    }
+    this.volumeZlma.setData(this.zlma.points().map(lineData));
+  }
+
+  /** Everything the indicator state holds, on the current time grid. */
+  private redrawIndicators(): void {
+    const state = this.indicators;
+    this.intensityPane.showIntensity(state?.intensity.points() ?? []);
+    this.intensityPane.showBand(state?.band.points() ?? []);
+    this.redrawReversals();
+    this.redrawSpikes();
+  }
+
+  private redrawReversals(): void {
+    const first = this.buffer?.bars()[0];
+    const markers =
+      this.indicators === null || this.buffer === null
+        ? []
+        : reversalMarkers(this.indicators.reversals.events(), this.bucketSeconds(), first?.t ?? null, this.markerColours());
+    this.reversalMarkers.setMarkers(markers);
+    this.reversalMarkerCount = markers.length;
+  }
+
+  private redrawSpikes(): void {
+    const state = this.indicators;
+    const first = state?.intensity.first();
+    const bucket = this.intensityPane.bucket();
+    const markers =
+      state === null || first === null || first === undefined
+        ? []
+        : spikeMarkers(state.spikes.events(), bucket, bucketStart(first.time, bucket), this.markerColours());
+    this.intensityPane.showSpikes(markers);
+    this.spikeMarkerCount = markers.length;
+  }
+
+  private bucketSeconds(): number {
+    return this.buffer === null ? 1 : (timeframeSeconds(this.buffer.channel.tf) ?? 1);
+  }
+
+  private markerColours(): MarkerColours {
+    return { buy: this.theme.markerBuy, sell: this.theme.markerSell, spike: this.theme.markerSpike };
   }
 
   private volumeBar(bar: Candle): HistogramData<UTCTimestamp> {
@@ -154,7 +337,11 @@ export class CandleChart {
   private applyTheme(): void {
     const theme = this.theme;
     this.chart.applyOptions({
-      layout: { background: { type: ColorType.Solid, color: theme.background }, textColor: theme.text },
+      layout: {
+        background: { type: ColorType.Solid, color: theme.background },
+        textColor: theme.text,
+        panes: { separatorColor: theme.border, separatorHoverColor: theme.crosshair },
+      },
       grid: { vertLines: { color: theme.grid }, horzLines: { color: theme.grid } },
       rightPriceScale: { borderColor: theme.border },
       timeScale: { borderColor: theme.border },
@@ -168,6 +355,18 @@ export class CandleChart {
       wickUpColor: theme.up,
       wickDownColor: theme.down,
     });
+    this.volumeZlma.applyOptions({ color: theme.volumeZlma });
+    this.applyLabel();
+  }
+
+  private applyLabel(): void {
+    const channel = this.buffer?.channel;
+    this.label.applyOptions({
+      lines: [
+        { text: channel === undefined ? '' : `${channel.symbol} · ${channel.tf}`, color: this.theme.legend, fontSize: 12 },
+        { text: 'Volume · ZLMA 20', color: this.theme.volumeZlma, fontSize: 11 },
+      ],
+    });
   }
 
   /** Mirrors the state into data attributes (for tests and CSS) and onto the bus. */
@@ -179,6 +378,16 @@ export class CandleChart {
     data['tf'] = buffer?.channel.tf ?? '';
     data['gaps'] = String(buffer?.gaps() ?? 0);
     data['ready'] = String(buffer?.ready() ?? false);
+    const state = this.indicators;
+    data['smoother'] = state?.smoother() ?? this.smoother;
+    data['intensityReady'] = String(state?.ready('intensity') ?? false);
+    data['intensityPoints'] = String(state?.intensity.size() ?? 0);
+    data['bandPoints'] = String(state?.band.size() ?? 0);
+    data['zlmaPoints'] = String(this.zlma.size());
+    data['reversals'] = String(state?.reversals.size() ?? 0);
+    data['reversalMarkers'] = String(this.reversalMarkerCount);
+    data['spikes'] = String(state?.spikes.size() ?? 0);
+    data['spikeMarkers'] = String(this.spikeMarkerCount);
     if (buffer !== null) {
       this.bus.emit('chart_state', {
         symbol: buffer.channel.symbol,
@@ -195,6 +404,10 @@ export class CandleChart {
 /** Candle times are UTC seconds, which is what Lightweight Charts calls UTCTimestamp. */
 function toTime(t: number): UTCTimestamp {
   return t as UTCTimestamp;
+}
+
+function lineData(point: ValuePoint): LineData<UTCTimestamp> {
+  return { time: toTime(point.time), value: point.value };
 }
 
 function candleBar(bar: Candle): CandlestickData<UTCTimestamp> {

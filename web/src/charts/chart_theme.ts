@@ -11,6 +11,18 @@ export interface ChartTheme {
   readonly down: string;
   readonly volumeUp: string;
   readonly volumeDown: string;
+  /** The volume ZLMA line over the volume histogram (purple). */
+  readonly volumeZlma: string;
+  readonly intensity: string;
+  /** The adaptive buffer's upper and lower lines. */
+  readonly bandEdge: string;
+  /** The adaptive buffer's baseline (dashed). */
+  readonly bandBaseline: string;
+  readonly markerBuy: string;
+  readonly markerSell: string;
+  readonly markerSpike: string;
+  /** Pane labels ("Intensity · EMA"). */
+  readonly legend: string;
 }
 
 /** CSS custom property behind each theme colour. */
@@ -24,6 +36,14 @@ export const kThemeVariables: Readonly<Record<keyof ChartTheme, string>> = {
   down: '--candle-down',
   volumeUp: '--volume-up',
   volumeDown: '--volume-down',
+  volumeZlma: '--volume-zlma',
+  intensity: '--intensity-line',
+  bandEdge: '--band-edge',
+  bandBaseline: '--band-baseline',
+  markerBuy: '--marker-buy',
+  markerSell: '--marker-sell',
+  markerSpike: '--marker-spike',
+  legend: '--chart-legend',
 };
 
 /** Reads the theme through `lookup` (e.g. getComputedStyle(el).getPropertyValue). */
@@ -36,15 +56,9 @@ export function readChartTheme(lookup: (variable: string) => string): ChartTheme
     }
     return value;
   };
-  return {
-    background: read('background'),
-    text: read('text'),
-    grid: read('grid'),
-    border: read('border'),
-    crosshair: read('crosshair'),
-    up: read('up'),
-    down: read('down'),
-    volumeUp: read('volumeUp'),
-    volumeDown: read('volumeDown'),
-  };
+  const theme = {} as Record<keyof ChartTheme, string>;
+  for (const key of Object.keys(kThemeVariables) as (keyof ChartTheme)[]) {
+    theme[key] = read(key);
+  }
+  return theme;
 }

@@ -1,16 +1,20 @@
 // The WebSocket connection to the gateway: connects, reconnects with backoff, keeps the
-// set of subscriptions and re-sends it on every new connection, and hands each parsed
-// server message to its owner. The socket itself comes from a factory, so the logic
+// set of subscriptions (candle channels and indicator streams, with their parameters)
+// and re-sends it on every new connection, and hands each parsed server message to its
+// owner. The socket itself comes from a factory, so the logic
 // runs without a browser in tests.
 
 import { backoffDelay, kDefaultBackoff, type BackoffOptions } from './backoff';
 import {
   encodeClientMessage,
   parseServerFrame,
-  type Channel,
+  subscribeMessage,
+  unsubscribeMessage,
   type ClientMessage,
   type ServerMessage,
+  type Subscription,
 } from './protocol';
+import { copySubscription, sameSubscription, subscriptionKey } from './subscriptions';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -62,14 +66,10 @@ export const browserSocketFactory: SocketFactory = (url, handlers) => {
   };
 };
 
-function channelKey(channel: Channel): string {
-  return `${channel.symbol}\u0000${channel.tf}`;
-}
-
 export class MarketSocket {
   private readonly options: MarketSocketOptions;
   private readonly factory: SocketFactory;
-  private readonly subscriptions = new Map<string, Channel>();
+  private readonly subscriptions = new Map<string, Subscription>();
   private socket: SocketHandle | null = null;
   private open = false;
   private generation = 0;
@@ -102,23 +102,50 @@ export class MarketSocket {
     this.setStatus('stopped');
   }
 
-  subscribe(channel: Channel): void {
-    const key = channelKey(channel);
-    if (this.subscriptions.has(key)) {
+  /**
+   * Subscribes to a channel. Subscribing again with other parameters (another
+   * `smoother` for `intensity`) re-sends the subscription, which the server answers
+   * with a new snapshot; an identical subscription is not sent twice.
+   */
+  subscribe(subscription: Subscription): void {
+    const key = subscriptionKey(subscription);
+    const known = this.subscriptions.get(key);
+    if (known !== undefined && sameSubscription(known, subscription)) {
       return;
     }
-    this.subscriptions.set(key, { symbol: channel.symbol, tf: channel.tf });
-    this.send({ op: 'subscribe', symbol: channel.symbol, tf: channel.tf });
+    this.subscriptions.set(key, copySubscription(subscription));
+    this.send(subscribeMessage(subscription));
   }
 
-  unsubscribe(channel: Channel): void {
-    if (!this.subscriptions.delete(channelKey(channel))) {
+  unsubscribe(subscription: Subscription): void {
+    const key = subscriptionKey(subscription);
+    const known = this.subscriptions.get(key);
+    if (known === undefined) {
       return;
     }
-    this.send({ op: 'unsubscribe', symbol: channel.symbol, tf: channel.tf });
+    this.subscriptions.delete(key);
+    this.send(unsubscribeMessage(known));
   }
 
-  channels(): Channel[] {
+  /**
+   * Makes `wanted` the whole set of subscriptions: unsubscribes what is no longer
+   * wanted (first, so the server stops sending it), then subscribes what is new or
+   * changed, in the order given.
+   */
+  setSubscriptions(wanted: readonly Subscription[]): void {
+    const keys = new Set(wanted.map(subscriptionKey));
+    for (const [key, known] of [...this.subscriptions]) {
+      if (!keys.has(key)) {
+        this.unsubscribe(known);
+      }
+    }
+    for (const subscription of wanted) {
+      this.subscribe(subscription);
+    }
+  }
+
+  /** The current subscriptions, in the order they were first made. */
+  channels(): Subscription[] {
     return [...this.subscriptions.values()];
   }
 
@@ -159,8 +186,8 @@ export class MarketSocket {
     this.open = true;
     this.lastFrameAt = Date.now();
     this.setStatus('connected');
-    for (const channel of this.subscriptions.values()) {
-      this.send({ op: 'subscribe', symbol: channel.symbol, tf: channel.tf });
+    for (const subscription of this.subscriptions.values()) {
+      this.send(subscribeMessage(subscription));
     }
     this.startHeartbeat();
   }

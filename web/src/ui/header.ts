@@ -1,13 +1,14 @@
-// The header bar: symbol picker, timeframe buttons, last price, connection status and
-// the theme toggle. It renders what it is told and reports the user's choices.
+// The header bar: symbol picker, timeframe buttons, intensity smoother picker, last
+// price, connection status and the theme toggle. It renders what it is told and reports the user's choices.
 
 import type { AppBus, ChartState } from '../bus/topics';
 import type { ConnectionStatus } from '../net/socket_client';
-import type { SymbolInfo } from '../net/protocol';
+import { isSmoother, type Smoother, type SymbolInfo } from '../net/protocol';
 
 export interface HeaderElements {
   readonly symbol: HTMLSelectElement;
   readonly timeframes: HTMLElement;
+  readonly smoother: HTMLSelectElement;
   readonly lastPrice: HTMLElement;
   readonly status: HTMLElement;
   readonly themeToggle: HTMLButtonElement;
@@ -16,6 +17,7 @@ export interface HeaderElements {
 export interface HeaderActions {
   selectSymbol(symbol: string): void;
   selectTimeframe(tf: string): void;
+  selectSmoother(smoother: Smoother): void;
   toggleTheme(): void;
 }
 
@@ -40,6 +42,12 @@ export class Header {
         if (tf !== undefined) {
           actions.selectTimeframe(tf);
         }
+      }
+    });
+    elements.smoother.addEventListener('change', () => {
+      const value = elements.smoother.value;
+      if (isSmoother(value)) {
+        actions.selectSmoother(value);
       }
     });
     elements.themeToggle.addEventListener('click', () => actions.toggleTheme());
@@ -82,6 +90,10 @@ export class Header {
     }
     this.el.lastPrice.textContent = '—';
     delete this.el.lastPrice.dataset['direction'];
+  }
+
+  showSmoother(smoother: Smoother): void {
+    this.el.smoother.value = smoother;
   }
 
   showTheme(theme: 'dark' | 'light'): void {

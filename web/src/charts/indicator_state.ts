@@ -1,0 +1,209 @@
+// The Space-Time indicators of one symbol as the chart shows them, kept DOM-free:
+// the smoothed intensity line (per second, in the user's smoother), the adaptive
+// buffer band (per second), spike starts and reversals (bounded logs). Each stream
+// starts with its snapshot; events before it, of another symbol or of a smoother no
+// longer chosen are ignored (see docs/PROTOCOL.md).
+
+import type {
+  BufferEvent,
+  IndicatorEvent,
+  IndicatorStream,
+  IntensityEvent,
+  ReversalEvent,
+  Smoother,
+  SpikeStartEvent,
+  StreamSnapshotMessage,
+} from '../net/protocol';
+import { EventLog } from './event_log';
+import { TimeSeriesBuffer, secondOf, type SeriesChange, type TimePoint } from './time_series';
+
+export interface IntensityPoint extends TimePoint {
+  readonly value: number;
+}
+
+export interface BandPoint extends TimePoint {
+  readonly upper: number;
+  readonly baseline: number;
+  readonly lower: number;
+}
+
+/** One hour of per-second points. */
+export const kDefaultMaxPoints = 3_600;
+/** Reversals and spike starts kept (the snapshot holds the last 200). */
+export const kDefaultMaxEvents = 300;
+
+export type IndicatorIgnoreReason =
+  | 'other_symbol'
+  | 'no_snapshot' // the stream's snapshot has not come yet
+  | 'other_smoother' // intensity in a smoother the user has switched away from
+  | 'warming_up' // intensity whose smoother is not ready (`value` null), a band not ready
+  | 'stale' // older than the last point
+  | 'not_drawn'; // an event the chart does not draw (spike_end)
+
+/** What the chart must redraw after a snapshot or an event. */
+export type IndicatorChange =
+  | { readonly kind: 'ignored'; readonly reason: IndicatorIgnoreReason }
+  | { readonly kind: 'intensity'; readonly change: SeriesChange<IntensityPoint> }
+  | { readonly kind: 'band'; readonly change: SeriesChange<BandPoint> }
+  | { readonly kind: 'spikes' }
+  | { readonly kind: 'reversals' };
+
+export interface IndicatorLimits {
+  readonly maxPoints?: number;
+  readonly maxEvents?: number;
+}
+
+const kReset = { kind: 'reset' } as const;
+
+export class IndicatorState {
+  readonly symbol: string;
+  readonly intensity: TimeSeriesBuffer<IntensityPoint>;
+  readonly band: TimeSeriesBuffer<BandPoint>;
+  readonly spikes: EventLog<SpikeStartEvent>;
+  readonly reversals: EventLog<ReversalEvent>;
+  private smoother_: Smoother;
+  private readonly ready_ = new Set<IndicatorStream>();
+
+  constructor(symbol: string, smoother: Smoother, limits: IndicatorLimits = {}) {
+    this.symbol = symbol;
+    this.smoother_ = smoother;
+    const maxPoints = limits.maxPoints ?? kDefaultMaxPoints;
+    const maxEvents = limits.maxEvents ?? kDefaultMaxEvents;
+    this.intensity = new TimeSeriesBuffer(maxPoints);
+    this.band = new TimeSeriesBuffer(maxPoints);
+    // A tick can fire several versions at once, so the version is part of the key;
+    // t_ms keeps a restarted server's reused seq numbers apart.
+    this.reversals = new EventLog(maxEvents, (e) => `${e.seq}:${e.t_ms}:${e.version}`, (e) => e.t_ms);
+    this.spikes = new EventLog(maxEvents, (e) => `${e.seq}:${e.t_ms}`, (e) => e.t_ms);
+  }
+
+  smoother(): Smoother {
+    return this.smoother_;
+  }
+
+  /** The stream's snapshot has arrived (for intensity: in the current smoother). */
+  ready(stream: IndicatorStream): boolean {
+    return this.ready_.has(stream);
+  }
+
+  /**
+   * Switches the intensity line to another smoother: the line restarts from the
+   * snapshot the server sends for the new subscription. False if nothing changed.
+   */
+  setSmoother(smoother: Smoother): boolean {
+    if (smoother === this.smoother_) {
+      return false;
+    }
+    this.smoother_ = smoother;
+    this.intensity.clear();
+    this.ready_.delete('intensity');
+    return true;
+  }
+
+  applySnapshot(snapshot: StreamSnapshotMessage): IndicatorChange {
+    if (snapshot.symbol !== this.symbol) {
+      return ignored('other_symbol');
+    }
+    switch (snapshot.stream) {
+      case 'intensity': {
+        if (snapshot.smoother !== undefined && snapshot.smoother !== this.smoother_) {
+          return ignored('other_smoother');
+        }
+        // The first snapshot starts the line; a later one (after a reconnect) only
+        // adds what is newer, so the line keeps its history across the gap.
+        if (!this.ready_.has('intensity')) {
+          this.intensity.clear();
+        }
+        this.ready_.add('intensity');
+        for (const event of snapshot.events) {
+          if (event.type === 'intensity') {
+            this.putIntensity(event);
+          }
+        }
+        return { kind: 'intensity', change: kReset };
+      }
+      case 'buffer': {
+        if (!this.ready_.has('buffer')) {
+          this.band.clear();
+        }
+        this.ready_.add('buffer');
+        for (const event of snapshot.events) {
+          if (event.type === 'buffer' && event.zone !== 'not_ready') {
+            this.band.put(bandPoint(event));
+          }
+        }
+        return { kind: 'band', change: kReset };
+      }
+      case 'spikes':
+        this.ready_.add('spikes');
+        this.spikes.add(snapshot.events.filter((e): e is SpikeStartEvent => e.type === 'spike_start'));
+        return { kind: 'spikes' };
+      case 'reversals':
+        this.ready_.add('reversals');
+        this.reversals.add(snapshot.events.filter((e): e is ReversalEvent => e.type === 'reversal'));
+        return { kind: 'reversals' };
+    }
+  }
+
+  apply(event: IndicatorEvent): IndicatorChange {
+    if (event.symbol !== this.symbol) {
+      return ignored('other_symbol');
+    }
+    switch (event.type) {
+      case 'intensity': {
+        if (event.smoother !== this.smoother_) {
+          return ignored('other_smoother');
+        }
+        if (!this.ready_.has('intensity')) {
+          return ignored('no_snapshot');
+        }
+        if (event.value === null) {
+          return ignored('warming_up');
+        }
+        return seriesChange('intensity', this.putIntensity(event));
+      }
+      case 'buffer':
+        if (!this.ready_.has('buffer')) {
+          return ignored('no_snapshot');
+        }
+        if (event.zone === 'not_ready') {
+          return ignored('warming_up');
+        }
+        return seriesChange('band', this.band.put(bandPoint(event)));
+      case 'spike_start':
+        if (!this.ready_.has('spikes')) {
+          return ignored('no_snapshot');
+        }
+        return this.spikes.add([event]) > 0 ? { kind: 'spikes' } : ignored('stale');
+      case 'spike_end':
+        return ignored('not_drawn');
+      case 'reversal':
+        if (!this.ready_.has('reversals')) {
+          return ignored('no_snapshot');
+        }
+        return this.reversals.add([event]) > 0 ? { kind: 'reversals' } : ignored('stale');
+    }
+  }
+
+  private putIntensity(event: IntensityEvent): SeriesChange<IntensityPoint> {
+    if (event.value === null) {
+      return { kind: 'ignored' };
+    }
+    return this.intensity.put({ time: secondOf(event.t_ms), value: event.value });
+  }
+}
+
+function bandPoint(event: BufferEvent): BandPoint {
+  return { time: secondOf(event.t_ms), upper: event.upper, baseline: event.baseline, lower: event.lower };
+}
+
+function ignored(reason: IndicatorIgnoreReason): IndicatorChange {
+  return { kind: 'ignored', reason };
+}
+
+function seriesChange<K extends 'intensity' | 'band', P extends TimePoint>(
+  kind: K,
+  change: SeriesChange<P>,
+): { readonly kind: 'ignored'; readonly reason: 'stale' } | { readonly kind: K; readonly change: SeriesChange<P> } {
+  return change.kind === 'ignored' ? { kind: 'ignored', reason: 'stale' } : { kind, change };
+}

@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest';
+import { IndicatorState } from '../src/charts/indicator_state';
+import type {
+  BufferEvent,
+  IntensityEvent,
+  ReversalEvent,
+  Smoother,
+  SpikeEndEvent,
+  SpikeStartEvent,
+  StreamSnapshotMessage,
+} from '../src/net/protocol';
+
+const t0 = 1767364260; // UTC seconds
+
+function intensity(tMs: number, value: number | null, smoother: Smoother = 'ema', symbol = 'ALFA'): IntensityEvent {
+  return { type: 'intensity', symbol, seq: tMs, t_ms: tMs, raw: 2300, smoother, value };
+}
+
+function buffer(tMs: number, baseline: number, zone: BufferEvent['zone'] = 'neutral'): BufferEvent {
+  return {
+    type: 'buffer',
+    symbol: 'ALFA',
+    seq: tMs,
+    t_ms: tMs,
+    s: baseline,
+    upper: baseline + 100,
+    baseline,
+    lower: baseline - 100,
+    zone,
+  };
+}
+
+function reversal(tMs: number, seq: number, version = 1): ReversalEvent {
+  return {
+    type: 'reversal',
+    symbol: 'ALFA',
+    seq,
+    t_ms: tMs,
+    version,
+    direction: -1,
+    price: 101.38,
+    reason: 'climax_fade',
+    strength: 6,
+  };
+}
+
+function spikeStart(tMs: number, seq: number): SpikeStartEvent {
+  return { type: 'spike_start', symbol: 'ALFA', seq, t_ms: tMs, intensity: 9100, z: 3.4, price: 101.25 };
+}
+
+const spikeEnd: SpikeEndEvent = {
+  type: 'spike_end',
+  symbol: 'ALFA',
+  seq: 931,
+  t_start_ms: t0 * 1000,
+  t_peak_ms: t0 * 1000,
+  t_end_ms: t0 * 1000,
+  peak_intensity: 12000,
+  peak_z: 5.1,
+  ticks: 32,
+  price_start: 101.25,
+  price_end: 101.4,
+};
+
+function snapshot(
+  stream: StreamSnapshotMessage['stream'],
+  events: StreamSnapshotMessage['events'],
+  extra: { smoother?: Smoother; symbol?: string } = {},
+): StreamSnapshotMessage {
+  const base = { type: 'stream_snapshot' as const, symbol: extra.symbol ?? 'ALFA', stream, events };
+  return extra.smoother === undefined ? base : { ...base, smoother: extra.smoother };
+}
+
+describe('IndicatorState: intensity', () => {
+  it('ignores intensity until its snapshot, then starts from it', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    expect(state.apply(intensity(t0 * 1000, 5))).toEqual({ kind: 'ignored', reason: 'no_snapshot' });
+    const change = state.applySnapshot(snapshot('intensity', [intensity(t0 * 1000 + 100, 7)], { smoother: 'ema' }));
+    expect(change).toEqual({ kind: 'intensity', change: { kind: 'reset' } });
+    expect(state.ready('intensity')).toBe(true);
+    expect(state.intensity.points()).toEqual([{ time: t0, value: 7 }]);
+  });
+
+  it('folds many events of one second into one point (the latest value)', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    state.applySnapshot(snapshot('intensity', [], { smoother: 'ema' }));
+    const changes = [100, 200, 300, 900].map((ms, i) => state.apply(intensity(t0 * 1000 + ms, 10 + i)));
+    expect(changes.every((c) => c.kind === 'intensity' && c.change.kind === 'last')).toBe(true);
+    expect(state.intensity.points()).toEqual([{ time: t0, value: 13 }]);
+    const next = state.apply(intensity((t0 + 1) * 1000, 20));
+    expect(next).toEqual({ kind: 'intensity', change: { kind: 'last', point: { time: t0 + 1, value: 20 } } });
+    expect(state.intensity.size()).toBe(2);
+  });
+
+  it('skips warming-up values, other symbols and stale seconds', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    state.applySnapshot(snapshot('intensity', [intensity(t0 * 1000, null)], { smoother: 'ema' }));
+    expect(state.intensity.size()).toBe(0);
+    expect(state.apply(intensity(t0 * 1000, null))).toEqual({ kind: 'ignored', reason: 'warming_up' });
+    expect(state.apply(intensity(t0 * 1000, 1, 'ema', 'BRVO'))).toEqual({ kind: 'ignored', reason: 'other_symbol' });
+    state.apply(intensity((t0 + 5) * 1000, 1));
+    expect(state.apply(intensity((t0 + 4) * 1000, 1))).toEqual({ kind: 'ignored', reason: 'stale' });
+  });
+
+  it('keeps at most maxPoints per-second points', () => {
+    const state = new IndicatorState('ALFA', 'ema', { maxPoints: 100 });
+    state.applySnapshot(snapshot('intensity', [], { smoother: 'ema' }));
+    let resets = 0;
+    for (let s = 0; s < 1_000; s += 1) {
+      const change = state.apply(intensity((t0 + s) * 1000, s));
+      if (change.kind === 'intensity' && change.change.kind === 'reset') {
+        resets += 1;
+      }
+      expect(state.intensity.size()).toBeLessThanOrEqual(100);
+    }
+    expect(resets).toBeGreaterThan(0);
+  });
+
+  it('restarts the line on a smoother change, from the new smoother`s snapshot only', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    state.applySnapshot(snapshot('intensity', [intensity(t0 * 1000, 7)], { smoother: 'ema' }));
+    state.apply(intensity((t0 + 1) * 1000, 8));
+    expect(state.setSmoother('ema')).toBe(false);
+    expect(state.setSmoother('zlma')).toBe(true);
+    expect(state.smoother()).toBe('zlma');
+    expect(state.ready('intensity')).toBe(false);
+    expect(state.intensity.size()).toBe(0);
+    // In flight: the old smoother's events and snapshot.
+    expect(state.apply(intensity((t0 + 2) * 1000, 9, 'ema'))).toEqual({ kind: 'ignored', reason: 'other_smoother' });
+    expect(state.applySnapshot(snapshot('intensity', [intensity(t0 * 1000, 1, 'ema')], { smoother: 'ema' }))).toEqual({
+      kind: 'ignored',
+      reason: 'other_smoother',
+    });
+    expect(state.apply(intensity((t0 + 2) * 1000, 9, 'zlma'))).toEqual({ kind: 'ignored', reason: 'no_snapshot' });
+    state.applySnapshot(snapshot('intensity', [intensity((t0 + 2) * 1000, 42, 'zlma')], { smoother: 'zlma' }));
+    expect(state.intensity.points()).toEqual([{ time: t0 + 2, value: 42 }]);
+    expect(state.apply(intensity((t0 + 3) * 1000, 43, 'zlma')).kind).toBe('intensity');
+  });
+
+  it('keeps the line across a re-sent snapshot (reconnect), adding only what is newer', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    state.applySnapshot(snapshot('intensity', [intensity(t0 * 1000, 1)], { smoother: 'ema' }));
+    state.apply(intensity((t0 + 1) * 1000, 2));
+    state.applySnapshot(snapshot('intensity', [intensity((t0 + 9) * 1000, 3)], { smoother: 'ema' }));
+    expect(state.intensity.points().map((p) => p.time)).toEqual([t0, t0 + 1, t0 + 9]);
+  });
+});
+
+describe('IndicatorState: buffer band', () => {
+  it('keeps upper / baseline / lower per second after the snapshot', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    expect(state.apply(buffer(t0 * 1000, 1000))).toEqual({ kind: 'ignored', reason: 'no_snapshot' });
+    state.applySnapshot(snapshot('buffer', [buffer(t0 * 1000, 1000)]));
+    state.apply(buffer(t0 * 1000 + 500, 1100));
+    state.apply(buffer((t0 + 1) * 1000, 1200));
+    expect(state.band.points()).toEqual([
+      { time: t0, upper: 1200, baseline: 1100, lower: 1000 },
+      { time: t0 + 1, upper: 1300, baseline: 1200, lower: 1100 },
+    ]);
+    expect(state.apply(buffer((t0 + 2) * 1000, 0, 'not_ready'))).toEqual({ kind: 'ignored', reason: 'warming_up' });
+  });
+});
+
+describe('IndicatorState: spikes and reversals', () => {
+  it('collects reversals from the snapshot and batches, without duplicates', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    expect(state.apply(reversal(t0 * 1000, 1))).toEqual({ kind: 'ignored', reason: 'no_snapshot' });
+    expect(state.applySnapshot(snapshot('reversals', [reversal(t0 * 1000, 1), reversal(t0 * 1000, 1, 2)]))).toEqual({
+      kind: 'reversals',
+    });
+    expect(state.reversals.size()).toBe(2); // two versions on one tick are two events
+    expect(state.apply(reversal((t0 + 1) * 1000, 2))).toEqual({ kind: 'reversals' });
+    expect(state.apply(reversal((t0 + 1) * 1000, 2))).toEqual({ kind: 'ignored', reason: 'stale' });
+    // A reconnect's snapshot repeats what is held.
+    state.applySnapshot(snapshot('reversals', [reversal(t0 * 1000, 1), reversal((t0 + 1) * 1000, 2)]));
+    expect(state.reversals.size()).toBe(3);
+  });
+
+  it('keeps at most maxEvents reversals', () => {
+    const state = new IndicatorState('ALFA', 'ema', { maxEvents: 250 });
+    state.applySnapshot(snapshot('reversals', Array.from({ length: 200 }, (_, i) => reversal((t0 + i) * 1000, i))));
+    for (let i = 200; i < 400; i += 1) {
+      state.apply(reversal((t0 + i) * 1000, i));
+    }
+    expect(state.reversals.size()).toBe(250);
+    expect(state.reversals.events()[0]?.seq).toBe(150);
+  });
+
+  it('keeps spike starts and skips spike ends', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    state.applySnapshot(snapshot('spikes', [spikeStart(t0 * 1000, 900), spikeEnd]));
+    expect(state.spikes.events().map((e) => e.seq)).toEqual([900]);
+    expect(state.apply(spikeEnd)).toEqual({ kind: 'ignored', reason: 'not_drawn' });
+    expect(state.apply(spikeStart((t0 + 5) * 1000, 990))).toEqual({ kind: 'spikes' });
+    expect(state.spikes.size()).toBe(2);
+  });
+
+  it('ignores another symbol`s snapshots', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    expect(state.applySnapshot(snapshot('reversals', [], { symbol: 'BRVO' }))).toEqual({
+      kind: 'ignored',
+      reason: 'other_symbol',
+    });
+    expect(state.ready('reversals')).toBe(false);
+  });
+});

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { reversalMarker, reversalMarkers, spikeMarkers } from '../src/charts/markers';
+import type { ReversalEvent, SpikeStartEvent } from '../src/net/protocol';
+
+const colours = { buy: 'BUY-COLOUR', sell: 'SELL-COLOUR', spike: 'SPIKE-COLOUR' };
+
+// 2026-01-02 14:30:00 UTC, a whole minute.
+const t0 = 1767364200;
+
+function reversal(tMs: number, direction: 1 | -1, version = 1, seq = tMs): ReversalEvent {
+  return {
+    type: 'reversal',
+    symbol: 'ALFA',
+    seq,
+    t_ms: tMs,
+    version,
+    direction,
+    price: 101.25,
+    reason: 'climax_fade',
+    strength: 6,
+  };
+}
+
+function spike(tMs: number, seq = tMs): SpikeStartEvent {
+  return { type: 'spike_start', symbol: 'ALFA', seq, t_ms: tMs, intensity: 9100, z: 3.4, price: 101.25 };
+}
+
+describe('reversalMarker', () => {
+  it('draws BUY as an up arrow below the bar in the buy colour', () => {
+    expect(reversalMarker(reversal(t0 * 1000 + 1_500, 1, 3), 1, colours)).toEqual({
+      time: t0 + 1,
+      position: 'belowBar',
+      shape: 'arrowUp',
+      color: 'BUY-COLOUR',
+      text: 'v3',
+    });
+  });
+
+  it('draws SELL as a down arrow above the bar in the sell colour', () => {
+    expect(reversalMarker(reversal(t0 * 1000 + 1_500, -1, 4), 1, colours)).toEqual({
+      time: t0 + 1,
+      position: 'aboveBar',
+      shape: 'arrowDown',
+      color: 'SELL-COLOUR',
+      text: 'v4',
+    });
+  });
+
+  it.each([
+    [1, t0 + 59],
+    [10, t0 + 50],
+    [60, t0],
+    [300, t0], // 14:30 is a 5-minute boundary
+    [3_600, t0 - 1_800], // the 14:00 hour
+  ])('puts an event at 14:30:59.999 on the %i s candle starting at %i', (tf, expected) => {
+    expect(reversalMarker(reversal(t0 * 1000 + 59_999, 1), tf, colours).time).toBe(expected);
+  });
+});
+
+describe('reversalMarkers', () => {
+  it('sorts by time and leaves out events before the first bar', () => {
+    const events = [reversal((t0 - 5) * 1000, 1), reversal((t0 + 3) * 1000, -1), reversal((t0 + 1) * 1000, 1)];
+    const markers = reversalMarkers(events, 1, t0, colours);
+    expect(markers.map((m) => [m.time, m.shape])).toEqual([
+      [t0 + 1, 'arrowUp'],
+      [t0 + 3, 'arrowDown'],
+    ]);
+  });
+
+  it('has no markers without bars', () => {
+    expect(reversalMarkers([reversal(t0 * 1000, 1)], 1, null, colours)).toEqual([]);
+  });
+
+  it('merges the events of one bar and direction, listing the versions once', () => {
+    const events = [
+      reversal(t0 * 1000 + 1_000, 1, 2),
+      reversal(t0 * 1000 + 20_000, -1, 1),
+      reversal(t0 * 1000 + 30_000, 1, 1),
+      reversal(t0 * 1000 + 40_000, 1, 2),
+    ];
+    const markers = reversalMarkers(events, 60, t0, colours);
+    expect(markers.map((m) => [m.time, m.position, m.text])).toEqual([
+      [t0, 'belowBar', 'v1 v2'],
+      [t0, 'aboveBar', 'v1'],
+    ]);
+    // On 1 s candles the same events are four markers.
+    expect(reversalMarkers(events, 1, t0, colours)).toHaveLength(4);
+  });
+
+  it('keeps at most `max` markers, the newest', () => {
+    const events = Array.from({ length: 500 }, (_, i) => reversal((t0 + i) * 1000, i % 2 === 0 ? 1 : -1));
+    const markers = reversalMarkers(events, 1, t0, colours);
+    expect(markers).toHaveLength(300);
+    expect(markers[0]?.time).toBe(t0 + 200);
+    expect(markers.at(-1)?.time).toBe(t0 + 499);
+    expect(reversalMarkers(events, 1, t0, colours, 10)).toHaveLength(10);
+  });
+});
+
+describe('spikeMarkers', () => {
+  it('draws one small circle above the line per bucket, from the first point on', () => {
+    const events = [spike((t0 - 1) * 1000), spike(t0 * 1000 + 100), spike(t0 * 1000 + 900), spike((t0 + 12) * 1000)];
+    expect(spikeMarkers(events, 1, t0, colours)).toEqual([
+      { time: t0, position: 'aboveBar', shape: 'circle', color: 'SPIKE-COLOUR', size: 0.6 },
+      { time: t0 + 12, position: 'aboveBar', shape: 'circle', color: 'SPIKE-COLOUR', size: 0.6 },
+    ]);
+    expect(spikeMarkers(events, 10, t0, colours).map((m) => m.time)).toEqual([t0, t0 + 10]);
+    expect(spikeMarkers(events, 1, null, colours)).toEqual([]);
+  });
+});
