@@ -13,10 +13,10 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -91,13 +91,16 @@ class ChildProcess {
     return s.str();
   }
 
-  // Waits until the output matches `pattern` and returns the first capture group.
-  std::optional<std::string> wait_for(const std::regex& pattern, std::chrono::seconds timeout) {
+  // Waits until the output contains `needle` and returns the rest of that line. (Plain
+  // search, not <regex>: GCC 12 warns inside libstdc++'s regex automaton.)
+  std::optional<std::string> wait_for(std::string_view needle, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch m;
       const std::string out = output();
-      if (std::regex_search(out, m, pattern)) return m.size() > 1 ? m[1].str() : m[0].str();
+      if (const auto at = out.find(needle); at != std::string::npos) {
+        const auto from = at + needle.size();
+        return out.substr(from, out.find('\n', from) - from);
+      }
       if (!running()) return std::nullopt;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
