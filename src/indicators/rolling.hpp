@@ -47,14 +47,14 @@ class RollStats {
     // Exact re-sum every N replacements (a countdown: no division per tick).
     replacements_ = replacements_ + 1 == n ? 0 : replacements_ + 1;
     if (replacements_ == 0) resum();
+    // § 2.4 "Then: if (M2 < 0.0) M2 = 0.0" is a state update: a negative M2 from rounding
+    // must not carry into the next replacement.
+    if (m2_ < 0.0) m2_ = 0.0;
   }
 
   bool ready() const { return count_ == ring_.size(); }
   double mean() const { return mean_; }
-  double variance() const {
-    const double m2 = m2_ < 0.0 ? 0.0 : m2_;
-    return m2 / static_cast<double>(ring_.size());
-  }
+  double variance() const { return m2_ / static_cast<double>(ring_.size()); }
   double sd() const { return std::sqrt(variance()); }
   double cv() const { return mean_ > 0.0 ? sd() / mean_ : 0.0; }
 

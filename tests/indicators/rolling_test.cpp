@@ -63,6 +63,37 @@ TEST(RollStats, ConstantInputHasZeroSigmaAndZeroCvForNonPositiveMean) {
   EXPECT_EQ(negative.cv(), 0.0);
 }
 
+// § 2.4 clamps M2 in the state, not only when reading: with 0.3, 40, 40, 40 the sliding
+// update leaves M2 slightly negative; clamped, the next sd is the spec's exact value.
+TEST(RollStats, NegativeM2FromRoundingIsClampedInTheState) {
+  RollStats stats(3);
+  for (double x : {0.3, 40.0, 40.0, 40.0})
+    stats.push(x);
+  EXPECT_EQ(stats.variance(), 0.0);
+  stats.push(0.0);
+  // Reference: the spec's steps, with the clamp after each replacement.
+  double mean = 0.0, m2 = 0.0;
+  std::vector<double> ring;
+  for (double x : {0.3, 40.0, 40.0}) {
+    ring.push_back(x);
+    const double delta = x - mean;
+    mean = mean + delta / static_cast<double>(ring.size());
+    m2 = m2 + delta * (x - mean);
+  }
+  std::size_t head = 0;
+  for (double x : {40.0, 0.0}) {
+    const double x_old = ring[head];
+    const double mean_new = mean + (x - x_old) / 3.0;
+    m2 = m2 + (x - x_old) * ((x - mean_new) + (x_old - mean));
+    mean = mean_new;
+    ring[head] = x;
+    head = (head + 1) % 3;
+    if (m2 < 0.0) m2 = 0.0;
+  }
+  EXPECT_EQ(stats.sd(), std::sqrt(m2 / 3.0));
+  EXPECT_EQ(stats.sd(), 18.856180831641264);
+}
+
 TEST(RollMean, RunningMeanOfTheLastN) {
   RollMean m(3);
   m.push(1);
