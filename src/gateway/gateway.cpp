@@ -397,6 +397,11 @@ void WsSession::on_accept(beast::error_code ec) {
 
 void WsSession::on_read(beast::error_code ec, std::size_t) {
   if (ec) return fail();
+  if (close_pending_ || closed_) {
+    // Left the hub already: a late subscribe must not register a session that is closing.
+    buffer_.consume(buffer_.size());
+    return do_read();
+  }
   const auto data = buffer_.cdata();
   hub_.on_message(*this, std::string_view(static_cast<const char*>(data.data()), data.size()));
   buffer_.consume(buffer_.size());
@@ -451,7 +456,9 @@ void WsSession::do_close() {
 
 void WsSession::fail() {
   closed_ = true;
-  queue_.clear();
+  // The frame in flight (if any) is the buffer of the pending async_write: keep it alive
+  // until on_write pops it.
+  if (!queue_.empty()) queue_.erase(queue_.begin() + 1, queue_.end());
   if (joined_) {
     joined_ = false;
     hub_.leave(this);
