@@ -55,9 +55,11 @@ class SpscRing {
     return n;
   }
 
-  // Approximate, for metrics: exact only when both sides are quiet.
+  // Approximate, for metrics: exact only when both sides are quiet. Head first: read from
+  // another thread, a head loaded after tail could be past it and the difference wrap.
   std::size_t size() const {
-    return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire);
+    const std::size_t head = head_.load(std::memory_order_acquire);
+    return tail_.load(std::memory_order_acquire) - head;
   }
 
  private:
