@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "gateway/protocol.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -125,6 +127,7 @@ EventFileWriter::~EventFileWriter() {
 
 void EventFileWriter::publish(std::span<const market::Event> events) {
   std::lock_guard lock(mutex_);
+  if (!error_.empty()) return;
   for (const auto& e : events) {
     const auto* c = std::get_if<market::CandleEvent>(&e);
     if (c && !c->closed) continue;  // display only, depends on batch boundaries
@@ -146,9 +149,9 @@ void EventFileWriter::append(const market::Event& event) {
     }
     buffer_ += '\n';
   } else {
-    // Symbol names are plain tickers; they never need JSON escaping beyond quotes.
-    fmt::format_to(out, R"({{"symbol":"{}","seq":{},"t_ns":{},"event":"{}")", name, r.seq, r.t,
-                   r.event);
+    buffer_ += R"({"symbol":)";
+    gateway::append_json_string(buffer_, name);  // tick files allow quotes in symbols
+    fmt::format_to(out, R"(,"seq":{},"t_ns":{},"event":"{}")", r.seq, r.t, r.event);
     for (const auto& [key, value] : r.values) {
       if (value.empty()) {
         fmt::format_to(out, R"(,"{}":null)", key);
@@ -164,10 +167,9 @@ void EventFileWriter::append(const market::Event& event) {
 }
 
 void EventFileWriter::flush_buffer() {
-  if (!file_ || buffer_.empty()) return;
+  if (!file_ || buffer_.empty() || !error_.empty()) return;
   if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
-    throw std::runtime_error(
-        fmt::format("{}: write failed: {}", path_.string(), std::strerror(errno)));
+    error_ = fmt::format("{}: write failed: {}", path_.string(), std::strerror(errno));
   }
   buffer_.clear();
 }
@@ -178,6 +180,7 @@ void EventFileWriter::close() {
   flush_buffer();
   const bool failed = std::fclose(file_) != 0;
   file_ = nullptr;
+  if (!error_.empty()) throw std::runtime_error(error_);
   if (failed)
     throw std::runtime_error(
         fmt::format("{}: close failed: {}", path_.string(), std::strerror(errno)));

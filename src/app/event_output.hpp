@@ -27,9 +27,10 @@ class EventFileWriter final : public market::EventSink {
   EventFileWriter& operator=(const EventFileWriter&) = delete;
 
   // Thread-safe: engine shards may publish concurrently (order between shards is then the
-  // order of arrival; use one shard for a reproducible file).
+  // order of arrival; use one shard for a reproducible file). Never throws: it runs on
+  // engine threads. A write error is kept, writing stops, and close() reports it.
   void publish(std::span<const market::Event> events) override;
-  // Flushes and closes; throws std::runtime_error on a write error. Idempotent.
+  // Flushes and closes; throws std::runtime_error for the first write error. Idempotent.
   void close();
   std::uint64_t events_written() const { return written_; }
 
@@ -43,6 +44,7 @@ class EventFileWriter final : public market::EventSink {
   std::FILE* file_ = nullptr;
   std::mutex mutex_;
   std::string buffer_;
+  std::string error_;  // the first write error; nothing is written after it
   std::uint64_t written_ = 0;
 };
 

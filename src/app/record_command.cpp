@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -24,20 +25,34 @@
 namespace spacetime::app {
 namespace {
 
-// Hands ticks to the engine (when there is one) and writes exactly what it accepted.
+// Hands ticks to the engine (when there is one) and writes exactly what it accepted. Runs
+// on the feed's thread, so a write error is kept (and recording stops) rather than thrown
+// through the feed; the command reports it on the main thread.
 class RecordingSink final : public market::TickSink {
  public:
   RecordingSink(feed::TickFileWriter& writer, market::TickSink* engine)
       : writer_(writer), engine_(engine) {}
   std::size_t offer(std::span<const market::Tick> ticks) override {
+    if (failed()) return ticks.size();  // stopping: nothing more is written
     const std::size_t n = engine_ ? engine_->offer(ticks) : ticks.size();
-    writer_.write(ticks.first(n));
+    try {
+      writer_.write(ticks.first(n));
+    } catch (const std::exception& e) {
+      error_ = e.what();
+      failed_.store(true, std::memory_order_release);
+    }
     return n;
+  }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  void throw_if_failed() const {
+    if (failed()) throw std::runtime_error(error_);
   }
 
  private:
   feed::TickFileWriter& writer_;
   market::TickSink* engine_;
+  std::string error_;
+  std::atomic<bool> failed_{false};
 };
 
 class RecordCommand final : public Command {
@@ -86,12 +101,14 @@ class RecordCommand final : public Command {
       for (const auto& info : sim->symbols())
         symbols.add(info);
     }
+    // The output file's name is checked before the tick file is created: a mistake in it
+    // must not leave a stray tick file behind.
+    std::optional<EventFileWriter> events;
+    if (!events_out_.empty()) events.emplace(events_out_, symbols);
     auto writer = feed::TickFileWriter::create(out_, symbols, {.zstd = zstd_});
 
-    std::optional<EventFileWriter> events;
     std::optional<engine::Engine> engine;
-    if (!events_out_.empty()) {
-      events.emplace(events_out_, symbols);
+    if (events) {
       engine.emplace(config.engine, symbols, *events);
       engine->start();
     }
@@ -103,6 +120,7 @@ class RecordCommand final : public Command {
       record_simulated(*sim, config.simulator.start_ns, sink, stop);
     }
     if (engine) engine->stop();
+    sink.throw_if_failed();
     writer.close();
     if (events) events->close();
     spdlog::info(
@@ -116,14 +134,14 @@ class RecordCommand final : public Command {
 
  private:
   // A live feed runs on its own thread until --seconds pass or Ctrl-C.
-  void record_live(FeedSource& source, market::TickSink& sink, std::stop_source& stop) {
+  void record_live(FeedSource& source, RecordingSink& sink, std::stop_source& stop) {
     spdlog::info("recording {} to {} ({})", source.describe(), out_,
                  seconds_set_ ? fmt::format("{} s", seconds_) : std::string("until Ctrl-C"));
     std::jthread feed_thread([&](std::stop_token token) { source.run(sink, token); });
     const auto until = std::chrono::steady_clock::now() +
                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                            std::chrono::duration<double>(seconds_set_ ? seconds_ : 1e12));
-    while (!stop.stop_requested() && std::chrono::steady_clock::now() < until) {
+    while (!stop.stop_requested() && !sink.failed() && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     feed_thread.request_stop();
@@ -131,7 +149,7 @@ class RecordCommand final : public Command {
   }
 
   // The simulator generates --seconds of simulated time as fast as the sink takes it.
-  void record_simulated(feed::Simulator& sim, std::int64_t start_ns, market::TickSink& sink,
+  void record_simulated(feed::Simulator& sim, std::int64_t start_ns, RecordingSink& sink,
                         std::stop_source& stop) {
     const std::int64_t end = start_ns + static_cast<std::int64_t>(seconds_ * 1e9);
     ProgressBar bar("record");
@@ -139,7 +157,7 @@ class RecordCommand final : public Command {
     std::vector<market::Tick> batch;
     batch.reserve(1024);
     std::uint64_t ticks = 0;
-    while (!stop.stop_requested() && sim.peek_time() < end) {
+    while (!stop.stop_requested() && !sink.failed() && sim.peek_time() < end) {
       batch.clear();
       while (batch.size() < 1024 && sim.peek_time() < end)
         batch.push_back(sim.next());
