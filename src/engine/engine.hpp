@@ -17,8 +17,8 @@ namespace spacetime::engine {
 
 struct EngineConfig {
   std::size_t shards = 1;
-  std::size_t queue_capacity = 1 << 16;    // ticks per shard ring
-  std::size_t batch = 1024;                // ticks a shard takes from its ring at once
+  std::size_t queue_capacity = 1 << 16;      // ticks per shard ring
+  std::size_t batch = 1024;                  // ticks a shard takes from its ring at once
   indicators::IndicatorParams indicators{};  // the same for every symbol of the run
 };
 
