@@ -64,4 +64,23 @@ std::optional<market::Tick> TickNormalizer::normalize(market::SymbolId symbol, s
                       .symbol = symbol};
 }
 
+std::optional<market::Tick> TickNormalizer::accept(market::SymbolId symbol, std::int64_t ts_ns,
+                                                   std::int64_t price, std::int64_t size,
+                                                   std::int64_t bid, std::int64_t ask) {
+  constexpr std::int64_t kMaxExact = std::int64_t{1} << 53;  // doubles hold them exactly
+  if (symbol >= seq_.size()) return reject(RejectReason::kUnknownSymbol);
+  if (ts_ns < 0) return reject(RejectReason::kBadTime);
+  if (price <= 0 || price >= kMaxExact) return reject(RejectReason::kBadPrice);
+  if (size < 0 || size >= kMaxExact) return reject(RejectReason::kBadSize);
+  ++accepted_;
+  auto quote = [](std::int64_t q) { return q > 0 && q < kMaxExact ? q : 0; };
+  return market::Tick{.ts_ns = ts_ns,
+                      .price = price,
+                      .size = size,
+                      .bid = quote(bid),
+                      .ask = quote(ask),
+                      .seq = ++seq_[symbol],
+                      .symbol = symbol};
+}
+
 }  // namespace spacetime::feed

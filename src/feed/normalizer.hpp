@@ -39,6 +39,13 @@ class TickNormalizer {
   std::optional<market::Tick> normalize(market::SymbolId symbol, std::int64_t ts_ns, double price,
                                         double size, double bid = 0.0, double ask = 0.0);
 
+  // Ticks that are integers in the symbol's own units already (a .stt file written with the
+  // registry's tick size and size scale): the same checks and sequencing, without a round
+  // trip through double, so every integer below 2^53 comes back exactly.
+  std::optional<market::Tick> accept(market::SymbolId symbol, std::int64_t ts_ns,
+                                     std::int64_t price, std::int64_t size, std::int64_t bid = 0,
+                                     std::int64_t ask = 0);
+
   const RejectCounts& rejected() const { return rejected_; }
   std::uint64_t accepted() const { return accepted_; }
 

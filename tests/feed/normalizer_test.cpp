@@ -65,5 +65,28 @@ TEST(TickNormalizer, RejectsAndCountsBadInputByReason) {
   EXPECT_EQ(to_string(RejectReason::kBadSize), "bad_size");
 }
 
+TEST(TickNormalizer, AcceptsIntegerTicksExactlyWithTheSameChecks) {
+  const auto reg = registry();
+  TickNormalizer n(reg);
+  const std::int64_t big = (std::int64_t{1} << 52) + 1;  // doubles * 0.01 would not round-trip
+  const auto t = n.accept(0, 5, big, 300, big - 1, 0);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->price, big);
+  EXPECT_EQ(t->bid, big - 1);
+  EXPECT_EQ(t->ask, 0);  // no quote
+  EXPECT_EQ(t->seq, 1u);
+  EXPECT_EQ(n.normalize(0, 6, 1.0, 1)->seq, 2u);  // one sequence for both entry points
+  EXPECT_FALSE(n.accept(0, 1, 0, 1));
+  EXPECT_FALSE(n.accept(0, 1, -3, 1));
+  EXPECT_FALSE(n.accept(0, 1, std::int64_t{1} << 53, 1));
+  EXPECT_FALSE(n.accept(0, 1, 5, -1));
+  EXPECT_FALSE(n.accept(0, -1, 5, 1));
+  EXPECT_FALSE(n.accept(7, 1, 5, 1));
+  EXPECT_EQ(n.rejected()[RejectReason::kBadPrice], 3u);
+  EXPECT_EQ(n.rejected()[RejectReason::kBadSize], 1u);
+  EXPECT_EQ(n.rejected()[RejectReason::kBadTime], 1u);
+  EXPECT_EQ(n.rejected()[RejectReason::kUnknownSymbol], 1u);
+}
+
 }  // namespace
 }  // namespace spacetime::feed

@@ -108,7 +108,12 @@ void SttTickSource::read_header(market::SymbolRegistry& symbols, const TickFileO
         q.tick_size == tick_size && decimals <= 18 ? decimals : market::decimals_for(q.tick_size);
     const market::SymbolId id = symbols.add(
         {.name = symbol, .tick_size = q.tick_size, .size_scale = q.size_scale, .decimals = shown});
-    symbols_.push_back({.id = id, .tick_size = tick_size, .size_scale = size_scale});
+    const auto& info = symbols.info(id);  // an already registered symbol keeps its own units
+    symbols_.push_back(
+        {.id = id,
+         .tick_size = tick_size,
+         .size_scale = size_scale,
+         .same_units = info.tick_size == tick_size && info.size_scale == size_scale});
     off += kSymbolEntrySize + length;
   }
   if ((off + 7) / 8 * 8 != header_size_) {
@@ -205,20 +210,27 @@ bool SttTickSource::load_block() {
 }
 
 std::size_t SttTickSource::decode(const char* records, std::size_t count, market::Tick* out) {
-  static constexpr FileSymbol kUnknown{.id = kNoSymbol, .tick_size = 1.0, .size_scale = 1.0};
+  static constexpr FileSymbol kUnknown{
+      .id = kNoSymbol, .tick_size = 1.0, .size_scale = 1.0, .same_units = true};
   std::size_t n = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const char* const r = records + i * kRecordSize;
     const auto index = load<std::uint32_t>(r + kRecSymbol);
     const FileSymbol& s = index < symbols_.size() ? symbols_[index] : kUnknown;
-    // The normalizer is the one gate for outside ticks (validation, seq); handing it the
-    // prices the integers stand for gives back the same integers (docs/FEEDS.md).
+    // The normalizer is the one gate for outside ticks (validation, seq). In the file's own
+    // units the integers go through as they are; with other units (overrides) they are
+    // re-quantised from the prices they stand for.
+    const auto ts = load<std::int64_t>(r + kRecTs);
+    const auto price = load<std::int64_t>(r + kRecPrice);
+    const auto size = load<std::int64_t>(r + kRecSize);
+    const auto bid = load<std::int64_t>(r + kRecBid);
+    const auto ask = load<std::int64_t>(r + kRecAsk);
     const auto tick =
-        normalizer_->normalize(s.id, load<std::int64_t>(r + kRecTs),
-                               static_cast<double>(load<std::int64_t>(r + kRecPrice)) * s.tick_size,
-                               static_cast<double>(load<std::int64_t>(r + kRecSize)) / s.size_scale,
-                               static_cast<double>(load<std::int64_t>(r + kRecBid)) * s.tick_size,
-                               static_cast<double>(load<std::int64_t>(r + kRecAsk)) * s.tick_size);
+        s.same_units ? normalizer_->accept(s.id, ts, price, size, bid, ask)
+                     : normalizer_->normalize(s.id, ts, static_cast<double>(price) * s.tick_size,
+                                              static_cast<double>(size) / s.size_scale,
+                                              static_cast<double>(bid) * s.tick_size,
+                                              static_cast<double>(ask) * s.tick_size);
     if (tick) out[n++] = *tick;
   }
   return n;

@@ -38,6 +38,7 @@ class SttTickSource final : public TickSource {
     market::SymbolId id;
     double tick_size;
     double size_scale;
+    bool same_units;  // the registry quantises this symbol as the file did
   };
 
   [[noreturn]] void corrupt(std::uint64_t offset, const std::string& what) const;
