@@ -3,11 +3,15 @@
 // so that only the watcher thread ever receives them.
 #pragma once
 
+#include <signal.h>
+
 #include <stop_token>
 #include <thread>
 
 namespace spacetime::app {
 
+// SIGINT and SIGTERM: the signals that stop a long-running command.
+sigset_t stop_signals();
 void block_stop_signals();
 
 // Requests stop on `source` when SIGINT or SIGTERM arrives, until destroyed.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "app/feed_source.hpp"
+#include "app/run_control.hpp"
 #include "bus/bus.hpp"
 #include "engine/engine.hpp"
 #include "gateway/gateway.hpp"
@@ -14,13 +15,11 @@
 namespace spacetime::app {
 namespace {
 
-// Waits for SIGINT/SIGTERM (blocked by main), logging a status line every interval.
+// Waits for SIGINT/SIGTERM (blocked before any thread started), logging a status line
+// every interval.
 template <typename StatusFn>
 int wait_for_signal(std::chrono::seconds interval, StatusFn status) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
+  const sigset_t set = stop_signals();
   const timespec timeout{.tv_sec = interval.count(), .tv_nsec = 0};
   for (;;) {
     const int sig = sigtimedwait(&set, nullptr, &timeout);

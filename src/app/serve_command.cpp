@@ -4,6 +4,7 @@
 
 #include "app/command.hpp"
 #include "app/config.hpp"
+#include "app/run_control.hpp"
 #include "app/serve.hpp"
 #include "app/setting_options.hpp"
 
@@ -32,11 +33,7 @@ class ServeCommand final : public Command {
     apply_env(config);
     settings_.apply(config);
     // Signals are taken by run_serve with sigtimedwait: block them before any thread starts.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    block_stop_signals();
     return run_serve(std::move(config));
   }
 
