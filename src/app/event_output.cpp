@@ -131,6 +131,12 @@ void EventFileWriter::publish(std::span<const market::Event> events) {
   for (const auto& e : events) {
     const auto* c = std::get_if<market::CandleEvent>(&e);
     if (c && !c->closed) continue;  // display only, depends on batch boundaries
+    // Trades are the input itself; samples are the stored history's downsampling, not an
+    // indicator of docs/INDICATORS.md. Neither belongs in the indicator file.
+    if (std::holds_alternative<market::TickEvent>(e) ||
+        std::holds_alternative<market::SampleEvent>(e)) {
+      continue;
+    }
     append(e);
   }
   if (buffer_.size() >= kFlushBytes) flush_buffer();

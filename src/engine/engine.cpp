@@ -55,6 +55,13 @@ class Engine::Shard {
 
   detail::SpscRing<Tick>& ring() { return ring_; }
 
+  void continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last) {
+    if (symbol >= states_.size()) return;
+    auto& slot = states_[symbol];
+    if (!slot) slot = std::make_unique<SymbolState>(symbol, params_);
+    slot->indicators.continue_sequences(last);
+  }
+
   void start() {
     thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
   }
@@ -154,6 +161,10 @@ Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, marke
 
 Engine::~Engine() {
   stop();
+}
+
+void Engine::continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last) {
+  shards_[symbol % shards_.size()]->continue_sequences(symbol, last);
 }
 
 void Engine::start() {

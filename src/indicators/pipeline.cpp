@@ -43,6 +43,7 @@ void validate(const IndicatorParams& p) {
   require(p.v2.extreme_window >= 1 && p.v2.momentum >= 1, "v2 windows must be >= 1");
   require(market::duration_ns(p.v3.ltf) < market::duration_ns(p.v3.htf),
           "v3 lower timeframe must be shorter than the higher one");
+  require(p.sample.period_ns > 0, "sampling period must be > 0");
 }
 
 SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params)
@@ -69,6 +70,14 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
   // 1. Effective time (D5).
   const std::int64_t t = clock_.update(tick.ts_ns);
   const std::int64_t q = tick.price;
+  out.push_back(market::TickEvent{.symbol = symbol_,
+                                  .seq = ++tick_seq_,
+                                  .tick_seq = tick.seq,
+                                  .t = t,
+                                  .price = q,
+                                  .size = tick.size,
+                                  .bid = tick.bid,
+                                  .ask = tick.ask});
 
   // 2. Bars close in ascending timeframe order, each updating its bar indicators.
   const std::size_t ltf = market::index_of(p_.v3.ltf);
@@ -100,33 +109,36 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
   // 3. v3, then v4, on the bars that just closed.
   if (closed[ltf]) {
     if (auto s = v3_.on_ltf_close(*closed[ltf], ltf_high_closed)) {
-      out.push_back(reversal(symbol_, tick, t, 3, market::ReversalReason::kTrendPullback, *s));
+      push_reversal(reversal(symbol_, tick, t, 3, market::ReversalReason::kTrendPullback, *s), out);
     }
   }
   if (closed[v4tf]) {
     if (auto s = v4_.on_close(*closed[v4tf])) {
-      out.push_back(reversal(symbol_, tick, t, 4, market::ReversalReason::kCrossNotChoppy, *s));
+      push_reversal(reversal(symbol_, tick, t, 4, market::ReversalReason::kCrossNotChoppy, *s),
+                    out);
     }
   }
 
   // 4. The tick joined its bar in step 2. 5. Tick intensity: window -> I_k -> S_k.
   const bool i_ready = window_.update(t, tick.size, q);
   double i_k = 0.0;
+  market::IntensityEvent ie;
   if (i_ready) {
     i_k = window_.rate(p_.intensity.mode);
     sma_.update(i_k);
     ema_.update(i_k);
     zlma_.update(i_k);
-    out.push_back(market::IntensityEvent{.symbol = symbol_,
-                                         .seq = tick.seq,
-                                         .t = t,
-                                         .raw = i_k,
-                                         .sma_ready = sma_.ready(),
-                                         .ema_ready = ema_.ready(),
-                                         .zlma_ready = zlma_.ready(),
-                                         .sma = sma_.ready() ? sma_.value() : 0.0,
-                                         .ema = ema_.ready() ? ema_.value() : 0.0,
-                                         .zlma = zlma_.ready() ? zlma_.value() : 0.0});
+    ie = market::IntensityEvent{.symbol = symbol_,
+                                .seq = tick.seq,
+                                .t = t,
+                                .raw = i_k,
+                                .sma_ready = sma_.ready(),
+                                .ema_ready = ema_.ready(),
+                                .zlma_ready = zlma_.ready(),
+                                .sma = sma_.ready() ? sma_.value() : 0.0,
+                                .ema = ema_.ready() ? ema_.value() : 0.0,
+                                .zlma = zlma_.ready() ? zlma_.value() : 0.0};
+    out.push_back(ie);
   }
   // S_k is the run's selected smoother, fed only with ready I (D6).
   bool s_ready = false;
@@ -160,16 +172,19 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
     }
   }
   if (band.zone == market::Zone::kHigh) ltf_high_ = true;
+  if (i_ready) sample(t, i_k, ie, band, s_k, out);
 
   // 7. Spikes on the raw intensity.
   if (i_ready) {
     auto r = spikes_.update(i_k, tick.seq, t, q);
     if (r.start) {
       r.start->symbol = symbol_;
+      r.start->channel_seq = ++spike_seq_;
       out.push_back(*r.start);
     }
     if (r.end) {
       r.end->symbol = symbol_;
+      r.end->channel_seq = ++spike_seq_;
       out.push_back(*r.end);
     }
   }
@@ -178,15 +193,70 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
   const std::int64_t q_prev = has_prev_ ? prev_q_ : q;
   if (s_ready) {
     if (auto s = v1_.update(s_k, band, prev_zone_, q, q_prev)) {
-      out.push_back(reversal(symbol_, tick, t, 1, market::ReversalReason::kClimaxFade, *s));
+      push_reversal(reversal(symbol_, tick, t, 1, market::ReversalReason::kClimaxFade, *s), out);
     }
   }
   if (auto s = v2_.update(q, band.zone)) {
-    out.push_back(reversal(symbol_, tick, t, 2, market::ReversalReason::kExtremeRetrace, *s));
+    push_reversal(reversal(symbol_, tick, t, 2, market::ReversalReason::kExtremeRetrace, *s), out);
   }
   prev_zone_ = band.zone;
   prev_q_ = q;
   has_prev_ = true;
+}
+
+void SymbolIndicators::continue_sequences(const market::ChannelSequences& last) {
+  for (std::size_t i = 0; i < market::kTimeframeCount; ++i)
+    candles_[i].continue_from(last.bars[i]);
+  tick_seq_ = last.ticks;
+  spike_seq_ = last.spikes;
+  reversal_seq_ = last.reversals;
+  if (!sample_open_) sample_.seq = last.samples;
+}
+
+market::ChannelSequences SymbolIndicators::sequences() const {
+  market::ChannelSequences s;
+  for (std::size_t i = 0; i < market::kTimeframeCount; ++i)
+    s.bars[i] = candles_[i].bars() - (candles_[i].has_current() ? 1 : 0);
+  s.ticks = tick_seq_;
+  s.spikes = spike_seq_;
+  s.reversals = reversal_seq_;
+  s.samples = sample_.seq - (sample_open_ ? 1 : 0);
+  return s;
+}
+
+// The downsampled series (market::SampleEvent): a bucket closes when the first intensity
+// value of a later bucket arrives, exactly as a bar closes.
+void SymbolIndicators::sample(std::int64_t t, double i_k, const market::IntensityEvent& ie,
+                              const Band& band, double s_k, std::vector<market::Event>& out) {
+  const std::int64_t bucket = (t / p_.sample.period_ns) * p_.sample.period_ns;
+  if (sample_open_ && bucket > sample_.t) {
+    out.push_back(sample_);
+    sample_open_ = false;
+  }
+  if (!sample_open_) {
+    const std::uint64_t seq = sample_.seq + 1;
+    sample_ = market::SampleEvent{.symbol = symbol_, .seq = seq, .t = bucket};
+    sample_.raw_min = i_k;
+    sample_.raw_max = i_k;
+    sample_open_ = true;
+  }
+  sample_.t_last = t;
+  sample_.raw_last = i_k;
+  if (i_k < sample_.raw_min) sample_.raw_min = i_k;
+  if (i_k > sample_.raw_max) sample_.raw_max = i_k;
+  sample_.sma_ready = ie.sma_ready;
+  sample_.ema_ready = ie.ema_ready;
+  sample_.zlma_ready = ie.zlma_ready;
+  sample_.sma = ie.sma;
+  sample_.ema = ie.ema;
+  sample_.zlma = ie.zlma;
+  if (band.zone != market::Zone::kNotReady) {
+    sample_.zone = band.zone;
+    sample_.smoothed = s_k;
+    sample_.upper = band.upper;
+    sample_.baseline = band.baseline;
+    sample_.lower = band.lower;
+  }
 }
 
 std::string SymbolIndicators::save() const {
@@ -210,6 +280,20 @@ std::string SymbolIndicators::save() const {
   w.put(prev_q_);
   w.put(has_prev_);
   w.put(ltf_high_);
+  w.put(tick_seq_);
+  w.put(spike_seq_);
+  w.put(reversal_seq_);
+  for (const std::int64_t v : {sample_.t, sample_.t_last})
+    w.put(v);
+  w.put(sample_.seq);
+  for (const double v :
+       {sample_.raw_last, sample_.raw_min, sample_.raw_max, sample_.sma, sample_.ema, sample_.zlma,
+        sample_.smoothed, sample_.upper, sample_.baseline, sample_.lower}) {
+    w.put(v);
+  }
+  for (const bool v : {sample_.sma_ready, sample_.ema_ready, sample_.zlma_ready, sample_open_})
+    w.put(v);
+  w.put(sample_.zone);
   return w.bytes();
 }
 
@@ -234,6 +318,21 @@ void SymbolIndicators::load(const std::string& bytes) {
   r.get(prev_q_);
   r.get(has_prev_);
   r.get(ltf_high_);
+  r.get(tick_seq_);
+  r.get(spike_seq_);
+  r.get(reversal_seq_);
+  sample_ = market::SampleEvent{.symbol = symbol_};
+  for (std::int64_t* v : {&sample_.t, &sample_.t_last})
+    r.get(*v);
+  r.get(sample_.seq);
+  for (double* v :
+       {&sample_.raw_last, &sample_.raw_min, &sample_.raw_max, &sample_.sma, &sample_.ema,
+        &sample_.zlma, &sample_.smoothed, &sample_.upper, &sample_.baseline, &sample_.lower}) {
+    r.get(*v);
+  }
+  for (bool* v : {&sample_.sma_ready, &sample_.ema_ready, &sample_.zlma_ready, &sample_open_})
+    r.get(*v);
+  r.get(sample_.zone);
   if (!r.done()) throw std::runtime_error("indicator state: trailing bytes in snapshot");
 }
 
@@ -244,6 +343,8 @@ void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
     const market::Tick tick{.ts_ns = ticks.ts_ns[i],
                             .price = ticks.price[i],
                             .size = ticks.size[i],
+                            .bid = ticks.bid.empty() ? 0 : ticks.bid[i],
+                            .ask = ticks.ask.empty() ? 0 : ticks.ask[i],
                             .seq = ticks.seq[i],
                             .symbol = ticks.symbol[i]};
     if (tick.symbol < states.size()) states[tick.symbol].on_tick(tick, out);

@@ -123,10 +123,12 @@ TEST(SymbolIndicators, EventsOfOneTickComeInTheNormativeOrder) {
   const auto ticks = simulated(1, 40'000);
   SymbolIndicators s(0, IndicatorParams{});
   std::vector<Event> out;
-  // Rank of each event type in § 2.9: candles (2), v3/v4 (3), intensity (5), buffer (6),
-  // spikes (7), v1/v2 (8).
+  // Rank of each event type in § 2.9: the trade itself first, then candles (2), v3/v4 (3),
+  // intensity (5), buffer (6) and the history sample it closes, spikes (7), v1/v2 (8).
   auto rank = [](const Event& e) {
     if (const auto* r = std::get_if<market::ReversalEvent>(&e)) return r->version >= 3 ? 1 : 5;
+    if (std::holds_alternative<market::TickEvent>(e)) return -1;
+    if (std::holds_alternative<market::SampleEvent>(e)) return 3;
     switch (e.index()) {
       case 0:
         return 0;
@@ -173,6 +175,60 @@ TEST(SymbolIndicators, EveryReversalVersionFiresOnTheSimulatedFeed) {
     EXPECT_GT(by_version[v], 0u) << "v" << v << " never fired";
     EXPECT_LT(by_version[v], ticks.size() / 50) << "v" << v << " fires on noise";
   }
+}
+
+}  // namespace
+}  // namespace spacetime::indicators
+
+namespace spacetime::indicators {
+namespace {
+
+// Every event channel numbers its events 1, 2, 3... without gap; continue_sequences() makes
+// a restarted symbol carry on from the stored numbers.
+TEST(SymbolIndicators, EventChannelsAreNumberedWithoutGapAndContinueAfterARestart) {
+  const auto ticks = simulated(1, 40'000);
+  SymbolIndicators s(0, IndicatorParams{});
+  std::vector<market::Event> out;
+  for (const auto& t : ticks)
+    s.on_tick(t, out);
+  std::array<std::uint64_t, market::kStreamCount> last{};
+  std::size_t spikes = 0, reversals = 0, samples = 0;
+  for (const auto& e : out) {
+    if (market::is_value(e)) continue;
+    const auto stream = static_cast<std::size_t>(market::channel_of(e).stream);
+    ASSERT_EQ(market::channel_seq(e), last[stream] + 1) << "stream " << stream;
+    last[stream] = market::channel_seq(e);
+    spikes += std::holds_alternative<market::SpikeStartEvent>(e);
+    reversals += std::holds_alternative<market::ReversalEvent>(e);
+    samples += std::holds_alternative<market::SampleEvent>(e);
+  }
+  EXPECT_EQ(last[static_cast<std::size_t>(market::Stream::kTick)], ticks.size());
+  EXPECT_GT(spikes, 0u);
+  EXPECT_GT(reversals, 0u);
+  EXPECT_GT(samples, 0u);
+  const auto seqs = s.sequences();
+  EXPECT_EQ(seqs.ticks, ticks.size());
+  EXPECT_EQ(seqs.reversals, last[static_cast<std::size_t>(market::Stream::kReversal)]);
+  EXPECT_EQ(seqs.samples, last[static_cast<std::size_t>(market::Stream::kSample)]);
+
+  SymbolIndicators restarted(0, IndicatorParams{});
+  restarted.continue_sequences(seqs);
+  std::vector<market::Event> more;
+  restarted.on_tick(ticks.back(), more);
+  const auto& tick = std::get<market::TickEvent>(more.front());
+  EXPECT_EQ(tick.seq, ticks.size() + 1);
+  auto next = ticks.back();
+  next.ts_ns += 120 * market::kNanosPerSecond;
+  restarted.on_tick(next, more);
+  bool saw_1m = false;
+  for (const auto& e : more) {
+    const auto* c = std::get_if<market::CandleEvent>(&e);
+    if (c && c->closed && c->tf == market::Timeframe::k1m) {
+      EXPECT_EQ(c->seq, seqs.bars[market::index_of(market::Timeframe::k1m)] + 1);
+      saw_1m = true;
+    }
+  }
+  EXPECT_TRUE(saw_1m);
 }
 
 }  // namespace

@@ -38,6 +38,10 @@ class Engine final : public market::TickSink {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // Before start(): the symbol's event channels continue numbering after `last` (what a
+  // store already holds), so numbers never repeat across a restart.
+  void continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last);
+
   void start();
   // Processes every tick already accepted, flushes nothing else, then joins the threads.
   void stop();

@@ -82,6 +82,10 @@ class CandleAggregator {
   const market::Candle& last_closed() const { return last_closed_; }
   // Bars opened so far: the channel sequence number of current().
   std::uint64_t bars() const { return bars_; }
+  // Before the first trade: the next bar opened gets number bars + 1.
+  void continue_from(std::uint64_t bars) {
+    if (!open_) bars_ = bars;
+  }
 
   // Field by field: struct padding must never reach a snapshot (D9 asks for equal bytes).
   void save(StateWriter& w) const {

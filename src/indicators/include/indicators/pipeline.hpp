@@ -22,6 +22,12 @@
 
 namespace spacetime::indicators {
 
+// The downsampled intensity series kept for history (market::SampleEvent): one point per
+// period of the feed clock.
+struct SampleParams {
+  std::int64_t period_ns = 100'000'000;
+};
+
 struct IndicatorParams {
   IntensityParams intensity;
   BufferParams buffer;
@@ -31,6 +37,7 @@ struct IndicatorParams {
   V2Params v2;
   V3Params v3;
   V4Params v4;
+  SampleParams sample;
 };
 
 // Throws std::invalid_argument naming the parameter when a combination cannot run.
@@ -48,6 +55,11 @@ class SymbolIndicators {
     return candles_[market::index_of(tf)];
   }
   std::uint64_t clamped() const { return clock_.clamped(); }
+
+  // Before the first tick: numbers every event channel on from `last` (a restart that
+  // continues what a store holds), so a channel's numbers never repeat.
+  void continue_sequences(const market::ChannelSequences& last);
+  market::ChannelSequences sequences() const;
 
   // D9: snapshot and restore of the whole state.
   std::string save() const;
@@ -73,6 +85,20 @@ class SymbolIndicators {
   std::int64_t prev_q_ = 0;
   bool has_prev_ = false;
   bool ltf_high_ = false;  // a tick of the LTF bar in progress was in the HIGH zone
+  // Channel sequence numbers (market/event.hpp): the last number given on each channel.
+  std::uint64_t tick_seq_ = 0;
+  std::uint64_t spike_seq_ = 0;
+  std::uint64_t reversal_seq_ = 0;
+  // The sample bucket in progress; sample_.seq is the number it gets when it closes.
+  market::SampleEvent sample_{};
+  bool sample_open_ = false;
+
+  void push_reversal(market::ReversalEvent e, std::vector<market::Event>& out) {
+    e.channel_seq = ++reversal_seq_;
+    out.push_back(e);
+  }
+  void sample(std::int64_t t, double i_k, const market::IntensityEvent& ie, const Band& band,
+              double s_k, std::vector<market::Event>& out);
 };
 
 // The batch path: a whole tick array of several symbols as columns (structure of arrays),
@@ -84,6 +110,8 @@ struct TickColumns {
   std::span<const std::int64_t> size;
   std::span<const std::uint64_t> seq;
   std::span<const market::SymbolId> symbol;
+  std::span<const std::int64_t> bid;  // empty: no quotes
+  std::span<const std::int64_t> ask;
 };
 
 // Owning column storage for TickColumns, filled tick by tick (reused across chunks: clear()
@@ -96,6 +124,8 @@ class TickColumnBuffer {
     size_.clear();
     seq_.clear();
     symbol_.clear();
+    bid_.clear();
+    ask_.clear();
   }
   void push(const market::Tick& t) {
     ts_ns_.push_back(t.ts_ns);
@@ -103,12 +133,14 @@ class TickColumnBuffer {
     size_.push_back(t.size);
     seq_.push_back(t.seq);
     symbol_.push_back(t.symbol);
+    bid_.push_back(t.bid);
+    ask_.push_back(t.ask);
   }
-  TickColumns view() const { return {ts_ns_, price_, size_, seq_, symbol_}; }
+  TickColumns view() const { return {ts_ns_, price_, size_, seq_, symbol_, bid_, ask_}; }
   std::size_t size() const { return ts_ns_.size(); }
 
  private:
-  std::vector<std::int64_t> ts_ns_, price_, size_;
+  std::vector<std::int64_t> ts_ns_, price_, size_, bid_, ask_;
   std::vector<std::uint64_t> seq_;
   std::vector<market::SymbolId> symbol_;
 };

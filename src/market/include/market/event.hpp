@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 
 #include "market/candle.hpp"
@@ -27,8 +28,17 @@ enum class Stream : std::uint8_t {
   kBuffer,     // per tick: the adaptive band and the zone
   kSpike,      // spike start and end
   kReversal,   // reversal signals, all four versions
+  kTick,       // every accepted trade (time and sales)
+  kSample,     // intensity and band downsampled on the feed clock, for history
 };
-inline constexpr std::size_t kStreamCount = 11;
+inline constexpr std::size_t kStreamCount = 13;
+
+// Event channels number their events 1, 2, 3... without gap (closed candles, ticks, spikes,
+// reversals, samples); value channels (intensity, buffer, the candle in progress) carry
+// samples of the latest state, which a consumer may conflate.
+constexpr bool is_candle_stream(Stream s) {
+  return static_cast<std::size_t>(s) < kTimeframeCount;
+}
 
 constexpr Stream candle_stream(Timeframe tf) {
   return static_cast<Stream>(index_of(tf));
@@ -90,7 +100,8 @@ struct BufferEvent {
 
 struct SpikeStartEvent {
   SymbolId symbol = 0;
-  std::uint64_t seq = 0;
+  std::uint64_t seq = 0;          // the tick's sequence number
+  std::uint64_t channel_seq = 0;  // 1, 2, 3... over the symbol's spike starts and ends
   std::int64_t t = 0;
   double intensity = 0.0;
   double z = 0.0;
@@ -101,7 +112,8 @@ struct SpikeStartEvent {
 
 struct SpikeEndEvent {
   SymbolId symbol = 0;
-  std::uint64_t seq = 0;  // the tick that ended the spike
+  std::uint64_t seq = 0;          // the tick that ended the spike
+  std::uint64_t channel_seq = 0;  // shares the spike channel's numbering with the starts
   std::int64_t t_start = 0, t_peak = 0, t_end = 0;
   double peak_intensity = 0.0;
   double peak_z = 0.0;
@@ -124,7 +136,8 @@ std::string_view to_string(ReversalReason reason);
 
 struct ReversalEvent {
   SymbolId symbol = 0;
-  std::uint64_t seq = 0;
+  std::uint64_t seq = 0;          // the tick's sequence number
+  std::uint64_t channel_seq = 0;  // 1, 2, 3... over the symbol's reversals, all versions
   std::int64_t t = 0;
   std::uint8_t version = 0;   // 1..4
   std::int8_t direction = 0;  // +1 bullish (BUY), -1 bearish (SELL)
@@ -137,8 +150,40 @@ struct ReversalEvent {
   friend bool operator==(const ReversalEvent&, const ReversalEvent&) = default;
 };
 
+// One accepted trade, as the engine processed it (time and sales). `seq` numbers the
+// symbol's trades 1, 2, 3... as the engine accepted them; `tick_seq` is the feed's number.
+struct TickEvent {
+  SymbolId symbol = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t tick_seq = 0;
+  std::int64_t t = 0;  // effective time (D5)
+  std::int64_t price = 0;
+  std::int64_t size = 0;
+  std::int64_t bid = 0, ask = 0;  // 0: no quote
+
+  friend bool operator==(const TickEvent&, const TickEvent&) = default;
+};
+
+// Intensity and the adaptive band downsampled to one point per sampling period of the
+// feed clock (the bucket [t, t + period)): the history a chart opens with. Emitted when the
+// first tick of a later bucket arrives, like a closed bar; `seq` numbers the symbol's
+// samples 1, 2, 3...
+struct SampleEvent {
+  SymbolId symbol = 0;
+  std::uint64_t seq = 0;
+  std::int64_t t = 0;       // bucket start
+  std::int64_t t_last = 0;  // time of the last intensity value in the bucket
+  double raw_last = 0.0, raw_min = 0.0, raw_max = 0.0;
+  bool sma_ready = false, ema_ready = false, zlma_ready = false;
+  double sma = 0.0, ema = 0.0, zlma = 0.0;  // last of the bucket
+  Zone zone = Zone::kNotReady;              // kNotReady: no band in the bucket yet
+  double smoothed = 0.0, upper = 0.0, baseline = 0.0, lower = 0.0;
+
+  friend bool operator==(const SampleEvent&, const SampleEvent&) = default;
+};
+
 using Event = std::variant<CandleEvent, IntensityEvent, BufferEvent, SpikeStartEvent, SpikeEndEvent,
-                           ReversalEvent>;
+                           ReversalEvent, TickEvent, SampleEvent>;
 
 inline Channel channel_of(const CandleEvent& e) {
   return {e.symbol, candle_stream(e.tf)};
@@ -158,9 +203,67 @@ inline Channel channel_of(const SpikeEndEvent& e) {
 inline Channel channel_of(const ReversalEvent& e) {
   return {e.symbol, Stream::kReversal};
 }
+inline Channel channel_of(const TickEvent& e) {
+  return {e.symbol, Stream::kTick};
+}
+inline Channel channel_of(const SampleEvent& e) {
+  return {e.symbol, Stream::kSample};
+}
 inline Channel channel_of(const Event& e) {
   return std::visit([](const auto& ev) { return channel_of(ev); }, e);
 }
+
+inline SymbolId symbol_of(const Event& e) {
+  return std::visit([](const auto& ev) { return ev.symbol; }, e);
+}
+
+// True for the latest-state samples a consumer may conflate: intensity, buffer and the
+// candle in progress. Everything else is an event that must arrive, in order, once.
+inline bool is_value(const Event& e) {
+  if (const auto* c = std::get_if<CandleEvent>(&e)) return !c->closed;
+  return std::holds_alternative<IntensityEvent>(e) || std::holds_alternative<BufferEvent>(e);
+}
+
+// The number of an event on its channel: bar number for candles (also of the bar in
+// progress), the channel's own count for ticks, spikes, reversals and samples, and the
+// triggering tick's number for the value channels intensity and buffer.
+inline std::uint64_t channel_seq(const Event& e) {
+  return std::visit(
+      [](const auto& ev) -> std::uint64_t {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, SpikeStartEvent> || std::is_same_v<T, SpikeEndEvent> ||
+                      std::is_same_v<T, ReversalEvent>) {
+          return ev.channel_seq;
+        } else {
+          return ev.seq;
+        }
+      },
+      e);
+}
+
+// Event time on the channel's clock, nanoseconds: bar start for candles, bucket start for
+// samples, the spike's end for spike ends, the tick's effective time otherwise.
+inline std::int64_t event_time(const Event& e) {
+  return std::visit(
+      [](const auto& ev) -> std::int64_t {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, CandleEvent>) {
+          return ev.candle.start_ns;
+        } else if constexpr (std::is_same_v<T, SpikeEndEvent>) {
+          return ev.t_end;
+        } else {
+          return ev.t;
+        }
+      },
+      e);
+}
+
+// The last number given on each event channel of a symbol: where numbering continues
+// after a restart (the engine starts each channel at the stored number + 1).
+struct ChannelSequences {
+  std::uint64_t bars[kTimeframeCount] = {};
+  std::uint64_t ticks = 0, spikes = 0, reversals = 0, samples = 0;
+};
 
 // Where the engine hands its events (the bus implements it). publish() never blocks the
 // caller for long and never throws; what a consumer cannot take is counted by the bus.
