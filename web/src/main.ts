@@ -1,14 +1,19 @@
-// Composition root: builds the bus, the socket, the header and the chart, and wires
-// the user's selection (symbol, timeframe, intensity smoother) to the subscriptions.
+// Composition root: builds the bus, the socket (protocol v2) with its channel sync
+// (duplicates, holes, REST refills, resume), the header and the chart, and wires the
+// user's selection (symbol, timeframe, intensity smoother) to the subscriptions.
+// Server messages reach the bus once per animation frame.
 
 import './styles.css';
 import { EventBus } from './bus/event_bus';
-import { routeServerMessage, type AppTopics } from './bus/topics';
+import { FrameQueue } from './bus/frame_queue';
+import { routeRefill, routeServerMessage, type AppTopics } from './bus/topics';
 import { CandleChart } from './charts/candle_chart';
-import type { HelloMessage, Smoother } from './net/protocol';
+import { ChannelSync } from './net/channel_sync';
+import { HistoryClient } from './net/history';
+import type { Channel, HelloMessage, MarketEvent, ServerMessage, Smoother } from './net/protocol';
 import { MarketSocket, gatewaySocketUrl } from './net/socket_client';
 import { Header } from './ui/header';
-import { chooseSelection, pageSubscriptions, smootherOrDefault, type Selection } from './ui/selection';
+import { chartChannels, chooseSelection, smootherOrDefault, type Selection } from './ui/selection';
 import { ThemeSwitch } from './ui/theme';
 
 function element<T extends HTMLElement>(selector: string, type: new () => T): T {
@@ -37,6 +42,42 @@ function storeSmoother(smoother: Smoother): void {
   }
 }
 
+/** What `window.__spacetime.stats()` returns: the page's view of its channels, for tests. */
+export interface PageStats {
+  readonly connections: number;
+  readonly malformed: number;
+  readonly sync: ReturnType<ChannelSync['stats']>;
+  readonly charts: readonly {
+    readonly symbol: string;
+    readonly tf: string;
+    readonly dropped: number;
+    /** Bars held, oldest first: [t, seq]. */
+    readonly bars: readonly (readonly [number, number])[];
+  }[];
+}
+
+declare global {
+  interface Window {
+    __spacetime?: { stats(): PageStats };
+  }
+}
+
+function exposeDebugHook(ws: MarketSocket, sync: ChannelSync, charts: () => readonly CandleChart[]): void {
+  window.__spacetime = {
+    stats: () => ({
+      connections: ws.connectionCount(),
+      malformed: ws.malformedCount(),
+      sync: sync.stats(),
+      charts: charts().map((c) => ({
+        symbol: c.channel()?.symbol ?? '',
+        tf: c.channel()?.tf ?? '',
+        dropped: c.droppedUpdates(),
+        bars: c.bars().map((b) => [b.t, b.seq] as const),
+      })),
+    }),
+  };
+}
+
 function start(): void {
   const bus = new EventBus<AppTopics>();
   const theme = new ThemeSwitch(document.documentElement);
@@ -44,12 +85,39 @@ function start(): void {
   const chart = new CandleChart(element('#chart', HTMLDivElement), bus, theme.chartTheme(), smoother);
   theme.onChange((colours) => chart.setTheme(colours));
 
-  const socket = new MarketSocket({
+  type Item =
+    | { readonly kind: 'message'; readonly message: ServerMessage; readonly received: number }
+    | { readonly kind: 'refill'; readonly channel: Channel; readonly events: readonly MarketEvent[] };
+  const queue = new FrameQueue<Item>({
+    apply: (item) => {
+      if (item.kind === 'message') {
+        routeServerMessage(bus, item.message, item.received);
+      } else {
+        routeRefill(bus, item.channel, item.events);
+      }
+    },
+  });
+  let socket: MarketSocket | null = null;
+  const sync = new ChannelSync({
+    history: new HistoryClient(),
+    onRefill: (channel, events) => queue.push({ kind: 'refill', channel, events }),
+    resubscribe: (channel) => socket?.resubscribe(channel),
+    onWarning: (message) => console.warn(`sync: ${message}`),
+  });
+  const ws = new MarketSocket({
     url: gatewaySocketUrl(window.location),
-    onMessage: (message) => routeServerMessage(bus, message),
+    onMessage: (message) => {
+      const kept = sync.accept(message);
+      if (kept !== null) {
+        queue.push({ kind: 'message', message: kept, received: Date.now() });
+      }
+    },
     onStatus: (status) => bus.emit('status', status),
     onMalformed: (reason) => console.warn(`ws: dropped malformed frame: ${reason}`),
+    resumeChannels: (subscribed) => sync.resumeChannels(subscribed),
   });
+  socket = ws;
+  exposeDebugHook(ws, sync, () => [chart]);
 
   let hello: HelloMessage | null = null;
   let selection: Selection | null = null;
@@ -59,7 +127,7 @@ function start(): void {
   // changed (a new smoother re-subscribes `intensity`).
   const syncSubscriptions = (): void => {
     if (selection !== null) {
-      socket.setSubscriptions(pageSubscriptions(selection.symbol.symbol, selection.tf, smoother));
+      ws.setSubscriptions(chartChannels(selection.symbol.symbol, selection.tf, smoother));
     }
   };
 
@@ -132,9 +200,12 @@ function start(): void {
       select(next);
     }
   });
-  bus.on('server_error', (error) => console.warn(`server: ${error.message}`));
+  bus.on('server_error', (error) => {
+    const request = ws.requestFor(error.id);
+    console.warn(`server: ${error.code}: ${error.message}${request === undefined ? '' : ` (request ${JSON.stringify(request)})`}`);
+  });
 
-  socket.start();
+  ws.start();
 }
 
 start();

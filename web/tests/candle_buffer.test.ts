@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CandleBuffer } from '../src/charts/candle_buffer';
-import type { Candle, CandleEvent, SnapshotMessage } from '../src/net/protocol';
+import type { CandleSnapshot } from '../src/bus/topics';
+import type { Candle, CandleEvent } from '../src/net/protocol';
 
 const channel = { symbol: 'ALFA', tf: '1s' };
 
@@ -10,16 +11,17 @@ function bar(seq: number, c = 10 + seq): Candle {
 }
 
 function event(seq: number, closed: boolean, c?: number, ch = channel): CandleEvent {
-  return { type: 'candle', symbol: ch.symbol, tf: ch.tf, closed, ...bar(seq, c) };
+  return { type: 'candle', symbol: ch.symbol, stream: `candles:${ch.tf}`, tf: ch.tf, closed, ...bar(seq, c) };
 }
 
-function snapshot(closedSeqs: number[], currentSeq: number | null, ch = channel): SnapshotMessage {
+function snapshot(closedSeqs: number[], currentSeq: number | null, ch = channel, resume = false): CandleSnapshot {
   return {
-    type: 'snapshot',
     symbol: ch.symbol,
     tf: ch.tf,
-    candles: closedSeqs.map((s) => bar(s)),
-    current: currentSeq === null ? null : bar(currentSeq),
+    resume,
+    last_seq: closedSeqs.at(-1) ?? 0,
+    candles: closedSeqs.map((s) => event(s, true, undefined, ch)),
+    current: currentSeq === null ? null : event(currentSeq, false, undefined, ch),
   };
 }
 
@@ -136,12 +138,13 @@ describe('CandleBuffer', () => {
 
   it('keeps snapshot bars strictly increasing in time', () => {
     const buffer = new CandleBuffer(channel);
-    const message: SnapshotMessage = {
-      type: 'snapshot',
+    const message: CandleSnapshot = {
       symbol: 'ALFA',
       tf: '1s',
-      candles: [bar(1), bar(2), bar(2, 30), bar(1)],
-      current: bar(2, 40),
+      resume: false,
+      last_seq: 2,
+      candles: [event(1, true), event(2, true), event(2, true, 30), event(1, true)],
+      current: event(2, false, 40),
     };
     buffer.applySnapshot(message);
     expect(buffer.bars().map((b) => [b.t, b.c])).toEqual([
@@ -156,5 +159,40 @@ describe('CandleBuffer', () => {
     expect(buffer.bars()).toHaveLength(10);
     expect(buffer.apply(event(11, false))).toEqual({ kind: 'reset' });
     expect(seqs(buffer)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('continues with a resumed snapshot instead of replacing the bars', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2, 3], 4));
+    buffer.applySnapshot(snapshot([3, 4, 5], 6, channel, true));
+    expect(seqs(buffer)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(buffer.gaps()).toBe(0);
+    expect(buffer.dropped()).toBe(1); // closed 3 again
+  });
+
+  it('puts refetched candles into the hole they fill', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2], 3));
+    buffer.apply(event(6, true));
+    expect(seqs(buffer)).toEqual([1, 2, 3, 6]);
+    expect(buffer.gaps()).toBe(1);
+    expect(buffer.refill({ symbol: 'ALFA', tf: '1s', candles: [event(3, true), event(4, true), event(5, true)] })).toBe(true);
+    expect(seqs(buffer)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(buffer.bars().map((b) => b.t)).toEqual([1001, 1002, 1003, 1004, 1005, 1006]);
+    // The same rows again change nothing; another channel's are not taken.
+    expect(buffer.refill({ symbol: 'ALFA', tf: '1s', candles: [event(4, true)] })).toBe(false);
+    expect(buffer.refill({ symbol: 'BETA', tf: '1s', candles: [event(7, true)] })).toBe(false);
+  });
+
+  it('never moves time backwards: a stale update is dropped and counted', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2, 3], 4));
+    // An in-progress update of an older bar (out of order) does not reach the chart.
+    expect(buffer.apply(event(2, false))).toEqual({ kind: 'ignored', reason: 'stale' });
+    expect(buffer.apply(event(5, false))).toEqual({ kind: 'last', bar: bar(5) });
+    expect(buffer.apply(event(4, false))).toEqual({ kind: 'ignored', reason: 'stale' });
+    expect(buffer.dropped()).toBe(2);
+    const times = buffer.bars().map((b) => b.t);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
   });
 });

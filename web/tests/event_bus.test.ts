@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../src/bus/event_bus';
-import { routeServerMessage, type AppTopics } from '../src/bus/topics';
+import { FrameQueue } from '../src/bus/frame_queue';
+import { routeRefill, routeServerMessage, type AppTopics } from '../src/bus/topics';
 import type { CandleEvent } from '../src/net/protocol';
 
 interface TestTopics {
@@ -65,6 +66,7 @@ describe('routeServerMessage', () => {
   const event = (seq: number, closed: boolean): CandleEvent => ({
     type: 'candle',
     symbol: 'ALFA',
+    stream: 'candles:1s',
     tf: '1s',
     closed,
     t: 100 + seq,
@@ -77,44 +79,93 @@ describe('routeServerMessage', () => {
     seq,
   });
 
-  it('splits a batch into candle events in order', () => {
-    const bus = new EventBus<AppTopics>();
-    const seqs: number[] = [];
-    bus.on('candle', (e) => seqs.push(e.seq));
-    routeServerMessage(bus, { type: 'batch', events: [event(1, true), event(2, false), event(3, true)], indicators: [], skipped: 0 });
-    expect(seqs).toEqual([1, 2, 3]);
-  });
-
-  it('splits a batch into indicator events in order, after its candles', () => {
+  it('splits a batch into one event per entry, in order, on the topic of each kind', () => {
     const bus = new EventBus<AppTopics>();
     const seen: string[] = [];
     bus.on('candle', (e) => seen.push(`candle:${e.seq}`));
-    bus.on('indicator', (e) => seen.push(`${e.type}:${e.seq}`));
-    routeServerMessage(bus, {
-      type: 'batch',
-      events: [event(1, true)],
-      indicators: [
-        { type: 'intensity', symbol: 'ALFA', seq: 10, t_ms: 1, raw: 1, smoother: 'ema', value: 1 },
-        { type: 'spike_start', symbol: 'ALFA', seq: 11, t_ms: 1, intensity: 1, z: 3, price: 1 },
-      ],
-      skipped: 0,
-    });
-    expect(seen).toEqual(['candle:1', 'intensity:10', 'spike_start:11']);
+    bus.on('indicator', (e) => seen.push(e.type));
+    bus.on('batch_latency', (ms) => seen.push(`latency:${ms}`));
+    routeServerMessage(
+      bus,
+      {
+        type: 'batch',
+        t_send_ms: 1000,
+        events: [
+          event(1, true),
+          { type: 'intensity', symbol: 'ALFA', stream: 'intensity:ema', tick_seq: 10, t_ms: 1, raw: 1, smoother: 'ema', value: 1 },
+          event(2, false),
+          { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq: 1, tick_seq: 11, t_ms: 1, intensity: 1, z: 3, price: 1 },
+        ],
+        skipped: 0,
+      },
+      1040,
+    );
+    expect(seen).toEqual(['latency:40', 'candle:1', 'intensity', 'candle:2', 'spike_start']);
   });
 
-  it('routes each message type to its topic', () => {
+  it('turns snapshots into candle or indicator snapshots by stream', () => {
+    const bus = new EventBus<AppTopics>();
+    const topics: string[] = [];
+    bus.on('candle_snapshot', (s) => topics.push(`candles:${s.tf}:${s.candles.length}:${String(s.current?.seq)}:${String(s.resume)}`));
+    bus.on('stream_snapshot', (s) => topics.push(`${s.kind}:${String(s.smoother)}:${s.events.length}`));
+    const base = { type: 'snapshot' as const, id: 1, symbol: 'ALFA', resume: false, last_seq: 0 };
+    routeServerMessage(bus, { ...base, stream: 'candles:1s', events: [event(1, true)], current: event(2, false), resume: true });
+    routeServerMessage(bus, { ...base, stream: 'intensity:zlma', events: [], current: null });
+    routeServerMessage(bus, { ...base, stream: 'reversals', events: [], current: null });
+    expect(topics).toEqual(['candles:1s:1:2:true', 'intensity:zlma:0', 'reversals:null:0']);
+  });
+
+  it('routes each other message type to its topic and ignores unknown ones', () => {
     const bus = new EventBus<AppTopics>();
     const topics: string[] = [];
     bus.on('hello', () => topics.push('hello'));
-    bus.on('snapshot', () => topics.push('snapshot'));
-    bus.on('stream_snapshot', (s) => topics.push(`stream_snapshot:${s.stream}`));
-    bus.on('server_error', (e) => topics.push(`error:${e.message}`));
+    bus.on('ok', (m) => topics.push(`ok:${String(m.id)}`));
+    bus.on('server_error', (e) => topics.push(`error:${e.code}`));
     bus.on('pong', (p) => topics.push(`pong:${String(p.id)}`));
-    routeServerMessage(bus, { type: 'hello', version: 1, flush_ms: 100, symbols: [], timeframes: [] });
-    routeServerMessage(bus, { type: 'snapshot', symbol: 'A', tf: '1s', candles: [], current: null });
-    routeServerMessage(bus, { type: 'stream_snapshot', symbol: 'A', stream: 'reversals', events: [] });
-    routeServerMessage(bus, { type: 'error', message: 'bad' });
-    routeServerMessage(bus, { type: 'pong', id: 3 });
-    expect(topics).toEqual(['hello', 'snapshot', 'stream_snapshot:reversals', 'error:bad', 'pong:3']);
+    bus.on('gap', (g) => topics.push(`gap:${g.from}-${g.to}`));
+    bus.on('lagging', (l) => topics.push(`lagging:${l === null ? 'no' : 'yes'}`));
+    routeServerMessage(bus, { type: 'hello', version: 2, server_time_ms: 0, flush_ms: 100, symbols: [], timeframes: [], streams: [], limits: {} });
+    routeServerMessage(bus, { type: 'ok', id: 1, op: 'subscribe', channels: 5 });
+    routeServerMessage(bus, { type: 'error', id: 2, code: 'unknown_symbol', message: 'bad' });
+    routeServerMessage(bus, { type: 'pong', id: 3, server_time_ms: 5 });
+    routeServerMessage(bus, { type: 'gap', symbol: 'A', stream: 'spikes', from: 5, to: 9, reason: 'overflow' });
+    routeServerMessage(bus, { type: 'lagging', queued_bytes: 2, high_water_bytes: 1 });
+    routeServerMessage(bus, { type: 'caught_up' });
+    routeServerMessage(bus, { type: 'unknown', name: 'future' });
+    expect(topics).toEqual(['hello', 'ok:1', 'error:unknown_symbol', 'pong:3', 'gap:5-9', 'lagging:yes', 'lagging:no']);
+  });
+
+  it('sends refetched candles to candle_refill and other rows as events', () => {
+    const bus = new EventBus<AppTopics>();
+    const seen: string[] = [];
+    bus.on('candle_refill', (r) => seen.push(`refill:${r.tf}:${r.candles.map((c) => c.seq).join(',')}`));
+    bus.on('indicator', (e) => seen.push(e.type));
+    routeRefill(bus, { symbol: 'ALFA', stream: 'candles:1s' }, [event(3, true), event(4, true)]);
+    routeRefill(bus, { symbol: 'ALFA', stream: 'spikes' }, [
+      { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq: 1, tick_seq: 11, t_ms: 1, intensity: 1, z: 3, price: 1 },
+    ]);
+    expect(seen).toEqual(['refill:1s:3,4', 'spike_start']);
+  });
+});
+
+describe('FrameQueue', () => {
+  it('applies everything queued between two frames at once, in order', () => {
+    const frames: Array<() => void> = [];
+    const applied: number[] = [];
+    const queue = new FrameQueue<number>({ apply: (n) => applied.push(n), schedule: (cb) => frames.push(cb) });
+    queue.push(1);
+    queue.push(2);
+    queue.push(3);
+    expect(applied).toEqual([]);
+    expect(frames).toHaveLength(1);
+    frames[0]?.();
+    expect(applied).toEqual([1, 2, 3]);
+    expect(queue.flushes()).toBe(1);
+    queue.push(4);
+    expect(frames).toHaveLength(2);
+    queue.flush();
+    expect(applied).toEqual([1, 2, 3, 4]);
+    frames[1]?.(); // a late frame with nothing queued does nothing
+    expect(queue.flushes()).toBe(2);
   });
 });

@@ -7,20 +7,23 @@ import type {
   Smoother,
   SpikeEndEvent,
   SpikeStartEvent,
-  StreamSnapshotMessage,
+  BufferSampleEvent,
+  IntensitySampleEvent,
 } from '../src/net/protocol';
+import type { IndicatorSnapshot, IndicatorStreamKind } from '../src/bus/topics';
 
 const t0 = 1767364260; // UTC seconds
 
 function intensity(tMs: number, value: number | null, smoother: Smoother = 'ema', symbol = 'ALFA'): IntensityEvent {
-  return { type: 'intensity', symbol, seq: tMs, t_ms: tMs, raw: 2300, smoother, value };
+  return { type: 'intensity', symbol, stream: `intensity:${smoother}`, tick_seq: tMs, t_ms: tMs, raw: 2300, smoother, value };
 }
 
 function buffer(tMs: number, baseline: number, zone: BufferEvent['zone'] = 'neutral'): BufferEvent {
   return {
     type: 'buffer',
     symbol: 'ALFA',
-    seq: tMs,
+    stream: 'buffer',
+    tick_seq: tMs,
     t_ms: tMs,
     s: baseline,
     upper: baseline + 100,
@@ -34,7 +37,9 @@ function reversal(tMs: number, seq: number, version = 1): ReversalEvent {
   return {
     type: 'reversal',
     symbol: 'ALFA',
+    stream: 'reversals',
     seq,
+    tick_seq: seq,
     t_ms: tMs,
     version,
     direction: -1,
@@ -45,13 +50,16 @@ function reversal(tMs: number, seq: number, version = 1): ReversalEvent {
 }
 
 function spikeStart(tMs: number, seq: number): SpikeStartEvent {
-  return { type: 'spike_start', symbol: 'ALFA', seq, t_ms: tMs, intensity: 9100, z: 3.4, price: 101.25 };
+  return { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq, tick_seq: seq, t_ms: tMs, intensity: 9100, z: 3.4, price: 101.25 };
 }
 
 const spikeEnd: SpikeEndEvent = {
   type: 'spike_end',
   symbol: 'ALFA',
+  stream: 'spikes',
   seq: 931,
+  tick_seq: 931,
+  t_ms: t0 * 1000,
   t_start_ms: t0 * 1000,
   t_peak_ms: t0 * 1000,
   t_end_ms: t0 * 1000,
@@ -63,12 +71,11 @@ const spikeEnd: SpikeEndEvent = {
 };
 
 function snapshot(
-  stream: StreamSnapshotMessage['stream'],
-  events: StreamSnapshotMessage['events'],
+  kind: IndicatorStreamKind,
+  events: IndicatorSnapshot['events'],
   extra: { smoother?: Smoother; symbol?: string } = {},
-): StreamSnapshotMessage {
-  const base = { type: 'stream_snapshot' as const, symbol: extra.symbol ?? 'ALFA', stream, events };
-  return extra.smoother === undefined ? base : { ...base, smoother: extra.smoother };
+): IndicatorSnapshot {
+  return { symbol: extra.symbol ?? 'ALFA', kind, smoother: extra.smoother ?? null, resume: false, events, current: null };
 }
 
 describe('IndicatorState: intensity', () => {
@@ -202,5 +209,50 @@ describe('IndicatorState: spikes and reversals', () => {
       reason: 'other_symbol',
     });
     expect(state.ready('reversals')).toBe(false);
+  });
+});
+
+describe('IndicatorState: v2 history samples', () => {
+  it('opens the intensity line and the band with the snapshot samples and the current value', () => {
+    const state = new IndicatorState('ALFA', 'ema');
+    const sample = (tMs: number, value: number | null): IntensitySampleEvent => ({
+      type: 'intensity_sample',
+      symbol: 'ALFA',
+      stream: 'intensity:ema',
+      smoother: 'ema',
+      seq: tMs,
+      t_ms: tMs,
+      raw: 1,
+      raw_min: 0,
+      raw_max: 2,
+      value,
+    });
+    state.applySnapshot({
+      symbol: 'ALFA',
+      kind: 'intensity',
+      smoother: 'ema',
+      resume: false,
+      events: [sample(t0 * 1000, null), sample(t0 * 1000 + 100, 5), sample((t0 + 1) * 1000, 6)],
+      current: intensity((t0 + 2) * 1000, 7),
+    });
+    expect(state.intensity.points()).toEqual([
+      { time: t0, value: 5 },
+      { time: t0 + 1, value: 6 },
+      { time: t0 + 2, value: 7 },
+    ]);
+    const band = (tMs: number, zone: BufferSampleEvent['zone']): BufferSampleEvent => ({
+      type: 'buffer_sample',
+      symbol: 'ALFA',
+      stream: 'buffer',
+      seq: tMs,
+      t_ms: tMs,
+      s: 1,
+      upper: zone === 'not_ready' ? null : 3,
+      baseline: zone === 'not_ready' ? null : 2,
+      lower: zone === 'not_ready' ? null : 1,
+      zone,
+    });
+    state.applySnapshot({ symbol: 'ALFA', kind: 'buffer', smoother: null, resume: false, events: [band(t0 * 1000, 'not_ready'), band((t0 + 1) * 1000, 'low')], current: null });
+    expect(state.band.points()).toEqual([{ time: t0 + 1, upper: 3, baseline: 2, lower: 1 }]);
   });
 });

@@ -11,7 +11,9 @@ function reversal(tMs: number, direction: 1 | -1, version = 1, seq = tMs): Rever
   return {
     type: 'reversal',
     symbol: 'ALFA',
+    stream: 'reversals',
     seq,
+    tick_seq: seq,
     t_ms: tMs,
     version,
     direction,
@@ -22,7 +24,7 @@ function reversal(tMs: number, direction: 1 | -1, version = 1, seq = tMs): Rever
 }
 
 function spike(tMs: number, seq = tMs): SpikeStartEvent {
-  return { type: 'spike_start', symbol: 'ALFA', seq, t_ms: tMs, intensity: 9100, z: 3.4, price: 101.25 };
+  return { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq, tick_seq: seq, t_ms: tMs, intensity: 9100, z: 3.4, price: 101.25 };
 }
 
 describe('reversalMarker', () => {

@@ -1,320 +1,269 @@
 import { describe, expect, it } from 'vitest';
 import {
   encodeClientMessage,
+  eventSeq,
+  historySeconds,
+  isEventStream,
   parseServerFrame,
-  subscribeMessage,
-  unsubscribeMessage,
+  parseStream,
+  streamName,
+  type MarketEvent,
   type ServerMessage,
 } from '../src/net/protocol';
 
-const candle = { t: 1767364200, o: 101.23, h: 101.3, l: 101.2, c: 101.25, v: 1200, n: 9, seq: 41 };
-
-function parsed(frame: unknown): ServerMessage {
-  const result = parseServerFrame(typeof frame === 'string' ? frame : JSON.stringify(frame));
+function parse(json: unknown): ServerMessage {
+  const result = parseServerFrame(JSON.stringify(json));
   if (!result.ok) {
-    throw new Error(`expected a valid frame, got: ${result.error}`);
+    throw new Error(`rejected: ${result.error}`);
   }
   return result.message;
 }
 
-function rejection(frame: unknown): string {
-  const result = parseServerFrame(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  if (result.ok) {
-    throw new Error(`expected a rejection, got ${result.message.type}`);
+function rejects(json: unknown, pattern: RegExp): void {
+  const result = parseServerFrame(JSON.stringify(json));
+  expect(result.ok).toBe(false);
+  if (!result.ok) {
+    expect(result.error).toMatch(pattern);
   }
-  return result.error;
 }
 
-describe('parseServerFrame', () => {
-  it('reads the hello of PROTOCOL.md', () => {
-    const message = parsed({
-      type: 'hello',
-      version: 1,
-      flush_ms: 100,
-      symbols: [{ symbol: 'ALFA', tick_size: 0.01, decimals: 2 }],
-      timeframes: ['1s', '10s', '1m', '5m', '15m', '1h', '1d'],
-    });
-    expect(message).toEqual({
-      type: 'hello',
-      version: 1,
-      flush_ms: 100,
-      symbols: [{ symbol: 'ALFA', tick_size: 0.01, decimals: 2 }],
-      timeframes: ['1s', '10s', '1m', '5m', '15m', '1h', '1d'],
-    });
-  });
+// The examples of docs/PROTOCOL.md, verbatim where the doc gives them.
+const hello = {
+  type: 'hello',
+  version: 2,
+  server_time_ms: 1767364261123,
+  flush_ms: 100,
+  symbols: [{ symbol: 'ALFA', tick_size: 0.01, decimals: 2 }],
+  timeframes: ['1s', '10s', '1m', '5m', '15m', '1h', '1d'],
+  streams: ['candles:1s', 'candles:10s', 'candles:1m', 'ticks', 'intensity:sma', 'intensity:ema', 'intensity:zlma', 'buffer', 'spikes', 'reversals'],
+  limits: {
+    max_message_bytes: 4096,
+    max_subscriptions: 2000,
+    requests_per_s: 20,
+    request_burst: 40,
+    history_max_s: 604800,
+    snapshot_max_events: 5000,
+    high_water_bytes: 1048576,
+    hard_limit_bytes: 8388608,
+    grace_ms: 5000,
+    ping_interval_ms: 5000,
+    ping_timeout_ms: 15000,
+  },
+};
 
-  it('keeps the volume line of snapshot candles', () => {
-    const msg = parsed({
-      type: 'snapshot',
-      symbol: 'ALFA',
-      tf: '1m',
-      candles: [
-        { t: 60, o: 1, h: 2, l: 0.5, c: 1.5, v: 100, n: 3, seq: 1 },
-        { t: 120, o: 1, h: 2, l: 0.5, c: 1.5, v: 100, n: 3, seq: 2, vol_zlma: 1234.5 },
-      ],
-      current: null,
-    });
-    expect(msg.type === 'snapshot' && msg.candles[0]?.vol_zlma).toBeUndefined();
-    expect(msg.type === 'snapshot' && msg.candles[1]?.vol_zlma).toBe(1234.5);
-    expect(() => parsed({ type: 'snapshot', symbol: 'A', tf: '1m', current: null,
-      candles: [{ t: 60, o: 1, h: 2, l: 0.5, c: 1.5, v: 100, n: 3, seq: 1, vol_zlma: 'x' }] })).toThrow();
-  });
+const closed41 = {
+  type: 'candle',
+  symbol: 'ALFA',
+  stream: 'candles:1m',
+  closed: true,
+  seq: 41,
+  t: 1767364200,
+  o: 101.23,
+  h: 101.3,
+  l: 101.2,
+  c: 101.25,
+  v: 1200,
+  n: 9,
+  vol_zlma: 1100.5,
+  bar_intensity: 12.5,
+};
+const current43 = { type: 'candle', symbol: 'ALFA', stream: 'candles:1m', closed: false, seq: 43, t: 1767364260, o: 101.25, h: 101.25, l: 101.24, c: 101.24, v: 300, n: 2 };
+const spikeStart = { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq: 8, tick_seq: 9001, t_ms: 1767364261123, intensity: 9100, z: 3.4, price: 101.25 };
+const spikeEnd = {
+  type: 'spike_end',
+  symbol: 'ALFA',
+  stream: 'spikes',
+  seq: 9,
+  tick_seq: 9050,
+  t_ms: 1767364262000,
+  t_start_ms: 1767364261123,
+  t_peak_ms: 1767364261500,
+  t_end_ms: 1767364262000,
+  peak_intensity: 12000,
+  peak_z: 5.1,
+  ticks: 32,
+  price_start: 101.25,
+  price_end: 101.4,
+};
+const reversal = { type: 'reversal', symbol: 'ALFA', stream: 'reversals', seq: 3, tick_seq: 9100, t_ms: 1767364262100, version: 2, direction: -1, price: 101.38, reason: 'extreme_retrace', strength: 6 };
+const tick = { type: 'tick', symbol: 'ALFA', stream: 'ticks', seq: 77, tick_seq: 9001, t_ms: 1767364261123, price: 101.25, size: 3, bid: 101.24, ask: null };
+const intensity = { type: 'intensity', symbol: 'ALFA', stream: 'intensity:zlma', tick_seq: 9001, t_ms: 1767364261123, raw: 2300, value: null };
+const buffer = { type: 'buffer', symbol: 'ALFA', stream: 'buffer', tick_seq: 9001, t_ms: 1767364261123, s: 2300, upper: 2500, baseline: 2000, lower: 1500, zone: 'neutral' };
+const intensitySample = { type: 'intensity_sample', symbol: 'ALFA', stream: 'intensity:ema', seq: 12, t_ms: 1767364261100, raw: 2300, raw_min: 2000, raw_max: 2600, value: 2250.5 };
+const bufferSample = { type: 'buffer_sample', symbol: 'ALFA', stream: 'buffer', seq: 12, t_ms: 1767364261100, s: null, upper: null, baseline: null, lower: null, zone: 'not_ready' };
 
-  it('reads a snapshot with and without a current candle', () => {
-    const withCurrent = parsed({
-      type: 'snapshot',
-      symbol: 'ALFA',
-      tf: '1m',
-      candles: [candle],
-      current: { ...candle, t: 1767364260, seq: 42 },
-    });
-    expect(withCurrent).toMatchObject({ type: 'snapshot', symbol: 'ALFA', tf: '1m', candles: [candle] });
-    expect(withCurrent.type === 'snapshot' && withCurrent.current?.seq).toBe(42);
-
-    const empty = parsed({ type: 'snapshot', symbol: 'ALFA', tf: '1m', candles: [], current: null });
-    expect(empty).toEqual({ type: 'snapshot', symbol: 'ALFA', tf: '1m', candles: [], current: null });
-  });
-
-  it('reads a batch of closed and in-progress candles in order', () => {
-    const message = parsed({
-      type: 'batch',
-      events: [
-        { type: 'candle', symbol: 'ALFA', tf: '1m', closed: true, ...candle, seq: 42 },
-        { type: 'candle', symbol: 'ALFA', tf: '1m', closed: false, ...candle, t: 1767364320, seq: 43 },
-      ],
-    });
-    if (message.type !== 'batch') {
-      throw new Error('not a batch');
+describe('parseServerFrame: accepts every v2 message', () => {
+  it('hello with its limits and streams', () => {
+    const m = parse(hello);
+    expect(m.type).toBe('hello');
+    if (m.type === 'hello') {
+      expect(m.version).toBe(2);
+      expect(m.streams).toContain('intensity:zlma');
+      expect(m.limits.max_message_bytes).toBe(4096);
+      expect(m.limits.ping_timeout_ms).toBe(15000);
+      expect(m.symbols[0]).toEqual({ symbol: 'ALFA', tick_size: 0.01, decimals: 2 });
     }
-    expect(message.events.map((e) => [e.closed, e.seq, e.symbol, e.tf])).toEqual([
-      [true, 42, 'ALFA', '1m'],
-      [false, 43, 'ALFA', '1m'],
-    ]);
-    expect(message.skipped).toBe(0);
   });
 
-  it('skips batch events of unknown type but keeps the candles', () => {
-    const message = parsed({
-      type: 'batch',
-      events: [{ type: 'indicator', name: 'ema' }, { type: 'candle', symbol: 'B', tf: '1s', closed: false, ...candle }],
-    });
-    expect(message.type === 'batch' && [message.events.length, message.skipped]).toEqual([1, 1]);
-  });
-
-  it('reads vol_zlma and bar_intensity of closed candles when present', () => {
-    const message = parsed({
-      type: 'batch',
-      events: [
-        { type: 'candle', symbol: 'ALFA', tf: '1s', closed: true, ...candle, vol_zlma: 1187.5, bar_intensity: 1201.25 },
-        { type: 'candle', symbol: 'ALFA', tf: '1s', closed: false, ...candle, seq: 42 },
-      ],
-    });
-    if (message.type !== 'batch') {
-      throw new Error('not a batch');
-    }
-    expect(message.events[0]).toMatchObject({ vol_zlma: 1187.5, bar_intensity: 1201.25 });
-    expect('vol_zlma' in (message.events[1] ?? {})).toBe(false);
-  });
-
-  it('reads the indicator events of PROTOCOL.md in a batch, in order', () => {
-    const events = [
-      { type: 'intensity', symbol: 'ALFA', seq: 812, t_ms: 1767364261123, raw: 2300, smoother: 'ema', value: 1987.4 },
-      { type: 'intensity', symbol: 'ALFA', seq: 813, t_ms: 1767364261124, raw: 2300, smoother: 'zlma', value: null },
-      {
-        type: 'buffer',
-        symbol: 'ALFA',
-        seq: 812,
-        t_ms: 1767364261123,
-        s: 1987.4,
-        upper: 2400.1,
-        baseline: 1800.2,
-        lower: 1200.3,
-        zone: 'neutral',
-      },
-      { type: 'spike_start', symbol: 'ALFA', seq: 900, t_ms: 1767364262000, intensity: 9100, z: 3.4, price: 101.25 },
-      {
-        type: 'spike_end',
-        symbol: 'ALFA',
-        seq: 931,
-        t_start_ms: 1767364262000,
-        t_peak_ms: 1767364262100,
-        t_end_ms: 1767364262500,
-        peak_intensity: 12000,
-        peak_z: 5.1,
-        ticks: 32,
-        price_start: 101.25,
-        price_end: 101.4,
-      },
-      {
-        type: 'reversal',
-        symbol: 'ALFA',
-        seq: 955,
-        t_ms: 1767364263000,
-        version: 1,
-        direction: -1,
-        price: 101.38,
-        reason: 'climax_fade',
-        strength: 6,
-      },
-      { type: 'candle', symbol: 'ALFA', tf: '1s', closed: false, ...candle },
-      { type: 'future_thing', symbol: 'ALFA' },
-    ];
-    const message = parsed({ type: 'batch', events });
-    if (message.type !== 'batch') {
-      throw new Error('not a batch');
-    }
-    expect(message.indicators).toEqual(events.slice(0, 6));
-    expect(message.events).toHaveLength(1);
-    expect(message.skipped).toBe(1);
-  });
-
-  it('reads indicator snapshots as stream_snapshot', () => {
-    const intensity = parsed({
-      type: 'snapshot',
-      symbol: 'ALFA',
-      stream: 'intensity',
-      smoother: 'zlma',
-      events: [{ type: 'intensity', symbol: 'ALFA', seq: 9, t_ms: 1767364261123, raw: 1, smoother: 'zlma', value: 2 }],
-    });
-    expect(intensity).toMatchObject({ type: 'stream_snapshot', symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' });
-    const reversals = parsed({ type: 'snapshot', symbol: 'ALFA', stream: 'reversals', events: [] });
-    expect(reversals).toEqual({ type: 'stream_snapshot', symbol: 'ALFA', stream: 'reversals', events: [] });
-  });
-
-  it('reads error and pong', () => {
-    expect(parsed({ type: 'error', message: "unknown symbol 'XYZ'" })).toEqual({
+  it('ok, error with its code, pong', () => {
+    expect(parse({ type: 'ok', id: 1, op: 'subscribe', channels: 6 })).toEqual({ type: 'ok', id: 1, op: 'subscribe', channels: 6 });
+    expect(parse({ type: 'error', id: 'a', code: 'unknown_symbol', message: "unknown symbol 'XYZ'" })).toEqual({
       type: 'error',
+      id: 'a',
+      code: 'unknown_symbol',
       message: "unknown symbol 'XYZ'",
     });
-    expect(parsed({ type: 'pong', id: 7 })).toEqual({ type: 'pong', id: 7 });
-    expect(parsed({ type: 'pong' })).toEqual({ type: 'pong', id: null });
+    expect(parse({ type: 'error', id: null, code: 'bad_json', message: 'x' })).toMatchObject({ id: null });
+    expect(parse({ type: 'pong', id: 4, server_time_ms: 1767364261300 })).toEqual({ type: 'pong', id: 4, server_time_ms: 1767364261300 });
   });
 
-  it.each([
-    ['binary data', new Uint8Array([1, 2])],
-    ['a number', 42],
-  ])('rejects a non-text frame (%s)', (_name, data) => {
-    expect(parseServerFrame(data)).toEqual({ ok: false, error: 'frame is not text' });
+  it('a candle snapshot with history, last_seq and the candle in progress', () => {
+    const m = parse({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'candles:1m', last_seq: 42, events: [closed41], current: current43 });
+    expect(m.type).toBe('snapshot');
+    if (m.type === 'snapshot') {
+      expect(m.resume).toBe(false);
+      expect(m.last_seq).toBe(42);
+      expect(m.events).toHaveLength(1);
+      expect(m.events[0]).toMatchObject({ type: 'candle', tf: '1m', closed: true, seq: 41, vol_zlma: 1100.5, bar_intensity: 12.5 });
+      expect(m.current).toMatchObject({ type: 'candle', closed: false, seq: 43 });
+    }
   });
 
-  it.each([
-    ['invalid JSON', '{"type":"hello"', /not valid JSON/],
-    ['a JSON array', '[1,2]', /frame: expected object/],
-    ['JSON null', 'null', /frame: expected object/],
-    ['no type', {}, /type: expected string/],
-    ['an unknown type', { type: 'quote' }, /unknown message type 'quote'/],
-    ['hello without symbols', { type: 'hello', version: 1, flush_ms: 100, timeframes: [] }, /hello.symbols/],
-    [
-      'hello with a bad timeframe',
-      { type: 'hello', version: 1, flush_ms: 100, symbols: [], timeframes: ['1s', 5] },
-      /hello.timeframes\[1\]/,
-    ],
-    [
-      'snapshot with a string price',
-      { type: 'snapshot', symbol: 'A', tf: '1s', candles: [{ ...candle, h: '101.3' }], current: null },
-      /snapshot.candles\[0\].h: expected finite number/,
-    ],
-    [
-      'snapshot with a fractional time',
-      { type: 'snapshot', symbol: 'A', tf: '1s', candles: [{ ...candle, t: 1.5 }], current: null },
-      /snapshot.candles\[0\].t: expected integer/,
-    ],
-    [
-      'snapshot without current',
-      { type: 'snapshot', symbol: 'A', tf: '1s', candles: [] },
-      /snapshot.current: expected object/,
-    ],
-    [
-      'batch candle without closed',
-      { type: 'batch', events: [{ type: 'candle', symbol: 'A', tf: '1s', ...candle }] },
-      /batch.events\[0\].closed: expected boolean/,
-    ],
-    [
-      'batch candle with negative volume',
-      { type: 'batch', events: [{ type: 'candle', symbol: 'A', tf: '1s', closed: true, ...candle, v: -1 }] },
-      /batch.events\[0\].v/,
-    ],
-    ['batch without events', { type: 'batch' }, /batch.events: expected array/],
-    ['error without message', { type: 'error' }, /error.message/],
-    ['pong with an object id', { type: 'pong', id: {} }, /pong.id/],
-    [
-      'a snapshot of an unknown stream',
-      { type: 'snapshot', symbol: 'A', stream: 'quotes', events: [] },
-      /snapshot.stream: unknown stream 'quotes'/,
-    ],
-    [
-      'a reversals snapshot holding an intensity event',
-      {
-        type: 'snapshot',
-        symbol: 'A',
-        stream: 'reversals',
-        events: [{ type: 'intensity', symbol: 'A', seq: 1, t_ms: 1, raw: 1, smoother: 'ema', value: 1 }],
-      },
-      /snapshot.events\[0\]/,
-    ],
-    [
-      'intensity with an unknown smoother',
-      { type: 'batch', events: [{ type: 'intensity', symbol: 'A', seq: 1, t_ms: 1, raw: 1, smoother: 'wma', value: 1 }] },
-      /batch.events\[0\].smoother/,
-    ],
-    [
-      'a reversal with direction 0',
-      {
-        type: 'batch',
-        events: [
-          { type: 'reversal', symbol: 'A', seq: 1, t_ms: 1, version: 1, direction: 0, price: 1, reason: 'x', strength: 1 },
-        ],
-      },
-      /direction: expected 1 or -1/,
-    ],
-    [
-      'a buffer event with a string band',
-      {
-        type: 'batch',
-        events: [{ type: 'buffer', symbol: 'A', seq: 1, t_ms: 1, s: 1, upper: '2', baseline: 1, lower: 0, zone: 'high' }],
-      },
-      /batch.events\[0\].upper/,
-    ],
-  ])('rejects %s', (_name, frame, reason) => {
-    expect(rejection(frame)).toMatch(reason);
+  it('a resumed snapshot and value-channel snapshots of samples', () => {
+    const resumed = parse({ type: 'snapshot', id: 3, symbol: 'ALFA', stream: 'spikes', resume: true, last_seq: 9, events: [spikeStart, spikeEnd], current: null });
+    expect(resumed).toMatchObject({ type: 'snapshot', resume: true, last_seq: 9 });
+    const values = parse({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'intensity:ema', last_seq: 0, events: [intensitySample], current: { ...intensity, stream: 'intensity:ema' } });
+    if (values.type !== 'snapshot') {
+      throw new Error('not a snapshot');
+    }
+    expect(values.events[0]).toMatchObject({ type: 'intensity_sample', smoother: 'ema', raw_min: 2000 });
+    expect(values.current).toMatchObject({ type: 'intensity', smoother: 'ema', value: null });
+    const band = parse({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'buffer', last_seq: 0, events: [bufferSample], current: null });
+    expect(band).toMatchObject({ events: [{ type: 'buffer_sample', zone: 'not_ready', upper: null }] });
   });
 
-  it('rejects NaN and infinite numbers written as huge literals', () => {
-    expect(rejection(`{"type":"snapshot","symbol":"A","tf":"1s","candles":[],"current":{"t":1,"o":1e999,"h":1,"l":1,"c":1,"v":1,"n":1,"seq":1}}`)).toMatch(
-      /current.o/,
-    );
+  it('a batch of every event kind with its send time', () => {
+    const m = parse({ type: 'batch', t_send_ms: 1767364261201, events: [closed41, current43, tick, intensity, buffer, spikeStart, spikeEnd, reversal] });
+    if (m.type !== 'batch') {
+      throw new Error('not a batch');
+    }
+    expect(m.t_send_ms).toBe(1767364261201);
+    expect(m.events.map((e) => e.type)).toEqual(['candle', 'candle', 'tick', 'intensity', 'buffer', 'spike_start', 'spike_end', 'reversal']);
+    expect(m.events[2]).toMatchObject({ seq: 77, bid: 101.24, ask: null });
+    expect(m.events[3]).toMatchObject({ smoother: 'zlma' });
+    expect(m.events[7]).toMatchObject({ direction: -1, version: 2, reason: 'extreme_retrace' });
+  });
+
+  it('gap, lagging and caught_up', () => {
+    expect(parse({ type: 'gap', symbol: 'ALFA', stream: 'spikes', from: 5, to: 9, reason: 'overflow' })).toEqual({
+      type: 'gap',
+      symbol: 'ALFA',
+      stream: 'spikes',
+      from: 5,
+      to: 9,
+      reason: 'overflow',
+    });
+    expect(parse({ type: 'lagging', queued_bytes: 1310720, high_water_bytes: 1048576 })).toMatchObject({ type: 'lagging' });
+    expect(parse({ type: 'caught_up' })).toEqual({ type: 'caught_up' });
+  });
+
+  it('ignores message types, event types and fields it does not know', () => {
+    expect(parse({ type: 'news', text: 'x' })).toEqual({ type: 'unknown', name: 'news' });
+    const m = parse({ type: 'batch', t_send_ms: 1, events: [{ type: 'quote', symbol: 'ALFA' }, { ...spikeStart, extra: 1 }] });
+    expect(m).toMatchObject({ type: 'batch', skipped: 1, events: [{ type: 'spike_start' }] });
   });
 });
 
-describe('encodeClientMessage', () => {
-  it('writes the client ops of PROTOCOL.md', () => {
-    expect(JSON.parse(encodeClientMessage({ op: 'subscribe', symbol: 'ALFA', tf: '1m' }))).toEqual({
-      op: 'subscribe',
-      symbol: 'ALFA',
-      tf: '1m',
-    });
-    expect(encodeClientMessage({ op: 'ping', id: 7 })).toBe('{"op":"ping","id":7}');
+describe('parseServerFrame: rejects what breaks the contract', () => {
+  it('non-text, non-JSON and non-object frames', () => {
+    expect(parseServerFrame(new ArrayBuffer(2)).ok).toBe(false);
+    expect(parseServerFrame('{').ok).toBe(false);
+    rejects([1, 2], /frame: expected object/);
   });
 
-  it('writes stream subscriptions, the smoother only for intensity', () => {
-    const wire = (m: Parameters<typeof encodeClientMessage>[0]): unknown => JSON.parse(encodeClientMessage(m));
-    expect(wire(subscribeMessage({ symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' }))).toEqual({
+  it('a hello of another protocol version', () => {
+    rejects({ ...hello, version: 1 }, /version 2/);
+    rejects({ ...hello, streams: undefined }, /hello.streams/);
+    rejects({ ...hello, limits: { max_message_bytes: -1 } }, /max_message_bytes/);
+  });
+
+  it('errors without a code and ids of the wrong type', () => {
+    rejects({ type: 'error', id: 1, message: 'x' }, /error.code/);
+    rejects({ type: 'ok', id: {}, op: 'subscribe' }, /ok.id/);
+  });
+
+  it('snapshots of unknown streams or with events of another channel', () => {
+    rejects({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'candles:7x', last_seq: 0, events: [] }, /unknown stream/);
+    rejects({ type: 'snapshot', id: 1, symbol: 'BETA', stream: 'candles:1m', last_seq: 0, events: [closed41] }, /snapshot/);
+    rejects({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'spikes', last_seq: 0, events: [reversal] }, /reversal/);
+    rejects({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'spikes', last_seq: -1, events: [] }, /last_seq/);
+  });
+
+  it('events with missing, non-finite or ill-typed fields', () => {
+    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...closed41, o: 'x' }] }, /events\[0\]\.o/);
+    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...closed41, closed: 1 }] }, /closed/);
+    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...spikeStart, seq: 0 }] }, /seq/);
+    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...reversal, direction: 0 }] }, /direction/);
+    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...buffer, zone: 'hot' }] }, /zone/);
+    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...tick, bid: undefined }] }, /bid/);
+    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...spikeStart, stream: 'reversals' }] }, /spike_start/);
+    rejects({ type: 'batch', events: [] }, /t_send_ms/);
+  });
+
+  it('gaps that are not a range of an event channel', () => {
+    rejects({ type: 'gap', symbol: 'ALFA', stream: 'spikes', from: 9, to: 5, reason: 'overflow' }, /gap.to/);
+    rejects({ type: 'gap', symbol: 'ALFA', stream: 'buffer', from: 1, to: 2, reason: 'overflow' }, /not an event stream/);
+  });
+});
+
+describe('streams', () => {
+  it('parses and prints stream names', () => {
+    expect(parseStream('candles:15m')).toEqual({ kind: 'candles', tf: '15m' });
+    expect(parseStream('intensity:sma')).toEqual({ kind: 'intensity', smoother: 'sma' });
+    expect(parseStream('reversals')).toEqual({ kind: 'reversals' });
+    expect(parseStream('intensity:wma')).toBeNull();
+    expect(parseStream('candles')).toBeNull();
+    for (const name of ['candles:1s', 'ticks', 'intensity:ema', 'buffer', 'spikes', 'reversals']) {
+      const id = parseStream(name);
+      expect(id === null ? null : streamName(id)).toBe(name);
+    }
+  });
+
+  it('tells event channels from value channels', () => {
+    expect(['candles:1s', 'ticks', 'spikes', 'reversals'].map(isEventStream)).toEqual([true, true, true, true]);
+    expect(['intensity:ema', 'buffer', 'nope'].map(isEventStream)).toEqual([false, false, false]);
+  });
+
+  it('gives the channel seq of closed candles and events, none for samples', () => {
+    const m = parse({ type: 'batch', t_send_ms: 1, events: [closed41, current43, spikeStart, intensity, tick] });
+    const events: readonly MarketEvent[] = m.type === 'batch' ? m.events : [];
+    expect(events.map(eventSeq)).toEqual([41, null, 8, null, 77]);
+  });
+});
+
+describe('client requests', () => {
+  it('encodes subscribe, unsubscribe, resume and ping with ids', () => {
+    expect(JSON.parse(encodeClientMessage({ op: 'subscribe', id: 1, symbols: ['ALFA', 'BETA'], streams: ['candles:1m', 'spikes'], history: '10m' }))).toEqual({
       op: 'subscribe',
-      symbol: 'ALFA',
-      stream: 'intensity',
-      smoother: 'zlma',
+      id: 1,
+      symbols: ['ALFA', 'BETA'],
+      streams: ['candles:1m', 'spikes'],
+      history: '10m',
     });
-    expect(wire(subscribeMessage({ symbol: 'ALFA', stream: 'reversals' }))).toEqual({
-      op: 'subscribe',
-      symbol: 'ALFA',
-      stream: 'reversals',
+    expect(JSON.parse(encodeClientMessage({ op: 'resume', id: 3, channels: [{ symbol: 'ALFA', stream: 'spikes', seq: 7 }] }))).toEqual({
+      op: 'resume',
+      id: 3,
+      channels: [{ symbol: 'ALFA', stream: 'spikes', seq: 7 }],
     });
-    expect(wire(subscribeMessage({ symbol: 'ALFA', tf: '1m' }))).toEqual({ op: 'subscribe', symbol: 'ALFA', tf: '1m' });
-    expect(wire(unsubscribeMessage({ symbol: 'ALFA', stream: 'intensity', smoother: 'ema' }))).toEqual({
-      op: 'unsubscribe',
-      symbol: 'ALFA',
-      stream: 'intensity',
-    });
-    expect(wire(unsubscribeMessage({ symbol: 'ALFA', tf: '1m' }))).toEqual({ op: 'unsubscribe', symbol: 'ALFA', tf: '1m' });
+    expect(JSON.parse(encodeClientMessage({ op: 'ping', id: 4 }))).toEqual({ op: 'ping', id: 4 });
+  });
+
+  it('reads history durations', () => {
+    expect(historySeconds('90s')).toBe(90);
+    expect(historySeconds('10m')).toBe(600);
+    expect(historySeconds('2h')).toBe(7200);
+    expect(historySeconds('1d')).toBe(86400);
+    expect(historySeconds(0)).toBe(0);
+    expect(historySeconds('10x')).toBeNull();
   });
 });

@@ -3,11 +3,13 @@ import type { ServerMessage } from '../src/net/protocol';
 import {
   MarketSocket,
   gatewaySocketUrl,
+  groupChannels,
+  type MarketSocketOptions,
   type ConnectionStatus,
   type SocketFactory,
   type SocketHandlers,
 } from '../src/net/socket_client';
-import { pageSubscriptions } from '../src/ui/selection';
+import { chartChannels } from '../src/ui/selection';
 
 /** A scripted stand-in for one browser WebSocket. */
 class FakeSocket {
@@ -27,13 +29,16 @@ class FakeSocket {
 
 const hello = JSON.stringify({
   type: 'hello',
-  version: 1,
+  version: 2,
+  server_time_ms: 1,
   flush_ms: 100,
   symbols: [{ symbol: 'ALFA', tick_size: 0.01, decimals: 2 }],
   timeframes: ['1s'],
+  streams: ['candles:1s', 'spikes'],
+  limits: {},
 });
 
-function setup(options: { heartbeatMs?: number } = {}) {
+function setup(options: { heartbeatMs?: number; resumeChannels?: MarketSocketOptions['resumeChannels'] } = {}) {
   const sockets: FakeSocket[] = [];
   const factory: SocketFactory = (url, handlers) => {
     const socket = new FakeSocket(url, handlers);
@@ -51,6 +56,7 @@ function setup(options: { heartbeatMs?: number } = {}) {
     onMessage: (m) => messages.push(m),
     onStatus: (s) => statuses.push(s),
     onMalformed: (reason) => malformed.push(reason),
+    ...(options.resumeChannels === undefined ? {} : { resumeChannels: options.resumeChannels }),
   });
   const latest = (): FakeSocket => {
     const socket = sockets.at(-1);
@@ -77,123 +83,137 @@ describe('MarketSocket', () => {
     vi.useRealTimers();
   });
 
-  it('sends subscriptions only once open, then as they change', () => {
+  it('sends subscriptions only once open, as lists with ids, then as they change', () => {
     const { client, latest, statuses } = setup();
     client.start();
-    client.subscribe({ symbol: 'ALFA', tf: '1s' });
+    client.setSubscriptions([{ symbol: 'ALFA', stream: 'candles:1s' }]);
     expect(latest().url).toBe('ws://example.test/ws');
     expect(latest().sent).toEqual([]);
     latest().handlers.open();
-    expect(latest().sent).toEqual([{ op: 'subscribe', symbol: 'ALFA', tf: '1s' }]);
-    client.unsubscribe({ symbol: 'ALFA', tf: '1s' });
-    client.subscribe({ symbol: 'BETA', tf: '10s' });
+    expect(latest().sent).toEqual([{ op: 'subscribe', id: 1, symbols: ['ALFA'], streams: ['candles:1s'] }]);
+    client.setSubscriptions([{ symbol: 'BETA', stream: 'candles:10s', history: '10m' }]);
     expect(latest().sent.slice(1)).toEqual([
-      { op: 'unsubscribe', symbol: 'ALFA', tf: '1s' },
-      { op: 'subscribe', symbol: 'BETA', tf: '10s' },
+      { op: 'unsubscribe', id: 2, symbols: ['ALFA'], streams: ['candles:1s'] },
+      { op: 'subscribe', id: 3, symbols: ['BETA'], streams: ['candles:10s'], history: '10m' },
     ]);
     expect(statuses).toEqual(['connecting', 'connected']);
   });
 
-  it('reconnects after a close and re-sends the current subscriptions', () => {
-    const { client, sockets, latest, statuses } = setup();
-    client.start();
-    latest().handlers.open();
-    client.subscribe({ symbol: 'ALFA', tf: '1s' });
-    client.subscribe({ symbol: 'BETA', tf: '1m' });
-    client.unsubscribe({ symbol: 'ALFA', tf: '1s' });
-    latest().handlers.close(1006, '');
-    expect(statuses.at(-1)).toBe('reconnecting');
-    expect(sockets).toHaveLength(1);
-    vi.advanceTimersByTime(125); // first retry: base 250 ms, jittered down to half
-    expect(sockets).toHaveLength(2);
-    latest().handlers.open();
-    expect(latest().sent).toEqual([{ op: 'subscribe', symbol: 'BETA', tf: '1m' }]);
-    expect(statuses.at(-1)).toBe('connected');
-  });
-
-  it('re-subscribes intensity alone when only the smoother changes', () => {
+  it('setSubscriptions: one request for a chart, a symbol change unsubscribes every old channel first', () => {
     const { client, latest } = setup();
     client.start();
     latest().handlers.open();
-    client.subscribe({ symbol: 'ALFA', stream: 'intensity', smoother: 'ema' });
-    client.subscribe({ symbol: 'ALFA', stream: 'intensity', smoother: 'ema' }); // nothing new
-    client.subscribe({ symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' });
+    client.setSubscriptions(chartChannels('ALFA', '1s', 'ema'));
     expect(latest().sent).toEqual([
-      { op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'ema' },
-      { op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' },
-    ]);
-    expect(client.channels()).toEqual([{ symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' }]);
-    client.unsubscribe({ symbol: 'ALFA', stream: 'intensity' });
-    expect(latest().sent.at(-1)).toEqual({ op: 'unsubscribe', symbol: 'ALFA', stream: 'intensity' });
-  });
-
-  it('setSubscriptions: a symbol change unsubscribes every old stream, then subscribes the new', () => {
-    const { client, latest } = setup();
-    client.start();
-    latest().handlers.open();
-    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'ema'));
-    expect(latest().sent).toEqual([
-      { op: 'subscribe', symbol: 'ALFA', tf: '1s' },
-      { op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'ema' },
-      { op: 'subscribe', symbol: 'ALFA', stream: 'buffer' },
-      { op: 'subscribe', symbol: 'ALFA', stream: 'spikes' },
-      { op: 'subscribe', symbol: 'ALFA', stream: 'reversals' },
+      { op: 'subscribe', id: 1, symbols: ['ALFA'], streams: ['candles:1s'], history: 600 },
+      { op: 'subscribe', id: 2, symbols: ['ALFA'], streams: ['intensity:ema', 'buffer'], history: '5m' },
+      { op: 'subscribe', id: 3, symbols: ['ALFA'], streams: ['spikes', 'reversals'], history: '1h' },
     ]);
     latest().sent.length = 0;
-    client.setSubscriptions(pageSubscriptions('BRVO', '1s', 'ema'));
-    expect(latest().sent).toEqual([
-      { op: 'unsubscribe', symbol: 'ALFA', tf: '1s' },
-      { op: 'unsubscribe', symbol: 'ALFA', stream: 'intensity' },
-      { op: 'unsubscribe', symbol: 'ALFA', stream: 'buffer' },
-      { op: 'unsubscribe', symbol: 'ALFA', stream: 'spikes' },
-      { op: 'unsubscribe', symbol: 'ALFA', stream: 'reversals' },
-      { op: 'subscribe', symbol: 'BRVO', tf: '1s' },
-      { op: 'subscribe', symbol: 'BRVO', stream: 'intensity', smoother: 'ema' },
-      { op: 'subscribe', symbol: 'BRVO', stream: 'buffer' },
-      { op: 'subscribe', symbol: 'BRVO', stream: 'spikes' },
-      { op: 'subscribe', symbol: 'BRVO', stream: 'reversals' },
-    ]);
+    client.setSubscriptions(chartChannels('BRVO', '1s', 'ema'));
+    expect(latest().sent.map((m) => (m as { op: string }).op)).toEqual(['unsubscribe', 'subscribe', 'subscribe', 'subscribe']);
+    expect(latest().sent[0]).toEqual({
+      op: 'unsubscribe',
+      id: 4,
+      symbols: ['ALFA'],
+      streams: ['candles:1s', 'intensity:ema', 'buffer', 'spikes', 'reversals'],
+    });
   });
 
   it('setSubscriptions: a timeframe change moves only the candles, a smoother change only intensity', () => {
     const { client, latest } = setup();
     client.start();
     latest().handlers.open();
-    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'ema'));
+    client.setSubscriptions(chartChannels('ALFA', '1s', 'ema'));
     latest().sent.length = 0;
-    client.setSubscriptions(pageSubscriptions('ALFA', '10s', 'ema'));
+    client.setSubscriptions(chartChannels('ALFA', '10s', 'ema'));
     expect(latest().sent).toEqual([
-      { op: 'unsubscribe', symbol: 'ALFA', tf: '1s' },
-      { op: 'subscribe', symbol: 'ALFA', tf: '10s' },
+      { op: 'unsubscribe', id: 4, symbols: ['ALFA'], streams: ['candles:1s'] },
+      { op: 'subscribe', id: 5, symbols: ['ALFA'], streams: ['candles:10s'], history: 3000 },
     ]);
     latest().sent.length = 0;
-    client.setSubscriptions(pageSubscriptions('ALFA', '10s', 'zlma'));
-    expect(latest().sent).toEqual([{ op: 'subscribe', symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' }]);
+    client.setSubscriptions(chartChannels('ALFA', '10s', 'zlma'));
+    expect(latest().sent).toEqual([
+      { op: 'unsubscribe', id: 6, symbols: ['ALFA'], streams: ['intensity:ema'] },
+      { op: 'subscribe', id: 7, symbols: ['ALFA'], streams: ['intensity:zlma'], history: '5m' },
+    ]);
     latest().sent.length = 0;
-    client.setSubscriptions(pageSubscriptions('ALFA', '10s', 'zlma'));
+    client.setSubscriptions(chartChannels('ALFA', '10s', 'zlma'));
     expect(latest().sent).toEqual([]);
   });
 
-  it('re-sends every stream with its current smoother after a reconnect', () => {
-    const { client, latest } = setup();
+  it('groups symbols that want the same streams into one request', () => {
+    expect(
+      groupChannels([
+        { symbol: 'A', stream: 'spikes' },
+        { symbol: 'B', stream: 'spikes' },
+        { symbol: 'A', stream: 'reversals' },
+        { symbol: 'B', stream: 'reversals' },
+        { symbol: 'C', stream: 'spikes' },
+      ]),
+    ).toEqual([
+      { symbols: ['A', 'B'], streams: ['spikes', 'reversals'] },
+      { symbols: ['C'], streams: ['spikes'] },
+    ]);
+    // Many channels are split so a request stays small.
+    const many = Array.from({ length: 10 }, (_, i) => ({ symbol: `S${i}`, stream: 'spikes' }));
+    expect(groupChannels(many, 4).map((g) => g.symbols.length)).toEqual([4, 4, 2]);
+  });
+
+  it('after a reconnect resumes event channels from their last seq and subscribes the rest', () => {
+    const resumeFrom = new Map([
+      ['ALFA candles:1s', 41],
+      ['ALFA spikes', 7],
+    ]);
+    const { client, latest } = setup({
+      resumeChannels: (subscribed) =>
+        subscribed.flatMap((c) => {
+          const seq = resumeFrom.get(`${c.symbol} ${c.stream}`);
+          return seq === undefined ? [] : [{ symbol: c.symbol, stream: c.stream, seq }];
+        }),
+    });
     client.start();
-    // Chosen before the first connection: nothing goes out until it opens.
-    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'ema'));
-    client.setSubscriptions(pageSubscriptions('ALFA', '1s', 'sma'));
-    expect(latest().sent).toEqual([]);
+    client.setSubscriptions(chartChannels('ALFA', '1s', 'ema'));
     latest().handlers.open();
-    expect(latest().sent).toHaveLength(5);
-    client.setSubscriptions(pageSubscriptions('CHRL', '1m', 'zlma'));
+    // The first connection has nothing to resume.
+    expect(latest().sent.map((m) => (m as { op: string }).op)).toEqual(['subscribe', 'subscribe', 'subscribe']);
     latest().handlers.close(1006, '');
     vi.advanceTimersByTime(10_000);
     latest().handlers.open();
-    expect(latest().sent).toEqual([
-      { op: 'subscribe', symbol: 'CHRL', tf: '1m' },
-      { op: 'subscribe', symbol: 'CHRL', stream: 'intensity', smoother: 'zlma' },
-      { op: 'subscribe', symbol: 'CHRL', stream: 'buffer' },
-      { op: 'subscribe', symbol: 'CHRL', stream: 'spikes' },
-      { op: 'subscribe', symbol: 'CHRL', stream: 'reversals' },
+    const sent = latest().sent as { op: string; id: number }[];
+    expect(sent[0]).toEqual({
+      op: 'resume',
+      id: sent[0]?.id,
+      channels: [
+        { symbol: 'ALFA', stream: 'candles:1s', seq: 41 },
+        { symbol: 'ALFA', stream: 'spikes', seq: 7 },
+      ],
+    });
+    expect(sent.slice(1).map((m) => [m.op, (m as unknown as { streams: string[] }).streams])).toEqual([
+      ['subscribe', ['intensity:ema', 'buffer']],
+      ['subscribe', ['reversals']],
     ]);
+    // Ids keep growing across connections.
+    const ids = sent.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(client.connectionCount()).toBe(2);
+  });
+
+  it('re-sends a channel on resubscribe and remembers which request an error answers', () => {
+    const { client, latest, messages } = setup();
+    client.start();
+    latest().handlers.open();
+    client.setSubscriptions([{ symbol: 'ALFA', stream: 'spikes', history: '1h' }]);
+    client.resubscribe({ symbol: 'ALFA', stream: 'spikes' });
+    client.resubscribe({ symbol: 'ALFA', stream: 'reversals' }); // not subscribed: nothing
+    expect(latest().sent).toEqual([
+      { op: 'subscribe', id: 1, symbols: ['ALFA'], streams: ['spikes'], history: '1h' },
+      { op: 'subscribe', id: 2, symbols: ['ALFA'], streams: ['spikes'], history: '1h' },
+    ]);
+    expect(client.requestFor(2)).toMatchObject({ op: 'subscribe', id: 2 });
+    latest().handlers.message(JSON.stringify({ type: 'error', id: 2, code: 'rate_limited', message: 'slow down' }));
+    expect(messages.at(-1)).toMatchObject({ type: 'error', code: 'rate_limited' });
+    expect(client.requestFor(2)).toBeUndefined();
   });
 
   it('backs off exponentially while the server stays away, capped at 10 s', () => {
@@ -260,7 +280,7 @@ describe('MarketSocket', () => {
     latest().handlers.open();
     vi.advanceTimersByTime(1_000);
     expect(latest().sent).toEqual([{ op: 'ping', id: 1 }]);
-    latest().handlers.message(JSON.stringify({ type: 'pong', id: 1 }));
+    latest().handlers.message(JSON.stringify({ type: 'pong', id: 1, server_time_ms: 5 }));
     vi.advanceTimersByTime(1_000);
     expect(latest().sent).toEqual([
       { op: 'ping', id: 1 },

@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { kThemeVariables, readChartTheme } from '../src/charts/chart_theme';
 import { timeframeSeconds } from '../src/charts/timeframe';
 import type { HelloMessage } from '../src/net/protocol';
-import { chooseSelection, kDefaultSmoother, pageSubscriptions, smootherOrDefault } from '../src/ui/selection';
+import { candleHistorySeconds, chartChannels, chooseSelection, kDefaultSmoother, smootherOrDefault } from '../src/ui/selection';
 
 const hello: HelloMessage = {
   type: 'hello',
-  version: 1,
+  version: 2,
+  server_time_ms: 1767364261123,
   flush_ms: 100,
+  streams: ['candles:1s', 'candles:10s', 'candles:1m', 'intensity:ema', 'buffer', 'spikes', 'reversals'],
+  limits: {},
   symbols: [
     { symbol: 'ALFA', tick_size: 0.01, decimals: 2 },
     { symbol: 'BETA', tick_size: 0.5, decimals: 1 },
@@ -38,15 +41,21 @@ describe('chooseSelection', () => {
   });
 });
 
-describe('pageSubscriptions', () => {
-  it('is the candle channel and the four indicator streams, intensity with the smoother', () => {
-    expect(pageSubscriptions('ALFA', '10s', 'zlma')).toEqual([
-      { symbol: 'ALFA', tf: '10s' },
-      { symbol: 'ALFA', stream: 'intensity', smoother: 'zlma' },
-      { symbol: 'ALFA', stream: 'buffer' },
-      { symbol: 'ALFA', stream: 'spikes' },
-      { symbol: 'ALFA', stream: 'reversals' },
+describe('chartChannels', () => {
+  it('is the candle channel and the four indicator channels, intensity in the smoother, each with its history', () => {
+    expect(chartChannels('ALFA', '10s', 'zlma')).toEqual([
+      { symbol: 'ALFA', stream: 'candles:10s', history: 3000 },
+      { symbol: 'ALFA', stream: 'intensity:zlma', history: '5m' },
+      { symbol: 'ALFA', stream: 'buffer', history: '5m' },
+      { symbol: 'ALFA', stream: 'spikes', history: '1h' },
+      { symbol: 'ALFA', stream: 'reversals', history: '1h' },
     ]);
+  });
+
+  it('asks for at least 10 minutes and at most 7 days of candles', () => {
+    expect(candleHistorySeconds('1s')).toBe(600);
+    expect(candleHistorySeconds('1m')).toBe(18_000);
+    expect(candleHistorySeconds('1d')).toBe(604_800);
   });
 });
 

@@ -1,8 +1,18 @@
-// The bars of one chart channel, kept DOM-free: applies a snapshot and then candle
-// updates, says what the chart series must do for each, and counts gaps in the `seq`
-// of closed candles (docs/PROTOCOL.md, "Candle fields").
+// The bars of one chart channel, kept DOM-free: applies a snapshot (or a resumed one)
+// and then candle updates, says what the chart series must do for each, counts gaps in
+// the `seq` of closed candles (docs/PROTOCOL.md "Channels and streams") and takes
+// closed candles fetched over REST into their place. Time is monotonic before anything
+// reaches the chart: an update older than the last bar is merged into the bar it
+// belongs to (closed candles) or dropped and counted.
 
-import type { Candle, CandleEvent, Channel, SnapshotMessage } from '../net/protocol';
+import type { CandleRefill, CandleSnapshot } from '../bus/topics';
+import type { Candle, CandleEvent } from '../net/protocol';
+
+/** A candle channel: (symbol, timeframe). */
+export interface CandleChannel {
+  readonly symbol: string;
+  readonly tf: string;
+}
 
 /** What the chart must do after an update. */
 export type BufferChange =
@@ -23,15 +33,16 @@ export type IgnoreReason =
 export const kDefaultMaxBars = 5_000;
 
 export class CandleBuffer {
-  readonly channel: Channel;
+  readonly channel: CandleChannel;
   private readonly maxBars: number;
   private bars_: Candle[] = [];
   private hasSnapshot = false;
   private lastClosedSeq: number | null = null;
   private gaps_ = 0;
   private missed_ = 0;
+  private dropped_ = 0;
 
-  constructor(channel: Channel, maxBars: number = kDefaultMaxBars) {
+  constructor(channel: CandleChannel, maxBars: number = kDefaultMaxBars) {
     this.channel = { symbol: channel.symbol, tf: channel.tf };
     this.maxBars = Math.max(1, Math.floor(maxBars));
   }
@@ -55,40 +66,90 @@ export class CandleBuffer {
     return this.missed_;
   }
 
+  /** Updates dropped because they were older than what is shown. */
+  dropped(): number {
+    return this.dropped_;
+  }
+
   ready(): boolean {
     return this.hasSnapshot;
   }
 
-  matches(channel: Channel): boolean {
+  matches(channel: CandleChannel): boolean {
     return channel.symbol === this.channel.symbol && channel.tf === this.channel.tf;
   }
 
-  /** Replaces everything with the snapshot; returns false if it is another channel's. */
-  applySnapshot(snapshot: SnapshotMessage): boolean {
+  /**
+   * Replaces everything with the snapshot; a resumed snapshot (after a reconnect)
+   * continues what is held instead. Returns false if it is another channel's.
+   */
+  applySnapshot(snapshot: CandleSnapshot): boolean {
     if (!this.matches(snapshot)) {
       return false;
     }
+    if (snapshot.resume && this.hasSnapshot) {
+      for (const candle of snapshot.candles) {
+        this.apply(candle);
+      }
+      if (snapshot.current !== null) {
+        this.apply(snapshot.current);
+      }
+      return true;
+    }
     const bars: Candle[] = [];
     for (const candle of snapshot.candles) {
-      pushIfNewer(bars, candle);
+      pushIfNewer(bars, toCandle(candle));
     }
     const lastClosed = bars.at(-1);
     if (snapshot.current !== null) {
-      pushIfNewer(bars, snapshot.current);
+      pushIfNewer(bars, toCandle(snapshot.current));
     }
     this.bars_ = bars;
     this.trim();
     this.hasSnapshot = true;
-    // Gap counters survive a re-snapshot (e.g. after a reconnect): they count what
-    // was observed on this channel, and the snapshot refills the history anyway.
+    // Gap counters survive a re-snapshot: they count what was observed on this channel.
     if (lastClosed !== undefined) {
-      this.lastClosedSeq = lastClosed.seq;
+      this.lastClosedSeq = Math.max(lastClosed.seq, snapshot.last_seq);
     } else if (snapshot.current !== null) {
       this.lastClosedSeq = snapshot.current.seq - 1;
     } else {
-      this.lastClosedSeq = null;
+      this.lastClosedSeq = snapshot.last_seq > 0 ? snapshot.last_seq : null;
     }
     return true;
+  }
+
+  /**
+   * Takes closed candles fetched to fill a hole into their places (they are usually
+   * older than the last bar). True if any bar was added or replaced: the chart then
+   * sets its series again.
+   */
+  refill(refill: CandleRefill): boolean {
+    if (!this.matches(refill) || !this.hasSnapshot) {
+      return false;
+    }
+    let changed = false;
+    for (const event of refill.candles) {
+      const bar = toCandle(event);
+      const first = this.bars_[0];
+      if (first !== undefined && bar.t < first.t) {
+        continue; // older than what is kept
+      }
+      const index = lowerBound(this.bars_, bar.t);
+      const at = this.bars_[index];
+      if (at !== undefined && at.t === bar.t) {
+        if (at.seq === bar.seq && at.n === bar.n && at.c === bar.c && at.v === bar.v) {
+          continue;
+        }
+        this.bars_[index] = bar;
+      } else {
+        this.bars_.splice(index, 0, bar);
+      }
+      changed = true;
+    }
+    if (changed) {
+      this.trim();
+    }
+    return changed;
   }
 
   apply(event: CandleEvent): BufferChange {
@@ -102,6 +163,7 @@ export class CandleBuffer {
     if (event.closed) {
       if (this.lastClosedSeq !== null) {
         if (bar.seq <= this.lastClosedSeq) {
+          this.dropped_ += 1;
           return ignored('duplicate');
         }
         if (bar.seq > this.lastClosedSeq + 1) {
@@ -114,6 +176,7 @@ export class CandleBuffer {
     }
     if (this.lastClosedSeq !== null && bar.seq <= this.lastClosedSeq) {
       // A display update for a candle that has since closed: the closed values win.
+      this.dropped_ += 1;
       return ignored('stale');
     }
     return this.place(bar, false);
@@ -131,10 +194,12 @@ export class CandleBuffer {
     }
     // Older than the last bar: only the final values of a bar we still hold matter.
     if (!closed) {
+      this.dropped_ += 1;
       return ignored('stale');
     }
     const index = indexOfTime(this.bars_, bar.t);
     if (index < 0) {
+      this.dropped_ += 1;
       return ignored('stale');
     }
     this.bars_[index] = bar;
@@ -156,8 +221,23 @@ function ignored(reason: IgnoreReason): BufferChange {
   return { kind: 'ignored', reason };
 }
 
-function toCandle(event: CandleEvent): Candle {
+function toCandle(event: Candle): Candle {
   return { t: event.t, o: event.o, h: event.h, l: event.l, c: event.c, v: event.v, n: event.n, seq: event.seq };
+}
+
+/** The first index whose bar is not older than `t`. */
+function lowerBound(bars: readonly Candle[], t: number): number {
+  let lo = 0;
+  let hi = bars.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((bars[mid] as Candle).t < t) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 /** Keeps `bars` strictly increasing in time (a chart series rejects anything else). */

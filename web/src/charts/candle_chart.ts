@@ -24,8 +24,8 @@ import {
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import type { AppBus } from '../bus/topics';
-import type { Candle, CandleEvent, SnapshotMessage, Smoother } from '../net/protocol';
+import type { AppBus, CandleRefill, CandleSnapshot } from '../bus/topics';
+import type { Candle, CandleEvent, Smoother } from '../net/protocol';
 import { CandleBuffer, kDefaultMaxBars } from './candle_buffer';
 import type { ChartTheme } from './chart_theme';
 import { IndicatorState, type IndicatorChange } from './indicator_state';
@@ -73,6 +73,8 @@ export class CandleChart {
   private indicators: IndicatorState | null = null;
   private reversalMarkerCount = 0;
   private spikeMarkerCount = 0;
+  /** Which chart of the layout this is (in `chart_state`). */
+  readonly index: number;
 
   constructor(
     container: HTMLElement,
@@ -80,7 +82,9 @@ export class CandleChart {
     theme: ChartTheme,
     smoother: Smoother,
     maxBars: number = kDefaultMaxBars,
+    index = 0,
   ) {
+    this.index = index;
     this.container = container;
     this.bus = bus;
     this.theme = theme;
@@ -130,8 +134,9 @@ export class CandleChart {
     this.resizeObserver.observe(container);
 
     this.unsubscribers = [
-      bus.on('snapshot', (snapshot) => this.onSnapshot(snapshot)),
+      bus.on('candle_snapshot', (snapshot) => this.onSnapshot(snapshot)),
       bus.on('candle', (event) => this.onCandle(event)),
+      bus.on('candle_refill', (refill) => this.onRefill(refill)),
       bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot))),
       bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event))),
     ];
@@ -195,19 +200,46 @@ export class CandleChart {
     this.chart.remove();
   }
 
-  private onSnapshot(snapshot: SnapshotMessage): void {
+  /** The channel shown (null before the first). */
+  channel(): { readonly symbol: string; readonly tf: string } | null {
+    return this.buffer?.channel ?? null;
+  }
+
+  /** The bars held, oldest first (for the page's debug hook and tests). */
+  bars(): readonly Candle[] {
+    return this.buffer?.bars() ?? [];
+  }
+
+  /** Updates dropped because they were older than the bar shown. */
+  droppedUpdates(): number {
+    return this.buffer?.dropped() ?? 0;
+  }
+
+  private onSnapshot(snapshot: CandleSnapshot): void {
     if (this.buffer === null || !this.buffer.applySnapshot(snapshot)) {
       return;
     }
+    // The server sends the volume line's history with the candles: no warm-up on
+    // screen. A resumed snapshot continues the line instead.
+    if (!snapshot.resume) {
+      this.zlma = new TimeSeriesBuffer(this.maxBars);
+    }
     this.setAll(this.buffer.bars());
-    // The server sends the volume line's history with the candles: no warm-up on screen.
-    this.zlma = new TimeSeriesBuffer(this.maxBars);
     for (const c of snapshot.candles) {
       if (c.vol_zlma !== undefined) {
         this.zlma.put({ time: c.t, value: c.vol_zlma });
       }
     }
     this.volumeZlma.setData(this.zlma.points().map(lineData));
+    this.redrawReversals();
+    this.publish();
+  }
+
+  private onRefill(refill: CandleRefill): void {
+    if (this.buffer === null || !this.buffer.refill(refill)) {
+      return;
+    }
+    this.setAll(this.buffer.bars());
     this.redrawReversals();
     this.publish();
   }
@@ -390,6 +422,7 @@ export class CandleChart {
     data['spikeMarkers'] = String(this.spikeMarkerCount);
     if (buffer !== null) {
       this.bus.emit('chart_state', {
+        chart: this.index,
         symbol: buffer.channel.symbol,
         tf: buffer.channel.tf,
         bars: buffer.bars().length,

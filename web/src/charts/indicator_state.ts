@@ -1,18 +1,20 @@
 // The Space-Time indicators of one symbol as the chart shows them, kept DOM-free:
 // the smoothed intensity line (per second, in the user's smoother), the adaptive
 // buffer band (per second), spike starts and reversals (bounded logs). Each stream
-// starts with its snapshot; events before it, of another symbol or of a smoother no
-// longer chosen are ignored (see docs/PROTOCOL.md).
+// starts with its snapshot (v2: the downsampled history of `intensity:<s>` and
+// `buffer`, the past spikes and reversals); events before it, of another symbol or of
+// a smoother no longer chosen are ignored (see docs/PROTOCOL.md).
 
+import type { IndicatorSnapshot, IndicatorStreamKind } from '../bus/topics';
 import type {
   BufferEvent,
+  BufferSampleEvent,
   IndicatorEvent,
-  IndicatorStream,
   IntensityEvent,
+  IntensitySampleEvent,
   ReversalEvent,
   Smoother,
   SpikeStartEvent,
-  StreamSnapshotMessage,
 } from '../net/protocol';
 import { EventLog } from './event_log';
 import { TimeSeriesBuffer, secondOf, type SeriesChange, type TimePoint } from './time_series';
@@ -62,7 +64,7 @@ export class IndicatorState {
   readonly spikes: EventLog<SpikeStartEvent>;
   readonly reversals: EventLog<ReversalEvent>;
   private smoother_: Smoother;
-  private readonly ready_ = new Set<IndicatorStream>();
+  private readonly ready_ = new Set<IndicatorStreamKind>();
 
   constructor(symbol: string, smoother: Smoother, limits: IndicatorLimits = {}) {
     this.symbol = symbol;
@@ -71,8 +73,8 @@ export class IndicatorState {
     const maxEvents = limits.maxEvents ?? kDefaultMaxEvents;
     this.intensity = new TimeSeriesBuffer(maxPoints);
     this.band = new TimeSeriesBuffer(maxPoints);
-    // A tick can fire several versions at once, so the version is part of the key;
-    // t_ms keeps a restarted server's reused seq numbers apart.
+    // Reversals are numbered per channel (v2); t_ms keeps a restarted server's reused
+    // seq numbers apart.
     this.reversals = new EventLog(maxEvents, (e) => `${e.seq}:${e.t_ms}:${e.version}`, (e) => e.t_ms);
     this.spikes = new EventLog(maxEvents, (e) => `${e.seq}:${e.t_ms}`, (e) => e.t_ms);
   }
@@ -82,7 +84,7 @@ export class IndicatorState {
   }
 
   /** The stream's snapshot has arrived (for intensity: in the current smoother). */
-  ready(stream: IndicatorStream): boolean {
+  ready(stream: IndicatorStreamKind): boolean {
     return this.ready_.has(stream);
   }
 
@@ -100,13 +102,14 @@ export class IndicatorState {
     return true;
   }
 
-  applySnapshot(snapshot: StreamSnapshotMessage): IndicatorChange {
+  applySnapshot(snapshot: IndicatorSnapshot): IndicatorChange {
     if (snapshot.symbol !== this.symbol) {
       return ignored('other_symbol');
     }
-    switch (snapshot.stream) {
+    const all = snapshot.current === null ? snapshot.events : [...snapshot.events, snapshot.current];
+    switch (snapshot.kind) {
       case 'intensity': {
-        if (snapshot.smoother !== undefined && snapshot.smoother !== this.smoother_) {
+        if (snapshot.smoother !== null && snapshot.smoother !== this.smoother_) {
           return ignored('other_smoother');
         }
         // The first snapshot starts the line; a later one (after a reconnect) only
@@ -115,8 +118,8 @@ export class IndicatorState {
           this.intensity.clear();
         }
         this.ready_.add('intensity');
-        for (const event of snapshot.events) {
-          if (event.type === 'intensity') {
+        for (const event of all) {
+          if (event.type === 'intensity' || event.type === 'intensity_sample') {
             this.putIntensity(event);
           }
         }
@@ -127,20 +130,23 @@ export class IndicatorState {
           this.band.clear();
         }
         this.ready_.add('buffer');
-        for (const event of snapshot.events) {
-          if (event.type === 'buffer' && event.zone !== 'not_ready') {
-            this.band.put(bandPoint(event));
+        for (const event of all) {
+          if (event.type === 'buffer' || event.type === 'buffer_sample') {
+            const point = bandPoint(event);
+            if (point !== null) {
+              this.band.put(point);
+            }
           }
         }
         return { kind: 'band', change: kReset };
       }
       case 'spikes':
         this.ready_.add('spikes');
-        this.spikes.add(snapshot.events.filter((e): e is SpikeStartEvent => e.type === 'spike_start'));
+        this.spikes.add(all.filter((e): e is SpikeStartEvent => e.type === 'spike_start'));
         return { kind: 'spikes' };
       case 'reversals':
         this.ready_.add('reversals');
-        this.reversals.add(snapshot.events.filter((e): e is ReversalEvent => e.type === 'reversal'));
+        this.reversals.add(all.filter((e): e is ReversalEvent => e.type === 'reversal'));
         return { kind: 'reversals' };
     }
   }
@@ -150,7 +156,8 @@ export class IndicatorState {
       return ignored('other_symbol');
     }
     switch (event.type) {
-      case 'intensity': {
+      case 'intensity':
+      case 'intensity_sample': {
         if (event.smoother !== this.smoother_) {
           return ignored('other_smoother');
         }
@@ -163,13 +170,16 @@ export class IndicatorState {
         return seriesChange('intensity', this.putIntensity(event));
       }
       case 'buffer':
+      case 'buffer_sample': {
         if (!this.ready_.has('buffer')) {
           return ignored('no_snapshot');
         }
-        if (event.zone === 'not_ready') {
+        const point = bandPoint(event);
+        if (point === null) {
           return ignored('warming_up');
         }
-        return seriesChange('band', this.band.put(bandPoint(event)));
+        return seriesChange('band', this.band.put(point));
+      }
       case 'spike_start':
         if (!this.ready_.has('spikes')) {
           return ignored('no_snapshot');
@@ -185,7 +195,7 @@ export class IndicatorState {
     }
   }
 
-  private putIntensity(event: IntensityEvent): SeriesChange<IntensityPoint> {
+  private putIntensity(event: IntensityEvent | IntensitySampleEvent): SeriesChange<IntensityPoint> {
     if (event.value === null) {
       return { kind: 'ignored' };
     }
@@ -193,7 +203,11 @@ export class IndicatorState {
   }
 }
 
-function bandPoint(event: BufferEvent): BandPoint {
+/** A band point, or null while the band is not ready (zone or a bound missing). */
+function bandPoint(event: BufferEvent | BufferSampleEvent): BandPoint | null {
+  if (event.zone === 'not_ready' || event.upper === null || event.baseline === null || event.lower === null) {
+    return null;
+  }
   return { time: secondOf(event.t_ms), upper: event.upper, baseline: event.baseline, lower: event.lower };
 }
 

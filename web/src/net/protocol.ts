@@ -1,6 +1,9 @@
-// Typed messages of the gateway's WebSocket protocol (docs/PROTOCOL.md) and the
-// validating parser that turns raw frames into them. A frame that does not match the
-// protocol is rejected with a reason; parsing never throws.
+// Typed messages of the gateway's WebSocket protocol, version 2 (docs/PROTOCOL.md), and
+// the validating parser that turns raw frames into them. A frame that does not match
+// the protocol is rejected with a reason; parsing never throws. Message and event types
+// this client does not know are ignored, as the protocol asks.
+
+export const kProtocolVersion = 2;
 
 /** One instrument as announced by `hello`. */
 export interface SymbolInfo {
@@ -9,7 +12,70 @@ export interface SymbolInfo {
   readonly decimals: number;
 }
 
-/** An OHLCV candle; `t` is the bucket start in UTC seconds. */
+/** How the client wants its intensity smoothed (part of the stream name). */
+export type Smoother = 'sma' | 'ema' | 'zlma';
+
+export const kSmoothers: readonly Smoother[] = ['sma', 'ema', 'zlma'];
+
+export function isSmoother(value: unknown): value is Smoother {
+  return typeof value === 'string' && (kSmoothers as readonly string[]).includes(value);
+}
+
+/** A stream name, parsed: `candles:<tf>`, `ticks`, `intensity:<s>`, `buffer`, `spikes`, `reversals`. */
+export type StreamId =
+  | { readonly kind: 'candles'; readonly tf: string }
+  | { readonly kind: 'intensity'; readonly smoother: Smoother }
+  | { readonly kind: 'ticks' | 'buffer' | 'spikes' | 'reversals' };
+
+export type StreamKind = StreamId['kind'];
+
+export function parseStream(name: string): StreamId | null {
+  if (name.startsWith('candles:')) {
+    const tf = name.slice('candles:'.length);
+    return /^\d+[smhdw]$/.test(tf) ? { kind: 'candles', tf } : null;
+  }
+  if (name.startsWith('intensity:')) {
+    const s = name.slice('intensity:'.length);
+    return isSmoother(s) ? { kind: 'intensity', smoother: s } : null;
+  }
+  if (name === 'ticks' || name === 'buffer' || name === 'spikes' || name === 'reversals') {
+    return { kind: name };
+  }
+  return null;
+}
+
+export function streamName(id: StreamId): string {
+  switch (id.kind) {
+    case 'candles':
+      return `candles:${id.tf}`;
+    case 'intensity':
+      return `intensity:${id.smoother}`;
+    default:
+      return id.kind;
+  }
+}
+
+export const candlesStream = (tf: string): string => `candles:${tf}`;
+export const intensityStream = (smoother: Smoother): string => `intensity:${smoother}`;
+
+/** Event channels number their events; value channels (intensity, buffer) do not. */
+export function isEventStream(stream: string): boolean {
+  const id = parseStream(stream);
+  return id !== null && (id.kind === 'candles' || id.kind === 'ticks' || id.kind === 'spikes' || id.kind === 'reversals');
+}
+
+/** A channel: the pair (symbol, stream). */
+export interface Channel {
+  readonly symbol: string;
+  readonly stream: string;
+}
+
+interface EventHead {
+  readonly symbol: string;
+  readonly stream: string;
+}
+
+/** An OHLCV candle; `t` is the bucket start in UTC seconds, `seq` the bar number. */
 export interface Candle {
   readonly t: number;
   readonly o: number;
@@ -19,88 +85,69 @@ export interface Candle {
   readonly v: number;
   readonly n: number;
   readonly seq: number;
-  /** ZLMA(20) of bar volume (closed candles, once ready; snapshots carry its history). */
+  /** ZLMA(20) of bar volume (closed candles, once ready). */
   readonly vol_zlma?: number;
   /** Smoothed bar intensity (closed candles, once ready). */
   readonly bar_intensity?: number;
 }
 
-/** A candle subscription: the pair (symbol, timeframe). */
-export interface Channel {
-  readonly symbol: string;
-  readonly tf: string;
-}
-
-export interface CandleEvent extends Candle, Channel {
+export interface CandleEvent extends Candle, EventHead {
   readonly type: 'candle';
+  /** From the stream name `candles:<tf>`. */
+  readonly tf: string;
   readonly closed: boolean;
 }
 
-/** The indicator streams of a symbol (docs/PROTOCOL.md, docs/INDICATORS.md). */
-export type IndicatorStream = 'intensity' | 'buffer' | 'spikes' | 'reversals';
-
-export const kIndicatorStreams: readonly IndicatorStream[] = ['intensity', 'buffer', 'spikes', 'reversals'];
-
-/** How the client wants its `intensity` smoothed (chosen per subscription). */
-export type Smoother = 'sma' | 'ema' | 'zlma';
-
-export const kSmoothers: readonly Smoother[] = ['sma', 'ema', 'zlma'];
-
-export function isSmoother(value: unknown): value is Smoother {
-  return typeof value === 'string' && (kSmoothers as readonly string[]).includes(value);
+export interface TickEvent extends EventHead {
+  readonly type: 'tick';
+  readonly seq: number;
+  readonly tick_seq: number;
+  readonly t_ms: number;
+  readonly price: number;
+  readonly size: number;
+  readonly bid: number | null;
+  readonly ask: number | null;
 }
 
-/** An indicator subscription: (symbol, stream); `smoother` only for `intensity`. */
-export interface StreamChannel {
-  readonly symbol: string;
-  readonly stream: IndicatorStream;
-  readonly smoother?: Smoother;
-}
-
-/** Anything the client can subscribe to. */
-export type Subscription = Channel | StreamChannel;
-
-export function isStreamChannel(subscription: Subscription): subscription is StreamChannel {
-  return 'stream' in subscription;
+export interface IntensityEvent extends EventHead {
+  readonly type: 'intensity';
+  /** From the stream name `intensity:<s>`. */
+  readonly smoother: Smoother;
+  readonly tick_seq: number;
+  readonly t_ms: number;
+  readonly raw: number | null;
+  /** null while the smoother warms up. */
+  readonly value: number | null;
 }
 
 export type BufferZone = 'high' | 'neutral' | 'low' | 'not_ready';
 
-interface IndicatorHead {
-  readonly symbol: string;
-  /** The symbol's tick sequence number of the tick that produced the event. */
-  readonly seq: number;
-}
-
-export interface IntensityEvent extends IndicatorHead {
-  readonly type: 'intensity';
-  readonly t_ms: number;
-  readonly raw: number;
-  readonly smoother: Smoother;
-  /** null while the chosen smoother warms up. */
-  readonly value: number | null;
-}
-
-export interface BufferEvent extends IndicatorHead {
+export interface BufferEvent extends EventHead {
   readonly type: 'buffer';
+  readonly tick_seq: number;
   readonly t_ms: number;
-  readonly s: number;
-  readonly upper: number;
-  readonly baseline: number;
-  readonly lower: number;
+  readonly s: number | null;
+  readonly upper: number | null;
+  readonly baseline: number | null;
+  readonly lower: number | null;
   readonly zone: BufferZone;
 }
 
-export interface SpikeStartEvent extends IndicatorHead {
+export interface SpikeStartEvent extends EventHead {
   readonly type: 'spike_start';
+  readonly seq: number;
+  readonly tick_seq: number;
   readonly t_ms: number;
   readonly intensity: number;
   readonly z: number;
   readonly price: number;
 }
 
-export interface SpikeEndEvent extends IndicatorHead {
+export interface SpikeEndEvent extends EventHead {
   readonly type: 'spike_end';
+  readonly seq: number;
+  readonly tick_seq: number;
+  readonly t_ms: number;
   readonly t_start_ms: number;
   readonly t_peak_ms: number;
   readonly t_end_ms: number;
@@ -111,8 +158,10 @@ export interface SpikeEndEvent extends IndicatorHead {
   readonly price_end: number;
 }
 
-export interface ReversalEvent extends IndicatorHead {
+export interface ReversalEvent extends EventHead {
   readonly type: 'reversal';
+  readonly seq: number;
+  readonly tick_seq: number;
   readonly t_ms: number;
   readonly version: number;
   /** +1 bullish (BUY), -1 bearish (SELL). */
@@ -122,93 +171,232 @@ export interface ReversalEvent extends IndicatorHead {
   readonly strength: number;
 }
 
-export type IndicatorEvent = IntensityEvent | BufferEvent | SpikeStartEvent | SpikeEndEvent | ReversalEvent;
+/** The downsampled intensity history (snapshots, REST): one row per 100 ms bucket. */
+export interface IntensitySampleEvent extends EventHead {
+  readonly type: 'intensity_sample';
+  /** From the stream name, when it names one (REST rows use the server's default). */
+  readonly smoother: Smoother | null;
+  readonly seq: number;
+  readonly t_ms: number;
+  readonly raw: number | null;
+  readonly raw_min: number | null;
+  readonly raw_max: number | null;
+  readonly value: number | null;
+}
+
+export interface BufferSampleEvent extends EventHead {
+  readonly type: 'buffer_sample';
+  readonly seq: number;
+  readonly t_ms: number;
+  readonly s: number | null;
+  readonly upper: number | null;
+  readonly baseline: number | null;
+  readonly lower: number | null;
+  readonly zone: BufferZone;
+}
+
+export type IndicatorEvent =
+  | IntensityEvent
+  | BufferEvent
+  | SpikeStartEvent
+  | SpikeEndEvent
+  | ReversalEvent
+  | IntensitySampleEvent
+  | BufferSampleEvent;
+
+export type MarketEvent = CandleEvent | TickEvent | IndicatorEvent;
+
+/** The `seq` of an event of an event channel; null for samples of value channels. */
+export function eventSeq(event: MarketEvent): number | null {
+  switch (event.type) {
+    case 'candle':
+      return event.closed ? event.seq : null;
+    case 'tick':
+    case 'spike_start':
+    case 'spike_end':
+    case 'reversal':
+      return event.seq;
+    default:
+      return null;
+  }
+}
+
+export interface Limits {
+  readonly max_message_bytes: number;
+  readonly max_subscriptions: number;
+  readonly requests_per_s: number;
+  readonly request_burst: number;
+  readonly history_max_s: number;
+  readonly snapshot_max_events: number;
+  readonly high_water_bytes: number;
+  readonly hard_limit_bytes: number;
+  readonly grace_ms: number;
+  readonly ping_interval_ms: number;
+  readonly ping_timeout_ms: number;
+}
+
+export type RequestId = number | string;
 
 export interface HelloMessage {
   readonly type: 'hello';
   readonly version: number;
+  readonly server_time_ms: number;
   readonly flush_ms: number;
   readonly symbols: readonly SymbolInfo[];
   readonly timeframes: readonly string[];
+  readonly streams: readonly string[];
+  /** The limits in force; fields the server leaves out are absent. */
+  readonly limits: Partial<Limits>;
+}
+
+export interface OkMessage {
+  readonly type: 'ok';
+  readonly id: RequestId | null;
+  readonly op: string;
+  readonly channels: number;
+}
+
+export type ErrorCode =
+  | 'bad_json'
+  | 'too_deep'
+  | 'bad_request'
+  | 'unknown_op'
+  | 'unknown_symbol'
+  | 'unknown_stream'
+  | 'bad_history'
+  | 'too_many_subscriptions'
+  | 'rate_limited';
+
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly id: RequestId | null;
+  /** One of ErrorCode; a later server may add codes, kept as they come. */
+  readonly code: string;
+  readonly message: string;
 }
 
 export interface SnapshotMessage extends Channel {
   readonly type: 'snapshot';
-  readonly candles: readonly Candle[];
-  readonly current: Candle | null;
-}
-
-/**
- * The answer to subscribing to an indicator stream. On the wire it is a `snapshot` with
- * a `stream` field; the parser gives it its own type so the two kinds never mix.
- */
-export interface StreamSnapshotMessage {
-  readonly type: 'stream_snapshot';
-  readonly symbol: string;
-  readonly stream: IndicatorStream;
-  /** Only for `intensity`: the smoother the events carry. */
-  readonly smoother?: Smoother;
-  readonly events: readonly IndicatorEvent[];
+  readonly id: RequestId | null;
+  readonly resume: boolean;
+  readonly last_seq: number;
+  /** Oldest first; events of a type this client does not know are left out. */
+  readonly events: readonly MarketEvent[];
+  /** The candle in progress or the latest value (candles, intensity, buffer). */
+  readonly current: MarketEvent | null;
 }
 
 export interface BatchMessage {
   readonly type: 'batch';
-  readonly events: readonly CandleEvent[];
-  /** The batch's indicator events, in order. */
-  readonly indicators: readonly IndicatorEvent[];
-  /** Events of a type this client does not know, left out of `events` and `indicators`. */
+  readonly t_send_ms: number;
+  readonly events: readonly MarketEvent[];
+  /** Events of a type this client does not know, left out of `events`. */
   readonly skipped: number;
 }
 
-export interface ErrorMessage {
-  readonly type: 'error';
-  readonly message: string;
+export type GapReason = 'overflow' | 'not_retained';
+
+export interface GapMessage extends Channel {
+  readonly type: 'gap';
+  readonly from: number;
+  readonly to: number;
+  /** `overflow` or `not_retained`; a later server may add reasons. */
+  readonly reason: string;
+}
+
+export interface LaggingMessage {
+  readonly type: 'lagging';
+  readonly queued_bytes: number;
+  readonly high_water_bytes: number;
+}
+
+export interface CaughtUpMessage {
+  readonly type: 'caught_up';
 }
 
 export interface PongMessage {
   readonly type: 'pong';
-  readonly id: number | string | null;
+  readonly id: RequestId | null;
+  readonly server_time_ms: number | null;
+}
+
+/** A message `type` this client does not know (ignored, not an error). */
+export interface UnknownMessage {
+  readonly type: 'unknown';
+  readonly name: string;
 }
 
 export type ServerMessage =
   | HelloMessage
-  | SnapshotMessage
-  | StreamSnapshotMessage
-  | BatchMessage
+  | OkMessage
   | ErrorMessage
-  | PongMessage;
+  | SnapshotMessage
+  | BatchMessage
+  | GapMessage
+  | LaggingMessage
+  | CaughtUpMessage
+  | PongMessage
+  | UnknownMessage;
 
 export type ParseResult =
   | { readonly ok: true; readonly message: ServerMessage }
   | { readonly ok: false; readonly error: string };
 
-export type ClientMessage =
-  | { readonly op: 'subscribe'; readonly symbol: string; readonly tf: string }
-  | { readonly op: 'unsubscribe'; readonly symbol: string; readonly tf: string }
-  | { readonly op: 'subscribe'; readonly symbol: string; readonly stream: IndicatorStream; readonly smoother?: Smoother }
-  | { readonly op: 'unsubscribe'; readonly symbol: string; readonly stream: IndicatorStream }
-  | { readonly op: 'ping'; readonly id: number };
+// ---- client requests -------------------------------------------------------------
 
-export function encodeClientMessage(message: ClientMessage): string {
+/** A snapshot's reach: seconds, or `<n>s|m|h|d`. */
+export type HistorySpec = number | string;
+
+export interface SubscribeRequest {
+  readonly op: 'subscribe';
+  readonly id: RequestId;
+  readonly symbols: readonly string[];
+  readonly streams: readonly string[];
+  readonly history?: HistorySpec;
+}
+
+export interface UnsubscribeRequest {
+  readonly op: 'unsubscribe';
+  readonly id: RequestId;
+  readonly symbols: readonly string[];
+  readonly streams: readonly string[];
+}
+
+export interface ResumeChannel extends Channel {
+  readonly seq: number;
+}
+
+export interface ResumeRequest {
+  readonly op: 'resume';
+  readonly id: RequestId;
+  readonly channels: readonly ResumeChannel[];
+}
+
+export interface PingRequest {
+  readonly op: 'ping';
+  readonly id: RequestId;
+}
+
+export type ClientRequest = SubscribeRequest | UnsubscribeRequest | ResumeRequest | PingRequest;
+
+export function encodeClientMessage(message: ClientRequest): string {
   return JSON.stringify(message);
 }
 
-/** The `subscribe` op for a subscription (the smoother rides along for `intensity`). */
-export function subscribeMessage(subscription: Subscription): ClientMessage {
-  if (!isStreamChannel(subscription)) {
-    return { op: 'subscribe', symbol: subscription.symbol, tf: subscription.tf };
+/** Seconds in a history spec (`"10m"` = 600), or null if it is not one. */
+export function historySeconds(spec: HistorySpec): number | null {
+  if (typeof spec === 'number') {
+    return Number.isFinite(spec) && spec >= 0 ? spec : null;
   }
-  if (subscription.stream === 'intensity' && subscription.smoother !== undefined) {
-    return { op: 'subscribe', symbol: subscription.symbol, stream: subscription.stream, smoother: subscription.smoother };
+  const match = /^(\d+)([smhd])$/.exec(spec);
+  if (match === null) {
+    return null;
   }
-  return { op: 'subscribe', symbol: subscription.symbol, stream: subscription.stream };
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
 }
 
-export function unsubscribeMessage(subscription: Subscription): ClientMessage {
-  return isStreamChannel(subscription)
-    ? { op: 'unsubscribe', symbol: subscription.symbol, stream: subscription.stream }
-    : { op: 'unsubscribe', symbol: subscription.symbol, tf: subscription.tf };
-}
+// ---- parser ----------------------------------------------------------------------
 
 /** Parses one WebSocket frame. Binary frames and anything off-protocol are rejected. */
 export function parseServerFrame(data: unknown): ParseResult {
@@ -221,6 +409,11 @@ export function parseServerFrame(data: unknown): ParseResult {
   } catch {
     return fail('frame is not valid JSON');
   }
+  return parseServerJson(json);
+}
+
+/** Validates an already decoded JSON value as a server message. */
+export function parseServerJson(json: unknown): ParseResult {
   try {
     return { ok: true, message: readServerMessage(json) };
   } catch (e) {
@@ -231,7 +424,31 @@ export function parseServerFrame(data: unknown): ParseResult {
   }
 }
 
-class ProtocolError extends Error {}
+/**
+ * Validates one event object (a batch entry, a snapshot event, a REST row). Returns
+ * null for an event type this client does not know; throws ProtocolError otherwise.
+ */
+export function parseEvent(json: unknown, path = 'event'): MarketEvent | null {
+  const obj = object(json, path);
+  return marketEvent(obj, path);
+}
+
+/** The outcome of `parseEvent` without exceptions. */
+export function tryParseEvent(
+  json: unknown,
+  path = 'event',
+): { readonly ok: true; readonly event: MarketEvent | null } | { readonly ok: false; readonly error: string } {
+  try {
+    return { ok: true, event: parseEvent(json, path) };
+  } catch (e) {
+    if (e instanceof ProtocolError) {
+      return { ok: false, error: e.message };
+    }
+    throw e;
+  }
+}
+
+export class ProtocolError extends Error {}
 
 function fail(error: string): ParseResult {
   return { ok: false, error };
@@ -239,65 +456,177 @@ function fail(error: string): ParseResult {
 
 type JsonObject = { readonly [key: string]: unknown };
 
+const kLimitKeys: readonly (keyof Limits)[] = [
+  'max_message_bytes',
+  'max_subscriptions',
+  'requests_per_s',
+  'request_burst',
+  'history_max_s',
+  'snapshot_max_events',
+  'high_water_bytes',
+  'hard_limit_bytes',
+  'grace_ms',
+  'ping_interval_ms',
+  'ping_timeout_ms',
+];
+
 function readServerMessage(json: unknown): ServerMessage {
   const obj = object(json, 'frame');
   const type = string(obj['type'], 'type');
   switch (type) {
-    case 'hello':
+    case 'hello': {
+      const version = integer(obj['version'], 'hello.version');
+      if (version !== kProtocolVersion) {
+        throw new ProtocolError(`hello.version: this client speaks version ${kProtocolVersion}, not ${version}`);
+      }
+      const limitsObj = obj['limits'] === undefined ? {} : object(obj['limits'], 'hello.limits');
+      const limits: { -readonly [K in keyof Limits]?: number } = {};
+      for (const key of kLimitKeys) {
+        if (limitsObj[key] !== undefined) {
+          limits[key] = nonNegative(limitsObj[key], `hello.limits.${key}`);
+        }
+      }
       return {
         type,
-        version: integer(obj['version'], 'hello.version'),
+        version,
+        server_time_ms: nonNegative(obj['server_time_ms'], 'hello.server_time_ms'),
         flush_ms: nonNegative(obj['flush_ms'], 'hello.flush_ms'),
         symbols: array(obj['symbols'], 'hello.symbols').map((s, i) => symbolInfo(s, `hello.symbols[${i}]`)),
         timeframes: array(obj['timeframes'], 'hello.timeframes').map((tf, i) => string(tf, `hello.timeframes[${i}]`)),
+        streams: array(obj['streams'], 'hello.streams').map((s, i) => string(s, `hello.streams[${i}]`)),
+        limits,
       };
-    case 'snapshot':
-      if (obj['stream'] !== undefined) {
-        return streamSnapshot(obj);
-      }
+    }
+    case 'ok':
       return {
         type,
-        symbol: string(obj['symbol'], 'snapshot.symbol'),
-        tf: string(obj['tf'], 'snapshot.tf'),
-        candles: array(obj['candles'], 'snapshot.candles').map((c, i) => candle(c, `snapshot.candles[${i}]`)),
-        current: obj['current'] === null ? null : candle(obj['current'], 'snapshot.current'),
+        id: requestId(obj['id'], 'ok.id'),
+        op: string(obj['op'], 'ok.op'),
+        channels: obj['channels'] === undefined ? 0 : nonNegativeInteger(obj['channels'], 'ok.channels'),
       };
+    case 'error':
+      return {
+        type,
+        id: requestId(obj['id'], 'error.id'),
+        code: string(obj['code'], 'error.code'),
+        message: string(obj['message'], 'error.message'),
+      };
+    case 'snapshot':
+      return snapshot(obj);
     case 'batch': {
-      const events: CandleEvent[] = [];
-      const indicators: IndicatorEvent[] = [];
+      const events: MarketEvent[] = [];
       let skipped = 0;
       array(obj['events'], 'batch.events').forEach((e, i) => {
-        const path = `batch.events[${i}]`;
-        const event = object(e, path);
-        const eventType = string(event['type'], `${path}.type`);
-        if (eventType === 'candle') {
-          events.push(candleEvent(event, path));
-          return;
-        }
-        const indicator = indicatorEvent(eventType, event, path);
-        if (indicator === null) {
+        const event = parseEvent(e, `batch.events[${i}]`);
+        if (event === null) {
           skipped += 1;
         } else {
-          indicators.push(indicator);
+          events.push(event);
         }
       });
-      return { type, events, indicators, skipped };
+      return { type, t_send_ms: nonNegative(obj['t_send_ms'], 'batch.t_send_ms'), events, skipped };
     }
-    case 'error':
-      return { type, message: string(obj['message'], 'error.message') };
-    case 'pong': {
-      const id = obj['id'];
-      if (id === undefined || id === null) {
-        return { type, id: null };
+    case 'gap': {
+      const from = positiveInteger(obj['from'], 'gap.from');
+      const to = positiveInteger(obj['to'], 'gap.to');
+      if (to < from) {
+        throw new ProtocolError('gap.to: expected >= gap.from');
       }
-      if (typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id))) {
-        return { type, id };
+      const stream = string(obj['stream'], 'gap.stream');
+      if (!isEventStream(stream)) {
+        throw new ProtocolError(`gap.stream: '${stream}' is not an event stream`);
       }
-      throw new ProtocolError('pong.id: expected number or string');
+      return { type, symbol: string(obj['symbol'], 'gap.symbol'), stream, from, to, reason: string(obj['reason'], 'gap.reason') };
     }
+    case 'lagging':
+      return {
+        type,
+        queued_bytes: nonNegative(obj['queued_bytes'], 'lagging.queued_bytes'),
+        high_water_bytes: nonNegative(obj['high_water_bytes'], 'lagging.high_water_bytes'),
+      };
+    case 'caught_up':
+      return { type };
+    case 'pong':
+      return {
+        type,
+        id: requestId(obj['id'], 'pong.id'),
+        server_time_ms: obj['server_time_ms'] === undefined ? null : nonNegative(obj['server_time_ms'], 'pong.server_time_ms'),
+      };
     default:
-      throw new ProtocolError(`unknown message type '${type}'`);
+      return { type: 'unknown', name: type };
   }
+}
+
+/** Which event types a stream may carry. */
+function allowedTypes(stream: StreamId): readonly string[] {
+  switch (stream.kind) {
+    case 'candles':
+      return ['candle'];
+    case 'ticks':
+      return ['tick'];
+    case 'intensity':
+      return ['intensity', 'intensity_sample'];
+    case 'buffer':
+      return ['buffer', 'buffer_sample'];
+    case 'spikes':
+      return ['spike_start', 'spike_end'];
+    case 'reversals':
+      return ['reversal'];
+  }
+}
+
+function snapshot(obj: JsonObject): SnapshotMessage {
+  const symbol = string(obj['symbol'], 'snapshot.symbol');
+  const stream = string(obj['stream'], 'snapshot.stream');
+  const id = parseStream(stream);
+  if (id === null) {
+    throw new ProtocolError(`snapshot.stream: unknown stream '${stream}'`);
+  }
+  const allowed = allowedTypes(id);
+  const check = (event: MarketEvent, path: string): MarketEvent => {
+    if (!allowed.includes(event.type) || event.symbol !== symbol || event.stream !== stream) {
+      throw new ProtocolError(`${path}: a '${event.type}' event of ${event.symbol} ${event.stream} in the ${symbol} ${stream} snapshot`);
+    }
+    return event;
+  };
+  const events: MarketEvent[] = [];
+  array(obj['events'] ?? [], 'snapshot.events').forEach((e, i) => {
+    const path = `snapshot.events[${i}]`;
+    const event = parseEvent(e, path);
+    if (event !== null) {
+      events.push(check(event, path));
+    }
+  });
+  const rawCurrent = obj['current'];
+  let current: MarketEvent | null = null;
+  if (rawCurrent !== undefined && rawCurrent !== null) {
+    const parsed = parseEvent(rawCurrent, 'snapshot.current');
+    current = parsed === null ? null : check(parsed, 'snapshot.current');
+  }
+  const resume = obj['resume'];
+  if (resume !== undefined && typeof resume !== 'boolean') {
+    throw new ProtocolError('snapshot.resume: expected boolean');
+  }
+  return {
+    type: 'snapshot',
+    id: requestId(obj['id'], 'snapshot.id'),
+    symbol,
+    stream,
+    resume: resume === true,
+    last_seq: obj['last_seq'] === undefined || obj['last_seq'] === null ? 0 : nonNegativeInteger(obj['last_seq'], 'snapshot.last_seq'),
+    events,
+    current,
+  };
+}
+
+function requestId(value: unknown, path: string): RequestId | null {
+  if (value === undefined || value === null) {
+    return null;
+  }
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) {
+    return value;
+  }
+  throw new ProtocolError(`${path}: expected number, string or null`);
 }
 
 function symbolInfo(json: unknown, path: string): SymbolInfo {
@@ -307,11 +636,6 @@ function symbolInfo(json: unknown, path: string): SymbolInfo {
     tick_size: positive(obj['tick_size'], `${path}.tick_size`),
     decimals: nonNegativeInteger(obj['decimals'], `${path}.decimals`),
   };
-}
-
-function candle(json: unknown, path: string): Candle {
-  const obj = object(json, path);
-  return candleFields(obj, path);
 }
 
 function candleFields(obj: JsonObject, path: string): Candle {
@@ -331,99 +655,107 @@ function candleFields(obj: JsonObject, path: string): Candle {
   };
 }
 
-function candleEvent(obj: JsonObject, path: string): CandleEvent {
-  return {
-    type: 'candle',
-    symbol: string(obj['symbol'], `${path}.symbol`),
-    tf: string(obj['tf'], `${path}.tf`),
-    closed: boolean(obj['closed'], `${path}.closed`),
-    ...candleFields(obj, path),
-  };
-}
-
-const kStreamEventTypes: Readonly<Record<IndicatorStream, readonly IndicatorEvent['type'][]>> = {
-  intensity: ['intensity'],
-  buffer: ['buffer'],
-  spikes: ['spike_start', 'spike_end'],
-  reversals: ['reversal'],
-};
-
-function streamSnapshot(obj: JsonObject): StreamSnapshotMessage {
-  const symbol = string(obj['symbol'], 'snapshot.symbol');
-  const streamName = string(obj['stream'], 'snapshot.stream');
-  if (!(kIndicatorStreams as readonly string[]).includes(streamName)) {
-    throw new ProtocolError(`snapshot.stream: unknown stream '${streamName}'`);
+/** A market event, or null for an event type this client does not know. */
+function marketEvent(obj: JsonObject, path: string): MarketEvent | null {
+  const type = string(obj['type'], `${path}.type`);
+  const known = [
+    'candle',
+    'tick',
+    'intensity',
+    'buffer',
+    'spike_start',
+    'spike_end',
+    'reversal',
+    'intensity_sample',
+    'buffer_sample',
+  ];
+  if (!known.includes(type)) {
+    return null;
   }
-  const stream = streamName as IndicatorStream;
-  const events: IndicatorEvent[] = [];
-  array(obj['events'], 'snapshot.events').forEach((e, i) => {
-    const path = `snapshot.events[${i}]`;
-    const event = object(e, path);
-    const parsed = indicatorEvent(string(event['type'], `${path}.type`), event, path);
-    // Unknown event types are skipped, as in batches; known ones must fit the stream.
-    if (parsed === null) {
-      return;
-    }
-    if (!kStreamEventTypes[stream].includes(parsed.type) || parsed.symbol !== symbol) {
-      throw new ProtocolError(`${path}: a '${parsed.type}' event of ${parsed.symbol} in the ${symbol} ${stream} snapshot`);
-    }
-    events.push(parsed);
-  });
-  if (stream !== 'intensity' || obj['smoother'] === undefined) {
-    return { type: 'stream_snapshot', symbol, stream, events };
+  const symbol = string(obj['symbol'], `${path}.symbol`);
+  const stream = string(obj['stream'], `${path}.stream`);
+  const id = parseStream(stream);
+  if (id === null) {
+    throw new ProtocolError(`${path}.stream: unknown stream '${stream}'`);
   }
-  return { type: 'stream_snapshot', symbol, stream, smoother: smoother(obj['smoother'], 'snapshot.smoother'), events };
-}
-
-/** An indicator event, or null for an event type this client does not know. */
-function indicatorEvent(type: string, obj: JsonObject, path: string): IndicatorEvent | null {
-  const head = (): IndicatorHead => ({
-    symbol: string(obj['symbol'], `${path}.symbol`),
-    seq: nonNegativeInteger(obj['seq'], `${path}.seq`),
-  });
+  if (!allowedTypes(id).includes(type)) {
+    throw new ProtocolError(`${path}: a '${type}' event on stream '${stream}'`);
+  }
+  const head = { symbol, stream };
   const ms = (key: string): number => nonNegativeInteger(obj[key], `${path}.${key}`);
+  const seq = (): number => positiveInteger(obj['seq'], `${path}.seq`);
+  const tickSeq = (): number => nonNegativeInteger(obj['tick_seq'], `${path}.tick_seq`);
+  const num = (key: string): number => finite(obj[key], `${path}.${key}`);
+  const nullable = (key: string): number | null => nullableFinite(obj[key], `${path}.${key}`);
   switch (type) {
+    case 'candle':
+      return {
+        type,
+        ...head,
+        tf: id.kind === 'candles' ? id.tf : '',
+        closed: boolean(obj['closed'], `${path}.closed`),
+        ...candleFields(obj, path),
+      };
+    case 'tick':
+      return {
+        type,
+        ...head,
+        seq: seq(),
+        tick_seq: tickSeq(),
+        t_ms: ms('t_ms'),
+        price: num('price'),
+        size: nonNegative(obj['size'], `${path}.size`),
+        bid: nullable('bid'),
+        ask: nullable('ask'),
+      };
     case 'intensity':
       return {
         type,
-        ...head(),
+        ...head,
+        smoother: id.kind === 'intensity' ? id.smoother : 'ema',
+        tick_seq: tickSeq(),
         t_ms: ms('t_ms'),
-        raw: nonNegative(obj['raw'], `${path}.raw`),
-        smoother: smoother(obj['smoother'], `${path}.smoother`),
-        value: obj['value'] === null ? null : finite(obj['value'], `${path}.value`),
+        raw: nullable('raw'),
+        value: nullable('value'),
       };
     case 'buffer':
       return {
         type,
-        ...head(),
+        ...head,
+        tick_seq: tickSeq(),
         t_ms: ms('t_ms'),
-        s: finite(obj['s'], `${path}.s`),
-        upper: finite(obj['upper'], `${path}.upper`),
-        baseline: finite(obj['baseline'], `${path}.baseline`),
-        lower: finite(obj['lower'], `${path}.lower`),
+        s: nullable('s'),
+        upper: nullable('upper'),
+        baseline: nullable('baseline'),
+        lower: nullable('lower'),
         zone: zone(obj['zone'], `${path}.zone`),
       };
     case 'spike_start':
       return {
         type,
-        ...head(),
+        ...head,
+        seq: seq(),
+        tick_seq: tickSeq(),
         t_ms: ms('t_ms'),
-        intensity: finite(obj['intensity'], `${path}.intensity`),
-        z: finite(obj['z'], `${path}.z`),
-        price: finite(obj['price'], `${path}.price`),
+        intensity: num('intensity'),
+        z: num('z'),
+        price: num('price'),
       };
     case 'spike_end':
       return {
         type,
-        ...head(),
+        ...head,
+        seq: seq(),
+        tick_seq: tickSeq(),
+        t_ms: ms('t_ms'),
         t_start_ms: ms('t_start_ms'),
         t_peak_ms: ms('t_peak_ms'),
         t_end_ms: ms('t_end_ms'),
-        peak_intensity: finite(obj['peak_intensity'], `${path}.peak_intensity`),
-        peak_z: finite(obj['peak_z'], `${path}.peak_z`),
+        peak_intensity: num('peak_intensity'),
+        peak_z: num('peak_z'),
         ticks: nonNegativeInteger(obj['ticks'], `${path}.ticks`),
-        price_start: finite(obj['price_start'], `${path}.price_start`),
-        price_end: finite(obj['price_end'], `${path}.price_end`),
+        price_start: num('price_start'),
+        price_end: num('price_end'),
       };
     case 'reversal': {
       const direction = integer(obj['direction'], `${path}.direction`);
@@ -432,25 +764,44 @@ function indicatorEvent(type: string, obj: JsonObject, path: string): IndicatorE
       }
       return {
         type,
-        ...head(),
+        ...head,
+        seq: seq(),
+        tick_seq: tickSeq(),
         t_ms: ms('t_ms'),
         version: nonNegativeInteger(obj['version'], `${path}.version`),
         direction,
-        price: finite(obj['price'], `${path}.price`),
+        price: num('price'),
         reason: string(obj['reason'], `${path}.reason`),
-        strength: finite(obj['strength'], `${path}.strength`),
+        strength: num('strength'),
       };
     }
+    case 'intensity_sample':
+      return {
+        type,
+        ...head,
+        smoother: id.kind === 'intensity' ? id.smoother : null,
+        seq: nonNegativeInteger(obj['seq'], `${path}.seq`),
+        t_ms: ms('t_ms'),
+        raw: nullable('raw'),
+        raw_min: nullable('raw_min'),
+        raw_max: nullable('raw_max'),
+        value: nullable('value'),
+      };
+    case 'buffer_sample':
+      return {
+        type,
+        ...head,
+        seq: nonNegativeInteger(obj['seq'], `${path}.seq`),
+        t_ms: ms('t_ms'),
+        s: nullable('s'),
+        upper: nullable('upper'),
+        baseline: nullable('baseline'),
+        lower: nullable('lower'),
+        zone: zone(obj['zone'], `${path}.zone`),
+      };
     default:
       return null;
   }
-}
-
-function smoother(value: unknown, path: string): Smoother {
-  if (!isSmoother(value)) {
-    throw new ProtocolError(`${path}: expected one of ${kSmoothers.join(', ')}`);
-  }
-  return value;
 }
 
 function zone(value: unknown, path: string): BufferZone {
@@ -462,6 +813,17 @@ function zone(value: unknown, path: string): BufferZone {
 
 function optionalFinite(value: unknown, path: string): number | undefined {
   return value === undefined || value === null ? undefined : finite(value, path);
+}
+
+/** `null` stands for a value that is not finite or not ready (docs/PROTOCOL.md). */
+function nullableFinite(value: unknown, path: string): number | null {
+  if (value === null) {
+    return null;
+  }
+  if (value === undefined) {
+    throw new ProtocolError(`${path}: missing`);
+  }
+  return finite(value, path);
 }
 
 function object(value: unknown, path: string): JsonObject {
@@ -527,6 +889,14 @@ function nonNegativeInteger(value: unknown, path: string): number {
   const n = integer(value, path);
   if (n < 0) {
     throw new ProtocolError(`${path}: expected integer >= 0`);
+  }
+  return n;
+}
+
+function positiveInteger(value: unknown, path: string): number {
+  const n = integer(value, path);
+  if (n < 1) {
+    throw new ProtocolError(`${path}: expected integer >= 1`);
   }
   return n;
 }

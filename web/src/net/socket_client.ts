@@ -1,20 +1,21 @@
-// The WebSocket connection to the gateway: connects, reconnects with backoff, keeps the
-// set of subscriptions (candle channels and indicator streams, with their parameters)
-// and re-sends it on every new connection, and hands each parsed server message to its
-// owner. The socket itself comes from a factory, so the logic
-// runs without a browser in tests.
+// The WebSocket connection to the gateway (protocol v2): connects, reconnects with
+// backoff, keeps the set of subscribed channels and, on every new connection, resumes
+// the event channels from their last seq and subscribes the rest; numbers every
+// request; hands each parsed server message to its owner. The socket itself comes
+// from a factory, so the logic runs without a browser in tests.
 
 import { backoffDelay, kDefaultBackoff, type BackoffOptions } from './backoff';
 import {
   encodeClientMessage,
   parseServerFrame,
-  subscribeMessage,
-  unsubscribeMessage,
-  type ClientMessage,
+  type Channel,
+  type ClientRequest,
+  type HistorySpec,
+  type RequestId,
+  type ResumeChannel,
   type ServerMessage,
-  type Subscription,
 } from './protocol';
-import { copySubscription, sameSubscription, subscriptionKey } from './subscriptions';
+import { channelKey } from './subscriptions';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -45,6 +46,58 @@ export interface MarketSocketOptions {
   readonly heartbeatMs?: number;
   /** The connection is dropped and re-made when nothing arrived for this long. */
   readonly idleTimeoutMs?: number;
+  /** After a reconnect: the event channels to resume and their last seqs. */
+  readonly resumeChannels?: (subscribed: readonly Channel[]) => readonly ResumeChannel[];
+  /** Channels per request (keeps requests under the server's 4 KiB message limit). */
+  readonly maxChannelsPerRequest?: number;
+}
+
+/** A channel the page wants, with how far back its snapshot should reach. */
+export interface WantedChannel extends Channel {
+  readonly history?: HistorySpec;
+}
+
+/**
+ * Groups channels into as few subscribe/unsubscribe requests as the symbols × streams
+ * form allows: channels of one history are grouped by symbol, and symbols asking for
+ * the same streams share a request.
+ */
+export function groupChannels(
+  channels: readonly WantedChannel[],
+  maxChannels = 60,
+): { readonly symbols: string[]; readonly streams: string[]; readonly history?: HistorySpec }[] {
+  const byHistory = new Map<string, { history: HistorySpec | undefined; bySymbol: Map<string, string[]> }>();
+  for (const c of channels) {
+    const hKey = c.history === undefined ? '' : `${typeof c.history}:${String(c.history)}`;
+    let group = byHistory.get(hKey);
+    if (group === undefined) {
+      group = { history: c.history, bySymbol: new Map() };
+      byHistory.set(hKey, group);
+    }
+    const streams = group.bySymbol.get(c.symbol) ?? [];
+    if (!streams.includes(c.stream)) {
+      streams.push(c.stream);
+    }
+    group.bySymbol.set(c.symbol, streams);
+  }
+  const out: { symbols: string[]; streams: string[]; history?: HistorySpec }[] = [];
+  for (const { history, bySymbol } of byHistory.values()) {
+    const byStreams = new Map<string, { symbols: string[]; streams: string[] }>();
+    for (const [symbol, streams] of bySymbol) {
+      const key = streams.join('\u0000');
+      const entry = byStreams.get(key) ?? { symbols: [], streams };
+      entry.symbols.push(symbol);
+      byStreams.set(key, entry);
+    }
+    for (const { symbols, streams } of byStreams.values()) {
+      const perRequest = Math.max(1, Math.floor(maxChannels / Math.max(1, streams.length)));
+      for (let i = 0; i < symbols.length; i += perRequest) {
+        const part = symbols.slice(i, i + perRequest);
+        out.push(history === undefined ? { symbols: part, streams } : { symbols: part, streams, history });
+      }
+    }
+  }
+  return out;
 }
 
 /** `ws://host/ws` or `wss://host/ws` for the page's own origin. */
@@ -69,17 +122,19 @@ export const browserSocketFactory: SocketFactory = (url, handlers) => {
 export class MarketSocket {
   private readonly options: MarketSocketOptions;
   private readonly factory: SocketFactory;
-  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly subscriptions = new Map<string, WantedChannel>();
+  private readonly pending = new Map<RequestId, ClientRequest>();
   private socket: SocketHandle | null = null;
   private open = false;
   private generation = 0;
   private attempt = 0;
   private running = false;
+  private connections = 0;
   private status: ConnectionStatus = 'stopped';
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private lastFrameAt = 0;
-  private nextPingId = 1;
+  private nextId = 1;
   private malformedFrames = 0;
 
   constructor(options: MarketSocketOptions) {
@@ -103,49 +158,39 @@ export class MarketSocket {
   }
 
   /**
-   * Subscribes to a channel. Subscribing again with other parameters (another
-   * `smoother` for `intensity`) re-sends the subscription, which the server answers
-   * with a new snapshot; an identical subscription is not sent twice.
+   * Makes `wanted` the whole set of channels: unsubscribes what is no longer wanted
+   * (first, so the server stops sending it), then subscribes what is new. A channel
+   * already subscribed is not sent again.
    */
-  subscribe(subscription: Subscription): void {
-    const key = subscriptionKey(subscription);
-    const known = this.subscriptions.get(key);
-    if (known !== undefined && sameSubscription(known, subscription)) {
-      return;
+  setSubscriptions(wanted: readonly WantedChannel[]): void {
+    const keys = new Set(wanted.map(channelKey));
+    const gone = [...this.subscriptions].filter(([key]) => !keys.has(key)).map(([, c]) => c);
+    for (const channel of gone) {
+      this.subscriptions.delete(channelKey(channel));
     }
-    this.subscriptions.set(key, copySubscription(subscription));
-    this.send(subscribeMessage(subscription));
-  }
-
-  unsubscribe(subscription: Subscription): void {
-    const key = subscriptionKey(subscription);
-    const known = this.subscriptions.get(key);
-    if (known === undefined) {
-      return;
-    }
-    this.subscriptions.delete(key);
-    this.send(unsubscribeMessage(known));
-  }
-
-  /**
-   * Makes `wanted` the whole set of subscriptions: unsubscribes what is no longer
-   * wanted (first, so the server stops sending it), then subscribes what is new or
-   * changed, in the order given.
-   */
-  setSubscriptions(wanted: readonly Subscription[]): void {
-    const keys = new Set(wanted.map(subscriptionKey));
-    for (const [key, known] of [...this.subscriptions]) {
-      if (!keys.has(key)) {
-        this.unsubscribe(known);
+    const added: WantedChannel[] = [];
+    for (const channel of wanted) {
+      const key = channelKey(channel);
+      if (!this.subscriptions.has(key)) {
+        const copy = copyWanted(channel);
+        this.subscriptions.set(key, copy);
+        added.push(copy);
       }
     }
-    for (const subscription of wanted) {
-      this.subscribe(subscription);
+    this.sendGroups('unsubscribe', gone);
+    this.sendGroups('subscribe', added);
+  }
+
+  /** Subscribes a channel again (the server answers with a fresh, full snapshot). */
+  resubscribe(channel: Channel): void {
+    const known = this.subscriptions.get(channelKey(channel));
+    if (known !== undefined) {
+      this.sendGroups('subscribe', [known]);
     }
   }
 
-  /** The current subscriptions, in the order they were first made. */
-  channels(): Subscription[] {
+  /** The current channels, in the order they were first made. */
+  channels(): WantedChannel[] {
     return [...this.subscriptions.values()];
   }
 
@@ -156,6 +201,16 @@ export class MarketSocket {
   /** Frames rejected by the parser since start. */
   malformedCount(): number {
     return this.malformedFrames;
+  }
+
+  /** Connections opened since start (1 + reconnects). */
+  connectionCount(): number {
+    return this.connections;
+  }
+
+  /** The request a reply's id answers, while it is outstanding. */
+  requestFor(id: RequestId | null): ClientRequest | undefined {
+    return id === null ? undefined : this.pending.get(id);
   }
 
   private connect(status: ConnectionStatus): void {
@@ -184,11 +239,26 @@ export class MarketSocket {
 
   private onOpen(): void {
     this.open = true;
+    this.connections += 1;
     this.lastFrameAt = Date.now();
+    this.pending.clear();
     this.setStatus('connected');
-    for (const subscription of this.subscriptions.values()) {
-      this.send(subscribeMessage(subscription));
+    const all = [...this.subscriptions.values()];
+    // Event channels we have seen continue from their last seq; the rest start afresh.
+    const resume = this.connections > 1 ? (this.options.resumeChannels?.(all) ?? []) : [];
+    const resumed = new Set(resume.map(channelKey));
+    const limit = this.options.maxChannelsPerRequest ?? 60;
+    for (let i = 0; i < resume.length; i += limit) {
+      this.send({
+        op: 'resume',
+        id: this.nextId++,
+        channels: resume.slice(i, i + limit).map((c) => ({ symbol: c.symbol, stream: c.stream, seq: c.seq })),
+      });
     }
+    this.sendGroups(
+      'subscribe',
+      all.filter((c) => !resumed.has(channelKey(c))),
+    );
     this.startHeartbeat();
   }
 
@@ -200,12 +270,16 @@ export class MarketSocket {
       this.options.onMalformed?.(result.error);
       return;
     }
-    if (result.message.type === 'hello') {
+    const message = result.message;
+    if (message.type === 'hello') {
       // Only a server that got as far as greeting us resets the backoff; one that
       // accepts and drops at once keeps backing off.
       this.attempt = 0;
     }
-    this.options.onMessage(result.message);
+    this.options.onMessage(message);
+    if ((message.type === 'ok' || message.type === 'error' || message.type === 'pong') && message.id !== null) {
+      this.pending.delete(message.id);
+    }
   }
 
   private onClose(): void {
@@ -237,12 +311,29 @@ export class MarketSocket {
         this.onClose();
         return;
       }
-      this.send({ op: 'ping', id: this.nextPingId++ });
+      this.send({ op: 'ping', id: this.nextId++ });
     }, every);
   }
 
-  private send(message: ClientMessage): void {
+  private sendGroups(op: 'subscribe' | 'unsubscribe', channels: readonly WantedChannel[]): void {
+    if (channels.length === 0 || !this.open) {
+      return;
+    }
+    // `history` only shapes snapshots: an unsubscribe needs one request, not one per history.
+    const grouped = op === 'unsubscribe' ? channels.map((c) => ({ symbol: c.symbol, stream: c.stream })) : channels;
+    for (const group of groupChannels(grouped, this.options.maxChannelsPerRequest ?? 60)) {
+      const id = this.nextId++;
+      if (op === 'subscribe' && group.history !== undefined) {
+        this.send({ op, id, symbols: group.symbols, streams: group.streams, history: group.history });
+      } else {
+        this.send({ op, id, symbols: group.symbols, streams: group.streams });
+      }
+    }
+  }
+
+  private send(message: ClientRequest): void {
     if (this.open && this.socket !== null) {
+      this.pending.set(message.id, message);
       this.socket.send(encodeClientMessage(message));
     }
   }
@@ -276,4 +367,10 @@ export class MarketSocket {
     this.status = status;
     this.options.onStatus?.(status);
   }
+}
+
+function copyWanted(channel: WantedChannel): WantedChannel {
+  return channel.history === undefined
+    ? { symbol: channel.symbol, stream: channel.stream }
+    : { symbol: channel.symbol, stream: channel.stream, history: channel.history };
 }

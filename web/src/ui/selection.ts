@@ -2,7 +2,9 @@
 // the server still offers it, otherwise the first symbol and the preferred timeframe;
 // and what the page subscribes to for a choice.
 
-import { isSmoother, type HelloMessage, type Smoother, type Subscription, type SymbolInfo } from '../net/protocol';
+import { timeframeSeconds } from '../charts/timeframe';
+import { candlesStream, intensityStream, isSmoother, type HelloMessage, type Smoother, type SymbolInfo } from '../net/protocol';
+import type { WantedChannel } from '../net/socket_client';
 
 export interface Selection {
   readonly symbol: SymbolInfo;
@@ -28,18 +30,32 @@ export function chooseSelection(
   return { symbol, tf };
 }
 
+/** Bars a candle snapshot should hold at least (history of at least 10 minutes, at most 7 days). */
+export const kSnapshotBars = 300;
+
+/** Seconds of candle history to ask for on a timeframe. */
+export function candleHistorySeconds(tf: string): number {
+  const seconds = timeframeSeconds(tf) ?? 1;
+  return Math.min(604_800, Math.max(600, seconds * kSnapshotBars));
+}
+
+/** The value streams' snapshots: the downsampled intensity and band (10 rows a second). */
+export const kValueHistory = '5m';
+/** Spikes and reversals: sparse, so an hour of them. */
+export const kSignalHistory = '1h';
+
 /**
- * Everything the page subscribes to for a choice: the candle channel and the symbol's
- * indicator streams, `intensity` with the user's smoother. Reversal markers and spike
- * markers need no timeframe, so only the candle channel follows `tf`.
+ * Everything a chart subscribes to for a choice: the candle channel and the symbol's
+ * indicator channels, `intensity:<s>` in the user's smoother. Reversal markers and
+ * spike markers need no timeframe, so only the candle channel follows `tf`.
  */
-export function pageSubscriptions(symbol: string, tf: string, smoother: Smoother): Subscription[] {
+export function chartChannels(symbol: string, tf: string, smoother: Smoother): WantedChannel[] {
   return [
-    { symbol, tf },
-    { symbol, stream: 'intensity', smoother },
-    { symbol, stream: 'buffer' },
-    { symbol, stream: 'spikes' },
-    { symbol, stream: 'reversals' },
+    { symbol, stream: candlesStream(tf), history: candleHistorySeconds(tf) },
+    { symbol, stream: intensityStream(smoother), history: kValueHistory },
+    { symbol, stream: 'buffer', history: kValueHistory },
+    { symbol, stream: 'spikes', history: kSignalHistory },
+    { symbol, stream: 'reversals', history: kSignalHistory },
   ];
 }
 

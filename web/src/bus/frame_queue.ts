@@ -1,0 +1,64 @@
+// Applies server messages once per animation frame: frames arriving between two
+// paints are queued and handed over together, so a burst of batches costs one round
+// of chart updates. A timer backs the frame callback up, because a hidden tab gets no
+// animation frames and the queue must not grow without bound.
+
+export type FrameScheduler = (callback: () => void) => void;
+
+export interface FrameQueueOptions<T> {
+  readonly apply: (item: T) => void;
+  /** Defaults to requestAnimationFrame. */
+  readonly schedule?: FrameScheduler;
+  /** Items are applied at the latest this long after the first one queued. */
+  readonly maxDelayMs?: number;
+}
+
+export class FrameQueue<T> {
+  private readonly options: FrameQueueOptions<T>;
+  private queue: T[] = [];
+  private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private flushes_ = 0;
+
+  constructor(options: FrameQueueOptions<T>) {
+    this.options = options;
+  }
+
+  push(item: T): void {
+    this.queue.push(item);
+    if (this.scheduled) {
+      return;
+    }
+    this.scheduled = true;
+    const schedule = this.options.schedule ?? ((cb: () => void) => void requestAnimationFrame(() => cb()));
+    schedule(() => this.flush());
+    this.timer = setTimeout(() => this.flush(), this.options.maxDelayMs ?? 250);
+  }
+
+  /** Applies everything queued now, in order. */
+  flush(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.scheduled = false;
+    if (this.queue.length === 0) {
+      return;
+    }
+    const items = this.queue;
+    this.queue = [];
+    this.flushes_ += 1;
+    for (const item of items) {
+      this.options.apply(item);
+    }
+  }
+
+  pending(): number {
+    return this.queue.length;
+  }
+
+  /** Rounds of updates applied so far. */
+  flushes(): number {
+    return this.flushes_;
+  }
+}

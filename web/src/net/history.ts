@@ -1,0 +1,133 @@
+// REST history (docs/PROTOCOL.md "History"): fetches the events of one event channel
+// after a seq, page by page (`next_cursor`), so a hole seen on the WebSocket is filled
+// instead of left. `fetch` is injected, so the logic runs without a browser in tests.
+
+import { parseStream, tryParseEvent, type Channel, type MarketEvent } from './protocol';
+
+export type FetchJson = (url: string) => Promise<unknown>;
+
+export const browserFetchJson: FetchJson = async (url) => {
+  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  if (!response.ok) {
+    throw new Error(`GET ${url}: HTTP ${response.status}`);
+  }
+  return (await response.json()) as unknown;
+};
+
+/** The REST path and parameters of an event channel's history; null for value channels. */
+export function historyQuery(channel: Channel): { readonly path: string; readonly params: Record<string, string> } | null {
+  const id = parseStream(channel.stream);
+  if (id === null) {
+    return null;
+  }
+  switch (id.kind) {
+    case 'candles':
+      return { path: '/api/candles', params: { symbol: channel.symbol, tf: id.tf } };
+    case 'ticks':
+    case 'spikes':
+    case 'reversals':
+      return { path: `/api/${id.kind}`, params: { symbol: channel.symbol } };
+    default:
+      return null;
+  }
+}
+
+export interface HistoryPage {
+  readonly events: readonly MarketEvent[];
+  readonly nextCursor: string | null;
+  /** Rows that did not parse (left out). */
+  readonly rejected: number;
+}
+
+/** Validates one page of a history answer; rows take the channel's symbol and stream when they leave them out. */
+export function parseHistoryPage(json: unknown, channel: Channel): HistoryPage {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error('history: answer is not an object');
+  }
+  const obj = json as { readonly [key: string]: unknown };
+  const rows = obj['rows'];
+  if (!Array.isArray(rows)) {
+    throw new Error('history: rows is not an array');
+  }
+  const cursor = obj['next_cursor'];
+  if (cursor !== null && cursor !== undefined && typeof cursor !== 'string' && typeof cursor !== 'number') {
+    throw new Error('history: next_cursor is not a string');
+  }
+  const events: MarketEvent[] = [];
+  let rejected = 0;
+  rows.forEach((row: unknown, i) => {
+    const filled =
+      typeof row === 'object' && row !== null && !Array.isArray(row) ? { symbol: channel.symbol, stream: channel.stream, ...row } : row;
+    const parsed = tryParseEvent(filled, `rows[${i}]`);
+    if (!parsed.ok || parsed.event === null) {
+      rejected += 1;
+    } else {
+      events.push(parsed.event);
+    }
+  });
+  return { events, nextCursor: cursor === null || cursor === undefined ? null : String(cursor), rejected };
+}
+
+export interface HistoryOptions {
+  readonly baseUrl?: string;
+  readonly fetchJson?: FetchJson;
+  readonly pageLimit?: number;
+  readonly maxPages?: number;
+}
+
+export class HistoryClient {
+  private readonly baseUrl: string;
+  private readonly fetchJson: FetchJson;
+  private readonly pageLimit: number;
+  private readonly maxPages: number;
+
+  constructor(options: HistoryOptions = {}) {
+    this.baseUrl = options.baseUrl ?? '';
+    this.fetchJson = options.fetchJson ?? browserFetchJson;
+    this.pageLimit = options.pageLimit ?? 1000;
+    this.maxPages = options.maxPages ?? 50;
+  }
+
+  /** The URL of one page. */
+  url(channel: Channel, afterSeq: number, cursor: string | null): string | null {
+    const query = historyQuery(channel);
+    if (query === null) {
+      return null;
+    }
+    const params = new URLSearchParams({ ...query.params, after_seq: String(afterSeq), limit: String(this.pageLimit) });
+    if (cursor !== null) {
+      params.set('cursor', cursor);
+    }
+    return `${this.baseUrl}${query.path}?${params.toString()}`;
+  }
+
+  /**
+   * The channel's events with seq in [from, to], oldest first, following
+   * `next_cursor` until the range is covered or the history ends.
+   */
+  async eventsBetween(channel: Channel, from: number, to: number): Promise<MarketEvent[]> {
+    const out: MarketEvent[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < this.maxPages; page += 1) {
+      const url = this.url(channel, from - 1, cursor);
+      if (url === null) {
+        return out;
+      }
+      const result = parseHistoryPage(await this.fetchJson(url), channel);
+      let past = false;
+      for (const event of result.events) {
+        const seq = 'seq' in event ? event.seq : 0;
+        if (seq > to) {
+          past = true;
+        } else if (seq >= from) {
+          out.push(event);
+        }
+      }
+      if (past || result.nextCursor === null || result.events.length === 0) {
+        break;
+      }
+      cursor = result.nextCursor;
+    }
+    return out;
+  }
+}

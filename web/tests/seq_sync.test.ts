@@ -1,0 +1,230 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ChannelSync, type EventHistory } from '../src/net/channel_sync';
+import { HistoryClient, parseHistoryPage } from '../src/net/history';
+import type { Channel, MarketEvent, ServerMessage, SpikeStartEvent } from '../src/net/protocol';
+import { SeqTracker } from '../src/net/seq_tracker';
+
+const spikes: Channel = { symbol: 'ALFA', stream: 'spikes' };
+const candles: Channel = { symbol: 'ALFA', stream: 'candles:1s' };
+
+function spike(seq: number): SpikeStartEvent {
+  return { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq, tick_seq: seq * 10, t_ms: 1_000_000 + seq, intensity: 1, z: 3, price: 1 };
+}
+
+function candle(seq: number, closed = true): MarketEvent {
+  return { type: 'candle', symbol: 'ALFA', stream: 'candles:1s', tf: '1s', closed, seq, t: 1000 + seq, o: 1, h: 1, l: 1, c: 1, v: 1, n: 1 };
+}
+
+function batch(...events: MarketEvent[]): ServerMessage {
+  return { type: 'batch', t_send_ms: 0, events, skipped: 0 };
+}
+
+function snapshot(channel: Channel, lastSeq: number, events: MarketEvent[], resume = false): ServerMessage {
+  return { type: 'snapshot', id: 1, symbol: channel.symbol, stream: channel.stream, resume, last_seq: lastSeq, events, current: null };
+}
+
+const seqsOf = (m: ServerMessage | null): number[] =>
+  m !== null && (m.type === 'batch' || m.type === 'snapshot') ? m.events.map((e) => ('seq' in e ? e.seq : -1)) : [];
+
+describe('SeqTracker', () => {
+  it('takes the next seq, drops duplicates and reports holes', () => {
+    const tracker = new SeqTracker();
+    expect(tracker.observe(spikes, 5)).toEqual({ kind: 'first' });
+    expect(tracker.observe(spikes, 6)).toEqual({ kind: 'next' });
+    expect(tracker.observe(spikes, 6)).toEqual({ kind: 'duplicate' });
+    expect(tracker.observe(spikes, 3)).toEqual({ kind: 'duplicate' });
+    expect(tracker.observe(spikes, 10)).toEqual({ kind: 'gap', from: 7, to: 9 });
+    expect(tracker.last(spikes)).toBe(10);
+    expect(tracker.stats()).toEqual({ duplicates: 2, gaps: 1, missed: 3 });
+  });
+
+  it('keeps channels apart and lists them for resume', () => {
+    const tracker = new SeqTracker();
+    tracker.reset(spikes, 7);
+    tracker.reset(candles, 41);
+    expect(tracker.observe(candles, 42)).toEqual({ kind: 'next' });
+    expect(tracker.observe(spikes, 8)).toEqual({ kind: 'next' });
+    expect(tracker.resumeChannels()).toEqual([
+      { symbol: 'ALFA', stream: 'spikes', seq: 8 },
+      { symbol: 'ALFA', stream: 'candles:1s', seq: 42 },
+    ]);
+    tracker.forget(spikes);
+    expect(tracker.last(spikes)).toBeUndefined();
+  });
+
+  it('moves past a gap notice so the next event is not another hole', () => {
+    const tracker = new SeqTracker();
+    tracker.reset(spikes, 4);
+    expect(tracker.skip(spikes, 5, 9)).toEqual({ from: 5, to: 9 });
+    expect(tracker.observe(spikes, 10)).toEqual({ kind: 'next' });
+  });
+});
+
+/** A history whose answers the test releases by hand. */
+function fakeHistory(rows: (channel: Channel, from: number, to: number) => MarketEvent[]) {
+  const calls: string[] = [];
+  const history: EventHistory = {
+    eventsBetween: (channel, from, to) => {
+      calls.push(`${channel.stream} ${from}..${to}`);
+      return Promise.resolve(rows(channel, from, to));
+    },
+  };
+  return { history, calls };
+}
+
+function setupSync(rows: (channel: Channel, from: number, to: number) => MarketEvent[] = () => []) {
+  const { history, calls } = fakeHistory(rows);
+  const refills: { channel: Channel; seqs: number[] }[] = [];
+  const resubscribed: Channel[] = [];
+  const sync = new ChannelSync({
+    history,
+    onRefill: (channel, events) => refills.push({ channel, seqs: events.map((e) => ('seq' in e ? e.seq : -1)) }),
+    resubscribe: (channel) => resubscribed.push(channel),
+  });
+  return { sync, calls, refills, resubscribed };
+}
+
+describe('ChannelSync', () => {
+  it('drops events whose seq was already seen and counts them', () => {
+    const { sync } = setupSync();
+    sync.accept(snapshot(spikes, 2, [spike(1), spike(2)]));
+    expect(seqsOf(sync.accept(batch(spike(2), spike(3), spike(3), spike(4))))).toEqual([3, 4]);
+    expect(sync.stats().duplicates).toBe(2);
+    // Samples and candles in progress carry no channel seq and always pass.
+    expect(seqsOf(sync.accept(batch(candle(9, false), candle(9, false))))).toEqual([9, 9]);
+  });
+
+  it('refetches a hole seen by seq over REST and hands the rows on', async () => {
+    const { sync, calls, refills } = setupSync((_, from, to) => Array.from({ length: to - from + 1 }, (__, i) => candle(from + i)));
+    sync.accept(snapshot(candles, 41, [candle(40), candle(41)]));
+    expect(seqsOf(sync.accept(batch(candle(42), candle(45), candle(46, false))))).toEqual([42, 45, 46]);
+    expect(calls).toEqual(['candles:1s 43..44']);
+    await Promise.resolve();
+    expect(refills).toEqual([{ channel: candles, seqs: [43, 44] }]);
+    expect(sync.stats()).toMatchObject({ gaps: 1, missed: 2, refetches: 1, refetched: 2 });
+  });
+
+  it('refetches the range of a gap notice and does not count the next event as a hole', async () => {
+    const { sync, calls, refills } = setupSync((_, from, to) => Array.from({ length: to - from + 1 }, (__, i) => spike(from + i)));
+    sync.accept(snapshot(spikes, 4, [spike(4)]));
+    const gap: ServerMessage = { type: 'gap', symbol: 'ALFA', stream: 'spikes', from: 5, to: 9, reason: 'overflow' };
+    expect(sync.accept(gap)).toBe(gap);
+    expect(seqsOf(sync.accept(batch(spike(10))))).toEqual([10]);
+    expect(calls).toEqual(['spikes 5..9']);
+    await Promise.resolve();
+    expect(refills).toEqual([{ channel: spikes, seqs: [5, 6, 7, 8, 9] }]);
+    expect(sync.stats().gaps).toBe(1);
+  });
+
+  it('builds the resume list from the last seqs of the channels still subscribed', () => {
+    const { sync } = setupSync();
+    sync.accept(snapshot(candles, 41, [candle(41)]));
+    sync.accept(snapshot(spikes, 7, []));
+    sync.accept(snapshot({ symbol: 'ALFA', stream: 'intensity:ema' }, 0, []));
+    sync.accept(batch(candle(42)));
+    expect(sync.resumeChannels([candles, spikes, { symbol: 'ALFA', stream: 'intensity:ema' }])).toEqual([
+      { symbol: 'ALFA', stream: 'candles:1s', seq: 42 },
+      { symbol: 'ALFA', stream: 'spikes', seq: 7 },
+    ]);
+    expect(sync.resumeChannels([spikes])).toEqual([{ symbol: 'ALFA', stream: 'spikes', seq: 7 }]);
+  });
+
+  it('passes a resumed snapshot on without what was already seen, and fetches what it stops short of', async () => {
+    const { sync, calls } = setupSync();
+    sync.accept(snapshot(candles, 41, [candle(41)]));
+    const resumed = sync.accept(snapshot(candles, 46, [candle(41), candle(42), candle(43)], true));
+    expect(seqsOf(resumed)).toEqual([42, 43]);
+    expect(calls).toEqual(['candles:1s 44..46']);
+    expect(sync.stats()).toMatchObject({ resumes: 1, duplicates: 1 });
+    expect(seqsOf(sync.accept(batch(candle(47))))).toEqual([47]);
+    await Promise.resolve();
+  });
+
+  it('subscribes afresh when a resumed channel numbers from scratch (a server that lost its history)', () => {
+    const { sync, resubscribed } = setupSync();
+    sync.accept(snapshot(candles, 41, [candle(41)]));
+    expect(sync.accept(snapshot(candles, 3, [], true))).toBeNull();
+    expect(resubscribed).toEqual([candles]);
+    expect(sync.stats().restarts).toBe(1);
+    // The fresh snapshot restarts the numbering.
+    sync.accept(snapshot(candles, 3, [candle(1), candle(2), candle(3)]));
+    expect(seqsOf(sync.accept(batch(candle(4))))).toEqual([4]);
+    expect(sync.stats().gaps).toBe(0);
+  });
+
+  describe('with a failing history', () => {
+    beforeEach(() => vi.useFakeTimers());
+    afterEach(() => vi.useRealTimers());
+
+    it('retries a failed refetch once, then counts the failure', async () => {
+      let attempts = 0;
+      const warnings: string[] = [];
+      const sync = new ChannelSync({
+        history: {
+          eventsBetween: () => {
+            attempts += 1;
+            return Promise.reject(new Error('HTTP 503'));
+          },
+        },
+        onRefill: () => undefined,
+        resubscribe: () => undefined,
+        onWarning: (w) => warnings.push(w),
+        retryMs: 100,
+      });
+      sync.accept(snapshot(spikes, 1, [spike(1)]));
+      sync.accept(batch(spike(3)));
+      await vi.advanceTimersByTimeAsync(150);
+      expect(attempts).toBe(2);
+      expect(sync.stats().refetchFailures).toBe(1);
+      expect(warnings[0]).toMatch(/refetch of 2..2 failed/);
+    });
+  });
+});
+
+describe('HistoryClient', () => {
+  it('asks /api/candles after the seq before the hole and follows next_cursor until the range is covered', async () => {
+    const urls: string[] = [];
+    const pages = [
+      { symbol: 'ALFA', series: 'candles', tf: '1s', rows: [candle(43), candle(44)], more: true, next_cursor: '44' },
+      { symbol: 'ALFA', series: 'candles', tf: '1s', rows: [candle(45), candle(46), candle(47)], more: true, next_cursor: '47' },
+    ];
+    const client = new HistoryClient({
+      pageLimit: 2,
+      fetchJson: (url) => {
+        urls.push(url);
+        return Promise.resolve(pages[urls.length - 1]);
+      },
+    });
+    const events = await client.eventsBetween(candles, 43, 46);
+    expect(events.map((e) => ('seq' in e ? e.seq : -1))).toEqual([43, 44, 45, 46]);
+    expect(urls).toEqual([
+      '/api/candles?symbol=ALFA&tf=1s&after_seq=42&limit=2',
+      '/api/candles?symbol=ALFA&tf=1s&after_seq=42&limit=2&cursor=44',
+    ]);
+  });
+
+  it('uses /api/spikes and /api/reversals, and stops on the last page', async () => {
+    const urls: string[] = [];
+    const client = new HistoryClient({
+      fetchJson: (url) => {
+        urls.push(url);
+        return Promise.resolve({ rows: [spike(5)], more: false, next_cursor: null });
+      },
+    });
+    expect(await client.eventsBetween(spikes, 5, 9)).toHaveLength(1);
+    await client.eventsBetween({ symbol: 'ALFA', stream: 'reversals' }, 1, 2);
+    expect(urls.map((u) => u.split('?')[0])).toEqual(['/api/spikes', '/api/reversals']);
+    expect(client.url({ symbol: 'ALFA', stream: 'buffer' }, 0, null)).toBeNull();
+  });
+
+  it('fills in symbol and stream a row leaves out and skips rows that do not parse', () => {
+    const page = parseHistoryPage(
+      { rows: [{ type: 'spike_start', seq: 1, tick_seq: 1, t_ms: 5, intensity: 1, z: 3, price: 2 }, { type: 'spike_start', seq: 'x' }], next_cursor: null },
+      spikes,
+    );
+    expect(page.events).toHaveLength(1);
+    expect(page.events[0]).toMatchObject({ symbol: 'ALFA', stream: 'spikes', seq: 1 });
+    expect(page.rejected).toBe(1);
+    expect(() => parseHistoryPage({ rows: 1 }, spikes)).toThrow(/rows/);
+  });
+});
