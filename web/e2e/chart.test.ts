@@ -1,87 +1,23 @@
-// End to end: the real server binary serves web/dist and streams a synthetic feed;
-// headless Chromium loads the page and we check that candles and the intensity pane
-// are really drawn and that the smoother picker re-subscribes intensity. Reversal
-// markers are not asserted here: a fresh server needs ~1000 ticks of warm-up and
-// signals are sparse (tests/markers.test.ts and tests/indicator_state.test.ts cover them).
+// End to end: the real server binary (protocol v2) serves web/dist and streams a
+// synthetic feed; headless Chromium loads the page and we check that candles and the
+// intensity pane are really drawn, that the smoother picker moves intensity to the
+// `intensity:<s>` channel of the new smoother, and that the bars the page holds have
+// strictly increasing times and consecutive closed-candle seqs. Reversal markers are
+// not asserted here: a fresh server needs ~1000 ticks of warm-up and signals are sparse
+// (tests/markers.test.ts and tests/indicator_state.test.ts cover them).
 //
-//   SPACETIME_BIN        server binary (default ../build/release/bin/spacetime)
-//   SPACETIME_ARTIFACTS  where chart.png goes (default ../build/artifacts)
-//
-// Needs `npm run build` first (the server serves web/dist).
+// Environment: see e2e/support.ts. Needs `npm run build` first (the server serves web/dist).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gateway, barProblems, checkPrerequisites, launchBrowser, pageStats, saveScreenshot, useMock, watchConsole } from './support';
 
-const webDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const serverBin = path.resolve(webDir, process.env['SPACETIME_BIN'] ?? '../build/release/bin/spacetime');
-const distDir = path.join(webDir, 'dist');
-const artifactsDir = path.resolve(webDir, process.env['SPACETIME_ARTIFACTS'] ?? '../build/artifacts');
-const chromiumPath = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-
-let server: ChildProcess | null = null;
-let serverLog = '';
+const gateway = new Gateway();
 let browser: Browser | null = null;
 let page: Page | null = null;
 let baseUrl = '';
-const consoleErrors: string[] = [];
-let screenshotPath: string | null = null;
-
-async function saveScreenshot(p: Page): Promise<string> {
-  mkdirSync(artifactsDir, { recursive: true });
-  const shot = path.join(artifactsDir, 'chart.png');
-  await p.screenshot({ path: shot });
-  screenshotPath = shot;
-  console.log(`screenshot: ${shot}`);
-  return shot;
-}
-
-/** Starts the server and resolves with the port it printed. */
-function startServer(): Promise<number> {
-  const child = spawn(
-    serverBin,
-    ['serve', '--port', '0', '--bind', '127.0.0.1', '--web-root', distDir, '--symbols', '5', '--rate', '2000', '--seed', '1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server = child;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server printed no port within 20 s:\n${serverLog}`)), 20_000);
-    const onData = (chunk: Buffer): void => {
-      serverLog += chunk.toString();
-      const match = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(serverLog);
-      if (match !== null) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited early (code ${String(code)}, signal ${String(signal)}):\n${serverLog}`));
-    });
-  });
-}
-
-async function stopServer(): Promise<void> {
-  const child = server;
-  server = null;
-  if (child === null || child.exitCode !== null || child.signalCode !== null) {
-    return;
-  }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(killer);
-}
+let consoleErrors: string[] = [];
+let screenshotTaken = false;
 
 function currentPage(): Page {
   if (page === null) {
@@ -216,46 +152,24 @@ function chartNumber(p: Page, attribute: string): Promise<number> {
 
 describe('chart page against the real server', () => {
   beforeAll(async () => {
-    if (!existsSync(serverBin)) {
-      throw new Error(`server binary not found: ${serverBin} (set SPACETIME_BIN)`);
-    }
-    if (!existsSync(path.join(distDir, 'index.html'))) {
-      throw new Error(`${distDir}/index.html missing: run \`npm run build\` first`);
-    }
-    const port = await startServer();
+    checkPrerequisites();
+    const port = await gateway.start(0);
     baseUrl = `http://127.0.0.1:${port}/`;
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    page.on('console', (message) => {
-      if (message.type() === 'error') {
-        consoleErrors.push(message.text());
-      }
-    });
-    page.on('pageerror', (error) => consoleErrors.push(`uncaught: ${error.message}`));
+    consoleErrors = watchConsole(page);
   });
 
   afterAll(async () => {
     try {
       // A failed run still leaves a picture of what the page showed.
-      if (page !== null && screenshotPath === null) {
-        await saveScreenshot(page).catch((error: unknown) => console.log(`no screenshot: ${String(error)}`));
+      if (page !== null && !screenshotTaken) {
+        await saveScreenshot(page, 'chart.png').catch((error: unknown) => console.log(`no screenshot: ${String(error)}`));
       }
       await browser?.close();
     } finally {
       browser = null;
-      await stopServer();
+      await gateway.stop();
     }
   });
 
@@ -283,6 +197,17 @@ describe('chart page against the real server', () => {
         return pixels.canvases > 0 ? pixels.up + pixels.down : 0;
       }, { timeout: 15_000, interval: 500 })
       .toBeGreaterThan(20);
+  });
+
+  it('fills holes in the closed candles over REST', async () => {
+    const p = currentPage();
+    if (useMock) {
+      // The mock withholds two closed 1s candles (a gap notice, a silent hole): both are fetched.
+      await expect.poll(async () => (await pageStats(p)).sync.refetched, { timeout: 20_000, interval: 250 }).toBeGreaterThanOrEqual(2);
+    }
+    const stats = await pageStats(p);
+    expect(stats.malformed).toBe(0);
+    expect(barProblems(stats.charts[0]?.bars ?? [])).toEqual([]);
   });
 
   it('draws the intensity pane under the candles', async () => {
@@ -323,7 +248,8 @@ describe('chart page against the real server', () => {
     expect(await p.locator('#chart').getAttribute('data-smoother')).toBe('zlma');
     expect(Number(await p.locator('#chart').getAttribute('data-band-points'))).toBeGreaterThan(0);
     await expect.poll(async () => (await intensityPixels(p)).line, { timeout: 10_000, interval: 500 }).toBeGreaterThan(10);
-    await saveScreenshot(p);
+    await saveScreenshot(p, 'chart.png');
+    screenshotTaken = true;
   });
 
   it('switches to the 10s timeframe', async () => {
@@ -364,6 +290,18 @@ describe('chart page against the real server', () => {
         return pixels.up + pixels.down;
       }, { timeout: 10_000, interval: 500 })
       .toBeGreaterThan(0);
+  });
+
+  it('holds every closed candle once, in order, with no hole left', async () => {
+    const p = currentPage();
+    // Let a few more bars close on 10s, then read what the page holds.
+    await expect.poll(async () => (await pageStats(p)).charts[0]?.bars.length ?? 0, { timeout: 30_000, interval: 500 }).toBeGreaterThan(2);
+    const stats = await pageStats(p);
+    console.log(`page stats: ${JSON.stringify({ ...stats, charts: stats.charts.map((c) => ({ ...c, bars: c.bars.length })) })}`);
+    expect(stats.malformed).toBe(0);
+    for (const chart of stats.charts) {
+      expect(barProblems(chart.bars)).toEqual([]);
+    }
   });
 
   it('logged no console errors', () => {
