@@ -1,7 +1,9 @@
 // Composition root: builds the bus, the socket (protocol v2) with its channel sync
-// (duplicates, holes, REST refills, resume), the header and the chart, and wires the
-// user's selection (symbol, timeframe, intensity smoother) to the subscriptions.
-// Server messages reach the bus once per animation frame.
+// (duplicates, holes, REST refills, resume), the header, the sidebar and up to four
+// independent charts, and wires the screen (layout, each chart's symbol and
+// timeframe, the focused chart, the intensity smoother) to the subscriptions, the URL
+// and localStorage. Server messages reach the bus once per animation frame; each
+// chart takes from the bus what belongs to its channels.
 
 import './styles.css';
 import { EventBus } from './bus/event_bus';
@@ -9,12 +11,31 @@ import { FrameQueue } from './bus/frame_queue';
 import { routeRefill, routeServerMessage, type AppTopics } from './bus/topics';
 import { CandleChart } from './charts/candle_chart';
 import { ChannelSync } from './net/channel_sync';
-import { HistoryClient } from './net/history';
+import { HistoryClient, browserFetchJson } from './net/history';
 import type { Channel, HelloMessage, MarketEvent, ServerMessage, Smoother } from './net/protocol';
-import { MarketSocket, gatewaySocketUrl } from './net/socket_client';
+import { MarketSocket, gatewaySocketUrl, type WantedChannel } from './net/socket_client';
+import { channelKey } from './net/subscriptions';
 import { Header } from './ui/header';
-import { chartChannels, chooseSelection, smootherOrDefault, type Selection } from './ui/selection';
+import {
+  jsonToDraft,
+  kMaxCharts,
+  offerOf,
+  pickDraft,
+  queryToDraft,
+  resolveScreen,
+  screenToJson,
+  screenToQuery,
+  visibleCharts,
+  withChart,
+  withFocus,
+  withLayout,
+  type ChartChoice,
+  type Screen,
+} from './ui/layout';
+import { chartChannels, kSignalHistory, smootherOrDefault } from './ui/selection';
+import { Sidebar } from './ui/sidebar';
 import { ThemeSwitch } from './ui/theme';
+import { Watchlist, parseQuotes } from './ui/watchlist';
 
 function element<T extends HTMLElement>(selector: string, type: new () => T): T {
   const found = document.querySelector(selector);
@@ -24,19 +45,22 @@ function element<T extends HTMLElement>(selector: string, type: new () => T): T 
   return found;
 }
 
+const kScreenStorageKey = 'spacetime.screen';
+/** Where the smoother was kept before the screen was (still read as a fallback). */
 const kSmootherStorageKey = 'spacetime.smoother';
+const kQuotesEveryMs = 2_000;
 
-function storedSmoother(): Smoother {
+function readStorage(key: string): string | null {
   try {
-    return smootherOrDefault(localStorage.getItem(kSmootherStorageKey));
+    return localStorage.getItem(key);
   } catch {
-    return smootherOrDefault(null);
+    return null;
   }
 }
 
-function storeSmoother(smoother: Smoother): void {
+function writeStorage(key: string, value: string): void {
   try {
-    localStorage.setItem(kSmootherStorageKey, smoother);
+    localStorage.setItem(key, value);
   } catch {
     // Storage may be disabled (private mode); the choice still holds for this page.
   }
@@ -46,6 +70,7 @@ function storeSmoother(smoother: Smoother): void {
 export interface PageStats {
   readonly connections: number;
   readonly malformed: number;
+  readonly layout: string;
   readonly sync: ReturnType<ChannelSync['stats']>;
   readonly charts: readonly {
     readonly symbol: string;
@@ -62,28 +87,17 @@ declare global {
   }
 }
 
-function exposeDebugHook(ws: MarketSocket, sync: ChannelSync, charts: () => readonly CandleChart[]): void {
-  window.__spacetime = {
-    stats: () => ({
-      connections: ws.connectionCount(),
-      malformed: ws.malformedCount(),
-      sync: sync.stats(),
-      charts: charts().map((c) => ({
-        symbol: c.channel()?.symbol ?? '',
-        tf: c.channel()?.tf ?? '',
-        dropped: c.droppedUpdates(),
-        bars: c.bars().map((b) => [b.t, b.seq] as const),
-      })),
-    }),
-  };
-}
-
 function start(): void {
   const bus = new EventBus<AppTopics>();
   const theme = new ThemeSwitch(document.documentElement);
-  let smoother = storedSmoother();
-  const chart = new CandleChart(element('#chart', HTMLDivElement), bus, theme.chartTheme(), smoother);
-  theme.onChange((colours) => chart.setTheme(colours));
+  const stage = element('#charts', HTMLElement);
+  const cells = [...stage.querySelectorAll<HTMLElement>('.cell')];
+  const charts: (CandleChart | null)[] = Array.from({ length: kMaxCharts }, () => null);
+  /** What each live chart shows, to tell a change from a repeat. */
+  const shown: (ChartChoice | null)[] = Array.from({ length: kMaxCharts }, () => null);
+  let hello: HelloMessage | null = null;
+  let screen: Screen | null = null;
+  let smoother: Smoother = smootherOrDefault(readStorage(kSmootherStorageKey));
 
   type Item =
     | { readonly kind: 'message'; readonly message: ServerMessage; readonly received: number }
@@ -117,34 +131,136 @@ function start(): void {
     resumeChannels: (subscribed) => sync.resumeChannels(subscribed),
   });
   socket = ws;
-  exposeDebugHook(ws, sync, () => [chart]);
 
-  let hello: HelloMessage | null = null;
-  let selection: Selection | null = null;
-
-  // Everything the page wants, as one set: the socket unsubscribes what dropped out
-  // (the old symbol's streams, the old timeframe) and (re-)subscribes what is new or
-  // changed (a new smoother re-subscribes `intensity`).
-  const syncSubscriptions = (): void => {
-    if (selection !== null) {
-      ws.setSubscriptions(chartChannels(selection.symbol.symbol, selection.tf, smoother));
-    }
+  window.__spacetime = {
+    stats: () => ({
+      connections: ws.connectionCount(),
+      malformed: ws.malformedCount(),
+      layout: screen?.layout ?? '',
+      sync: sync.stats(),
+      charts: charts
+        .filter((c): c is CandleChart => c !== null)
+        .map((c) => ({
+          symbol: c.channel()?.symbol ?? '',
+          tf: c.channel()?.tf ?? '',
+          dropped: c.droppedUpdates(),
+          bars: c.bars().map((b) => [b.t, b.seq] as const),
+        })),
+    }),
   };
 
-  const select = (next: Selection): void => {
-    const previous = selection;
-    if (previous !== null && previous.symbol.symbol === next.symbol.symbol && previous.tf === next.tf) {
-      return;
+  // ---- sidebar ----------------------------------------------------------------------
+  const watchlist = new Watchlist();
+  const sidebar = new Sidebar(
+    {
+      root: element('#sidebar', HTMLElement),
+      watchlist: element('#watchlist', HTMLElement),
+      feed: element('#feed', HTMLOListElement),
+      menuToggle: element('#menu-toggle', HTMLButtonElement),
+    },
+    watchlist,
+    (symbol) => {
+      if (screen !== null) {
+        apply(withChart(screen, screen.focus, { symbol }));
+      }
+    },
+  );
+  bus.on('candle', (event) => {
+    watchlist.applyCandle(event);
+    sidebar.invalidate();
+  });
+  bus.on('indicator', (event) => {
+    watchlist.applyEvent(event);
+    sidebar.invalidate();
+  });
+  bus.on('stream_snapshot', (snapshot) => {
+    if (snapshot.kind === 'spikes' || snapshot.kind === 'reversals') {
+      for (const event of snapshot.events) {
+        watchlist.applyEvent(event);
+      }
+      sidebar.invalidate();
     }
-    selection = next;
-    chart.setChannel({
-      symbol: next.symbol.symbol,
-      tf: next.tf,
-      decimals: next.symbol.decimals,
-      tickSize: next.symbol.tick_size,
+  });
+  const pollQuotes = (): void => {
+    browserFetchJson('/api/symbols').then(
+      (json) => {
+        watchlist.applyQuotes(parseQuotes(json));
+        sidebar.invalidate();
+      },
+      () => undefined, // the watchlist keeps the live prices it has
+    );
+  };
+  setInterval(() => {
+    if (hello !== null && document.visibilityState === 'visible') {
+      pollQuotes();
+    }
+  }, kQuotesEveryMs);
+
+  // ---- screen -----------------------------------------------------------------------
+  /** Everything the page wants: each visible chart's channels, plus every symbol's signals for the sidebar. */
+  const wantedChannels = (next: Screen): WantedChannel[] => {
+    const wanted: WantedChannel[] = visibleCharts(next).flatMap((c) => chartChannels(c.symbol, c.tf, next.smoother));
+    for (const symbol of hello?.symbols ?? []) {
+      wanted.push({ symbol: symbol.symbol, stream: 'spikes', history: kSignalHistory });
+      wanted.push({ symbol: symbol.symbol, stream: 'reversals', history: kSignalHistory });
+    }
+    return wanted;
+  };
+
+  const apply = (next: Screen): void => {
+    const info = (symbol: string) => hello?.symbols.find((s) => s.symbol === symbol);
+    const before = new Set(ws.channels().map(channelKey));
+    const restarted: Channel[] = [];
+    stage.dataset['layout'] = next.layout;
+    visibleCharts(next).forEach((choice, index) => {
+      let chart = charts[index] ?? null;
+      const container = cells[index]?.querySelector<HTMLElement>('.chart');
+      if (chart === null && container !== null && container !== undefined) {
+        chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, undefined, index);
+        charts[index] = chart;
+      }
+      const old = shown[index] ?? null;
+      if (chart !== null && (old === null || old.symbol !== choice.symbol || old.tf !== choice.tf)) {
+        const symbol = info(choice.symbol);
+        chart.setChannel({ symbol: choice.symbol, tf: choice.tf, decimals: symbol?.decimals ?? 2, tickSize: symbol?.tick_size ?? 0.01 });
+        shown[index] = choice;
+        // A channel another chart (or the sidebar) already has sends no new snapshot
+        // by itself: ask again so this chart opens with its history too.
+        restarted.push(...chartChannels(choice.symbol, choice.tf, next.smoother).filter((c) => before.has(channelKey(c))));
+      }
+      if (chart !== null && next.smoother !== smoother) {
+        chart.setSmoother(next.smoother);
+      }
     });
-    header.showSelection(next.symbol.symbol, next.tf);
-    syncSubscriptions();
+    for (let index = visibleCharts(next).length; index < kMaxCharts; index += 1) {
+      charts[index]?.dispose();
+      charts[index] = null;
+      shown[index] = null;
+    }
+    cells.forEach((cell, index) => cell.classList.toggle('focused', index === next.focus));
+    smoother = next.smoother;
+    screen = next;
+    ws.setSubscriptions(wantedChannels(next));
+    const seen = new Set<string>();
+    for (const channel of restarted) {
+      if (!seen.has(channelKey(channel))) {
+        seen.add(channelKey(channel));
+        ws.resubscribe(channel);
+      }
+    }
+    const focused = next.charts[next.focus];
+    header.setFocusedChart(next.focus);
+    if (focused !== undefined) {
+      header.showSelection(focused.symbol, focused.tf);
+    }
+    header.showLayout(next.layout);
+    header.showSmoother(next.smoother);
+    writeStorage(kScreenStorageKey, screenToJson(next));
+    writeStorage(kSmootherStorageKey, next.smoother);
+    const query = `?${screenToQuery(next)}`;
+    if (window.location.search !== query) {
+      window.history.replaceState(null, '', `${window.location.pathname}${query}${window.location.hash}`);
+    }
   };
 
   const header = new Header(
@@ -155,49 +271,60 @@ function start(): void {
       lastPrice: element('#last-price', HTMLSpanElement),
       status: element('#status', HTMLDivElement),
       themeToggle: element('#theme-toggle', HTMLButtonElement),
+      layouts: element('#layouts', HTMLDivElement),
     },
     bus,
     {
       selectSymbol: (symbol) => {
-        const info = hello?.symbols.find((s) => s.symbol === symbol);
-        if (info !== undefined && selection !== null) {
-          select({ symbol: info, tf: selection.tf });
+        if (screen !== null && hello?.symbols.some((s) => s.symbol === symbol) === true) {
+          apply(withChart(screen, screen.focus, { symbol }));
         }
       },
       selectTimeframe: (tf) => {
-        if (selection !== null && hello?.timeframes.includes(tf) === true) {
-          select({ symbol: selection.symbol, tf });
+        if (screen !== null && hello?.timeframes.includes(tf) === true) {
+          apply(withChart(screen, screen.focus, { tf }));
         }
       },
       selectSmoother: (next) => {
-        if (next === smoother) {
-          return;
+        if (screen !== null && next !== screen.smoother) {
+          apply({ ...screen, smoother: next });
         }
-        smoother = next;
-        storeSmoother(next);
-        chart.setSmoother(next);
-        syncSubscriptions();
+      },
+      selectLayout: (layout) => {
+        if (screen !== null && layout !== screen.layout) {
+          apply(withLayout(screen, layout));
+        }
       },
       toggleTheme: () => header.showTheme(theme.toggle()),
     },
   );
   header.showTheme(theme.current());
   header.showSmoother(smoother);
+  theme.onChange((colours) => {
+    for (const chart of charts) {
+      chart?.setTheme(colours);
+    }
+  });
+  cells.forEach((cell, index) => {
+    cell.addEventListener('pointerdown', () => {
+      if (screen !== null && screen.focus !== index) {
+        apply(withFocus(screen, index));
+      }
+    });
+  });
 
   bus.on('hello', (message) => {
     hello = message;
     header.setOptions(message.symbols, message.timeframes);
-    const next = chooseSelection(message, selection === null ? null : { symbol: selection.symbol.symbol, tf: selection.tf });
-    if (next === null) {
-      return;
-    }
-    if (selection !== null && selection.symbol.symbol === next.symbol.symbol && selection.tf === next.tf) {
-      // Same channel after a reconnect: the socket has re-subscribed already and the
-      // snapshot refills the chart; only the freshly built pickers need the state.
-      selection = next;
-      header.showSelection(next.symbol.symbol, next.tf);
-    } else {
-      select(next);
+    watchlist.setSymbols(message.symbols);
+    sidebar.invalidate();
+    pollQuotes();
+    // First hello: the URL, else what was stored. After a reconnect: the screen as it
+    // is, checked against what this server offers.
+    const draft = screen ?? pickDraft(queryToDraft(window.location.search), jsonToDraft(readStorage(kScreenStorageKey)));
+    const next = resolveScreen(draft, offerOf(message), smoother);
+    if (next !== null) {
+      apply(next);
     }
   });
   bus.on('server_error', (error) => {

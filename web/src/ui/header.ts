@@ -1,9 +1,12 @@
-// The header bar: symbol picker, timeframe buttons, intensity smoother picker, last
-// price, connection status and the theme toggle. It renders what it is told and reports the user's choices.
+// The header bar: symbol picker and timeframe buttons (for the focused chart),
+// intensity smoother picker, last price of the focused chart, layout buttons,
+// connection status and the theme toggle. It renders what it is told and reports the
+// user's choices.
 
 import type { AppBus, ChartState } from '../bus/topics';
 import type { ConnectionStatus } from '../net/socket_client';
 import { isSmoother, type Smoother, type SymbolInfo } from '../net/protocol';
+import { isLayout, type LayoutKind } from './layout';
 
 export interface HeaderElements {
   readonly symbol: HTMLSelectElement;
@@ -12,6 +15,7 @@ export interface HeaderElements {
   readonly lastPrice: HTMLElement;
   readonly status: HTMLElement;
   readonly themeToggle: HTMLButtonElement;
+  readonly layouts: HTMLElement;
 }
 
 export interface HeaderActions {
@@ -19,6 +23,7 @@ export interface HeaderActions {
   selectTimeframe(tf: string): void;
   selectSmoother(smoother: Smoother): void;
   toggleTheme(): void;
+  selectLayout(layout: LayoutKind): void;
 }
 
 const kStatusText: Readonly<Record<ConnectionStatus, string>> = {
@@ -31,6 +36,7 @@ const kStatusText: Readonly<Record<ConnectionStatus, string>> = {
 export class Header {
   private readonly el: HeaderElements;
   private symbols: readonly SymbolInfo[] = [];
+  private focused = 0;
 
   constructor(elements: HeaderElements, bus: AppBus, actions: HeaderActions) {
     this.el = elements;
@@ -51,6 +57,13 @@ export class Header {
       }
     });
     elements.themeToggle.addEventListener('click', () => actions.toggleTheme());
+    elements.layouts.addEventListener('click', (event) => {
+      const target = event.target;
+      const layout = target instanceof HTMLElement ? target.closest<HTMLElement>('[data-layout]')?.dataset['layout'] : undefined;
+      if (isLayout(layout)) {
+        actions.selectLayout(layout);
+      }
+    });
     bus.on('status', (status) => this.showStatus(status));
     bus.on('chart_state', (state) => this.showPrice(state));
     bus.on('server_error', (error) => {
@@ -92,6 +105,19 @@ export class Header {
     delete this.el.lastPrice.dataset['direction'];
   }
 
+  /** The chart whose price the header shows and whose choice the pickers change. */
+  setFocusedChart(index: number): void {
+    this.focused = index;
+  }
+
+  showLayout(layout: LayoutKind): void {
+    for (const button of this.el.layouts.querySelectorAll<HTMLButtonElement>('button[data-layout]')) {
+      const active = button.dataset['layout'] === layout;
+      button.classList.toggle('active', active);
+      button.setAttribute('aria-pressed', String(active));
+    }
+  }
+
   showSmoother(smoother: Smoother): void {
     this.el.smoother.value = smoother;
   }
@@ -108,6 +134,9 @@ export class Header {
   }
 
   private showPrice(state: ChartState): void {
+    if (state.chart !== this.focused) {
+      return;
+    }
     const last = state.last;
     if (last === null) {
       this.el.lastPrice.textContent = '—';
