@@ -1,45 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { kThemeVariables, readChartTheme } from '../src/charts/chart_theme';
 import { timeframeSeconds } from '../src/charts/timeframe';
-import type { HelloMessage } from '../src/net/protocol';
-import { candleHistorySeconds, chartChannels, chooseSelection, kDefaultSmoother, smootherOrDefault } from '../src/ui/selection';
-
-const hello: HelloMessage = {
-  type: 'hello',
-  version: 2,
-  server_time_ms: 1767364261123,
-  flush_ms: 100,
-  streams: ['candles:1s', 'candles:10s', 'candles:1m', 'intensity:ema', 'buffer', 'spikes', 'reversals'],
-  limits: {},
-  symbols: [
-    { symbol: 'ALFA', tick_size: 0.01, decimals: 2 },
-    { symbol: 'BETA', tick_size: 0.5, decimals: 1 },
-  ],
-  timeframes: ['1s', '10s', '1m'],
-};
-
-describe('chooseSelection', () => {
-  it('starts on the first symbol and 1s', () => {
-    expect(chooseSelection(hello, null)).toEqual({ symbol: hello.symbols[0], tf: '1s' });
-  });
-
-  it('keeps the current choice after a reconnect', () => {
-    expect(chooseSelection(hello, { symbol: 'BETA', tf: '1m' })).toEqual({ symbol: hello.symbols[1], tf: '1m' });
-  });
-
-  it('falls back when the server no longer offers the choice', () => {
-    expect(chooseSelection(hello, { symbol: 'GONE', tf: '5m' })).toEqual({ symbol: hello.symbols[0], tf: '1s' });
-    expect(chooseSelection({ ...hello, timeframes: ['1m', '1h'] }, null)).toEqual({
-      symbol: hello.symbols[0],
-      tf: '1m',
-    });
-  });
-
-  it('has nothing to choose from an empty hello', () => {
-    expect(chooseSelection({ ...hello, symbols: [] }, null)).toBeNull();
-    expect(chooseSelection({ ...hello, timeframes: [] }, null)).toBeNull();
-  });
-});
+import { candleHistorySeconds, chartChannels, kDefaultSmoother, smootherOrDefault } from '../src/ui/selection';
 
 describe('chartChannels', () => {
   it('is the candle channel and the four indicator channels, intensity in the smoother, each with its history', () => {

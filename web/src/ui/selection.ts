@@ -1,34 +1,9 @@
-// Which (symbol, timeframe) the page shows after a `hello`: keep the current choice if
-// the server still offers it, otherwise the first symbol and the preferred timeframe;
-// and what the page subscribes to for a choice.
+// What a chart subscribes to for its choice (the channels and how far back each
+// snapshot reaches), and the smoother shown before the user picks one.
 
 import { timeframeSeconds } from '../charts/timeframe';
-import { candlesStream, intensityStream, isSmoother, type HelloMessage, type Smoother, type SymbolInfo } from '../net/protocol';
+import { candlesStream, intensityStream, isSmoother, type Smoother } from '../net/protocol';
 import type { WantedChannel } from '../net/socket_client';
-
-export interface Selection {
-  readonly symbol: SymbolInfo;
-  readonly tf: string;
-}
-
-/** `1s` shows several candles within seconds of opening the page. */
-export const kPreferredTimeframe = '1s';
-
-export function chooseSelection(
-  hello: HelloMessage,
-  current: { readonly symbol: string; readonly tf: string } | null,
-  preferredTf: string = kPreferredTimeframe,
-): Selection | null {
-  const first = hello.symbols[0];
-  if (first === undefined || hello.timeframes.length === 0) {
-    return null;
-  }
-  const symbol = hello.symbols.find((s) => s.symbol === current?.symbol) ?? first;
-  const tf =
-    [current?.tf, preferredTf].find((t): t is string => t !== undefined && hello.timeframes.includes(t)) ??
-    (hello.timeframes[0] as string);
-  return { symbol, tf };
-}
 
 /** Bars a candle snapshot should hold at least (history of at least 10 minutes, at most 7 days). */
 export const kSnapshotBars = 300;
