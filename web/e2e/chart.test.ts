@@ -207,6 +207,7 @@ describe('chart page against the real server', () => {
     }
     const stats = await pageStats(p);
     expect(stats.malformed).toBe(0);
+    expect(stats.invalidEvents).toBe(0);
     expect(barProblems(stats.charts[0]?.bars ?? [])).toEqual([]);
   });
 
@@ -299,6 +300,7 @@ describe('chart page against the real server', () => {
     const stats = await pageStats(p);
     console.log(`page stats: ${JSON.stringify({ ...stats, charts: stats.charts.map((c) => ({ ...c, bars: c.bars.length })) })}`);
     expect(stats.malformed).toBe(0);
+    expect(stats.invalidEvents).toBe(0);
     for (const chart of stats.charts) {
       expect(barProblems(chart.bars)).toEqual([]);
     }

@@ -88,6 +88,7 @@ describe('a server restart under an open page', () => {
     const after = await pageStats(p);
     console.log(`after restart: ${JSON.stringify({ ...after, charts: after.charts.map((c) => ({ ...c, bars: c.bars.length })) })}`);
     expect(after.malformed).toBe(0);
+    expect(after.invalidEvents).toBe(0);
     expect(barProblems(after.charts[0]?.bars ?? [])).toEqual([]);
     if (persistent) {
       // The numbering went on: the page resumed, never started over, and the bars

@@ -25,6 +25,7 @@ export const useMock = process.env['SPACETIME_E2E_SERVER'] === 'mock';
 export interface PageStats {
   readonly connections: number;
   readonly malformed: number;
+  readonly invalidEvents: number;
   readonly layout: string;
   readonly sync: {
     readonly duplicates: number;

@@ -70,6 +70,8 @@ function writeStorage(key: string, value: string): void {
 export interface PageStats {
   readonly connections: number;
   readonly malformed: number;
+  /** Batch entries left out because they broke the contract. */
+  readonly invalidEvents: number;
   readonly layout: string;
   readonly sync: ReturnType<ChannelSync['stats']>;
   readonly charts: readonly {
@@ -136,6 +138,7 @@ function start(): void {
     stats: () => ({
       connections: ws.connectionCount(),
       malformed: ws.malformedCount(),
+      invalidEvents: ws.invalidEventCount(),
       layout: screen?.layout ?? '',
       sync: sync.stats(),
       charts: charts

@@ -97,6 +97,7 @@ describe('routeServerMessage', () => {
           { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq: 1, tick_seq: 11, t_ms: 1, intensity: 1, z: 3, price: 1 },
         ],
         skipped: 0,
+        invalid: [],
       },
       1040,
     );

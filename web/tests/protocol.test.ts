@@ -199,15 +199,29 @@ describe('parseServerFrame: rejects what breaks the contract', () => {
     rejects({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'spikes', last_seq: -1, events: [] }, /last_seq/);
   });
 
-  it('events with missing, non-finite or ill-typed fields', () => {
-    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...closed41, o: 'x' }] }, /events\[0\]\.o/);
-    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...closed41, closed: 1 }] }, /closed/);
-    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...spikeStart, seq: 0 }] }, /seq/);
-    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...reversal, direction: 0 }] }, /direction/);
-    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...buffer, zone: 'hot' }] }, /zone/);
-    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...tick, bid: undefined }] }, /bid/);
-    rejects({ type: 'batch', t_send_ms: 1, events: [{ ...spikeStart, stream: 'reversals' }] }, /spike_start/);
+  it('events with missing, non-finite or ill-typed fields: left out of a batch with the reason, the rest kept', () => {
+    const bad = [
+      [{ ...closed41, o: 'x' }, /events\[0\]\.o/],
+      [{ ...closed41, closed: 1 }, /closed/],
+      [{ ...spikeStart, seq: 0 }, /seq/],
+      [{ ...reversal, direction: 0 }, /direction/],
+      [{ ...buffer, zone: 'hot' }, /zone/],
+      [{ ...tick, bid: undefined }, /bid/],
+      [{ ...spikeStart, stream: 'reversals' }, /spike_start/],
+    ] as const;
+    for (const [event, reason] of bad) {
+      const m = parse({ type: 'batch', t_send_ms: 1, events: [event, spikeStart] });
+      if (m.type !== 'batch') {
+        throw new Error('not a batch');
+      }
+      expect(m.events.map((e) => e.type)).toEqual(['spike_start']);
+      expect(m.invalid).toHaveLength(1);
+      expect(m.invalid[0]).toMatch(reason);
+    }
     rejects({ type: 'batch', events: [] }, /t_send_ms/);
+    rejects({ type: 'batch', t_send_ms: 1, events: {} }, /batch.events/);
+    // In a snapshot a bad event rejects the frame: a snapshot is a whole state.
+    rejects({ type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'candles:1m', last_seq: 41, events: [{ ...closed41, h: null }] }, /\.h/);
   });
 
   it('gaps that are not a range of an event channel', () => {

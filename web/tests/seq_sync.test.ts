@@ -16,7 +16,7 @@ function candle(seq: number, closed = true): MarketEvent {
 }
 
 function batch(...events: MarketEvent[]): ServerMessage {
-  return { type: 'batch', t_send_ms: 0, events, skipped: 0 };
+  return { type: 'batch', t_send_ms: 0, events, skipped: 0, invalid: [] };
 }
 
 function snapshot(channel: Channel, lastSeq: number, events: MarketEvent[], resume = false): ServerMessage {

@@ -260,6 +260,19 @@ describe('MarketSocket', () => {
     expect(client.malformedCount()).toBe(2);
   });
 
+  it('keeps the good entries of a batch with a bad one and reports the bad one', () => {
+    const { client, latest, messages, malformed } = setup();
+    client.start();
+    latest().handlers.open();
+    const good = { type: 'spike_start', symbol: 'ALFA', stream: 'spikes', seq: 1, tick_seq: 1, t_ms: 1, intensity: 1, z: 3, price: 1 };
+    latest().handlers.message(JSON.stringify({ type: 'batch', t_send_ms: 1, events: [{ ...good, price: 'x' }, good] }));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ type: 'batch', events: [{ seq: 1 }] });
+    expect(malformed).toHaveLength(1);
+    expect(client.invalidEventCount()).toBe(1);
+    expect(client.malformedCount()).toBe(0);
+  });
+
   it('ignores events of a socket it has given up on', () => {
     const { client, sockets, latest, messages } = setup();
     client.start();

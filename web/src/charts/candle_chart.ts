@@ -73,6 +73,8 @@ export class CandleChart {
   private indicators: IndicatorState | null = null;
   private reversalMarkerCount = 0;
   private spikeMarkerCount = 0;
+  private publishPending = false;
+  private disposed = false;
   /** Which chart of the layout this is (in `chart_state`). */
   readonly index: number;
 
@@ -140,7 +142,7 @@ export class CandleChart {
       bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot))),
       bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event))),
     ];
-    this.publish();
+    this.schedulePublish();
   }
 
   /**
@@ -167,7 +169,7 @@ export class CandleChart {
     this.intensityPane.setBucket(seconds ?? 1);
     this.applyLabel();
     this.redrawIndicators();
-    this.publish();
+    this.schedulePublish();
   }
 
   /** Shows intensity in another smoother: the line restarts from the server's next snapshot. */
@@ -177,7 +179,7 @@ export class CandleChart {
     if (this.indicators?.setSmoother(smoother) === true) {
       this.intensityPane.showIntensity([]);
     }
-    this.publish();
+    this.schedulePublish();
   }
 
   setTheme(theme: ChartTheme): void {
@@ -193,6 +195,7 @@ export class CandleChart {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const unsubscribe of this.unsubscribers) {
       unsubscribe();
     }
@@ -232,7 +235,7 @@ export class CandleChart {
     }
     this.volumeZlma.setData(this.zlma.points().map(lineData));
     this.redrawReversals();
-    this.publish();
+    this.schedulePublish();
   }
 
   private onRefill(refill: CandleRefill): void {
@@ -241,7 +244,7 @@ export class CandleChart {
     }
     this.setAll(this.buffer.bars());
     this.redrawReversals();
-    this.publish();
+    this.schedulePublish();
   }
 
   private onCandle(event: CandleEvent): void {
@@ -273,7 +276,7 @@ export class CandleChart {
         this.volumeZlma.setData(this.zlma.points().map(lineData));
       }
     }
-    this.publish();
+    this.schedulePublish();
   }
 
   private onIndicatorChange(change: IndicatorChange | undefined): void {
@@ -309,7 +312,7 @@ export class CandleChart {
         this.redrawReversals();
         break;
     }
-    this.publish();
+    this.schedulePublish();
   }
 
   private setAll(bars: readonly Candle[]): void {
@@ -398,6 +401,23 @@ export class CandleChart {
         { text: channel === undefined ? '' : `${channel.symbol} · ${channel.tf}`, color: this.theme.legend, fontSize: 12 },
         { text: 'Volume · ZLMA 20', color: this.theme.volumeZlma, fontSize: 11 },
       ],
+    });
+  }
+
+  /**
+   * Publishes once after the current round of updates: a frame's batches reach the
+   * chart in one synchronous run, and the microtask runs when it is over.
+   */
+  private schedulePublish(): void {
+    if (this.publishPending) {
+      return;
+    }
+    this.publishPending = true;
+    queueMicrotask(() => {
+      this.publishPending = false;
+      if (!this.disposed) {
+        this.publish();
+      }
     });
   }
 

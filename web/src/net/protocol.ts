@@ -292,6 +292,11 @@ export interface BatchMessage {
   readonly events: readonly MarketEvent[];
   /** Events of a type this client does not know, left out of `events`. */
   readonly skipped: number;
+  /**
+   * Events that break the contract, left out with the reason: one bad entry does not
+   * cost the whole batch (a closed candle left out shows as a seq hole and is refetched).
+   */
+  readonly invalid: readonly string[];
 }
 
 export type GapReason = 'overflow' | 'not_retained';
@@ -515,16 +520,20 @@ function readServerMessage(json: unknown): ServerMessage {
       return snapshot(obj);
     case 'batch': {
       const events: MarketEvent[] = [];
+      const invalid: string[] = [];
       let skipped = 0;
+      const tSend = nonNegative(obj['t_send_ms'], 'batch.t_send_ms');
       array(obj['events'], 'batch.events').forEach((e, i) => {
-        const event = parseEvent(e, `batch.events[${i}]`);
-        if (event === null) {
+        const parsed = tryParseEvent(e, `batch.events[${i}]`);
+        if (!parsed.ok) {
+          invalid.push(parsed.error);
+        } else if (parsed.event === null) {
           skipped += 1;
         } else {
-          events.push(event);
+          events.push(parsed.event);
         }
       });
-      return { type, t_send_ms: nonNegative(obj['t_send_ms'], 'batch.t_send_ms'), events, skipped };
+      return { type, t_send_ms: tSend, events, skipped, invalid };
     }
     case 'gap': {
       const from = positiveInteger(obj['from'], 'gap.from');

@@ -136,6 +136,7 @@ export class MarketSocket {
   private lastFrameAt = 0;
   private nextId = 1;
   private malformedFrames = 0;
+  private invalidEvents = 0;
 
   constructor(options: MarketSocketOptions) {
     this.options = options;
@@ -201,6 +202,11 @@ export class MarketSocket {
   /** Frames rejected by the parser since start. */
   malformedCount(): number {
     return this.malformedFrames;
+  }
+
+  /** Batch entries left out because they broke the contract. */
+  invalidEventCount(): number {
+    return this.invalidEvents;
   }
 
   /** Connections opened since start (1 + reconnects). */
@@ -271,6 +277,12 @@ export class MarketSocket {
       return;
     }
     const message = result.message;
+    if (message.type === 'batch') {
+      for (const reason of message.invalid) {
+        this.invalidEvents += 1;
+        this.options.onMalformed?.(reason);
+      }
+    }
     if (message.type === 'hello') {
       // Only a server that got as far as greeting us resets the backoff; one that
       // accepts and drops at once keeps backing off.
