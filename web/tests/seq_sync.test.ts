@@ -116,6 +116,22 @@ describe('ChannelSync', () => {
     expect(sync.stats().gaps).toBe(1);
   });
 
+  it('fetches a hole inside a snapshot and between its newest event and its last_seq', () => {
+    const { sync, calls } = setupSync();
+    sync.accept(snapshot(candles, 45, [candle(40), candle(41), candle(43)]));
+    expect(calls).toEqual(['candles:1s 42..42', 'candles:1s 44..45']);
+    expect(seqsOf(sync.accept(batch(candle(46))))).toEqual([46]);
+    expect(sync.stats().gaps).toBe(0);
+  });
+
+  it('does not count the candle in progress as closed when last_seq includes it', () => {
+    const { sync, calls } = setupSync();
+    const message: ServerMessage = { type: 'snapshot', id: 1, symbol: 'ALFA', stream: 'candles:1s', resume: false, last_seq: 43, events: [candle(42)], current: candle(43, false) };
+    expect(sync.accept(message)).toMatchObject({ last_seq: 42 });
+    expect(calls).toEqual([]);
+    expect(seqsOf(sync.accept(batch(candle(43))))).toEqual([43]);
+  });
+
   it('builds the resume list from the last seqs of the channels still subscribed', () => {
     const { sync } = setupSync();
     sync.accept(snapshot(candles, 41, [candle(41)]));

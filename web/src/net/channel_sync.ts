@@ -104,14 +104,36 @@ export class ChannelSync {
     };
   }
 
-  private snapshot(message: SnapshotMessage): SnapshotMessage | null {
-    if (!isEventStream(message.stream)) {
-      return message;
+  private snapshot(original: SnapshotMessage): SnapshotMessage | null {
+    if (!isEventStream(original.stream)) {
+      return original;
     }
+    // The candle in progress is newer than every closed candle: a last_seq that counts
+    // it would make the next closed candle look like a duplicate.
+    const current = original.current;
+    const message =
+      current !== null && current.type === 'candle' && !current.closed && original.last_seq >= current.seq
+        ? { ...original, last_seq: current.seq - 1 }
+        : original;
     const known = this.tracker.last(message);
     if (!message.resume || known === undefined) {
-      const newest = message.events.reduce((max, e) => Math.max(max, eventSeq(e) ?? 0), 0);
-      this.tracker.reset(message, Math.max(message.last_seq, newest));
+      // A snapshot starts the channel; a hole inside its events, or between its newest
+      // event and its last_seq, is fetched like any other.
+      let previous: number | null = null;
+      for (const event of message.events) {
+        const seq = eventSeq(event);
+        if (seq === null) {
+          continue;
+        }
+        if (previous !== null && seq > previous + 1) {
+          this.refetch(message, previous + 1, seq - 1);
+        }
+        previous = previous === null ? seq : Math.max(previous, seq);
+      }
+      if (previous !== null && message.last_seq > previous) {
+        this.refetch(message, previous + 1, message.last_seq);
+      }
+      this.tracker.reset(message, Math.max(message.last_seq, previous ?? 0));
       return message;
     }
     this.resumes += 1;
