@@ -199,6 +199,20 @@ describe('MarketSocket', () => {
     expect(client.connectionCount()).toBe(2);
   });
 
+  it('subscribes afresh the channels of a resume the server refused', () => {
+    const { client, latest } = setup({ resumeChannels: (subscribed) => subscribed.map((c) => ({ symbol: c.symbol, stream: c.stream, seq: 5 })) });
+    client.start();
+    client.setSubscriptions([{ symbol: 'ALFA', stream: 'spikes', history: '1h' }]);
+    latest().handlers.open();
+    latest().handlers.close(1006, '');
+    vi.advanceTimersByTime(10_000);
+    latest().handlers.open();
+    const resume = latest().sent[0] as { op: string; id: number };
+    expect(resume.op).toBe('resume');
+    latest().handlers.message(JSON.stringify({ type: 'error', id: resume.id, code: 'bad_request', message: 'channels[0].seq' }));
+    expect(latest().sent.at(-1)).toMatchObject({ op: 'subscribe', symbols: ['ALFA'], streams: ['spikes'], history: '1h' });
+  });
+
   it('re-sends a channel on resubscribe and remembers which request an error answers', () => {
     const { client, latest, messages } = setup();
     client.start();

@@ -290,7 +290,15 @@ export class MarketSocket {
     }
     this.options.onMessage(message);
     if ((message.type === 'ok' || message.type === 'error' || message.type === 'pong') && message.id !== null) {
+      const request = this.pending.get(message.id);
       this.pending.delete(message.id);
+      if (message.type === 'error' && request?.op === 'resume') {
+        // Nothing of a refused resume took effect: start those channels afresh.
+        const wanted = request.channels
+          .map((c) => this.subscriptions.get(channelKey(c)))
+          .filter((c): c is WantedChannel => c !== undefined);
+        this.sendGroups('subscribe', wanted);
+      }
     }
   }
 
