@@ -92,6 +92,15 @@ describe('the trading screen', () => {
     await expect.poll(() => p.locator('#chart-2').getAttribute('data-symbol')).toBe(other);
     await expect.poll(() => p.locator('#chart-2').getAttribute('data-tf')).toBe('1s');
 
+    // Reversal versions switch on and off for every chart, and stay so.
+    await p.locator('#versions button[data-version="1"]').click();
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-versions')).toBe('2,3,4');
+    expect(await p.locator('#versions button[data-version="1"]').getAttribute('aria-pressed')).toBe('false');
+    await p.reload();
+    await expect.poll(() => p.locator('#chart').getAttribute('data-versions')).toBe('2,3,4');
+    await p.locator('#versions button[data-version="1"]').click();
+    await expect.poll(() => p.locator('#chart').getAttribute('data-versions')).toBe('1,2,3,4');
+
     // Back to one chart: the others are gone, their channels unsubscribed.
     await p.locator('#layouts button[data-layout="1"]').click();
     await expect.poll(async () => (await pageStats(p)).charts.length).toBe(1);

@@ -49,6 +49,20 @@ const kScreenStorageKey = 'spacetime.screen';
 /** Where the smoother was kept before the screen was (still read as a fallback). */
 const kSmootherStorageKey = 'spacetime.smoother';
 const kQuotesEveryMs = 2_000;
+const kVersionsStorageKey = 'spacetime.versions';
+
+/** The reversal versions shown, as stored (all four when nothing readable is). */
+function storedVersions(): Set<number> {
+  try {
+    const value: unknown = JSON.parse(readStorage(kVersionsStorageKey) ?? 'null');
+    if (Array.isArray(value)) {
+      return new Set(value.filter((v): v is number => typeof v === 'number' && v >= 1 && v <= 4));
+    }
+  } catch {
+    // fall through to the default
+  }
+  return new Set([1, 2, 3, 4]);
+}
 
 function readStorage(key: string): string | null {
   try {
@@ -100,6 +114,7 @@ function start(): void {
   let hello: HelloMessage | null = null;
   let screen: Screen | null = null;
   let smoother: Smoother = smootherOrDefault(readStorage(kSmootherStorageKey));
+  const versions = storedVersions();
 
   type Item =
     | { readonly kind: 'message'; readonly message: ServerMessage; readonly received: number }
@@ -220,6 +235,7 @@ function start(): void {
       const container = cells[index]?.querySelector<HTMLElement>('.chart');
       if (chart === null && container !== null && container !== undefined) {
         chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, undefined, index);
+        chart.setVersions(versions);
         charts[index] = chart;
       }
       const old = shown[index] ?? null;
@@ -275,6 +291,7 @@ function start(): void {
       status: element('#status', HTMLDivElement),
       themeToggle: element('#theme-toggle', HTMLButtonElement),
       layouts: element('#layouts', HTMLDivElement),
+      versions: element('#versions', HTMLDivElement),
     },
     bus,
     {
@@ -298,9 +315,20 @@ function start(): void {
           apply(withLayout(screen, layout));
         }
       },
+      toggleVersion: (version) => {
+        if (!versions.delete(version)) {
+          versions.add(version);
+        }
+        writeStorage(kVersionsStorageKey, JSON.stringify([...versions].sort()));
+        header.showVersions(versions);
+        for (const chart of charts) {
+          chart?.setVersions(versions);
+        }
+      },
       toggleTheme: () => header.showTheme(theme.toggle()),
     },
   );
+  header.showVersions(versions);
   header.showTheme(theme.current());
   header.showSmoother(smoother);
   theme.onChange((colours) => {

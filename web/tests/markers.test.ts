@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reversalMarker, reversalMarkers, spikeMarkers } from '../src/charts/markers';
+import { reversalLabel, reversalMarker, reversalMarkers, reversalsAt, spikeMarkers } from '../src/charts/markers';
 import type { ReversalEvent, SpikeStartEvent } from '../src/net/protocol';
 
 const colours = { buy: 'BUY-COLOUR', sell: 'SELL-COLOUR', spike: 'SPIKE-COLOUR' };
@@ -108,5 +108,23 @@ describe('spikeMarkers', () => {
     ]);
     expect(spikeMarkers(events, 10, t0, colours).map((m) => m.time)).toEqual([t0, t0 + 10]);
     expect(spikeMarkers(events, 1, null, colours)).toEqual([]);
+  });
+});
+
+describe('reversal versions and tooltip', () => {
+  it('draws only the versions switched on', () => {
+    const events = [reversal(t0 * 1000, 1, 1), reversal(t0 * 1000 + 10, 1, 2), reversal((t0 + 1) * 1000, -1, 3)];
+    const markers = reversalMarkers(events, 1, t0, colours, 300, new Set([2, 3]));
+    expect(markers.map((m) => m.text)).toEqual(['v2', 'v3']);
+    expect(reversalMarkers(events, 1, t0, colours, 300, new Set())).toEqual([]);
+  });
+
+  it('lists the reversals of a bar with reason and strength', () => {
+    const events = [reversal(t0 * 1000, 1, 1), reversal(t0 * 1000 + 500, -1, 4), reversal((t0 + 1) * 1000, -1, 3)];
+    expect(reversalsAt(events, 1, t0).map(reversalLabel)).toEqual([
+      'v1 BUY 101.25 · climax_fade · strength 6',
+      'v4 SELL 101.25 · climax_fade · strength 6',
+    ]);
+    expect(reversalsAt(events, 1, t0, new Set([4]))).toHaveLength(1);
   });
 });

@@ -30,7 +30,7 @@ import { CandleBuffer, kDefaultMaxBars } from './candle_buffer';
 import type { ChartTheme } from './chart_theme';
 import { IndicatorState, type IndicatorChange } from './indicator_state';
 import { IntensityPane } from './intensity_pane';
-import { reversalMarkers, spikeMarkers, type MarkerColours } from './markers';
+import { reversalLabel, reversalMarkers, reversalsAt, spikeMarkers, type MarkerColours } from './markers';
 import { TimeSeriesBuffer, bucketStart, type TimePoint } from './time_series';
 import { timeframeSeconds } from './timeframe';
 
@@ -74,6 +74,9 @@ export class CandleChart {
   private reversalMarkerCount = 0;
   private spikeMarkerCount = 0;
   private publishPending = false;
+  /** Reversal versions drawn (all by default). */
+  private versions: ReadonlySet<number> = new Set([1, 2, 3, 4]);
+  private readonly tooltip: HTMLElement;
   private disposed = false;
   /** Which chart of the layout this is (in `chart_state`). */
   readonly index: number;
@@ -126,6 +129,34 @@ export class CandleChart {
     }
     this.label = createTextWatermark(candlePane, { horzAlign: 'left', vertAlign: 'top', lines: [] });
     this.applyTheme();
+
+    // A tooltip with the reason and strength of the reversals on the hovered bar.
+    this.tooltip = document.createElement('div');
+    this.tooltip.className = 'chart-tooltip';
+    this.tooltip.hidden = true;
+    container.append(this.tooltip);
+    this.chart.subscribeCrosshairMove((param) => {
+      const time = typeof param.time === 'number' ? param.time : null;
+      const events =
+        time === null || param.point === undefined || this.indicators === null
+          ? []
+          : reversalsAt(this.indicators.reversals.events(), this.bucketSeconds(), time, this.versions);
+      if (events.length === 0 || param.point === undefined) {
+        this.tooltip.hidden = true;
+        return;
+      }
+      this.tooltip.replaceChildren(
+        ...events.map((e) => {
+          const line = document.createElement('div');
+          line.dataset['direction'] = e.direction > 0 ? 'up' : 'down';
+          line.textContent = reversalLabel(e);
+          return line;
+        }),
+      );
+      this.tooltip.hidden = false;
+      const x = Math.min(param.point.x + 12, Math.max(0, container.clientWidth - this.tooltip.offsetWidth - 4));
+      this.tooltip.style.transform = `translate(${Math.round(x)}px, ${Math.round(param.point.y + 12)}px)`;
+    });
 
     this.resizeObserver = new ResizeObserver((entries) => {
       const box = entries[0]?.contentRect;
@@ -182,6 +213,13 @@ export class CandleChart {
     this.schedulePublish();
   }
 
+  /** Draws only these reversal versions (1–4). */
+  setVersions(versions: ReadonlySet<number>): void {
+    this.versions = new Set(versions);
+    this.redrawReversals();
+    this.schedulePublish();
+  }
+
   setTheme(theme: ChartTheme): void {
     this.theme = theme;
     this.applyTheme();
@@ -200,6 +238,7 @@ export class CandleChart {
       unsubscribe();
     }
     this.resizeObserver.disconnect();
+    this.tooltip.remove();
     this.chart.remove();
   }
 
@@ -340,7 +379,14 @@ export class CandleChart {
     const markers =
       this.indicators === null || this.buffer === null
         ? []
-        : reversalMarkers(this.indicators.reversals.events(), this.bucketSeconds(), first?.t ?? null, this.markerColours());
+        : reversalMarkers(
+            this.indicators.reversals.events(),
+            this.bucketSeconds(),
+            first?.t ?? null,
+            this.markerColours(),
+            undefined,
+            this.versions,
+          );
     this.reversalMarkers.setMarkers(markers);
     this.reversalMarkerCount = markers.length;
   }
@@ -438,6 +484,7 @@ export class CandleChart {
     data['zlmaPoints'] = String(this.zlma.size());
     data['reversals'] = String(state?.reversals.size() ?? 0);
     data['reversalMarkers'] = String(this.reversalMarkerCount);
+    data['versions'] = [...this.versions].sort().join(',');
     data['spikes'] = String(state?.spikes.size() ?? 0);
     data['spikeMarkers'] = String(this.spikeMarkerCount);
     if (buffer !== null) {

@@ -42,12 +42,16 @@ export function reversalMarkers(
   firstTime: number | null,
   colours: MarkerColours,
   max: number = kMaxMarkers,
+  versions: ReadonlySet<number> | null = null,
 ): ChartMarker[] {
   if (firstTime === null) {
     return [];
   }
   const groups = new Map<string, { marker: ChartMarker; versions: Set<number> }>();
   for (const event of events) {
+    if (versions !== null && !versions.has(event.version)) {
+      continue;
+    }
     const marker = reversalMarker(event, tfSeconds, colours);
     if (marker.time < firstTime) {
       continue;
@@ -68,6 +72,21 @@ export function reversalMarkers(
       .join(' '),
   }));
   return newest(sortByTime(markers), max);
+}
+
+/** The reversals drawn on the bar at `time` (for the tooltip), in the versions shown. */
+export function reversalsAt(
+  events: readonly ReversalEvent[],
+  tfSeconds: number,
+  time: number,
+  versions: ReadonlySet<number> | null = null,
+): ReversalEvent[] {
+  return events.filter((e) => bucketOfMs(e.t_ms, tfSeconds) === time && (versions === null || versions.has(e.version)));
+}
+
+/** One tooltip line: `v2 SELL 101.38 · extreme_retrace · strength 6`. */
+export function reversalLabel(event: ReversalEvent): string {
+  return `v${event.version} ${event.direction > 0 ? 'BUY' : 'SELL'} ${event.price} · ${event.reason} · strength ${event.strength}`;
 }
 
 /** Spike starts as small circles above the intensity line, one per bar. */

@@ -16,6 +16,7 @@ export interface HeaderElements {
   readonly status: HTMLElement;
   readonly themeToggle: HTMLButtonElement;
   readonly layouts: HTMLElement;
+  readonly versions: HTMLElement;
 }
 
 export interface HeaderActions {
@@ -24,6 +25,7 @@ export interface HeaderActions {
   selectSmoother(smoother: Smoother): void;
   toggleTheme(): void;
   selectLayout(layout: LayoutKind): void;
+  toggleVersion(version: number): void;
 }
 
 const kStatusText: Readonly<Record<ConnectionStatus, string>> = {
@@ -57,6 +59,13 @@ export class Header {
       }
     });
     elements.themeToggle.addEventListener('click', () => actions.toggleTheme());
+    elements.versions.addEventListener('click', (event) => {
+      const target = event.target;
+      const version = Number(target instanceof HTMLElement ? target.closest<HTMLElement>('[data-version]')?.dataset['version'] : NaN);
+      if (Number.isInteger(version)) {
+        actions.toggleVersion(version);
+      }
+    });
     elements.layouts.addEventListener('click', (event) => {
       const target = event.target;
       const layout = target instanceof HTMLElement ? target.closest<HTMLElement>('[data-layout]')?.dataset['layout'] : undefined;
@@ -115,6 +124,12 @@ export class Header {
       const active = button.dataset['layout'] === layout;
       button.classList.toggle('active', active);
       button.setAttribute('aria-pressed', String(active));
+    }
+  }
+
+  showVersions(versions: ReadonlySet<number>): void {
+    for (const button of this.el.versions.querySelectorAll<HTMLButtonElement>('button[data-version]')) {
+      button.setAttribute('aria-pressed', String(versions.has(Number(button.dataset['version']))));
     }
   }
 
