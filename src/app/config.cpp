@@ -106,14 +106,95 @@ const std::vector<Setting>& serve_settings() {
          c.gateway.flush_ms = parse_number<int>(v, 1, 10'000);
        }},
       {"server", "history", "SPACETIME_HISTORY",
-       "closed candles kept in memory per symbol and timeframe", "1000",
+       "rows kept per symbol and series by the in-memory history (when no store is set)", "5000",
        [](ServeConfig& c, std::string_view v) {
-         c.gateway.history = parse_number<std::size_t>(v, 1, 1'000'000);
+         c.memory_history = parse_number<std::size_t>(v, 1, 10'000'000);
        }},
-      {"server", "client_queue", "SPACETIME_CLIENT_QUEUE",
-       "frames queued per client before it is dropped as slow", "64",
+      {"server", "snapshot_history_s", "SPACETIME_SNAPSHOT_HISTORY_S",
+       "seconds of history in a snapshot when the client does not say", "600",
        [](ServeConfig& c, std::string_view v) {
-         c.gateway.client_queue = parse_number<std::size_t>(v, 1, 100'000);
+         c.gateway.history_default_s = parse_number<std::int64_t>(v, 0, 7 * 86400);
+       }},
+      {"server", "high_water", "SPACETIME_HIGH_WATER",
+       "bytes queued to a client above which it gets no value samples (lagging)", "1048576",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.high_water_bytes = parse_number<std::size_t>(v, 1024, std::size_t{1} << 34);
+       }},
+      {"server", "hard_limit", "SPACETIME_HARD_LIMIT",
+       "bytes queued to a client above which, for longer than the grace period, it is closed "
+       "(1013)",
+       "8388608",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.hard_limit_bytes = parse_number<std::size_t>(v, 1024, std::size_t{1} << 36);
+       }},
+      {"server", "grace_ms", "SPACETIME_GRACE_MS",
+       "milliseconds a client may stay above the hard limit", "5000",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.grace_ms = parse_number<int>(v, 0, 600'000);
+       }},
+      {"server", "stall_ms", "SPACETIME_STALL_MS",
+       "milliseconds without a completed write after which a client counts as lagging", "2000",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.stall_ms = parse_number<int>(v, 10, 600'000);
+       }},
+      {"server", "ping_interval_ms", "SPACETIME_PING_INTERVAL_MS",
+       "milliseconds of silence after which the server pings a client", "5000",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.ping_interval_ms = parse_number<int>(v, 10, 600'000);
+       }},
+      {"server", "ping_timeout_ms", "SPACETIME_PING_TIMEOUT_MS",
+       "milliseconds without hearing from a client (not even a pong) before it is dropped", "15000",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.ping_timeout_ms = parse_number<int>(v, 20, 3'600'000);
+       }},
+      {"server", "max_message", "SPACETIME_MAX_MESSAGE",
+       "largest client message in bytes (larger: close 1009)", "4096",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.max_message_bytes = parse_number<std::size_t>(v, 256, 1 << 20);
+       }},
+      {"server", "max_subscriptions", "SPACETIME_MAX_SUBSCRIPTIONS", "channels per client", "2000",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.max_subscriptions = parse_number<std::size_t>(v, 1, 1'000'000);
+       }},
+      {"server", "max_clients", "SPACETIME_MAX_CLIENTS",
+       "WebSocket clients per process (further upgrades get 503)", "10000",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.max_clients = parse_number<std::size_t>(v, 1, 1'000'000);
+       }},
+      {"server", "requests_per_s", "SPACETIME_REQUESTS_PER_S",
+       "client requests per second (token bucket rate)", "20",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.requests_per_s = parse_number<double>(v, 0.1, 1e6);
+       }},
+      {"server", "request_burst", "SPACETIME_REQUEST_BURST",
+       "client requests in a burst (token bucket size)", "40",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.request_burst = parse_number<double>(v, 1, 1e6);
+       }},
+      {"server", "allowed_origins", "SPACETIME_ALLOWED_ORIGINS",
+       "comma-separated Origin values allowed to open /ws (empty: any)", "(any)",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.allowed_origins.clear();
+         while (!v.empty()) {
+           const auto comma = v.find(',');
+           std::string_view item = v.substr(0, comma);
+           while (!item.empty() && item.front() == ' ')
+             item.remove_prefix(1);
+           while (!item.empty() && item.back() == ' ')
+             item.remove_suffix(1);
+           if (!item.empty()) c.gateway.allowed_origins.emplace_back(item);
+           v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+         }
+       }},
+      {"server", "ring", "SPACETIME_RING",
+       "recent events the gateway keeps per event channel for resume", "1024",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.ring = parse_number<std::size_t>(v, 16, 1'000'000);
+       }},
+      {"server", "bus_queue", "SPACETIME_BUS_QUEUE",
+       "events queued per engine shard for the gateway (a full queue is a counted gap)", "262144",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.bus_capacity = parse_number<std::size_t>(v, 1024, std::size_t{1} << 26);
        }},
       {"feed", "feed", "SPACETIME_FEED",
        "tick source: sim (the built-in simulator) or iqfeed (DTN IQFeed)", "sim",

@@ -11,6 +11,7 @@
 #include "bus/bus.hpp"
 #include "engine/engine.hpp"
 #include "gateway/gateway.hpp"
+#include "store/memory_store.hpp"
 
 namespace spacetime::app {
 namespace {
@@ -46,9 +47,14 @@ int run_serve(ServeConfig config) {
   market::SymbolRegistry symbols;
   const auto source = FeedSource::make(config, symbols);
 
-  bus::InprocBus bus;
+  bus::InprocBus bus(symbols.size());
+  // History in memory: a bus consumer like any other, fed on its own thread.
+  store::MemoryStore memory(symbols, config.memory_history);
+  bus::Filter history_filter;
+  history_filter.values = bus::Values::kNone;
+  auto history_sub = bus.subscribe(history_filter, config.gateway.bus_capacity);
   engine::Engine engine(config.engine, symbols, bus);
-  gateway::Gateway gateway(config.gateway, symbols, bus, [&] {
+  gateway::Gateway gateway(config.gateway, symbols, bus, &memory, [&] {
     const auto e = engine.stats();
     auto metrics = source->metrics();
     metrics.insert(metrics.end(), {{"ticks", e.ticks},
@@ -58,6 +64,17 @@ int run_serve(ServeConfig config) {
                                    {"engine_queue_depth", e.queue_depth},
                                    {"bus_dropped", bus.dropped()}});
     return metrics;
+  });
+  std::jthread history_thread([&](std::stop_token stop) {
+    std::vector<market::Event> events;
+    while (!stop.stop_requested()) {
+      events.clear();
+      if (history_sub->drain(events) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      memory.write(events);
+    }
   });
 
   engine.start();
@@ -75,9 +92,9 @@ int run_serve(ServeConfig config) {
     const auto g = gateway.stats();
     const double secs = std::chrono::duration<double>(now - last_time).count();
     spdlog::info(
-        "{:.0f} ticks/s, {} ticks, {} clients, {} frames sent, drops: bus {} slow clients {}",
-        static_cast<double>(e.ticks - last_ticks) / secs, e.ticks, g.clients, g.frames_sent,
-        bus.dropped(), g.clients_dropped_slow);
+        "{:.0f} ticks/s, {} ticks, {} clients, {} batches sent, drops: bus {} slow clients {}{}",
+        static_cast<double>(e.ticks - last_ticks) / secs, e.ticks, g.clients, g.batches_sent,
+        bus.dropped(), g.clients_dropped_slow, g.degraded ? " (degraded)" : "");
     last_ticks = e.ticks;
     last_time = now;
   });
@@ -87,6 +104,8 @@ int run_serve(ServeConfig config) {
   feed_thread.join();
   engine.stop();
   gateway.stop();
+  history_thread.request_stop();
+  history_thread.join();
   const auto e = engine.stats();
   spdlog::info("stopped after {} ticks ({} clamped, {} bus events dropped)", e.ticks,
                e.ticks_clamped, bus.dropped());

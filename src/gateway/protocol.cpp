@@ -3,21 +3,60 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace spacetime::gateway {
 namespace {
 
+constexpr std::array<std::string_view, kWireStreamCount> kStreamNames = {
+    "candles:1s",     "candles:10s", "candles:1m", "candles:5m",    "candles:15m",
+    "candles:1h",     "candles:1d",  "ticks",      "intensity:sma", "intensity:ema",
+    "intensity:zlma", "buffer",      "spikes",     "reversals"};
+constexpr std::array<std::string_view, 3> kSmoothingNames = {"sma", "ema", "zlma"};
+constexpr std::array<std::string_view, kErrorCodeCount> kErrorNames = {
+    "bad_json",       "too_deep",       "bad_request", "unknown_op",
+    "unknown_symbol", "unknown_stream", "bad_history", "too_many_subscriptions",
+    "rate_limited"};
+
+using Out = std::back_insert_iterator<std::string>;
+
 void append_price(std::string& out, const market::SymbolInfo& info, std::int64_t ticks) {
-  fmt::format_to(std::back_inserter(out), "{:.{}f}", static_cast<double>(ticks) * info.tick_size,
-                 info.decimals);
+  fmt::format_to(Out(out), "{:.{}f}", static_cast<double>(ticks) * info.tick_size, info.decimals);
 }
 
-void append_candle_fields(std::string& out, const market::SymbolInfo& info,
-                          const store::StoredCandle& sc) {
-  const market::Candle& c = sc.candle;
-  fmt::format_to(std::back_inserter(out), "\"t\":{},\"o\":", c.start_ns / market::kNanosPerSecond);
+void append_ms(std::string& out, std::string_view key, std::int64_t t_ns) {
+  fmt::format_to(Out(out), R"(,"{}":{})", key, t_ns / 1'000'000);
+}
+
+void append_number(std::string& out, std::string_view key, double v) {
+  fmt::format_to(Out(out), R"(,"{}":)", key);
+  append_json_double(out, v);
+}
+
+void append_optional(std::string& out, std::string_view key, bool ready, double v) {
+  fmt::format_to(Out(out), R"(,"{}":)", key);
+  if (ready) {
+    append_json_double(out, v);
+  } else {
+    out += "null";
+  }
+}
+
+void append_head(std::string& out, std::string_view type, const market::SymbolRegistry& symbols,
+                 market::SymbolId symbol, WireStream stream) {
+  fmt::format_to(Out(out), R"({{"type":"{}","symbol":)", type);
+  append_json_string(out, symbols.info(symbol).name);
+  fmt::format_to(Out(out), R"(,"stream":"{}")", to_string(stream));
+}
+
+void append_candle(std::string& out, const market::SymbolRegistry& symbols, WireStream stream,
+                   const market::CandleEvent& e) {
+  const auto& info = symbols.info(e.symbol);
+  const market::Candle& c = e.candle;
+  append_head(out, "candle", symbols, e.symbol, stream);
+  fmt::format_to(Out(out), R"(,"closed":{},"seq":{},"t":{},"o":)", e.closed ? "true" : "false",
+                 e.seq, c.start_ns / market::kNanosPerSecond);
   append_price(out, info, c.open);
   out += ",\"h\":";
   append_price(out, info, c.high);
@@ -25,99 +64,130 @@ void append_candle_fields(std::string& out, const market::SymbolInfo& info,
   append_price(out, info, c.low);
   out += ",\"c\":";
   append_price(out, info, c.close);
-  fmt::format_to(std::back_inserter(out), ",\"v\":{},\"n\":{},\"seq\":{}", c.volume, c.ticks,
-                 sc.seq);
-  if (sc.volume_zlma_ready) {
-    fmt::format_to(std::back_inserter(out), R"(,"vol_zlma":{})", sc.volume_zlma);
-  }
-  if (sc.bar_intensity_ready) {
-    fmt::format_to(std::back_inserter(out), R"(,"bar_intensity":{})", sc.bar_intensity);
-  }
-}
-
-void append_candle(std::string& out, const market::SymbolInfo& info,
-                   const store::StoredCandle& sc) {
-  out += '{';
-  append_candle_fields(out, info, sc);
+  fmt::format_to(Out(out), R"(,"v":{},"n":{})", c.volume, c.ticks);
+  if (e.volume_zlma_ready) append_number(out, "vol_zlma", e.volume_zlma);
+  if (e.bar_intensity_ready) append_number(out, "bar_intensity", e.bar_intensity);
   out += '}';
 }
 
-constexpr std::array<std::string_view, kSmoothingCount> kSmoothingNames = {"sma", "ema", "zlma"};
-
-// Resolves the channel fields shared by subscribe and unsubscribe: symbol, and either a
-// timeframe (candles, the default stream) or an indicator stream.
-template <typename Request>
-ClientRequest parse_channel(simdjson::ondemand::object& obj, const market::SymbolRegistry& symbols,
-                            std::string_view op) {
-  std::string_view symbol_name;
-  if (obj["symbol"].get_string().get(symbol_name)) {
-    return BadRequest{fmt::format("{}: field 'symbol' (string) is required", op)};
-  }
-  const auto id = symbols.find(symbol_name);
-  if (!id) return BadRequest{fmt::format("unknown symbol '{}'", symbol_name)};
-
-  std::string_view stream = "candles";
-  auto stream_field = obj["stream"];
-  if (stream_field.error() == simdjson::SUCCESS && stream_field.get_string().get(stream)) {
-    return BadRequest{fmt::format("{}: field 'stream' must be a string", op)};
-  }
-  Request request;
-  request.symbol = *id;
-  if (stream == "candles") {
-    std::string_view tf_name;
-    if (obj["tf"].get_string().get(tf_name)) {
-      return BadRequest{fmt::format("{}: field 'tf' (string) is required for candles", op)};
-    }
-    const auto tf = market::parse_timeframe(tf_name);
-    if (!tf) {
-      return BadRequest{
-          fmt::format("unknown timeframe '{}' (one of 1s,10s,1m,5m,15m,1h,1d)", tf_name)};
-    }
-    request.stream = market::candle_stream(*tf);
-  } else if (stream == "intensity") {
-    request.stream = market::Stream::kIntensity;
-  } else if (stream == "buffer") {
-    request.stream = market::Stream::kBuffer;
-  } else if (stream == "spikes") {
-    request.stream = market::Stream::kSpike;
-  } else if (stream == "reversals") {
-    request.stream = market::Stream::kReversal;
-  } else {
-    std::string message = "unknown stream ";
-    append_json_string(message, stream);
-    return BadRequest{message + " (one of candles, intensity, buffer, spikes, reversals)"};
-  }
-  if constexpr (std::is_same_v<Request, SubscribeRequest>) {
-    std::string_view smoother;
-    auto field = obj["smoother"];
-    if (field.error() == simdjson::SUCCESS) {
-      if (field.get_string().get(smoother)) {
-        return BadRequest{"subscribe: field 'smoother' must be a string"};
-      }
-      const auto it = std::find(kSmoothingNames.begin(), kSmoothingNames.end(), smoother);
-      if (it == kSmoothingNames.end()) {
-        std::string message = "unknown smoother ";
-        append_json_string(message, smoother);
-        return BadRequest{message + " (one of sma, ema, zlma)"};
-      }
-      request.smoothing = static_cast<Smoothing>(it - kSmoothingNames.begin());
-    }
-  }
-  return request;
+std::optional<Smoothing> smoothing_of(WireStream s) {
+  if (s == WireStream::kIntensitySma) return Smoothing::kSma;
+  if (s == WireStream::kIntensityEma) return Smoothing::kEma;
+  if (s == WireStream::kIntensityZlma) return Smoothing::kZlma;
+  return std::nullopt;
 }
 
-void append_ms(std::string& out, std::string_view key, std::int64_t t_ns) {
-  fmt::format_to(std::back_inserter(out), R"(,"{}":{})", key, t_ns / 1'000'000);
+template <typename T>
+double pick(Smoothing s, const T& e, bool& ready) {
+  switch (s) {
+    case Smoothing::kSma:
+      ready = e.sma_ready;
+      return e.sma;
+    case Smoothing::kEma:
+      ready = e.ema_ready;
+      return e.ema;
+    case Smoothing::kZlma:
+      break;
+  }
+  ready = e.zlma_ready;
+  return e.zlma;
 }
 
-void append_head(std::string& out, std::string_view type, const market::SymbolRegistry& symbols,
-                 market::SymbolId symbol, std::uint64_t seq) {
-  fmt::format_to(std::back_inserter(out), R"({{"type":"{}","symbol":)", type);
-  append_json_string(out, symbols.info(symbol).name);
-  fmt::format_to(std::back_inserter(out), R"(,"seq":{})", seq);
+// ---- request parsing ----
+
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+BadRequest bad(RequestId id, ErrorCode code, std::string message) {
+  return BadRequest{std::move(id), code, std::move(message)};
+}
+
+std::string quoted(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+// Parses "symbols" x "streams" into channels, or the error to reply.
+std::optional<BadRequest> parse_channels(const object& obj, const RequestId& id,
+                                         std::string_view op, const market::SymbolRegistry& symbols,
+                                         std::vector<ChannelRef>& out) {
+  simdjson::dom::array syms;
+  simdjson::dom::array streams;
+  if (obj["symbols"].get_array().get(syms)) {
+    return bad(id, ErrorCode::kBadRequest,
+               fmt::format("{}: field 'symbols' (array of strings) is required", op));
+  }
+  if (obj["streams"].get_array().get(streams)) {
+    return bad(id, ErrorCode::kBadRequest,
+               fmt::format("{}: field 'streams' (array of strings) is required", op));
+  }
+  std::vector<market::SymbolId> ids;
+  for (element s : syms) {
+    std::string_view name;
+    if (s.get_string().get(name)) {
+      return bad(id, ErrorCode::kBadRequest, fmt::format("{}: 'symbols' must hold strings", op));
+    }
+    const auto sym = symbols.find(name);
+    if (!sym) return bad(id, ErrorCode::kUnknownSymbol, "unknown symbol " + quoted(name));
+    ids.push_back(*sym);
+  }
+  std::vector<WireStream> kinds;
+  for (element s : streams) {
+    std::string_view name;
+    if (s.get_string().get(name)) {
+      return bad(id, ErrorCode::kBadRequest, fmt::format("{}: 'streams' must hold strings", op));
+    }
+    const auto stream = parse_wire_stream(name);
+    if (!stream) {
+      return bad(id, ErrorCode::kUnknownStream,
+                 "unknown stream " + quoted(name) +
+                     " (candles:<1s|10s|1m|5m|15m|1h|1d>, ticks, intensity:<sma|ema|zlma>, "
+                     "buffer, spikes, reversals)");
+    }
+    kinds.push_back(*stream);
+  }
+  for (const auto sym : ids) {
+    for (const auto k : kinds) {
+      const ChannelRef ref{sym, k};
+      if (std::find(out.begin(), out.end(), ref) == out.end()) out.push_back(ref);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
+
+std::string_view to_string(WireStream s) {
+  return kStreamNames[static_cast<std::size_t>(s)];
+}
+
+std::optional<WireStream> parse_wire_stream(std::string_view name) {
+  for (std::size_t i = 0; i < kWireStreamCount; ++i) {
+    if (kStreamNames[i] == name) return static_cast<WireStream>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view to_string(Smoothing s) {
+  return kSmoothingNames[static_cast<std::size_t>(s)];
+}
+
+std::optional<Smoothing> parse_smoothing(std::string_view name) {
+  for (std::size_t i = 0; i < kSmoothingNames.size(); ++i) {
+    if (kSmoothingNames[i] == name) return static_cast<Smoothing>(i);
+  }
+  return std::nullopt;
+}
+
+WireStream intensity_stream(Smoothing s) {
+  return static_cast<WireStream>(static_cast<std::size_t>(WireStream::kIntensitySma) +
+                                 static_cast<std::size_t>(s));
+}
+
+std::string_view to_string(ErrorCode code) {
+  return kErrorNames[static_cast<std::size_t>(code)];
+}
 
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
@@ -140,8 +210,8 @@ void append_json_string(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20) {
-          fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
+        if (c < 0x20 || c == 0x7f) {
+          fmt::format_to(Out(out), "\\u{:04x}", c);
         } else {
           out += ch;
         }
@@ -150,211 +220,395 @@ void append_json_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-ClientRequest parse_client_message(std::string_view text, const market::SymbolRegistry& symbols) {
-  constexpr std::size_t kMaxMessage = 4096;
-  if (text.size() > kMaxMessage) {
-    return BadRequest{
-        fmt::format("message too long ({} bytes, limit {})", text.size(), kMaxMessage)};
+void append_json_double(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
   }
-  simdjson::padded_string padded(text);
-  simdjson::ondemand::parser parser;
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc)) return BadRequest{"malformed JSON"};
-  simdjson::ondemand::object obj;
-  if (doc.get_object().get(obj)) return BadRequest{"expected a JSON object"};
-  std::string_view op;
-  if (obj["op"].get_string().get(op)) return BadRequest{"field 'op' (string) is required"};
-  if (op == "subscribe") return parse_channel<SubscribeRequest>(obj, symbols, op);
-  if (op == "unsubscribe") return parse_channel<UnsubscribeRequest>(obj, symbols, op);
-  if (op == "ping") {
-    std::int64_t id = 0;
-    auto field = obj["id"];
-    if (field.error() == simdjson::SUCCESS && field.get_int64().get(id)) {
-      return BadRequest{"ping: field 'id' must be an integer"};
-    }
-    return PingRequest{id};
-  }
-  std::string message = "unknown op ";
-  append_json_string(message, op);
-  return BadRequest{message};
+  fmt::format_to(Out(out), "{}", v);
 }
 
-namespace {
-std::string encode_symbols_array(const market::SymbolRegistry& symbols) {
-  std::string out = "[";
+std::optional<std::int64_t> parse_duration_ns(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  std::int64_t unit = market::kNanosPerSecond;
+  switch (text.back()) {
+    case 's':
+      text.remove_suffix(1);
+      break;
+    case 'm':
+      unit *= 60;
+      text.remove_suffix(1);
+      break;
+    case 'h':
+      unit *= 3600;
+      text.remove_suffix(1);
+      break;
+    case 'd':
+      unit *= 86400;
+      text.remove_suffix(1);
+      break;
+    default:
+      break;
+  }
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  std::int64_t n = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n * unit;
+}
+
+ClientRequest parse_client_message(std::string_view text, const market::SymbolRegistry& symbols,
+                                   const ParseLimits& limits) {
+  RequestId id = "null";
+  simdjson::dom::parser parser;
+  if (parser.allocate(text.size() + 64, limits.max_depth)) {
+    return bad(id, ErrorCode::kBadJson, "cannot parse this message");
+  }
+  const simdjson::padded_string padded(text);
+  element doc;
+  if (const auto err = parser.parse(padded).get(doc)) {
+    if (err == simdjson::DEPTH_ERROR) {
+      return bad(id, ErrorCode::kTooDeep,
+                 fmt::format("JSON nested deeper than {} levels", limits.max_depth));
+    }
+    return bad(id, ErrorCode::kBadJson, "malformed JSON");
+  }
+  object obj;
+  if (doc.get_object().get(obj)) return bad(id, ErrorCode::kBadJson, "expected a JSON object");
+
+  element id_field;
+  if (!obj["id"].get(id_field)) {
+    std::int64_t n = 0;
+    std::uint64_t u = 0;
+    std::string_view s;
+    if (!id_field.get_int64().get(n)) {
+      id = std::to_string(n);
+    } else if (!id_field.get_uint64().get(u)) {
+      id = std::to_string(u);
+    } else if (!id_field.get_string().get(s) && s.size() <= 64) {
+      id = quoted(s);
+    } else {
+      return bad(id, ErrorCode::kBadRequest,
+                 "field 'id' must be an integer or a string of at most 64 bytes");
+    }
+  }
+  std::string_view op;
+  if (obj["op"].get_string().get(op)) {
+    return bad(id, ErrorCode::kBadRequest, "field 'op' (string) is required");
+  }
+  if (op == "subscribe") {
+    SubscribeRequest r{.id = id, .history_ns = limits.history_default_ns};
+    if (auto e = parse_channels(obj, id, op, symbols, r.channels)) return *e;
+    element h;
+    if (!obj["history"].get(h)) {
+      std::optional<std::int64_t> ns;
+      std::string_view s;
+      double d = 0;
+      if (!h.get_string().get(s)) {
+        ns = parse_duration_ns(s);
+      } else if (!h.get_double().get(d) && std::isfinite(d) && d >= 0 && d < 1e9) {
+        ns = static_cast<std::int64_t>(d * 1e9);
+      }
+      if (!ns || *ns > limits.history_max_ns) {
+        return bad(id, ErrorCode::kBadHistory,
+                   fmt::format("'history' must be seconds or \"<n>s|m|h|d\", at most {} s",
+                               limits.history_max_ns / market::kNanosPerSecond));
+      }
+      r.history_ns = *ns;
+    }
+    return r;
+  }
+  if (op == "unsubscribe") {
+    UnsubscribeRequest r{.id = id};
+    if (auto e = parse_channels(obj, id, op, symbols, r.channels)) return *e;
+    return r;
+  }
+  if (op == "resume") {
+    ResumeRequest r{.id = id};
+    simdjson::dom::array channels;
+    if (obj["channels"].get_array().get(channels)) {
+      return bad(id, ErrorCode::kBadRequest,
+                 "resume: field 'channels' (array of {symbol, stream, seq}) is required");
+    }
+    for (element c : channels) {
+      object o;
+      std::string_view name;
+      std::string_view stream_name;
+      std::uint64_t seq = 0;
+      if (c.get_object().get(o) || o["symbol"].get_string().get(name) ||
+          o["stream"].get_string().get(stream_name) || o["seq"].get_uint64().get(seq)) {
+        return bad(id, ErrorCode::kBadRequest,
+                   "resume: each channel needs 'symbol' (string), 'stream' (string) and 'seq' "
+                   "(integer >= 0)");
+      }
+      const auto sym = symbols.find(name);
+      if (!sym) return bad(id, ErrorCode::kUnknownSymbol, "unknown symbol " + quoted(name));
+      const auto stream = parse_wire_stream(stream_name);
+      if (!stream) {
+        return bad(id, ErrorCode::kUnknownStream, "unknown stream " + quoted(stream_name));
+      }
+      r.channels.emplace_back(ChannelRef{*sym, *stream}, seq);
+    }
+    return r;
+  }
+  if (op == "ping") return PingRequest{id};
+  return bad(id, ErrorCode::kUnknownOp,
+             "unknown op " + quoted(op) + " (subscribe, unsubscribe, resume, ping)");
+}
+
+std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms, const HelloLimits& l,
+                         std::int64_t now_ms) {
+  std::string out =
+      fmt::format(R"({{"type":"hello","version":{},"server_time_ms":{},"flush_ms":{})",
+                  kProtocolVersion, now_ms, flush_ms);
+  out += R"(,"symbols":[)";
   for (std::size_t i = 0; i < symbols.size(); ++i) {
     const auto& info = symbols.info(static_cast<market::SymbolId>(i));
     if (i) out += ',';
-    out += "{\"symbol\":";
+    out += R"({"symbol":)";
     append_json_string(out, info.name);
-    fmt::format_to(std::back_inserter(out), ",\"tick_size\":{},\"decimals\":{}}}", info.tick_size,
-                   info.decimals);
+    out += R"(,"tick_size":)";
+    append_json_double(out, info.tick_size);
+    fmt::format_to(Out(out), R"(,"decimals":{}}})", info.decimals);
   }
-  out += ']';
+  out += R"(],"timeframes":[)";
+  for (std::size_t i = 0; i < market::kTimeframeCount; ++i)
+    fmt::format_to(Out(out), "{}\"{}\"", i ? "," : "",
+                   market::to_string(market::kAllTimeframes[i]));
+  out += R"(],"streams":[)";
+  for (std::size_t i = 0; i < kWireStreamCount; ++i)
+    fmt::format_to(Out(out), "{}\"{}\"", i ? "," : "", kStreamNames[i]);
+  out += R"(],"limits":{)";
+  fmt::format_to(Out(out),
+                 R"("max_message_bytes":{},"max_subscriptions":{},"requests_per_s":{},)"
+                 R"("request_burst":{},"history_max_s":{},"snapshot_max_events":{},)"
+                 R"("high_water_bytes":{},"hard_limit_bytes":{},"grace_ms":{},)"
+                 R"("ping_interval_ms":{},"ping_timeout_ms":{}}}}})",
+                 l.max_message_bytes, l.max_subscriptions, l.requests_per_s, l.request_burst,
+                 l.history_max_s, l.snapshot_max_events, l.high_water_bytes, l.hard_limit_bytes,
+                 l.grace_ms, l.ping_interval_ms, l.ping_timeout_ms);
   return out;
 }
 
-std::string timeframes_array() {
-  std::string out = "[";
-  for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
-    if (i) out += ',';
-    fmt::format_to(std::back_inserter(out), "\"{}\"", market::to_string(market::kAllTimeframes[i]));
-  }
-  out += ']';
-  return out;
-}
-}  // namespace
-
-std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms) {
-  return fmt::format(R"({{"type":"hello","version":1,"flush_ms":{},"symbols":{},"timeframes":{}}})",
-                     flush_ms, encode_symbols_array(symbols), timeframes_array());
+std::string encode_ok(std::string_view id, std::string_view op, std::size_t channels) {
+  return fmt::format(R"({{"type":"ok","id":{},"op":"{}","channels":{}}})", id, op, channels);
 }
 
-std::string encode_symbols(const market::SymbolRegistry& symbols) {
-  return fmt::format(R"({{"symbols":{},"timeframes":{}}})", encode_symbols_array(symbols),
-                     timeframes_array());
-}
-
-std::string encode_snapshot(const market::SymbolRegistry& symbols, market::SymbolId symbol,
-                            market::Timeframe tf, const store::CandleSnapshot& snapshot) {
-  const auto& info = symbols.info(symbol);
-  std::string out = R"({"type":"snapshot","symbol":)";
-  out.reserve(64 + snapshot.closed.size() * 96);
-  append_json_string(out, info.name);
-  fmt::format_to(std::back_inserter(out), R"(,"tf":"{}","candles":[)", market::to_string(tf));
-  for (std::size_t i = 0; i < snapshot.closed.size(); ++i) {
-    if (i) out += ',';
-    append_candle(out, info, snapshot.closed[i]);
-  }
-  out += R"(],"current":)";
-  if (snapshot.current) {
-    append_candle(out, info, *snapshot.current);
-  } else {
-    out += "null";
-  }
-  out += '}';
-  return out;
-}
-
-std::string encode_error(std::string_view message) {
-  std::string out = R"({"type":"error","message":)";
+std::string encode_error(std::string_view id, ErrorCode code, std::string_view message) {
+  std::string out =
+      fmt::format(R"({{"type":"error","id":{},"code":"{}","message":)", id, to_string(code));
   append_json_string(out, message);
   out += '}';
   return out;
 }
 
-std::string encode_pong(std::int64_t id) {
-  return fmt::format(R"({{"type":"pong","id":{}}})", id);
+std::string encode_pong(std::string_view id, std::int64_t now_ms) {
+  return fmt::format(R"({{"type":"pong","id":{},"server_time_ms":{}}})", id, now_ms);
 }
 
-void append_candle_event(std::string& out, const market::SymbolRegistry& symbols,
-                         market::SymbolId symbol, market::Timeframe tf, bool closed,
-                         const store::StoredCandle& candle) {
-  const auto& info = symbols.info(symbol);
-  out += R"({"type":"candle","symbol":)";
-  append_json_string(out, info.name);
-  fmt::format_to(std::back_inserter(out), R"(,"tf":"{}","closed":{},)", market::to_string(tf),
-                 closed ? "true" : "false");
-  append_candle_fields(out, info, candle);
-  out += '}';
+std::string encode_gap(const market::SymbolRegistry& symbols, const ChannelRef& channel,
+                       std::uint64_t from, std::uint64_t to, std::string_view reason) {
+  std::string out = R"({"type":"gap","symbol":)";
+  append_json_string(out, symbols.info(channel.symbol).name);
+  fmt::format_to(Out(out), R"(,"stream":"{}","from":{},"to":{},"reason":"{}"}})",
+                 to_string(channel.stream), from, to, reason);
+  return out;
 }
 
-std::string_view to_string(Smoothing s) {
-  return kSmoothingNames[static_cast<std::size_t>(s)];
+std::string encode_lagging(std::size_t queued_bytes, std::size_t high_water_bytes) {
+  return fmt::format(R"({{"type":"lagging","queued_bytes":{},"high_water_bytes":{}}})",
+                     queued_bytes, high_water_bytes);
 }
 
-std::string_view stream_name(market::Stream stream) {
-  switch (stream) {
-    case market::Stream::kIntensity:
-      return "intensity";
-    case market::Stream::kBuffer:
-      return "buffer";
-    case market::Stream::kSpike:
-      return "spikes";
-    case market::Stream::kReversal:
-      return "reversals";
-    default:
-      return "candles";
-  }
+std::string encode_caught_up() {
+  return R"({"type":"caught_up"})";
 }
 
-void append_intensity_event(std::string& out, const market::SymbolRegistry& symbols,
-                            const market::IntensityEvent& e, Smoothing smoothing) {
-  append_head(out, "intensity", symbols, e.symbol, e.seq);
-  append_ms(out, "t_ms", e.t);
-  const bool ready = smoothing == Smoothing::kSma   ? e.sma_ready
-                     : smoothing == Smoothing::kEma ? e.ema_ready
-                                                    : e.zlma_ready;
-  const double value = smoothing == Smoothing::kSma   ? e.sma
-                       : smoothing == Smoothing::kEma ? e.ema
-                                                      : e.zlma;
-  fmt::format_to(std::back_inserter(out), R"(,"raw":{},"smoother":"{}","value":)", e.raw,
-                 to_string(smoothing));
-  if (ready) {
-    fmt::format_to(std::back_inserter(out), "{}", value);
-  } else {
-    out += "null";
-  }
-  out += '}';
+bool append_event(std::string& out, const market::SymbolRegistry& symbols, WireStream stream,
+                  const market::Event& event) {
+  if (market::symbol_of(event) >= symbols.size()) return false;
+  return std::visit(
+      [&](const auto& e) -> bool {
+        using T = std::decay_t<decltype(e)>;
+        const auto& info = symbols.info(e.symbol);
+        if constexpr (std::is_same_v<T, market::CandleEvent>) {
+          if (!is_candles(stream) || timeframe_of(stream) != e.tf) return false;
+          append_candle(out, symbols, stream, e);
+        } else if constexpr (std::is_same_v<T, market::TickEvent>) {
+          if (stream != WireStream::kTicks) return false;
+          append_head(out, "tick", symbols, e.symbol, stream);
+          fmt::format_to(Out(out), R"(,"seq":{},"tick_seq":{})", e.seq, e.tick_seq);
+          append_ms(out, "t_ms", e.t);
+          out += ",\"price\":";
+          append_price(out, info, e.price);
+          fmt::format_to(Out(out), R"(,"size":{},"bid":)", e.size);
+          if (e.bid > 0) {
+            append_price(out, info, e.bid);
+          } else {
+            out += "null";
+          }
+          out += ",\"ask\":";
+          if (e.ask > 0) {
+            append_price(out, info, e.ask);
+          } else {
+            out += "null";
+          }
+          out += '}';
+        } else if constexpr (std::is_same_v<T, market::IntensityEvent>) {
+          const auto s = smoothing_of(stream);
+          if (!s) return false;
+          append_head(out, "intensity", symbols, e.symbol, stream);
+          fmt::format_to(Out(out), R"(,"tick_seq":{})", e.seq);
+          append_ms(out, "t_ms", e.t);
+          append_number(out, "raw", e.raw);
+          bool ready = false;
+          const double v = pick(*s, e, ready);
+          append_optional(out, "value", ready, v);
+          out += '}';
+        } else if constexpr (std::is_same_v<T, market::BufferEvent>) {
+          if (stream != WireStream::kBuffer) return false;
+          append_head(out, "buffer", symbols, e.symbol, stream);
+          fmt::format_to(Out(out), R"(,"tick_seq":{})", e.seq);
+          append_ms(out, "t_ms", e.t);
+          append_number(out, "s", e.smoothed);
+          append_number(out, "upper", e.upper);
+          append_number(out, "baseline", e.baseline);
+          append_number(out, "lower", e.lower);
+          fmt::format_to(Out(out), R"(,"zone":"{}"}})", market::to_string(e.zone));
+        } else if constexpr (std::is_same_v<T, market::SpikeStartEvent>) {
+          if (stream != WireStream::kSpikes) return false;
+          append_head(out, "spike_start", symbols, e.symbol, stream);
+          fmt::format_to(Out(out), R"(,"seq":{},"tick_seq":{})", e.channel_seq, e.seq);
+          append_ms(out, "t_ms", e.t);
+          append_number(out, "intensity", e.intensity);
+          append_number(out, "z", e.z);
+          out += ",\"price\":";
+          append_price(out, info, e.price);
+          out += '}';
+        } else if constexpr (std::is_same_v<T, market::SpikeEndEvent>) {
+          if (stream != WireStream::kSpikes) return false;
+          append_head(out, "spike_end", symbols, e.symbol, stream);
+          fmt::format_to(Out(out), R"(,"seq":{},"tick_seq":{})", e.channel_seq, e.seq);
+          append_ms(out, "t_ms", e.t_end);
+          append_ms(out, "t_start_ms", e.t_start);
+          append_ms(out, "t_peak_ms", e.t_peak);
+          append_ms(out, "t_end_ms", e.t_end);
+          append_number(out, "peak_intensity", e.peak_intensity);
+          append_number(out, "peak_z", e.peak_z);
+          fmt::format_to(Out(out), R"(,"ticks":{},"price_start":)", e.ticks);
+          append_price(out, info, e.price_start);
+          out += ",\"price_end\":";
+          append_price(out, info, e.price_end);
+          out += '}';
+        } else if constexpr (std::is_same_v<T, market::ReversalEvent>) {
+          if (stream != WireStream::kReversals) return false;
+          append_head(out, "reversal", symbols, e.symbol, stream);
+          fmt::format_to(Out(out), R"(,"seq":{},"tick_seq":{})", e.channel_seq, e.seq);
+          append_ms(out, "t_ms", e.t);
+          fmt::format_to(Out(out), R"(,"version":{},"direction":{},"price":)",
+                         static_cast<int>(e.version), static_cast<int>(e.direction));
+          append_price(out, info, e.price);
+          fmt::format_to(Out(out), R"(,"reason":"{}")", market::to_string(e.reason));
+          append_number(out, "strength", e.strength);
+          out += '}';
+        } else if constexpr (std::is_same_v<T, market::SampleEvent>) {
+          if (const auto s = smoothing_of(stream)) {
+            append_head(out, "intensity_sample", symbols, e.symbol, stream);
+            fmt::format_to(Out(out), R"(,"seq":{})", e.seq);
+            append_ms(out, "t_ms", e.t);
+            append_number(out, "raw", e.raw_last);
+            append_number(out, "raw_min", e.raw_min);
+            append_number(out, "raw_max", e.raw_max);
+            bool ready = false;
+            const double v = pick(*s, e, ready);
+            append_optional(out, "value", ready, v);
+            out += '}';
+          } else if (stream == WireStream::kBuffer) {
+            const bool ready = e.zone != market::Zone::kNotReady;
+            append_head(out, "buffer_sample", symbols, e.symbol, stream);
+            fmt::format_to(Out(out), R"(,"seq":{})", e.seq);
+            append_ms(out, "t_ms", e.t);
+            append_optional(out, "s", ready, e.smoothed);
+            append_optional(out, "upper", ready, e.upper);
+            append_optional(out, "baseline", ready, e.baseline);
+            append_optional(out, "lower", ready, e.lower);
+            fmt::format_to(Out(out), R"(,"zone":"{}"}})", market::to_string(e.zone));
+          } else {
+            return false;
+          }
+        }
+        return true;
+      },
+      event);
 }
 
-void append_indicator_event(std::string& out, const market::SymbolRegistry& symbols,
-                            const market::Event& event) {
-  auto it = std::back_inserter(out);
-  if (const auto* b = std::get_if<market::BufferEvent>(&event)) {
-    append_head(out, "buffer", symbols, b->symbol, b->seq);
-    append_ms(out, "t_ms", b->t);
-    fmt::format_to(it, R"(,"s":{},"upper":{},"baseline":{},"lower":{},"zone":"{}"}})", b->smoothed,
-                   b->upper, b->baseline, b->lower, market::to_string(b->zone));
-  } else if (const auto* ss = std::get_if<market::SpikeStartEvent>(&event)) {
-    append_head(out, "spike_start", symbols, ss->symbol, ss->seq);
-    append_ms(out, "t_ms", ss->t);
-    fmt::format_to(it, R"(,"intensity":{},"z":{},"price":)", ss->intensity, ss->z);
-    append_price(out, symbols.info(ss->symbol), ss->price);
-    out += '}';
-  } else if (const auto* se = std::get_if<market::SpikeEndEvent>(&event)) {
-    append_head(out, "spike_end", symbols, se->symbol, se->seq);
-    append_ms(out, "t_start_ms", se->t_start);
-    append_ms(out, "t_peak_ms", se->t_peak);
-    append_ms(out, "t_end_ms", se->t_end);
-    fmt::format_to(it, R"(,"peak_intensity":{},"peak_z":{},"ticks":{},"price_start":)",
-                   se->peak_intensity, se->peak_z, se->ticks);
-    append_price(out, symbols.info(se->symbol), se->price_start);
-    out += R"(,"price_end":)";
-    append_price(out, symbols.info(se->symbol), se->price_end);
-    out += '}';
-  } else if (const auto* rv = std::get_if<market::ReversalEvent>(&event)) {
-    append_head(out, "reversal", symbols, rv->symbol, rv->seq);
-    append_ms(out, "t_ms", rv->t);
-    fmt::format_to(it, R"(,"version":{},"direction":{},"price":)", rv->version, rv->direction);
-    append_price(out, symbols.info(rv->symbol), rv->price);
-    fmt::format_to(it, R"(,"reason":"{}","strength":{}}})", market::to_string(rv->reason),
-                   rv->strength);
-  } else if (const auto* ie = std::get_if<market::IntensityEvent>(&event)) {
-    append_intensity_event(out, symbols, *ie, Smoothing::kEma);
-  }
-}
-
-std::string encode_event_snapshot(const market::SymbolRegistry& symbols, market::SymbolId symbol,
-                                  market::Stream stream, std::span<const market::Event> events,
-                                  Smoothing smoothing) {
-  std::string out = R"({"type":"snapshot","symbol":)";
-  append_json_string(out, symbols.info(symbol).name);
-  fmt::format_to(std::back_inserter(out), R"(,"stream":"{}")", stream_name(stream));
-  if (stream == market::Stream::kIntensity) {
-    fmt::format_to(std::back_inserter(out), R"(,"smoother":"{}")", to_string(smoothing));
-  }
+std::string encode_snapshot(std::string_view id, const market::SymbolRegistry& symbols,
+                            const ChannelRef& channel, std::span<const market::Event> events,
+                            const market::Event* current, std::uint64_t last_seq, bool resume) {
+  std::string out = fmt::format(R"({{"type":"snapshot","id":{},"symbol":)", id);
+  append_json_string(out, symbols.info(channel.symbol).name);
+  fmt::format_to(Out(out), R"(,"stream":"{}")", to_string(channel.stream));
+  if (has_events(channel.stream)) fmt::format_to(Out(out), R"(,"last_seq":{})", last_seq);
+  if (resume) out += R"(,"resume":true)";
   out += R"(,"events":[)";
   bool first = true;
   for (const auto& e : events) {
+    const std::size_t mark = out.size();
     if (!first) out += ',';
-    first = false;
-    if (const auto* i = std::get_if<market::IntensityEvent>(&e)) {
-      append_intensity_event(out, symbols, *i, smoothing);
+    if (append_event(out, symbols, channel.stream, e)) {
+      first = false;
     } else {
-      append_indicator_event(out, symbols, e);
+      out.resize(mark);
     }
   }
+  out += ']';
+  const bool has_current = is_candles(channel.stream) || is_intensity(channel.stream) ||
+                           channel.stream == WireStream::kBuffer;
+  if (has_current) {
+    out += R"(,"current":)";
+    const std::size_t mark = out.size();
+    if (!current || !append_event(out, symbols, channel.stream, *current)) {
+      out.resize(mark);
+      out += "null";
+    }
+  }
+  out += '}';
+  return out;
+}
+
+std::string encode_symbols(const market::SymbolRegistry& symbols,
+                           std::span<const SymbolQuote> quotes) {
+  std::string out = R"({"symbols":[)";
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    const auto& info = symbols.info(static_cast<market::SymbolId>(i));
+    if (i) out += ',';
+    out += R"({"symbol":)";
+    append_json_string(out, info.name);
+    out += R"(,"tick_size":)";
+    append_json_double(out, info.tick_size);
+    fmt::format_to(Out(out), R"(,"decimals":{})", info.decimals);
+    const SymbolQuote* q = i < quotes.size() ? &quotes[i] : nullptr;
+    if (q && q->traded) {
+      out += R"(,"last":)";
+      append_price(out, info, q->last);
+      out += R"(,"change":)";
+      append_price(out, info, q->last - q->day_open);
+      const double pct = q->day_open > 0 ? 100.0 * static_cast<double>(q->last - q->day_open) /
+                                               static_cast<double>(q->day_open)
+                                         : 0.0;
+      out += R"(,"change_pct":)";
+      fmt::format_to(Out(out), "{:.4f}", pct);
+    } else {
+      out += R"(,"last":null,"change":null,"change_pct":null)";
+    }
+    out += '}';
+  }
+  out += R"(],"timeframes":[)";
+  for (std::size_t i = 0; i < market::kTimeframeCount; ++i)
+    fmt::format_to(Out(out), "{}\"{}\"", i ? "," : "",
+                   market::to_string(market::kAllTimeframes[i]));
   out += "]}";
   return out;
 }

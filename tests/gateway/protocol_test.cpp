@@ -3,214 +3,230 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <cmath>
+#include <limits>
+
 namespace spacetime::gateway {
 namespace {
 
-using market::Timeframe;
-
 market::SymbolRegistry registry() {
   market::SymbolRegistry reg;
-  reg.add({.name = "ALFA"});
+  reg.add({.name = "ALFA", .tick_size = 0.01, .decimals = 2});
   reg.add({.name = "ES", .tick_size = 0.25, .decimals = 2});
+  reg.add({.name = "Q\"UOTE", .tick_size = 0.01, .decimals = 2});
   return reg;
 }
 
-simdjson::dom::element parse(simdjson::dom::parser& parser, const std::string& json) {
+ClientRequest parse(std::string_view text) {
+  static const auto reg = registry();
+  return parse_client_message(text, reg, ParseLimits{});
+}
+
+simdjson::dom::element json(simdjson::dom::parser& p, const std::string& text) {
   simdjson::dom::element doc;
-  const auto error = parser.parse(json).get(doc);
-  EXPECT_FALSE(error) << "not JSON: " << json;
+  EXPECT_FALSE(p.parse(text).get(doc)) << text;
   return doc;
 }
 
-TEST(ClientMessage, SubscribeNamesASymbolAndTimeframe) {
-  const auto reg = registry();
-  const auto r = parse_client_message(R"({"op":"subscribe","symbol":"ES","tf":"5m"})", reg);
-  ASSERT_TRUE(std::holds_alternative<SubscribeRequest>(r));
-  EXPECT_EQ(std::get<SubscribeRequest>(r).symbol, 1u);
-  EXPECT_EQ(std::get<SubscribeRequest>(r).stream, market::candle_stream(Timeframe::k5m));
-  EXPECT_FALSE(std::get<SubscribeRequest>(r).smoothing);
-  const auto u = parse_client_message(R"({"tf":"1s","symbol":"ALFA","op":"unsubscribe"})", reg);
-  ASSERT_TRUE(std::holds_alternative<UnsubscribeRequest>(u));
-  EXPECT_EQ(std::get<UnsubscribeRequest>(u).stream, market::Stream::kCandle1s);
-  const auto p = parse_client_message(R"({"op":"ping","id":42})", reg);
-  ASSERT_TRUE(std::holds_alternative<PingRequest>(p));
-  EXPECT_EQ(std::get<PingRequest>(p).id, 42);
+TEST(Protocol, SubscribeTakesListsOfSymbolsAndStreamsAsTheirProduct) {
+  const auto r = parse(
+      R"({"op":"subscribe","id":7,"symbols":["ALFA","ES"],"streams":["candles:1m","intensity:zlma","ticks"],"history":"90s"})");
+  const auto* s = std::get_if<SubscribeRequest>(&r);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->id, "7");
+  ASSERT_EQ(s->channels.size(), 6u);
+  EXPECT_EQ(s->channels[0], (ChannelRef{0, WireStream::kCandles1m}));
+  EXPECT_EQ(s->channels[4], (ChannelRef{1, WireStream::kIntensityZlma}));
+  EXPECT_EQ(s->history_ns, 90 * market::kNanosPerSecond);
 }
 
-TEST(ClientMessage, IndicatorStreamsAndTheSmootherAreChosenPerRequest) {
-  const auto reg = registry();
-  const auto r = parse_client_message(
-      R"({"op":"subscribe","symbol":"ALFA","stream":"intensity","smoother":"zlma"})", reg);
-  ASSERT_TRUE(std::holds_alternative<SubscribeRequest>(r));
-  EXPECT_EQ(std::get<SubscribeRequest>(r).stream, market::Stream::kIntensity);
-  EXPECT_EQ(std::get<SubscribeRequest>(r).smoothing, Smoothing::kZlma);
-  for (const auto& [name, stream] : std::vector<std::pair<std::string, market::Stream>>{
-           {"buffer", market::Stream::kBuffer},
-           {"spikes", market::Stream::kSpike},
-           {"reversals", market::Stream::kReversal}}) {
-    const auto s = parse_client_message(
-        R"({"op":"unsubscribe","symbol":"ES","stream":")" + name + R"("})", reg);
-    ASSERT_TRUE(std::holds_alternative<UnsubscribeRequest>(s)) << name;
-    EXPECT_EQ(std::get<UnsubscribeRequest>(s).stream, stream);
-  }
+TEST(Protocol, RequestIdsAreEchoedAsTheClientWroteThem) {
+  EXPECT_EQ(std::get<PingRequest>(parse(R"({"op":"ping","id":"abc"})")).id, R"("abc")");
+  EXPECT_EQ(std::get<PingRequest>(parse(R"({"op":"ping"})")).id, "null");
+  EXPECT_EQ(std::get<PingRequest>(parse(R"({"op":"ping","id":-3})")).id, "-3");
+  const auto bad = std::get<BadRequest>(parse(R"({"op":"ping","id":[1]})"));
+  EXPECT_EQ(bad.code, ErrorCode::kBadRequest);
+  const auto long_id =
+      std::get<BadRequest>(parse(R"({"op":"ping","id":")" + std::string(65, 'x') + R"("})"));
+  EXPECT_EQ(long_id.code, ErrorCode::kBadRequest);
 }
 
-TEST(Encode, IndicatorEventsCarryMillisecondsAndTheChosenSmoothing) {
-  const auto reg = registry();
-  simdjson::dom::parser parser;
-  const market::IntensityEvent i{.symbol = 0,
-                                 .seq = 9,
-                                 .t = 1'767'364'200'123'456'789,
-                                 .raw = 1500.0,
-                                 .sma_ready = true,
-                                 .ema_ready = false,
-                                 .zlma_ready = true,
-                                 .sma = 1400.5,
-                                 .zlma = 1600.25};
-  std::string a, b;
-  append_intensity_event(a, reg, i, Smoothing::kSma);
-  append_intensity_event(b, reg, i, Smoothing::kEma);
-  auto da = parse(parser, a);
-  EXPECT_EQ(std::string_view(da["type"]), "intensity");
-  EXPECT_EQ(int64_t(da["t_ms"]), 1'767'364'200'123);
-  EXPECT_EQ(double(da["value"]), 1400.5);
-  EXPECT_EQ(std::string_view(da["smoother"]), "sma");
-  EXPECT_NE(b.find(R"("value":null)"), std::string::npos) << b;  // EMA not ready yet
-
-  std::string r;
-  append_indicator_event(r, reg,
-                         market::ReversalEvent{.symbol = 1,
-                                               .seq = 4,
-                                               .t = 2'000'000,
-                                               .version = 3,
-                                               .direction = -1,
-                                               .price = 10123,
-                                               .reason = market::ReversalReason::kTrendPullback,
-                                               .strength = 1.5});
-  auto dr = parse(parser, r);
-  EXPECT_EQ(std::string_view(dr["type"]), "reversal");
-  EXPECT_EQ(std::string_view(dr["symbol"]), "ES");
-  EXPECT_EQ(int64_t(dr["version"]), 3);
-  EXPECT_EQ(int64_t(dr["direction"]), -1);
-  EXPECT_EQ(double(dr["price"]), 2530.75);
-  EXPECT_EQ(std::string_view(dr["reason"]), "trend_pullback");
-
-  std::string sp;
-  append_indicator_event(sp, reg,
-                         market::SpikeEndEvent{.symbol = 0, .t_start = 1'000'000, .ticks = 7});
-  auto ds = parse(parser, sp);
-  EXPECT_EQ(std::string_view(ds["type"]), "spike_end");
-  EXPECT_EQ(int64_t(ds["t_start_ms"]), 1);
-  EXPECT_EQ(int64_t(ds["ticks"]), 7);
-
-  std::string buf;
-  append_indicator_event(
-      buf, reg, market::BufferEvent{.symbol = 0, .upper = 2.5, .zone = market::Zone::kHigh});
-  EXPECT_EQ(std::string_view(parse(parser, buf)["zone"]), "high");
-
-  const std::vector<market::Event> events = {i};
-  const auto snap = parse(
-      parser, encode_event_snapshot(reg, 0, market::Stream::kIntensity, events, Smoothing::kZlma));
-  EXPECT_EQ(std::string_view(snap["stream"]), "intensity");
-  EXPECT_EQ(double(snap["events"].at(0)["value"]), 1600.25);
-}
-
-TEST(ClientMessage, EveryMalformedMessageBecomesAnErrorThatSaysWhy) {
-  const auto reg = registry();
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"", "malformed JSON"},
-      {"not json", "JSON"},
-      {"[1,2]", "expected a JSON object"},
-      {R"({"symbol":"ALFA"})", "'op'"},
-      {R"({"op":42})", "'op'"},
-      {R"({"op":"dance"})", "unknown op \"dance\""},
-      {R"({"op":"subscribe","tf":"1m"})", "'symbol'"},
-      {R"({"op":"subscribe","symbol":"ALFA"})", "'tf'"},
-      {R"({"op":"subscribe","symbol":"ALFA","stream":"gossip"})", "unknown stream \"gossip\""},
-      {R"({"op":"subscribe","symbol":"ALFA","stream":7})", "'stream' must be a string"},
-      {R"({"op":"subscribe","symbol":"ALFA","stream":"intensity","smoother":"hma"})",
-       "unknown smoother \"hma\""},
-      {R"({"op":"subscribe","symbol":"NOPE","tf":"1m"})", "unknown symbol 'NOPE'"},
-      {R"({"op":"subscribe","symbol":"ALFA","tf":"2m"})", "unknown timeframe '2m'"},
-      {R"({"op":"ping","id":"x"})", "'id'"},
-      {std::string(5000, ' '), "too long"},
-      {std::string("{\"op\":\"subscribe\",\"symbol\":\"\xff\xfe\",\"tf\":\"1m\"}"), ""},
+TEST(Protocol, EveryMalformedRequestGetsItsStableErrorCode) {
+  const std::vector<std::pair<std::string, ErrorCode>> cases = {
+      {"not json", ErrorCode::kBadJson},
+      {"[1,2]", ErrorCode::kBadJson},
+      {R"({"a":[[[[[[[[[[1]]]]]]]]]]})", ErrorCode::kTooDeep},
+      {R"({"id":1})", ErrorCode::kBadRequest},
+      {R"({"op":"fly","id":1})", ErrorCode::kUnknownOp},
+      {R"({"op":"subscribe","id":1,"symbols":["NOPE"],"streams":["ticks"]})",
+       ErrorCode::kUnknownSymbol},
+      {R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["candles:7m"]})",
+       ErrorCode::kUnknownStream},
+      {R"({"op":"subscribe","id":1,"symbols":"ALFA","streams":["ticks"]})", ErrorCode::kBadRequest},
+      {R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":[3]})", ErrorCode::kBadRequest},
+      {R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["ticks"],"history":"8d"})",
+       ErrorCode::kBadHistory},
+      {R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["ticks"],"history":"ten"})",
+       ErrorCode::kBadHistory},
+      {R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["ticks"],"history":-1})",
+       ErrorCode::kBadHistory},
+      {R"({"op":"resume","id":1,"channels":[{"symbol":"ALFA","stream":"spikes"}]})",
+       ErrorCode::kBadRequest},
+      {R"({"op":"resume","id":1,"channels":[{"symbol":"ALFA","stream":"x","seq":1}]})",
+       ErrorCode::kUnknownStream},
   };
-  for (const auto& [input, expected] : cases) {
-    const auto r = parse_client_message(input, reg);
-    ASSERT_TRUE(std::holds_alternative<BadRequest>(r)) << input;
-    EXPECT_NE(std::get<BadRequest>(r).message.find(expected), std::string::npos)
-        << input << " -> " << std::get<BadRequest>(r).message;
+  for (const auto& [text, code] : cases) {
+    const auto r = parse(text);
+    const auto* bad = std::get_if<BadRequest>(&r);
+    ASSERT_NE(bad, nullptr) << text;
+    EXPECT_EQ(bad->code, code) << text << ": " << bad->message;
+    EXPECT_FALSE(bad->message.empty());
   }
 }
 
-TEST(Encode, HelloListsSymbolsAndTimeframes) {
-  const auto reg = registry();
-  simdjson::dom::parser parser;
-  const auto doc = parse(parser, encode_hello(reg, 100));
-  EXPECT_EQ(std::string_view(doc["type"]), "hello");
-  EXPECT_EQ(int64_t(doc["flush_ms"]), 100);
-  EXPECT_EQ(simdjson::dom::array(doc["symbols"]).size(), 2u);
-  EXPECT_EQ(std::string_view(doc["symbols"].at(1)["symbol"]), "ES");
-  EXPECT_EQ(double(doc["symbols"].at(1)["tick_size"]), 0.25);
-  EXPECT_EQ(simdjson::dom::array(doc["timeframes"]).size(), 7u);
-  EXPECT_EQ(std::string_view(doc["timeframes"].at(2)), "1m");
+TEST(Protocol, ResumeCarriesTheLastSeqOfEachChannel) {
+  const auto r = parse(
+      R"({"op":"resume","id":3,"channels":[{"symbol":"ES","stream":"spikes","seq":7},{"symbol":"ALFA","stream":"candles:1s","seq":0}]})");
+  const auto& res = std::get<ResumeRequest>(r);
+  ASSERT_EQ(res.channels.size(), 2u);
+  EXPECT_EQ(res.channels[0].first, (ChannelRef{1, WireStream::kSpikes}));
+  EXPECT_EQ(res.channels[0].second, 7u);
 }
 
-TEST(Encode, SnapshotCarriesExactPricesInSeconds) {
+TEST(Protocol, DurationsInSecondsOrWithAUnit) {
+  EXPECT_EQ(parse_duration_ns("10m"), 600 * market::kNanosPerSecond);
+  EXPECT_EQ(parse_duration_ns("2h"), 7200 * market::kNanosPerSecond);
+  EXPECT_EQ(parse_duration_ns("1d"), 86400 * market::kNanosPerSecond);
+  EXPECT_EQ(parse_duration_ns("45"), 45 * market::kNanosPerSecond);
+  EXPECT_FALSE(parse_duration_ns("m"));
+  EXPECT_FALSE(parse_duration_ns("1.5h"));
+  EXPECT_FALSE(parse_duration_ns(""));
+}
+
+TEST(Protocol, NonFiniteDoublesGoOutAsNullAndTheFrameStaysValidJson) {
   const auto reg = registry();
-  store::CandleSnapshot snap;
-  snap.closed.push_back({.seq = 4,
-                         .candle = {.start_ns = 1'767'364'200'000'000'000,
-                                    .open = 10123,
-                                    .high = 10130,
-                                    .low = 10100,
-                                    .close = 10125,
-                                    .volume = 1200,
-                                    .ticks = 9},
-                         .volume_zlma_ready = true,
-                         .volume_zlma = 1100.25});
-  snap.current = store::StoredCandle{.seq = 5,
-                                     .candle = {.start_ns = 1'767'364'260'000'000'000,
-                                                .open = 7,
-                                                .high = 9,
-                                                .low = 6,
-                                                .close = 8,
-                                                .volume = 3,
-                                                .ticks = 2}};
-  const std::string json = encode_snapshot(reg, 0, Timeframe::k1m, snap);
-  EXPECT_NE(json.find(R"("o":101.23,"h":101.30,"l":101.00,"c":101.25,"v":1200,"n":9,"seq":4)"),
-            std::string::npos)
-      << json;
-  simdjson::dom::parser parser;
-  const auto doc = parse(parser, json);
-  EXPECT_EQ(std::string_view(doc["type"]), "snapshot");
-  EXPECT_EQ(std::string_view(doc["symbol"]), "ALFA");
-  EXPECT_EQ(std::string_view(doc["tf"]), "1m");
-  EXPECT_EQ(int64_t(doc["candles"].at(0)["t"]), 1'767'364'200);
-  EXPECT_EQ(double(doc["candles"].at(0)["vol_zlma"]), 1100.25);  // the line's history too
-  EXPECT_TRUE(doc["current"]["vol_zlma"].error());               // not on bars in progress
+  std::string out;
+  market::IntensityEvent e{.symbol = 0,
+                           .seq = 4,
+                           .t = 1'000'000'000,
+                           .raw = std::numeric_limits<double>::quiet_NaN(),
+                           .ema_ready = true,
+                           .ema = std::numeric_limits<double>::infinity()};
+  ASSERT_TRUE(append_event(out, reg, WireStream::kIntensityEma, e));
+  simdjson::dom::parser p;
+  const auto doc = json(p, out);
+  EXPECT_TRUE(doc["raw"].is_null());
+  EXPECT_TRUE(doc["value"].is_null());
+  EXPECT_EQ(std::string_view(doc["stream"]), "intensity:ema");
+  EXPECT_EQ(int64_t(doc["tick_seq"]), 4);
+}
+
+TEST(Protocol, EventsShowTheChannelSeqAndTheTickSeqApart) {
+  const auto reg = registry();
+  std::string out;
+  market::ReversalEvent r{.symbol = 1,
+                          .seq = 900,
+                          .channel_seq = 3,
+                          .t = 5'000'000'000,
+                          .version = 2,
+                          .direction = -1,
+                          .price = 4001,
+                          .reason = market::ReversalReason::kExtremeRetrace,
+                          .strength = 2.5};
+  ASSERT_TRUE(append_event(out, reg, WireStream::kReversals, r));
+  EXPECT_FALSE(append_event(out, reg, WireStream::kSpikes, r));  // not this stream's event
+  simdjson::dom::parser p;
+  const auto doc = json(p, out);
+  EXPECT_EQ(int64_t(doc["seq"]), 3);
+  EXPECT_EQ(int64_t(doc["tick_seq"]), 900);
+  EXPECT_EQ(int64_t(doc["t_ms"]), 5000);
+  EXPECT_DOUBLE_EQ(double(doc["price"]), 1000.25);
+  EXPECT_EQ(std::string_view(doc["reason"]), "extreme_retrace");
+}
+
+TEST(Protocol, TicksWithoutAQuoteSayNull) {
+  const auto reg = registry();
+  std::string out;
+  ASSERT_TRUE(append_event(
+      out, reg, WireStream::kTicks,
+      market::TickEvent{
+          .symbol = 0, .seq = 1, .tick_seq = 9, .t = 2'000'000, .price = 10123, .size = 5}));
+  simdjson::dom::parser p;
+  const auto doc = json(p, out);
+  EXPECT_EQ(std::string_view(doc["type"]), "tick");
+  EXPECT_TRUE(doc["bid"].is_null());
+  EXPECT_DOUBLE_EQ(double(doc["price"]), 101.23);
+  EXPECT_EQ(int64_t(doc["t_ms"]), 2);
+}
+
+TEST(Protocol, SnapshotsHoldEventsLastSeqAndTheCurrentValue) {
+  const auto reg = registry();
+  std::vector<market::Event> events = {market::CandleEvent{.symbol = 2,
+                                                           .tf = market::Timeframe::k1m,
+                                                           .closed = true,
+                                                           .seq = 4,
+                                                           .candle = {.start_ns = 60'000'000'000,
+                                                                      .open = 1,
+                                                                      .high = 2,
+                                                                      .low = 1,
+                                                                      .close = 2,
+                                                                      .volume = 3,
+                                                                      .ticks = 2}}};
+  const market::Event current = market::CandleEvent{.symbol = 2,
+                                                    .tf = market::Timeframe::k1m,
+                                                    .closed = false,
+                                                    .seq = 5,
+                                                    .candle = {.start_ns = 120'000'000'000,
+                                                               .open = 2,
+                                                               .high = 2,
+                                                               .low = 2,
+                                                               .close = 2,
+                                                               .volume = 1,
+                                                               .ticks = 1}};
+  simdjson::dom::parser p;
+  auto doc = json(
+      p, encode_snapshot("\"x\"", reg, {2, WireStream::kCandles1m}, events, &current, 4, false));
+  EXPECT_EQ(std::string_view(doc["symbol"]), "Q\"UOTE");
+  EXPECT_EQ(std::string_view(doc["id"]), "x");
+  EXPECT_EQ(int64_t(doc["last_seq"]), 4);
+  EXPECT_EQ(simdjson::dom::array(doc["events"]).size(), 1u);
   EXPECT_EQ(int64_t(doc["current"]["seq"]), 5);
-  EXPECT_EQ(double(doc["current"]["c"]), 0.08);
-
-  const std::string es = encode_snapshot(reg, 1, Timeframe::k1m, snap);
-  EXPECT_NE(es.find(R"("o":2530.75)"), std::string::npos) << es;  // 10123 * 0.25
-  EXPECT_NE(encode_snapshot(reg, 0, Timeframe::k1s, {}).find(R"("candles":[],"current":null)"),
-            std::string::npos);
+  EXPECT_FALSE(bool(doc["current"]["closed"]));
+  doc = json(p, encode_snapshot("1", reg, {0, WireStream::kBuffer}, {}, nullptr, 0, true));
+  EXPECT_TRUE(doc["current"].is_null());
+  EXPECT_TRUE(bool(doc["resume"]));
 }
 
-TEST(Encode, CandleEventAndErrorsAreValidJson) {
+TEST(Protocol, HelloAnnouncesVersionStreamsAndLimits) {
   const auto reg = registry();
-  std::string frag;
-  append_candle_event(frag, reg, 0, Timeframe::k10s, true, {.seq = 2, .candle = {.open = 1}});
-  simdjson::dom::parser parser;
-  const auto doc = parse(parser, frag);
-  EXPECT_EQ(std::string_view(doc["type"]), "candle");
-  EXPECT_EQ(bool(doc["closed"]), true);
-  EXPECT_EQ(std::string_view(doc["tf"]), "10s");
-  const auto err = parse(parser, encode_error("bad \"quote\"\n\x01"));
-  EXPECT_EQ(std::string_view(err["message"]), "bad \"quote\"\n\x01");
-  EXPECT_EQ(int64_t(parse(parser, encode_pong(-3))["id"]), -3);
+  simdjson::dom::parser p;
+  const auto doc = json(p, encode_hello(reg, 100, HelloLimits{}, 1234));
+  EXPECT_EQ(int64_t(doc["version"]), 2);
+  EXPECT_EQ(simdjson::dom::array(doc["streams"]).size(), kWireStreamCount);
+  EXPECT_EQ(int64_t(doc["limits"]["max_message_bytes"]), 4096);
+  EXPECT_EQ(int64_t(doc["server_time_ms"]), 1234);
+  for (std::size_t i = 0; i < kWireStreamCount; ++i) {
+    const auto s = static_cast<WireStream>(i);
+    EXPECT_EQ(parse_wire_stream(to_string(s)), s);
+  }
+}
+
+TEST(Protocol, OtherServerMessagesParse) {
+  const auto reg = registry();
+  simdjson::dom::parser p;
+  EXPECT_EQ(std::string_view(
+                json(p, encode_error("null", ErrorCode::kRateLimited, "slow \"down\""))["code"]),
+            "rate_limited");
+  EXPECT_EQ(int64_t(json(p, encode_ok("5", "subscribe", 3))["channels"]), 3);
+  EXPECT_EQ(int64_t(json(p, encode_gap(reg, {0, WireStream::kSpikes}, 5, 9, "overflow"))["to"]), 9);
+  EXPECT_EQ(int64_t(json(p, encode_lagging(10, 5))["queued_bytes"]), 10);
+  EXPECT_EQ(std::string_view(json(p, encode_caught_up())["type"]), "caught_up");
+  EXPECT_EQ(int64_t(json(p, encode_pong("8", 99))["server_time_ms"]), 99);
+  std::vector<SymbolQuote> quotes = {{.traded = true, .last = 10100, .day_open = 10000}};
+  const auto doc = json(p, encode_symbols(reg, quotes));
+  EXPECT_DOUBLE_EQ(double(doc["symbols"].at(0)["change"]), 1.0);
+  EXPECT_DOUBLE_EQ(double(doc["symbols"].at(0)["change_pct"]), 1.0);
+  EXPECT_TRUE(doc["symbols"].at(1)["last"].is_null());
 }
 
 }  // namespace

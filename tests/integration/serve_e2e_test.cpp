@@ -13,6 +13,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <thread>
 
 #include "feed/simulator.hpp"
 #include "support/child_process.hpp"
@@ -125,11 +126,15 @@ TEST_F(ServeEndToEnd, CandlesOverWebSocketEqualWhatTheSimulatorsTicksImply) {
   ASSERT_EQ(std::string_view(doc["type"]), "hello");
   const std::string symbol(std::string_view(doc["symbols"].at(0)["symbol"]));
 
-  ws.write(net::buffer(R"({"op":"subscribe","symbol":")" + symbol + R"(","tf":"1s"})"));
+  ws.write(net::buffer(R"({"op":"subscribe","id":1,"symbols":[")" + symbol +
+                       R"("],"streams":["candles:1s"]})"));
 
   // Collect every closed 1 s candle (snapshot and live) for a few seconds.
   std::map<std::uint64_t, Received> closed;
   bool got_snapshot = false;
+  bool got_ok = false;
+  std::uint64_t snapshot_last_seq = 0;
+  bool first_live = true;
   std::size_t batches = 0;
   std::size_t in_progress = 0;
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3500);
@@ -140,19 +145,30 @@ TEST_F(ServeEndToEnd, CandlesOverWebSocketEqualWhatTheSimulatorsTicksImply) {
     if (type == "snapshot") {
       EXPECT_FALSE(got_snapshot);
       got_snapshot = true;
-      EXPECT_EQ(std::string_view(doc["tf"]), "1s");
-      for (auto c : simdjson::dom::array(doc["candles"])) {
+      EXPECT_EQ(std::string_view(doc["stream"]), "candles:1s");
+      EXPECT_EQ(int64_t(doc["id"]), 1);
+      snapshot_last_seq = uint64_t(doc["last_seq"]);
+      for (auto c : simdjson::dom::array(doc["events"])) {
         const auto r = from_json(c);
         closed[r.seq] = r;
       }
+    } else if (type == "ok") {
+      EXPECT_TRUE(got_snapshot) << "ok before the snapshot";
+      EXPECT_EQ(int64_t(doc["id"]), 1);
+      EXPECT_EQ(uint64_t(doc["channels"]), 1u);
+      got_ok = true;
     } else if (type == "batch") {
       ASSERT_TRUE(got_snapshot) << "a batch came before the snapshot";
       ++batches;
       for (auto e : simdjson::dom::array(doc["events"])) {
         EXPECT_EQ(std::string_view(e["symbol"]), symbol);
-        EXPECT_EQ(std::string_view(e["tf"]), "1s");
+        EXPECT_EQ(std::string_view(e["stream"]), "candles:1s");
         if (bool(e["closed"])) {
           const auto r = from_json(e);
+          if (first_live) {
+            EXPECT_EQ(r.seq, snapshot_last_seq + 1) << "the batches do not continue the snapshot";
+            first_live = false;
+          }
           EXPECT_FALSE(closed.contains(r.seq)) << "closed twice: " << r;
           closed[r.seq] = r;
         } else {
@@ -164,6 +180,7 @@ TEST_F(ServeEndToEnd, CandlesOverWebSocketEqualWhatTheSimulatorsTicksImply) {
     }
   }
   ASSERT_TRUE(got_snapshot);
+  EXPECT_TRUE(got_ok);
   EXPECT_GT(batches, 5u);
   EXPECT_GT(in_progress, 5u);
   ASSERT_GE(closed.size(), 2u) << "no candles closed in 3.5 s";
@@ -209,12 +226,18 @@ TEST_F(ServeEndToEnd, BadClientMessagesGetAnErrorAndTheConnectionLives) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   read(ws);  // hello
-  for (const std::string bad : {"garbage", R"({"op":"subscribe","symbol":"NOPE","tf":"1s"})",
-                                R"({"op":"subscribe","symbol":"ALFA","tf":"7m"})"}) {
-    ws.write(net::buffer(bad));
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"garbage", "bad_json"},
+      {R"({"op":"subscribe","id":"a","symbols":["NOPE"],"streams":["candles:1s"]})",
+       "unknown_symbol"},
+      {R"({"op":"subscribe","id":"b","symbols":["ALFA"],"streams":["candles:7m"]})",
+       "unknown_stream"}};
+  for (const auto& [message, code] : bad) {
+    ws.write(net::buffer(message));
     const std::string reply = read(ws);
     ASSERT_FALSE(parser.parse(reply).get(doc)) << reply;
     EXPECT_EQ(std::string_view(doc["type"]), "error") << reply;
+    EXPECT_EQ(std::string_view(doc["code"]), code) << reply;
   }
   ws.write(net::buffer(std::string(R"({"op":"ping","id":5})")));
   const std::string pong = read(ws);
@@ -222,10 +245,17 @@ TEST_F(ServeEndToEnd, BadClientMessagesGetAnErrorAndTheConnectionLives) {
   EXPECT_EQ(std::string_view(doc["type"]), "pong");
   EXPECT_EQ(int64_t(doc["id"]), 5);
 
-  const std::string health = http_get("/api/health");
-  ASSERT_FALSE(parser.parse(health).get(doc)) << health;
+  // The feed may not have produced its first tick yet right after start-up.
+  std::string health;
+  for (int i = 0; i < 100; ++i) {
+    health = http_get("/api/health");
+    ASSERT_FALSE(parser.parse(health).get(doc)) << health;
+    if (uint64_t(doc["ticks"]) > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   EXPECT_EQ(std::string_view(doc["status"]), "ok");
   EXPECT_EQ(uint64_t(doc["bad_client_messages"]), 3u);
+  EXPECT_EQ(uint64_t(doc["gateway_bus_dropped"]), 0u);
   EXPECT_EQ(uint64_t(doc["clients"]), 1u);
   EXPECT_GT(uint64_t(doc["ticks"]), 0u);
   EXPECT_EQ(uint64_t(doc["bus_dropped"]), 0u);
@@ -242,10 +272,8 @@ TEST_F(ServeEndToEnd, IntensityArrivesWithTheSmootherEachClientAskedFor) {
     auto ws = std::make_unique<websocket::stream<tcp::socket>>(ioc_);
     connect(*ws);
     read(*ws);  // hello
-    ws->write(net::buffer(R"({"op":"subscribe","symbol":"ALFA","stream":"intensity","smoother":")" +
-                          smoother + R"("})"));
-    ws->write(
-        net::buffer(std::string(R"({"op":"subscribe","symbol":"ALFA","stream":"reversals"})")));
+    ws->write(net::buffer(R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["intensity:)" +
+                          smoother + R"(","reversals"]})"));
     clients.push_back(std::move(ws));
   }
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3000);
@@ -259,11 +287,13 @@ TEST_F(ServeEndToEnd, IntensityArrivesWithTheSmootherEachClientAskedFor) {
         if (std::string_view(doc["stream"]) == "reversals") ++reversal_snapshots;
         continue;
       }
+      if (type == "ok") continue;
       ASSERT_EQ(type, "batch") << frame;
       for (auto e : simdjson::dom::array(doc["events"])) {
         if (std::string_view(e["type"]) != "intensity") continue;
-        const std::string smoother{std::string_view(e["smoother"])};
-        EXPECT_EQ(smoother, c == 0 ? "sma" : "zlma");
+        const std::string stream{std::string_view(e["stream"])};
+        EXPECT_EQ(stream, c == 0 ? "intensity:sma" : "intensity:zlma");
+        const std::string smoother = stream.substr(stream.find(':') + 1);
         EXPECT_GT(double(e["raw"]), 0.0);
         if (!e["value"].is_null()) ++values[smoother];
       }

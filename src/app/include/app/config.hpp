@@ -26,6 +26,7 @@ struct ServeConfig {
   double iqfeed_tick_size = 0.01;
   bool sim_start_now = true;  // start_ns is taken from the clock when serve starts
   engine::EngineConfig engine;
+  std::size_t memory_history = 5000;  // rows per symbol and series, in-memory history
 };
 
 // A configuration mistake, with a message that names where it came from and what is wrong.

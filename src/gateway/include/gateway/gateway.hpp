@@ -1,7 +1,7 @@
 // The gateway: HTTP + WebSocket server (Boost.Beast, kept out of this header). It serves
-// the web front end and /api, and fans engine events from the bus out to browser clients:
-// a snapshot on subscribe, then one batched frame per client per flush interval, with a
-// bounded outbound queue per client (docs/PROTOCOL.md).
+// the web front end, /api (health, metrics, symbols, history) and fans engine events from
+// the bus out to browser clients through the fan-out hub (hub.hpp): snapshot, then one
+// batch per client per flush interval, with per-client byte budgets (docs/PROTOCOL.md).
 #pragma once
 
 #include <cstdint>
@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "bus/bus.hpp"
+#include "gateway/hub.hpp"
 #include "gateway/protocol.hpp"
 #include "market/symbol.hpp"
+#include "store/history.hpp"
 
 namespace spacetime::gateway {
 
@@ -21,20 +23,36 @@ struct GatewayConfig {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 8080;           // 0 picks a free port; start() returns the one bound
   std::string web_root;                // folder with index.html (web/dist)
-  int flush_ms = 100;                  // one batch frame per client per interval
-  std::size_t history = 1000;          // closed candles kept per (symbol, timeframe)
-  std::size_t client_queue = 64;       // frames queued per client before it is dropped as slow
-  std::size_t bus_capacity = 1 << 20;  // events buffered from the bus between two flushes
-  Smoothing default_smoothing = Smoothing::kEma;  // intensity, when a client does not say
+  int flush_ms = 100;                  // one batch per client per interval
+  int intake_ms = 5;                   // how often the hub empties its bus rings
+  std::size_t bus_capacity = 1 << 18;  // events queued per engine shard for the gateway
+  std::size_t ring = 1024;             // recent events kept per event channel (resume)
+  std::size_t max_message_bytes = 4096;
+  std::size_t max_subscriptions = 2000;
+  std::size_t max_clients = 10000;
+  double requests_per_s = 20;
+  double request_burst = 40;
+  std::size_t high_water_bytes = 1 << 20;
+  std::size_t hard_limit_bytes = 8 << 20;
+  int grace_ms = 5000;
+  int stall_ms = 2000;
+  int ping_interval_ms = 5000;
+  int ping_timeout_ms = 15000;
+  std::int64_t history_default_s = 600;
+  std::size_t snapshot_max_events = 5000;
+  std::vector<std::string> allowed_origins;       // empty: any Origin
+  Smoothing default_smoothing = Smoothing::kEma;  // /api/intensity without `smoother`
 };
 
 struct GatewayStats {
   std::uint64_t clients = 0;               // connected WebSocket clients now
-  std::uint64_t clients_dropped_slow = 0;  // closed for a full outbound queue
-  std::uint64_t bad_client_messages = 0;
-  std::uint64_t frames_sent = 0;
+  std::uint64_t clients_dropped_slow = 0;  // closed with 1013
+  std::uint64_t bad_client_messages = 0;   // error replies
+  std::uint64_t batches_sent = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t bus_dropped = 0;  // events lost because the gateway fell behind the bus
+  std::uint64_t gaps = 0;         // gap notices for events lost between engine and gateway
+  bool degraded = false;          // a loss within the last minute
 };
 
 // Extra counters for /api/health and /metrics, gathered by the app from other parts.
@@ -43,22 +61,24 @@ using MetricsSource = std::function<std::vector<Metric>()>;
 
 class Gateway {
  public:
-  // The registry and the bus must outlive the gateway.
+  // The registry, the bus and the history must outlive the gateway; history may be null
+  // (snapshots and REST then answer from what the gateway holds in memory).
   Gateway(GatewayConfig config, const market::SymbolRegistry& symbols, bus::Bus& bus,
-          MetricsSource metrics = {});
+          const store::History* history = nullptr, MetricsSource metrics = {});
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
 
-  // Binds, subscribes to the bus and starts serving on its own thread. Returns the bound
-  // port. Throws std::runtime_error naming the address when it cannot listen.
+  // Binds and starts serving on its own thread (the bus subscription is made in the
+  // constructor, so nothing published after it is missed). Returns the bound port. Throws
+  // std::runtime_error naming the address when it cannot listen.
   std::uint16_t start();
-  // Closes every connection (WebSocket close "going away") and joins the thread.
+  // Closes every connection (WebSocket close 1001 "going away") and joins the thread.
   void stop();
 
   GatewayStats stats() const;
 
-  class Impl;  // defined in gateway.cpp; public so the file's session classes can name it
+  class Impl;
 
  private:
   std::unique_ptr<Impl> impl_;

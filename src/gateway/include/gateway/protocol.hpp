@@ -1,76 +1,185 @@
-// The JSON wire format of docs/PROTOCOL.md: encoders for server frames and the parser of
-// client requests. No Boost here, so it compiles fast and is tested on its own.
+// The JSON wire format of docs/PROTOCOL.md (version 2): the streams a client can
+// subscribe to, the parser of client requests and the encoders of server messages. No
+// Boost and no sockets here, so it compiles fast and is tested on its own; the fan-out
+// hub and the REST handlers build every frame from these functions, once per format.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "market/event.hpp"
 #include "market/symbol.hpp"
 #include "market/timeframe.hpp"
-#include "store/candle_history.hpp"
 
 namespace spacetime::gateway {
 
-// Which smoothing of intensity a client wants to see (the engine computes all three).
-enum class Smoothing : std::uint8_t { kSma, kEma, kZlma };
-inline constexpr std::size_t kSmoothingCount = 3;
-std::string_view to_string(Smoothing s);
+inline constexpr int kProtocolVersion = 2;
 
-// A subscription is a channel: (symbol, stream). Candle streams are one per timeframe.
-struct SubscribeRequest {
+// The streams of the wire: candles per timeframe (same order as market::Timeframe), ticks,
+// intensity per smoothing, buffer, spikes, reversals.
+enum class WireStream : std::uint8_t {
+  kCandles1s,
+  kCandles10s,
+  kCandles1m,
+  kCandles5m,
+  kCandles15m,
+  kCandles1h,
+  kCandles1d,
+  kTicks,
+  kIntensitySma,
+  kIntensityEma,
+  kIntensityZlma,
+  kBuffer,
+  kSpikes,
+  kReversals,
+};
+inline constexpr std::size_t kWireStreamCount = 14;
+
+// "candles:1m", "ticks", "intensity:ema", "buffer", "spikes", "reversals".
+std::string_view to_string(WireStream s);
+std::optional<WireStream> parse_wire_stream(std::string_view name);
+constexpr bool is_candles(WireStream s) {
+  return static_cast<std::size_t>(s) < market::kTimeframeCount;
+}
+constexpr bool is_intensity(WireStream s) {
+  return s == WireStream::kIntensitySma || s == WireStream::kIntensityEma ||
+         s == WireStream::kIntensityZlma;
+}
+// Streams whose events are numbered and never conflated (candles: the closed ones).
+constexpr bool has_events(WireStream s) {
+  return is_candles(s) || s == WireStream::kTicks || s == WireStream::kSpikes ||
+         s == WireStream::kReversals;
+}
+constexpr WireStream candles_stream(market::Timeframe tf) {
+  return static_cast<WireStream>(market::index_of(tf));
+}
+constexpr market::Timeframe timeframe_of(WireStream s) {
+  return market::kAllTimeframes[static_cast<std::size_t>(s)];
+}
+
+// Which smoothing of intensity: the engine computes all three, the stream picks one.
+enum class Smoothing : std::uint8_t { kSma, kEma, kZlma };
+std::string_view to_string(Smoothing s);
+std::optional<Smoothing> parse_smoothing(std::string_view name);
+WireStream intensity_stream(Smoothing s);
+
+struct ChannelRef {
   market::SymbolId symbol = 0;
-  market::Stream stream = market::Stream::kCandle1s;
-  std::optional<Smoothing> smoothing;  // intensity only; nullopt: the server's default
+  WireStream stream = WireStream::kCandles1s;
+  friend bool operator==(const ChannelRef&, const ChannelRef&) = default;
+};
+
+// Stable error codes of `error` replies (docs/PROTOCOL.md).
+enum class ErrorCode : std::uint8_t {
+  kBadJson,
+  kTooDeep,
+  kBadRequest,
+  kUnknownOp,
+  kUnknownSymbol,
+  kUnknownStream,
+  kBadHistory,
+  kTooManySubscriptions,
+  kRateLimited,
+};
+inline constexpr std::size_t kErrorCodeCount = 9;
+std::string_view to_string(ErrorCode code);
+
+// A request id as the JSON text to echo: `7`, `"abc"`, or `null` when the client sent none.
+using RequestId = std::string;
+
+struct SubscribeRequest {
+  RequestId id;
+  std::vector<ChannelRef> channels{};
+  std::int64_t history_ns = 0;
 };
 struct UnsubscribeRequest {
-  market::SymbolId symbol = 0;
-  market::Stream stream = market::Stream::kCandle1s;
+  RequestId id;
+  std::vector<ChannelRef> channels{};
+};
+struct ResumeRequest {
+  RequestId id;
+  std::vector<std::pair<ChannelRef, std::uint64_t>> channels{};  // channel, last seq seen
 };
 struct PingRequest {
-  std::int64_t id = 0;
+  RequestId id;
 };
-// A message the server cannot act on: what was wrong, to be sent back as an error frame.
 struct BadRequest {
+  RequestId id;
+  ErrorCode code = ErrorCode::kBadRequest;
   std::string message;
 };
-using ClientRequest = std::variant<SubscribeRequest, UnsubscribeRequest, PingRequest, BadRequest>;
+using ClientRequest =
+    std::variant<SubscribeRequest, UnsubscribeRequest, ResumeRequest, PingRequest, BadRequest>;
 
-// Never throws: every malformed input becomes a BadRequest.
-ClientRequest parse_client_message(std::string_view text, const market::SymbolRegistry& symbols);
+struct ParseLimits {
+  std::int64_t history_default_ns = 600 * market::kNanosPerSecond;
+  std::int64_t history_max_ns = 7 * 86400 * market::kNanosPerSecond;
+  std::size_t max_depth = 8;
+};
 
-std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms);
-std::string encode_symbols(const market::SymbolRegistry& symbols);
-std::string encode_snapshot(const market::SymbolRegistry& symbols, market::SymbolId symbol,
-                            market::Timeframe tf, const store::CandleSnapshot& snapshot);
-std::string encode_error(std::string_view message);
-std::string encode_pong(std::int64_t id);
+// Never throws: every malformed input becomes a BadRequest with its code.
+ClientRequest parse_client_message(std::string_view text, const market::SymbolRegistry& symbols,
+                                   const ParseLimits& limits);
 
-// One candle event object of a batch frame, appended to out.
-void append_candle_event(std::string& out, const market::SymbolRegistry& symbols,
-                         market::SymbolId symbol, market::Timeframe tf, bool closed,
-                         const store::StoredCandle& candle);
+// "90s", "10m", "2h", "1d" or a number of seconds; nullopt when malformed or negative.
+std::optional<std::int64_t> parse_duration_ns(std::string_view text);
 
-// The name of a stream on the wire: "candles" for every timeframe, "intensity", "buffer",
-// "spikes", "reversals".
-std::string_view stream_name(market::Stream stream);
+// ---- server messages ----
 
-// Indicator events, one JSON object each, appended to out. Times are UTC milliseconds
-// (t_ms): JavaScript numbers cannot hold nanoseconds since the epoch exactly.
-void append_intensity_event(std::string& out, const market::SymbolRegistry& symbols,
-                            const market::IntensityEvent& e, Smoothing smoothing);
-void append_indicator_event(std::string& out, const market::SymbolRegistry& symbols,
-                            const market::Event& e);
+struct HelloLimits {
+  std::size_t max_message_bytes = 4096;
+  std::size_t max_subscriptions = 2000;
+  double requests_per_s = 20;
+  double request_burst = 40;
+  std::int64_t history_max_s = 7 * 86400;
+  std::size_t snapshot_max_events = 5000;
+  std::size_t high_water_bytes = 1 << 20;
+  std::size_t hard_limit_bytes = 8 << 20;
+  int grace_ms = 5000;
+  int ping_interval_ms = 5000;
+  int ping_timeout_ms = 15000;
+};
 
-// The answer to subscribing to an indicator stream: the recent events the gateway holds.
-std::string encode_event_snapshot(const market::SymbolRegistry& symbols, market::SymbolId symbol,
-                                  market::Stream stream, std::span<const market::Event> events,
-                                  Smoothing smoothing);
+std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms,
+                         const HelloLimits& limits, std::int64_t now_ms);
+std::string encode_ok(std::string_view id, std::string_view op, std::size_t channels);
+std::string encode_error(std::string_view id, ErrorCode code, std::string_view message);
+std::string encode_pong(std::string_view id, std::int64_t now_ms);
+std::string encode_gap(const market::SymbolRegistry& symbols, const ChannelRef& channel,
+                       std::uint64_t from, std::uint64_t to, std::string_view reason);
+std::string encode_lagging(std::size_t queued_bytes, std::size_t high_water_bytes);
+std::string encode_caught_up();
+
+// One event as it appears on a stream, appended to out as a JSON object. The stream
+// decides the form: intensity events and samples show the stream's smoothing, samples are
+// intensity_sample or buffer_sample. Events that do not belong on the stream append
+// nothing and return false.
+bool append_event(std::string& out, const market::SymbolRegistry& symbols, WireStream stream,
+                  const market::Event& event);
+
+// A snapshot message (docs/PROTOCOL.md § snapshot). `current` is the candle in progress
+// or the latest value; nullptr writes null (value and candle streams) or nothing.
+std::string encode_snapshot(std::string_view id, const market::SymbolRegistry& symbols,
+                            const ChannelRef& channel, std::span<const market::Event> events,
+                            const market::Event* current, std::uint64_t last_seq, bool resume);
+
+// The list of symbols with last price and change (/api/symbols).
+struct SymbolQuote {
+  bool traded = false;
+  std::int64_t last = 0;      // price ticks
+  std::int64_t day_open = 0;  // open of the current daily bar
+};
+std::string encode_symbols(const market::SymbolRegistry& symbols,
+                           std::span<const SymbolQuote> quotes);
 
 // Appends s as a JSON string literal (quotes and escapes included).
 void append_json_string(std::string& out, std::string_view s);
+// Appends a double; NaN and infinities as null (JSON has no such numbers).
+void append_json_double(std::string& out, double v);
 
 }  // namespace spacetime::gateway

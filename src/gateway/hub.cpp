@@ -1,0 +1,663 @@
+#include "gateway/hub.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace spacetime::gateway {
+namespace {
+
+constexpr std::size_t kRecentSamples = 64;      // per symbol: bridges the recorder's batch delay
+constexpr std::size_t kSnapshotsPerFlush = 64;  // per client: keeps one flush short
+
+market::Stream market_stream(WireStream s) {
+  if (is_candles(s)) return market::candle_stream(timeframe_of(s));
+  switch (s) {
+    case WireStream::kTicks:
+      return market::Stream::kTick;
+    case WireStream::kSpikes:
+      return market::Stream::kSpike;
+    case WireStream::kReversals:
+      return market::Stream::kReversal;
+    case WireStream::kBuffer:
+      return market::Stream::kBuffer;
+    default:
+      return market::Stream::kIntensity;
+  }
+}
+
+store::Series series_of(WireStream s) {
+  if (is_candles(s)) return store::Series::kCandles;
+  switch (s) {
+    case WireStream::kTicks:
+      return store::Series::kTicks;
+    case WireStream::kSpikes:
+      return store::Series::kSpikes;
+    case WireStream::kReversals:
+      return store::Series::kReversals;
+    default:
+      return store::Series::kSamples;
+  }
+}
+
+std::shared_ptr<const std::string> shared(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
+
+}  // namespace
+
+Frame Frame::of(std::string text) {
+  Frame f;
+  f.add(shared(std::move(text)));
+  return f;
+}
+
+struct Hub::PendingRequest {
+  enum class Kind { kSubscribe, kResume } kind = Kind::kSubscribe;
+  RequestId id;
+  std::vector<std::uint32_t> channels{};
+  std::vector<std::uint64_t> after{};  // resume: last seq the client has, per channel
+  std::int64_t history_ns = 0;
+  std::size_t next = 0;
+};
+
+struct Hub::ClientState {
+  std::uint64_t id = 0;
+  Client* client = nullptr;
+  std::vector<std::uint32_t> active;  // channels getting batches
+  std::deque<PendingRequest> pending;
+  std::size_t pending_channels = 0;
+  bool lagging = false;
+  bool refresh_values = false;
+  bool closing = false;
+  std::int64_t over_since_ns = 0;
+  double tokens = 0;
+  std::int64_t tokens_at_ns = 0;
+  std::deque<std::int64_t> error_times;
+
+  bool is_active(std::uint32_t ch) const {
+    return std::find(active.begin(), active.end(), ch) != active.end();
+  }
+};
+
+struct Hub::ChannelState {
+  std::vector<ClientState*> subscribers;
+  std::deque<market::Event> ring;  // recent events, ascending seq (event channels)
+  bool ring_on = false;            // subscribed once: keep the ring for resumes
+  bool seen = false;
+  std::uint64_t last_seq = 0;
+  std::vector<market::Event> pending;  // events since the last flush
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> gaps;
+  std::optional<market::Event> latest;  // value streams and the candle in progress
+  bool latest_dirty = false;
+  bool touched = false;
+  std::shared_ptr<const std::string> events_frag;
+  std::shared_ptr<const std::string> value_frag;
+  std::vector<std::shared_ptr<const std::string>> gap_frames;
+};
+
+Hub::Hub(HubConfig config, const market::SymbolRegistry& symbols, bus::Subscription& bus,
+         const store::History* history)
+    : config_(std::move(config)),
+      symbols_(symbols),
+      bus_(bus),
+      history_(history),
+      channels_(symbols.size() * kWireStreamCount),
+      samples_(symbols.size()),
+      symbol_time_(symbols.size(), 0) {}
+
+Hub::~Hub() = default;
+
+bus::Filter Hub::subscription_filter() {
+  bus::Filter f;
+  f.values = bus::Values::kLatest;
+  f.on_demand.set(static_cast<std::size_t>(market::Stream::kTick));
+  return f;
+}
+
+std::uint64_t Hub::connect(Client& client, Now now) {
+  auto state = std::make_unique<ClientState>();
+  state->id = next_id_++;
+  state->client = &client;
+  state->tokens = config_.request_burst;
+  state->tokens_at_ns = now.steady_ns;
+  const std::uint64_t id = state->id;
+  send(*state, encode_hello(symbols_, config_.flush_ms, config_.hello, now.wall_ms));
+  clients_.emplace(id, std::move(state));
+  stats_.clients = clients_.size();
+  return id;
+}
+
+void Hub::disconnect(std::uint64_t id) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  ClientState& c = *it->second;
+  for (const std::uint32_t ch : c.active) {
+    auto& subs = channels_[ch].subscribers;
+    subs.erase(std::remove(subs.begin(), subs.end(), &c), subs.end());
+  }
+  clients_.erase(it);
+  stats_.clients = clients_.size();
+}
+
+void Hub::send(ClientState& c, std::string text) {
+  stats_.bytes_queued_total += text.size();
+  c.client->send(Frame::of(std::move(text)));
+}
+
+void Hub::reply_error(ClientState& c, const RequestId& id, ErrorCode code, std::string_view message,
+                      Now now) {
+  ++stats_.errors[static_cast<std::size_t>(code)];
+  send(c, encode_error(id, code, message));
+  c.error_times.push_back(now.steady_ns);
+  const std::int64_t window = std::int64_t{config_.abuse_window_ms} * 1'000'000;
+  while (!c.error_times.empty() && c.error_times.front() < now.steady_ns - window)
+    c.error_times.pop_front();
+  if (c.error_times.size() >= config_.abuse_errors && !c.closing) {
+    c.closing = true;
+    ++stats_.closed_abuse;
+    c.client->close(1008, "too many bad requests");
+  }
+}
+
+void Hub::on_message(std::uint64_t id, std::string_view text, Now now) {
+  auto it = clients_.find(id);
+  if (it == clients_.end()) return;
+  ClientState& c = *it->second;
+  if (c.closing) return;
+  ++stats_.requests;
+  ClientRequest request = parse_client_message(text, symbols_, config_.parse);
+  // Token bucket: a request costs one token; tokens come back at requests_per_s.
+  const double elapsed = static_cast<double>(now.steady_ns - c.tokens_at_ns) / 1e9;
+  c.tokens = std::min(config_.request_burst, c.tokens + elapsed * config_.requests_per_s);
+  c.tokens_at_ns = now.steady_ns;
+  if (c.tokens < 1.0) {
+    const RequestId rid = std::visit([](const auto& r) { return r.id; }, request);
+    reply_error(c, rid, ErrorCode::kRateLimited,
+                fmt::format("more than {} requests per second (burst {})", config_.requests_per_s,
+                            config_.request_burst),
+                now);
+    return;
+  }
+  c.tokens -= 1.0;
+  std::visit([&](auto& r) { handle(c, std::move(r), now); }, request);
+}
+
+void Hub::handle(ClientState& c, SubscribeRequest r, Now now) {
+  std::size_t added = 0;
+  for (const auto& ref : r.channels) {
+    if (!c.is_active(index_of(ref))) ++added;
+  }
+  if (c.active.size() + c.pending_channels + added > config_.max_subscriptions) {
+    reply_error(c, r.id, ErrorCode::kTooManySubscriptions,
+                fmt::format("at most {} channels per client", config_.max_subscriptions), now);
+    return;
+  }
+  PendingRequest p{
+      .kind = PendingRequest::Kind::kSubscribe, .id = r.id, .history_ns = r.history_ns};
+  for (const auto& ref : r.channels)
+    p.channels.push_back(index_of(ref));
+  c.pending_channels += p.channels.size();
+  c.pending.push_back(std::move(p));
+}
+
+void Hub::handle(ClientState& c, UnsubscribeRequest r, Now) {
+  std::size_t removed = 0;
+  for (const auto& ref : r.channels) {
+    const std::uint32_t ch = index_of(ref);
+    bool hit = false;
+    if (c.is_active(ch)) {
+      deactivate(c, ch);
+      hit = true;
+    }
+    // Not served yet: drop it from the pending requests too.
+    for (auto& p : c.pending) {
+      for (std::size_t i = p.next; i < p.channels.size(); ++i) {
+        if (p.channels[i] == ch) {
+          p.channels.erase(p.channels.begin() + static_cast<std::ptrdiff_t>(i));
+          if (!p.after.empty()) p.after.erase(p.after.begin() + static_cast<std::ptrdiff_t>(i));
+          --c.pending_channels;
+          hit = true;
+          break;
+        }
+      }
+    }
+    removed += hit;
+  }
+  send(c, encode_ok(r.id, "unsubscribe", removed));
+}
+
+void Hub::handle(ClientState& c, ResumeRequest r, Now now) {
+  std::size_t added = 0;
+  for (const auto& [ref, seq] : r.channels) {
+    if (!c.is_active(index_of(ref))) ++added;
+  }
+  if (c.active.size() + c.pending_channels + added > config_.max_subscriptions) {
+    reply_error(c, r.id, ErrorCode::kTooManySubscriptions,
+                fmt::format("at most {} channels per client", config_.max_subscriptions), now);
+    return;
+  }
+  ++stats_.resumes;
+  PendingRequest p{.kind = PendingRequest::Kind::kResume, .id = r.id};
+  for (const auto& [ref, seq] : r.channels) {
+    p.channels.push_back(index_of(ref));
+    p.after.push_back(seq);
+  }
+  c.pending_channels += p.channels.size();
+  c.pending.push_back(std::move(p));
+}
+
+void Hub::handle(ClientState& c, PingRequest r, Now now) {
+  send(c, encode_pong(r.id, now.wall_ms));
+}
+
+void Hub::handle(ClientState& c, BadRequest r, Now now) {
+  reply_error(c, r.id, r.code, r.message, now);
+}
+
+void Hub::activate(ClientState& c, std::uint32_t ch) {
+  if (c.is_active(ch)) return;
+  c.active.push_back(ch);
+  ChannelState& s = channels_[ch];
+  s.subscribers.push_back(&c);
+  const ChannelRef ref = ref_of(ch);
+  if (has_events(ref.stream) && !s.ring_on) {
+    s.ring_on = true;
+    watched_.push_back(ch);
+    if (ref.stream == WireStream::kTicks) bus_.want(ref.symbol, market::Stream::kTick, true);
+  }
+}
+
+void Hub::deactivate(ClientState& c, std::uint32_t ch) {
+  c.active.erase(std::remove(c.active.begin(), c.active.end(), ch), c.active.end());
+  auto& subs = channels_[ch].subscribers;
+  subs.erase(std::remove(subs.begin(), subs.end(), &c), subs.end());
+}
+
+void Hub::intake() {
+  scratch_.clear();
+  bus_.drain_values(scratch_);
+  for (const auto& e : scratch_)
+    on_value(e);
+  scratch_.clear();
+  bus_.drain(scratch_);
+  for (const auto& e : scratch_)
+    on_event(e);
+  // A loss at the end of a channel shows no jump until its next event: ask the bus.
+  for (const std::uint32_t ch : watched_) {
+    ChannelState& s = channels_[ch];
+    const ChannelRef ref = ref_of(ch);
+    const std::uint64_t lost = bus_.lost_seq({ref.symbol, market_stream(ref.stream)});
+    if (lost > s.last_seq) {
+      note_gap(ch, s.last_seq + 1, lost);
+      s.last_seq = lost;
+      s.seen = true;
+    }
+  }
+}
+
+void Hub::on_value(const market::Event& e) {
+  const market::SymbolId sym = market::symbol_of(e);
+  if (sym >= symbols_.size()) return;
+  auto set = [&](WireStream stream) {
+    const std::uint32_t ch = index_of({sym, stream});
+    ChannelState& s = channels_[ch];
+    s.latest = e;
+    s.latest_dirty = true;
+    if (!s.subscribers.empty() && !s.touched) {
+      s.touched = true;
+      touched_.push_back(ch);
+    }
+  };
+  if (const auto* c = std::get_if<market::CandleEvent>(&e)) {
+    set(candles_stream(c->tf));
+    symbol_time_[sym] = std::max(symbol_time_[sym], c->candle.last_ns);
+  } else if (const auto* i = std::get_if<market::IntensityEvent>(&e)) {
+    for (const auto s : {Smoothing::kSma, Smoothing::kEma, Smoothing::kZlma})
+      set(intensity_stream(s));
+    symbol_time_[sym] = std::max(symbol_time_[sym], i->t);
+  } else if (std::holds_alternative<market::BufferEvent>(e)) {
+    set(WireStream::kBuffer);
+  }
+}
+
+void Hub::on_event(const market::Event& e) {
+  const market::SymbolId sym = market::symbol_of(e);
+  if (sym >= symbols_.size()) return;
+  std::visit(
+      [&](const auto& ev) {
+        using T = std::decay_t<decltype(ev)>;
+        if constexpr (std::is_same_v<T, market::CandleEvent>) {
+          add_event(index_of({sym, candles_stream(ev.tf)}), e);
+        } else if constexpr (std::is_same_v<T, market::TickEvent>) {
+          symbol_time_[sym] = std::max(symbol_time_[sym], ev.t);
+          add_event(index_of({sym, WireStream::kTicks}), e);
+        } else if constexpr (std::is_same_v<T, market::SpikeStartEvent> ||
+                             std::is_same_v<T, market::SpikeEndEvent>) {
+          add_event(index_of({sym, WireStream::kSpikes}), e);
+        } else if constexpr (std::is_same_v<T, market::ReversalEvent>) {
+          add_event(index_of({sym, WireStream::kReversals}), e);
+        } else if constexpr (std::is_same_v<T, market::SampleEvent>) {
+          auto& q = samples_[sym];
+          q.push_back(ev);
+          if (q.size() > kRecentSamples) q.pop_front();
+        }
+        // Intensity and buffer samples arrive as values (drain_values), never here.
+      },
+      e);
+}
+
+void Hub::add_event(std::uint32_t ch, const market::Event& e) {
+  ChannelState& s = channels_[ch];
+  const std::uint64_t seq = market::channel_seq(e);
+  if (s.seen && seq <= s.last_seq) {
+    ++stats_.duplicates;
+    return;
+  }
+  if (s.seen && seq > s.last_seq + 1) note_gap(ch, s.last_seq + 1, seq - 1);
+  s.seen = true;
+  s.last_seq = seq;
+  if (s.ring_on) {
+    s.ring.push_back(e);
+    if (s.ring.size() > config_.ring) s.ring.pop_front();
+  }
+  if (s.subscribers.empty()) return;
+  s.pending.push_back(e);
+  if (!s.touched) {
+    s.touched = true;
+    touched_.push_back(ch);
+  }
+}
+
+void Hub::note_gap(std::uint32_t ch, std::uint64_t from, std::uint64_t to) {
+  ++stats_.gaps_overflow;
+  ChannelState& s = channels_[ch];
+  if (s.subscribers.empty()) return;
+  s.gaps.emplace_back(from, to);
+  if (!s.touched) {
+    s.touched = true;
+    touched_.push_back(ch);
+  }
+}
+
+void Hub::flush(Now now) {
+  intake();
+  // 1. Each touched channel's update, encoded once.
+  for (const std::uint32_t ch : touched_) {
+    ChannelState& s = channels_[ch];
+    const ChannelRef ref = ref_of(ch);
+    if (!s.pending.empty()) {
+      std::string out;
+      for (const auto& e : s.pending) {
+        const std::size_t mark = out.size();
+        if (!out.empty()) out += ',';
+        if (!append_event(out, symbols_, ref.stream, e)) out.resize(mark);
+      }
+      if (!out.empty()) s.events_frag = shared(std::move(out));
+    }
+    if (s.latest_dirty && s.latest) {
+      // A bar in progress that a close in this flush already superseded is not news.
+      const auto* bar = std::get_if<market::CandleEvent>(&*s.latest);
+      if (!bar || bar->seq > s.last_seq) {
+        std::string out;
+        if (append_event(out, symbols_, ref.stream, *s.latest))
+          s.value_frag = shared(std::move(out));
+      }
+    }
+    for (const auto& [from, to] : s.gaps)
+      s.gap_frames.push_back(shared(encode_gap(symbols_, ref, from, to, "overflow")));
+  }
+
+  // 2. One batch per client, from the shared fragments.
+  static const auto kComma = shared(",");
+  static const auto kSuffix = shared("]}");
+  const auto prefix =
+      shared(fmt::format(R"({{"type":"batch","t_send_ms":{},"events":[)", now.wall_ms));
+  for (auto& [id, cp] : clients_) {
+    ClientState& c = *cp;
+    if (c.closing) continue;
+    Frame frame;
+    std::size_t pieces = 0;
+    auto add = [&](const std::shared_ptr<const std::string>& piece) {
+      if (pieces == 0) {
+        frame.add(prefix);
+      } else {
+        frame.add(kComma);
+      }
+      frame.add(piece);
+      ++pieces;
+    };
+    const bool refresh = c.refresh_values && !c.lagging;
+    for (const std::uint32_t ch : c.active) {
+      ChannelState& s = channels_[ch];
+      for (const auto& g : s.gap_frames) {
+        Frame gf;
+        gf.add(g);
+        stats_.bytes_queued_total += gf.bytes;
+        c.client->send(std::move(gf));
+      }
+      if (s.events_frag) {
+        add(s.events_frag);
+        stats_.events_delivered += s.pending.size();
+      }
+      if (c.lagging) continue;
+      if (s.value_frag) {
+        add(s.value_frag);
+      } else if (refresh && s.latest) {
+        std::string out;
+        const auto* bar = std::get_if<market::CandleEvent>(&*s.latest);
+        if ((!bar || bar->seq > s.last_seq) &&
+            append_event(out, symbols_, ref_of(ch).stream, *s.latest)) {
+          add(shared(std::move(out)));
+        }
+      }
+    }
+    if (refresh) c.refresh_values = false;
+    if (pieces == 0) continue;
+    frame.add(kSuffix);
+    ++stats_.batches;
+    stats_.bytes_queued_total += frame.bytes;
+    c.client->send(std::move(frame));
+  }
+  for (const std::uint32_t ch : touched_) {
+    ChannelState& s = channels_[ch];
+    s.pending.clear();
+    s.gaps.clear();
+    s.gap_frames.clear();
+    s.events_frag.reset();
+    s.value_frag.reset();
+    s.latest_dirty = false;
+    s.touched = false;
+  }
+  touched_.clear();
+
+  // 3. Snapshots of pending requests while the client has room, then the byte budget.
+  std::uint64_t lagging = 0;
+  std::uint64_t queued = 0;
+  for (auto& [id, cp] : clients_) {
+    ClientState& c = *cp;
+    if (c.closing) continue;
+    for (std::size_t n = 0; n < kSnapshotsPerFlush; ++n) {
+      if (c.client->queued_bytes() >= config_.high_water_bytes) break;
+      if (!serve_pending(c)) break;
+    }
+    apply_budget(c, now);
+    lagging += c.lagging;
+    queued += c.client->queued_bytes();
+  }
+  stats_.lagging_clients = lagging;
+  stats_.queued_bytes = queued;
+}
+
+bool Hub::serve_pending(ClientState& c) {
+  while (!c.pending.empty() && c.pending.front().next >= c.pending.front().channels.size()) {
+    const PendingRequest& done = c.pending.front();
+    send(c, encode_ok(done.id, done.kind == PendingRequest::Kind::kResume ? "resume" : "subscribe",
+                      done.channels.size()));
+    c.pending.pop_front();
+  }
+  if (c.pending.empty()) return false;
+  PendingRequest& p = c.pending.front();
+  const std::size_t i = p.next++;
+  --c.pending_channels;
+  const std::uint32_t ch = p.channels[i];
+  const std::uint64_t after = p.kind == PendingRequest::Kind::kResume ? p.after[i] : 0;
+  std::string text = snapshot(p, ch, after, c);
+  activate(c, ch);
+  ++stats_.snapshots;
+  send(c, std::move(text));
+  if (p.next >= p.channels.size()) {
+    send(c, encode_ok(p.id, p.kind == PendingRequest::Kind::kResume ? "resume" : "subscribe",
+                      p.channels.size()));
+    c.pending.pop_front();
+  }
+  return true;
+}
+
+std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t from_ns,
+                                               std::uint64_t after_seq, std::size_t limit) {
+  const ChannelRef ref = ref_of(ch);
+  ChannelState& s = channels_[ch];
+  std::vector<market::Event> out;
+  if (limit == 0) return out;
+  if (!has_events(ref.stream)) {
+    // Value streams: the downsampled series, from the store, then the newest the hub saw.
+    if (history_) {
+      try {
+        auto page = history_->query({.symbol = ref.symbol,
+                                     .series = store::Series::kSamples,
+                                     .from_ns = from_ns,
+                                     .after_seq = after_seq,
+                                     .limit = limit,
+                                     .newest = true});
+        out = std::move(page.rows);
+      } catch (const store::StoreError&) {
+        ++stats_.history_errors;
+      }
+    }
+    const std::uint64_t stored = out.empty() ? after_seq : market::channel_seq(out.back());
+    for (const auto& sample : samples_[ref.symbol]) {
+      if (sample.seq > stored && sample.t >= from_ns) out.emplace_back(sample);
+    }
+    if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
+    return out;
+  }
+  // Event streams: the ring holds the newest; the store what came before. Keep the answer
+  // contiguous: a store that lags behind the ring is not glued to it across a hole.
+  std::vector<market::Event> ring;
+  for (const auto& e : s.ring) {
+    if (market::channel_seq(e) > after_seq && market::event_time(e) >= from_ns) ring.push_back(e);
+  }
+  const std::uint64_t ring_first =
+      ring.empty() ? s.last_seq + 1 : market::channel_seq(ring.front());
+  const bool ring_covers =
+      !ring.empty() && (ring_first == after_seq + 1 ||
+                        (after_seq == 0 && market::event_time(s.ring.front()) < from_ns));
+  if (history_ && !ring_covers && ring.size() < limit) {
+    try {
+      store::HistoryQuery q{.symbol = ref.symbol,
+                            .series = series_of(ref.stream),
+                            .from_ns = from_ns,
+                            .after_seq = after_seq,
+                            .limit = limit - ring.size(),
+                            .newest = after_seq == 0};
+      if (is_candles(ref.stream)) q.tf = timeframe_of(ref.stream);
+      auto page = history_->query(q);
+      for (auto& e : page.rows) {
+        if (market::channel_seq(e) < ring_first) out.push_back(std::move(e));
+      }
+      if (!out.empty() && !ring.empty() && market::channel_seq(out.back()) + 1 < ring_first &&
+          after_seq == 0) {
+        out.clear();  // a hole between store and ring: the contiguous newest part only
+      }
+    } catch (const store::StoreError&) {
+      ++stats_.history_errors;
+    }
+  }
+  out.insert(out.end(), ring.begin(), ring.end());
+  if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
+  return out;
+}
+
+std::string Hub::snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64_t after,
+                          ClientState& c) {
+  const ChannelRef ref = ref_of(ch);
+  ChannelState& s = channels_[ch];
+  const bool resume = r.kind == PendingRequest::Kind::kResume;
+  const market::Event* current = nullptr;
+  if (s.latest) {
+    const auto* bar = std::get_if<market::CandleEvent>(&*s.latest);
+    if (!bar || bar->seq > s.last_seq) current = &*s.latest;
+  }
+  std::vector<market::Event> events;
+  std::uint64_t last_seq = s.last_seq;
+  if (!resume) {
+    const std::int64_t t_ref = symbol_time_[ref.symbol];
+    const std::int64_t from = r.history_ns <= 0 ? std::numeric_limits<std::int64_t>::max()
+                              : t_ref > 0       ? t_ref - r.history_ns
+                                                : std::numeric_limits<std::int64_t>::min();
+    if (r.history_ns > 0) events = history_events(ch, from, 0, config_.snapshot_max_events);
+    if (!events.empty() && has_events(ref.stream)) {
+      last_seq = std::max(last_seq, market::channel_seq(events.back()));
+    }
+  } else if (has_events(ref.stream) && after < s.last_seq) {
+    events = history_events(ch, std::numeric_limits<std::int64_t>::min(), after,
+                            config_.snapshot_max_events);
+    // What neither the ring nor the store can give: one explicit gap each.
+    std::uint64_t expect = after + 1;
+    for (const auto& e : events) {
+      const std::uint64_t seq = market::channel_seq(e);
+      if (seq > expect) {
+        ++stats_.gaps_not_retained;
+        send(c, encode_gap(symbols_, ref, expect, seq - 1, "not_retained"));
+      }
+      expect = seq + 1;
+    }
+    if (expect <= s.last_seq) {
+      ++stats_.gaps_not_retained;
+      send(c, encode_gap(symbols_, ref, expect, s.last_seq, "not_retained"));
+    }
+  }
+  return encode_snapshot(r.id, symbols_, ref, events, current, last_seq, resume);
+}
+
+void Hub::apply_budget(ClientState& c, Now now) {
+  const std::size_t q = c.client->queued_bytes();
+  const std::int64_t stall = c.client->stalled_since_ns();
+  const bool stalled =
+      stall > 0 && now.steady_ns - stall > std::int64_t{config_.stall_ms} * 1'000'000;
+  if (!c.lagging && (q > config_.high_water_bytes || stalled)) {
+    c.lagging = true;
+    send(c, encode_lagging(q, config_.high_water_bytes));
+  } else if (c.lagging && q < config_.high_water_bytes / 2 && !stalled) {
+    c.lagging = false;
+    c.refresh_values = true;
+    send(c, encode_caught_up());
+  }
+  if (q > config_.hard_limit_bytes) {
+    if (c.over_since_ns == 0) {
+      c.over_since_ns = now.steady_ns;
+    } else if (now.steady_ns - c.over_since_ns > std::int64_t{config_.grace_ms} * 1'000'000) {
+      c.closing = true;
+      ++stats_.closed_slow;
+      c.client->close(1013, "slow consumer");
+    }
+  } else {
+    c.over_since_ns = 0;
+  }
+}
+
+std::vector<SymbolQuote> Hub::quotes() const {
+  std::vector<SymbolQuote> out(symbols_.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto sym = static_cast<market::SymbolId>(i);
+    const ChannelState& day = channels_[index_of({sym, WireStream::kCandles1d})];
+    if (day.latest) {
+      const auto& bar = std::get<market::CandleEvent>(*day.latest).candle;
+      out[i] = {.traded = true, .last = bar.close, .day_open = bar.open};
+    }
+  }
+  return out;
+}
+
+}  // namespace spacetime::gateway

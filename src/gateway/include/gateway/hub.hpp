@@ -1,0 +1,176 @@
+// The fan-out core of the gateway, free of Beast and sockets so that unit tests drive it
+// directly: channels (symbol x wire stream), their sequence numbers and recent-event
+// rings, conflation of value samples, snapshots and resume, per-client byte budgets and
+// the encoding of each channel's update once per flush, shared by reference among its
+// subscribers. Single-threaded: the gateway's I/O thread calls every method.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "bus/bus.hpp"
+#include "gateway/protocol.hpp"
+#include "market/symbol.hpp"
+#include "store/history.hpp"
+
+namespace spacetime::gateway {
+
+// One outbound WebSocket message as pieces shared with other clients' messages: written as
+// one buffer sequence, never copied into a per-client string.
+struct Frame {
+  std::vector<std::shared_ptr<const std::string>> pieces;
+  std::size_t bytes = 0;
+
+  static Frame of(std::string text);
+  void add(std::shared_ptr<const std::string> piece) {
+    bytes += piece->size();
+    pieces.push_back(std::move(piece));
+  }
+};
+
+// A connection as the hub sees it (the WebSocket session implements it).
+class Client {
+ public:
+  virtual ~Client() = default;
+  // Queues a message; its bytes count in queued_bytes() until written.
+  virtual void send(Frame frame) = 0;
+  virtual std::size_t queued_bytes() const = 0;
+  // Steady-clock ns since data has been queued without a write completing; 0 when the
+  // last write completed or nothing is queued.
+  virtual std::int64_t stalled_since_ns() const = 0;
+  virtual void close(std::uint16_t code, std::string_view reason) = 0;
+};
+
+struct HubConfig {
+  int flush_ms = 100;
+  std::size_t ring = 1024;  // recent events kept per event channel with subscribers
+  std::size_t max_subscriptions = 2000;
+  double requests_per_s = 20;
+  double request_burst = 40;
+  std::size_t high_water_bytes = 1 << 20;
+  std::size_t hard_limit_bytes = 8 << 20;
+  int grace_ms = 5000;
+  int stall_ms = 2000;
+  std::size_t abuse_errors = 50;  // errors within abuse_window_ms close the client (1008)
+  int abuse_window_ms = 10000;
+  std::size_t snapshot_max_events = 5000;
+  ParseLimits parse;
+  HelloLimits hello;  // announced in hello (the session enforces message size and pings)
+};
+
+struct HubStats {
+  std::uint64_t clients = 0;
+  std::uint64_t lagging_clients = 0;
+  std::uint64_t queued_bytes = 0;
+  std::uint64_t requests = 0;
+  std::uint64_t errors[kErrorCodeCount] = {};
+  std::uint64_t closed_slow = 0;   // 1013
+  std::uint64_t closed_abuse = 0;  // 1008
+  std::uint64_t resumes = 0;
+  std::uint64_t gaps_overflow = 0;      // gap notices for events the gateway lost
+  std::uint64_t gaps_not_retained = 0;  // resume asked for more than rings + store hold
+  std::uint64_t snapshots = 0;
+  std::uint64_t batches = 0;
+  std::uint64_t events_delivered = 0;  // events put into client batches
+  std::uint64_t bytes_queued_total = 0;
+  std::uint64_t duplicates = 0;  // events at or below a channel's last seq, ignored
+  std::uint64_t history_errors = 0;
+};
+
+// Clock readings, passed in so that tests control time.
+struct Now {
+  std::int64_t steady_ns = 0;
+  std::int64_t wall_ms = 0;
+};
+
+class Hub {
+ public:
+  // The registry, the subscription and the history must outlive the hub. The
+  // subscription should take values as latest slots and ticks on demand (see
+  // subscription_filter()). history may be null: snapshots then hold what the rings do.
+  Hub(HubConfig config, const market::SymbolRegistry& symbols, bus::Subscription& bus,
+      const store::History* history);
+  ~Hub();
+
+  static bus::Filter subscription_filter();
+
+  // A new connection: sends hello. Returns its id.
+  std::uint64_t connect(Client& client, Now now);
+  void disconnect(std::uint64_t id);
+  void on_message(std::uint64_t id, std::string_view text, Now now);
+
+  // Takes what the bus holds (values, then events) into the channels. Cheap; call it often
+  // enough that the bus rings do not fill (a few ms at millions of events per second).
+  void intake();
+  // Sends each client one batch of its channels' updates, then pending snapshots while its
+  // queue has room, and applies the byte budget.
+  void flush(Now now);
+
+  const HubStats& stats() const { return stats_; }
+  // Last price and day open per symbol, from the daily bars in progress.
+  std::vector<SymbolQuote> quotes() const;
+  // The newest samples the hub saw for a symbol's intensity and band (what the store may
+  // not have yet), oldest first.
+  const std::deque<market::SampleEvent>& recent_samples(market::SymbolId symbol) const {
+    return samples_[symbol];
+  }
+
+ private:
+  struct ClientState;
+  struct ChannelState;
+  struct PendingRequest;
+
+  std::uint32_t index_of(const ChannelRef& c) const {
+    return static_cast<std::uint32_t>(c.symbol * kWireStreamCount +
+                                      static_cast<std::size_t>(c.stream));
+  }
+  ChannelRef ref_of(std::uint32_t index) const {
+    return {static_cast<market::SymbolId>(index / kWireStreamCount),
+            static_cast<WireStream>(index % kWireStreamCount)};
+  }
+
+  void handle(ClientState& c, SubscribeRequest r, Now now);
+  void handle(ClientState& c, UnsubscribeRequest r, Now now);
+  void handle(ClientState& c, ResumeRequest r, Now now);
+  void handle(ClientState& c, PingRequest r, Now now);
+  void handle(ClientState& c, BadRequest r, Now now);
+  void reply_error(ClientState& c, const RequestId& id, ErrorCode code, std::string_view message,
+                   Now now);
+  void send(ClientState& c, std::string text);
+
+  void on_event(const market::Event& e);
+  void on_value(const market::Event& e);
+  void add_event(std::uint32_t ch, const market::Event& e);
+  void note_gap(std::uint32_t ch, std::uint64_t from, std::uint64_t to);
+
+  void activate(ClientState& c, std::uint32_t ch);
+  void deactivate(ClientState& c, std::uint32_t ch);
+  bool serve_pending(ClientState& c);  // one channel of the front request; false when none
+  std::string snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64_t resume_after,
+                       ClientState& c);
+  std::vector<market::Event> history_events(std::uint32_t ch, std::int64_t from_ns,
+                                            std::uint64_t after_seq, std::size_t limit);
+  void apply_budget(ClientState& c, Now now);
+
+  HubConfig config_;
+  const market::SymbolRegistry& symbols_;
+  bus::Subscription& bus_;
+  const store::History* history_;
+  std::vector<ChannelState> channels_;
+  std::vector<std::deque<market::SampleEvent>> samples_;  // per symbol
+  std::vector<std::int64_t> symbol_time_;                 // feed time of the latest event
+  std::unordered_map<std::uint64_t, std::unique_ptr<ClientState>> clients_;
+  std::uint64_t next_id_ = 1;
+  std::vector<std::uint32_t> touched_;  // channels with something to send this flush
+  std::vector<std::uint32_t> watched_;  // event channels with subscribers (for lost_seq)
+  std::vector<market::Event> scratch_;
+  HubStats stats_;
+};
+
+}  // namespace spacetime::gateway

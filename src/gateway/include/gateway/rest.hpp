@@ -1,0 +1,34 @@
+// The JSON HTTP API of docs/PROTOCOL.md § HTTP that reads history: /api/candles, /api/ticks,
+// /api/intensity, /api/buffer, /api/spikes, /api/reversals. Beast-free: a target string in,
+// a status and a body out, so tests drive it without sockets.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gateway/protocol.hpp"
+#include "market/symbol.hpp"
+#include "store/history.hpp"
+
+namespace spacetime::gateway {
+
+struct RestAnswer {
+  int status = 200;
+  std::string body;
+};
+
+// Answers a history request; nullopt when the path is not one of the history endpoints.
+// history may be null (no store): every query then answers with no rows.
+std::optional<RestAnswer> answer_history(std::string_view target,
+                                         const market::SymbolRegistry& symbols,
+                                         const store::History* history,
+                                         Smoothing default_smoothing);
+
+// A 400 body naming the parameter: {"error":"bad_parameter","parameter":...,"message":...}.
+std::string bad_parameter(std::string_view parameter, std::string_view message);
+
+// Decodes %XX and '+' of a query-string component; nullopt on a malformed escape.
+std::optional<std::string> url_decode(std::string_view s);
+
+}  // namespace spacetime::gateway

@@ -1,0 +1,137 @@
+#include "gateway/metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+namespace spacetime::gateway {
+namespace {
+
+struct Known {
+  std::string_view name;
+  bool gauge;
+  std::string_view help;
+};
+
+// Metrics that other parts hand to the gateway by name.
+constexpr std::array<Known, 26> kKnown = {{
+    {"uptime_s", true, "Seconds since the gateway started."},
+    {"ticks", false, "Ticks processed by the engine."},
+    {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
+    {"ticks_unknown_symbol", false, "Ticks skipped by the engine for an unknown symbol id."},
+    {"engine_events", false, "Events the engine published."},
+    {"engine_queue_depth", true, "Ticks waiting in the engine's shard rings."},
+    {"bus_dropped", false, "Events lost by all bus subscriptions together."},
+    {"feed_ticks", false, "Ticks the feed produced."},
+    {"feed_backpressured", false, "Times the feed waited for the engine."},
+    {"feed_connected", true, "1 while the live feed is connected."},
+    {"feed_trades", false, "Trades received from the live feed."},
+    {"feed_reconnects", false, "Reconnections of the live feed."},
+    {"feed_backfilled", false, "Trades recovered by backfill after a reconnect."},
+    {"feed_duplicates", false, "Backfilled trades dropped as already seen."},
+    {"feed_parse_errors", false, "Feed lines that could not be parsed, by kind."},
+    {"feed_rejected", false, "Feed ticks rejected at the feed boundary."},
+    {"feed_dropped", false, "Feed ticks dropped because the engine was full."},
+    {"feed_unknown_symbols", false, "Feed messages for symbols not watched."},
+    {"recorder_rows", false, "Rows the recorder wrote, by series."},
+    {"recorder_batches", false, "Batches the recorder wrote."},
+    {"recorder_failures", false, "Failed store writes (spooled for retry)."},
+    {"recorder_spool_bytes", true, "Bytes waiting in the recorder's on-disk spools."},
+    {"recorder_spool_age_s", true, "Age of the oldest spooled batch, seconds."},
+    {"recorder_dropped", false, "Rows the recorder dropped, by reason."},
+    {"recorder_bus_dropped", false, "Events the recorder's bus subscription lost."},
+    {"feed_rejected_by_reason", false, "Feed ticks rejected, by reason."},
+}};
+
+const Known* find_known(std::string_view base) {
+  for (const auto& k : kKnown) {
+    if (k.name == base) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Histogram::Histogram()
+    : bounds_{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+              0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0},
+      counts_(bounds_.size() + 1, 0) {}
+
+void Histogram::observe(double seconds) {
+  if (!std::isfinite(seconds)) return;
+  const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), seconds);
+  ++counts_[static_cast<std::size_t>(it - bounds_.begin())];
+  ++count_;
+  sum_ += seconds;
+}
+
+double Histogram::quantile(double q) const {
+  if (count_ == 0) return 0.0;
+  const auto want = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
+  std::uint64_t seen = 0;
+  for (std::size_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (seen >= want) return i < bounds_.size() ? bounds_[i] : INFINITY;
+  }
+  return INFINITY;
+}
+
+void Histogram::write(std::string& out, std::string_view name, std::string_view help) const {
+  fmt::format_to(std::back_inserter(out), "# HELP spacetime_{} {}\n# TYPE spacetime_{} histogram\n",
+                 name, help, name);
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds_.size(); ++i) {
+    cumulative += counts_[i];
+    fmt::format_to(std::back_inserter(out), "spacetime_{}_bucket{{le=\"{}\"}} {}\n", name,
+                   bounds_[i], cumulative);
+  }
+  cumulative += counts_.back();
+  fmt::format_to(std::back_inserter(out), "spacetime_{}_bucket{{le=\"+Inf\"}} {}\n", name,
+                 cumulative);
+  fmt::format_to(std::back_inserter(out), "spacetime_{}_sum {}\nspacetime_{}_count {}\n", name,
+                 sum_, name, count_);
+}
+
+void PromText::head(std::string_view name, std::string_view help, std::string_view type) {
+  if (std::find(named_.begin(), named_.end(), name) != named_.end()) return;
+  named_.emplace_back(name);
+  fmt::format_to(std::back_inserter(out_), "# HELP spacetime_{} {}\n# TYPE spacetime_{} {}\n", name,
+                 help, name, type);
+}
+
+void PromText::value(std::string_view name, std::string_view labels, double v) {
+  fmt::format_to(std::back_inserter(out_), "spacetime_{}{} {}\n", name, labels,
+                 std::isfinite(v) ? v : 0.0);
+}
+
+void PromText::counter(std::string_view name, std::string_view help, double v,
+                       std::string_view labels) {
+  head(name, help, "counter");
+  value(name, labels, v);
+}
+
+void PromText::gauge(std::string_view name, std::string_view help, double v,
+                     std::string_view labels) {
+  head(name, help, "gauge");
+  value(name, labels, v);
+}
+
+void PromText::sample(std::string_view name_with_labels, std::uint64_t v) {
+  const auto brace = name_with_labels.find('{');
+  const std::string_view base = name_with_labels.substr(0, brace);
+  const std::string_view labels =
+      brace == std::string_view::npos ? std::string_view{} : name_with_labels.substr(brace);
+  const Known* k = find_known(base);
+  const std::string help = k ? std::string(k->help) : fmt::format("SpaceTime metric {}.", base);
+  head(base, help, k && k->gauge ? "gauge" : "counter");
+  value(base, labels, static_cast<double>(v));
+}
+
+void PromText::histogram(std::string_view name, std::string_view help, const Histogram& h) {
+  named_.emplace_back(name);
+  h.write(out_, name, help);
+}
+
+}  // namespace spacetime::gateway

@@ -1,0 +1,215 @@
+#include "ws_session.hpp"
+
+namespace spacetime::gateway {
+
+constexpr auto kServerName = "spacetime";
+
+std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+Now now() {
+  return Now{.steady_ns = steady_now_ns(),
+             .wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count()};
+}
+
+WsSession::WsSession(tcp::socket&& socket, SessionHost& host, SessionLimits limits)
+    : ws_(std::move(socket)), host_(host), limits_(limits), keepalive_(ws_.get_executor()) {
+  host_.session_started();
+}
+
+WsSession::~WsSession() {
+  host_.session_ended();
+}
+
+void WsSession::run(http::request<http::string_body> request) {
+  // Handshake timeout only: keepalive is ours (pings on silence, a deadline on hearing).
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = std::chrono::seconds(30);
+  t.idle_timeout = websocket::stream_base::none();
+  t.keep_alive_pings = false;
+  ws_.set_option(t);
+  ws_.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
+  ws_.read_message_max(limits_.max_message_bytes);
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    last_heard_ns_ = steady_now_ns();  // pongs (and pings) prove the peer is alive
+  });
+  // A small kernel send buffer: a reader that stops shows as a stalled write within
+  // seconds instead of after megabytes of kernel buffering.
+  beast::error_code ignored;
+  beast::get_lowest_layer(ws_).socket().set_option(net::socket_base::send_buffer_size(256 * 1024),
+                                                   ignored);
+  ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+}
+
+void WsSession::on_accept(beast::error_code ec) {
+  if (ec) return;  // not a WebSocket after all; nothing joined yet
+  last_heard_ns_ = steady_now_ns();
+  hub_id_ = host_.hub().connect(*this, now());
+  schedule_keepalive();
+  do_read();
+}
+
+void WsSession::do_read() {
+  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+}
+
+void WsSession::on_read(beast::error_code ec, std::size_t) {
+  if (ec) {
+    if (ec == websocket::error::message_too_big) return fail("message_too_big");
+    if (ec == websocket::error::bad_frame_payload) return fail("bad_utf8");
+    if (ec == websocket::error::closed) return fail("client_closed");
+    return fail("read_error");
+  }
+  last_heard_ns_ = steady_now_ns();
+  if (hub_id_ != 0 && !close_pending_) {
+    if (!ws_.got_text()) {
+      host_.hub().on_message(hub_id_, "<binary frame>", now());
+    } else {
+      const auto data = buffer_.cdata();
+      host_.hub().on_message(
+          hub_id_, std::string_view(static_cast<const char*>(data.data()), data.size()), now());
+    }
+  }
+  buffer_.consume(buffer_.size());
+  do_read();
+}
+
+void WsSession::send(Frame frame) {
+  if (closed_ || close_pending_) return;
+  queued_bytes_ += frame.bytes;
+  queue_.push_back({std::move(frame), steady_now_ns()});
+  if (!writing_) do_write();
+}
+
+void WsSession::do_write() {
+  if (queue_.empty()) {
+    if (close_pending_) do_close();
+    return;
+  }
+  writing_ = true;
+  write_started_ns_ = steady_now_ns();
+  buffers_.clear();
+  for (const auto& piece : queue_.front().frame.pieces)
+    buffers_.emplace_back(piece->data(), piece->size());
+  ws_.text(true);
+  ws_.async_write(buffers_, beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+}
+
+void WsSession::on_write(beast::error_code ec, std::size_t) {
+  writing_ = false;
+  if (ec) return fail("write_error");
+  const Queued& done = queue_.front();
+  const std::int64_t t = steady_now_ns();
+  host_.observe_write(done.queued_ns, t, 0);
+  queued_bytes_ -= done.frame.bytes;
+  queue_.pop_front();
+  do_write();
+}
+
+void WsSession::close(std::uint16_t code, std::string_view reason) {
+  if (closed_ || close_pending_) return;
+  close_pending_ = true;
+  close_reason_ =
+      websocket::close_reason(static_cast<websocket::close_code>(code), std::string(reason));
+  if (!counted_) {
+    counted_ = true;
+    host_.count_close(code, reason);
+  }
+  leave_hub();
+  // Keep only the frame being written: Beast allows one write at a time.
+  if (writing_) {
+    while (queue_.size() > 1) {
+      queued_bytes_ -= queue_.back().frame.bytes;
+      queue_.pop_back();
+    }
+    // A client that stopped reading may never let the frame in flight finish.
+    auto self = shared_from_this();
+    auto timer = std::make_shared<net::steady_timer>(ws_.get_executor(), std::chrono::seconds(2));
+    timer->async_wait([self, timer](beast::error_code) {
+      if (!self->closed_) beast::get_lowest_layer(self->ws_).close();
+    });
+  } else {
+    queue_.clear();
+    queued_bytes_ = 0;
+    do_close();
+  }
+}
+
+void WsSession::shut_down() {
+  close(static_cast<std::uint16_t>(websocket::close_code::going_away), "server shutting down");
+}
+
+void WsSession::do_close() {
+  keepalive_.cancel();
+  auto self = shared_from_this();
+  // The close handshake may never finish with a dead peer: cut the socket after 2 s.
+  auto timer = std::make_shared<net::steady_timer>(ws_.get_executor(), std::chrono::seconds(2));
+  timer->async_wait([self, timer](beast::error_code) {
+    if (!self->closed_) beast::get_lowest_layer(self->ws_).close();
+  });
+  ws_.async_close(close_reason_, [self, timer](beast::error_code) {
+    self->closed_ = true;
+    timer->cancel();
+  });
+}
+
+void WsSession::fail(std::string_view why) {
+  if (!counted_) {
+    counted_ = true;
+    host_.count_close(0, why);
+  }
+  closed_ = true;
+  keepalive_.cancel();
+  // The frame in flight (if any) is the buffer of the pending async_write: keep it alive
+  // until on_write pops it.
+  while (queue_.size() > (writing_ ? 1u : 0u)) {
+    queued_bytes_ -= queue_.back().frame.bytes;
+    queue_.pop_back();
+  }
+  leave_hub();
+}
+
+void WsSession::leave_hub() {
+  if (hub_id_ == 0) return;
+  host_.hub().disconnect(hub_id_);
+  hub_id_ = 0;
+}
+
+void WsSession::schedule_keepalive() {
+  keepalive_.expires_after(std::chrono::milliseconds(std::max(limits_.ping_interval_ms, 10)));
+  keepalive_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->on_keepalive();
+  });
+}
+
+void WsSession::on_keepalive() {
+  if (closed_) return;
+  const std::int64_t t = steady_now_ns();
+  const std::int64_t silent = t - last_heard_ns_;
+  if (silent > std::int64_t{limits_.ping_timeout_ms} * 1'000'000) {
+    // Nothing heard, not even a pong: the peer is gone or wedged. No close handshake.
+    if (!counted_) {
+      counted_ = true;
+      host_.count_close(0, "ping_timeout");
+    }
+    closed_ = true;
+    leave_hub();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws_).socket().close(ignored);
+    return;
+  }
+  if (!pinging_ && !close_pending_ &&
+      silent >= std::int64_t{limits_.ping_interval_ms} * 1'000'000) {
+    pinging_ = true;
+    ws_.async_ping({}, [self = shared_from_this()](beast::error_code) { self->pinging_ = false; });
+  }
+  schedule_keepalive();
+}
+
+}  // namespace spacetime::gateway

@@ -1,0 +1,97 @@
+// One WebSocket connection (Beast's websocket/server/async session shape): a strand of its
+// own, one outstanding write, an explicit outbound queue whose bytes the hub budgets, and
+// a keepalive that pings a silent peer and drops a dead one. Private to the gateway.
+#pragma once
+
+#include <utility>  // before Asio: Boost 1.74 coroutine headers need std::exchange
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+
+#include "gateway/hub.hpp"
+
+namespace spacetime::gateway {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+std::int64_t steady_now_ns();
+Now now();
+
+// What a session needs from the server around it (all called on the I/O thread).
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+  virtual Hub& hub() = 0;
+  virtual void count_close(std::uint16_t code, std::string_view why) = 0;
+  virtual void observe_write(std::int64_t queued_ns, std::int64_t done_ns,
+                             std::int64_t batch_wall_ms) = 0;
+  virtual void session_started() = 0;
+  virtual void session_ended() = 0;
+};
+
+struct SessionLimits {
+  std::size_t max_message_bytes = 4096;
+  int ping_interval_ms = 5000;
+  int ping_timeout_ms = 15000;
+};
+
+class WsSession : public std::enable_shared_from_this<WsSession>, public Client {
+ public:
+  WsSession(tcp::socket&& socket, SessionHost& host, SessionLimits limits);
+  ~WsSession() override;
+
+  void run(http::request<http::string_body> request);
+
+  // Client
+  void send(Frame frame) override;
+  std::size_t queued_bytes() const override { return queued_bytes_; }
+  std::int64_t stalled_since_ns() const override { return writing_ ? write_started_ns_ : 0; }
+  void close(std::uint16_t code, std::string_view reason) override;
+
+  // Server shutdown: close with 1001.
+  void shut_down();
+
+ private:
+  struct Queued {
+    Frame frame;
+    std::int64_t queued_ns = 0;
+  };
+  void on_accept(beast::error_code ec);
+  void do_read();
+  void on_read(beast::error_code ec, std::size_t bytes);
+  void do_write();
+  void on_write(beast::error_code ec, std::size_t bytes);
+  void do_close();
+  void fail(std::string_view why);
+  void schedule_keepalive();
+  void on_keepalive();
+  void leave_hub();
+
+  websocket::stream<beast::tcp_stream> ws_;
+  SessionHost& host_;
+  SessionLimits limits_;
+  beast::flat_buffer buffer_;
+  net::steady_timer keepalive_;
+  std::deque<Queued> queue_;
+  std::vector<net::const_buffer> buffers_;  // the frame being written
+  std::size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  std::int64_t write_started_ns_ = 0;
+  std::int64_t last_heard_ns_ = 0;
+  bool pinging_ = false;
+  std::uint64_t hub_id_ = 0;  // 0: not joined (or left)
+  bool close_pending_ = false;
+  bool closed_ = false;
+  bool counted_ = false;
+  websocket::close_reason close_reason_;
+};
+
+}  // namespace spacetime::gateway

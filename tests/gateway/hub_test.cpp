@@ -1,0 +1,519 @@
+// The fan-out core without sockets: a real in-process bus, fake clients that record what
+// they are sent (and can stop "reading"), and a clock the test moves.
+#include "gateway/hub.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <map>
+
+#include "store/memory_store.hpp"
+
+namespace spacetime::gateway {
+namespace {
+
+using market::Event;
+
+class FakeClient final : public Client {
+ public:
+  void send(Frame frame) override {
+    std::string text;
+    for (const auto& p : frame.pieces)
+      text += *p;
+    EXPECT_EQ(text.size(), frame.bytes);
+    queued_ += frame.bytes;
+    if (reading) {
+      queued_ = 0;
+    }
+    frames.push_back(std::move(text));
+  }
+  std::size_t queued_bytes() const override { return queued_; }
+  std::int64_t stalled_since_ns() const override { return stalled_since; }
+  void close(std::uint16_t code, std::string_view reason) override {
+    closed_code = code;
+    closed_reason = std::string(reason);
+  }
+  void drain() { queued_ = 0; }
+
+  std::vector<std::string> frames;
+  bool reading = true;
+  std::int64_t stalled_since = 0;
+  std::uint16_t closed_code = 0;
+  std::string closed_reason;
+
+ private:
+  std::size_t queued_ = 0;
+};
+
+struct Parsed {
+  std::vector<simdjson::dom::element> all;
+};
+
+class HubTest : public ::testing::Test {
+ protected:
+  HubTest() {
+    symbols_.add({.name = "ALFA"});
+    symbols_.add({.name = "BETA"});
+    bus_ = std::make_unique<bus::InprocBus>(symbols_.size());
+    sub_ = bus_->subscribe(Hub::subscription_filter(), capacity_);
+    store_ = std::make_unique<store::MemoryStore>(symbols_, 10'000);
+  }
+
+  void make_hub(HubConfig config = {}) {
+    hub_ = std::make_unique<Hub>(config, symbols_, *sub_, store_.get());
+  }
+
+  Now at(std::int64_t ms) { return {.steady_ns = ms * 1'000'000, .wall_ms = 1'000'000 + ms}; }
+
+  // Every frame sent to the client, parsed; clears the client's list.
+  std::vector<simdjson::dom::element> take(FakeClient& c) {
+    std::vector<simdjson::dom::element> out;
+    for (auto& f : c.frames) {
+      texts_.push_back(std::make_unique<std::string>(std::move(f)));
+      parsers_.push_back(std::make_unique<simdjson::dom::parser>());
+      simdjson::dom::element doc;
+      EXPECT_FALSE(parsers_.back()->parse(*texts_.back()).get(doc)) << *texts_.back();
+      out.push_back(doc);
+    }
+    c.frames.clear();
+    return out;
+  }
+
+  static std::vector<simdjson::dom::element> of_type(const std::vector<simdjson::dom::element>& all,
+                                                     std::string_view type) {
+    std::vector<simdjson::dom::element> out;
+    for (const auto& d : all) {
+      if (std::string_view(d["type"]) == type) out.push_back(d);
+    }
+    return out;
+  }
+
+  // The events of every batch, in order.
+  static std::vector<simdjson::dom::element> batch_events(
+      const std::vector<simdjson::dom::element>& all) {
+    std::vector<simdjson::dom::element> out;
+    for (const auto& d : of_type(all, "batch")) {
+      for (auto e : simdjson::dom::array(d["events"]))
+        out.push_back(e);
+    }
+    return out;
+  }
+
+  void publish_reversals(market::SymbolId s, std::uint64_t from, std::uint64_t to) {
+    std::vector<Event> events;
+    for (std::uint64_t k = from; k <= to; ++k) {
+      events.push_back(market::ReversalEvent{.symbol = s,
+                                             .seq = k * 10,
+                                             .channel_seq = k,
+                                             .t = static_cast<std::int64_t>(k) * 1'000'000'000,
+                                             .version = 1,
+                                             .direction = 1,
+                                             .price = 100});
+    }
+    bus_->publish(events);
+    store_->write(events);
+  }
+
+  market::SymbolRegistry symbols_;
+  std::size_t capacity_ = 100'000;
+  std::unique_ptr<bus::InprocBus> bus_;
+  std::shared_ptr<bus::Subscription> sub_;
+  std::unique_ptr<store::MemoryStore> store_;
+  std::unique_ptr<Hub> hub_;
+  std::vector<std::unique_ptr<std::string>> texts_;
+  std::vector<std::unique_ptr<simdjson::dom::parser>> parsers_;
+};
+
+TEST_F(HubTest, HelloThenSnapshotsThenOkThenBatchesThatContinueTheSnapshot) {
+  make_hub();
+  publish_reversals(0, 1, 5);
+  hub_->intake();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  ASSERT_EQ(std::string_view(take(c)[0]["type"]), "hello");
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  EXPECT_TRUE(c.frames.empty());  // snapshots go out at the flush
+  hub_->flush(at(100));
+  auto frames = take(c);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(std::string_view(frames[0]["type"]), "snapshot");
+  EXPECT_EQ(int64_t(frames[0]["last_seq"]), 5);
+  EXPECT_EQ(simdjson::dom::array(frames[0]["events"]).size(), 5u);
+  EXPECT_EQ(std::string_view(frames[1]["type"]), "ok");
+  EXPECT_EQ(int64_t(frames[1]["id"]), 1);
+
+  publish_reversals(0, 6, 8);
+  hub_->flush(at(200));
+  frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string_view(frames[0]["type"]), "batch");
+  EXPECT_EQ(int64_t(frames[0]["t_send_ms"]), 1'000'200);
+  const auto events = batch_events(frames);
+  ASSERT_EQ(events.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i)
+    EXPECT_EQ(int64_t(events[i]["seq"]), static_cast<int64_t>(6 + i));
+}
+
+TEST_F(HubTest, EachChannelIsEncodedOnceAndSharedByItsSubscribers) {
+  make_hub();
+  FakeClient a, b;
+  const auto ia = hub_->connect(a, at(0));
+  const auto ib = hub_->connect(b, at(0));
+  for (auto id : {ia, ib}) {
+    hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                     at(1));
+  }
+  hub_->flush(at(100));
+  take(a);
+  take(b);
+  publish_reversals(0, 1, 2);
+  hub_->flush(at(200));
+  ASSERT_EQ(a.frames.size(), 1u);
+  EXPECT_EQ(a.frames[0], b.frames[0]);
+  EXPECT_EQ(hub_->stats().events_delivered, 4u);
+}
+
+TEST_F(HubTest, ValuesAreConflatedToTheLatestPerFlushAndEventsNever) {
+  make_hub();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(
+      id,
+      R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["intensity:ema","candles:1m"]})",
+      at(1));
+  hub_->flush(at(100));
+  take(c);
+  std::vector<Event> events;
+  for (std::uint64_t k = 1; k <= 100; ++k) {
+    events.push_back(market::IntensityEvent{
+        .symbol = 0, .seq = k, .t = 1, .raw = double(k), .ema_ready = true, .ema = double(k)});
+    events.push_back(
+        market::CandleEvent{.symbol = 0,
+                            .tf = market::Timeframe::k1m,
+                            .closed = false,
+                            .seq = 1 + k / 50,
+                            .candle = {.start_ns = 60'000'000'000 * std::int64_t(1 + k / 50)}});
+    if (k % 50 == 0) {
+      events.push_back(
+          market::CandleEvent{.symbol = 0,
+                              .tf = market::Timeframe::k1m,
+                              .closed = true,
+                              .seq = k / 50,
+                              .candle = {.start_ns = 60'000'000'000 * std::int64_t(k / 50)}});
+    }
+  }
+  bus_->publish(events);
+  hub_->flush(at(200));
+  const auto got = batch_events(take(c));
+  std::size_t intensity = 0, closed = 0, progress = 0;
+  for (const auto& e : got) {
+    const std::string_view type(e["type"]);
+    if (type == "intensity") {
+      ++intensity;
+      EXPECT_DOUBLE_EQ(double(e["value"]), 100.0);
+    }
+    if (type == "candle") (bool(e["closed"]) ? closed : progress) += 1;
+  }
+  EXPECT_EQ(intensity, 1u);
+  EXPECT_EQ(closed, 2u);    // both closes, never conflated
+  EXPECT_EQ(progress, 1u);  // the bar in progress, newer than the closes
+}
+
+TEST_F(HubTest, AnOverflowBetweenBusAndHubBecomesAnExplicitGap) {
+  capacity_ = 4;
+  sub_ = bus_->subscribe(Hub::subscription_filter(), capacity_);
+  make_hub();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  hub_->flush(at(100));
+  take(c);
+  publish_reversals(0, 1, 10);  // 4 fit, 6 are lost
+  hub_->flush(at(200));
+  auto frames = take(c);
+  auto gaps = of_type(frames, "gap");
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 5);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 10);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "overflow");
+  EXPECT_EQ(batch_events(frames).size(), 4u);
+  publish_reversals(0, 11, 11);
+  hub_->flush(at(300));
+  frames = take(c);
+  EXPECT_TRUE(of_type(frames, "gap").empty());
+  EXPECT_EQ(int64_t(batch_events(frames)[0]["seq"]), 11);
+  EXPECT_EQ(hub_->stats().gaps_overflow, 1u);
+}
+
+TEST_F(HubTest, ResumeSendsWhatWasMissedFromTheRingOrTheStoreOrAGap) {
+  HubConfig config;
+  config.ring = 16;
+  make_hub(config);
+  FakeClient first;
+  auto id = hub_->connect(first, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  hub_->flush(at(100));
+  publish_reversals(0, 1, 10);
+  hub_->flush(at(200));
+  hub_->disconnect(id);
+  publish_reversals(0, 11, 40);  // while away: the ring keeps the newest 16
+  hub_->flush(at(300));
+
+  // From the ring alone: seq 30 onwards.
+  FakeClient back;
+  id = hub_->connect(back, at(400));
+  hub_->on_message(
+      id, R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":30}]})",
+      at(401));
+  hub_->flush(at(500));
+  auto frames = take(back);
+  auto snaps = of_type(frames, "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_TRUE(bool(snaps[0]["resume"]));
+  auto events = simdjson::dom::array(snaps[0]["events"]);
+  ASSERT_EQ(events.size(), 10u);
+  EXPECT_EQ(int64_t(events.at(0)["seq"]), 31);
+  EXPECT_TRUE(of_type(frames, "gap").empty());
+  EXPECT_EQ(std::string_view(of_type(frames, "ok")[0]["op"]), "resume");
+
+  // Older than the ring: the store has it.
+  FakeClient older;
+  id = hub_->connect(older, at(600));
+  hub_->on_message(
+      id, R"({"op":"resume","id":3,"channels":[{"symbol":"ALFA","stream":"reversals","seq":3}]})",
+      at(601));
+  hub_->flush(at(700));
+  frames = take(older);
+  snaps = of_type(frames, "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  events = simdjson::dom::array(snaps[0]["events"]);
+  ASSERT_EQ(events.size(), 37u);
+  EXPECT_EQ(int64_t(events.at(0)["seq"]), 4);
+  EXPECT_TRUE(of_type(frames, "gap").empty());
+
+  // Older than the store holds: an explicit gap for that part.
+  store_ = std::make_unique<store::MemoryStore>(symbols_, 10);
+  make_hub(config);
+  FakeClient one;
+  id = hub_->connect(one, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  hub_->flush(at(100));
+  publish_reversals(0, 41, 80);  // ring 16 (65..80), store 10 (71..80)
+  hub_->flush(at(200));
+  hub_->disconnect(id);
+  FakeClient late;
+  id = hub_->connect(late, at(300));
+  hub_->on_message(
+      id, R"({"op":"resume","id":4,"channels":[{"symbol":"ALFA","stream":"reversals","seq":50}]})",
+      at(301));
+  hub_->flush(at(400));
+  frames = take(late);
+  const auto gaps = of_type(frames, "gap");
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 51);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 64);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "not_retained");
+  events = simdjson::dom::array(of_type(frames, "snapshot")[0]["events"]);
+  EXPECT_EQ(int64_t(events.at(0)["seq"]), 65);
+}
+
+TEST_F(HubTest, ALaggingClientLosesValuesNotEventsThenCatchesUp) {
+  HubConfig config;
+  config.high_water_bytes = 2000;
+  config.hard_limit_bytes = 1'000'000;
+  make_hub(config);
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(
+      id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals","buffer"]})",
+      at(1));
+  hub_->flush(at(100));
+  take(c);
+  c.reading = false;
+  std::uint64_t seq = 0;
+  std::size_t events_seen = 0;
+  bool lagged = false;
+  for (int round = 0; round < 10; ++round) {
+    publish_reversals(0, seq + 1, seq + 10);
+    seq += 10;
+    bus_->publish(std::vector<Event>{
+        market::BufferEvent{.symbol = 0, .seq = seq, .t = 1, .zone = market::Zone::kHigh}});
+    hub_->flush(at(200 + round * 100));
+    for (const auto& f : take(c)) {
+      const std::string_view type(f["type"]);
+      if (type == "lagging") lagged = true;
+      if (type != "batch") continue;
+      for (auto e : simdjson::dom::array(f["events"])) {
+        if (std::string_view(e["type"]) == "reversal") ++events_seen;
+        if (lagged) {
+          EXPECT_NE(std::string_view(e["type"]), "buffer") << "a value while lagging";
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(lagged);
+  EXPECT_EQ(events_seen, 100u);  // every event, in spite of the lag
+  c.reading = true;
+  c.drain();
+  hub_->flush(at(2000));
+  auto frames = take(c);
+  ASSERT_FALSE(of_type(frames, "caught_up").empty());
+  hub_->flush(at(2100));  // the latest value of every value channel follows
+  frames = take(c);
+  bool buffer = false;
+  for (const auto& e : batch_events(frames))
+    buffer |= std::string_view(e["type"]) == "buffer";
+  EXPECT_TRUE(buffer);
+}
+
+TEST_F(HubTest, PastTheHardLimitForLongerThanTheGraceTheClientIsClosedWith1013) {
+  HubConfig config;
+  config.high_water_bytes = 1000;
+  config.hard_limit_bytes = 3000;
+  config.grace_ms = 500;
+  make_hub(config);
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  hub_->flush(at(100));
+  c.reading = false;
+  std::uint64_t seq = 0;
+  for (int round = 0; round < 20 && c.closed_code == 0; ++round) {
+    publish_reversals(0, seq + 1, seq + 20);
+    seq += 20;
+    hub_->flush(at(200 + round * 100));
+  }
+  EXPECT_EQ(c.closed_code, 1013);
+  EXPECT_EQ(c.closed_reason, "slow consumer");
+  EXPECT_EQ(hub_->stats().closed_slow, 1u);
+}
+
+TEST_F(HubTest, AStalledWriterCountsAsLaggingWithinTheStallTime) {
+  HubConfig config;
+  config.stall_ms = 300;
+  make_hub(config);
+  FakeClient c;
+  hub_->connect(c, at(0));
+  take(c);
+  c.stalled_since = 1'000'000;  // steady ns of at(1)
+  hub_->flush(at(200));
+  EXPECT_TRUE(of_type(take(c), "lagging").empty());
+  hub_->flush(at(400));
+  EXPECT_EQ(of_type(take(c), "lagging").size(), 1u);
+}
+
+TEST_F(HubTest, FiveHundredChannelsInOneRequestAreServedToAClientThatReads) {
+  HubConfig config;
+  config.high_water_bytes = 4096;
+  make_hub(config);
+  for (std::uint64_t k = 1; k <= 50; ++k)
+    publish_reversals(k % 2, k, k);  // some history for every snapshot
+  // 2 symbols x 14 streams = 28 channels per request; 500 channels need a symbol list of 36
+  // names: use many requests' worth in one by repeating symbols across streams.
+  market::SymbolRegistry many;
+  for (int i = 0; i < 40; ++i)
+    many.add({.name = "S" + std::to_string(i)});
+  bus::InprocBus bus(many.size());
+  auto sub = bus.subscribe(Hub::subscription_filter(), 1000);
+  Hub hub(config, many, *sub, nullptr);
+  FakeClient c;
+  const auto id = hub.connect(c, at(0));
+  std::string symbols;
+  for (int i = 0; i < 40; ++i)
+    symbols += (i ? ",\"S" : "\"S") + std::to_string(i) + "\"";
+  const std::string request =
+      R"({"op":"subscribe","id":9,"symbols":[)" + symbols +
+      R"(],"streams":["candles:1s","candles:1m","candles:1h","ticks","intensity:ema","intensity:sma","buffer","spikes","reversals","candles:1d","candles:10s","candles:5m","intensity:zlma"]})";
+  ASSERT_LT(request.size(), 4096u);
+  hub.on_message(id, request, at(1));
+  std::size_t snapshots = 0;
+  bool ok = false;
+  for (int round = 0; round < 100 && !ok; ++round) {
+    hub.flush(at(100 + round * 100));
+    for (const auto& f : take(c)) {
+      const std::string_view type(f["type"]);
+      snapshots += type == "snapshot";
+      if (type == "ok") {
+        ok = true;
+        EXPECT_EQ(int64_t(f["channels"]), 520);
+      }
+      EXPECT_NE(type, "error");
+    }
+  }
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(snapshots, 520u);
+  EXPECT_EQ(c.closed_code, 0);
+}
+
+TEST_F(HubTest, LimitsRateAndAbuse) {
+  HubConfig config;
+  config.max_subscriptions = 3;
+  config.requests_per_s = 10;
+  config.request_burst = 5;
+  config.abuse_errors = 8;
+  make_hub(config);
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  take(c);
+  hub_->on_message(
+      id, R"({"op":"subscribe","id":1,"symbols":["ALFA","BETA"],"streams":["spikes","reversals"]})",
+      at(0));
+  auto frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string_view(frames[0]["code"]), "too_many_subscriptions");
+  EXPECT_EQ(int64_t(frames[0]["id"]), 1);
+  // Unsubscribing what was never subscribed is harmless.
+  hub_->on_message(id, R"({"op":"unsubscribe","id":2,"symbols":["ALFA"],"streams":["ticks"]})",
+                   at(0));
+  frames = take(c);
+  EXPECT_EQ(std::string_view(frames[0]["type"]), "ok");
+  EXPECT_EQ(int64_t(frames[0]["channels"]), 0);
+  // Burst of 5 tokens, 2 spent: the next 3 pass, then rate_limited.
+  for (int i = 0; i < 4; ++i)
+    hub_->on_message(id, R"({"op":"ping","id":3})", at(0));
+  frames = take(c);
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_EQ(std::string_view(frames[3]["code"]), "rate_limited");
+  // Sustained bad requests: closed with 1008.
+  for (int i = 0; i < 20 && c.closed_code == 0; ++i)
+    hub_->on_message(id, "garbage", at(1000 + i * 200));
+  EXPECT_EQ(c.closed_code, 1008);
+  EXPECT_EQ(hub_->stats().closed_abuse, 1u);
+}
+
+TEST_F(HubTest, UnsubscribeStopsTheChannelAndSnapshotsOfValueStreamsCarryTheLatest) {
+  make_hub();
+  bus_->publish(std::vector<Event>{market::BufferEvent{.symbol = 1,
+                                                       .seq = 3,
+                                                       .t = 5'000'000,
+                                                       .smoothed = 2,
+                                                       .upper = 3,
+                                                       .baseline = 2,
+                                                       .lower = 1,
+                                                       .zone = market::Zone::kNeutral}});
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(
+      id, R"({"op":"subscribe","id":1,"symbols":["BETA"],"streams":["buffer","reversals"]})",
+      at(1));
+  hub_->flush(at(100));
+  auto frames = take(c);
+  auto snaps = of_type(frames, "snapshot");
+  ASSERT_EQ(snaps.size(), 2u);
+  EXPECT_EQ(std::string_view(snaps[0]["current"]["zone"]), "neutral");
+  hub_->on_message(id, R"({"op":"unsubscribe","id":2,"symbols":["BETA"],"streams":["reversals"]})",
+                   at(150));
+  frames = take(c);
+  EXPECT_EQ(int64_t(frames[0]["channels"]), 1);
+  publish_reversals(1, 1, 3);
+  hub_->flush(at(200));
+  EXPECT_TRUE(batch_events(take(c)).empty());
+}
+
+}  // namespace
+}  // namespace spacetime::gateway
