@@ -1,66 +1,335 @@
 #include <algorithm>
+#include <array>
+#include <cstring>
+#include <type_traits>
 
 #include "bus/bus.hpp"
 
 namespace spacetime::bus {
+namespace {
 
-void Subscription::deliver(std::span<const market::Event> events) {
-  std::uint64_t dropped = 0;
+static_assert(std::is_trivially_copyable_v<market::Event>);
+
+// Each publishing thread gets a lane number of its own while it lives; numbers are
+// reused after a thread ends, so a long test process does not run out of lanes.
+class LaneNumbers {
+ public:
+  static std::size_t mine() {
+    thread_local Holder holder;
+    return holder.lane;
+  }
+
+ private:
+  struct Holder {
+    Holder() : lane(take()) {}
+    ~Holder() { give(lane); }
+    std::size_t lane;
+  };
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<std::size_t>& free_list() {
+    static std::vector<std::size_t> f;
+    return f;
+  }
+  static std::size_t& next() {
+    static std::size_t n = 0;
+    return n;
+  }
+  static std::size_t take() {
+    std::lock_guard lock(mutex());
+    auto& f = free_list();
+    if (!f.empty()) {
+      const std::size_t lane = f.back();
+      f.pop_back();
+      return lane;
+    }
+    return next()++;
+  }
+  static void give(std::size_t lane) {
+    std::lock_guard lock(mutex());
+    free_list().push_back(lane);
+  }
+};
+
+// Generations of subscriber lists, unique across every bus of the process, so a thread's
+// cached list can never be mistaken for another bus's.
+std::atomic<std::uint64_t> g_generation{0};
+
+}  // namespace
+
+std::string_view to_string(DropKind kind) {
+  static constexpr std::array<std::string_view, kDropKindCount> kNames = {
+      "candle", "tick", "spike", "reversal", "sample", "value"};
+  return kNames[static_cast<std::size_t>(kind)];
+}
+
+DropKind drop_kind_of(const market::Event& e) {
+  if (market::is_value(e)) return DropKind::kValue;
+  switch (market::channel_of(e).stream) {
+    case market::Stream::kTick:
+      return DropKind::kTick;
+    case market::Stream::kSpike:
+      return DropKind::kSpike;
+    case market::Stream::kReversal:
+      return DropKind::kReversal;
+    case market::Stream::kSample:
+      return DropKind::kSample;
+    default:
+      return DropKind::kCandle;
+  }
+}
+
+// A bounded SPSC ring with an exact capacity (not rounded to a power of two): what the
+// setting says is what it holds.
+class Subscription::Ring {
+ public:
+  explicit Ring(std::size_t capacity)
+      : capacity_(capacity), slots_(std::make_unique<market::Event[]>(capacity)) {}
+
+  bool push(const market::Event& e) {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail - head_cache_ >= capacity_) {
+      head_cache_ = head_.load(std::memory_order_acquire);
+      if (tail - head_cache_ >= capacity_) return false;
+    }
+    slots_[tail % capacity_] = e;
+    tail_.store(tail + 1, std::memory_order_release);
+    return true;
+  }
+
+  std::size_t pop_all(std::vector<market::Event>& out) {
+    const std::size_t head = head_.load(std::memory_order_relaxed);
+    const std::size_t tail = tail_.load(std::memory_order_acquire);
+    for (std::size_t i = head; i != tail; ++i)
+      out.push_back(slots_[i % capacity_]);
+    head_.store(tail, std::memory_order_release);
+    return tail - head;
+  }
+
+  std::size_t size() const {
+    const std::size_t head = head_.load(std::memory_order_acquire);
+    return tail_.load(std::memory_order_acquire) - head;
+  }
+
+ private:
+  static constexpr std::size_t kLine = 64;
+  const std::size_t capacity_;
+  std::unique_ptr<market::Event[]> slots_;
+  alignas(kLine) std::atomic<std::size_t> head_{0};
+  alignas(kLine) std::atomic<std::size_t> tail_{0};
+  alignas(kLine) std::size_t head_cache_ = 0;  // producer's view of head_
+};
+
+// A latest-value slot: a sequence lock over the event's bytes, stored as relaxed atomic
+// words so that a reader racing the writer is defined behaviour (and quiet under TSan);
+// the version tells a torn read apart and whether the value changed.
+struct Subscription::Slot {
+  static constexpr std::size_t kWords = (sizeof(market::Event) + 7) / 8;
+  std::atomic<std::uint64_t> version{0};  // odd while being written
+  std::array<std::atomic<std::uint64_t>, kWords> words{};
+
+  void write(const market::Event& e) {
+    std::array<std::uint64_t, kWords> raw{};
+    std::memcpy(raw.data(), &e, sizeof(e));
+    const std::uint64_t v = version.load(std::memory_order_relaxed);
+    version.store(v + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    for (std::size_t i = 0; i < kWords; ++i)
+      words[i].store(raw[i], std::memory_order_relaxed);
+    version.store(v + 2, std::memory_order_release);
+  }
+
+  // False when there was nothing new or the writer kept it busy.
+  bool read(std::uint64_t& seen, market::Event& out) const {
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      const std::uint64_t v1 = version.load(std::memory_order_acquire);
+      if (v1 == seen) return false;
+      if (v1 & 1) continue;
+      std::array<std::uint64_t, kWords> raw;
+      for (std::size_t i = 0; i < kWords; ++i)
+        raw[i] = words[i].load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (version.load(std::memory_order_relaxed) != v1) continue;
+      std::memcpy(static_cast<void*>(&out), raw.data(), sizeof(out));
+      seen = v1;
+      return true;
+    }
+    return false;  // read again next time: the writer is on it right now
+  }
+};
+
+Subscription::Subscription(Filter filter, std::size_t capacity, std::size_t symbols)
+    : filter_(filter), capacity_(std::max<std::size_t>(capacity, 1)), symbols_(symbols) {
+  const std::size_t channels = symbols * market::kStreamCount;
+  lost_ = std::make_unique<std::atomic<std::uint64_t>[]>(channels);
+  wanted_ = std::make_unique<std::atomic<bool>[]>(channels);
+  if (filter_.values == Values::kLatest) {
+    slots_ = std::make_unique<Slot[]>(symbols * kValueKinds);
+    slot_seen_.assign(symbols * kValueKinds, 0);
+  }
+}
+
+Subscription::~Subscription() {
+  for (auto& r : rings_)
+    delete r.load(std::memory_order_acquire);
+}
+
+Subscription::Ring& Subscription::ring(std::size_t lane) {
+  Ring* r = rings_[lane].load(std::memory_order_relaxed);
+  if (!r) {
+    // Only this lane's thread creates it; the consumer sees it through the release.
+    r = new Ring(capacity_);
+    rings_[lane].store(r, std::memory_order_release);
+  }
+  return *r;
+}
+
+std::size_t Subscription::value_kind(const market::Event& e) {
+  if (const auto* c = std::get_if<market::CandleEvent>(&e)) return 2 + market::index_of(c->tf);
+  return std::holds_alternative<market::IntensityEvent>(e) ? 0 : 1;
+}
+
+void Subscription::write_slot(const market::Event& e) {
+  const auto symbol = market::symbol_of(e);
+  if (symbol >= symbols_) return;
+  slots_[symbol * kValueKinds + value_kind(e)].write(e);
+}
+
+void Subscription::deliver(std::span<const market::Event> events, std::size_t lane) {
+  Ring* r = nullptr;
   std::uint64_t delivered = 0;
-  {
-    std::lock_guard lock(mutex_);
-    for (const auto& e : events) {
-      if (!filter_.matches(market::channel_of(e))) continue;
-      if (queue_.size() >= capacity_) {
-        ++dropped;
+  for (const auto& e : events) {
+    const market::Channel ch = market::channel_of(e);
+    if (!filter_.matches(ch)) continue;
+    if (market::is_value(e)) {
+      if (filter_.values == Values::kNone) continue;
+      if (filter_.values == Values::kLatest) {
+        write_slot(e);
+        ++delivered;
         continue;
       }
-      queue_.push_back(e);
+    }
+    const std::size_t index =
+        ch.symbol * market::kStreamCount + static_cast<std::size_t>(ch.stream);
+    if (filter_.on_demand.test(static_cast<std::size_t>(ch.stream)) &&
+        (ch.symbol >= symbols_ || !wanted_[index].load(std::memory_order_relaxed))) {
+      continue;
+    }
+    if (!r) r = &ring(lane);
+    if (r->push(e)) {
       ++delivered;
+      continue;
+    }
+    dropped_[static_cast<std::size_t>(drop_kind_of(e))].fetch_add(1, std::memory_order_relaxed);
+    // One publisher per symbol: a plain store keeps the maximum.
+    if (ch.symbol < symbols_ && !market::is_value(e)) {
+      lost_[index].store(market::channel_seq(e), std::memory_order_relaxed);
     }
   }
-  if (dropped) dropped_.fetch_add(dropped, std::memory_order_relaxed);
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
 }
 
 std::size_t Subscription::drain(std::vector<market::Event>& out) {
-  std::lock_guard lock(mutex_);
-  const std::size_t n = queue_.size();
-  if (out.empty()) {
-    out.swap(queue_);  // keeps both buffers' capacity in circulation: no allocation
-  } else {
-    out.insert(out.end(), queue_.begin(), queue_.end());
+  std::size_t n = 0;
+  for (auto& slot : rings_) {
+    if (Ring* r = slot.load(std::memory_order_acquire)) n += r->pop_all(out);
   }
-  queue_.clear();
+  return n;
+}
+
+std::size_t Subscription::drain_values(std::vector<market::Event>& out) {
+  if (!slots_) return 0;
+  std::size_t n = 0;
+  market::Event e;
+  for (std::size_t i = 0; i < slot_seen_.size(); ++i) {
+    if (slots_[i].read(slot_seen_[i], e)) {
+      out.push_back(e);
+      ++n;
+    }
+  }
+  return n;
+}
+
+void Subscription::want(market::SymbolId symbol, market::Stream stream, bool on) {
+  if (symbol >= symbols_) return;
+  wanted_[symbol * market::kStreamCount + static_cast<std::size_t>(stream)].store(
+      on, std::memory_order_relaxed);
+}
+
+std::uint64_t Subscription::lost_seq(const market::Channel& c) const {
+  if (c.symbol >= symbols_) return 0;
+  return lost_[c.symbol * market::kStreamCount + static_cast<std::size_t>(c.stream)].load(
+      std::memory_order_relaxed);
+}
+
+std::uint64_t Subscription::dropped() const {
+  std::uint64_t total = 0;
+  for (const auto& d : dropped_)
+    total += d.load(std::memory_order_relaxed);
+  return total;
+}
+
+std::size_t Subscription::queued() const {
+  std::size_t n = 0;
+  for (const auto& slot : rings_) {
+    if (const Ring* r = slot.load(std::memory_order_acquire)) n += r->size();
+  }
   return n;
 }
 
 void InprocBus::publish(std::span<const market::Event> events) {
   if (events.empty()) return;
-  std::lock_guard lock(mutex_);
-  for (const auto& sub : subscribers_)
-    sub->deliver(events);
+  struct Cache {
+    std::uint64_t generation = ~std::uint64_t{0};
+    std::shared_ptr<const List> list;
+  };
+  thread_local Cache cache;
+  const std::uint64_t generation = generation_.load(std::memory_order_acquire);
+  if (cache.generation != generation) {
+    std::lock_guard lock(mutex_);
+    cache.list = list_;
+    cache.generation = generation_.load(std::memory_order_relaxed);
+  }
+  const std::size_t lane = LaneNumbers::mine();
+  if (lane >= Subscription::kMaxLanes) {
+    // More publishing threads than lanes: the overflow threads take turns on the last.
+    static std::mutex overflow;
+    std::lock_guard lock(overflow);
+    for (const auto& sub : *cache.list)
+      sub->deliver(events, Subscription::kMaxLanes - 1);
+    return;
+  }
+  for (const auto& sub : *cache.list)
+    sub->deliver(events, lane);
 }
 
 std::shared_ptr<Subscription> InprocBus::subscribe(Filter filter, std::size_t capacity) {
-  auto sub = std::make_shared<Subscription>(filter, capacity);
+  auto sub = std::make_shared<Subscription>(filter, capacity, symbols_);
   std::lock_guard lock(mutex_);
-  subscribers_.push_back(sub);
+  auto next = std::make_shared<List>(*list_);
+  next->push_back(sub);
+  list_ = std::move(next);
+  generation_.store(g_generation.fetch_add(1) + 1, std::memory_order_release);
   return sub;
 }
 
 void InprocBus::unsubscribe(const std::shared_ptr<Subscription>& subscription) {
   std::lock_guard lock(mutex_);
-  auto it = std::find(subscribers_.begin(), subscribers_.end(), subscription);
-  if (it == subscribers_.end()) return;
+  auto it = std::find(list_->begin(), list_->end(), subscription);
+  if (it == list_->end()) return;
   dropped_by_gone_ += (*it)->dropped();
-  subscribers_.erase(it);
+  auto next = std::make_shared<List>(*list_);
+  next->erase(next->begin() + (it - list_->begin()));
+  list_ = std::move(next);
+  generation_.store(g_generation.fetch_add(1) + 1, std::memory_order_release);
 }
 
 std::uint64_t InprocBus::dropped() const {
   std::lock_guard lock(mutex_);
   std::uint64_t total = dropped_by_gone_;
-  for (const auto& sub : subscribers_)
+  for (const auto& sub : *list_)
     total += sub->dropped();
   return total;
 }

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <thread>
 
-#include "engine/detail/spsc_ring.hpp"
+#include "market/spsc_ring.hpp"
 #include "indicators/pipeline.hpp"
 
 namespace spacetime::engine {
@@ -53,7 +53,7 @@ class Engine::Shard {
         states_(symbols),
         sink_(sink) {}
 
-  detail::SpscRing<Tick>& ring() { return ring_; }
+  market::SpscRing<Tick>& ring() { return ring_; }
 
   void continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last) {
     if (symbol >= states_.size()) return;
@@ -135,7 +135,7 @@ class Engine::Shard {
     events_out_.clear();
   }
 
-  detail::SpscRing<Tick> ring_;
+  market::SpscRing<Tick> ring_;
   std::size_t batch_;
   indicators::IndicatorParams params_;
   std::vector<std::unique_ptr<SymbolState>> states_;

@@ -102,5 +102,87 @@ TEST(InprocBus, ConcurrentPublishersLoseNothingUncounted) {
   EXPECT_EQ(sub->delivered(), drained);
 }
 
+TEST(InprocBus, LatestValueSlotsConflateValuesButQueueEveryEvent) {
+  InprocBus bus(2);
+  auto sub = bus.subscribe(Filter{.values = Values::kLatest}, 100);
+  std::vector<Event> events;
+  for (std::uint64_t k = 1; k <= 50; ++k) {
+    events.push_back(market::IntensityEvent{.symbol = 1, .seq = k, .raw = double(k)});
+    events.push_back(CandleEvent{.symbol = 1, .tf = Timeframe::k1m, .closed = false, .seq = 3});
+  }
+  events.push_back(candle(1, Timeframe::k1m, 2));  // a close: an event, queued
+  bus.publish(events);
+  std::vector<Event> values;
+  EXPECT_EQ(sub->drain_values(values), 2u);  // the latest intensity and the bar in progress
+  ASSERT_TRUE(std::holds_alternative<market::IntensityEvent>(values[0]));
+  EXPECT_EQ(std::get<market::IntensityEvent>(values[0]).seq, 50u);
+  values.clear();
+  EXPECT_EQ(sub->drain_values(values), 0u);  // nothing new since
+  std::vector<Event> got;
+  EXPECT_EQ(sub->drain(got), 1u);
+  EXPECT_EQ(sub->dropped(), 0u);
+}
+
+TEST(InprocBus, OnDemandStreamsFlowOnlyForWantedSymbolsAndLossesAreRemembered) {
+  InprocBus bus(3);
+  Filter filter{.values = Values::kNone};
+  filter.on_demand.set(static_cast<std::size_t>(market::Stream::kTick));
+  auto sub = bus.subscribe(filter, 2);
+  auto tick = [](market::SymbolId s, std::uint64_t seq) {
+    return market::TickEvent{.symbol = s, .seq = seq};
+  };
+  bus.publish(std::vector<Event>{tick(0, 1), tick(2, 1)});
+  std::vector<Event> got;
+  EXPECT_EQ(sub->drain(got), 0u);
+  sub->want(2, market::Stream::kTick, true);
+  bus.publish(std::vector<Event>{tick(0, 2), tick(2, 2), tick(2, 3), tick(2, 4), tick(2, 5)});
+  EXPECT_EQ(sub->drain(got), 2u);
+  EXPECT_EQ(sub->dropped(DropKind::kTick), 2u);
+  EXPECT_EQ(sub->lost_seq({2, market::Stream::kTick}), 5u);
+  EXPECT_EQ(sub->lost_seq({0, market::Stream::kTick}), 0u);
+}
+
+TEST(InprocBus, EachPublisherHasItsOwnLaneAndKeepsItsOrder) {
+  InprocBus bus(4);
+  auto sub = bus.subscribe(Filter{.values = Values::kNone}, 1'000'000);
+  constexpr std::uint64_t kPerThread = 100'000;
+  std::vector<std::thread> threads;
+  for (market::SymbolId t = 0; t < 4; ++t) {
+    threads.emplace_back([&bus, t] {
+      std::vector<Event> batch;
+      for (std::uint64_t k = 1; k <= kPerThread; ++k) {
+        batch.push_back(market::TickEvent{.symbol = t, .seq = k});
+        if (batch.size() == 64) {
+          bus.publish(batch);
+          batch.clear();
+        }
+      }
+      bus.publish(batch);
+    });
+  }
+  std::array<std::uint64_t, 4> last{};
+  std::vector<Event> got;
+  std::uint64_t total = 0;
+  auto check = [&] {
+    for (const auto& e : got) {
+      const auto& t = std::get<market::TickEvent>(e);
+      ASSERT_EQ(t.seq, last[t.symbol] + 1);
+      last[t.symbol] = t.seq;
+    }
+    total += got.size();
+    got.clear();
+  };
+  while (total < 4 * kPerThread) {
+    sub->drain(got);
+    check();
+  }
+  for (auto& th : threads)
+    th.join();
+  sub->drain(got);
+  check();
+  EXPECT_EQ(total, 4 * kPerThread);
+  EXPECT_EQ(sub->dropped(), 0u);
+}
+
 }  // namespace
 }  // namespace spacetime::bus

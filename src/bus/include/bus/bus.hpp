@@ -1,8 +1,12 @@
-// Publish/subscribe of engine events by channel (symbol x stream). Every subscription is
-// a bounded queue: a slow subscriber loses what does not fit, and the loss is counted,
-// never hidden and never pushed back onto the publisher (the engine must not stall).
+// Publish/subscribe of engine events by channel (symbol x stream). Nothing here blocks a
+// publisher: each subscription has one bounded single-producer ring per publishing thread
+// (an engine shard), so shards never contend with each other or with the consumer, and a
+// full ring drops and counts instead of waiting. Value samples (intensity, buffer, the
+// candle in progress) can be handed over as latest-value slots instead of queued: a slot
+// is overwritten, never full, so the events that must arrive are the only queue traffic.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <bitset>
 #include <cstdint>
@@ -16,10 +20,21 @@
 
 namespace spacetime::bus {
 
-// Which channels a subscription wants: a set of streams, for one symbol or for all.
+// How a subscription takes value samples.
+enum class Values : std::uint8_t {
+  kQueued,  // like events, in the ring (every sample; tests and file writers)
+  kLatest,  // in a latest-value slot per channel, read with drain_values()
+  kNone,    // not at all (the recorder)
+};
+
+// Which channels a subscription wants.
 struct Filter {
-  std::bitset<market::kStreamCount> streams;  // empty set means every stream
-  std::optional<market::SymbolId> symbol;     // nullopt means every symbol
+  std::bitset<market::kStreamCount> streams{};  // empty set means every stream
+  std::optional<market::SymbolId> symbol{};     // nullopt means every symbol
+  Values values = Values::kQueued;
+  // Event streams delivered only for the symbols the subscriber asks for with want()
+  // (ticks: the heaviest stream, which few consumers need for every symbol).
+  std::bitset<market::kStreamCount> on_demand{};
 
   bool matches(const market::Channel& c) const {
     if (symbol && *symbol != c.symbol) return false;
@@ -27,52 +42,96 @@ struct Filter {
   }
 };
 
+// What an overflow lost, by kind of event.
+enum class DropKind : std::uint8_t { kCandle, kTick, kSpike, kReversal, kSample, kValue };
+inline constexpr std::size_t kDropKindCount = 6;
+std::string_view to_string(DropKind kind);  // "candle", "tick", ...
+DropKind drop_kind_of(const market::Event& e);
+
 class Subscription {
  public:
-  Subscription(Filter filter, std::size_t capacity) : filter_(filter), capacity_(capacity) {}
+  // capacity: events each publishing thread may have queued (one ring per thread);
+  // symbols: the registry's size (latest-value slots, lost_seq and want() need it).
+  Subscription(Filter filter, std::size_t capacity, std::size_t symbols);
+  ~Subscription();
+  Subscription(const Subscription&) = delete;
+  Subscription& operator=(const Subscription&) = delete;
 
-  // Moves every queued event into out (after what out already holds); returns how many.
+  // Consumer side, one thread. Moves every queued event into out (after what out holds);
+  // each publisher's events keep their order (a symbol is published by one thread, so
+  // its channels are in order). Returns how many.
   std::size_t drain(std::vector<market::Event>& out);
+  // Values::kLatest: appends the slots written since the last call. Call it before
+  // drain(): a candle in progress then never arrives before the closes that preceded it.
+  std::size_t drain_values(std::vector<market::Event>& out);
+  // On-demand streams: start or stop delivering (symbol, stream).
+  void want(market::SymbolId symbol, market::Stream stream, bool on);
+  // The highest seq an overflow dropped on the channel; 0 when none. Lets a consumer see
+  // a loss at the end of a channel, where no later event would show the jump.
+  std::uint64_t lost_seq(const market::Channel& c) const;
 
-  // Events that did not fit in the queue since the subscription began.
-  std::uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  std::uint64_t dropped() const;
+  std::uint64_t dropped(DropKind kind) const {
+    return dropped_[static_cast<std::size_t>(kind)].load(std::memory_order_relaxed);
+  }
   std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+  std::size_t queued() const;  // approximate, for metrics
   std::size_t capacity() const { return capacity_; }
   const Filter& filter() const { return filter_; }
 
-  // Called by the bus.
-  void deliver(std::span<const market::Event> events);
+  // Producer side: called by the bus from publishing thread `lane`.
+  void deliver(std::span<const market::Event> events, std::size_t lane);
+
+  static constexpr std::size_t kMaxLanes = 64;
 
  private:
+  class Ring;
+  struct Slot;
+  static constexpr std::size_t kValueKinds = 2 + market::kTimeframeCount;
+  static std::size_t value_kind(const market::Event& e);
+  Ring& ring(std::size_t lane);
+  void write_slot(const market::Event& e);
+
   const Filter filter_;
   const std::size_t capacity_;
-  std::mutex mutex_;
-  std::vector<market::Event> queue_;
-  std::atomic<std::uint64_t> dropped_{0};
+  const std::size_t symbols_;
+  std::array<std::atomic<Ring*>, kMaxLanes> rings_{};
+  std::unique_ptr<Slot[]> slots_;                       // symbols * kValueKinds
+  std::vector<std::uint64_t> slot_seen_;                // consumer's last version per slot
+  std::unique_ptr<std::atomic<std::uint64_t>[]> lost_;  // symbols * kStreamCount
+  std::unique_ptr<std::atomic<bool>[]> wanted_;         // symbols * kStreamCount
+  std::array<std::atomic<std::uint64_t>, kDropKindCount> dropped_{};
   std::atomic<std::uint64_t> delivered_{0};
 };
 
 class Bus : public market::EventSink {
  public:
-  // capacity: the most events the subscription holds between two drain() calls.
+  // capacity: the most events the subscription holds per publishing thread between two
+  // drain() calls.
   virtual std::shared_ptr<Subscription> subscribe(Filter filter, std::size_t capacity) = 0;
   virtual void unsubscribe(const std::shared_ptr<Subscription>& subscription) = 0;
   // Events lost across all subscriptions so far.
   virtual std::uint64_t dropped() const = 0;
 };
 
-// The embedded default: publish() delivers to subscribers in the caller's thread.
-// Thread-safe: any number of publishers and subscribers.
+// The embedded default: publish() delivers to subscribers in the caller's thread, lock
+// free: the subscriber list is read through a copy that changes only on (un)subscribe.
 class InprocBus final : public Bus {
  public:
+  // symbols: the registry's size, for the subscriptions' per-channel state.
+  explicit InprocBus(std::size_t symbols = 0) : symbols_(symbols) {}
+
   void publish(std::span<const market::Event> events) override;
   std::shared_ptr<Subscription> subscribe(Filter filter, std::size_t capacity) override;
   void unsubscribe(const std::shared_ptr<Subscription>& subscription) override;
   std::uint64_t dropped() const override;
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<std::shared_ptr<Subscription>> subscribers_;
+  using List = std::vector<std::shared_ptr<Subscription>>;
+  std::size_t symbols_;
+  mutable std::mutex mutex_;  // (un)subscribe and metrics only
+  std::shared_ptr<const List> list_ = std::make_shared<const List>();
+  std::atomic<std::uint64_t> generation_{0};
   std::uint64_t dropped_by_gone_ = 0;  // drops of subscriptions already removed
 };
 

@@ -11,7 +11,7 @@
 #include <span>
 #include <type_traits>
 
-namespace spacetime::engine::detail {
+namespace spacetime::market {
 
 template <typename T>
 class SpscRing {
@@ -73,4 +73,4 @@ class SpscRing {
   alignas(kLine) std::size_t head_cache_ = 0;        // producer's view of head_
 };
 
-}  // namespace spacetime::engine::detail
+}  // namespace spacetime::market
