@@ -211,6 +211,27 @@ describe('chart page against the real server', () => {
     expect(barProblems(stats.charts[0]?.bars ?? [])).toEqual([]);
   });
 
+  it('loads older candles when scrolled back to the oldest bar', async () => {
+    const p = currentPage();
+    const before = await chartNumber(p, 'data-bars');
+    await p.evaluate(() => (window as unknown as { __spacetime: { scrollToOldest(chart: number): void } }).__spacetime.scrollToOldest(0));
+    if (useMock) {
+      // The mock has fifteen minutes of past; the snapshot held ten.
+      await expect.poll(() => chartNumber(p, 'data-older'), { timeout: 10_000, interval: 250 }).toBeGreaterThan(0);
+      expect(await chartNumber(p, 'data-bars')).toBeGreaterThan(before);
+    } else {
+      // A fresh server may have nothing older than the snapshot: then the chart says so.
+      await expect
+        .poll(async () => (await chartNumber(p, 'data-older')) > 0 || (await p.locator('#chart').getAttribute('data-history-complete')) === 'true', {
+          timeout: 10_000,
+          interval: 250,
+        })
+        .toBe(true);
+    }
+    expect(barProblems((await pageStats(p)).charts[0]?.bars ?? [])).toEqual([]);
+    await p.evaluate(() => (window as unknown as { __spacetime: { scrollToLatest(chart: number): void } }).__spacetime.scrollToLatest(0));
+  });
+
   it('draws the intensity pane under the candles', async () => {
     const p = currentPage();
     expect(await p.locator('#smoother').inputValue()).toBe('ema');

@@ -79,6 +79,13 @@ export class MockGateway {
     const names = kNames.slice(0, options.symbols);
     const saved = this.load();
     names.forEach((name, i) => this.state.set(name, saved?.[name] ?? freshSymbol(100 + i * 25)));
+    if (saved === null) {
+      // Fifteen minutes of past, so snapshots and scroll-back have history at once.
+      const now = Date.now();
+      for (let t = now - 15 * 60_000; t < now; t += kFlushMs) {
+        this.step(t);
+      }
+    }
     this.server = createServer((req, res) => this.http(req, res));
     this.server.on('upgrade', (req, socket) => this.upgrade(req, socket));
   }
@@ -87,7 +94,10 @@ export class MockGateway {
     return new Promise((resolve) => {
       this.server.listen(port, '127.0.0.1', () => {
         const address = this.server.address();
-        this.timer = setInterval(() => this.step(), kFlushMs);
+        this.timer = setInterval(() => {
+          this.step(Date.now());
+          this.flush();
+        }, kFlushMs);
         resolve(typeof address === 'object' && address !== null ? address.port : port);
       });
     });
@@ -108,8 +118,7 @@ export class MockGateway {
 
   // ---- market ---------------------------------------------------------------------
 
-  private step(): void {
-    const nowMs = Date.now();
+  private step(nowMs: number): void {
     for (const [symbol, s] of this.state) {
       const trades = 1 + Math.floor(Math.random() * 6);
       for (let i = 0; i < trades; i += 1) {
@@ -153,7 +162,6 @@ export class MockGateway {
         });
       }
     }
-    this.flush();
   }
 
   private trade(symbol: string, s: SymbolState, tMs: number, price: number, size: number): void {
@@ -392,8 +400,16 @@ export class MockGateway {
       const stream = series === 'candles' ? `candles:${url.searchParams.get('tf') ?? ''}` : series;
       const after = Number(url.searchParams.get('cursor') ?? url.searchParams.get('after_seq') ?? 0);
       const limit = Math.min(5000, Number(url.searchParams.get('limit') ?? 500));
-      const rows = (s.events[stream] ?? []).filter((e) => Number(e['seq']) > after).slice(0, limit);
-      const more = (s.events[stream] ?? []).some((e) => Number(e['seq']) > Number(rows.at(-1)?.['seq'] ?? Infinity));
+      const toMs = Number(url.searchParams.get('to') ?? Infinity);
+      const timeOf = (e: Json): number => (typeof e['t'] === 'number' ? e['t'] * 1000 : Number(e['t_ms']));
+      const inRange = (s.events[stream] ?? []).filter((e) => Number(e['seq']) > after && timeOf(e) < toMs);
+      if (url.searchParams.get('tail') === '1') {
+        const rows = inRange.slice(-limit);
+        json(200, { symbol, series, rows, more: inRange.length > rows.length, next_cursor: null });
+        return;
+      }
+      const rows = inRange.slice(0, limit);
+      const more = inRange.length > rows.length;
       json(200, { symbol, series, rows, more, next_cursor: more ? String(rows.at(-1)?.['seq']) : null });
       return;
     }

@@ -99,7 +99,7 @@ export interface PageStats {
 
 declare global {
   interface Window {
-    __spacetime?: { stats(): PageStats };
+    __spacetime?: { stats(): PageStats; scrollToOldest(chart: number): void; scrollToLatest(chart: number): void };
   }
 }
 
@@ -129,8 +129,9 @@ function start(): void {
     },
   });
   let socket: MarketSocket | null = null;
+  const history = new HistoryClient();
   const sync = new ChannelSync({
-    history: new HistoryClient(),
+    history,
     onRefill: (channel, events) => queue.push({ kind: 'refill', channel, events }),
     resubscribe: (channel) => socket?.resubscribe(channel),
     onWarning: (message) => console.warn(`sync: ${message}`),
@@ -165,6 +166,8 @@ function start(): void {
           bars: c.bars().map((b) => [b.t, b.seq] as const),
         })),
     }),
+    scrollToOldest: (chart) => charts[chart]?.scrollToOldest(),
+    scrollToLatest: (chart) => charts[chart]?.scrollToLatest(),
   };
 
   // ---- sidebar ----------------------------------------------------------------------
@@ -236,6 +239,7 @@ function start(): void {
       if (chart === null && container !== null && container !== undefined) {
         chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, undefined, index);
         chart.setVersions(versions);
+        chart.setOlderCandles((symbol, tf, beforeT, limit) => history.candlesBefore(symbol, tf, beforeT, limit));
         charts[index] = chart;
       }
       const old = shown[index] ?? null;

@@ -195,4 +195,12 @@ describe('CandleBuffer', () => {
     const times = buffer.bars().map((b) => b.t);
     expect(times).toEqual([...times].sort((a, b) => a - b));
   });
+
+  it('puts older history before the first bar, within its bound', () => {
+    const buffer = new CandleBuffer(channel, 6);
+    buffer.applySnapshot(snapshot([5, 6], 7));
+    expect(buffer.prepend([bar(4), bar(2), bar(3), bar(6), bar(1)])).toBe(3);
+    expect(seqs(buffer)).toEqual([2, 3, 4, 5, 6, 7]);
+    expect(buffer.prepend([bar(1)])).toBe(0); // full
+  });
 });

@@ -233,6 +233,20 @@ describe('HistoryClient', () => {
     expect(client.url({ symbol: 'ALFA', stream: 'buffer' }, 0, null)).toBeNull();
   });
 
+  it('asks for the newest candles before a time for scroll-back', async () => {
+    const urls: string[] = [];
+    const client = new HistoryClient({
+      fetchJson: (url) => {
+        urls.push(url);
+        return Promise.resolve({ rows: [candle(3), candle(4), candle(9)], more: true, next_cursor: null });
+      },
+    });
+    const older = await client.candlesBefore('ALFA', '1s', 1005, 300);
+    expect(urls).toEqual(['/api/candles?symbol=ALFA&tf=1s&to=1005000&tail=1&limit=300']);
+    expect(older.candles.map((c) => c.seq)).toEqual([3, 4]); // t 1009 is not before 1005
+    expect(older.more).toBe(true);
+  });
+
   it('fills in symbol and stream a row leaves out and skips rows that do not parse', () => {
     const page = parseHistoryPage(
       { rows: [{ type: 'spike_start', seq: 1, tick_seq: 1, t_ms: 5, intensity: 1, z: 3, price: 2 }, { type: 'spike_start', seq: 'x' }], next_cursor: null },

@@ -119,6 +119,27 @@ export class CandleBuffer {
   }
 
   /**
+   * Puts older closed candles (scroll-back history) before the first bar, as many as
+   * the bound leaves room for; returns how many were added.
+   */
+  prepend(candles: readonly Candle[]): number {
+    const first = this.bars_[0];
+    if (first === undefined) {
+      return 0;
+    }
+    const older: Candle[] = [];
+    for (const candle of [...candles].sort((a, b) => a.t - b.t)) {
+      if (candle.t < first.t) {
+        pushIfNewer(older, toCandle(candle));
+      }
+    }
+    const room = Math.max(0, this.maxBars - this.bars_.length);
+    const taken = older.slice(Math.max(0, older.length - room));
+    this.bars_ = [...taken, ...this.bars_];
+    return taken.length;
+  }
+
+  /**
    * Takes closed candles fetched to fill a hole into their places (they are usually
    * older than the last bar). True if any bar was added or replaced: the chart then
    * sets its series again.

@@ -34,6 +34,17 @@ import { reversalLabel, reversalMarkers, reversalsAt, spikeMarkers, type MarkerC
 import { TimeSeriesBuffer, bucketStart, type TimePoint } from './time_series';
 import { timeframeSeconds } from './timeframe';
 
+/** Fetches up to `limit` closed candles before `beforeT` (UTC seconds), oldest first. */
+export type OlderCandles = (
+  symbol: string,
+  tf: string,
+  beforeT: number,
+  limit: number,
+) => Promise<{ readonly candles: readonly Candle[]; readonly more: boolean }>;
+
+/** Candles asked for per scroll-back page. */
+const kOlderPage = 300;
+
 /** The channel to show and how to print its prices. */
 export interface ChartChannel {
   readonly symbol: string;
@@ -77,6 +88,11 @@ export class CandleChart {
   /** Reversal versions drawn (all by default). */
   private versions: ReadonlySet<number> = new Set([1, 2, 3, 4]);
   private readonly tooltip: HTMLElement;
+  private olderCandles: OlderCandles | null = null;
+  private loadingOlder = false;
+  /** No older candles on the server (or no room left) for the current channel. */
+  private historyComplete = false;
+  private olderLoaded = 0;
   private disposed = false;
   /** Which chart of the layout this is (in `chart_state`). */
   readonly index: number;
@@ -158,6 +174,13 @@ export class CandleChart {
       this.tooltip.style.transform = `translate(${Math.round(x)}px, ${Math.round(param.point.y + 12)}px)`;
     });
 
+    // Scrolling near the oldest bar loads the page of candles before it.
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange((range) => {
+      if (range !== null && range.from < 10) {
+        this.loadOlder();
+      }
+    });
+
     this.resizeObserver = new ResizeObserver((entries) => {
       const box = entries[0]?.contentRect;
       if (box !== undefined && box.width > 0 && box.height > 0) {
@@ -183,6 +206,8 @@ export class CandleChart {
    */
   setChannel(channel: ChartChannel): void {
     this.buffer = new CandleBuffer(channel, this.maxBars);
+    this.historyComplete = false;
+    this.olderLoaded = 0;
     this.zlma = new TimeSeriesBuffer(this.maxBars);
     const seconds = timeframeSeconds(channel.tf);
     this.chart.applyOptions({
@@ -211,6 +236,23 @@ export class CandleChart {
       this.intensityPane.showIntensity([]);
     }
     this.schedulePublish();
+  }
+
+  /** Where scroll-back history comes from (none: the chart shows what the snapshot held). */
+  setOlderCandles(loader: OlderCandles): void {
+    this.olderCandles = loader;
+  }
+
+  /** Scrolls to the oldest bar held (which loads the page before it). */
+  scrollToOldest(): void {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    const width = range === null ? 100 : range.to - range.from;
+    this.chart.timeScale().setVisibleLogicalRange({ from: -2, to: width - 2 });
+  }
+
+  /** Scrolls back to the newest bar. */
+  scrollToLatest(): void {
+    this.chart.timeScale().scrollToRealTime();
   }
 
   /** Draws only these reversal versions (1–4). */
@@ -275,6 +317,44 @@ export class CandleChart {
     this.volumeZlma.setData(this.zlma.points().map(lineData));
     this.redrawReversals();
     this.schedulePublish();
+  }
+
+  private loadOlder(): void {
+    const buffer = this.buffer;
+    const first = buffer?.bars()[0];
+    const loader = this.olderCandles;
+    if (buffer === null || first === undefined || loader === null || !buffer.ready() || this.loadingOlder || this.historyComplete) {
+      return;
+    }
+    this.loadingOlder = true;
+    loader(buffer.channel.symbol, buffer.channel.tf, first.t, kOlderPage).then(
+      ({ candles, more }) => {
+        this.loadingOlder = false;
+        if (buffer !== this.buffer) {
+          return; // the chart moved to another channel meanwhile
+        }
+        const added = buffer.prepend(candles);
+        if (added === 0 || !more) {
+          this.historyComplete = true;
+        }
+        if (added > 0) {
+          // Keep what the user looks at in place: the new bars come in on the left.
+          const range = this.chart.timeScale().getVisibleLogicalRange();
+          this.setAll(buffer.bars());
+          if (range !== null) {
+            this.chart.timeScale().setVisibleLogicalRange({ from: range.from + added, to: range.to + added });
+          }
+          this.olderLoaded += added;
+          this.redrawReversals();
+        }
+        this.schedulePublish();
+      },
+      (error: unknown) => {
+        this.loadingOlder = false;
+        this.historyComplete = true;
+        console.warn(`chart: scroll-back of ${buffer.channel.symbol} ${buffer.channel.tf} failed: ${String(error)}`);
+      },
+    );
   }
 
   private onRefill(refill: CandleRefill): void {
@@ -485,6 +565,8 @@ export class CandleChart {
     data['reversals'] = String(state?.reversals.size() ?? 0);
     data['reversalMarkers'] = String(this.reversalMarkerCount);
     data['versions'] = [...this.versions].sort().join(',');
+    data['older'] = String(this.olderLoaded);
+    data['historyComplete'] = String(this.historyComplete);
     data['spikes'] = String(state?.spikes.size() ?? 0);
     data['spikeMarkers'] = String(this.spikeMarkerCount);
     if (buffer !== null) {

@@ -2,7 +2,7 @@
 // after a seq, page by page (`next_cursor`), so a hole seen on the WebSocket is filled
 // instead of left. `fetch` is injected, so the logic runs without a browser in tests.
 
-import { parseStream, tryParseEvent, type Channel, type MarketEvent } from './protocol';
+import { parseStream, tryParseEvent, type Candle, type CandleEvent, type Channel, type MarketEvent } from './protocol';
 
 export type FetchJson = (url: string) => Promise<unknown>;
 
@@ -35,6 +35,8 @@ export function historyQuery(channel: Channel): { readonly path: string; readonl
 export interface HistoryPage {
   readonly events: readonly MarketEvent[];
   readonly nextCursor: string | null;
+  /** Older rows exist (a `tail` page). */
+  readonly more: boolean;
   /** Rows that did not parse (left out). */
   readonly rejected: number;
 }
@@ -65,7 +67,7 @@ export function parseHistoryPage(json: unknown, channel: Channel): HistoryPage {
       events.push(parsed.event);
     }
   });
-  return { events, nextCursor: cursor === null || cursor === undefined ? null : String(cursor), rejected };
+  return { events, nextCursor: cursor === null || cursor === undefined ? null : String(cursor), more: obj['more'] === true, rejected };
 }
 
 export interface HistoryOptions {
@@ -99,6 +101,23 @@ export class HistoryClient {
       params.set('cursor', cursor);
     }
     return `${this.baseUrl}${query.path}?${params.toString()}`;
+  }
+
+  /**
+   * Up to `limit` closed candles of (symbol, tf) that start before `beforeT` (UTC
+   * seconds), oldest first, and whether older ones exist (scroll-back).
+   */
+  async candlesBefore(
+    symbol: string,
+    tf: string,
+    beforeT: number,
+    limit: number,
+  ): Promise<{ readonly candles: readonly Candle[]; readonly more: boolean }> {
+    const params = new URLSearchParams({ symbol, tf, to: String(beforeT * 1000), tail: '1', limit: String(limit) });
+    const channel = { symbol, stream: `candles:${tf}` };
+    const page = parseHistoryPage(await this.fetchJson(`${this.baseUrl}/api/candles?${params.toString()}`), channel);
+    const candles = page.events.filter((e): e is CandleEvent => e.type === 'candle' && e.closed && e.t < beforeT);
+    return { candles, more: page.more && candles.length > 0 };
   }
 
   /**
