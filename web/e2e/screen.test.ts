@@ -92,6 +92,16 @@ describe('the trading screen', () => {
     await expect.poll(() => p.locator('#chart-2').getAttribute('data-symbol')).toBe(other);
     await expect.poll(() => p.locator('#chart-2').getAttribute('data-tf')).toBe('1s');
 
+    // The crosshair follows the pointer across charts (no error; the toggle is kept).
+    const box = await p.locator('#chart').boundingBox();
+    if (box !== null) {
+      await p.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.3);
+      await p.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.35);
+    }
+    await p.locator('#crosshair-sync').click();
+    expect(await p.locator('#crosshair-sync').getAttribute('aria-pressed')).toBe('false');
+    await p.locator('#crosshair-sync').click();
+
     // Reversal versions switch on and off for every chart, and stay so.
     await p.locator('#versions button[data-version="1"]').click();
     await expect.poll(() => p.locator('#chart-1').getAttribute('data-versions')).toBe('2,3,4');

@@ -50,6 +50,7 @@ const kScreenStorageKey = 'spacetime.screen';
 const kSmootherStorageKey = 'spacetime.smoother';
 const kQuotesEveryMs = 2_000;
 const kVersionsStorageKey = 'spacetime.versions';
+const kCrosshairSyncStorageKey = 'spacetime.crosshairSync';
 
 /** The reversal versions shown, as stored (all four when nothing readable is). */
 function storedVersions(): Set<number> {
@@ -115,6 +116,15 @@ function start(): void {
   let screen: Screen | null = null;
   let smoother: Smoother = smootherOrDefault(readStorage(kSmootherStorageKey));
   const versions = storedVersions();
+  let crosshairSync = readStorage(kCrosshairSyncStorageKey) !== 'false';
+  const syncButton = element('#crosshair-sync', HTMLButtonElement);
+  const showSync = (): void => syncButton.setAttribute('aria-pressed', String(crosshairSync));
+  showSync();
+  syncButton.addEventListener('click', () => {
+    crosshairSync = !crosshairSync;
+    writeStorage(kCrosshairSyncStorageKey, String(crosshairSync));
+    showSync();
+  });
 
   type Item =
     | { readonly kind: 'message'; readonly message: ServerMessage; readonly received: number }
@@ -239,6 +249,17 @@ function start(): void {
       if (chart === null && container !== null && container !== undefined) {
         chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, undefined, index);
         chart.setVersions(versions);
+        const from = chart;
+        // The crosshair follows the user's pointer across the other charts, each on its own timeframe.
+        chart.onCrosshairTime((time) => {
+          if (crosshairSync || time === null) {
+            for (const other of charts) {
+              if (other !== null && other !== from) {
+                other.showCrosshairAt(time);
+              }
+            }
+          }
+        });
         chart.setOlderCandles((symbol, tf, beforeT, limit) => history.candlesBefore(symbol, tf, beforeT, limit));
         charts[index] = chart;
       }

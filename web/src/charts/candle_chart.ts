@@ -42,6 +42,9 @@ export type OlderCandles = (
   limit: number,
 ) => Promise<{ readonly candles: readonly Candle[]; readonly more: boolean }>;
 
+/** Reversals listed in a tooltip at most (the newest of the bar). */
+const kTooltipLines = 6;
+
 /** Candles asked for per scroll-back page. */
 const kOlderPage = 300;
 
@@ -89,6 +92,8 @@ export class CandleChart {
   private versions: ReadonlySet<number> = new Set([1, 2, 3, 4]);
   private readonly tooltip: HTMLElement;
   private olderCandles: OlderCandles | null = null;
+  private crosshairListener: ((time: number | null) => void) | null = null;
+  private applyingCrosshair = false;
   private loadingOlder = false;
   /** No older candles on the server (or no room left) for the current channel. */
   private historyComplete = false;
@@ -153,22 +158,31 @@ export class CandleChart {
     container.append(this.tooltip);
     this.chart.subscribeCrosshairMove((param) => {
       const time = typeof param.time === 'number' ? param.time : null;
+      // Only the user's own pointer moves other charts' crosshairs (not one set from here).
+      if (!this.applyingCrosshair) {
+        this.crosshairListener?.(param.point === undefined ? null : time);
+      }
+      // The tooltip is for the chart under the pointer, not for a crosshair set from another.
       const events =
-        time === null || param.point === undefined || this.indicators === null
+        time === null || param.point === undefined || this.indicators === null || this.applyingCrosshair
           ? []
           : reversalsAt(this.indicators.reversals.events(), this.bucketSeconds(), time, this.versions);
       if (events.length === 0 || param.point === undefined) {
         this.tooltip.hidden = true;
         return;
       }
-      this.tooltip.replaceChildren(
-        ...events.map((e) => {
-          const line = document.createElement('div');
-          line.dataset['direction'] = e.direction > 0 ? 'up' : 'down';
-          line.textContent = reversalLabel(e);
-          return line;
-        }),
-      );
+      const lines = events.slice(-kTooltipLines).map((e) => {
+        const line = document.createElement('div');
+        line.dataset['direction'] = e.direction > 0 ? 'up' : 'down';
+        line.textContent = reversalLabel(e);
+        return line;
+      });
+      if (events.length > kTooltipLines) {
+        const more = document.createElement('div');
+        more.textContent = `… and ${events.length - kTooltipLines} earlier`;
+        lines.unshift(more);
+      }
+      this.tooltip.replaceChildren(...lines);
       this.tooltip.hidden = false;
       const x = Math.min(param.point.x + 12, Math.max(0, container.clientWidth - this.tooltip.offsetWidth - 4));
       this.tooltip.style.transform = `translate(${Math.round(x)}px, ${Math.round(param.point.y + 12)}px)`;
@@ -248,6 +262,27 @@ export class CandleChart {
     const range = this.chart.timeScale().getVisibleLogicalRange();
     const width = range === null ? 100 : range.to - range.from;
     this.chart.timeScale().setVisibleLogicalRange({ from: -2, to: width - 2 });
+  }
+
+  /** Told the time (UTC seconds) under the user's pointer, null when it leaves. */
+  onCrosshairTime(listener: (time: number | null) => void): void {
+    this.crosshairListener = listener;
+  }
+
+  /** Puts the crosshair on the bar holding `time` (another chart's pointer), or clears it. */
+  showCrosshairAt(time: number | null): void {
+    const buffer = this.buffer;
+    const bar = time === null || buffer === null ? undefined : barAt(buffer.bars(), bucketStart(time, this.bucketSeconds()));
+    this.applyingCrosshair = true;
+    try {
+      if (bar === undefined) {
+        this.chart.clearCrosshairPosition();
+      } else {
+        this.chart.setCrosshairPosition(bar.c, toTime(bar.t), this.candles);
+      }
+    } finally {
+      this.applyingCrosshair = false;
+    }
   }
 
   /** Scrolls back to the newest bar. */
@@ -581,6 +616,25 @@ export class CandleChart {
       });
     }
   }
+}
+
+/** The bar starting at `t`, by binary search (bars are strictly increasing in time). */
+function barAt(bars: readonly Candle[], t: number): Candle | undefined {
+  let lo = 0;
+  let hi = bars.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const bar = bars[mid] as Candle;
+    if (bar.t === t) {
+      return bar;
+    }
+    if (bar.t < t) {
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return undefined;
 }
 
 /** Candle times are UTC seconds, which is what Lightweight Charts calls UTCTimestamp. */
