@@ -27,6 +27,7 @@ export interface PageStats {
   readonly malformed: number;
   readonly invalidEvents: number;
   readonly layout: string;
+  readonly frames: { readonly flushes: number; readonly busyMs: number; readonly maxFlushMs: number };
   readonly sync: {
     readonly duplicates: number;
     readonly gaps: number;
@@ -73,7 +74,7 @@ export class Gateway {
   log = '';
 
   /** Starts it and resolves with the port it listens on (`port` 0: any free one). */
-  async start(port: number, extraArgs: readonly string[] = []): Promise<number> {
+  async start(port: number, extraArgs: readonly string[] = [], rate = 2000): Promise<number> {
     if (useMock) {
       const dataDir = extraArgs.includes('--data-dir') ? (extraArgs[extraArgs.indexOf('--data-dir') + 1] ?? null) : null;
       this.mock = new MockGateway({ webRoot: distDir, symbols: 5, dataDir });
@@ -81,7 +82,7 @@ export class Gateway {
     }
     const child = spawn(
       serverBin,
-      ['serve', '--port', String(port), '--bind', '127.0.0.1', '--web-root', distDir, '--symbols', '5', '--rate', '2000', '--seed', '1', ...extraArgs],
+      ['serve', '--port', String(port), '--bind', '127.0.0.1', '--web-root', distDir, '--symbols', '5', '--rate', String(rate), '--seed', '1', ...extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;

@@ -88,6 +88,8 @@ export interface PageStats {
   /** Batch entries left out because they broke the contract. */
   readonly invalidEvents: number;
   readonly layout: string;
+  /** Rounds of updates applied, the time they took and the longest one (ms). */
+  readonly frames: { readonly flushes: number; readonly busyMs: number; readonly maxFlushMs: number };
   readonly sync: ReturnType<ChannelSync['stats']>;
   readonly charts: readonly {
     readonly symbol: string;
@@ -166,6 +168,7 @@ function start(): void {
       malformed: ws.malformedCount(),
       invalidEvents: ws.invalidEventCount(),
       layout: screen?.layout ?? '',
+      frames: { flushes: queue.flushes(), ...queue.timing() },
       sync: sync.stats(),
       charts: charts
         .filter((c): c is CandleChart => c !== null)

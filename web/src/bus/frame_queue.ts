@@ -19,6 +19,8 @@ export class FrameQueue<T> {
   private scheduled = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private flushes_ = 0;
+  private busyMs_ = 0;
+  private maxFlushMs_ = 0;
 
   constructor(options: FrameQueueOptions<T>) {
     this.options = options;
@@ -48,9 +50,18 @@ export class FrameQueue<T> {
     const items = this.queue;
     this.queue = [];
     this.flushes_ += 1;
+    const start = performance.now();
     for (const item of items) {
       this.options.apply(item);
     }
+    const took = performance.now() - start;
+    this.busyMs_ += took;
+    this.maxFlushMs_ = Math.max(this.maxFlushMs_, took);
+  }
+
+  /** Time spent applying items (ms), in all and in the longest round. */
+  timing(): { readonly busyMs: number; readonly maxFlushMs: number } {
+    return { busyMs: this.busyMs_, maxFlushMs: this.maxFlushMs_ };
   }
 
   pending(): number {
