@@ -53,7 +53,13 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Client 
   // Client
   void send(Frame frame) override;
   std::size_t queued_bytes() const override { return queued_bytes_; }
-  std::int64_t stalled_since_ns() const override { return writing_ ? write_started_ns_ : 0; }
+  // A ping is queued behind the data sent before it (TCP keeps order), so its pong proves
+  // the client has read all of that: an unanswered ping is the stall, whatever the kernel
+  // buffers hold. A write that does not complete counts too.
+  std::int64_t stalled_since_ns() const override {
+    if (ping_sent_ns_ != 0) return ping_sent_ns_;
+    return writing_ ? write_started_ns_ : 0;
+  }
   void close(std::uint16_t code, std::string_view reason) override;
 
   // Server shutdown: close with 1001.
@@ -87,7 +93,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Client 
   std::int64_t write_started_ns_ = 0;
   std::int64_t last_heard_ns_ = 0;
   bool pinging_ = false;
-  std::uint64_t hub_id_ = 0;  // 0: not joined (or left)
+  std::int64_t ping_sent_ns_ = 0;  // the unanswered ping, 0 when none
+  std::uint64_t hub_id_ = 0;       // 0: not joined (or left)
   bool close_pending_ = false;
   bool closed_ = false;
   bool counted_ = false;

@@ -43,6 +43,7 @@ class ChildProcess {
     if (rc != 0) throw std::runtime_error("cannot start " + program);
   }
   ~ChildProcess() { stop(); }
+  pid_t pid() const { return pid_; }
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
