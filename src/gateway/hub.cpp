@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::size_t kRecentSamples = 64;      // per symbol: bridges the recorder's batch delay
 constexpr std::size_t kSnapshotsPerFlush = 64;  // per client: keeps one flush short
+constexpr std::int64_t kTickBaselineNs = 2'000'000'000;  // longest wait for a first tick
 
 market::Stream market_stream(WireStream s) {
   if (is_candles(s)) return market::candle_stream(timeframe_of(s));
@@ -85,6 +86,8 @@ struct Hub::ChannelState {
   std::deque<market::Event> ring;  // recent events, ascending seq (event channels)
   bool ring_on = false;            // subscribed once: keep the ring for resumes
   bool seen = false;
+  bool wanted = false;  // ticks: the bus delivers them for this symbol
+  std::int64_t wanted_since_ns = 0;
   std::uint64_t last_seq = 0;
   std::vector<market::Event> pending;  // events since the last flush
   std::vector<std::pair<std::uint64_t, std::uint64_t>> gaps;
@@ -109,6 +112,9 @@ Hub::Hub(HubConfig config, const market::SymbolRegistry& symbols, bus::Subscript
 Hub::~Hub() = default;
 
 bus::Filter Hub::subscription_filter() {
+  // Every event, ticks included: a channel's numbers are known before anyone subscribes,
+  // so a first snapshot can say where its batches continue (on-demand ticks could not).
+  // Ticks, the heaviest stream, flow only for symbols someone watches (Subscription::want).
   bus::Filter f;
   f.values = bus::Values::kLatest;
   f.on_demand.set(static_cast<std::size_t>(market::Stream::kTick));
@@ -132,11 +138,21 @@ void Hub::disconnect(std::uint64_t id) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
   ClientState& c = *it->second;
-  for (const std::uint32_t ch : c.active) {
+  const std::vector<std::uint32_t> active = c.active;
+  std::vector<std::uint32_t> asked;
+  for (const auto& p : c.pending) {
+    asked.insert(asked.end(), p.channels.begin() + static_cast<std::ptrdiff_t>(p.next),
+                 p.channels.end());
+  }
+  for (const std::uint32_t ch : active) {
     auto& subs = channels_[ch].subscribers;
     subs.erase(std::remove(subs.begin(), subs.end(), &c), subs.end());
   }
   clients_.erase(it);
+  for (const std::uint32_t ch : active)
+    unwant_ticks(ch);
+  for (const std::uint32_t ch : asked)
+    unwant_ticks(ch);
   stats_.clients = clients_.size();
 }
 
@@ -195,8 +211,10 @@ void Hub::handle(ClientState& c, SubscribeRequest r, Now now) {
   }
   PendingRequest p{
       .kind = PendingRequest::Kind::kSubscribe, .id = r.id, .history_ns = r.history_ns};
-  for (const auto& ref : r.channels)
+  for (const auto& ref : r.channels) {
     p.channels.push_back(index_of(ref));
+    if (ref.stream == WireStream::kTicks) want_ticks(index_of(ref), now);
+  }
   c.pending_channels += p.channels.size();
   c.pending.push_back(std::move(p));
 }
@@ -242,6 +260,7 @@ void Hub::handle(ClientState& c, ResumeRequest r, Now now) {
   for (const auto& [ref, seq] : r.channels) {
     p.channels.push_back(index_of(ref));
     p.after.push_back(seq);
+    if (ref.stream == WireStream::kTicks) want_ticks(index_of(ref), now);
   }
   c.pending_channels += p.channels.size();
   c.pending.push_back(std::move(p));
@@ -255,6 +274,19 @@ void Hub::handle(ClientState& c, BadRequest r, Now now) {
   reply_error(c, r.id, r.code, r.message, now);
 }
 
+// Ticks come on demand: ask the bus for them now; the channel's numbering is known once its
+// first tick arrives, and its snapshot waits for that (at most kTickBaselineNs).
+void Hub::want_ticks(std::uint32_t ch, Now now) {
+  ChannelState& s = channels_[ch];
+  if (s.wanted) return;
+  s.wanted = true;
+  s.wanted_since_ns = now.steady_ns;
+  s.seen = false;  // what came before the bus stopped delivering says nothing now
+  s.ring.clear();
+  const ChannelRef ref = ref_of(ch);
+  bus_.want(ref.symbol, market::Stream::kTick, true);
+}
+
 void Hub::activate(ClientState& c, std::uint32_t ch) {
   if (c.is_active(ch)) return;
   c.active.push_back(ch);
@@ -264,7 +296,6 @@ void Hub::activate(ClientState& c, std::uint32_t ch) {
   if (has_events(ref.stream) && !s.ring_on) {
     s.ring_on = true;
     watched_.push_back(ch);
-    if (ref.stream == WireStream::kTicks) bus_.want(ref.symbol, market::Stream::kTick, true);
   }
 }
 
@@ -272,6 +303,27 @@ void Hub::deactivate(ClientState& c, std::uint32_t ch) {
   c.active.erase(std::remove(c.active.begin(), c.active.end(), ch), c.active.end());
   auto& subs = channels_[ch].subscribers;
   subs.erase(std::remove(subs.begin(), subs.end(), &c), subs.end());
+  if (subs.empty()) unwant_ticks(ch);
+}
+
+void Hub::unwant_ticks(std::uint32_t ch) {
+  ChannelState& s = channels_[ch];
+  const ChannelRef ref = ref_of(ch);
+  if (ref.stream != WireStream::kTicks || !s.wanted || !s.subscribers.empty()) return;
+  for (const auto& [id, cp] : clients_) {
+    for (const auto& p : cp->pending) {
+      if (std::find(p.channels.begin() + static_cast<std::ptrdiff_t>(p.next), p.channels.end(),
+                    ch) != p.channels.end()) {
+        return;  // still asked for
+      }
+    }
+  }
+  s.wanted = false;
+  s.seen = false;
+  s.ring.clear();
+  s.ring_on = false;
+  watched_.erase(std::remove(watched_.begin(), watched_.end(), ch), watched_.end());
+  bus_.want(ref.symbol, market::Stream::kTick, false);
 }
 
 void Hub::intake() {
@@ -479,7 +531,7 @@ void Hub::flush(Now now) {
     if (c.closing) continue;
     for (std::size_t n = 0; n < kSnapshotsPerFlush; ++n) {
       if (c.client->queued_bytes() >= config_.high_water_bytes) break;
-      if (!serve_pending(c)) break;
+      if (!serve_pending(c, now)) break;
     }
     apply_budget(c, now);
     lagging += c.lagging;
@@ -489,7 +541,7 @@ void Hub::flush(Now now) {
   stats_.queued_bytes = queued;
 }
 
-bool Hub::serve_pending(ClientState& c) {
+bool Hub::serve_pending(ClientState& c, Now now) {
   while (!c.pending.empty() && c.pending.front().next >= c.pending.front().channels.size()) {
     const PendingRequest& done = c.pending.front();
     send(c, encode_ok(done.id, done.kind == PendingRequest::Kind::kResume ? "resume" : "subscribe",
@@ -498,9 +550,15 @@ bool Hub::serve_pending(ClientState& c) {
   }
   if (c.pending.empty()) return false;
   PendingRequest& p = c.pending.front();
+  const std::uint32_t ch = p.channels[p.next];
+  {
+    const ChannelState& s = channels_[ch];
+    if (s.wanted && !s.seen && now.steady_ns - s.wanted_since_ns < kTickBaselineNs) {
+      return false;  // ticks asked for but not flowing yet: the snapshot waits for them
+    }
+  }
   const std::size_t i = p.next++;
   --c.pending_channels;
-  const std::uint32_t ch = p.channels[i];
   const std::uint64_t after = p.kind == PendingRequest::Kind::kResume ? p.after[i] : 0;
   std::string text = snapshot(p, ch, after, c);
   activate(c, ch);

@@ -515,5 +515,51 @@ TEST_F(HubTest, UnsubscribeStopsTheChannelAndSnapshotsOfValueStreamsCarryTheLate
   EXPECT_TRUE(batch_events(take(c)).empty());
 }
 
+TEST_F(HubTest, TicksFlowOnDemandAndTheSnapshotWaitsForTheirNumbering) {
+  make_hub();
+  auto ticks = [&](std::uint64_t from, std::uint64_t to) {
+    std::vector<Event> events;
+    for (std::uint64_t k = from; k <= to; ++k)
+      events.push_back(market::TickEvent{.symbol = 0, .seq = k, .t = 1, .price = 100, .size = 1});
+    bus_->publish(events);
+  };
+  ticks(1, 50);  // nobody watches: the bus does not deliver them
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  take(c);
+  hub_->on_message(
+      id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["ticks"],"history":0})", at(1));
+  hub_->flush(at(100));
+  EXPECT_TRUE(take(c).empty())
+      << "a ticks snapshot before the first tick could not say its last_seq";
+  ticks(51, 53);
+  hub_->flush(at(200));
+  auto frames = take(c);
+  auto snaps = of_type(frames, "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(int64_t(snaps[0]["last_seq"]), 53);
+  ticks(54, 55);
+  hub_->flush(at(300));
+  const auto events = batch_events(take(c));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(int64_t(events[0]["seq"]), 54);
+  EXPECT_EQ(hub_->stats().gaps_overflow, 0u);
+  // The last subscriber leaves: the bus stops delivering; a new subscriber starts afresh.
+  hub_->on_message(id, R"({"op":"unsubscribe","id":2,"symbols":["ALFA"],"streams":["ticks"]})",
+                   at(310));
+  ticks(56, 90);
+  hub_->on_message(
+      id, R"({"op":"subscribe","id":3,"symbols":["ALFA"],"streams":["ticks"],"history":0})",
+      at(400));
+  ticks(91, 92);
+  hub_->flush(at(500));
+  frames = take(c);
+  snaps = of_type(frames, "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(int64_t(snaps[0]["last_seq"]), 92);
+  EXPECT_TRUE(of_type(frames, "gap").empty());
+  EXPECT_EQ(hub_->stats().gaps_overflow, 0u);
+}
+
 }  // namespace
 }  // namespace spacetime::gateway

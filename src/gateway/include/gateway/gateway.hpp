@@ -24,7 +24,7 @@ struct GatewayConfig {
   std::uint16_t port = 8080;           // 0 picks a free port; start() returns the one bound
   std::string web_root;                // folder with index.html (web/dist)
   int flush_ms = 100;                  // one batch per client per interval
-  int intake_ms = 5;                   // how often the hub empties its bus rings
+  int intake_ms = 2;                   // how often the hub empties its bus rings
   std::size_t bus_capacity = 1 << 18;  // events queued per engine shard for the gateway
   std::size_t ring = 1024;             // recent events kept per event channel (resume)
   std::size_t max_message_bytes = 4096;

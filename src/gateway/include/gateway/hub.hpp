@@ -92,8 +92,8 @@ struct Now {
 class Hub {
  public:
   // The registry, the subscription and the history must outlive the hub. The
-  // subscription should take values as latest slots and ticks on demand (see
-  // subscription_filter()). history may be null: snapshots then hold what the rings do.
+  // subscription should take values as latest slots (see subscription_filter()). history may be
+  // null: snapshots then hold what the rings do.
   Hub(HubConfig config, const market::SymbolRegistry& symbols, bus::Subscription& bus,
       const store::History* history);
   ~Hub();
@@ -151,7 +151,10 @@ class Hub {
 
   void activate(ClientState& c, std::uint32_t ch);
   void deactivate(ClientState& c, std::uint32_t ch);
-  bool serve_pending(ClientState& c);  // one channel of the front request; false when none
+  // One channel of the front request; false when none is ready.
+  bool serve_pending(ClientState& c, Now now);
+  void want_ticks(std::uint32_t ch, Now now);
+  void unwant_ticks(std::uint32_t ch);
   std::string snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64_t resume_after,
                        ClientState& c);
   std::vector<market::Event> history_events(std::uint32_t ch, std::int64_t from_ns,
