@@ -468,6 +468,9 @@ void Hub::flush(Now now) {
   for (auto& [id, cp] : clients_) {
     ClientState& c = *cp;
     if (c.closing) continue;
+    // The budget looks at the backlog: what earlier flushes left unsent, before this batch.
+    apply_budget(c, now);
+    if (c.closing) continue;
     Frame frame;
     std::size_t pieces = 0;
     auto add = [&](const std::shared_ptr<const std::string>& piece) {
@@ -533,7 +536,6 @@ void Hub::flush(Now now) {
       if (c.client->queued_bytes() >= config_.high_water_bytes) break;
       if (!serve_pending(c, now)) break;
     }
-    apply_budget(c, now);
     lagging += c.lagging;
     queued += c.client->queued_bytes();
   }

@@ -278,5 +278,58 @@ TEST_F(GatewayEndToEnd, EventChannelsHaveNoGapWhileTheEngineRunsFlatOut) {
   EXPECT_NE(http_get("/api/health").find(R"("status":"ok")"), std::string::npos);
 }
 
+// A client that stops reading for a while: the server notices within the stall time (an
+// unanswered ping), says `lagging` and stops sending it values; when the client reads
+// again it gets every event it missed, in order, then `caught_up` and values again.
+TEST_F(GatewayEndToEnd, AStalledReaderGetsLaggingThenCaughtUpAndLosesNoEvent) {
+  start({"--rate", "20000", "--ping-interval-ms", "200", "--stall-ms", "500", "--ping-timeout-ms",
+         "20000", "--high-water", "65536"});
+  auto ws = connect();
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  read(*ws);
+  ws->write(net::buffer(std::string(
+      R"({"op":"subscribe","id":1,"symbols":["ALFA","BRVO"],"streams":["ticks","buffer"],"history":0})")));
+  std::map<std::string, std::uint64_t> last;
+  std::size_t jumps = 0, lagging = 0, caught_up = 0, values_after = 0, ticks = 0;
+  auto pump = [&](std::chrono::milliseconds for_how_long) {
+    const auto until = std::chrono::steady_clock::now() + for_how_long;
+    while (std::chrono::steady_clock::now() < until) {
+      const std::string frame = read(*ws);
+      ASSERT_FALSE(parser.parse(frame).get(doc)) << frame.substr(0, 200);
+      const std::string_view type(doc["type"]);
+      if (type == "lagging") ++lagging;
+      if (type == "caught_up") ++caught_up;
+      if (type == "snapshot") {
+        if (std::string_view(doc["stream"]) == "ticks") {
+          last[std::string(std::string_view(doc["symbol"]))] = uint64_t(doc["last_seq"]);
+        }
+        continue;
+      }
+      if (type != "batch") continue;
+      for (auto e : simdjson::dom::array(doc["events"])) {
+        if (std::string_view(e["type"]) == "buffer") {
+          if (caught_up > 0) ++values_after;
+          continue;
+        }
+        auto& l = last[std::string(std::string_view(e["symbol"]))];
+        const std::uint64_t seq = uint64_t(e["seq"]);
+        if (seq != l + 1) ++jumps;
+        l = seq;
+        ++ticks;
+      }
+    }
+  };
+  pump(std::chrono::milliseconds(1000));
+  ASSERT_GT(ticks, 100u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // stop reading
+  pump(std::chrono::milliseconds(3000));
+  EXPECT_EQ(lagging, 1u);
+  EXPECT_EQ(caught_up, 1u);
+  EXPECT_GT(values_after, 0u) << "values did not come back after caught_up";
+  EXPECT_EQ(jumps, 0u) << "an event was lost or repeated across the stall";
+  EXPECT_EQ(health("clients"), 1u);
+}
+
 }  // namespace
 }  // namespace spacetime
