@@ -11,6 +11,7 @@
 #include "bus/bus.hpp"
 #include "engine/engine.hpp"
 #include "gateway/gateway.hpp"
+#include "store/recorder.hpp"
 
 namespace spacetime::app {
 namespace {
@@ -48,6 +49,22 @@ int run_serve(ServeConfig config) {
 
   bus::InprocBus bus;
   engine::Engine engine(config.engine, symbols, bus);
+
+  // Storage (issue 8): open the stores, continue every channel's numbering after what they
+  // (and their spools) hold, and record from the bus before the engine publishes.
+  const auto routing = store::open_stores(symbols, config.store);
+  store::RecorderConfig recording;
+  recording.record_ticks = config.store.record_ticks;
+  recording.retention = config.store.retention;
+  recording.spool_dir = (std::filesystem::path(config.store.data_dir) / "spool").string();
+  recording.spool_max_bytes = config.spool_max_bytes;
+  recording.warn = [](const std::string& message) { spdlog::warn("{}", message); };
+  store::Recorder recorder(symbols, bus, routing, recording);
+  for (market::SymbolId s = 0; s < symbols.size(); ++s)
+    engine.continue_sequences(s, recorder.last_sequences(s));
+  recorder.start();
+  for (const auto& target : routing.targets)
+    spdlog::info("store {}: {}", target.name, target.backend->describe());
   gateway::Gateway gateway(config.gateway, symbols, bus, [&] {
     const auto e = engine.stats();
     auto metrics = source->metrics();
@@ -57,6 +74,8 @@ int run_serve(ServeConfig config) {
                                    {"engine_events", e.events},
                                    {"engine_queue_depth", e.queue_depth},
                                    {"bus_dropped", bus.dropped()}});
+    const auto stored = recorder.metrics();
+    metrics.insert(metrics.end(), stored.begin(), stored.end());
     return metrics;
   });
 
@@ -86,6 +105,7 @@ int run_serve(ServeConfig config) {
   feed_thread.request_stop();
   feed_thread.join();
   engine.stop();
+  recorder.stop();  // after the engine: its last events are written (or spooled)
   gateway.stop();
   const auto e = engine.stats();
   spdlog::info("stopped after {} ticks ({} clamped, {} bus events dropped)", e.ticks,
