@@ -8,6 +8,7 @@
 
 #include "store/event_codec.hpp"
 #include "store/memory_store.hpp"
+#include "store/postgres_store.hpp"
 #include "store/spool.hpp"
 #include "store/sqlite_store.hpp"
 
@@ -77,6 +78,9 @@ std::shared_ptr<Backend> open_backend(const market::SymbolRegistry& symbols, con
     return std::make_shared<SqliteStore>(symbols, path);
   }
   if (url == "memory:") return std::make_shared<MemoryStore>(symbols, 100'000);
+  if (scheme == "postgresql" || scheme == "postgres") {
+    return std::make_shared<PostgresStore>(symbols, url);
+  }
   throw StoreError(
       fmt::format("store {}: unknown store URL (expected sqlite:[PATH], memory:, postgresql://..., "
                   "influxdb://HOST:PORT/DB)",

@@ -24,12 +24,14 @@ inline std::vector<market::Tick> simulated_ticks(std::size_t symbols, std::size_
   return ticks;
 }
 
-// Registers SYM0, SYM1, ... and returns every event the pipeline emits for n ticks.
+// Registers <prefix>SYM0, <prefix>SYM1, ... and returns every event the pipeline emits for
+// n ticks. A prefix keeps tests that share a server apart.
 inline std::vector<market::Event> simulated_events(market::SymbolRegistry& registry,
                                                    std::size_t symbols, std::size_t n,
-                                                   std::uint64_t seed = 5) {
+                                                   std::uint64_t seed = 5,
+                                                   const std::string& prefix = "") {
   for (std::size_t s = 0; s < symbols; ++s)
-    registry.add({.name = "SYM" + std::to_string(s)});
+    registry.add({.name = prefix + "SYM" + std::to_string(s)});
   std::vector<indicators::SymbolIndicators> states;
   for (std::size_t s = 0; s < symbols; ++s)
     states.emplace_back(static_cast<market::SymbolId>(s), indicators::IndicatorParams{});
