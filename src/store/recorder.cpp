@@ -7,6 +7,7 @@
 #include <map>
 
 #include "store/event_codec.hpp"
+#include "store/influx_store.hpp"
 #include "store/memory_store.hpp"
 #include "store/postgres_store.hpp"
 #include "store/spool.hpp"
@@ -78,6 +79,7 @@ std::shared_ptr<Backend> open_backend(const market::SymbolRegistry& symbols, con
     return std::make_shared<SqliteStore>(symbols, path);
   }
   if (url == "memory:") return std::make_shared<MemoryStore>(symbols, 100'000);
+  if (scheme == "influxdb") return std::make_shared<InfluxStore>(symbols, url);
   if (scheme == "postgresql" || scheme == "postgres") {
     return std::make_shared<PostgresStore>(symbols, url);
   }

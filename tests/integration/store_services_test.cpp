@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "store/influx_store.hpp"
 #include "store/memory_store.hpp"
 #include "store/postgres_store.hpp"
 #include "store/recorder.hpp"
@@ -103,17 +104,96 @@ TEST_F(StoreServicesTest, PostgresRoundTripAnswersLikeTheMemoryStore) {
   testing::expect_same_answers(memory, again, events, 3);
 }
 
+TEST_F(StoreServicesTest, InfluxRoundTripAnswersLikeTheMemoryStore) {
+  const auto url = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(url.empty());
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 3, 60'000, 5, prefix + "IX");
+  MemoryStore memory(symbols, 1'000'000);
+  InfluxStore influx(symbols, url);
+  for (std::size_t i = 0; i < events.size(); i += 5000) {
+    const auto n = std::min<std::size_t>(5000, events.size() - i);
+    memory.write(std::span(events).subspan(i, n));
+    influx.write(std::span(events).subspan(i, n));
+  }
+  influx.write(std::span(events).subspan(0, events.size() / 3));  // a replay: idempotent
+  testing::expect_same_answers(memory, influx, events, 3);
+  for (market::SymbolId s = 0; s < 3; ++s) {
+    const auto a = memory.last_sequences(s);
+    const auto b = influx.last_sequences(s);
+    for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf)
+      EXPECT_EQ(a.bars[tf], b.bars[tf]);
+    EXPECT_EQ(a.ticks, b.ticks);
+    EXPECT_EQ(a.samples, b.samples);
+    EXPECT_EQ(a.spikes, b.spikes);
+    EXPECT_EQ(a.reversals, b.reversals);
+  }
+}
+
+TEST_F(StoreServicesTest, InfluxOutageIsSpooledAndReplayedWithNothingLost) {
+  const auto url = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(url.empty());
+  testing::TcpProxy proxy(port_of(url));
+  const std::string via = with_port(url, proxy.port());
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 2, 60'000, 11, prefix + "IO");
+  Routing routing;
+  routing.targets.push_back({via, "influxdb", std::make_shared<InfluxStore>(symbols, via)});
+  bus::InprocBus bus;
+  Recorder recorder(symbols, bus, routing, recorder_config());
+  recorder.start();
+  const std::size_t third = events.size() / 3;
+  auto publish = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; i += 500)
+      bus.publish(std::span(events).subspan(i, std::min<std::size_t>(500, to - i)));
+  };
+  publish(0, third);
+  recorder.flush();
+  proxy.set_down(true);
+  publish(third, 2 * third);
+  recorder.flush();
+  EXPECT_FALSE(recorder.caught_up());
+  proxy.set_down(false);
+  publish(2 * third, events.size());
+  for (int i = 0; i < 500 && !recorder.caught_up(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  recorder.stop();
+  EXPECT_TRUE(recorder.caught_up());
+  MemoryStore memory(symbols, 1'000'000);
+  memory.write(events);
+  testing::expect_same_answers(memory, *routing.targets[0].backend, events, 2);
+}
+
+TEST_F(StoreServicesTest, UnreachableInfluxIsOneClearLine) {
+  market::SymbolRegistry symbols;
+  try {
+    InfluxStore influx(symbols, "influxdb://127.0.0.1:1/spacetime");
+    FAIL() << "connected";
+  } catch (const StoreUnavailable& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("store influxdb://127.0.0.1:1/spacetime: 127.0.0.1:1: cannot connect"),
+              std::string::npos)
+        << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos);
+  }
+  EXPECT_THROW(InfluxStore(symbols, "influxdb://nohost"), StoreError);
+}
+
 TEST_F(StoreServicesTest, RoutedStoresAnswerLikeSqliteAndTheMemoryStore) {
   const auto pg = env_url("SPACETIME_TEST_POSTGRES_URL");
   ASSERT_FALSE(pg.empty());
+  const auto influx = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(influx.empty());
   market::SymbolRegistry symbols;
   const auto events = testing::simulated_events(symbols, 3, 60'000, 7, prefix + "RO");
   StoreConfig sc;
   sc.data_dir = (dir / "data").string();
   sc.stores = {"sqlite:"};
-  sc.routes = {"candles,intensity,spikes,reversals=" + pg};
+  // The product's split: candles in PostgreSQL, intensity, spikes and reversals in
+  // InfluxDB, ticks in the embedded store.
+  sc.routes = {"candles=" + pg, "intensity,spikes,reversals=" + influx};
   const auto routing = open_stores(symbols, sc);
-  ASSERT_EQ(routing.targets.size(), 2u);
+  ASSERT_EQ(routing.targets.size(), 3u);
   bus::InprocBus bus;
   {
     Recorder recorder(symbols, bus, routing, recorder_config());
