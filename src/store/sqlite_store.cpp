@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
+#include <optional>
 
 #include "fields.hpp"
 
@@ -68,14 +70,26 @@ std::string insert_sql(Series s) {
   return fmt::format("INSERT OR REPLACE INTO {} ({}) VALUES ({})", table_of(s), cols, marks);
 }
 
+// Within a channel event time never decreases as the number grows, so a time range is a
+// range of channel numbers: two probes of the time index find its ends, and the rows are
+// read along the primary key (one lookup per row fewer than through the time index).
 std::string select_sql(Series s, bool newest) {
   std::string cols;
   for (const auto& [name, real] : columns_of(s))
     cols += (cols.empty() ? "" : ",") + name;
   return fmt::format(
-      "SELECT {} FROM {} WHERE symbol=?1 AND {} seq>?2 AND t>=?3 AND t<?4 ORDER BY seq {} "
-      "LIMIT ?5",
+      "SELECT {} FROM {} NOT INDEXED WHERE symbol=?1 AND {} seq>?2 AND seq<?7 AND t>=?3 AND "
+      "t<?4 ORDER BY seq {} LIMIT ?5",
       cols, table_of(s), s == Series::kCandles ? "tf=?6 AND" : "", newest ? "DESC" : "ASC");
+}
+
+// The first number at or after a time (first=true), or the last before it.
+std::string probe_sql(Series s, bool first) {
+  return fmt::format(
+      "SELECT seq FROM {0} INDEXED BY {0}_time WHERE symbol=?1 AND {1} t{2}?2 ORDER BY t {3}, "
+      "seq {3} LIMIT 1",
+      table_of(s), s == Series::kCandles ? "tf=?3 AND" : "", first ? ">=" : "<",
+      first ? "ASC" : "DESC");
 }
 
 }  // namespace
@@ -85,6 +99,7 @@ struct SqliteStore::Connection {
   const std::string& path;
   std::array<sqlite3_stmt*, kSeriesCount> insert{};
   std::array<sqlite3_stmt*, kSeriesCount * 2> select{};  // [series * 2 + newest]
+  std::array<sqlite3_stmt*, kSeriesCount * 2> probe{};   // [series * 2 + first]
   sqlite3_stmt* begin = nullptr;
   sqlite3_stmt* commit = nullptr;
 
@@ -103,12 +118,15 @@ struct SqliteStore::Connection {
     // (the WAL is in the OS cache); a power cut may lose the last commits, never corrupts.
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA cache_size=-65536");  // 64 MiB: the indexes of a day stay in memory
     if (writer) migrate();
   }
   ~Connection() {
     for (auto* s : insert)
       sqlite3_finalize(s);
     for (auto* s : select)
+      sqlite3_finalize(s);
+    for (auto* s : probe)
       sqlite3_finalize(s);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
@@ -172,6 +190,21 @@ struct SqliteStore::Connection {
     if (!stmt) stmt = prepare(select_sql(s, newest));
     return stmt;
   }
+  // The channel number at one end of a time range; nullopt when no row is on that side.
+  std::optional<std::int64_t> probe_seq(Series s, bool first, const std::string& symbol,
+                                        std::int64_t t, market::Timeframe tf) {
+    auto& stmt = probe[static_cast<std::size_t>(s) * 2 + (first ? 1 : 0)];
+    if (!stmt) stmt = prepare(probe_sql(s, first));
+    sqlite3_bind_text(stmt, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, t);
+    if (s == Series::kCandles) sqlite3_bind_int(stmt, 3, static_cast<int>(tf));
+    std::optional<std::int64_t> out;
+    const int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) out = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "query", rc);
+    return out;
+  }
 };
 
 SqliteStore::SqliteStore(const market::SymbolRegistry& symbols, std::string path)
@@ -234,10 +267,24 @@ HistoryPage SqliteStore::query(const HistoryQuery& q) const {
   HistoryPage page;
   if (q.limit == 0 || q.symbol >= symbols_.size()) return page;
   std::lock_guard lock(read_mutex_);
-  sqlite3_stmt* stmt = reader_->select_stmt(q.series, q.newest);
   const std::string& name = symbols_.info(q.symbol).name;
+  std::int64_t after = static_cast<std::int64_t>(
+      std::min<std::uint64_t>(q.after_seq, std::numeric_limits<std::int64_t>::max()));
+  std::int64_t below = std::numeric_limits<std::int64_t>::max();
+  if (q.from_ns != std::numeric_limits<std::int64_t>::min()) {
+    const auto first = reader_->probe_seq(q.series, true, name, q.from_ns, q.tf);
+    if (!first) return page;
+    after = std::max(after, *first - 1);
+  }
+  if (q.to_ns != std::numeric_limits<std::int64_t>::max()) {
+    const auto last = reader_->probe_seq(q.series, false, name, q.to_ns, q.tf);
+    if (!last) return page;
+    below = *last + 1;
+  }
+  sqlite3_stmt* stmt = reader_->select_stmt(q.series, q.newest);
   sqlite3_bind_text(stmt, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
-  sqlite3_bind_int64(stmt, 2, static_cast<std::int64_t>(q.after_seq));
+  sqlite3_bind_int64(stmt, 2, after);
+  sqlite3_bind_int64(stmt, 7, below);
   sqlite3_bind_int64(stmt, 3, q.from_ns);
   sqlite3_bind_int64(stmt, 4, q.to_ns);
   // One row more than asked says whether there are more.
