@@ -1,7 +1,7 @@
 // The PostgreSQL backend (libpq): every series in its own table, keyed by symbol name and
 // channel number (candles by symbol, timeframe and bucket start), written per batch by a
-// text COPY into a staging table and one INSERT ... ON CONFLICT DO UPDATE, so a replayed
-// batch replaces its rows. Reconnects with backoff; unreachable is StoreUnavailable.
+// text COPY; a batch meeting stored rows (a replay) goes by COPY into a staging table and
+// INSERT ... ON CONFLICT DO UPDATE. Reconnects with backoff; unreachable: StoreUnavailable.
 #pragma once
 
 #include <chrono>
