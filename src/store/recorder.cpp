@@ -221,6 +221,7 @@ void Recorder::start() {
   filter.streams.set(static_cast<std::size_t>(market::Stream::kSpike));
   filter.streams.set(static_cast<std::size_t>(market::Stream::kReversal));
   if (config_.record_ticks) filter.streams.set(static_cast<std::size_t>(market::Stream::kTick));
+  // With the reworked bus: filter.values = bus::Values::kNone (value samples never stored).
   subscription_ = bus_.subscribe(filter, config_.bus_capacity);
   batch_start_ = {};
   next_retention_ = std::chrono::steady_clock::now() + config_.retention_interval;

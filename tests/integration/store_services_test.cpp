@@ -65,6 +65,7 @@ class StoreServicesTest : public ::testing::Test {
     c.spool_dir = (dir / "spool").string();
     c.batch_events = 2000;
     c.batch_interval = std::chrono::milliseconds(20);
+    c.bus_capacity = 1 << 21;  // the tests publish faster than any feed
     c.retry_min = std::chrono::milliseconds(20);
     c.retry_max = std::chrono::milliseconds(200);
     c.warn = [](const std::string& m) { std::fprintf(stderr, "recorder: %s\n", m.c_str()); };

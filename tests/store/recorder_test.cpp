@@ -56,6 +56,7 @@ class RecorderTest : public ::testing::Test {
     c.spool_dir = (dir / "spool").string();
     c.batch_events = 1000;
     c.batch_interval = std::chrono::milliseconds(20);
+    c.bus_capacity = 1 << 21;  // the tests publish faster than any feed
     c.retry_min = std::chrono::milliseconds(5);
     c.retry_max = std::chrono::milliseconds(20);
     c.warn = [](const std::string&) {};
