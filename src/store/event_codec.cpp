@@ -88,7 +88,8 @@ void encode_events(std::span<const market::Event> events, const market::SymbolRe
   }
   put_varint(out, order.size());
   for (const auto id : order) {
-    const std::string_view name = id < symbols.size() ? symbols.info(id).name : "";
+    std::string_view name;  // (a ?: with "" would make a temporary std::string)
+    if (id < symbols.size()) name = symbols.info(id).name;
     put_varint(out, name.size());
     out.append(name);
   }

@@ -114,12 +114,19 @@ struct SqliteStore::Connection {
       throw StoreError(msg);
     }
     sqlite3_busy_timeout(db, 5000);
-    // WAL: readers never block the writer. synchronous=NORMAL: a commit survives kill -9
-    // (the WAL is in the OS cache); a power cut may lose the last commits, never corrupts.
-    exec("PRAGMA journal_mode=WAL");
-    exec("PRAGMA synchronous=NORMAL");
-    exec("PRAGMA cache_size=-65536");  // 64 MiB: the indexes of a day stay in memory
-    if (writer) migrate();
+    // The destructor does not run when a constructor throws: close the handle here.
+    try {
+      // WAL: readers never block the writer. synchronous=NORMAL: a commit survives kill -9
+      // (the WAL is in the OS cache); a power cut may lose the last commits, never corrupts.
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=NORMAL");
+      exec("PRAGMA cache_size=-65536");  // 64 MiB: the indexes of a day stay in memory
+      if (writer) migrate();
+    } catch (...) {
+      sqlite3_close(db);
+      db = nullptr;
+      throw;
+    }
   }
   ~Connection() {
     for (auto* s : insert)
