@@ -122,8 +122,14 @@ PostgresStore::PostgresStore(const market::SymbolRegistry& symbols, std::string 
   }
   url_ = url + (url.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=5";
   std::lock_guard lock(mutex_);
-  PGconn* conn = connection();
-  migrate(conn);
+  try {
+    migrate(connection());
+  } catch (...) {
+    // The destructor does not run when a constructor throws.
+    if (conn_) PQfinish(conn_);
+    conn_ = nullptr;
+    throw;
+  }
 }
 
 PostgresStore::~PostgresStore() {
