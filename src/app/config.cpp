@@ -288,7 +288,7 @@ const std::vector<Setting>& serve_settings() {
          for (auto& url : split_words(v))
            c.store.stores.push_back(url);
        },
-       true},
+       true, [](ServeConfig& c) { c.store.stores.clear(); }},
       {"store", "route", "SPACETIME_ROUTE",
        "series to a store, repeatable: SERIES[,SERIES...]=URL with series candles, ticks, "
        "intensity, spikes, reversals",
@@ -301,7 +301,7 @@ const std::vector<Setting>& serve_settings() {
            c.store.routes.push_back(rule);
          }
        },
-       true},
+       true, [](ServeConfig& c) { c.store.routes.clear(); }},
       {"store", "record_ticks", "SPACETIME_RECORD_TICKS", "store every tick: true or false", "true",
        [](ServeConfig& c, std::string_view v) {
          if (v != "true" && v != "false") {
@@ -404,6 +404,7 @@ void apply_env(ServeConfig& config, const std::function<const char*(const char*)
   for (const auto& setting : serve_settings()) {
     const std::string name(setting.env);
     if (const char* value = getenv(name.c_str())) {
+      if (setting.clear) setting.clear(config);
       apply_setting(config, setting, value, fmt::format("environment {}", name));
     }
   }

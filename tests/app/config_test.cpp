@@ -164,6 +164,12 @@ TEST(ServeConfig, StoreSettingsDefaultToTheEmbeddedStore) {
   EXPECT_EQ(c.store.retention.candles_ns[market::index_of(market::Timeframe::k1m)],
             365ll * 86'400 * 1'000'000'000);
   EXPECT_EQ(c.store.retention.spikes_ns, 0);
+  // The environment replaces the file's list, it does not add to it.
+  apply_env(c, [](const char* name) -> const char* {
+    return std::string_view(name) == "SPACETIME_STORE" ? "sqlite:/tmp/x.db" : nullptr;
+  });
+  EXPECT_EQ(c.store.stores, (std::vector<std::string>{"sqlite:/tmp/x.db"}));
+  EXPECT_EQ(c.store.routes.size(), 2u);
   EXPECT_EQ(error_of([&] { apply_setting(c, setting("route"), "candles", "--route"); }),
             "--route: 'candles' is not SERIES[,SERIES...]=URL");
   EXPECT_EQ(error_of([&] { apply_setting(c, setting("retention"), "bars=1d", "--retention"); }),

@@ -48,6 +48,9 @@ struct Setting {
   // The flag may be given several times (each value is set in turn); in TOML and the
   // environment the values are separated by spaces.
   bool repeatable = false;
+  // For a repeatable list: empties it, so that a later layer (environment, flags) replaces
+  // what an earlier one gave rather than adding to it.
+  std::function<void(ServeConfig&)> clear = nullptr;
 
   std::string flag() const;
 };

@@ -46,6 +46,7 @@ class SettingOptions {
       const auto& [setting, option] = options_[i];
       if (option->count() == 0) continue;
       if (setting->repeatable) {
+        if (setting->clear) setting->clear(config);
         for (const auto& v : lists_[i])
           apply_setting(config, *setting, v, setting->flag());
       } else {
