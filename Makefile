@@ -31,13 +31,16 @@ web: setup
 run: build web
 	$(BIN) serve $(ARGS)
 
+# Tests labelled `services` need real servers: scripts/services starts them, exports
+# SPACETIME_TEST_*_URL and stops them after, also when a test fails.
 test-cpp: build
-	ctest --preset release -j $(JOBS)
+	ctest --preset release -j $(JOBS) -LE services
+	scripts/services run postgres influxdb -- ctest --preset release -j $(JOBS) -L services
 
 # The same tests under AddressSanitizer and UBSan: memory errors and undefined behaviour fail.
 test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --preset asan -j $(JOBS)
+	  ctest --preset asan -j $(JOBS) -LE services
 
 test-web: build web
 	cd web && npm test

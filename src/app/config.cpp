@@ -59,6 +59,37 @@ std::string describe(const toml::node& node) {
   throw ConfigError("expected a string or a number");
 }
 
+// "0" (keep everything), or a count with a unit: 90s, 30m, 12h, 7d.
+std::int64_t parse_duration_ns(std::string_view text) {
+  if (text == "0") return 0;
+  if (text.size() < 2) throw ConfigError(fmt::format("'{}' is not a duration like 7d", text));
+  const char unit = text.back();
+  const std::int64_t per = unit == 's'   ? 1
+                           : unit == 'm' ? 60
+                           : unit == 'h' ? 3600
+                           : unit == 'd' ? 86400
+                                         : 0;
+  if (per == 0)
+    throw ConfigError(fmt::format("'{}' is not a duration like 90s, 30m, 12h, 7d", text));
+  return parse_number<std::int64_t>(text.substr(0, text.size() - 1), 0,
+                                    std::int64_t{100} * 365 * 86400 / per) *
+         per * 1'000'000'000;
+}
+
+// Values of a repeatable setting given as one string (TOML, environment): space-separated.
+std::vector<std::string> split_words(std::string_view v) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < v.size()) {
+    while (i < v.size() && v[i] == ' ')
+      ++i;
+    const std::size_t end = std::min(v.find(' ', i), v.size());
+    if (end > i) out.emplace_back(v.substr(i, end - i));
+    i = end;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Setting::flag() const {
@@ -104,11 +135,6 @@ const std::vector<Setting>& serve_settings() {
        "milliseconds between batched frames to a client", "100",
        [](ServeConfig& c, std::string_view v) {
          c.gateway.flush_ms = parse_number<int>(v, 1, 10'000);
-       }},
-      {"server", "history", "SPACETIME_HISTORY",
-       "rows kept per symbol and series by the in-memory history (when no store is set)", "5000",
-       [](ServeConfig& c, std::string_view v) {
-         c.memory_history = parse_number<std::size_t>(v, 1, 10'000'000);
        }},
       {"server", "snapshot_history_s", "SPACETIME_SNAPSHOT_HISTORY_S",
        "seconds of history in a snapshot when the client does not say", "600",
@@ -323,6 +349,78 @@ const std::vector<Setting>& serve_settings() {
        [](ServeConfig& c, std::string_view v) {
          c.engine.queue_capacity = parse_number<std::size_t>(v, 1024, 1 << 24);
        }},
+      // Storage (docs/OPERATIONS.md).
+      {"store", "data_dir", "SPACETIME_DATA_DIR",
+       "directory of the embedded store (sqlite:) and the spools", "./data",
+       [](ServeConfig& c, std::string_view v) {
+         if (v.empty()) throw ConfigError("data directory is empty");
+         c.store.data_dir = std::string(v);
+       }},
+      {"store", "store", "SPACETIME_STORE",
+       "store URL, repeatable: sqlite:[PATH], memory:, postgresql://USER:PASS@HOST:PORT/DB, "
+       "influxdb://HOST:PORT/DB; the first takes every series not routed elsewhere",
+       "sqlite:",
+       [](ServeConfig& c, std::string_view v) {
+         for (auto& url : split_words(v))
+           c.store.stores.push_back(url);
+       },
+       true, [](ServeConfig& c) { c.store.stores.clear(); }},
+      {"store", "route", "SPACETIME_ROUTE",
+       "series to a store, repeatable: SERIES[,SERIES...]=URL with series candles, ticks, "
+       "intensity, spikes, reversals",
+       "none",
+       [](ServeConfig& c, std::string_view v) {
+         for (auto& rule : split_words(v)) {
+           if (rule.find('=') == std::string::npos) {
+             throw ConfigError(fmt::format("'{}' is not SERIES[,SERIES...]=URL", rule));
+           }
+           c.store.routes.push_back(rule);
+         }
+       },
+       true, [](ServeConfig& c) { c.store.routes.clear(); }},
+      {"store", "record_ticks", "SPACETIME_RECORD_TICKS", "store every tick: true or false", "true",
+       [](ServeConfig& c, std::string_view v) {
+         if (v != "true" && v != "false") {
+           throw ConfigError(fmt::format("'{}' is not true or false", v));
+         }
+         c.store.record_ticks = v == "true";
+       }},
+      {"store", "retention", "SPACETIME_RETENTION",
+       "how long a series is kept, repeatable: SERIES=DURATION (0 keeps all) with series "
+       "candles_1s ... candles_1d, ticks, intensity, spikes, reversals",
+       "candles_1s=7d candles_10s=30d ticks=3d intensity=30d",
+       [](ServeConfig& c, std::string_view v) {
+         for (const auto& rule : split_words(v)) {
+           const auto eq = rule.find('=');
+           if (eq == std::string::npos) {
+             throw ConfigError(fmt::format("'{}' is not SERIES=DURATION", rule));
+           }
+           const std::string name = rule.substr(0, eq);
+           const std::int64_t ns = parse_duration_ns(std::string_view(rule).substr(eq + 1));
+           auto& r = c.store.retention;
+           if (name.starts_with("candles_")) {
+             const auto tf = market::parse_timeframe(std::string_view(name).substr(8));
+             if (!tf) throw ConfigError(fmt::format("'{}' is not a candle series", name));
+             r.candles_ns[market::index_of(*tf)] = ns;
+           } else if (name == "ticks") {
+             r.ticks_ns = ns;
+           } else if (name == "intensity") {
+             r.samples_ns = ns;
+           } else if (name == "spikes") {
+             r.spikes_ns = ns;
+           } else if (name == "reversals") {
+             r.reversals_ns = ns;
+           } else {
+             throw ConfigError(fmt::format("'{}' is not a series with a retention", name));
+           }
+         }
+       },
+       true},
+      {"store", "spool_max_mb", "SPACETIME_SPOOL_MAX_MB",
+       "spool size per store before its oldest intensity points are dropped, MiB", "256",
+       [](ServeConfig& c, std::string_view v) {
+         c.spool_max_bytes = parse_number<std::uint64_t>(v, 1, 1'000'000) << 20;
+       }},
   };
   return kSettings;
 }
@@ -382,6 +480,7 @@ void apply_env(ServeConfig& config, const std::function<const char*(const char*)
   for (const auto& setting : serve_settings()) {
     const std::string name(setting.env);
     if (const char* value = getenv(name.c_str())) {
+      if (setting.clear) setting.clear(config);
       apply_setting(config, setting, value, fmt::format("environment {}", name));
     }
   }

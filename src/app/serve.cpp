@@ -11,7 +11,7 @@
 #include "bus/bus.hpp"
 #include "engine/engine.hpp"
 #include "gateway/gateway.hpp"
-#include "store/memory_store.hpp"
+#include "store/recorder.hpp"
 
 namespace spacetime::app {
 namespace {
@@ -48,13 +48,26 @@ int run_serve(ServeConfig config) {
   const auto source = FeedSource::make(config, symbols);
 
   bus::InprocBus bus(symbols.size());
-  // History in memory: a bus consumer like any other, fed on its own thread.
-  store::MemoryStore memory(symbols, config.memory_history);
-  bus::Filter history_filter;
-  history_filter.values = bus::Values::kNone;
-  auto history_sub = bus.subscribe(history_filter, config.gateway.bus_capacity);
   engine::Engine engine(config.engine, symbols, bus);
-  gateway::Gateway gateway(config.gateway, symbols, bus, &memory, [&] {
+
+  // Storage: open the stores, continue every channel's numbering after what they (and
+  // their spools) hold, and record from the bus before the engine publishes. The gateway
+  // reads history through the same routing.
+  const auto routing = store::open_stores(symbols, config.store);
+  const store::Router history(routing);
+  store::RecorderConfig recording;
+  recording.record_ticks = config.store.record_ticks;
+  recording.retention = config.store.retention;
+  recording.spool_dir = (std::filesystem::path(config.store.data_dir) / "spool").string();
+  recording.spool_max_bytes = config.spool_max_bytes;
+  recording.warn = [](const std::string& message) { spdlog::warn("{}", message); };
+  store::Recorder recorder(symbols, bus, routing, recording);
+  for (market::SymbolId s = 0; s < symbols.size(); ++s)
+    engine.continue_sequences(s, recorder.last_sequences(s));
+  recorder.start();
+  for (const auto& target : routing.targets)
+    spdlog::info("store {}: {}", target.name, target.backend->describe());
+  gateway::Gateway gateway(config.gateway, symbols, bus, &history, [&] {
     const auto e = engine.stats();
     auto metrics = source->metrics();
     metrics.insert(metrics.end(), {{"ticks", e.ticks},
@@ -63,18 +76,9 @@ int run_serve(ServeConfig config) {
                                    {"engine_events", e.events},
                                    {"engine_queue_depth", e.queue_depth},
                                    {"bus_dropped", bus.dropped()}});
+    const auto stored = recorder.metrics();
+    metrics.insert(metrics.end(), stored.begin(), stored.end());
     return metrics;
-  });
-  std::jthread history_thread([&](std::stop_token stop) {
-    std::vector<market::Event> events;
-    while (!stop.stop_requested()) {
-      events.clear();
-      if (history_sub->drain(events) == 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        continue;
-      }
-      memory.write(events);
-    }
   });
 
   engine.start();
@@ -103,9 +107,8 @@ int run_serve(ServeConfig config) {
   feed_thread.request_stop();
   feed_thread.join();
   engine.stop();
+  recorder.stop();  // after the engine: its last events are written (or spooled)
   gateway.stop();
-  history_thread.request_stop();
-  history_thread.join();
   const auto e = engine.stats();
   spdlog::info("stopped after {} ticks ({} clamped, {} bus events dropped)", e.ticks,
                e.ticks_clamped, bus.dropped());

@@ -143,5 +143,38 @@ TEST(Setting, FlagsAreKebabCaseKeys) {
   EXPECT_EQ(setting("port").flag(), "--port");
 }
 
+TEST(ServeConfig, StoreSettingsDefaultToTheEmbeddedStore) {
+  ServeConfig c;
+  EXPECT_EQ(c.store.data_dir, "data");
+  EXPECT_TRUE(c.store.stores.empty());  // open_stores() then uses sqlite:
+  EXPECT_TRUE(c.store.record_ticks);
+  EXPECT_EQ(c.store.retention.ticks_ns, 3ll * 86'400 * 1'000'000'000);
+  apply_toml(
+      c,
+      "[store]\ndata_dir = \"/var/lib/st\"\nstore = \"sqlite: memory:\"\n"
+      "route = \"candles=postgresql://u:p@h:5432/db intensity,spikes=influxdb://h:8086/db\"\n"
+      "record_ticks = \"false\"\nretention = \"ticks=1d candles_1m=365d spikes=0\"\n",
+      "s.toml");
+  EXPECT_EQ(c.store.data_dir, "/var/lib/st");
+  EXPECT_EQ(c.store.stores, (std::vector<std::string>{"sqlite:", "memory:"}));
+  EXPECT_EQ(c.store.routes, (std::vector<std::string>{"candles=postgresql://u:p@h:5432/db",
+                                                      "intensity,spikes=influxdb://h:8086/db"}));
+  EXPECT_FALSE(c.store.record_ticks);
+  EXPECT_EQ(c.store.retention.ticks_ns, 86'400ll * 1'000'000'000);
+  EXPECT_EQ(c.store.retention.candles_ns[market::index_of(market::Timeframe::k1m)],
+            365ll * 86'400 * 1'000'000'000);
+  EXPECT_EQ(c.store.retention.spikes_ns, 0);
+  // The environment replaces the file's list, it does not add to it.
+  apply_env(c, [](const char* name) -> const char* {
+    return std::string_view(name) == "SPACETIME_STORE" ? "sqlite:/tmp/x.db" : nullptr;
+  });
+  EXPECT_EQ(c.store.stores, (std::vector<std::string>{"sqlite:/tmp/x.db"}));
+  EXPECT_EQ(c.store.routes.size(), 2u);
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("route"), "candles", "--route"); }),
+            "--route: 'candles' is not SERIES[,SERIES...]=URL");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("retention"), "bars=1d", "--retention"); }),
+            "--retention: 'bars' is not a series with a retention");
+}
+
 }  // namespace
 }  // namespace spacetime::app

@@ -67,7 +67,7 @@ class ServeEndToEnd : public ::testing::Test {
         std::vector<std::string>{"serve", "--port", "0", "--bind", "127.0.0.1", "--symbols", "3",
                                  "--rate", "3000", "--seed", "42", "--sim-start",
                                  "2026-01-02T14:30:00Z", "--flush-ms", "50", "--web-root",
-                                 dir_.string()},
+                                 dir_.string(), "--data-dir", (dir_ / "data").string()},
         dir_ / "serve.log");
     const auto port = server_->wait_for("listening on http://127.0.0.1:", std::chrono::seconds(20));
     ASSERT_TRUE(port) << "server did not start:\n" << server_->output();

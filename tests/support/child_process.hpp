@@ -65,6 +65,11 @@ class ChildProcess {
     return status_;
   }
 
+  // Sends a signal (SIGKILL for a crash test) without waiting.
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   // Waits up to `timeout` for the program to exit by itself; returns its status, or nullopt
   // if it is still running.
   std::optional<int> wait_exit(std::chrono::milliseconds timeout) {

@@ -15,6 +15,7 @@
 #include "feed/iqfeed.hpp"
 #include "feed/simulator.hpp"
 #include "gateway/gateway.hpp"
+#include "store/recorder.hpp"
 
 namespace spacetime::app {
 
@@ -26,7 +27,8 @@ struct ServeConfig {
   double iqfeed_tick_size = 0.01;
   bool sim_start_now = true;  // start_ns is taken from the clock when serve starts
   engine::EngineConfig engine;
-  std::size_t memory_history = 5000;  // rows per symbol and series, in-memory history
+  store::StoreConfig store;  // --data-dir, --store, --route, --record-ticks, --retention
+  std::uint64_t spool_max_bytes = 256ull << 20;
 };
 
 // A configuration mistake, with a message that names where it came from and what is wrong.
@@ -43,6 +45,12 @@ struct Setting {
   std::string_view fallback;  // the default, as shown in --help
   // Parses and stores a value; throws ConfigError (without the origin, which the caller adds).
   std::function<void(ServeConfig&, std::string_view)> set;
+  // The flag may be given several times (each value is set in turn); in TOML and the
+  // environment the values are separated by spaces.
+  bool repeatable = false;
+  // For a repeatable list: empties it, so that a later layer (environment, flags) replaces
+  // what an earlier one gave rather than adding to it.
+  std::function<void(ServeConfig&)> clear = nullptr;
 
   std::string flag() const;
 };

@@ -30,7 +30,13 @@ class SettingOptions {
         help += " [" + std::string(s.section) + "." + std::string(s.key) + ", " +
                 std::string(s.env) + "]";
       }
-      options_.emplace_back(&s, sub.add_option(s.flag(), values_.emplace_back(), help));
+      if (s.repeatable) {
+        options_.emplace_back(&s, sub.add_option(s.flag(), lists_.emplace_back(), help));
+        values_.emplace_back();
+      } else {
+        options_.emplace_back(&s, sub.add_option(s.flag(), values_.emplace_back(), help));
+        lists_.emplace_back();
+      }
     }
   }
 
@@ -38,12 +44,20 @@ class SettingOptions {
   void apply(ServeConfig& config) const {
     for (std::size_t i = 0; i < options_.size(); ++i) {
       const auto& [setting, option] = options_[i];
-      if (option->count() > 0) apply_setting(config, *setting, values_[i], setting->flag());
+      if (option->count() == 0) continue;
+      if (setting->repeatable) {
+        if (setting->clear) setting->clear(config);
+        for (const auto& v : lists_[i])
+          apply_setting(config, *setting, v, setting->flag());
+      } else {
+        apply_setting(config, *setting, values_[i], setting->flag());
+      }
     }
   }
 
  private:
-  std::deque<std::string> values_;  // a deque: CLI11 keeps references to the elements
+  std::deque<std::string> values_;              // a deque: CLI11 keeps references to the elements
+  std::deque<std::vector<std::string>> lists_;  // of the repeatable settings
   std::vector<std::pair<const Setting*, CLI::Option*>> options_;
 };
 

@@ -1,0 +1,134 @@
+// The recorder: a bus consumer on its own thread that writes every stored event (closed
+// candles, ticks, samples, spikes, reversals) in batches to the backend its series is
+// routed to, spools what an unreachable backend cannot take and replays it in order when
+// the backend is back. The Router answers History queries from the same routing.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "bus/bus.hpp"
+#include "market/symbol.hpp"
+#include "store/history.hpp"
+
+namespace spacetime::store {
+
+// Which stores exist and which series goes where, as configured.
+struct StoreConfig {
+  std::string data_dir = "data";    // where `sqlite:` and the spools live
+  std::vector<std::string> stores;  // backend URLs; none: {"sqlite:"}
+  std::vector<std::string> routes;  // "candles=URL", "intensity,spikes,reversals=URL"
+  bool record_ticks = true;
+  Retention retention = default_retention();
+
+  static Retention default_retention();
+};
+
+// A backend with the URL it was opened from.
+struct Target {
+  std::string url;
+  std::string name;  // short, for metrics and spool files: "sqlite", "postgresql_1", ...
+  std::shared_ptr<Backend> backend;
+};
+
+struct Routing {
+  std::vector<Target> targets;
+  std::array<std::size_t, kSeriesCount> route{};  // series -> index into targets
+};
+
+// Opens one backend per distinct URL. Every series goes to the first store unless a route
+// says otherwise. Throws StoreError with one line naming the bad URL or unreachable store.
+Routing open_stores(const market::SymbolRegistry& symbols, const StoreConfig& config);
+
+// Opens one backend by URL: `sqlite:` (<data_dir>/spacetime.db), `sqlite:PATH`, `memory:`,
+// `postgresql://user:pass@host:port/db`, `influxdb://host:port/db`.
+std::shared_ptr<Backend> open_backend(const market::SymbolRegistry& symbols, const std::string& url,
+                                      const std::string& data_dir);
+
+// History through the routing: each query goes to the backend its series is routed to.
+class Router final : public History {
+ public:
+  explicit Router(Routing routing) : routing_(std::move(routing)) {}
+  HistoryPage query(const HistoryQuery& q) const override;
+  // Each channel's last number from the backend that holds its series.
+  market::ChannelSequences last_sequences(market::SymbolId symbol) const;
+  const Routing& routing() const { return routing_; }
+
+ private:
+  Routing routing_;
+};
+
+struct RecorderConfig {
+  std::size_t batch_events = 5000;                // a batch is written at this size...
+  std::chrono::milliseconds batch_interval{200};  // ...or this long after its first event
+  std::size_t bus_capacity = 1 << 16;  // drained every 10 ms: 6.5 M events/s of headroom // events
+                                       // queued between two drains
+  bool record_ticks = true;
+  std::string spool_dir = "data/spool";                       // one file per backend
+  std::uint64_t spool_max_bytes = 256ull << 20;               // past it, the oldest samples go
+  std::chrono::milliseconds retry_min{100}, retry_max{5000};  // replay backoff
+  Retention retention{};                                      // all zero: nothing deleted
+  std::chrono::seconds retention_interval{600};
+  // Where outages, recoveries and dropped batches are reported (the app passes spdlog);
+  // empty: stderr.
+  std::function<void(const std::string&)> warn;
+};
+
+class Recorder {
+ public:
+  Recorder(const market::SymbolRegistry& symbols, bus::Bus& bus, const Routing& routing,
+           RecorderConfig config);
+  ~Recorder();
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  // Subscribes and starts the thread. Call before the engine publishes.
+  void start();
+  // Writes what is queued and pending now (backends that are down: into their spools).
+  void flush();
+  // Stops the thread after a last flush; tries each spool once more. Idempotent.
+  void stop();
+
+  // Counters for /metrics: rows written per series, batches, failures, spool bytes and
+  // age (ms), samples dropped from spools, bus drops.
+  std::vector<std::pair<std::string, std::uint64_t>> metrics() const;
+  // Each channel's last number, also counting what waits in a spool.
+  market::ChannelSequences last_sequences(market::SymbolId symbol) const;
+  // True when every spool is empty.
+  bool caught_up() const;
+
+ private:
+  struct Sink;
+  void run(std::stop_token stop);
+  void step(bool force);
+  void write_batch(Sink& sink, std::vector<market::Event>& batch);
+  void replay(Sink& sink, bool force);
+  void shrink_spool(Sink& sink);
+
+  const market::SymbolRegistry& symbols_;
+  bus::Bus& bus_;
+  Routing routing_;
+  RecorderConfig config_;
+  std::shared_ptr<bus::Subscription> subscription_;
+  std::vector<std::unique_ptr<Sink>> sinks_;
+  mutable std::mutex
+      mutex_;  // held while a step runs: flush() and metrics() may come from any thread
+  std::vector<market::Event> drained_;
+  std::chrono::steady_clock::time_point batch_start_{};
+  std::chrono::steady_clock::time_point next_retention_{};
+  std::array<std::atomic<std::uint64_t>, kSeriesCount> rows_{};
+  std::atomic<std::uint64_t> events_seen_{0};
+  std::jthread thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace spacetime::store

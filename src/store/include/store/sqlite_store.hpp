@@ -1,0 +1,47 @@
+// The embedded store: one SQLite file (WAL) holding every series, one table per series,
+// keyed by symbol name and channel number so that rewriting a batch is idempotent. The
+// default backend (`sqlite:` = <data-dir>/spacetime.db); the schema migrates itself.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "market/symbol.hpp"
+#include "store/history.hpp"
+
+struct sqlite3;
+
+namespace spacetime::store {
+
+class SqliteStore final : public Backend {
+ public:
+  // Opens (creating if needed) the database at path and migrates it to the latest schema.
+  // Throws StoreError naming the path when it cannot.
+  SqliteStore(const market::SymbolRegistry& symbols, std::string path);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void write(std::span<const market::Event> events) override;
+  HistoryPage query(const HistoryQuery& q) const override;
+  std::string describe() const override;
+  std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) override;
+  market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
+
+  // The schema version the database is at (PRAGMA user_version).
+  int schema_version() const;
+  static int latest_schema_version();
+
+ private:
+  struct Connection;
+  const market::SymbolRegistry& symbols_;
+  std::string path_;
+  // Writes and reads use their own connections: with WAL a query never waits for a batch.
+  std::mutex write_mutex_;
+  std::unique_ptr<Connection> writer_;
+  mutable std::mutex read_mutex_;
+  std::unique_ptr<Connection> reader_;
+};
+
+}  // namespace spacetime::store

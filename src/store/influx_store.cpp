@@ -1,0 +1,357 @@
+#include "store/influx_store.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <regex>
+
+#include "fields.hpp"
+#include "http_client.hpp"
+#include "store/line_protocol.hpp"
+
+namespace spacetime::store {
+namespace {
+
+using detail::table_of;
+
+// InfluxDB's valid timestamps stop short of the int64 limits.
+constexpr std::int64_t kMinTime = -9'223'372'036'854'775'806;
+constexpr std::int64_t kMaxTime = 9'223'372'036'854'775'806;
+
+// Several ticks, spikes or reversals of a symbol can share a timestamp (a clamped feed
+// clock); a point is identified by measurement, tags and time, so a small tag from the
+// channel number keeps them apart without one series per event.
+constexpr std::uint64_t kSlots = 64;
+bool slotted(Series s) {
+  return s == Series::kTicks || s == Series::kSpikes || s == Series::kReversals;
+}
+
+std::string gzip(std::string_view in) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    throw StoreError("gzip: deflateInit2 failed");
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(in.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END) throw StoreError("gzip: deflate failed");
+  return out;
+}
+
+std::string error_of(const std::string& body) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  std::string_view msg;
+  if (!parser.parse(body).get(doc) && !doc["error"].get(msg)) return std::string(msg);
+  return body.substr(0, 200);
+}
+
+}  // namespace
+
+void append_measurement(std::string& out, std::string_view name) {
+  for (const char c : name) {
+    if (c == ',' || c == ' ') out += '\\';
+    out += c;
+  }
+}
+
+void append_tag(std::string& out, std::string_view s) {
+  for (const char c : s) {
+    if (c == ',' || c == ' ' || c == '=') out += '\\';
+    out += c;
+  }
+}
+
+void append_string_field(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string influxql_string(std::string_view s) {
+  std::string out = "'";
+  for (const char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string influxql_identifier(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+InfluxStore::InfluxStore(const market::SymbolRegistry& symbols, const std::string& url)
+    : symbols_(symbols), url_(url) {
+  static const std::regex kUrl(R"(influxdb://([^/:]+):(\d+)/([^/?]+))");
+  std::smatch m;
+  if (!std::regex_match(url, m, kUrl)) {
+    throw StoreError(fmt::format("store {}: expected influxdb://HOST:PORT/DB", url));
+  }
+  host_ = m[1];
+  port_ = static_cast<std::uint16_t>(std::stoi(m[2]));
+  db_ = m[3];
+  http_ = std::make_unique<detail::HttpClient>(host_, port_, std::chrono::milliseconds(5000));
+  std::lock_guard lock(mutex_);
+  try {
+    const auto ping = http_->request("GET", "/ping", "");
+    if (ping.status != 204 && ping.status != 200) {
+      throw StoreError(fmt::format("store {}: /ping answered HTTP {}", url_, ping.status));
+    }
+  } catch (const StoreUnavailable& e) {
+    throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
+  }
+  // InfluxDB 1.x refuses writes to a missing database; creating one that exists is a no-op.
+  // With authentication the user may not be allowed to: then the database must exist.
+  http_->request("POST",
+                 "/query?q=" + detail::url_encode("CREATE DATABASE " + influxql_identifier(db_)),
+                 "", {"Content-Type: application/x-www-form-urlencoded"});
+}
+
+InfluxStore::~InfluxStore() = default;
+
+std::string InfluxStore::describe() const {
+  return fmt::format("{} (InfluxDB 1.x API: line protocol, gzip, InfluxQL; every series)", url_);
+}
+
+void InfluxStore::write(std::span<const market::Event> events) {
+  std::string body;
+  body.reserve(events.size() * 160);
+  for (const auto& e : events) {
+    const auto series = series_of(e);
+    if (!series) continue;
+    const market::SymbolId id = market::symbol_of(e);
+    if (id >= symbols_.size()) continue;
+    append_measurement(body, table_of(*series));
+    body += ",symbol=";
+    append_tag(body, symbols_.info(id).name);
+    if (const auto* c = std::get_if<market::CandleEvent>(&e)) {
+      body += ",tf=";
+      body += market::to_string(c->tf);
+    }
+    if (slotted(*series))
+      fmt::format_to(std::back_inserter(body), ",k={}", market::channel_seq(e) % kSlots);
+    char sep = ' ';
+    detail::with_row(e, [&](const auto& row) {
+      detail::visit_fields(row, [&](const char* name, const auto& field) {
+        using T = std::decay_t<decltype(field)>;
+        const std::string_view n = name;
+        if (n == "t" || n == "tf") return;  // the timestamp and a tag
+        if constexpr (detail::kIsReal<T>) {
+          if (!std::isfinite(field)) return;  // line protocol has no NaN or infinity
+          body += sep;
+          append_tag(body, n);
+          fmt::format_to(std::back_inserter(body), "={}", field);
+        } else {
+          body += sep;
+          append_tag(body, n);
+          fmt::format_to(std::back_inserter(body), "={}i", detail::to_int(field));
+        }
+        sep = ',';
+      });
+    });
+    fmt::format_to(std::back_inserter(body), " {}\n", market::event_time(e));
+  }
+  if (body.empty()) return;
+  const std::string compressed = gzip(body);
+  std::lock_guard lock(mutex_);
+  detail::HttpResponse r;
+  try {
+    r = http_->request("POST", "/write?db=" + detail::url_encode(db_) + "&precision=ns", compressed,
+                       {"Content-Encoding: gzip", "Content-Type: text/plain"});
+  } catch (const StoreUnavailable& e) {
+    throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
+  }
+  if (r.status == 204 || r.status == 200) return;
+  const std::string msg =
+      fmt::format("store {}: write answered HTTP {}: {}", url_, r.status, error_of(r.body));
+  if (r.status >= 500 || r.status == 429) throw StoreUnavailable(msg);
+  throw StoreError(msg);
+}
+
+std::string InfluxStore::run_query(const std::string& q, bool post) const {
+  std::lock_guard lock(mutex_);
+  detail::HttpResponse r;
+  const std::string target =
+      "/query?db=" + detail::url_encode(db_) + "&epoch=ns&q=" + detail::url_encode(q);
+  try {
+    r = http_->request(post ? "POST" : "GET", target, "");
+  } catch (const StoreUnavailable& e) {
+    throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
+  }
+  if (r.status != 200) {
+    const std::string msg =
+        fmt::format("store {}: query answered HTTP {}: {}", url_, r.status, error_of(r.body));
+    if (r.status >= 500) throw StoreUnavailable(msg);
+    throw StoreError(msg);
+  }
+  return r.body;
+}
+
+HistoryPage InfluxStore::query(const HistoryQuery& q) const {
+  HistoryPage page;
+  if (q.limit == 0 || q.symbol >= symbols_.size()) return page;
+  const std::size_t want = std::min<std::size_t>(q.limit, 1u << 30) + 1;
+  std::string where = fmt::format("\"symbol\"={} AND \"seq\" > {} AND time >= {} AND time < {}",
+                                  influxql_string(symbols_.info(q.symbol).name), q.after_seq,
+                                  std::clamp(q.from_ns, kMinTime, kMaxTime),
+                                  std::clamp(q.to_ns, kMinTime, kMaxTime));
+  if (q.series == Series::kCandles)
+    where += fmt::format(" AND \"tf\"='{}'", market::to_string(q.tf));
+  const std::string from = influxql_identifier(table_of(q.series));
+
+  // Reads one InfluxQL answer into events (in the answer's time order).
+  auto fetch = [&](const std::string& sql) {
+    std::vector<market::Event> rows;
+    const std::string body = run_query(sql, false);
+    try {
+      simdjson::dom::parser parser;
+      simdjson::dom::element doc = parser.parse(body);
+      for (simdjson::dom::element result : doc["results"].get_array()) {
+        std::string_view err;
+        if (!result["error"].get(err)) {
+          throw StoreError(fmt::format("store {}: query: {}", url_, err));
+        }
+        simdjson::dom::array series;
+        if (result["series"].get(series)) continue;  // no rows
+        for (simdjson::dom::element s : series) {
+          std::map<std::string, std::size_t, std::less<>> column;
+          std::size_t i = 0;
+          for (simdjson::dom::element c : s["columns"].get_array())
+            column.emplace(std::string(std::string_view(c)), i++);
+          for (simdjson::dom::element v : s["values"].get_array()) {
+            simdjson::dom::array values = v.get_array();
+            rows.push_back(detail::read_row(q.series, q.symbol, [&](auto& row) {
+              detail::visit_fields(row, [&](const char* name, auto& field) {
+                using T = std::decay_t<decltype(field)>;
+                const std::string_view n = name;
+                if (n == "tf") {
+                  detail::from_int(field, static_cast<std::int64_t>(q.tf));
+                  return;
+                }
+                const auto it = column.find(n == "t" ? std::string_view("time") : n);
+                if (it == column.end()) return;
+                simdjson::dom::element cell = values.at(it->second);
+                if (cell.is_null()) return;
+                if constexpr (detail::kIsReal<T>) {
+                  field = double(cell);
+                } else {
+                  detail::from_int(field, cell.is_int64()
+                                              ? std::int64_t(cell)
+                                              : static_cast<std::int64_t>(double(cell)));
+                }
+              });
+            }));
+          }
+        }
+      }
+    } catch (const simdjson::simdjson_error& e) {
+      throw StoreError(fmt::format("store {}: unreadable query answer: {}", url_, e.what()));
+    }
+    return rows;
+  };
+
+  const char* order = q.newest ? "DESC" : "ASC";
+  auto rows = fetch(
+      fmt::format("SELECT * FROM {} WHERE {} ORDER BY time {} LIMIT {}", from, where, order, want));
+  if (rows.size() == want) {
+    // Rows sharing the boundary timestamp come back in no defined order: read all of them,
+    // so the page is cut by channel number exactly as the other backends cut it.
+    const std::int64_t boundary = market::event_time(rows.back());
+    std::erase_if(rows, [&](const auto& e) { return market::event_time(e) == boundary; });
+    auto tied =
+        fetch(fmt::format("SELECT * FROM {} WHERE {} AND time = {}", from, where, boundary));
+    rows.insert(rows.end(), tied.begin(), tied.end());
+  }
+  auto by_seq = [](const auto& a, const auto& b) {
+    return market::channel_seq(a) < market::channel_seq(b);
+  };
+  if (q.newest) {
+    std::sort(rows.begin(), rows.end(), [&](const auto& a, const auto& b) { return by_seq(b, a); });
+  } else {
+    std::sort(rows.begin(), rows.end(), by_seq);
+  }
+  if (rows.size() > q.limit) {
+    rows.resize(q.limit);
+    page.more = true;
+  }
+  if (q.newest) std::reverse(rows.begin(), rows.end());
+  page.rows = std::move(rows);
+  return page;
+}
+
+std::uint64_t InfluxStore::apply_retention(std::int64_t now_ns, const Retention& r) {
+  std::string q;
+  for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf) {
+    if (r.candles_ns[tf] > 0) {
+      q += fmt::format("DELETE FROM \"candles\" WHERE \"tf\"='{}' AND time < {};",
+                       market::to_string(market::kAllTimeframes[tf]), now_ns - r.candles_ns[tf]);
+    }
+  }
+  const std::pair<const char*, std::int64_t> others[] = {{"ticks", r.ticks_ns},
+                                                         {"samples", r.samples_ns},
+                                                         {"spikes", r.spikes_ns},
+                                                         {"reversals", r.reversals_ns}};
+  for (const auto& [m, keep] : others) {
+    if (keep > 0) q += fmt::format("DELETE FROM \"{}\" WHERE time < {};", m, now_ns - keep);
+  }
+  if (!q.empty()) run_query(q, true);
+  return 0;
+}
+
+market::ChannelSequences InfluxStore::last_sequences(market::SymbolId symbol) const {
+  market::ChannelSequences out;
+  if (symbol >= symbols_.size()) return out;
+  const std::string sym = influxql_string(symbols_.info(symbol).name);
+  const std::string body = run_query(
+      fmt::format("SELECT max(\"seq\") FROM \"candles\" WHERE \"symbol\"={0} GROUP BY \"tf\";"
+                  "SELECT max(\"seq\") FROM \"ticks\" WHERE \"symbol\"={0};"
+                  "SELECT max(\"seq\") FROM \"samples\" WHERE \"symbol\"={0};"
+                  "SELECT max(\"seq\") FROM \"spikes\" WHERE \"symbol\"={0};"
+                  "SELECT max(\"seq\") FROM \"reversals\" WHERE \"symbol\"={0}",
+                  sym),
+      false);
+  try {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(body);
+    std::uint64_t* slots[] = {nullptr, &out.ticks, &out.samples, &out.spikes, &out.reversals};
+    for (simdjson::dom::element result : doc["results"].get_array()) {
+      const auto statement = static_cast<std::size_t>(std::int64_t(result["statement_id"]));
+      simdjson::dom::array series;
+      if (result["series"].get(series) || statement >= 5) continue;
+      for (simdjson::dom::element s : series) {
+        const auto v = static_cast<std::uint64_t>(
+            std::int64_t(s["values"].get_array().at(0).get_array().at(1)));
+        if (statement == 0) {
+          std::string_view tf_name;
+          if (s["tags"]["tf"].get(tf_name)) continue;
+          if (const auto tf = market::parse_timeframe(tf_name)) out.bars[market::index_of(*tf)] = v;
+        } else {
+          *slots[statement] = v;
+        }
+      }
+    }
+  } catch (const simdjson::simdjson_error& e) {
+    throw StoreError(fmt::format("store {}: unreadable query answer: {}", url_, e.what()));
+  }
+  return out;
+}
+
+}  // namespace spacetime::store

@@ -1,0 +1,467 @@
+#include "store/recorder.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "store/event_codec.hpp"
+#include "store/influx_store.hpp"
+#include "store/memory_store.hpp"
+#include "store/postgres_store.hpp"
+#include "store/spool.hpp"
+#include "store/sqlite_store.hpp"
+
+namespace spacetime::store {
+namespace {
+
+constexpr std::int64_t kDay = 86'400 * market::kNanosPerSecond;
+
+std::int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string scheme_of(const std::string& url) {
+  const auto colon = url.find(':');
+  return colon == std::string::npos ? url : url.substr(0, colon);
+}
+
+void merge_max(market::ChannelSequences& into, const market::Event& e) {
+  const std::uint64_t seq = market::channel_seq(e);
+  auto bump = [&](std::uint64_t& v) { v = std::max(v, seq); };
+  switch (series_of(e).value_or(Series::kCandles)) {
+    case Series::kCandles:
+      if (const auto* c = std::get_if<market::CandleEvent>(&e)) bump(into.bars[index_of(c->tf)]);
+      break;
+    case Series::kTicks:
+      bump(into.ticks);
+      break;
+    case Series::kSamples:
+      bump(into.samples);
+      break;
+    case Series::kSpikes:
+      bump(into.spikes);
+      break;
+    case Series::kReversals:
+      bump(into.reversals);
+      break;
+  }
+}
+
+}  // namespace
+
+Retention StoreConfig::default_retention() {
+  Retention r;
+  r.candles_ns[market::index_of(market::Timeframe::k1s)] = 7 * kDay;
+  r.candles_ns[market::index_of(market::Timeframe::k10s)] = 30 * kDay;
+  r.ticks_ns = 3 * kDay;
+  r.samples_ns = 30 * kDay;
+  return r;
+}
+
+std::shared_ptr<Backend> open_backend(const market::SymbolRegistry& symbols, const std::string& url,
+                                      const std::string& data_dir) {
+  const std::string scheme = scheme_of(url);
+  if (scheme == "sqlite") {
+    std::string path = url.substr(url.find(':') + 1);
+    if (path.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(data_dir, ec);
+      if (ec) {
+        throw StoreError(fmt::format("store sqlite: cannot create data directory {}: {}", data_dir,
+                                     ec.message()));
+      }
+      path = (std::filesystem::path(data_dir) / "spacetime.db").string();
+    }
+    return std::make_shared<SqliteStore>(symbols, path);
+  }
+  if (url == "memory:") return std::make_shared<MemoryStore>(symbols, 100'000);
+  if (scheme == "influxdb") return std::make_shared<InfluxStore>(symbols, url);
+  if (scheme == "postgresql" || scheme == "postgres") {
+    return std::make_shared<PostgresStore>(symbols, url);
+  }
+  throw StoreError(
+      fmt::format("store {}: unknown store URL (expected sqlite:[PATH], memory:, postgresql://..., "
+                  "influxdb://HOST:PORT/DB)",
+                  url));
+}
+
+Routing open_stores(const market::SymbolRegistry& symbols, const StoreConfig& config) {
+  std::vector<std::string> urls = config.stores;
+  if (urls.empty()) urls.push_back("sqlite:");
+  std::array<std::string, kSeriesCount> route_url;
+  route_url.fill(urls.front());
+  for (const auto& rule : config.routes) {
+    const auto eq = rule.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == rule.size()) {
+      throw StoreError(fmt::format("route '{}': expected SERIES[,SERIES...]=URL", rule));
+    }
+    const std::string url = rule.substr(eq + 1);
+    std::string_view names(rule.data(), eq);
+    while (!names.empty()) {
+      const auto comma = names.find(',');
+      const auto name = names.substr(0, comma);
+      const auto series = parse_series(name);
+      if (!series) {
+        throw StoreError(fmt::format(
+            "route '{}': unknown series '{}' (candles, ticks, intensity, spikes, reversals)", rule,
+            name));
+      }
+      route_url[static_cast<std::size_t>(*series)] = url;
+      names = comma == std::string_view::npos ? std::string_view{} : names.substr(comma + 1);
+    }
+  }
+  Routing routing;
+  std::map<std::string, std::size_t> index;
+  std::map<std::string, int> names;
+  for (std::size_t s = 0; s < kSeriesCount; ++s) {
+    const auto& url = route_url[s];
+    auto it = index.find(url);
+    if (it == index.end()) {
+      const std::string scheme = scheme_of(url);
+      const int n = ++names[scheme];
+      routing.targets.push_back({url, n == 1 ? scheme : fmt::format("{}_{}", scheme, n),
+                                 open_backend(symbols, url, config.data_dir)});
+      it = index.emplace(url, routing.targets.size() - 1).first;
+    }
+    routing.route[s] = it->second;
+  }
+  return routing;
+}
+
+HistoryPage Router::query(const HistoryQuery& q) const {
+  return routing_.targets[routing_.route[static_cast<std::size_t>(q.series)]].backend->query(q);
+}
+
+market::ChannelSequences Router::last_sequences(market::SymbolId symbol) const {
+  std::vector<market::ChannelSequences> per(routing_.targets.size());
+  for (std::size_t i = 0; i < per.size(); ++i)
+    per[i] = routing_.targets[i].backend->last_sequences(symbol);
+  auto of = [&](Series s) -> const market::ChannelSequences& {
+    return per[routing_.route[static_cast<std::size_t>(s)]];
+  };
+  market::ChannelSequences out;
+  for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf)
+    out.bars[tf] = of(Series::kCandles).bars[tf];
+  out.ticks = of(Series::kTicks).ticks;
+  out.samples = of(Series::kSamples).samples;
+  out.spikes = of(Series::kSpikes).spikes;
+  out.reversals = of(Series::kReversals).reversals;
+  return out;
+}
+
+struct Recorder::Sink {
+  Target target;
+  std::unique_ptr<Spool> spool;
+  std::vector<market::Event> pending;
+  std::chrono::steady_clock::time_point next_retry{};
+  std::chrono::milliseconds backoff{0};
+  bool down = false;
+  std::vector<market::ChannelSequences> spooled;  // per symbol: the highest numbers spooled
+  std::atomic<std::uint64_t> batches{0}, failures{0}, rows_failed{0}, spooled_batches{0},
+      replayed_batches{0}, samples_dropped{0}, spool_bytes{0}, unknown_symbol{0};
+  std::atomic<std::int64_t> spool_oldest_ns{0};
+
+  void note_spool() {
+    spool_bytes = spool->bytes();
+    spool_oldest_ns = spool->oldest_ns().value_or(0);
+  }
+};
+
+Recorder::Recorder(const market::SymbolRegistry& symbols, bus::Bus& bus, const Routing& routing,
+                   RecorderConfig config)
+    : symbols_(symbols), bus_(bus), routing_(routing), config_(std::move(config)) {
+  if (!config_.warn) config_.warn = [](const std::string& m) { fmt::print(stderr, "{}\n", m); };
+  std::error_code ec;
+  std::filesystem::create_directories(config_.spool_dir, ec);
+  if (ec) {
+    throw StoreError(
+        fmt::format("spool directory {}: cannot create: {}", config_.spool_dir, ec.message()));
+  }
+  for (const auto& target : routing_.targets) {
+    auto sink = std::make_unique<Sink>();
+    sink->target = target;
+    sink->spool = std::make_unique<Spool>(
+        (std::filesystem::path(config_.spool_dir) / (target.name + ".spool")).string());
+    sink->spooled.resize(symbols_.size());
+    if (sink->spool->discarded_bytes() > 0) {
+      config_.warn(fmt::format("spool {}: cut off {} torn bytes at its end", sink->spool->path(),
+                               sink->spool->discarded_bytes()));
+    }
+    // What a previous run left in the spool counts for where channel numbers continue.
+    if (!sink->spool->empty()) {
+      sink->spool->for_each([&](std::string_view payload) {
+        try {
+          for (const auto& e : decode_events(payload, symbols_).events)
+            merge_max(sink->spooled[market::symbol_of(e)], e);
+        } catch (const CodecError&) {
+          // Reported when the record is replayed.
+        }
+      });
+      config_.warn(fmt::format("store {}: {} batches ({} bytes) waiting in spool {}", target.name,
+                               sink->spool->size(), sink->spool->bytes(), sink->spool->path()));
+    }
+    sink->note_spool();
+    sinks_.push_back(std::move(sink));
+  }
+}
+
+Recorder::~Recorder() {
+  stop();
+}
+
+void Recorder::start() {
+  bus::Filter filter;
+  for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf)
+    filter.streams.set(tf);
+  filter.streams.set(static_cast<std::size_t>(market::Stream::kSample));
+  filter.streams.set(static_cast<std::size_t>(market::Stream::kSpike));
+  filter.streams.set(static_cast<std::size_t>(market::Stream::kReversal));
+  if (config_.record_ticks) filter.streams.set(static_cast<std::size_t>(market::Stream::kTick));
+  filter.values = bus::Values::kNone;  // value samples are never stored
+  subscription_ = bus_.subscribe(filter, config_.bus_capacity);
+  batch_start_ = {};
+  next_retention_ = std::chrono::steady_clock::now() + config_.retention_interval;
+  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+}
+
+void Recorder::run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    {
+      std::lock_guard lock(mutex_);
+      step(false);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+void Recorder::flush() {
+  std::lock_guard lock(mutex_);
+  step(true);
+}
+
+void Recorder::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (thread_.joinable()) {
+    thread_.request_stop();
+    thread_.join();
+  }
+  std::lock_guard lock(mutex_);
+  step(true);
+  if (subscription_) bus_.unsubscribe(subscription_);
+}
+
+void Recorder::step(bool force) {
+  drained_.clear();
+  if (subscription_) subscription_->drain(drained_);
+  const auto now = std::chrono::steady_clock::now();
+  bool full = false, any = false;
+  for (const auto& e : drained_) {
+    // Until the bus filter can leave them out, value samples arrive too: never stored.
+    if (market::is_value(e)) continue;
+    const auto series = series_of(e);
+    if (!series || (*series == Series::kTicks && !config_.record_ticks)) continue;
+    auto& sink = *sinks_[routing_.route[static_cast<std::size_t>(*series)]];
+    sink.pending.push_back(e);
+    full = full || sink.pending.size() >= config_.batch_events;
+    events_seen_.fetch_add(1, std::memory_order_relaxed);
+  }
+  for (const auto& sink : sinks_)
+    any = any || !sink->pending.empty();
+  if (any && batch_start_ == std::chrono::steady_clock::time_point{}) batch_start_ = now;
+  if (any && (force || full || now - batch_start_ >= config_.batch_interval)) {
+    for (auto& sink : sinks_) {
+      if (sink->pending.empty()) continue;
+      write_batch(*sink, sink->pending);
+      sink->pending.clear();
+    }
+    batch_start_ = {};
+  }
+  for (auto& sink : sinks_)
+    replay(*sink, force);
+  const Retention none{};
+  if (now >= next_retention_ && std::memcmp(&config_.retention, &none, sizeof none) != 0) {
+    next_retention_ = now + config_.retention_interval;
+    for (auto& sink : sinks_) {
+      try {
+        sink->target.backend->apply_retention(wall_now_ns(), config_.retention);
+      } catch (const StoreError& e) {
+        config_.warn(fmt::format("store {}: retention: {}", sink->target.name, e.what()));
+      }
+    }
+  }
+}
+
+void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
+  auto spool_it = [&] {
+    std::string payload;
+    encode_events(batch, symbols_, payload);
+    sink.spool->append(payload, wall_now_ns());
+    for (const auto& e : batch)
+      merge_max(sink.spooled[market::symbol_of(e)], e);
+    ++sink.spooled_batches;
+    if (sink.spool->bytes() > config_.spool_max_bytes) shrink_spool(sink);
+    sink.note_spool();
+  };
+  // Behind an outage's backlog a batch waits its turn, so that rows land in order.
+  if (!sink.spool->empty()) return spool_it();
+  try {
+    sink.target.backend->write(batch);
+    ++sink.batches;
+    for (const auto& e : batch)
+      rows_[static_cast<std::size_t>(*series_of(e))].fetch_add(1, std::memory_order_relaxed);
+  } catch (const StoreUnavailable& e) {
+    if (!sink.down) {
+      config_.warn(fmt::format("store {} unavailable, spooling to {}: {}", sink.target.name,
+                               sink.spool->path(), e.what()));
+    }
+    sink.down = true;
+    ++sink.failures;
+    sink.backoff = config_.retry_min;
+    sink.next_retry = std::chrono::steady_clock::now() + sink.backoff;
+    spool_it();
+  } catch (const StoreError& e) {
+    ++sink.failures;
+    sink.rows_failed += batch.size();
+    config_.warn(fmt::format("store {}: batch of {} rows not written: {}", sink.target.name,
+                             batch.size(), e.what()));
+  }
+}
+
+void Recorder::replay(Sink& sink, bool force) {
+  if (sink.spool->empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!force && now < sink.next_retry) return;
+  // A few records per step, so that the bus keeps being drained during a long replay.
+  for (int n = 0; !sink.spool->empty() && (force || n < 8); ++n) {
+    DecodedBatch batch;
+    try {
+      batch = decode_events(sink.spool->front(), symbols_);
+    } catch (const CodecError& e) {
+      ++sink.failures;
+      config_.warn(
+          fmt::format("spool {}: unreadable record dropped: {}", sink.spool->path(), e.what()));
+      sink.spool->pop_front();
+      continue;
+    }
+    sink.unknown_symbol += batch.unknown_symbol;
+    try {
+      sink.target.backend->write(batch.events);
+    } catch (const StoreUnavailable& e) {
+      ++sink.failures;
+      sink.backoff = std::min(std::max(sink.backoff * 2, config_.retry_min), config_.retry_max);
+      sink.next_retry = std::chrono::steady_clock::now() + sink.backoff;
+      sink.note_spool();
+      return;
+    } catch (const StoreError& e) {
+      ++sink.failures;
+      sink.rows_failed += batch.events.size();
+      config_.warn(fmt::format("store {}: spooled batch of {} rows not written: {}",
+                               sink.target.name, batch.events.size(), e.what()));
+    }
+    ++sink.batches;
+    ++sink.replayed_batches;
+    for (const auto& e : batch.events)
+      rows_[static_cast<std::size_t>(*series_of(e))].fetch_add(1, std::memory_order_relaxed);
+    sink.spool->pop_front();
+    if (force) continue;
+  }
+  sink.note_spool();
+  if (sink.spool->empty()) {
+    sink.down = false;
+    sink.backoff = std::chrono::milliseconds{0};
+    config_.warn(fmt::format("store {} is back: spool replayed ({} batches so far)",
+                             sink.target.name, sink.replayed_batches.load()));
+  }
+}
+
+void Recorder::shrink_spool(Sink& sink) {
+  // Past the bound the oldest intensity points go first; candles, ticks, spikes and
+  // reversals are never dropped (the spool then grows past its bound, and says so).
+  std::uint64_t dropped = 0;
+  sink.spool->shrink_oldest(config_.spool_max_bytes, [&](std::string_view payload) {
+    DecodedBatch batch;
+    try {
+      batch = decode_events(payload, symbols_);
+    } catch (const CodecError&) {
+      return std::string(payload);
+    }
+    const auto before = batch.events.size();
+    std::erase_if(batch.events,
+                  [](const auto& e) { return std::holds_alternative<market::SampleEvent>(e); });
+    if (batch.events.size() == before) return std::string(payload);
+    dropped += before - batch.events.size();
+    std::string out;
+    if (!batch.events.empty()) encode_events(batch.events, symbols_, out);
+    return out;
+  });
+  sink.samples_dropped += dropped;
+  if (sink.spool->bytes() > config_.spool_max_bytes) {
+    config_.warn(fmt::format(
+        "store {}: spool {} holds {} bytes, over its bound of {}: only "
+        "candles, ticks, spikes and reversals left, none dropped",
+        sink.target.name, sink.spool->path(), sink.spool->bytes(), config_.spool_max_bytes));
+  }
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Recorder::metrics() const {
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  out.emplace_back("store_events_seen", events_seen_.load());
+  for (std::size_t s = 0; s < kSeriesCount; ++s)
+    out.emplace_back(fmt::format("store_rows_{}", to_string(static_cast<Series>(s))),
+                     rows_[s].load());
+  out.emplace_back("store_bus_dropped", subscription_ ? subscription_->dropped() : 0);
+  const std::int64_t now = wall_now_ns();
+  for (const auto& sink : sinks_) {
+    const auto& n = sink->target.name;
+    out.emplace_back(fmt::format("store_{}_batches", n), sink->batches.load());
+    out.emplace_back(fmt::format("store_{}_failures", n), sink->failures.load());
+    out.emplace_back(fmt::format("store_{}_rows_failed", n), sink->rows_failed.load());
+    out.emplace_back(fmt::format("store_{}_spooled_batches", n), sink->spooled_batches.load());
+    out.emplace_back(fmt::format("store_{}_replayed_batches", n), sink->replayed_batches.load());
+    out.emplace_back(fmt::format("store_{}_spool_bytes", n), sink->spool_bytes.load());
+    const std::int64_t oldest = sink->spool_oldest_ns.load();
+    out.emplace_back(fmt::format("store_{}_spool_age_ms", n),
+                     oldest == 0 ? 0
+                                 : static_cast<std::uint64_t>(
+                                       std::max<std::int64_t>(0, now - oldest) / 1'000'000));
+    out.emplace_back(fmt::format("store_{}_spool_samples_dropped", n),
+                     sink->samples_dropped.load());
+  }
+  return out;
+}
+
+market::ChannelSequences Recorder::last_sequences(market::SymbolId symbol) const {
+  market::ChannelSequences out;
+  try {
+    out = Router(routing_).last_sequences(symbol);
+  } catch (const StoreError& e) {
+    config_.warn(fmt::format("last sequences of symbol {}: {}", symbol, e.what()));
+  }
+  std::lock_guard lock(mutex_);
+  for (const auto& sink : sinks_) {
+    if (symbol >= sink->spooled.size()) continue;
+    const auto& s = sink->spooled[symbol];
+    for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf)
+      out.bars[tf] = std::max(out.bars[tf], s.bars[tf]);
+    out.ticks = std::max(out.ticks, s.ticks);
+    out.samples = std::max(out.samples, s.samples);
+    out.spikes = std::max(out.spikes, s.spikes);
+    out.reversals = std::max(out.reversals, s.reversals);
+  }
+  return out;
+}
+
+bool Recorder::caught_up() const {
+  std::lock_guard lock(mutex_);
+  for (const auto& sink : sinks_) {
+    if (!sink->spool->empty() || !sink->pending.empty()) return false;
+  }
+  return true;
+}
+
+}  // namespace spacetime::store

@@ -1,0 +1,290 @@
+// The persistent backends against real servers (scripts/services): round trips, identical
+// History answers to the in-memory store, an outage with spool and replay, and clear errors.
+// Needs SPACETIME_TEST_POSTGRES_URL (and SPACETIME_TEST_INFLUXDB_URL): run under
+//   scripts/services run postgres influxdb -- ctest --preset release -L services
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "store/influx_store.hpp"
+#include "store/memory_store.hpp"
+#include "store/postgres_store.hpp"
+#include "store/recorder.hpp"
+#include "store/sqlite_store.hpp"
+#include "support/event_stream.hpp"
+#include "support/history_compare.hpp"
+#include "support/tcp_proxy.hpp"
+
+namespace spacetime::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string env_url(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) {
+    ADD_FAILURE() << name
+                  << " is not set: run under `scripts/services run postgres influxdb -- ctest "
+                     "--preset release -L services`";
+    return {};
+  }
+  return v;
+}
+
+// The URL with its port replaced (to go through a proxy).
+std::string with_port(const std::string& url, std::uint16_t port) {
+  static const std::regex kPort(R"((@|//)([^/:@]+):(\d+))");
+  return std::regex_replace(url, kPort, "$1$2:" + std::to_string(port),
+                            std::regex_constants::format_first_only);
+}
+
+std::uint16_t port_of(const std::string& url) {
+  std::smatch m;
+  static const std::regex kPort(R"((@|//)[^/:@]+:(\d+))");
+  if (!std::regex_search(url, m, kPort)) return 0;
+  return static_cast<std::uint16_t>(std::stoi(m[2]));
+}
+
+class StoreServicesTest : public ::testing::Test {
+ protected:
+  StoreServicesTest() {
+    name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    // Symbol names unique to this run and test: tests share the servers and run in parallel.
+    prefix = "T" + std::to_string(::getpid()) + "_";
+    dir = fs::temp_directory_path() / ("spacetime_services_" + std::to_string(::getpid()) + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~StoreServicesTest() override { fs::remove_all(dir); }
+
+  RecorderConfig recorder_config() const {
+    RecorderConfig c;
+    c.spool_dir = (dir / "spool").string();
+    c.batch_events = 2000;
+    c.batch_interval = std::chrono::milliseconds(20);
+    c.bus_capacity = 1 << 21;  // the tests publish faster than any feed
+    c.retry_min = std::chrono::milliseconds(20);
+    c.retry_max = std::chrono::milliseconds(200);
+    c.warn = [](const std::string& m) { std::fprintf(stderr, "recorder: %s\n", m.c_str()); };
+    return c;
+  }
+
+  std::string name, prefix;
+  fs::path dir;
+};
+
+TEST_F(StoreServicesTest, PostgresRoundTripAnswersLikeTheMemoryStore) {
+  const auto url = env_url("SPACETIME_TEST_POSTGRES_URL");
+  ASSERT_FALSE(url.empty());
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 3, 60'000, 5, prefix + "RT");
+  MemoryStore memory(symbols, 1'000'000);
+  PostgresStore pg(symbols, url);
+  for (std::size_t i = 0; i < events.size(); i += 5000) {
+    const auto n = std::min<std::size_t>(5000, events.size() - i);
+    memory.write(std::span(events).subspan(i, n));
+    pg.write(std::span(events).subspan(i, n));
+  }
+  pg.write(std::span(events).subspan(0, events.size() / 3));  // a replay: idempotent
+  testing::expect_same_answers(memory, pg, events, 3);
+  for (market::SymbolId s = 0; s < 3; ++s) {
+    const auto a = memory.last_sequences(s);
+    const auto b = pg.last_sequences(s);
+    for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf)
+      EXPECT_EQ(a.bars[tf], b.bars[tf]);
+    EXPECT_EQ(a.ticks, b.ticks);
+    EXPECT_EQ(a.samples, b.samples);
+    EXPECT_EQ(a.spikes, b.spikes);
+    EXPECT_EQ(a.reversals, b.reversals);
+  }
+  // A second connection sees the same rows (nothing is left in a transaction).
+  PostgresStore again(symbols, url);
+  testing::expect_same_answers(memory, again, events, 3);
+}
+
+TEST_F(StoreServicesTest, InfluxRoundTripAnswersLikeTheMemoryStore) {
+  const auto url = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(url.empty());
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 3, 60'000, 5, prefix + "IX");
+  MemoryStore memory(symbols, 1'000'000);
+  InfluxStore influx(symbols, url);
+  for (std::size_t i = 0; i < events.size(); i += 5000) {
+    const auto n = std::min<std::size_t>(5000, events.size() - i);
+    memory.write(std::span(events).subspan(i, n));
+    influx.write(std::span(events).subspan(i, n));
+  }
+  influx.write(std::span(events).subspan(0, events.size() / 3));  // a replay: idempotent
+  testing::expect_same_answers(memory, influx, events, 3);
+  for (market::SymbolId s = 0; s < 3; ++s) {
+    const auto a = memory.last_sequences(s);
+    const auto b = influx.last_sequences(s);
+    for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf)
+      EXPECT_EQ(a.bars[tf], b.bars[tf]);
+    EXPECT_EQ(a.ticks, b.ticks);
+    EXPECT_EQ(a.samples, b.samples);
+    EXPECT_EQ(a.spikes, b.spikes);
+    EXPECT_EQ(a.reversals, b.reversals);
+  }
+}
+
+TEST_F(StoreServicesTest, InfluxOutageIsSpooledAndReplayedWithNothingLost) {
+  const auto url = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(url.empty());
+  testing::TcpProxy proxy(port_of(url));
+  const std::string via = with_port(url, proxy.port());
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 2, 60'000, 11, prefix + "IO");
+  Routing routing;
+  routing.targets.push_back({via, "influxdb", std::make_shared<InfluxStore>(symbols, via)});
+  bus::InprocBus bus;
+  Recorder recorder(symbols, bus, routing, recorder_config());
+  recorder.start();
+  const std::size_t third = events.size() / 3;
+  auto publish = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; i += 500)
+      bus.publish(std::span(events).subspan(i, std::min<std::size_t>(500, to - i)));
+  };
+  publish(0, third);
+  recorder.flush();
+  proxy.set_down(true);
+  publish(third, 2 * third);
+  recorder.flush();
+  EXPECT_FALSE(recorder.caught_up());
+  proxy.set_down(false);
+  publish(2 * third, events.size());
+  for (int i = 0; i < 500 && !recorder.caught_up(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  recorder.stop();
+  EXPECT_TRUE(recorder.caught_up());
+  MemoryStore memory(symbols, 1'000'000);
+  memory.write(events);
+  testing::expect_same_answers(memory, *routing.targets[0].backend, events, 2);
+}
+
+TEST_F(StoreServicesTest, UnreachableInfluxIsOneClearLine) {
+  market::SymbolRegistry symbols;
+  try {
+    InfluxStore influx(symbols, "influxdb://127.0.0.1:1/spacetime");
+    FAIL() << "connected";
+  } catch (const StoreUnavailable& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("store influxdb://127.0.0.1:1/spacetime: 127.0.0.1:1: cannot connect"),
+              std::string::npos)
+        << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos);
+  }
+  EXPECT_THROW(InfluxStore(symbols, "influxdb://nohost"), StoreError);
+}
+
+TEST_F(StoreServicesTest, RoutedStoresAnswerLikeSqliteAndTheMemoryStore) {
+  const auto pg = env_url("SPACETIME_TEST_POSTGRES_URL");
+  ASSERT_FALSE(pg.empty());
+  const auto influx = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(influx.empty());
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 3, 60'000, 7, prefix + "RO");
+  StoreConfig sc;
+  sc.data_dir = (dir / "data").string();
+  sc.stores = {"sqlite:"};
+  // The product's split: candles in PostgreSQL, intensity, spikes and reversals in
+  // InfluxDB, ticks in the embedded store.
+  sc.routes = {"candles=" + pg, "intensity,spikes,reversals=" + influx};
+  const auto routing = open_stores(symbols, sc);
+  ASSERT_EQ(routing.targets.size(), 3u);
+  bus::InprocBus bus;
+  {
+    Recorder recorder(symbols, bus, routing, recorder_config());
+    recorder.start();
+    for (std::size_t i = 0; i < events.size(); i += 700)
+      bus.publish(std::span(events).subspan(i, std::min<std::size_t>(700, events.size() - i)));
+    recorder.stop();
+  }
+  MemoryStore memory(symbols, 1'000'000);
+  memory.write(events);
+  SqliteStore sqlite(symbols, (dir / "all.db").string());
+  sqlite.write(events);
+  const Router router(routing);
+  testing::expect_same_answers(memory, router, events, 3);
+  testing::expect_same_answers(sqlite, router, events, 3);
+}
+
+TEST_F(StoreServicesTest, PostgresOutageIsSpooledAndReplayedWithNothingLost) {
+  const auto url = env_url("SPACETIME_TEST_POSTGRES_URL");
+  ASSERT_FALSE(url.empty());
+  testing::TcpProxy proxy(port_of(url));
+  const std::string via = with_port(url, proxy.port());
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 3, 90'000, 9, prefix + "OU");
+  Routing routing;
+  routing.targets.push_back({via, "postgresql", std::make_shared<PostgresStore>(symbols, via)});
+  bus::InprocBus bus;
+  Recorder recorder(symbols, bus, routing, recorder_config());
+  recorder.start();
+  auto publish = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; i += 500) {
+      bus.publish(std::span(events).subspan(i, std::min<std::size_t>(500, to - i)));
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  };
+  auto metric = [&](std::string_view key) {
+    for (const auto& [k, v] : recorder.metrics())
+      if (k == key) return v;
+    return std::uint64_t{0};
+  };
+  const std::size_t third = events.size() / 3;
+  publish(0, third);
+  proxy.set_down(true);  // the server is gone for the clients: connections cut, refused
+  publish(third, 2 * third);
+  recorder.flush();
+  EXPECT_GT(metric("store_postgresql_spool_bytes"), 0u);
+  EXPECT_GT(metric("store_postgresql_failures"), 0u);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_GT(metric("store_postgresql_spool_age_ms"), 1000u);
+  proxy.set_down(false);
+  publish(2 * third, events.size());
+  // The recorder replays by itself once the server answers again.
+  for (int i = 0; i < 500 && !recorder.caught_up(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  recorder.stop();
+  EXPECT_TRUE(recorder.caught_up());
+  EXPECT_EQ(metric("store_postgresql_spool_bytes"), 0u);
+  EXPECT_GT(metric("store_postgresql_replayed_batches"), 0u);
+  MemoryStore memory(symbols, 1'000'000);
+  memory.write(events);
+  testing::expect_same_answers(memory, *routing.targets[0].backend, events, 3);
+}
+
+TEST_F(StoreServicesTest, UnreachableOrRefusedPostgresIsOneClearLine) {
+  const auto url = env_url("SPACETIME_TEST_POSTGRES_URL");
+  ASSERT_FALSE(url.empty());
+  market::SymbolRegistry symbols;
+  try {
+    PostgresStore pg(symbols, "postgresql://spacetime:secret@127.0.0.1:1/spacetime");
+    FAIL() << "connected";
+  } catch (const StoreUnavailable& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("store postgresql://spacetime:***@127.0.0.1:1/spacetime: cannot connect"),
+              std::string::npos)
+        << m;
+    EXPECT_EQ(m.find("secret"), std::string::npos);
+    EXPECT_EQ(m.find('\n'), std::string::npos);
+  }
+  std::string bad_password = url;
+  bad_password.replace(bad_password.find(":spacetime@"), 11, ":wrong@");
+  try {
+    PostgresStore pg(symbols, bad_password);
+    FAIL() << "connected";
+  } catch (const StoreUnavailable& e) {
+    FAIL() << "a refused login is not an outage: " << e.what();
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("authentication"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(PostgresStore(symbols, "mysql://x"), StoreError);
+}
+
+}  // namespace
+}  // namespace spacetime::store
