@@ -32,8 +32,17 @@ class GatewayEndToEnd : public ::testing::Test {
            ("spacetime-gw-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
-    std::vector<std::string> args = {"serve",      "--port",      "0",          "--seed", "3",
-                                     "--web-root", dir_.string(), "--flush-ms", "50"};
+    std::vector<std::string> args = {"serve",
+                                     "--port",
+                                     "0",
+                                     "--seed",
+                                     "3",
+                                     "--web-root",
+                                     dir_.string(),
+                                     "--flush-ms",
+                                     "50",
+                                     "--data-dir",
+                                     (dir_ / "data").string()};
     for (const char* flag : {"--symbols", "--rate"}) {
       if (std::find(extra.begin(), extra.end(), flag) == extra.end()) {
         args.insert(args.end(), {flag, std::string(flag) == "--rate" ? "2000" : "4"});
@@ -229,7 +238,7 @@ TEST_F(GatewayEndToEnd, AnIdleClientThatAnswersPingsStays) {
 }
 
 TEST_F(GatewayEndToEnd, EventChannelsHaveNoGapWhileTheEngineRunsFlatOut) {
-  start({"--rate", "3000000", "--symbols", "6"});
+  start({"--rate", "3000000", "--symbols", "6", "--record-ticks", "false"});
   auto ws = connect();
   simdjson::dom::parser parser;
   simdjson::dom::element doc;

@@ -8,7 +8,8 @@
 //   CHROMIUM_PATH         default /usr/bin/chromium
 
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -82,7 +83,10 @@ export class Gateway {
     }
     const child = spawn(
       serverBin,
-      ['serve', '--port', String(port), '--bind', '127.0.0.1', '--web-root', distDir, '--symbols', '5', '--rate', String(rate), '--seed', '1', ...extraArgs],
+      ['serve', '--port', String(port), '--bind', '127.0.0.1', '--web-root', distDir, '--symbols', '5', '--rate', String(rate), '--seed', '1',
+        // Never the working directory's ./data: a throwaway store unless the test brings one.
+        ...(extraArgs.includes('--data-dir') ? [] : ['--data-dir', mkdtempSync(path.join(tmpdir(), 'spacetime-e2e-'))]),
+        ...extraArgs],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child = child;
