@@ -639,11 +639,32 @@ std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t fr
   return out;
 }
 
+// A channel the hub has not seen an event on yet (a restarted server, a quiet symbol)
+// still has a number: the newest the store holds. Without it a snapshot would say 0 and a
+// resuming client would think the numbering started over.
+void Hub::learn_last_seq(std::uint32_t ch) {
+  ChannelState& s = channels_[ch];
+  if (s.seen || !history_) return;
+  const ChannelRef ref = ref_of(ch);
+  store::HistoryQuery q{
+      .symbol = ref.symbol, .series = series_of(ref.stream), .limit = 1, .newest = true};
+  if (is_candles(ref.stream)) q.tf = timeframe_of(ref.stream);
+  try {
+    const auto page = history_->query(q);
+    if (page.rows.empty()) return;
+    s.last_seq = market::channel_seq(page.rows.back());
+    s.seen = true;
+  } catch (const store::StoreError&) {
+    ++stats_.history_errors;
+  }
+}
+
 std::string Hub::snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64_t after,
                           ClientState& c) {
   const ChannelRef ref = ref_of(ch);
   ChannelState& s = channels_[ch];
   const bool resume = r.kind == PendingRequest::Kind::kResume;
+  if (has_events(ref.stream)) learn_last_seq(ch);
   const market::Event* current = nullptr;
   if (s.latest) {
     const auto* bar = std::get_if<market::CandleEvent>(&*s.latest);

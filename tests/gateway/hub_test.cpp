@@ -560,5 +560,31 @@ TEST_F(HubTest, TicksFlowOnDemandAndTheSnapshotWaitsForTheirNumbering) {
   EXPECT_EQ(hub_->stats().gaps_overflow, 0u);
 }
 
+TEST_F(HubTest, AfterARestartChannelsContinueFromWhatTheStoreHolds) {
+  std::vector<Event> stored;
+  for (std::uint64_t k = 1; k <= 10; ++k) {
+    stored.push_back(market::ReversalEvent{
+        .symbol = 0, .seq = k, .channel_seq = k, .t = static_cast<std::int64_t>(k), .version = 1});
+  }
+  store_->write(stored);  // written by the previous server; this hub has seen nothing
+  make_hub();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(
+      id, R"({"op":"resume","id":1,"channels":[{"symbol":"ALFA","stream":"reversals","seq":10}]})",
+      at(1));
+  hub_->flush(at(100));
+  auto frames = take(c);
+  auto snaps = of_type(frames, "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(int64_t(snaps[0]["last_seq"]), 10) << "a resumed channel must not look restarted";
+  EXPECT_TRUE(of_type(frames, "gap").empty());
+  publish_reversals(0, 11, 11);
+  hub_->flush(at(200));
+  frames = take(c);
+  EXPECT_TRUE(of_type(frames, "gap").empty());
+  EXPECT_EQ(int64_t(batch_events(frames)[0]["seq"]), 11);
+}
+
 }  // namespace
 }  // namespace spacetime::gateway

@@ -65,6 +65,19 @@ describe('CandleBuffer', () => {
     expect(buffer.gaps()).toBe(0);
   });
 
+  it('lets a later bar with the same number replace a bar in progress that never closed', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2], 3));
+    // The server restarted: bar 3 never closed; the new server's bar 3 is a later bucket.
+    const later: CandleEvent = { ...event(3, false), t: 1000 + 9 };
+    expect(buffer.apply(later).kind).toBe('reset');
+    expect(buffer.bars().map((b) => [b.t, b.seq])).toEqual([[1001, 1], [1002, 2], [1009, 3]]);
+    expect(buffer.replaced).toBe(1);
+    // A closed bar is never replaced that way.
+    expect(buffer.apply({ ...event(4, true), t: 1010 }).kind).toBe('last');
+    expect(buffer.apply({ ...event(4, false), t: 1011 }).kind).toBe('ignored');
+  });
+
   it('ignores in-progress updates older than the last bar', () => {
     const buffer = new CandleBuffer(channel);
     buffer.applySnapshot(snapshot([1, 2], 3));

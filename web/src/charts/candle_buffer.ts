@@ -41,6 +41,7 @@ export class CandleBuffer {
   private gaps_ = 0;
   private missed_ = 0;
   private dropped_ = 0;
+  private replaced_ = 0;
 
   constructor(channel: CandleChannel, maxBars: number = kDefaultMaxBars) {
     this.channel = { symbol: channel.symbol, tf: channel.tf };
@@ -205,6 +206,14 @@ export class CandleBuffer {
 
   private place(bar: Candle, closed: boolean): BufferChange {
     const last = this.bars_.at(-1);
+    if (last !== undefined && bar.t > last.t && last.seq >= bar.seq && !this.isClosed(last)) {
+      // The bar in progress never closed (the server restarted without it) and a later bar
+      // took its number: it was display-only, so the later bar replaces it. Lightweight
+      // Charts cannot move a bar's time, hence a reset.
+      this.bars_[this.bars_.length - 1] = bar;
+      this.replaced_ += 1;
+      return { kind: 'reset' };
+    }
     if (last === undefined || bar.t > last.t) {
       this.bars_.push(bar);
       return this.trim() ? { kind: 'reset' } : { kind: 'last', bar };
@@ -225,6 +234,15 @@ export class CandleBuffer {
     }
     this.bars_[index] = bar;
     return { kind: 'historical', bar };
+  }
+
+  private isClosed(bar: Candle): boolean {
+    return this.lastClosedSeq !== null && bar.seq <= this.lastClosedSeq;
+  }
+
+  /** Bars in progress replaced by a later bar with their number (a restart forgot them). */
+  get replaced(): number {
+    return this.replaced_;
   }
 
   /** Drops the oldest bars past `maxBars` (down to 90 % so resets stay rare). */

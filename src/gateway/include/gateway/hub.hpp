@@ -154,6 +154,7 @@ class Hub {
   // One channel of the front request; false when none is ready.
   bool serve_pending(ClientState& c, Now now);
   void want_ticks(std::uint32_t ch, Now now);
+  void learn_last_seq(std::uint32_t ch);
   void unwant_ticks(std::uint32_t ch);
   std::string snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64_t resume_after,
                        ClientState& c);
