@@ -62,6 +62,8 @@ bench: build
 	$(RELEASE)/bin/iqfeed_parse_bench --benchmark_min_time=0.5
 	$(RELEASE)/bin/pipeline_bench 5000000 50
 	$(RELEASE)/bin/signal_rates 8 10 20
+	scripts/services run postgres influxdb -- $(RELEASE)/bin/store_bench
+	$(RELEASE)/bin/fanout_bench $(abspath $(BIN)) 6
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
