@@ -233,6 +233,52 @@ const std::vector<Setting>& serve_settings() {
          c.engine.indicators.intensity.n_smooth = n;
          c.engine.indicators.bars.intensity_n = n;
        }},
+      {"guard", "max_skew_s", "SPACETIME_MAX_SKEW_S",
+       "time guard: reject a tick stamped more than this many seconds ahead of the feed's "
+       "clock (files) or the wall clock (live feeds); 0 turns it off",
+       "300",
+       [](ServeConfig& c, std::string_view v) {
+         const double s = parse_number<double>(v, 0.0, 1e9);
+         c.max_skew_ns = static_cast<std::int64_t>(s * 1e9);
+         c.iqfeed.max_skew_ns = c.max_skew_ns;
+       }},
+      {"filter", "bad_ticks", "SPACETIME_BAD_TICKS",
+       "bad-tick filter: auto (on for live feeds, off for the simulator and files), on, off",
+       "auto",
+       [](ServeConfig& c, std::string_view v) {
+         if (v != "auto" && v != "on" && v != "off") {
+           throw ConfigError(fmt::format("'{}' is not auto, on or off", v));
+         }
+         c.bad_ticks = std::string(v);
+       }},
+      {"filter", "filter_quotes", "SPACETIME_FILTER_QUOTES",
+       "bad-tick filter: reject crossed or non-positive quotes (true or false)", "true",
+       [](ServeConfig& c, std::string_view v) {
+         if (v != "true" && v != "false") {
+           throw ConfigError(fmt::format("'{}' is not true or false", v));
+         }
+         c.filter.quotes = v == "true";
+       }},
+      {"filter", "band_k", "SPACETIME_BAND_K",
+       "bad-tick filter: price band half-width in MADs of the recent median (0 turns it off)", "10",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.band_k = parse_number<double>(v, 0.0, 1e6);
+       }},
+      {"filter", "band_n", "SPACETIME_BAND_N",
+       "bad-tick filter: recent prices in the band's median", "50",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.band_n = parse_number<std::size_t>(v, 3, 100'000);
+       }},
+      {"filter", "band_floor_pct", "SPACETIME_BAND_FLOOR_PCT",
+       "bad-tick filter: the band is never narrower than this percentage of the median", "1",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.band_floor_pct = parse_number<double>(v, 0.0, 1e6);
+       }},
+      {"filter", "max_size", "SPACETIME_MAX_SIZE",
+       "bad-tick filter: reject a trade of more lots than this (0 turns it off)", "50000000",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.max_size = parse_number<double>(v, 0.0, 1e18);
+       }},
       {"engine", "shards", "SPACETIME_SHARDS", "engine threads (symbols are split across them)",
        "1",
        [](ServeConfig& c, std::string_view v) {
@@ -244,6 +290,12 @@ const std::vector<Setting>& serve_settings() {
        }},
   };
   return kSettings;
+}
+
+feed::BadTickFilter ServeConfig::filter_for(bool live) const {
+  feed::BadTickFilter f = filter;
+  f.enabled = bad_ticks == "on" || (bad_ticks == "auto" && live);
+  return f;
 }
 
 void apply_setting(ServeConfig& config, const Setting& setting, std::string_view value,
@@ -269,7 +321,7 @@ void apply_toml(ServeConfig& config, std::string_view text, std::string_view ori
     if (!inner) {
       throw ConfigError(
           fmt::format("{}: '{}' must be a table like [server], [feed], [simulator], [iqfeed], "
-                      "[engine], [indicators]",
+                      "[guard], [filter], [engine], [indicators]",
                       origin, section.str()));
     }
     for (const auto& [key, value] : *inner) {

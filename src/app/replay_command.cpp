@@ -58,7 +58,7 @@ class ReplayCommand final : public Command {
                     "engine threads on the live path (default 1; >1 "
                     "interleaves symbols in the output differently)");
     sub->add_option("--tick-size", tick_size_, "price tick of CSV symbols (default 0.01)");
-    settings_.add(*sub, {"indicators"}, /*config_names=*/false);
+    settings_.add(*sub, {"indicators", "guard", "filter"}, /*config_names=*/false);
     return sub;
   }
 
@@ -78,6 +78,8 @@ class ReplayCommand final : public Command {
     market::SymbolRegistry symbols;
     feed::TickFileOptions options;
     if (tick_size_) options.tick_size = *tick_size_;
+    options.time_guard.max_skew_ns = config.max_skew_ns;
+    options.filter = config.filter_for(/*live=*/false);
     auto reader = feed::TickFileReader::open(file_, symbols, options);
     spdlog::info("replay {}: {} symbols, about {} ticks ({} path)", file_, symbols.size(),
                  reader.expected_ticks(), path_);
@@ -92,8 +94,9 @@ class ReplayCommand final : public Command {
     ProgressBar bar("replay");
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t ticks = 0;
+    std::uint64_t flushed = 0;
     if (path_ == "batch") {
-      ticks = run_batch(reader, symbols, config, sink, bar, stop.get_token());
+      ticks = run_batch(reader, symbols, config, sink, bar, stop.get_token(), flushed);
     } else {
       engine::Engine engine(config.engine, symbols, sink);
       engine.start();
@@ -106,8 +109,11 @@ class ReplayCommand final : public Command {
                         .ticks_per_s = p.ticks_per_s,
                         .elapsed = p.elapsed});
           });
+      // The end of the file: every open bar closes (docs/INDICATORS.md § 9).
+      if (!stop.stop_requested()) engine.flush_bars();
       engine.stop();
       ticks = engine.stats().ticks;
+      flushed = engine.stats().bars_flushed;
       if (engine.stats().ticks_clamped > 0) {
         spdlog::warn("{} tick(s) had out-of-order timestamps and were clamped",
                      engine.stats().ticks_clamped);
@@ -119,6 +125,9 @@ class ReplayCommand final : public Command {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     log_input_problems(reader);
+    if (!stop.stop_requested()) {
+      spdlog::info("end of the replay: {} open bar(s) closed (flush)", flushed);
+    }
     spdlog::info(
         "replayed {} ticks in {:.2f} s ({} ticks/s){}{}", ticks, seconds,
         human_count(static_cast<double>(ticks) / std::max(seconds, 1e-9)),
@@ -131,7 +140,8 @@ class ReplayCommand final : public Command {
   // The batch path: columns of up to 64 Ki ticks through the same streaming objects.
   static std::uint64_t run_batch(feed::TickFileReader& reader,
                                  const market::SymbolRegistry& symbols, const ServeConfig& config,
-                                 market::EventSink& sink, ProgressBar& bar, std::stop_token stop) {
+                                 market::EventSink& sink, ProgressBar& bar, std::stop_token stop,
+                                 std::uint64_t& flushed) {
     indicators::validate(config.engine.indicators);
     std::vector<indicators::SymbolIndicators> states;
     for (market::SymbolId s = 0; s < symbols.size(); ++s)
@@ -139,6 +149,7 @@ class ReplayCommand final : public Command {
     constexpr std::size_t kChunk = 1 << 16;
     std::vector<market::Tick> chunk(kChunk);
     indicators::TickColumnBuffer columns;
+    indicators::FeedClock clock;
     std::vector<market::Event> events;
     std::uint64_t total = 0;
     const auto start = std::chrono::steady_clock::now();
@@ -149,7 +160,7 @@ class ReplayCommand final : public Command {
       for (std::size_t i = 0; i < n; ++i)
         columns.push(chunk[i]);
       events.clear();
-      indicators::run_batch(columns.view(), states, events);
+      indicators::run_batch(columns.view(), states, clock, events);
       sink.publish(events);
       total += n;
       const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -159,6 +170,12 @@ class ReplayCommand final : public Command {
                   .ticks_per_s = static_cast<double>(total) /
                                  std::max(std::chrono::duration<double>(elapsed).count(), 1e-9),
                   .elapsed = elapsed});
+    }
+    if (!stop.stop_requested()) {  // the end of the file: every open bar closes
+      events.clear();
+      for (auto& s : states)
+        flushed += s.flush(events);
+      sink.publish(events);
     }
     return total;
   }

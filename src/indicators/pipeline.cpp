@@ -12,15 +12,15 @@ std::array<CandleAggregator, market::kTimeframeCount> make_candles() {
           CandleAggregator(market::Timeframe::k1d)};
 }
 
-market::ReversalEvent reversal(market::SymbolId symbol, const market::Tick& tick, std::int64_t t,
-                               std::uint8_t version, market::ReversalReason reason,
+market::ReversalEvent reversal(market::SymbolId symbol, std::uint64_t seq, std::int64_t q,
+                               std::int64_t t, std::uint8_t version, market::ReversalReason reason,
                                const Signal& s) {
   return market::ReversalEvent{.symbol = symbol,
-                               .seq = tick.seq,
+                               .seq = seq,
                                .t = t,
                                .version = version,
                                .direction = static_cast<std::int8_t>(s.direction),
-                               .price = tick.price,
+                               .price = q,
                                .reason = reason,
                                .strength = s.strength};
 }
@@ -33,6 +33,7 @@ void validate(const IndicatorParams& p) {
   };
   require(p.intensity.window_ns > 0, "intensity window must be > 0");
   require(p.intensity.n_smooth >= 1, "intensity smoothing period must be >= 1");
+  require(p.intensity.max_window_ticks >= 1, "intensity window bound must be >= 1");
   require(p.buffer.n >= 2 && p.buffer.n * p.buffer.short_percent / 100 >= 1,
           "adaptive buffer window too small");
   require(p.spike.n >= 2, "spike window must be >= 2");
@@ -50,7 +51,7 @@ SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParam
     : symbol_(symbol),
       p_(params),
       candles_(make_candles()),
-      window_(params.intensity.window_ns),
+      window_(params.intensity.window_ns, params.intensity.max_window_ticks),
       sma_(params.intensity.n_smooth),
       ema_(params.intensity.n_smooth),
       zlma_(params.intensity.n_smooth),
@@ -79,45 +80,8 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
                                   .bid = tick.bid,
                                   .ask = tick.ask});
 
-  // 2. Bars close in ascending timeframe order, each updating its bar indicators.
-  const std::size_t ltf = market::index_of(p_.v3.ltf);
-  const std::size_t htf = market::index_of(p_.v3.htf);
-  const std::size_t v4tf = market::index_of(p_.v4.tf);
-  std::array<std::optional<BarClose>, market::kTimeframeCount> closed;
-  bool ltf_high_closed = false;
-  for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
-    CandleAggregator& agg = candles_[i];
-    if (!agg.update(t, q, tick.size)) continue;
-    const BarClose c = bars_[i].on_close(agg.last_closed());
-    out.push_back(market::CandleEvent{.symbol = symbol_,
-                                      .tf = market::kAllTimeframes[i],
-                                      .closed = true,
-                                      .seq = agg.bars() - 1,
-                                      .candle = agg.last_closed(),
-                                      .volume_zlma_ready = c.volume_zlma_ready,
-                                      .volume_zlma = c.volume_zlma,
-                                      .bar_intensity_ready = c.intensity_ready,
-                                      .bar_intensity = c.intensity});
-    if (i == htf) v3_.on_htf_close(c);
-    if (i == ltf) {
-      ltf_high_closed = ltf_high_;
-      ltf_high_ = false;
-    }
-    closed[i] = c;
-  }
-
-  // 3. v3, then v4, on the bars that just closed.
-  if (closed[ltf]) {
-    if (auto s = v3_.on_ltf_close(*closed[ltf], ltf_high_closed)) {
-      push_reversal(reversal(symbol_, tick, t, 3, market::ReversalReason::kTrendPullback, *s), out);
-    }
-  }
-  if (closed[v4tf]) {
-    if (auto s = v4_.on_close(*closed[v4tf])) {
-      push_reversal(reversal(symbol_, tick, t, 4, market::ReversalReason::kCrossNotChoppy, *s),
-                    out);
-    }
-  }
+  // 2. and 3. Bars close in ascending timeframe order; then v3, then v4.
+  close_bars(BarStep::kTick, t, q, tick.size, tick.seq, out);
 
   // 4. The tick joined its bar in step 2. 5. Tick intensity: window -> I_k -> S_k.
   const bool i_ready = window_.update(t, tick.size, q);
@@ -193,15 +157,80 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
   const std::int64_t q_prev = has_prev_ ? prev_q_ : q;
   if (s_ready) {
     if (auto s = v1_.update(s_k, band, prev_zone_, q, q_prev)) {
-      push_reversal(reversal(symbol_, tick, t, 1, market::ReversalReason::kClimaxFade, *s), out);
+      push_reversal(reversal(symbol_, tick.seq, q, t, 1, market::ReversalReason::kClimaxFade, *s),
+                    out);
     }
   }
   if (auto s = v2_.update(q, band.zone)) {
-    push_reversal(reversal(symbol_, tick, t, 2, market::ReversalReason::kExtremeRetrace, *s), out);
+    push_reversal(reversal(symbol_, tick.seq, q, t, 2, market::ReversalReason::kExtremeRetrace, *s),
+                  out);
   }
   prev_zone_ = band.zone;
   prev_q_ = q;
   has_prev_ = true;
+  last_seq_ = tick.seq;
+}
+
+std::size_t SymbolIndicators::close_bars(BarStep step, std::int64_t t, std::int64_t q,
+                                         std::int64_t size, std::uint64_t seq,
+                                         std::vector<market::Event>& out) {
+  const std::size_t ltf = market::index_of(p_.v3.ltf);
+  const std::size_t htf = market::index_of(p_.v3.htf);
+  const std::size_t v4tf = market::index_of(p_.v4.tf);
+  std::array<std::optional<BarClose>, market::kTimeframeCount> closed;
+  bool ltf_high_closed = false;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
+    CandleAggregator& agg = candles_[i];
+    const bool closes = step == BarStep::kTick    ? agg.update(t, q, size)
+                        : step == BarStep::kClock ? agg.close_if_ended(t)
+                                                  : agg.flush();
+    if (!closes) continue;
+    ++n;
+    const BarClose c = bars_[i].on_close(agg.last_closed());
+    // A tick-driven close has opened the next bar already; a clock close has not.
+    out.push_back(market::CandleEvent{.symbol = symbol_,
+                                      .tf = market::kAllTimeframes[i],
+                                      .closed = true,
+                                      .seq = agg.bars() - (agg.has_current() ? 1 : 0),
+                                      .candle = agg.last_closed(),
+                                      .volume_zlma_ready = c.volume_zlma_ready,
+                                      .volume_zlma = c.volume_zlma,
+                                      .bar_intensity_ready = c.intensity_ready,
+                                      .bar_intensity = c.intensity});
+    if (i == htf) v3_.on_htf_close(c);
+    if (i == ltf) {
+      ltf_high_closed = ltf_high_;
+      ltf_high_ = false;
+    }
+    closed[i] = c;
+  }
+
+  // 3. v3, then v4, on the bars that just closed.
+  if (closed[ltf]) {
+    if (auto s = v3_.on_ltf_close(*closed[ltf], ltf_high_closed)) {
+      push_reversal(reversal(symbol_, seq, q, t, 3, market::ReversalReason::kTrendPullback, *s),
+                    out);
+    }
+  }
+  if (closed[v4tf]) {
+    if (auto s = v4_.on_close(*closed[v4tf])) {
+      push_reversal(reversal(symbol_, seq, q, t, 4, market::ReversalReason::kCrossNotChoppy, *s),
+                    out);
+    }
+  }
+  return n;
+}
+
+void SymbolIndicators::on_clock(std::int64_t t, std::vector<market::Event>& out) {
+  if (!has_prev_) return;
+  const std::int64_t now = clock_.advance(t);
+  close_bars(BarStep::kClock, now, prev_q_, 0, last_seq_, out);
+}
+
+std::size_t SymbolIndicators::flush(std::vector<market::Event>& out) {
+  if (!has_prev_) return 0;
+  return close_bars(BarStep::kFlush, clock_.last(), prev_q_, 0, last_seq_, out);
 }
 
 void SymbolIndicators::continue_sequences(const market::ChannelSequences& last) {
@@ -279,6 +308,7 @@ std::string SymbolIndicators::save() const {
   w.put(prev_zone_);
   w.put(prev_q_);
   w.put(has_prev_);
+  w.put(last_seq_);
   w.put(ltf_high_);
   w.put(tick_seq_);
   w.put(spike_seq_);
@@ -317,6 +347,7 @@ void SymbolIndicators::load(const std::string& bytes) {
   r.get(prev_zone_);
   r.get(prev_q_);
   r.get(has_prev_);
+  r.get(last_seq_);
   r.get(ltf_high_);
   r.get(tick_seq_);
   r.get(spike_seq_);
@@ -338,6 +369,12 @@ void SymbolIndicators::load(const std::string& bytes) {
 
 void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
                std::vector<market::Event>& out) {
+  FeedClock clock;
+  run_batch(ticks, states, clock, out);
+}
+
+void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states, FeedClock& clock,
+               std::vector<market::Event>& out) {
   const std::size_t n = ticks.ts_ns.size();
   for (std::size_t i = 0; i < n; ++i) {
     const market::Tick tick{.ts_ns = ticks.ts_ns[i],
@@ -348,6 +385,10 @@ void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
                             .seq = ticks.seq[i],
                             .symbol = ticks.symbol[i]};
     if (tick.symbol < states.size()) states[tick.symbol].on_tick(tick, out);
+    if (clock.advance(tick.ts_ns)) {
+      for (auto& s : states)
+        s.on_clock(tick.ts_ns, out);
+    }
   }
 }
 

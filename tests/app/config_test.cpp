@@ -73,7 +73,7 @@ TEST(ServeConfig, MistakesNameTheirOriginAndProblem) {
             "a.toml: server.port: 70000 is out of range [0, 65535]");
   EXPECT_EQ(error_of([&] { apply_toml(c, "port = 1\n", "a.toml"); }),
             "a.toml: 'port' must be a table like [server], [feed], [simulator], [iqfeed], "
-            "[engine], [indicators]");
+            "[guard], [filter], [engine], [indicators]");
   EXPECT_NE(error_of([&] { apply_toml(c, "[server\n", "a.toml"); }).find("a.toml: line 1:"),
             std::string::npos);
   EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = [1]\n", "a.toml"); }),

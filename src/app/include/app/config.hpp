@@ -24,7 +24,12 @@ struct ServeConfig {
   feed::SimulatorConfig simulator;
   feed::IqFeedConfig iqfeed;
   double iqfeed_tick_size = 0.01;
-  bool sim_start_now = true;  // start_ns is taken from the clock when serve starts
+  bool sim_start_now = true;                   // start_ns is taken from the clock when serve starts
+  std::int64_t max_skew_ns = 300'000'000'000;  // time guard of tick files (feed::TimeGuard)
+  std::string bad_ticks = "auto";              // the bad-tick filter: auto, on or off
+  feed::BadTickFilter filter;                  // its rules (enabled is set by filter_for)
+  // The filter as a feed uses it: auto turns it on for live feeds only.
+  feed::BadTickFilter filter_for(bool live) const;
   engine::EngineConfig engine;
 };
 
@@ -35,7 +40,8 @@ class ConfigError : public std::runtime_error {
 };
 
 struct Setting {
-  std::string_view section;  // TOML table: server, feed, simulator, iqfeed, engine, indicators
+  std::string_view section;  // TOML table: server, feed, simulator, iqfeed, guard, filter, engine,
+                             // indicators
   std::string_view key;      // TOML key; the flag is --key with '_' as '-'
   std::string_view env;      // environment variable
   std::string_view help;
