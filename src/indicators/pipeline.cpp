@@ -1,5 +1,7 @@
 #include "indicators/pipeline.hpp"
 
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 namespace spacetime::indicators {
@@ -27,6 +29,57 @@ market::ReversalEvent reversal(market::SymbolId symbol, std::uint64_t seq, std::
 
 }  // namespace
 
+std::string describe(const IndicatorParams& p) {
+  std::ostringstream o;
+  o << std::setprecision(17);
+  auto line = [&o](const char* key, const auto& value) { o << key << '=' << value << '\n'; };
+  line("intensity", static_cast<int>(p.intensity.mode));
+  line("window_ns", p.intensity.window_ns);
+  line("smoother", static_cast<int>(p.intensity.smoother));
+  line("smooth_n", p.intensity.n_smooth);
+  line("max_window_ticks", p.intensity.max_window_ticks);
+  line("buffer_n", p.buffer.n);
+  line("buffer_w_long", p.buffer.w_long);
+  line("buffer_w_short", p.buffer.w_short);
+  line("buffer_short_percent", p.buffer.short_percent);
+  line("buffer_k", p.buffer.k);
+  line("buffer_cv_floor", p.buffer.cv_floor);
+  line("buffer_cv_cap", p.buffer.cv_cap);
+  line("spike_n", p.spike.n);
+  line("spike_z_on", p.spike.z_on);
+  line("spike_z_off", p.spike.z_off);
+  line("spike_influence", p.spike.influence);
+  line("spike_sd_floor", p.spike.sd_floor_frac);
+  line("spike_max_len", p.spike.max_len);
+  line("ema_fast", p.bars.ema_fast);
+  line("ema_slow", p.bars.ema_slow);
+  line("chop_n", p.bars.chop_n);
+  line("chop_threshold", p.bars.chop_threshold);
+  line("volume_n", p.bars.volume_n);
+  line("volume_spike_k", p.bars.spike_k);
+  line("volume_spike_window", p.bars.spike_window);
+  line("zlma_n", p.bars.zlma_n);
+  line("bar_smoother", static_cast<int>(p.bars.intensity_smoother));
+  line("bar_smooth_n", p.bars.intensity_n);
+  line("v1_min_burst", p.v1.min_burst);
+  line("v1_min_move", p.v1.min_move);
+  line("v1_max_burst", p.v1.max_burst);
+  line("v1_cooldown", p.v1.cooldown);
+  line("v2_extreme_window", p.v2.extreme_window);
+  line("v2_momentum", p.v2.momentum);
+  line("v2_confirm", p.v2.confirm);
+  line("v2_min_retrace", p.v2.min_retrace);
+  line("v2_cooldown", p.v2.cooldown);
+  line("v3_ltf", market::to_string(p.v3.ltf));
+  line("v3_htf", market::to_string(p.v3.htf));
+  line("v3_gate", p.v3.gate);
+  line("v3_cooldown", p.v3.cooldown);
+  line("v4_tf", market::to_string(p.v4.tf));
+  line("v4_cooldown", p.v4.cooldown);
+  line("sample_ns", p.sample.period_ns);
+  return o.str();
+}
+
 void validate(const IndicatorParams& p) {
   auto require = [](bool ok, const char* what) {
     if (!ok) throw std::invalid_argument(what);
@@ -42,6 +95,8 @@ void validate(const IndicatorParams& p) {
   require(p.bars.chop_n >= 2, "CHOP period must be >= 2");
   require(p.bars.volume_n >= 1 && p.bars.zlma_n >= 1, "volume periods must be >= 1");
   require(p.v2.extreme_window >= 1 && p.v2.momentum >= 1, "v2 windows must be >= 1");
+  require(p.v1.min_move >= 1 && p.v2.min_retrace >= 1,
+          "v1 min_move and v2 min_retrace must be >= 1");
   require(market::duration_ns(p.v3.ltf) < market::duration_ns(p.v3.htf),
           "v3 lower timeframe must be shorter than the higher one");
   require(p.sample.period_ns > 0, "sampling period must be > 0");
@@ -290,6 +345,8 @@ void SymbolIndicators::sample(std::int64_t t, double i_k, const market::Intensit
 
 std::string SymbolIndicators::save() const {
   StateWriter w;
+  const std::string params = describe(p_);  // a snapshot restores only under the same ones
+  w.put_string(params);
   clock_.save(w);
   for (const auto& c : candles_)
     c.save(w);
@@ -327,8 +384,32 @@ std::string SymbolIndicators::save() const {
   return w.bytes();
 }
 
+namespace {
+
+// "key=value" lines of `a` that differ in `b`, for the message.
+std::string differences(const std::string& saved, const std::string& now) {
+  std::istringstream a(saved), b(now);
+  std::string la, lb, out;
+  while (std::getline(a, la) && std::getline(b, lb)) {
+    if (la == lb) continue;
+    if (!out.empty()) out += ", ";
+    out += la + " (now " + lb.substr(lb.find('=') + 1) + ")";
+  }
+  return out.empty() ? "a different parameter list" : out;
+}
+
+}  // namespace
+
 void SymbolIndicators::load(const std::string& bytes) {
   StateReader r(bytes);
+  std::string saved;
+  r.get_string(saved);
+  const std::string params = describe(p_);
+  if (saved != params) {
+    throw std::runtime_error(
+        "indicator state: saved under other parameters: " + differences(saved, params) +
+        "; restore it with the parameters it was saved under");
+  }
   clock_.load(r);
   for (auto& c : candles_)
     c.load(r);

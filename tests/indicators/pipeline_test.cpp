@@ -90,6 +90,26 @@ TEST(SymbolIndicators, RejectsASnapshotOfTheWrongShape) {
   EXPECT_THROW(b.load(a.save().substr(0, 10)), std::runtime_error);
 }
 
+TEST(SymbolIndicators, RefusesASnapshotSavedUnderOtherParametersNamingThem) {
+  IndicatorParams other;
+  other.v1.cooldown = 7;
+  other.spike.z_on = 2.5;
+  SymbolIndicators a(0, other);
+  SymbolIndicators b(0, IndicatorParams{});
+  try {
+    b.load(a.save());
+    FAIL() << "loaded a snapshot saved under other parameters";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("spike_z_on=2.5 (now 3)"), std::string::npos) << what;
+    EXPECT_NE(what.find("v1_cooldown=7 (now 50)"), std::string::npos) << what;
+  }
+  SymbolIndicators c(0, other);  // the same parameters: fine
+  EXPECT_NO_THROW(c.load(a.save()));
+  EXPECT_EQ(describe(other).find("buffer_n=1000\n"),
+            describe(IndicatorParams{}).find("buffer_n=1000\n"));
+}
+
 TEST(SymbolIndicators, WarmUpEmitsNothingDownstreamOfANotReadyInput) {
   const auto ticks = simulated(1, 3000);
   SymbolIndicators s(0, IndicatorParams{});

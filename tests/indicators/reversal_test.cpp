@@ -177,6 +177,43 @@ TEST(ReversalV2, AnArmTheOtherWayReplacesTheCandidate) {
   EXPECT_EQ(s->direction, +1);
 }
 
+// Found by the mutation check: ties and readiness.
+TEST(ReversalV2, ATieWithThePreviousLowIsNotANewLow) {
+  ReversalV2 v2(small_v2());
+  for (int i = 0; i < 3; ++i)
+    v2.update(10, Zone::kNeutral);
+  EXPECT_FALSE(v2.update(10, Zone::kHigh));     // equals the low: arms nothing
+  EXPECT_FALSE(v2.update(12, Zone::kNeutral));  // would confirm a BULL armed at 10
+}
+
+TEST(ReversalV2, ZeroMomentumConfirmsNeitherWay) {
+  {
+    ReversalV2 v2(small_v2());
+    for (int i = 0; i < 3; ++i)
+      v2.update(9, Zone::kNeutral);
+    EXPECT_FALSE(v2.update(11, Zone::kHigh));    // BEAR armed at 11
+    EXPECT_FALSE(v2.update(9, Zone::kNeutral));  // retrace 2, momentum 9 - 9 = 0
+  }
+  {
+    ReversalV2 v2(small_v2());
+    for (int i = 0; i < 3; ++i)
+      v2.update(11, Zone::kNeutral);
+    EXPECT_FALSE(v2.update(9, Zone::kHigh));      // BULL armed at 9
+    EXPECT_FALSE(v2.update(11, Zone::kNeutral));  // retrace 2, momentum 11 - 11 = 0
+  }
+}
+
+TEST(ReversalV2, NotReadyUntilTheMomentumHasMPreviousTicks) {
+  // M_ext = 1 < m_mom = 3: the extreme window is full at k = 2, momentum only at k = 4.
+  ReversalV2 v2(
+      {.extreme_window = 1, .momentum = 3, .confirm = 100, .min_retrace = 1, .cooldown = 0});
+  v2.update(10, Zone::kNeutral);
+  v2.update(10, Zone::kNeutral);
+  EXPECT_FALSE(v2.update(12, Zone::kHigh));  // k = 3: a new high, but not ready: no arm
+  EXPECT_FALSE(v2.update(10, Zone::kNeutral));
+  EXPECT_FALSE(v2.update(9, Zone::kNeutral));  // would confirm a BEAR armed at 12
+}
+
 TEST(ReversalV2, NewHighOnHighIntensityThenRetraceIsASell) {
   V2Run run;
   for (int i = 0; i < 250; ++i)

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,6 +32,13 @@ struct ServeConfig {
   // The filter as a feed uses it: auto turns it on for live feeds only.
   feed::BadTickFilter filter_for(bool live) const;
   engine::EngineConfig engine;
+  // Every setting given, by "section.key": the text and where it came from (file, env or
+  // flag); a setting not in it has its default. `spacetime params` prints them.
+  struct Applied {
+    std::string value;
+    std::string origin;
+  };
+  std::map<std::string, Applied> applied;
 };
 
 // A configuration mistake, with a message that names where it came from and what is wrong.

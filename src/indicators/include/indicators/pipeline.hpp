@@ -42,6 +42,9 @@ struct IndicatorParams {
 
 // Throws std::invalid_argument naming the parameter when a combination cannot run.
 void validate(const IndicatorParams& params);
+// Every parameter as "key=value" lines (the keys of the [indicators] settings, with
+// exact doubles): what a snapshot stores and compares on restore.
+std::string describe(const IndicatorParams& params);
 
 // The feed's clock as the pipeline sees it (docs/INDICATORS.md § 9, "Clock advances"): the
 // latest tick time of the whole feed. After a tick that moves it into a later second, a clock
@@ -101,7 +104,8 @@ class SymbolIndicators {
   void continue_sequences(const market::ChannelSequences& last);
   market::ChannelSequences sequences() const;
 
-  // D9: snapshot and restore of the whole state.
+  // D9: snapshot and restore of the whole state. The snapshot holds the parameters; load()
+  // throws std::runtime_error naming the ones that differ when they are not this object's.
   std::string save() const;
   void load(const std::string& bytes);
 

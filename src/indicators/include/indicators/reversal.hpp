@@ -70,8 +70,10 @@ class ReversalV1 {
     if (s <= band.baseline) {
       in_burst_ = false;
       const std::int64_t m = q - q_start_;
+      // mutate: equivalent: at m == 0, -m == m.
       const std::int64_t move = m < 0 ? -m : m;
       if (n_ >= p_.min_burst && move >= p_.min_move && cooldown_.fire()) {
+        // mutate: equivalent: m == 0 cannot get here, as validate() requires min_move >= 1.
         return Signal{m > 0 ? -1 : +1, static_cast<double>(move)};
       }
       return std::nullopt;
