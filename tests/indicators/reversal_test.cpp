@@ -325,6 +325,42 @@ TEST(ReversalV3, NearMissesDoNotFire) {
   EXPECT_FALSE(d.on_ltf_close(ltf_bar(+1, 120, 100.0), true)) << "HTF trend not ready";
 }
 
+// Found by the mutation check: the gate at equality, a flat HTF trend, a zero volume SMA.
+TEST(ReversalV3, VolumeExactlyAtTheGateFires) {
+  ReversalV3 v3;
+  v3.on_htf_close(htf_bar(+1));
+  const auto s = v3.on_ltf_close(ltf_bar(+1, 100, 100.0), true);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->strength, 1.0);
+}
+
+TEST(ReversalV3, EqualHtfEmasAreNoTrendEitherWay) {
+  for (const int cross : {+1, -1}) {
+    ReversalV3 v3;
+    BarClose flat = htf_bar(+1);
+    flat.fast = flat.slow;  // EMA9 == EMA21: trend 0
+    v3.on_htf_close(flat);
+    EXPECT_FALSE(v3.on_ltf_close(ltf_bar(cross, 200, 100.0), true)) << cross;
+  }
+}
+
+TEST(ReversalV3, AZeroVolumeAverageGivesStrengthZeroNotInfinity) {
+  ReversalV3 v3;
+  v3.on_htf_close(htf_bar(+1));
+  const auto s = v3.on_ltf_close(ltf_bar(+1, 0, 0.0), true);  // 0 >= 1.0 * 0: the gate passes
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->strength, 0.0);
+}
+
+TEST(ReversalV4, AZeroVolumeAverageGivesStrengthZeroNotInfinity) {
+  ReversalV4 v4;
+  BarClose c = ltf_bar(+1, 5, 0.0);
+  c.chop_ready = c.chop_pass = c.spike_in_window = true;
+  const auto s = v4.on_close(c);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->strength, 0.0);
+}
+
 TEST(ReversalV3, CooldownIsThreeLtfBars) {
   ReversalV3 v3;
   v3.on_htf_close(htf_bar(-1));

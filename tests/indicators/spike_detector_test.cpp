@@ -74,6 +74,16 @@ TEST(SpikeDetector, ZExactlyZOffDoesNotEndTheSpike) {
   EXPECT_TRUE(d.update(2.5, 5, 5, 100).end);  // z = 0.5 < z_off: ends
 }
 
+// D8 fallback: after a window of zero activity (mean 0, sd 0, sd_eff 0) z is 0, not
+// I / 0 = infinity, so the first trade after a silence does not count as a spike.
+TEST(SpikeDetector, TheFirstActivityAfterSilenceIsNotASpike) {
+  SpikeDetector d({.n = 5});
+  for (int i = 0; i < 5; ++i)
+    d.update(0.0, 1, 1, 100);
+  EXPECT_FALSE(d.update(5.0, 2, 2, 100).start);
+  EXPECT_FALSE(d.in_spike());
+}
+
 TEST(SpikeDetector, EndsAfterMaxLenTicks) {
   auto d = warmed(100.0, 20, 5);
   ASSERT_TRUE(d.update(200.0, 21, 21, 1).start);

@@ -158,6 +158,7 @@ class ReversalV2 {
     }
     const std::int64_t retrace = armed_ == -1 ? extreme_ - q : q - extreme_;
     const bool confirmed = armed_ == -1 ? momentum < 0 : momentum > 0;
+    // mutate: equivalent: k_ == armed_at_ never gets here (an arming step returns above).
     if (k_ > armed_at_ && confirmed && retrace >= p_.min_retrace) {
       const int dir = armed_;
       armed_ = 0;
