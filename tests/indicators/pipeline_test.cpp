@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 
 #include "feed/normalizer.hpp"
@@ -24,10 +25,11 @@ std::vector<market::Tick> simulated(std::size_t symbols, std::size_t n, std::uin
   return ticks;
 }
 
-std::vector<Event> run_live(const std::vector<market::Tick>& ticks, std::size_t symbols) {
+std::vector<Event> run_live(const std::vector<market::Tick>& ticks, std::size_t symbols,
+                            const IndicatorParams& params = {}) {
   std::vector<SymbolIndicators> states;
   for (std::size_t s = 0; s < symbols; ++s)
-    states.emplace_back(static_cast<market::SymbolId>(s), IndicatorParams{});
+    states.emplace_back(static_cast<market::SymbolId>(s), params);
   std::vector<Event> out;
   FeedClock clock;
   for (const auto& t : ticks) {
@@ -188,6 +190,25 @@ TEST(SymbolIndicators, EventsOfOneTickComeInTheNormativeOrder) {
 
 // The simulator's bursty feed gives every reversal version something to do: over a day of
 // symbol-hours each fires, at well under one signal per evaluation step.
+// § 9: within one tick (same symbol and seq) v3 comes before v4, v4 before v1, v1 before
+// v2. Returns how often two versions fired on one tick, by (earlier, later) version.
+std::map<std::pair<int, int>, std::size_t> same_tick_pairs(const std::vector<Event>& events) {
+  std::map<std::pair<market::SymbolId, std::uint64_t>, int> last;  // position in v3 v4 v1 v2
+  std::map<std::pair<int, int>, std::size_t> pairs;
+  for (const auto& e : events) {
+    const auto* r = std::get_if<market::ReversalEvent>(&e);
+    if (!r) continue;
+    const int order = r->version >= 3 ? r->version - 2 : r->version + 2;
+    auto [it, first] = last.try_emplace({r->symbol, r->seq}, order);
+    if (first) continue;
+    EXPECT_LT(it->second, order) << "v" << r->version << " out of order at seq " << r->seq;
+    const int earlier = it->second <= 2 ? it->second + 2 : it->second - 2;
+    ++pairs[{earlier, r->version}];
+    it->second = order;
+  }
+  return pairs;
+}
+
 TEST(SymbolIndicators, EveryReversalVersionFiresOnTheSimulatedFeed) {
   const auto ticks = simulated(8, 1'700'000, 11, 20.0);  // 8 symbols x 20 ticks/s: ~3 hours
   const auto events = run_live(ticks, 8);
@@ -202,6 +223,21 @@ TEST(SymbolIndicators, EveryReversalVersionFiresOnTheSimulatedFeed) {
     EXPECT_GT(by_version[v], 0u) << "v" << v << " never fired";
     EXPECT_LT(by_version[v], ticks.size() / 50) << "v" << v << " fires on noise";
   }
+  // Issue 9: v1 and v2 on one tick happen on this feed, and come in that order.
+  const auto pairs = same_tick_pairs(events);
+  EXPECT_GT(pairs.count({1, 2}), 0u);
+}
+
+// v3 and v4 on one tick: with v4 on v3's lower timeframe (10 s) both evaluate on the same
+// bar closes, so coincidences happen; v3 must come first (§ 9 step 3).
+TEST(SymbolIndicators, V3ComesBeforeV4OnTheSameTick) {
+  IndicatorParams params;
+  params.v4.tf = market::Timeframe::k10s;
+  const auto ticks = simulated(8, 1'700'000, 11, 20.0);
+  const auto pairs = same_tick_pairs(run_live(ticks, 8, params));
+  for (const auto& [pair, n] : pairs)
+    std::printf("v%d then v%d on one tick: %zu\n", pair.first, pair.second, n);
+  EXPECT_GT(pairs.count({3, 4}), 0u);
 }
 
 TEST(FeedClock, AdvancesAfterATickThatEntersALaterSecond) {

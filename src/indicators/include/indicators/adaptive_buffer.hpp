@@ -48,8 +48,8 @@ class AdaptiveBuffer {
       band.baseline = b;
       band.upper = b + h;
       band.lower = b - h;
-      // mutate: equivalent: at lower == 0.0 the assignment stores the same 0.0 (b - h of
-      // equal values is +0.0 under round-to-nearest).
+      // b - h of equal values is +0.0 under round-to-nearest, so:
+      // mutate: equivalent: at lower == 0.0 the assignment stores the same 0.0.
       if (band.lower < 0.0) band.lower = 0.0;
       band.zone = s > band.upper   ? market::Zone::kHigh
                   : s < band.lower ? market::Zone::kLow
