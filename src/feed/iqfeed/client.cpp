@@ -326,6 +326,20 @@ struct IqFeedClient::Impl {
     pending.clear();
   }
 
+  // IQFeed's once-a-second time stamp as a clock advance (docs/INDICATORS.md § 9), behind
+  // the trades before it. Advisory: one the engine refuses is dropped (the next one, or the
+  // next trade, closes the bars), and one from the future is ignored like a trade would be.
+  void offer_clock(std::int64_t local_us) {
+    const std::int64_t utc_us = iqfeed::eastern_to_utc_us(local_us);
+    if (utc_us < 0 || utc_us >= std::numeric_limits<std::int64_t>::max() / 1000) return;
+    const std::int64_t ts_ns = utc_us * 1000;
+    if (config.max_skew_ns > 0 && ts_ns - TimeGuard::wall_clock_ns() > config.max_skew_ns) return;
+    flush();
+    if (sink == nullptr) return;
+    const market::Tick clock = market::clock_tick(ts_ns);
+    sink->offer(std::span<const market::Tick>(&clock, 1));
+  }
+
   void deliver(SymbolState& s, const TradeKey& k, double bid, double ask) {
     s.window.record(k);
     const std::int64_t utc_us = iqfeed::eastern_to_utc_us(k.local_us);
@@ -518,6 +532,7 @@ struct IqFeedClient::Impl {
     } else if (const auto* t = std::get_if<iqfeed::Timestamp>(&p.message)) {
       market_time = t->local_us;
       note_market_time(t->local_us);
+      if (config.clock_ticks) offer_clock(t->local_us);
     } else if (const auto* o = std::get_if<iqfeed::OtherMessage>(&p.message)) {
       if (o->type == 'C') bump(counters.corrections);
     }

@@ -58,6 +58,10 @@ struct IqFeedConfig {
   std::uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
   // Time guard: a trade stamped further ahead of the wall clock is rejected (future_time).
   std::int64_t max_skew_ns = 300'000'000'000;
+  // Offer each time stamp message (T, once a second) to the sink as a clock advance
+  // (market::clock_tick), so bars close on the feed's clock. serve sets it; record does not,
+  // since tick files do not hold clock advances yet (a replay must equal the live output).
+  bool clock_ticks = false;
   // The bad-tick filter: on by default for this live feed (docs/FEEDS.md "Bad-tick filter").
   BadTickFilter filter{.enabled = true};
 };
