@@ -22,7 +22,7 @@
 namespace spacetime::app {
 namespace {
 
-void log_input_problems(const feed::TickFileReader& reader) {
+void log_input_problems(const feed::TickFileReader& reader, const market::SymbolRegistry& symbols) {
   const auto& errors = reader.line_errors();
   for (std::size_t k = 0; k < feed::kLineErrorCount; ++k) {
     const auto kind = static_cast<feed::LineError>(k);
@@ -37,6 +37,13 @@ void log_input_problems(const feed::TickFileReader& reader) {
     if (rejected[reason] > 0) {
       spdlog::warn("{} tick(s) rejected: {}", rejected[reason], feed::to_string(reason));
     }
+  }
+  // The first few of each reason, as read, so nothing disappears unexplained.
+  for (const auto& r : reader.reject_samples()) {
+    spdlog::warn("rejected ({}): {} at {} ns, price {}, size {}, bid {}, ask {}",
+                 feed::to_string(r.reason),
+                 r.symbol < symbols.size() ? symbols.info(r.symbol).name : std::string("?"),
+                 r.ts_ns, r.price, r.size, r.bid, r.ask);
   }
 }
 
@@ -124,7 +131,7 @@ class ReplayCommand final : public Command {
     if (writer) writer->close();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    log_input_problems(reader);
+    log_input_problems(reader, symbols);
     if (!stop.stop_requested()) {
       spdlog::info("end of the replay: {} open bar(s) closed (flush)", flushed);
     }

@@ -79,7 +79,7 @@ convert_fails(same_file ${convert_data}/ticks_small.csv ${convert_data}/ticks_sm
 add_test(NAME cli.replay_tick_from_2099_is_rejected
          COMMAND sh -c "'$<TARGET_FILE:spacetime>' replay '${PROJECT_SOURCE_DIR}/tests/data/ticks_2099.csv' --indicators-out '${CMAKE_CURRENT_BINARY_DIR}/ticks_2099.csv' 2>&1 && echo closed_1s=$(grep -c ',candle,1s,' '${CMAKE_CURRENT_BINARY_DIR}/ticks_2099.csv') in_2099=$(grep -c ',40709' '${CMAKE_CURRENT_BINARY_DIR}/ticks_2099.csv')")
 set_tests_properties(cli.replay_tick_from_2099_is_rejected PROPERTIES
-  PASS_REGULAR_EXPRESSION "1 tick\\(s\\) rejected: future_time.*closed_1s=40 in_2099=0")
+  PASS_REGULAR_EXPRESSION "1 tick\\(s\\) rejected: future_time.*rejected \\(future_time\\): AAA at 4070908800000000000 ns.*closed_1s=40 in_2099=0")
 
 # Issue 9: BBB stops trading after 10 s while AAA goes on for 130 s. BBB's 1 m bar closes
 # on the feed's clock (before AAA's first event after 60.4 s), not at the end; the end of
