@@ -74,6 +74,8 @@ class RecordCommand final : public Command {
             ->check(CLI::PositiveNumber);
     sub->add_option("--indicators-out", events_out_,
                     "also write indicator events (.csv or .jsonl)");
+    sub->add_option("--config", config_path_,
+                    "TOML file whose settings apply before these flags (e.g. [indicators])");
     settings_.add(*sub, {"feed", "simulator", "iqfeed", "guard", "filter", "indicators"},
                   /*config_names=*/false);
     return sub;
@@ -86,6 +88,7 @@ class RecordCommand final : public Command {
 
     seconds_set_ = seconds_option_->count() > 0;
     ServeConfig config;
+    if (!config_path_.empty()) apply_toml_file(config, config_path_);
     settings_.apply(config);
     if (config.sim_start_now) {
       config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -208,6 +211,7 @@ class RecordCommand final : public Command {
   CLI::Option* seconds_option_ = nullptr;
   bool seconds_set_ = false;
   std::string events_out_;
+  std::string config_path_;
   SettingOptions settings_;
 };
 

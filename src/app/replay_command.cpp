@@ -65,6 +65,8 @@ class ReplayCommand final : public Command {
                     "engine threads on the live path (default 1; >1 "
                     "interleaves symbols in the output differently)");
     sub->add_option("--tick-size", tick_size_, "price tick of CSV symbols (default 0.01)");
+    sub->add_option("--config", config_path_,
+                    "TOML file whose settings apply before these flags (e.g. [indicators])");
     settings_.add(*sub, {"indicators", "guard", "filter"}, /*config_names=*/false);
     return sub;
   }
@@ -79,6 +81,7 @@ class ReplayCommand final : public Command {
       throw std::runtime_error(
           fmt::format("--speed: '{}' is not max or a positive number", speed_text_));
     ServeConfig config;  // the indicator settings are shared with serve
+    if (!config_path_.empty()) apply_toml_file(config, config_path_);
     settings_.apply(config);
     config.engine.shards = shards_;
 
@@ -193,6 +196,7 @@ class ReplayCommand final : public Command {
   std::string path_ = "live";
   std::size_t shards_ = 1;
   std::optional<double> tick_size_;
+  std::string config_path_;
   SettingOptions settings_;
 };
 
