@@ -48,7 +48,9 @@ class RollStats {
     replacements_ = replacements_ + 1 == n ? 0 : replacements_ + 1;
     if (replacements_ == 0) resum();
     // § 2.4 "Then: if (M2 < 0.0) M2 = 0.0" is a state update: a negative M2 from rounding
-    // must not carry into the next replacement.
+    // must not carry into the next replacement. At M2 == 0.0 `<=` would only turn -0.0 into
+    // +0.0, which no comparison, sum or output distinguishes:
+    // mutate: equivalent: at m2_ == 0.0 it stores an equal 0.0.
     if (m2_ < 0.0) m2_ = 0.0;
   }
 
