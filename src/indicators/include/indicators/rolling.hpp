@@ -174,6 +174,7 @@ class RollingExtreme {
     ++k_;
   }
   bool empty() const { return size_ == 0; }
+  // mutate: equivalent: at k_ == size both branches give the same count.
   std::size_t count() const { return k_ < values_.size() ? k_ : values_.size(); }
   bool full() const { return k_ >= values_.size(); }
   std::int64_t value() const { return values_[front_]; }
@@ -194,6 +195,9 @@ class RollingExtreme {
   }
 
  private:
+  // An older value equal to x may go or stay: the extreme is the same value either way, and
+  // the window drop keeps at most M entries in the M slots.
+  // mutate: equivalent: at old == x only which of two equal values is kept changes.
   static bool dominated(std::int64_t old, std::int64_t x) { return kMax ? old <= x : old >= x; }
   // Index arithmetic without a division: every sum here is below twice the capacity.
   std::size_t wrap(std::size_t i) const { return i >= values_.size() ? i - values_.size() : i; }
