@@ -4,6 +4,7 @@
 #   make test    every C++ test (release, then ASan+UBSan), every web test, bounded fuzzing
 #   make bench   benchmarks, printed as tables (numbers go to docs/PERFORMANCE.md)
 #   make clean   remove build output
+#   make mutate  mutation check of the indicator rules (long; not part of make test)
 # Extra arguments for `spacetime serve`: make run ARGS="--symbols 10 --rate 50000"
 
 SHELL := /bin/bash
@@ -12,7 +13,7 @@ RELEASE := build/release
 ASAN := build/asan
 BIN := $(RELEASE)/bin/spacetime
 
-.PHONY: run test bench clean setup build build-asan web test-cpp test-asan test-web fuzz format
+.PHONY: run test bench clean setup build build-asan web test-cpp test-asan test-web fuzz format mutate
 
 setup:
 	@scripts/setup
@@ -53,6 +54,12 @@ fuzz: setup
 
 test: test-cpp test-web test-asan fuzz
 	@echo "make test: all C++ (release and ASan/UBSan), web and fuzz tests passed"
+
+# Flips each comparison and boundary in src/indicators one at a time, rebuilds and runs the
+# indicator tests on a copy of the tree, and lists the survivors (docs/INDICATORS.md § 12).
+# MUTATE_FILES limits it to some files.
+mutate: setup
+	scripts/mutate $(MUTATE_FILES)
 
 bench: build
 	$(RELEASE)/bin/candles_bench --benchmark_min_time=0.5

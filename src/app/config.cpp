@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include "market/time.hpp"
+#include "market/timeframe.hpp"
 
 #include <arpa/inet.h>
 
@@ -88,6 +89,18 @@ std::vector<std::string> split_words(std::string_view v) {
     i = end;
   }
   return out;
+}
+
+// Indicator parameters (docs/INDICATORS.md § 10): one setting each, TOML [indicators].
+std::int64_t parse_ms(std::string_view v, std::int64_t max_ms) {
+  return parse_number<std::int64_t>(v, 1, max_ms) * 1'000'000;
+}
+
+market::Timeframe parse_tf(std::string_view v) {
+  const auto tf = market::parse_timeframe(v);
+  if (!tf)
+    throw ConfigError(fmt::format("'{}' is not a timeframe (1s, 10s, 1m, 5m, 15m, 1h, 1d)", v));
+  return *tf;
 }
 
 }  // namespace
@@ -340,6 +353,215 @@ const std::vector<Setting>& serve_settings() {
          c.engine.indicators.intensity.n_smooth = n;
          c.engine.indicators.bars.intensity_n = n;
        }},
+      {"indicators", "max_window_ticks", "SPACETIME_MAX_WINDOW_TICKS",
+       "hard bound on the ticks one intensity window holds", "262144",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.intensity.max_window_ticks =
+             parse_number<std::size_t>(v, 1, std::size_t{1} << 30);
+       }},
+      {"indicators", "buffer_n", "SPACETIME_BUFFER_N", "adaptive buffer window N (ticks)", "1000",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.buffer.n = parse_number<std::size_t>(v, 2, 1'000'000);
+       }},
+      {"indicators", "buffer_w_long", "SPACETIME_BUFFER_W_LONG",
+       "adaptive buffer weight of the long mean", "0.8",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.buffer.w_long = parse_number<double>(v, 0.0, 1.0);
+       }},
+      {"indicators", "buffer_w_short", "SPACETIME_BUFFER_W_SHORT",
+       "adaptive buffer weight of the short mean", "0.2",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.buffer.w_short = parse_number<double>(v, 0.0, 1.0);
+       }},
+      {"indicators", "buffer_short_percent", "SPACETIME_BUFFER_SHORT_PERCENT",
+       "adaptive buffer short window, percent of N", "20",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.buffer.short_percent = parse_number<std::size_t>(v, 1, 100);
+       }},
+      {"indicators", "buffer_k", "SPACETIME_BUFFER_K", "adaptive buffer half-width factor k", "1",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.buffer.k = parse_number<double>(v, 0.0, 1000.0);
+       }},
+      {"indicators", "buffer_cv_floor", "SPACETIME_BUFFER_CV_FLOOR", "adaptive buffer CV floor",
+       "0.1",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.buffer.cv_floor = parse_number<double>(v, 0.0, 1000.0);
+       }},
+      {"indicators", "buffer_cv_cap", "SPACETIME_BUFFER_CV_CAP", "adaptive buffer CV cap", "3",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.buffer.cv_cap = parse_number<double>(v, 0.0, 1000.0);
+       }},
+      {"indicators", "spike_n", "SPACETIME_SPIKE_N", "spike detector window N (ticks)", "1000",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.spike.n = parse_number<std::size_t>(v, 2, 1'000'000);
+       }},
+      {"indicators", "spike_z_on", "SPACETIME_SPIKE_Z_ON", "spike starts at z >= z_on", "3",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.spike.z_on = parse_number<double>(v, 0.0, 1000.0);
+       }},
+      {"indicators", "spike_z_off", "SPACETIME_SPIKE_Z_OFF", "spike ends at z < z_off", "1",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.spike.z_off = parse_number<double>(v, -1000.0, 1000.0);
+       }},
+      {"indicators", "spike_influence", "SPACETIME_SPIKE_INFLUENCE",
+       "spike detector influence of values inside a spike", "0",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.spike.influence = parse_number<double>(v, 0.0, 1.0);
+       }},
+      {"indicators", "spike_sd_floor", "SPACETIME_SPIKE_SD_FLOOR",
+       "spike detector sd floor, fraction of the mean", "0.1",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.spike.sd_floor_frac = parse_number<double>(v, 0.0, 1000.0);
+       }},
+      {"indicators", "spike_max_len", "SPACETIME_SPIKE_MAX_LEN", "longest spike in ticks", "1000",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.spike.max_len = parse_number<std::uint64_t>(v, 1, 1'000'000'000);
+       }},
+      {"indicators", "ema_fast", "SPACETIME_EMA_FAST", "bar trend: fast EMA period (v3, v4)", "9",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.ema_fast = parse_number<std::size_t>(v, 1, 10'000);
+       }},
+      {"indicators", "ema_slow", "SPACETIME_EMA_SLOW", "bar trend: slow EMA period (v3, v4)", "21",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.ema_slow = parse_number<std::size_t>(v, 1, 10'000);
+       }},
+      {"indicators", "chop_n", "SPACETIME_CHOP_N", "Choppiness Index period (v4)", "14",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.chop_n = parse_number<std::size_t>(v, 2, 10'000);
+       }},
+      {"indicators", "chop_threshold", "SPACETIME_CHOP_THRESHOLD",
+       "CHOP below this passes the v4 filter", "61.8",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.chop_threshold = parse_number<double>(v, 0.0, 100.0);
+       }},
+      {"indicators", "volume_n", "SPACETIME_VOLUME_N", "bar volume SMA period (v3 gate, v4 spike)",
+       "20",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.volume_n = parse_number<std::size_t>(v, 1, 10'000);
+       }},
+      {"indicators", "volume_spike_k", "SPACETIME_VOLUME_SPIKE_K",
+       "v4 volume spike: V >= k x the volume SMA", "1.5",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.spike_k = parse_number<double>(v, 0.0, 1000.0);
+       }},
+      {"indicators", "volume_spike_window", "SPACETIME_VOLUME_SPIKE_WINDOW",
+       "v4 volume spike counts on this many bars", "3",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.spike_window = parse_number<std::size_t>(v, 1, 1000);
+       }},
+      {"indicators", "zlma_n", "SPACETIME_ZLMA_N", "bar volume line ZLMA period", "20",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.bars.zlma_n = parse_number<std::size_t>(v, 1, 10'000);
+       }},
+      {"indicators", "v1_min_burst", "SPACETIME_V1_MIN_BURST", "v1 shortest burst (ticks)", "3",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v1.min_burst = parse_number<std::uint64_t>(v, 1, 1'000'000);
+       }},
+      {"indicators", "v1_min_move", "SPACETIME_V1_MIN_MOVE", "v1 smallest move (price ticks)", "4",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v1.min_move = parse_number<std::int64_t>(v, 1, 1'000'000'000);
+       }},
+      {"indicators", "v1_max_burst", "SPACETIME_V1_MAX_BURST", "v1 longest burst (ticks)", "1000",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v1.max_burst = parse_number<std::uint64_t>(v, 1, 1'000'000'000);
+       }},
+      {"indicators", "v1_cooldown", "SPACETIME_V1_COOLDOWN", "v1 cooldown (ticks)", "50",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v1.cooldown = parse_number<std::uint32_t>(v, 0, 1'000'000);
+       }},
+      {"indicators", "v2_extreme_window", "SPACETIME_V2_EXTREME_WINDOW",
+       "v2 new extreme over this many previous ticks", "200",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v2.extreme_window = parse_number<std::size_t>(v, 1, 1'000'000);
+       }},
+      {"indicators", "v2_momentum", "SPACETIME_V2_MOMENTUM", "v2 momentum lag (ticks)", "20",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v2.momentum = parse_number<std::size_t>(v, 1, 1'000'000);
+       }},
+      {"indicators", "v2_confirm", "SPACETIME_V2_CONFIRM",
+       "v2 confirmation window after the extreme (ticks)", "100",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v2.confirm = parse_number<std::uint64_t>(v, 1, 1'000'000'000);
+       }},
+      {"indicators", "v2_min_retrace", "SPACETIME_V2_MIN_RETRACE",
+       "v2 smallest retrace (price ticks)", "2",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v2.min_retrace = parse_number<std::int64_t>(v, 1, 1'000'000'000);
+       }},
+      {"indicators", "v2_cooldown", "SPACETIME_V2_COOLDOWN", "v2 cooldown (ticks)", "50",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v2.cooldown = parse_number<std::uint32_t>(v, 0, 1'000'000);
+       }},
+      {"indicators", "v3_ltf", "SPACETIME_V3_LTF", "v3 lower timeframe", "10s",
+       [](ServeConfig& c, std::string_view v) { c.engine.indicators.v3.ltf = parse_tf(v); }},
+      {"indicators", "v3_htf", "SPACETIME_V3_HTF", "v3 higher (trend) timeframe", "1m",
+       [](ServeConfig& c, std::string_view v) { c.engine.indicators.v3.htf = parse_tf(v); }},
+      {"indicators", "v3_gate", "SPACETIME_V3_GATE", "v3 volume gate: V >= gate x the volume SMA",
+       "1",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v3.gate = parse_number<double>(v, 0.0, 1000.0);
+       }},
+      {"indicators", "v3_cooldown", "SPACETIME_V3_COOLDOWN", "v3 cooldown (LTF bars)", "3",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v3.cooldown = parse_number<std::uint32_t>(v, 0, 1'000'000);
+       }},
+      {"indicators", "v4_tf", "SPACETIME_V4_TF", "v4 timeframe", "1m",
+       [](ServeConfig& c, std::string_view v) { c.engine.indicators.v4.tf = parse_tf(v); }},
+      {"indicators", "v4_cooldown", "SPACETIME_V4_COOLDOWN", "v4 cooldown (bars)", "3",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.v4.cooldown = parse_number<std::uint32_t>(v, 0, 1'000'000);
+       }},
+      {"indicators", "sample_ms", "SPACETIME_SAMPLE_MS",
+       "period of the downsampled intensity series (ms)", "100",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.sample.period_ns = parse_ms(v, 86'400'000);
+       }},
+      {"guard", "max_skew_s", "SPACETIME_MAX_SKEW_S",
+       "time guard: reject a tick stamped more than this many seconds ahead of the feed's "
+       "clock (files) or the wall clock (live feeds); 0 turns it off",
+       "300",
+       [](ServeConfig& c, std::string_view v) {
+         const double s = parse_number<double>(v, 0.0, 1e9);
+         c.max_skew_ns = static_cast<std::int64_t>(s * 1e9);
+         c.iqfeed.max_skew_ns = c.max_skew_ns;
+       }},
+      {"filter", "bad_ticks", "SPACETIME_BAD_TICKS",
+       "bad-tick filter: auto (on for live feeds, off for the simulator and files), on, off",
+       "auto",
+       [](ServeConfig& c, std::string_view v) {
+         if (v != "auto" && v != "on" && v != "off") {
+           throw ConfigError(fmt::format("'{}' is not auto, on or off", v));
+         }
+         c.bad_ticks = std::string(v);
+       }},
+      {"filter", "filter_quotes", "SPACETIME_FILTER_QUOTES",
+       "bad-tick filter: reject crossed or non-positive quotes (true or false)", "true",
+       [](ServeConfig& c, std::string_view v) {
+         if (v != "true" && v != "false") {
+           throw ConfigError(fmt::format("'{}' is not true or false", v));
+         }
+         c.filter.quotes = v == "true";
+       }},
+      {"filter", "band_k", "SPACETIME_BAND_K",
+       "bad-tick filter: price band half-width in MADs of the recent median (0 turns it off)", "10",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.band_k = parse_number<double>(v, 0.0, 1e6);
+       }},
+      {"filter", "band_n", "SPACETIME_BAND_N",
+       "bad-tick filter: recent prices in the band's median", "50",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.band_n = parse_number<std::size_t>(v, 3, 100'000);
+       }},
+      {"filter", "band_floor_pct", "SPACETIME_BAND_FLOOR_PCT",
+       "bad-tick filter: the band is never narrower than this percentage of the median", "1",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.band_floor_pct = parse_number<double>(v, 0.0, 1e6);
+       }},
+      {"filter", "max_size", "SPACETIME_MAX_SIZE",
+       "bad-tick filter: reject a trade of more lots than this (0 turns it off)", "50000000",
+       [](ServeConfig& c, std::string_view v) {
+         c.filter.max_size = parse_number<double>(v, 0.0, 1e18);
+       }},
       {"engine", "shards", "SPACETIME_SHARDS", "engine threads (symbols are split across them)",
        "1",
        [](ServeConfig& c, std::string_view v) {
@@ -425,6 +647,12 @@ const std::vector<Setting>& serve_settings() {
   return kSettings;
 }
 
+feed::BadTickFilter ServeConfig::filter_for(bool live) const {
+  feed::BadTickFilter f = filter;
+  f.enabled = bad_ticks == "on" || (bad_ticks == "auto" && live);
+  return f;
+}
+
 void apply_setting(ServeConfig& config, const Setting& setting, std::string_view value,
                    std::string_view origin) {
   try {
@@ -432,6 +660,12 @@ void apply_setting(ServeConfig& config, const Setting& setting, std::string_view
   } catch (const ConfigError& e) {
     throw ConfigError(fmt::format("{}: {}", origin, e.what()));
   }
+  // Where the effective value came from, for `spacetime params`.
+  const std::string_view kind = origin.starts_with("environment ") ? "env"
+                                : origin.starts_with("--")         ? "flag"
+                                                                   : "file";
+  config.applied[fmt::format("{}.{}", setting.section, setting.key)] = {std::string(value),
+                                                                        std::string(kind)};
 }
 
 void apply_toml(ServeConfig& config, std::string_view text, std::string_view origin) {
@@ -448,7 +682,7 @@ void apply_toml(ServeConfig& config, std::string_view text, std::string_view ori
     if (!inner) {
       throw ConfigError(
           fmt::format("{}: '{}' must be a table like [server], [feed], [simulator], [iqfeed], "
-                      "[engine], [indicators]",
+                      "[guard], [filter], [engine], [indicators]",
                       origin, section.str()));
     }
     for (const auto& [key, value] : *inner) {

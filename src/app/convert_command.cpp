@@ -94,6 +94,8 @@ class ConvertCommand final : public Command {
     feed::TickFileOptions options;
     options.tick_size = tick_size_;
     options.size_scale = size_scale_;
+    // A conversion keeps every valid tick: the time guard is for what reaches the engine.
+    options.time_guard.max_skew_ns = 0;
     const auto start = std::chrono::steady_clock::now();
     market::SymbolRegistry symbols;
     auto reader = feed::TickFileReader::open(in, symbols, options);

@@ -45,7 +45,8 @@ class IqFeedSource final : public FeedSource {
                        e.kind == feed::IqFeedEventKind::kBackfillFailed ||
                        e.kind == feed::IqFeedEventKind::kSymbolNotFound ||
                        e.kind == feed::IqFeedEventKind::kProtocolMismatch ||
-                       e.kind == feed::IqFeedEventKind::kTickSizeMismatch;
+                       e.kind == feed::IqFeedEventKind::kTickSizeMismatch ||
+                       e.kind == feed::IqFeedEventKind::kRejected;
       const std::string where = e.line ? fmt::format(" (line {}: {})", e.line, e.context) : "";
       if (bad) {
         spdlog::warn("iqfeed: {}: {}{}", feed::to_string(e.kind), e.detail, where);
@@ -73,6 +74,12 @@ class IqFeedSource final : public FeedSource {
           fmt::format(R"(feed_parse_errors{{source="iqfeed",kind="{}"}})", feed::to_string(kind)),
           s.parse_error(kind));
     }
+    // Rejected trades by reason: feed_rejected{source="iqfeed",reason="bad_quote"}.
+    for (std::size_t k = 0; k < feed::kRejectReasonCount; ++k) {
+      out.emplace_back(fmt::format(R"(feed_rejected{{source="iqfeed",reason="{}"}})",
+                                   feed::to_string(static_cast<feed::RejectReason>(k))),
+                       s.rejected_by_reason[k]);
+    }
     return out;
   }
   std::string describe() const override {
@@ -91,7 +98,9 @@ class IqFeedSource final : public FeedSource {
                    .tick_size = config.iqfeed_tick_size,
                    .decimals = market::decimals_for(config.iqfeed_tick_size)});
     }
-    return config.iqfeed;
+    feed::IqFeedConfig iq = config.iqfeed;
+    iq.filter = config.filter_for(/*live=*/true);
+    return iq;
   }
 
   feed::IqFeedConfig config_;

@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cmath>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <thread>
 
@@ -72,7 +74,10 @@ class RecordCommand final : public Command {
             ->check(CLI::PositiveNumber);
     sub->add_option("--indicators-out", events_out_,
                     "also write indicator events (.csv or .jsonl)");
-    settings_.add(*sub, {"feed", "simulator", "iqfeed", "indicators"}, /*config_names=*/false);
+    sub->add_option("--config", config_path_,
+                    "TOML file whose settings apply before these flags (e.g. [indicators])");
+    settings_.add(*sub, {"feed", "simulator", "iqfeed", "guard", "filter", "indicators"},
+                  /*config_names=*/false);
     return sub;
   }
 
@@ -83,11 +88,24 @@ class RecordCommand final : public Command {
 
     seconds_set_ = seconds_option_->count() > 0;
     ServeConfig config;
+    if (!config_path_.empty()) apply_toml_file(config, config_path_);
     settings_.apply(config);
     if (config.sim_start_now) {
       config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                       std::chrono::system_clock::now().time_since_epoch())
                                       .count();
+    }
+    // Durations are int64 nanoseconds: one that does not fit is refused before anything runs.
+    const double limit_s =
+        config.feed == "iqfeed"
+            ? kMaxSeconds
+            : std::min(kMaxSeconds, static_cast<double>(std::numeric_limits<std::int64_t>::max() -
+                                                        config.simulator.start_ns) /
+                                        1e9);
+    if (seconds_set_ && !(seconds_ < limit_s)) {
+      throw std::runtime_error(fmt::format(
+          "--seconds: {} does not fit in int64 nanoseconds{} (at most {:.0f} s)", seconds_,
+          config.feed == "iqfeed" ? "" : " after the simulator's start", std::floor(limit_s)));
     }
     config.engine.shards = 1;  // one shard: the indicator output is in tick order
 
@@ -119,6 +137,8 @@ class RecordCommand final : public Command {
     } else {
       record_simulated(*sim, config.simulator.start_ns, sink, stop);
     }
+    // The end of the session: every open bar closes, as at the end of its replay.
+    if (engine && !sink.failed()) engine->flush_bars();
     if (engine) engine->stop();
     sink.throw_if_failed();
     writer.close();
@@ -138,10 +158,15 @@ class RecordCommand final : public Command {
     spdlog::info("recording {} to {} ({})", source.describe(), out_,
                  seconds_set_ ? fmt::format("{} s", seconds_) : std::string("until Ctrl-C"));
     std::jthread feed_thread([&](std::stop_token token) { source.run(sink, token); });
-    const auto until = std::chrono::steady_clock::now() +
-                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                           std::chrono::duration<double>(seconds_set_ ? seconds_ : 1e12));
-    while (!stop.stop_requested() && !sink.failed() && std::chrono::steady_clock::now() < until) {
+    // Without --seconds there is no deadline: the recording runs until Ctrl-C.
+    std::optional<std::chrono::steady_clock::time_point> until;
+    if (seconds_set_) {
+      until = std::chrono::steady_clock::now() +
+              std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                  std::chrono::duration<double>(seconds_));
+    }
+    while (!stop.stop_requested() && !sink.failed() &&
+           (!until || std::chrono::steady_clock::now() < *until)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     feed_thread.request_stop();
@@ -177,12 +202,16 @@ class RecordCommand final : public Command {
     bar.finish();
   }
 
+  // The longest duration in int64 nanoseconds, in seconds (a double just below 2^63 ns).
+  static constexpr double kMaxSeconds = 9'223'372'036.0;
+
   std::string out_;
   bool zstd_ = false;
   double seconds_ = 600;
   CLI::Option* seconds_option_ = nullptr;
   bool seconds_set_ = false;
   std::string events_out_;
+  std::string config_path_;
   SettingOptions settings_;
 };
 

@@ -22,7 +22,7 @@
 namespace spacetime::app {
 namespace {
 
-void log_input_problems(const feed::TickFileReader& reader) {
+void log_input_problems(const feed::TickFileReader& reader, const market::SymbolRegistry& symbols) {
   const auto& errors = reader.line_errors();
   for (std::size_t k = 0; k < feed::kLineErrorCount; ++k) {
     const auto kind = static_cast<feed::LineError>(k);
@@ -37,6 +37,13 @@ void log_input_problems(const feed::TickFileReader& reader) {
     if (rejected[reason] > 0) {
       spdlog::warn("{} tick(s) rejected: {}", rejected[reason], feed::to_string(reason));
     }
+  }
+  // The first few of each reason, as read, so nothing disappears unexplained.
+  for (const auto& r : reader.reject_samples()) {
+    spdlog::warn("rejected ({}): {} at {} ns, price {}, size {}, bid {}, ask {}",
+                 feed::to_string(r.reason),
+                 r.symbol < symbols.size() ? symbols.info(r.symbol).name : std::string("?"),
+                 r.ts_ns, r.price, r.size, r.bid, r.ask);
   }
 }
 
@@ -58,7 +65,9 @@ class ReplayCommand final : public Command {
                     "engine threads on the live path (default 1; >1 "
                     "interleaves symbols in the output differently)");
     sub->add_option("--tick-size", tick_size_, "price tick of CSV symbols (default 0.01)");
-    settings_.add(*sub, {"indicators"}, /*config_names=*/false);
+    sub->add_option("--config", config_path_,
+                    "TOML file whose settings apply before these flags (e.g. [indicators])");
+    settings_.add(*sub, {"indicators", "guard", "filter"}, /*config_names=*/false);
     return sub;
   }
 
@@ -72,12 +81,15 @@ class ReplayCommand final : public Command {
       throw std::runtime_error(
           fmt::format("--speed: '{}' is not max or a positive number", speed_text_));
     ServeConfig config;  // the indicator settings are shared with serve
+    if (!config_path_.empty()) apply_toml_file(config, config_path_);
     settings_.apply(config);
     config.engine.shards = shards_;
 
     market::SymbolRegistry symbols;
     feed::TickFileOptions options;
     if (tick_size_) options.tick_size = *tick_size_;
+    options.time_guard.max_skew_ns = config.max_skew_ns;
+    options.filter = config.filter_for(/*live=*/false);
     auto reader = feed::TickFileReader::open(file_, symbols, options);
     spdlog::info("replay {}: {} symbols, about {} ticks ({} path)", file_, symbols.size(),
                  reader.expected_ticks(), path_);
@@ -92,8 +104,9 @@ class ReplayCommand final : public Command {
     ProgressBar bar("replay");
     const auto start = std::chrono::steady_clock::now();
     std::uint64_t ticks = 0;
+    std::uint64_t flushed = 0;
     if (path_ == "batch") {
-      ticks = run_batch(reader, symbols, config, sink, bar, stop.get_token());
+      ticks = run_batch(reader, symbols, config, sink, bar, stop.get_token(), flushed);
     } else {
       engine::Engine engine(config.engine, symbols, sink);
       engine.start();
@@ -106,8 +119,11 @@ class ReplayCommand final : public Command {
                         .ticks_per_s = p.ticks_per_s,
                         .elapsed = p.elapsed});
           });
+      // The end of the file: every open bar closes (docs/INDICATORS.md § 9).
+      if (!stop.stop_requested()) engine.flush_bars();
       engine.stop();
       ticks = engine.stats().ticks;
+      flushed = engine.stats().bars_flushed;
       if (engine.stats().ticks_clamped > 0) {
         spdlog::warn("{} tick(s) had out-of-order timestamps and were clamped",
                      engine.stats().ticks_clamped);
@@ -118,7 +134,10 @@ class ReplayCommand final : public Command {
     if (writer) writer->close();
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    log_input_problems(reader);
+    log_input_problems(reader, symbols);
+    if (!stop.stop_requested()) {
+      spdlog::info("end of the replay: {} open bar(s) closed (flush)", flushed);
+    }
     spdlog::info(
         "replayed {} ticks in {:.2f} s ({} ticks/s){}{}", ticks, seconds,
         human_count(static_cast<double>(ticks) / std::max(seconds, 1e-9)),
@@ -131,7 +150,8 @@ class ReplayCommand final : public Command {
   // The batch path: columns of up to 64 Ki ticks through the same streaming objects.
   static std::uint64_t run_batch(feed::TickFileReader& reader,
                                  const market::SymbolRegistry& symbols, const ServeConfig& config,
-                                 market::EventSink& sink, ProgressBar& bar, std::stop_token stop) {
+                                 market::EventSink& sink, ProgressBar& bar, std::stop_token stop,
+                                 std::uint64_t& flushed) {
     indicators::validate(config.engine.indicators);
     std::vector<indicators::SymbolIndicators> states;
     for (market::SymbolId s = 0; s < symbols.size(); ++s)
@@ -139,6 +159,7 @@ class ReplayCommand final : public Command {
     constexpr std::size_t kChunk = 1 << 16;
     std::vector<market::Tick> chunk(kChunk);
     indicators::TickColumnBuffer columns;
+    indicators::FeedClock clock;
     std::vector<market::Event> events;
     std::uint64_t total = 0;
     const auto start = std::chrono::steady_clock::now();
@@ -149,7 +170,7 @@ class ReplayCommand final : public Command {
       for (std::size_t i = 0; i < n; ++i)
         columns.push(chunk[i]);
       events.clear();
-      indicators::run_batch(columns.view(), states, events);
+      indicators::run_batch(columns.view(), states, clock, events);
       sink.publish(events);
       total += n;
       const auto elapsed = std::chrono::steady_clock::now() - start;
@@ -160,6 +181,12 @@ class ReplayCommand final : public Command {
                                  std::max(std::chrono::duration<double>(elapsed).count(), 1e-9),
                   .elapsed = elapsed});
     }
+    if (!stop.stop_requested()) {  // the end of the file: every open bar closes
+      events.clear();
+      for (auto& s : states)
+        flushed += s.flush(events);
+      sink.publish(events);
+    }
     return total;
   }
 
@@ -169,6 +196,7 @@ class ReplayCommand final : public Command {
   std::string path_ = "live";
   std::size_t shards_ = 1;
   std::optional<double> tick_size_;
+  std::string config_path_;
   SettingOptions settings_;
 };
 

@@ -32,6 +32,7 @@ class ServeCommand final : public Command {
     if (!config_path_.empty()) apply_toml_file(config, config_path_);
     apply_env(config);
     settings_.apply(config);
+    config.iqfeed.clock_ticks = true;  // IQFeed's time stamps close bars (not recorded: record)
     // Signals are taken by run_serve with sigtimedwait: block them before any thread starts.
     block_stop_signals();
     return run_serve(std::move(config));

@@ -77,6 +77,7 @@ class Engine::Shard {
     s.ticks_clamped += clamped_.load(std::memory_order_relaxed);
     s.ticks_unknown += unknown_.load(std::memory_order_relaxed);
     s.events += events_.load(std::memory_order_relaxed);
+    s.bars_flushed += flushed_.load(std::memory_order_relaxed);
     s.queue_depth += ring_.size();
   }
 
@@ -100,7 +101,13 @@ class Engine::Shard {
   void process(std::span<const Tick> ticks) {
     std::uint64_t clamped = 0;
     std::uint64_t unknown = 0;
+    std::uint64_t clocks = 0;
     for (const Tick& tick : ticks) {
+      if (market::is_clock(tick)) {  // a clock advance for every symbol of this shard
+        ++clocks;
+        clock(tick.ts_ns);
+        continue;
+      }
       if (tick.symbol >= states_.size()) {
         ++unknown;
         continue;
@@ -128,11 +135,25 @@ class Engine::Shard {
     }
     dirty_.clear();
     sink_.publish(events_out_);
-    ticks_.fetch_add(ticks.size() - unknown, std::memory_order_relaxed);
+    ticks_.fetch_add(ticks.size() - unknown - clocks, std::memory_order_relaxed);
     clamped_.fetch_add(clamped, std::memory_order_relaxed);
     unknown_.fetch_add(unknown, std::memory_order_relaxed);
     events_.fetch_add(events_out_.size(), std::memory_order_relaxed);
     events_out_.clear();
+  }
+
+  // Clock advances (docs/INDICATORS.md § 9) in symbol order; kFlushTime closes every bar.
+  void clock(std::int64_t t) {
+    std::uint64_t flushed = 0;
+    for (auto& slot : states_) {
+      if (!slot) continue;
+      if (t == market::kFlushTime) {
+        flushed += slot->indicators.flush(events_out_);
+      } else {
+        slot->indicators.on_clock(t, events_out_);
+      }
+    }
+    flushed_.fetch_add(flushed, std::memory_order_relaxed);
   }
 
   market::SpscRing<Tick> ring_;
@@ -146,6 +167,7 @@ class Engine::Shard {
   std::atomic<std::uint64_t> clamped_{0};
   std::atomic<std::uint64_t> unknown_{0};
   std::atomic<std::uint64_t> events_{0};
+  std::atomic<std::uint64_t> flushed_{0};
   std::jthread thread_;
 };
 
@@ -177,22 +199,72 @@ void Engine::stop() {
     shard->stop();
 }
 
+// Clock advances (docs/INDICATORS.md § 9): after a tick that moves the feed's clock into a
+// later second, and for every clock tick the feed sends, a clock tick goes to every shard's
+// ring, behind the ticks before it. One that does not fit waits in pending_clock_ and goes
+// first at the next offer().
+bool Engine::push_pending_clock() {
+  if (!pending_clock_) return true;
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    if (!pending_shards_[i]) continue;
+    if (shards_[i]->ring().push(std::span<const Tick>(&*pending_clock_, 1)) == 0) return false;
+    pending_shards_[i] = false;
+  }
+  pending_clock_.reset();
+  return true;
+}
+
+void Engine::queue_clock(std::int64_t t) {
+  pending_clock_ = market::clock_tick(t);
+  pending_shards_.assign(shards_.size(), true);
+}
+
 std::size_t Engine::offer(std::span<const Tick> ticks) {
-  if (shards_.size() == 1) return shards_[0]->ring().push(ticks);
-  // Several shards: keep per-symbol order by pushing runs of the same shard in order and
-  // stopping at the first tick whose ring is full.
+  if (!push_pending_clock()) return 0;
+  // Keep per-symbol order by pushing runs of the same shard in order and stopping at the
+  // first tick whose ring is full; a run also ends at a tick that advances the clock.
   std::size_t done = 0;
   while (done < ticks.size()) {
+    if (market::is_clock(ticks[done])) {
+      if (ticks[done].ts_ns != market::kFlushTime) feed_clock_.observe(ticks[done].ts_ns);
+      queue_clock(ticks[done].ts_ns);
+      ++done;
+      if (!push_pending_clock()) return done;
+      continue;
+    }
     const std::size_t shard = ticks[done].symbol % shards_.size();
-    std::size_t end = done + 1;
-    while (end < ticks.size() && ticks[end].symbol % shards_.size() == shard)
+    indicators::FeedClock probe = feed_clock_;
+    bool advances = false;
+    std::size_t end = done;
+    while (end < ticks.size() && !market::is_clock(ticks[end]) &&
+           ticks[end].symbol % shards_.size() == shard) {
+      advances = probe.advance(ticks[end].ts_ns);
       ++end;
+      if (advances) break;
+    }
     const std::size_t want = end - done;
     const std::size_t pushed = shards_[shard]->ring().push(ticks.subspan(done, want));
-    done += pushed;
-    if (pushed < want) break;
+    if (pushed < want) {
+      for (std::size_t i = done; i < done + pushed; ++i)
+        feed_clock_.advance(ticks[i].ts_ns);  // no advance: only the last of a run can
+      return done + pushed;
+    }
+    feed_clock_ = probe;
+    done = end;
+    if (advances) {
+      queue_clock(ticks[end - 1].ts_ns);
+      if (!push_pending_clock()) return done;
+    }
   }
   return done;
+}
+
+void Engine::flush_bars() {
+  const Tick flush = market::clock_tick(market::kFlushTime);
+  while (offer(std::span<const Tick>(&flush, 1)) == 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  while (!push_pending_clock())
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
 }
 
 EngineStats Engine::stats() const {

@@ -1,5 +1,7 @@
 #include "feed/normalizer.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 
 namespace spacetime::feed {
@@ -29,6 +31,14 @@ std::string_view to_string(RejectReason reason) {
       return "bad_time";
     case RejectReason::kUnknownSymbol:
       return "unknown_symbol";
+    case RejectReason::kFutureTime:
+      return "future_time";
+    case RejectReason::kBadQuote:
+      return "bad_quote";
+    case RejectReason::kOutsideBand:
+      return "outside_band";
+    case RejectReason::kAbsurdSize:
+      return "absurd_size";
   }
   return "unknown";
 }
@@ -40,26 +50,112 @@ std::uint64_t RejectCounts::total() const {
   return sum;
 }
 
-TickNormalizer::TickNormalizer(const market::SymbolRegistry& symbols)
-    : symbols_(symbols), seq_(symbols.size(), 0) {}
+std::int64_t TimeGuard::wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TickNormalizer::TickNormalizer(const market::SymbolRegistry& symbols, TimeGuard guard,
+                               BadTickFilter filter)
+    : symbols_(symbols), seq_(symbols.size(), 0), guard_(std::move(guard)), filter_(filter) {
+  if (filter_.enabled && filter_.band_k > 0.0 && filter_.band_n > 0) {
+    recent_.assign(symbols.size(), {});
+    recent_next_.assign(symbols.size(), 0);
+    scratch_.reserve(filter_.band_n);
+  }
+}
+
+std::optional<RejectReason> TickNormalizer::filter(market::SymbolId symbol, std::int64_t q,
+                                                   double lots, bool quoted, std::int64_t bid,
+                                                   std::int64_t ask) {
+  if (!filter_.enabled) return std::nullopt;
+  if (filter_.quotes && quoted && !(bid > 0 && ask > 0 && ask > bid))
+    return RejectReason::kBadQuote;
+  if (filter_.max_size > 0.0 && lots > filter_.max_size) return RejectReason::kAbsurdSize;
+  if (recent_.empty()) return std::nullopt;
+  auto& ring = recent_[symbol];
+  bool outside = false;
+  if (ring.size() == filter_.band_n) {
+    // Median and median absolute deviation of the recent prices (the upper median for an
+    // even count), in integer price ticks.
+    const std::size_t mid = ring.size() / 2;
+    scratch_.assign(ring.begin(), ring.end());
+    std::nth_element(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(mid),
+                     scratch_.end());
+    const std::int64_t median = scratch_[mid];
+    for (auto& v : scratch_)
+      v = v > median ? v - median : median - v;
+    std::nth_element(scratch_.begin(), scratch_.begin() + static_cast<std::ptrdiff_t>(mid),
+                     scratch_.end());
+    const double mad = static_cast<double>(scratch_[mid]);
+    const double dev = static_cast<double>(q > median ? q - median : median - q);
+    const double limit = std::max(
+        {filter_.band_k * mad, filter_.band_floor_pct / 100.0 * static_cast<double>(median), 1.0});
+    outside = dev > limit;
+  }
+  // Every price that got this far joins the reference, so a lasting move is accepted once it
+  // holds the median.
+  if (ring.size() < filter_.band_n) {
+    ring.push_back(q);
+  } else {
+    ring[recent_next_[symbol]] = q;
+    recent_next_[symbol] = (recent_next_[symbol] + 1) % filter_.band_n;
+  }
+  return outside ? std::optional(RejectReason::kOutsideBand) : std::nullopt;
+}
+
+// Called once every other check has passed; an accepted time moves the feed's clock.
+bool TickNormalizer::ahead(std::int64_t ts_ns) {
+  const std::int64_t skew = guard_.max_skew_ns;
+  // a > b + skew, written without overflow: a - b > skew (both >= 0).
+  auto beyond = [skew](std::int64_t a, std::int64_t b) { return a > b && a - b > skew; };
+  if (skew > 0) {
+    if (guard_.now) {
+      if (beyond(ts_ns, guard_.now())) return true;
+    } else if (clock_ && beyond(ts_ns, *clock_)) {
+      // A run of ahead ticks that agree with each other is a gap of the whole feed.
+      const bool agrees = candidate_ && !beyond(ts_ns, *candidate_) && !beyond(*candidate_, ts_ns);
+      ahead_run_ = agrees ? ahead_run_ + 1 : 1;
+      candidate_ = ts_ns;
+      if (guard_.confirm <= 0 || ahead_run_ < guard_.confirm) return true;
+    }
+  }
+  ahead_run_ = 0;
+  candidate_.reset();
+  if (!clock_ || ts_ns > *clock_) clock_ = ts_ns;
+  return false;
+}
 
 std::optional<market::Tick> TickNormalizer::normalize(market::SymbolId symbol, std::int64_t ts_ns,
                                                       double price, double size, double bid,
                                                       double ask) {
-  if (symbol >= seq_.size()) return reject(RejectReason::kUnknownSymbol);
-  if (ts_ns < 0) return reject(RejectReason::kBadTime);
+  const RejectedTick raw{
+      .symbol = symbol, .ts_ns = ts_ns, .price = price, .size = size, .bid = bid, .ask = ask};
+  if (symbol >= seq_.size()) return reject(RejectReason::kUnknownSymbol, raw);
+  if (ts_ns < 0) return reject(RejectReason::kBadTime, raw);
   const market::SymbolInfo& info = symbols_.info(symbol);
   const auto q = to_ticks(price, info.tick_size);
-  if (!q) return reject(RejectReason::kBadPrice);
-  if (!std::isfinite(size) || size < 0.0) return reject(RejectReason::kBadSize);
+  if (!q) return reject(RejectReason::kBadPrice, raw);
+  if (!std::isfinite(size) || size < 0.0) return reject(RejectReason::kBadSize, raw);
   const double lots = size * info.size_scale;
-  if (!(lots < kMaxTicks)) return reject(RejectReason::kBadSize);
+  if (!(lots < kMaxTicks)) return reject(RejectReason::kBadSize, raw);
+  return check_and_sequence(symbol, ts_ns, *q, std::llround(lots), lots, bid != 0.0 || ask != 0.0,
+                            to_ticks(bid, info.tick_size).value_or(0),
+                            to_ticks(ask, info.tick_size).value_or(0), raw);
+}
+
+std::optional<market::Tick> TickNormalizer::check_and_sequence(
+    market::SymbolId symbol, std::int64_t ts_ns, std::int64_t q, std::int64_t lots, double raw_lots,
+    bool quoted, std::int64_t bid, std::int64_t ask, const RejectedTick& raw) {
+  if (const auto why = filter(symbol, q, raw_lots, quoted, bid, ask)) return reject(*why, raw);
+  if (ahead(ts_ns)) return reject(RejectReason::kFutureTime, raw);
   ++accepted_;
   return market::Tick{.ts_ns = ts_ns,
-                      .price = *q,
-                      .size = std::llround(lots),
-                      .bid = to_ticks(bid, info.tick_size).value_or(0),
-                      .ask = to_ticks(ask, info.tick_size).value_or(0),
+                      .price = q,
+                      .size = lots,
+                      .bid = bid,
+                      .ask = ask,
                       .seq = ++seq_[symbol],
                       .symbol = symbol};
 }
@@ -68,19 +164,19 @@ std::optional<market::Tick> TickNormalizer::accept(market::SymbolId symbol, std:
                                                    std::int64_t price, std::int64_t size,
                                                    std::int64_t bid, std::int64_t ask) {
   constexpr std::int64_t kMaxExact = std::int64_t{1} << 53;  // doubles hold them exactly
-  if (symbol >= seq_.size()) return reject(RejectReason::kUnknownSymbol);
-  if (ts_ns < 0) return reject(RejectReason::kBadTime);
-  if (price <= 0 || price >= kMaxExact) return reject(RejectReason::kBadPrice);
-  if (size < 0 || size >= kMaxExact) return reject(RejectReason::kBadSize);
-  ++accepted_;
+  const RejectedTick raw{.symbol = symbol,
+                         .ts_ns = ts_ns,
+                         .price = static_cast<double>(price),
+                         .size = static_cast<double>(size),
+                         .bid = static_cast<double>(bid),
+                         .ask = static_cast<double>(ask)};
+  if (symbol >= seq_.size()) return reject(RejectReason::kUnknownSymbol, raw);
+  if (ts_ns < 0) return reject(RejectReason::kBadTime, raw);
+  if (price <= 0 || price >= kMaxExact) return reject(RejectReason::kBadPrice, raw);
+  if (size < 0 || size >= kMaxExact) return reject(RejectReason::kBadSize, raw);
   auto quote = [](std::int64_t q) { return q > 0 && q < kMaxExact ? q : 0; };
-  return market::Tick{.ts_ns = ts_ns,
-                      .price = price,
-                      .size = size,
-                      .bid = quote(bid),
-                      .ask = quote(ask),
-                      .seq = ++seq_[symbol],
-                      .symbol = symbol};
+  return check_and_sequence(symbol, ts_ns, price, size, static_cast<double>(size),
+                            bid != 0 || ask != 0, quote(bid), quote(ask), raw);
 }
 
 }  // namespace spacetime::feed

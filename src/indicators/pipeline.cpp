@@ -1,5 +1,7 @@
 #include "indicators/pipeline.hpp"
 
+#include <iomanip>
+#include <sstream>
 #include <stdexcept>
 
 namespace spacetime::indicators {
@@ -12,20 +14,71 @@ std::array<CandleAggregator, market::kTimeframeCount> make_candles() {
           CandleAggregator(market::Timeframe::k1d)};
 }
 
-market::ReversalEvent reversal(market::SymbolId symbol, const market::Tick& tick, std::int64_t t,
-                               std::uint8_t version, market::ReversalReason reason,
+market::ReversalEvent reversal(market::SymbolId symbol, std::uint64_t seq, std::int64_t q,
+                               std::int64_t t, std::uint8_t version, market::ReversalReason reason,
                                const Signal& s) {
   return market::ReversalEvent{.symbol = symbol,
-                               .seq = tick.seq,
+                               .seq = seq,
                                .t = t,
                                .version = version,
                                .direction = static_cast<std::int8_t>(s.direction),
-                               .price = tick.price,
+                               .price = q,
                                .reason = reason,
                                .strength = s.strength};
 }
 
 }  // namespace
+
+std::string describe(const IndicatorParams& p) {
+  std::ostringstream o;
+  o << std::setprecision(17);
+  auto line = [&o](const char* key, const auto& value) { o << key << '=' << value << '\n'; };
+  line("intensity", static_cast<int>(p.intensity.mode));
+  line("window_ns", p.intensity.window_ns);
+  line("smoother", static_cast<int>(p.intensity.smoother));
+  line("smooth_n", p.intensity.n_smooth);
+  line("max_window_ticks", p.intensity.max_window_ticks);
+  line("buffer_n", p.buffer.n);
+  line("buffer_w_long", p.buffer.w_long);
+  line("buffer_w_short", p.buffer.w_short);
+  line("buffer_short_percent", p.buffer.short_percent);
+  line("buffer_k", p.buffer.k);
+  line("buffer_cv_floor", p.buffer.cv_floor);
+  line("buffer_cv_cap", p.buffer.cv_cap);
+  line("spike_n", p.spike.n);
+  line("spike_z_on", p.spike.z_on);
+  line("spike_z_off", p.spike.z_off);
+  line("spike_influence", p.spike.influence);
+  line("spike_sd_floor", p.spike.sd_floor_frac);
+  line("spike_max_len", p.spike.max_len);
+  line("ema_fast", p.bars.ema_fast);
+  line("ema_slow", p.bars.ema_slow);
+  line("chop_n", p.bars.chop_n);
+  line("chop_threshold", p.bars.chop_threshold);
+  line("volume_n", p.bars.volume_n);
+  line("volume_spike_k", p.bars.spike_k);
+  line("volume_spike_window", p.bars.spike_window);
+  line("zlma_n", p.bars.zlma_n);
+  line("bar_smoother", static_cast<int>(p.bars.intensity_smoother));
+  line("bar_smooth_n", p.bars.intensity_n);
+  line("v1_min_burst", p.v1.min_burst);
+  line("v1_min_move", p.v1.min_move);
+  line("v1_max_burst", p.v1.max_burst);
+  line("v1_cooldown", p.v1.cooldown);
+  line("v2_extreme_window", p.v2.extreme_window);
+  line("v2_momentum", p.v2.momentum);
+  line("v2_confirm", p.v2.confirm);
+  line("v2_min_retrace", p.v2.min_retrace);
+  line("v2_cooldown", p.v2.cooldown);
+  line("v3_ltf", market::to_string(p.v3.ltf));
+  line("v3_htf", market::to_string(p.v3.htf));
+  line("v3_gate", p.v3.gate);
+  line("v3_cooldown", p.v3.cooldown);
+  line("v4_tf", market::to_string(p.v4.tf));
+  line("v4_cooldown", p.v4.cooldown);
+  line("sample_ns", p.sample.period_ns);
+  return o.str();
+}
 
 void validate(const IndicatorParams& p) {
   auto require = [](bool ok, const char* what) {
@@ -33,6 +86,7 @@ void validate(const IndicatorParams& p) {
   };
   require(p.intensity.window_ns > 0, "intensity window must be > 0");
   require(p.intensity.n_smooth >= 1, "intensity smoothing period must be >= 1");
+  require(p.intensity.max_window_ticks >= 1, "intensity window bound must be >= 1");
   require(p.buffer.n >= 2 && p.buffer.n * p.buffer.short_percent / 100 >= 1,
           "adaptive buffer window too small");
   require(p.spike.n >= 2, "spike window must be >= 2");
@@ -41,6 +95,8 @@ void validate(const IndicatorParams& p) {
   require(p.bars.chop_n >= 2, "CHOP period must be >= 2");
   require(p.bars.volume_n >= 1 && p.bars.zlma_n >= 1, "volume periods must be >= 1");
   require(p.v2.extreme_window >= 1 && p.v2.momentum >= 1, "v2 windows must be >= 1");
+  require(p.v1.min_move >= 1 && p.v2.min_retrace >= 1,
+          "v1 min_move and v2 min_retrace must be >= 1");
   require(market::duration_ns(p.v3.ltf) < market::duration_ns(p.v3.htf),
           "v3 lower timeframe must be shorter than the higher one");
   require(p.sample.period_ns > 0, "sampling period must be > 0");
@@ -50,7 +106,7 @@ SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParam
     : symbol_(symbol),
       p_(params),
       candles_(make_candles()),
-      window_(params.intensity.window_ns),
+      window_(params.intensity.window_ns, params.intensity.max_window_ticks),
       sma_(params.intensity.n_smooth),
       ema_(params.intensity.n_smooth),
       zlma_(params.intensity.n_smooth),
@@ -79,45 +135,8 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
                                   .bid = tick.bid,
                                   .ask = tick.ask});
 
-  // 2. Bars close in ascending timeframe order, each updating its bar indicators.
-  const std::size_t ltf = market::index_of(p_.v3.ltf);
-  const std::size_t htf = market::index_of(p_.v3.htf);
-  const std::size_t v4tf = market::index_of(p_.v4.tf);
-  std::array<std::optional<BarClose>, market::kTimeframeCount> closed;
-  bool ltf_high_closed = false;
-  for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
-    CandleAggregator& agg = candles_[i];
-    if (!agg.update(t, q, tick.size)) continue;
-    const BarClose c = bars_[i].on_close(agg.last_closed());
-    out.push_back(market::CandleEvent{.symbol = symbol_,
-                                      .tf = market::kAllTimeframes[i],
-                                      .closed = true,
-                                      .seq = agg.bars() - 1,
-                                      .candle = agg.last_closed(),
-                                      .volume_zlma_ready = c.volume_zlma_ready,
-                                      .volume_zlma = c.volume_zlma,
-                                      .bar_intensity_ready = c.intensity_ready,
-                                      .bar_intensity = c.intensity});
-    if (i == htf) v3_.on_htf_close(c);
-    if (i == ltf) {
-      ltf_high_closed = ltf_high_;
-      ltf_high_ = false;
-    }
-    closed[i] = c;
-  }
-
-  // 3. v3, then v4, on the bars that just closed.
-  if (closed[ltf]) {
-    if (auto s = v3_.on_ltf_close(*closed[ltf], ltf_high_closed)) {
-      push_reversal(reversal(symbol_, tick, t, 3, market::ReversalReason::kTrendPullback, *s), out);
-    }
-  }
-  if (closed[v4tf]) {
-    if (auto s = v4_.on_close(*closed[v4tf])) {
-      push_reversal(reversal(symbol_, tick, t, 4, market::ReversalReason::kCrossNotChoppy, *s),
-                    out);
-    }
-  }
+  // 2. and 3. Bars close in ascending timeframe order; then v3, then v4.
+  close_bars(BarStep::kTick, t, q, tick.size, tick.seq, out);
 
   // 4. The tick joined its bar in step 2. 5. Tick intensity: window -> I_k -> S_k.
   const bool i_ready = window_.update(t, tick.size, q);
@@ -193,15 +212,80 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
   const std::int64_t q_prev = has_prev_ ? prev_q_ : q;
   if (s_ready) {
     if (auto s = v1_.update(s_k, band, prev_zone_, q, q_prev)) {
-      push_reversal(reversal(symbol_, tick, t, 1, market::ReversalReason::kClimaxFade, *s), out);
+      push_reversal(reversal(symbol_, tick.seq, q, t, 1, market::ReversalReason::kClimaxFade, *s),
+                    out);
     }
   }
   if (auto s = v2_.update(q, band.zone)) {
-    push_reversal(reversal(symbol_, tick, t, 2, market::ReversalReason::kExtremeRetrace, *s), out);
+    push_reversal(reversal(symbol_, tick.seq, q, t, 2, market::ReversalReason::kExtremeRetrace, *s),
+                  out);
   }
   prev_zone_ = band.zone;
   prev_q_ = q;
   has_prev_ = true;
+  last_seq_ = tick.seq;
+}
+
+std::size_t SymbolIndicators::close_bars(BarStep step, std::int64_t t, std::int64_t q,
+                                         std::int64_t size, std::uint64_t seq,
+                                         std::vector<market::Event>& out) {
+  const std::size_t ltf = market::index_of(p_.v3.ltf);
+  const std::size_t htf = market::index_of(p_.v3.htf);
+  const std::size_t v4tf = market::index_of(p_.v4.tf);
+  std::array<std::optional<BarClose>, market::kTimeframeCount> closed;
+  bool ltf_high_closed = false;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < market::kTimeframeCount; ++i) {
+    CandleAggregator& agg = candles_[i];
+    const bool closes = step == BarStep::kTick    ? agg.update(t, q, size)
+                        : step == BarStep::kClock ? agg.close_if_ended(t)
+                                                  : agg.flush();
+    if (!closes) continue;
+    ++n;
+    const BarClose c = bars_[i].on_close(agg.last_closed());
+    // A tick-driven close has opened the next bar already; a clock close has not.
+    out.push_back(market::CandleEvent{.symbol = symbol_,
+                                      .tf = market::kAllTimeframes[i],
+                                      .closed = true,
+                                      .seq = agg.bars() - (agg.has_current() ? 1 : 0),
+                                      .candle = agg.last_closed(),
+                                      .volume_zlma_ready = c.volume_zlma_ready,
+                                      .volume_zlma = c.volume_zlma,
+                                      .bar_intensity_ready = c.intensity_ready,
+                                      .bar_intensity = c.intensity});
+    if (i == htf) v3_.on_htf_close(c);
+    if (i == ltf) {
+      ltf_high_closed = ltf_high_;
+      ltf_high_ = false;
+    }
+    closed[i] = c;
+  }
+
+  // 3. v3, then v4, on the bars that just closed.
+  if (closed[ltf]) {
+    if (auto s = v3_.on_ltf_close(*closed[ltf], ltf_high_closed)) {
+      push_reversal(reversal(symbol_, seq, q, t, 3, market::ReversalReason::kTrendPullback, *s),
+                    out);
+    }
+  }
+  if (closed[v4tf]) {
+    if (auto s = v4_.on_close(*closed[v4tf])) {
+      push_reversal(reversal(symbol_, seq, q, t, 4, market::ReversalReason::kCrossNotChoppy, *s),
+                    out);
+    }
+  }
+  return n;
+}
+
+void SymbolIndicators::on_clock(std::int64_t t, std::vector<market::Event>& out) {
+  if (!has_prev_) return;
+  const std::int64_t now = clock_.advance(t);
+  close_bars(BarStep::kClock, now, prev_q_, 0, last_seq_, out);
+}
+
+std::size_t SymbolIndicators::flush(std::vector<market::Event>& out) {
+  if (!has_prev_) return 0;
+  return close_bars(BarStep::kFlush, clock_.last(), prev_q_, 0, last_seq_, out);
 }
 
 void SymbolIndicators::continue_sequences(const market::ChannelSequences& last) {
@@ -261,6 +345,8 @@ void SymbolIndicators::sample(std::int64_t t, double i_k, const market::Intensit
 
 std::string SymbolIndicators::save() const {
   StateWriter w;
+  const std::string params = describe(p_);  // a snapshot restores only under the same ones
+  w.put_string(params);
   clock_.save(w);
   for (const auto& c : candles_)
     c.save(w);
@@ -279,6 +365,7 @@ std::string SymbolIndicators::save() const {
   w.put(prev_zone_);
   w.put(prev_q_);
   w.put(has_prev_);
+  w.put(last_seq_);
   w.put(ltf_high_);
   w.put(tick_seq_);
   w.put(spike_seq_);
@@ -297,8 +384,32 @@ std::string SymbolIndicators::save() const {
   return w.bytes();
 }
 
+namespace {
+
+// "key=value" lines of `a` that differ in `b`, for the message.
+std::string differences(const std::string& saved, const std::string& now) {
+  std::istringstream a(saved), b(now);
+  std::string la, lb, out;
+  while (std::getline(a, la) && std::getline(b, lb)) {
+    if (la == lb) continue;
+    if (!out.empty()) out += ", ";
+    out += la + " (now " + lb.substr(lb.find('=') + 1) + ")";
+  }
+  return out.empty() ? "a different parameter list" : out;
+}
+
+}  // namespace
+
 void SymbolIndicators::load(const std::string& bytes) {
   StateReader r(bytes);
+  std::string saved;
+  r.get_string(saved);
+  const std::string params = describe(p_);
+  if (saved != params) {
+    throw std::runtime_error(
+        "indicator state: saved under other parameters: " + differences(saved, params) +
+        "; restore it with the parameters it was saved under");
+  }
   clock_.load(r);
   for (auto& c : candles_)
     c.load(r);
@@ -317,6 +428,7 @@ void SymbolIndicators::load(const std::string& bytes) {
   r.get(prev_zone_);
   r.get(prev_q_);
   r.get(has_prev_);
+  r.get(last_seq_);
   r.get(ltf_high_);
   r.get(tick_seq_);
   r.get(spike_seq_);
@@ -338,6 +450,12 @@ void SymbolIndicators::load(const std::string& bytes) {
 
 void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
                std::vector<market::Event>& out) {
+  FeedClock clock;
+  run_batch(ticks, states, clock, out);
+}
+
+void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states, FeedClock& clock,
+               std::vector<market::Event>& out) {
   const std::size_t n = ticks.ts_ns.size();
   for (std::size_t i = 0; i < n; ++i) {
     const market::Tick tick{.ts_ns = ticks.ts_ns[i],
@@ -348,6 +466,10 @@ void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
                             .seq = ticks.seq[i],
                             .symbol = ticks.symbol[i]};
     if (tick.symbol < states.size()) states[tick.symbol].on_tick(tick, out);
+    if (clock.advance(tick.ts_ns)) {
+      for (auto& s : states)
+        s.on_clock(tick.ts_ns, out);
+    }
   }
 }
 

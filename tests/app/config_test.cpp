@@ -73,7 +73,7 @@ TEST(ServeConfig, MistakesNameTheirOriginAndProblem) {
             "a.toml: server.port: 70000 is out of range [0, 65535]");
   EXPECT_EQ(error_of([&] { apply_toml(c, "port = 1\n", "a.toml"); }),
             "a.toml: 'port' must be a table like [server], [feed], [simulator], [iqfeed], "
-            "[engine], [indicators]");
+            "[guard], [filter], [engine], [indicators]");
   EXPECT_NE(error_of([&] { apply_toml(c, "[server\n", "a.toml"); }).find("a.toml: line 1:"),
             std::string::npos);
   EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = [1]\n", "a.toml"); }),
@@ -174,6 +174,32 @@ TEST(ServeConfig, StoreSettingsDefaultToTheEmbeddedStore) {
             "--route: 'candles' is not SERIES[,SERIES...]=URL");
   EXPECT_EQ(error_of([&] { apply_setting(c, setting("retention"), "bars=1d", "--retention"); }),
             "--retention: 'bars' is not a series with a retention");
+}
+
+TEST(Config, EveryIndicatorParameterIsASettingAndRemembersWhereItCameFrom) {
+  ServeConfig c;
+  apply_toml(c,
+             "[indicators]\nv1_cooldown = 10\nspike_z_on = 2.5\nv3_ltf = \"1m\"\nv3_htf = \"5m\"\n",
+             "a.toml");
+  EXPECT_EQ(c.engine.indicators.v1.cooldown, 10u);
+  EXPECT_EQ(c.engine.indicators.spike.z_on, 2.5);
+  EXPECT_EQ(c.engine.indicators.v3.ltf, market::Timeframe::k1m);
+  EXPECT_EQ(c.applied.at("indicators.v1_cooldown").origin, "file");
+  apply_env(c, [](const char* name) -> const char* {
+    return std::string_view(name) == "SPACETIME_V2_CONFIRM" ? "50" : nullptr;
+  });
+  EXPECT_EQ(c.engine.indicators.v2.confirm, 50u);
+  EXPECT_EQ(c.applied.at("indicators.v2_confirm").origin, "env");
+  for (const auto& s : serve_settings()) {
+    if (s.key != "v1_cooldown") continue;
+    apply_setting(c, s, "12", s.flag());
+  }
+  EXPECT_EQ(c.engine.indicators.v1.cooldown, 12u);
+  EXPECT_EQ(c.applied.at("indicators.v1_cooldown").origin, "flag");
+  EXPECT_EQ(c.applied.at("indicators.v1_cooldown").value, "12");
+  EXPECT_FALSE(c.applied.contains("indicators.buffer_n"));
+  ServeConfig bad;
+  EXPECT_THROW(apply_toml(bad, "[indicators]\nv4_tf = \"2m\"\n", "b.toml"), ConfigError);
 }
 
 }  // namespace

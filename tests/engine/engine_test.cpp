@@ -195,6 +195,41 @@ class EventLog : public market::EventSink {
   std::vector<market::Event> events_;
 };
 
+// Issue 9: symbol 1 stops trading after 3 s while symbol 0 goes on. Its bars close when the
+// feed's clock passes their end, on whichever shard it lives; an explicit clock tick from
+// the feed does the same; a flush closes what is left.
+TEST(Engine, AQuietSymbolsBarsCloseOnTheFeedsClock) {
+  const auto reg = registry(3);
+  std::vector<Tick> ticks;
+  std::uint64_t seq[3] = {0, 0, 0};
+  for (std::int64_t ms = 0; ms < 70'000; ms += 100) {
+    const market::SymbolId sym = ms < 3'000 && ms % 200 == 0 ? 1 : 0;
+    ticks.push_back(
+        {.ts_ns = ms * 1'000'000, .price = 100, .size = 1, .seq = ++seq[sym], .symbol = sym});
+  }
+  for (const std::size_t shards : {1u, 2u}) {
+    CollectingSink sink;
+    Engine engine({.shards = shards, .queue_capacity = 1024, .batch = 16}, reg, sink);
+    engine.start();
+    offer_all(engine, ticks);
+    const Tick clock = market::clock_tick(ticks.back().ts_ns);
+    offer_all(engine, std::span<const Tick>(&clock, 1));
+    // Symbol 2 traded once; an explicit clock tick from the feed closes its 1 s bar.
+    const Tick late[] = {{.ts_ns = 70 * kSec, .price = 5, .size = 1, .seq = 1, .symbol = 2},
+                         market::clock_tick(71 * kSec)};
+    offer_all(engine, late);
+    engine.stop();
+    const auto secs = sink.closed(1, Timeframe::k1s);
+    ASSERT_EQ(secs.size(), 3u) << shards;
+    EXPECT_EQ(secs.back().candle.start_ns, 2 * kSec);
+    EXPECT_EQ(secs.back().seq, 3u);
+    EXPECT_EQ(sink.closed(1, Timeframe::k10s).size(), 1u);
+    EXPECT_EQ(sink.closed(1, Timeframe::k1m).size(), 1u);
+    EXPECT_EQ(sink.closed(2, Timeframe::k1s).size(), 1u);
+    EXPECT_EQ(engine.stats().ticks, ticks.size() + 1);  // clock ticks are not ticks
+  }
+}
+
 // The live path (feed thread, SPSC rings, shard threads, sink) and the batch path over
 // columns produce the same indicator events, compared with == on every double.
 TEST(Engine, LivePathEqualsTheBatchPathBitForBit) {
@@ -210,6 +245,7 @@ TEST(Engine, LivePathEqualsTheBatchPathBitForBit) {
   Engine engine({.shards = 3, .queue_capacity = 256, .batch = 64}, reg, live);
   engine.start();
   offer_all(engine, ticks);
+  engine.flush_bars();
   engine.stop();
 
   indicators::TickColumnBuffer columns;
@@ -220,6 +256,11 @@ TEST(Engine, LivePathEqualsTheBatchPathBitForBit) {
     states.emplace_back(s, indicators::IndicatorParams{});
   std::vector<market::Event> batch;
   indicators::run_batch(columns.view(), states, batch);
+  std::uint64_t flushed = 0;
+  for (auto& st : states)
+    flushed += st.flush(batch);
+  EXPECT_EQ(engine.stats().bars_flushed, flushed);
+  EXPECT_GE(flushed, 6u * (market::kTimeframeCount - 1));  // a 1 s bar may be closed by the clock
 
   std::size_t compared = 0;
   for (market::SymbolId s = 0; s < reg.size(); ++s) {

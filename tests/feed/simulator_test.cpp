@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <cmath>
 #include <map>
 #include <set>
@@ -26,6 +28,7 @@ bool same(const Tick& a, const Tick& b) {
 }
 
 constexpr std::int64_t kStart = 1'767'364'200'000'000'000;  // 2026-01-02T14:30:00Z
+constexpr std::int64_t kSec = 1'000'000'000;
 
 TEST(Simulator, SameSeedGivesTheSameTicks) {
   const SimulatorConfig config{.symbols = 20, .rate = 5000, .seed = 42, .start_ns = kStart};
@@ -84,6 +87,40 @@ TEST(Simulator, MeanRateMatchesTheConfiguredRate) {
   // is still the configured one.
   EXPECT_NEAR(mean_rate({.symbols = 20, .rate = 100, .seed = 3, .start_ns = kStart}, 2'000'000),
               100.0, 100.0 * 0.1);
+}
+
+// Issue 9: `record --rate 10000 --seconds 100` wrote ~15,000 ticks per simulated second:
+// every symbol started in a regime drawn by `draw` (a bursty start four times too likely)
+// instead of by its share of time. The documented tolerance (docs/FEEDS.md): the mean over
+// several seeds is within 10 % of --rate for every branching ratio over two simulated hours,
+// and within 15 % over the first 100 s (the issue's case, where it was +49 % to +57 %).
+TEST(Simulator, LongRunMeanRateIsTheConfiguredRateForEveryBranchingRatio) {
+  for (const double branching : {0.0, 0.5, 0.7, 0.9}) {
+    double long_sum = 0.0, short_sum = 0.0;
+    const std::uint64_t seeds[] = {1, 2, 3, 4, 5, 6, 7, 8};
+    for (const std::uint64_t seed : seeds) {
+      const SimulatorConfig config{
+          .symbols = 50, .rate = 200, .seed = seed, .start_ns = kStart, .branching = branching};
+      Simulator sim(config);
+      const std::int64_t end = kStart + 7200 * kSec;
+      std::uint64_t n = 0, first_100s = 0;
+      while (sim.peek_time() < end) {
+        const auto t = sim.next();
+        ++n;
+        if (t.ts_ns < kStart + 100 * kSec) ++first_100s;
+      }
+      const double rate = static_cast<double>(n) / 7200.0;
+      EXPECT_NEAR(rate, 200.0, 200.0 * 0.2) << "branching " << branching << " seed " << seed;
+      long_sum += rate;
+      short_sum += static_cast<double>(first_100s) / 100.0;
+    }
+    const double long_mean = long_sum / std::size(seeds);
+    const double short_mean = short_sum / std::size(seeds);
+    EXPECT_NEAR(long_mean, 200.0, 200.0 * 0.1) << "branching " << branching;
+    EXPECT_NEAR(short_mean, 200.0, 200.0 * 0.15) << "branching " << branching;
+    std::printf("branching %.1f: mean rate %.1f over 2 h, %.1f over the first 100 s\n", branching,
+                long_mean, short_mean);
+  }
 }
 
 // Regimes make activity vary from minute to minute far more than a stationary process.

@@ -64,6 +64,29 @@ TEST(AdaptiveBuffer, LowerEdgeClampsAtZeroAndCvIsCapped) {
   EXPECT_LE(band.upper, band.baseline + band.baseline * 3.0);
 }
 
+// Issue 9: a CV above the cap (19 zeros and one 100 over N = 20: CV = 4.36) gives a
+// half-width of exactly 3.0 baselines, and the baseline weighs the long mean 0.8 and the
+// short (last 20 %) mean 0.2 on input where the two differ.
+TEST(AdaptiveBuffer, CvAboveTheCapGivesExactlyThreeBaselines) {
+  AdaptiveBuffer buffer({.n = 20});
+  for (int i = 0; i < 20; ++i)
+    buffer.update(i == 0 ? 100.0 : 0.0);  // the 100 is outside the short window of 4
+  const Band band = buffer.update(0.0);
+  EXPECT_DOUBLE_EQ(band.baseline, 0.8 * 5.0 + 0.2 * 0.0);
+  EXPECT_EQ(band.upper, band.baseline + (1.0 * band.baseline) * 3.0);
+  EXPECT_EQ(band.lower, 0.0);
+}
+
+TEST(AdaptiveBuffer, BaselineWeighsTheLongMeanPointEightAndTheShortMeanPointTwo) {
+  AdaptiveBuffer buffer({.n = 10});  // short window: 2
+  for (const double s : {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 3.0, 3.0})
+    buffer.update(s);
+  const Band band = buffer.update(2.0);
+  // mean_10 = 1.4, mean_2 = 3: B = 0.8 * 1.4 + 0.2 * 3 = 1.72 (not 1.4, 3 or 2.2).
+  EXPECT_DOUBLE_EQ(band.baseline, 1.72);
+  EXPECT_EQ(band.zone, Zone::kNeutral);
+}
+
 TEST(AdaptiveBuffer, SnapshotAndRestoreContinueBitForBit) {
   AdaptiveBuffer a({.n = 50});
   for (int i = 0; i < 123; ++i)

@@ -20,6 +20,28 @@ TEST(IntensityWindow, ATickExactlyWOldIsExcludedAndEqualTimesAreIncluded) {
   EXPECT_EQ(w.travel(), 2);  // |101-101| + |99-101|; the evicted ticks' travel is gone
 }
 
+TEST(IntensityWindow, HoldsNoMoreThanItsBoundWhateverTheTimestamps) {
+  IntensityWindow w(kSec, 100);
+  for (int i = 0; i < 1000; ++i)
+    w.update(0, 1, 100 + i % 2);  // all at the same time: only the bound evicts
+  EXPECT_EQ(w.count(), 100);
+  EXPECT_EQ(w.volume(), 100);
+  EXPECT_EQ(w.travel(), 100);
+  EXPECT_EQ(w.capped(), 900u);
+  w.update(2 * kSec, 7, 100);  // time still evicts as before
+  EXPECT_EQ(w.count(), 1);
+  EXPECT_EQ(w.volume(), 7);
+}
+
+TEST(IntensityWindow, BoundOfOneKeepsOnlyTheNewestTick) {
+  IntensityWindow w(kSec, 1);
+  w.update(0, 3, 100);
+  w.update(1, 4, 100);
+  EXPECT_EQ(w.count(), 1);
+  EXPECT_EQ(w.volume(), 4);
+  EXPECT_EQ(w.capped(), 1u);
+}
+
 TEST(IntensityWindow, ReadyOnceAFullWindowHasPassed) {
   IntensityWindow w(kSec);
   EXPECT_FALSE(w.update(5 * kSec, 1, 1));

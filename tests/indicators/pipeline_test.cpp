@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 
+#include "feed/normalizer.hpp"
 #include "feed/simulator.hpp"
 
 namespace spacetime::indicators {
@@ -23,13 +25,20 @@ std::vector<market::Tick> simulated(std::size_t symbols, std::size_t n, std::uin
   return ticks;
 }
 
-std::vector<Event> run_live(const std::vector<market::Tick>& ticks, std::size_t symbols) {
+std::vector<Event> run_live(const std::vector<market::Tick>& ticks, std::size_t symbols,
+                            const IndicatorParams& params = {}) {
   std::vector<SymbolIndicators> states;
   for (std::size_t s = 0; s < symbols; ++s)
-    states.emplace_back(static_cast<market::SymbolId>(s), IndicatorParams{});
+    states.emplace_back(static_cast<market::SymbolId>(s), params);
   std::vector<Event> out;
-  for (const auto& t : ticks)
+  FeedClock clock;
+  for (const auto& t : ticks) {
     states[t.symbol].on_tick(t, out);
+    if (clock.advance(t.ts_ns)) {
+      for (auto& s : states)
+        s.on_clock(t.ts_ns, out);
+    }
+  }
   return out;
 }
 
@@ -81,6 +90,26 @@ TEST(SymbolIndicators, RejectsASnapshotOfTheWrongShape) {
   SymbolIndicators b(0, IndicatorParams{});
   EXPECT_THROW(b.load(a.save()), std::runtime_error);
   EXPECT_THROW(b.load(a.save().substr(0, 10)), std::runtime_error);
+}
+
+TEST(SymbolIndicators, RefusesASnapshotSavedUnderOtherParametersNamingThem) {
+  IndicatorParams other;
+  other.v1.cooldown = 7;
+  other.spike.z_on = 2.5;
+  SymbolIndicators a(0, other);
+  SymbolIndicators b(0, IndicatorParams{});
+  try {
+    b.load(a.save());
+    FAIL() << "loaded a snapshot saved under other parameters";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("spike_z_on=2.5 (now 3)"), std::string::npos) << what;
+    EXPECT_NE(what.find("v1_cooldown=7 (now 50)"), std::string::npos) << what;
+  }
+  SymbolIndicators c(0, other);  // the same parameters: fine
+  EXPECT_NO_THROW(c.load(a.save()));
+  EXPECT_EQ(describe(other).find("buffer_n=1000\n"),
+            describe(IndicatorParams{}).find("buffer_n=1000\n"));
 }
 
 TEST(SymbolIndicators, WarmUpEmitsNothingDownstreamOfANotReadyInput) {
@@ -161,6 +190,25 @@ TEST(SymbolIndicators, EventsOfOneTickComeInTheNormativeOrder) {
 
 // The simulator's bursty feed gives every reversal version something to do: over a day of
 // symbol-hours each fires, at well under one signal per evaluation step.
+// § 9: within one tick (same symbol and seq) v3 comes before v4, v4 before v1, v1 before
+// v2. Returns how often two versions fired on one tick, by (earlier, later) version.
+std::map<std::pair<int, int>, std::size_t> same_tick_pairs(const std::vector<Event>& events) {
+  std::map<std::pair<market::SymbolId, std::uint64_t>, int> last;  // position in v3 v4 v1 v2
+  std::map<std::pair<int, int>, std::size_t> pairs;
+  for (const auto& e : events) {
+    const auto* r = std::get_if<market::ReversalEvent>(&e);
+    if (!r) continue;
+    const int order = r->version >= 3 ? r->version - 2 : r->version + 2;
+    auto [it, first] = last.try_emplace({r->symbol, r->seq}, order);
+    if (first) continue;
+    EXPECT_LT(it->second, order) << "v" << r->version << " out of order at seq " << r->seq;
+    const int earlier = it->second <= 2 ? it->second + 2 : it->second - 2;
+    ++pairs[{earlier, r->version}];
+    it->second = order;
+  }
+  return pairs;
+}
+
 TEST(SymbolIndicators, EveryReversalVersionFiresOnTheSimulatedFeed) {
   const auto ticks = simulated(8, 1'700'000, 11, 20.0);  // 8 symbols x 20 ticks/s: ~3 hours
   const auto events = run_live(ticks, 8);
@@ -175,6 +223,146 @@ TEST(SymbolIndicators, EveryReversalVersionFiresOnTheSimulatedFeed) {
     EXPECT_GT(by_version[v], 0u) << "v" << v << " never fired";
     EXPECT_LT(by_version[v], ticks.size() / 50) << "v" << v << " fires on noise";
   }
+  // Issue 9: v1 and v2 on one tick happen on this feed, and come in that order.
+  const auto pairs = same_tick_pairs(events);
+  EXPECT_GT(pairs.count({1, 2}), 0u);
+}
+
+// v3 and v4 on one tick: with v4 on v3's lower timeframe (10 s) both evaluate on the same
+// bar closes, so coincidences happen; v3 must come first (§ 9 step 3).
+TEST(SymbolIndicators, V3ComesBeforeV4OnTheSameTick) {
+  IndicatorParams params;
+  params.v4.tf = market::Timeframe::k10s;
+  const auto ticks = simulated(8, 1'700'000, 11, 20.0);
+  const auto pairs = same_tick_pairs(run_live(ticks, 8, params));
+  for (const auto& [pair, n] : pairs)
+    std::printf("v%d then v%d on one tick: %zu\n", pair.first, pair.second, n);
+  EXPECT_GT(pairs.count({3, 4}), 0u);
+}
+
+TEST(FeedClock, AdvancesAfterATickThatEntersALaterSecond) {
+  constexpr std::int64_t kSec = market::kNanosPerSecond;
+  FeedClock c;
+  EXPECT_FALSE(c.advance(10 * kSec + 5));  // the first tick starts the clock
+  EXPECT_FALSE(c.advance(10 * kSec + 999));
+  EXPECT_FALSE(c.advance(10 * kSec));  // older: no move
+  EXPECT_TRUE(c.advance(11 * kSec));   // exactly the next second
+  EXPECT_FALSE(c.advance(11 * kSec + 1));
+  EXPECT_TRUE(c.advance(15 * kSec + 7));
+  EXPECT_EQ(c.time(), 15 * kSec + 7);
+  c.observe(20 * kSec);  // an explicit clock advance moves it without a crossing
+  EXPECT_FALSE(c.advance(20 * kSec + 1));
+}
+
+// Issue 9: a symbol that stops trading while another continues has its bars closed on
+// time, by the feed's clock, with the bar indicators run as for a tick-driven close.
+TEST(SymbolIndicators, AQuietSymbolsBarsCloseOnTheFeedsClock) {
+  constexpr std::int64_t kSec = market::kNanosPerSecond;
+  constexpr std::int64_t kStart = 1'767'364'200 * kSec;  // a whole minute
+  TickColumnBuffer columns;
+  std::uint64_t seq[2] = {0, 0};
+  for (std::int64_t ms = 0; ms < 150'000; ms += 250) {
+    const market::SymbolId sym = ms < 5'000 && ms % 500 == 0 ? 1 : 0;
+    columns.push({.ts_ns = kStart + ms * 1'000'000,
+                  .price = 1000 + (ms / 250) % 5,
+                  .size = 1,
+                  .seq = ++seq[sym],
+                  .symbol = sym});
+  }
+  std::vector<SymbolIndicators> states;
+  states.emplace_back(0, IndicatorParams{});
+  states.emplace_back(1, IndicatorParams{});
+  std::vector<Event> out;
+  run_batch(columns.view(), states, out);
+  // Symbol 1 traded in seconds 0..4 only: five 1 s bars, one 10 s bar and one 1 m bar closed,
+  // each right after the first tick (of symbol 0) at or past its end.
+  std::vector<std::pair<market::Timeframe, std::int64_t>> closes;  // tf, start
+  std::int64_t feed_time = 0;
+  for (const auto& e : out) {
+    if (const auto* t = std::get_if<market::TickEvent>(&e)) feed_time = t->t;
+    const auto* c = std::get_if<market::CandleEvent>(&e);
+    if (!c || c->symbol != 1 || !c->closed) continue;
+    closes.emplace_back(c->tf, c->candle.start_ns);
+    EXPECT_EQ(feed_time, c->candle.start_ns + market::duration_ns(c->tf)) << "closed late";
+    EXPECT_EQ(c->seq, 1u + (c->tf == market::Timeframe::k1s
+                                ? static_cast<std::uint64_t>((c->candle.start_ns - kStart) / kSec)
+                                : 0u));
+  }
+  ASSERT_EQ(closes.size(), 7u);
+  EXPECT_EQ(closes[4], std::make_pair(market::Timeframe::k1s, kStart + 4 * kSec));
+  EXPECT_EQ(closes[5], std::make_pair(market::Timeframe::k10s, kStart));
+  EXPECT_EQ(closes[6], std::make_pair(market::Timeframe::k1m, kStart));
+  EXPECT_FALSE(states[1].candles(market::Timeframe::k1m).has_current());
+  // The end of the stream: flush closes every bar still open (symbol 0: 1s, 10s, 1m, 5m,
+  // 15m, 1h, 1d, numbered after the ones before; symbol 1: 5m, 15m, 1h, 1d).
+  std::vector<Event> tail;
+  EXPECT_EQ(states[0].flush(tail), 7u);
+  EXPECT_EQ(states[1].flush(tail), 4u);
+  ASSERT_EQ(tail.size(), 11u);
+  const auto& last_1s = std::get<market::CandleEvent>(tail.front());
+  EXPECT_EQ(last_1s.candle.start_ns, kStart + 149 * kSec);
+  EXPECT_EQ(last_1s.seq, 150u);
+  EXPECT_EQ(states[0].flush(tail), 0u);  // nothing left open
+}
+
+TEST(SymbolIndicators, AClockAdvanceMovesTheSymbolsTimeSoALateTickCannotReopenABar) {
+  constexpr std::int64_t kSec = market::kNanosPerSecond;
+  SymbolIndicators s(0, IndicatorParams{});
+  std::vector<Event> out;
+  s.on_clock(5 * kSec, out);  // before the first tick: nothing at all
+  EXPECT_TRUE(out.empty());
+  s.on_tick({.ts_ns = 10 * kSec, .price = 100, .size = 1, .seq = 1}, out);
+  s.on_clock(11 * kSec, out);
+  s.on_tick({.ts_ns = 10 * kSec + 500, .price = 101, .size = 1, .seq = 2}, out);  // late
+  EXPECT_EQ(s.clamped(), 1u);
+  const auto& bar = s.candles(market::Timeframe::k1s).current();
+  EXPECT_EQ(bar.start_ns, 11 * kSec);  // joined a later bar
+  EXPECT_EQ(s.candles(market::Timeframe::k1s).bars(), 2u);
+}
+
+// Issue 9: 20 good ticks, one stamped 2099, 20 more. Through the feed boundary and the
+// pipeline, the later 20 are processed normally: their own times, candles close, the
+// intensity window evicts.
+TEST(SymbolIndicators, ATickFrom2099DoesNotFreezeTheSymbol) {
+  constexpr std::int64_t kSec = market::kNanosPerSecond;
+  constexpr std::int64_t kStart = 1'767'364'200 * kSec;
+  market::SymbolRegistry reg;
+  reg.add({.name = "AAA"});
+  feed::TickNormalizer normalizer(reg);
+  IndicatorParams params;
+  params.intensity.mode = IntensityMode::kTickRate;
+  SymbolIndicators s(0, params);
+  std::vector<Event> out;
+  auto feed_tick = [&](std::int64_t ts) {
+    if (auto t = normalizer.normalize(0, ts, 100.0 + static_cast<double>(ts % 7) * 0.01, 1)) {
+      s.on_tick(*t, out);
+    }
+  };
+  for (int i = 0; i < 20; ++i)
+    feed_tick(kStart + i * kSec);
+  feed_tick(4'070'908'800 * kSec);  // 2099-01-01
+  out.clear();
+  for (int i = 20; i < 40; ++i)
+    feed_tick(kStart + i * kSec);
+  EXPECT_EQ(normalizer.rejected()[feed::RejectReason::kFutureTime], 1u);
+  EXPECT_EQ(s.clamped(), 0u);
+  std::size_t ticks = 0, closed_1s = 0, intensity = 0;
+  for (const auto& e : out) {
+    if (const auto* t = std::get_if<market::TickEvent>(&e)) {
+      EXPECT_EQ(t->t, kStart + static_cast<std::int64_t>(20 + ticks) * kSec);
+      ++ticks;
+    }
+    if (const auto* c = std::get_if<market::CandleEvent>(&e)) {
+      if (c->closed && c->tf == market::Timeframe::k1s) ++closed_1s;
+    }
+    if (const auto* i = std::get_if<market::IntensityEvent>(&e)) {
+      EXPECT_EQ(i->raw, 1.0);  // one tick per second: the window evicts
+      ++intensity;
+    }
+  }
+  EXPECT_EQ(ticks, 20u);
+  EXPECT_EQ(closed_1s, 20u);  // each tick closes the previous second's bar
+  EXPECT_EQ(intensity, 20u);
 }
 
 }  // namespace

@@ -86,6 +86,134 @@ struct V2Run {
   }
 };
 
+// Boundaries (issue 9, found by the mutation check): each rule at equality.
+TEST(ReversalV1, IntensityExactlyAtTheBaselineEndsTheBurst) {
+  ReversalV1 v1;
+  v1.update(10.0, band(Zone::kNeutral), Zone::kNeutral, 1000, 1000);
+  v1.update(20.0, band(Zone::kHigh), Zone::kNeutral, 1002, 1000);                 // n = 1
+  v1.update(20.0, band(Zone::kHigh), Zone::kHigh, 1004, 1002);                    // n = 2
+  const auto s = v1.update(10.0, band(Zone::kNeutral), Zone::kHigh, 1006, 1004);  // S == B
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->direction, -1);
+}
+
+TEST(ReversalV1, FiresAtExactlyMinBurstTicksAndMinMove) {
+  // Start (n = 1), one more HIGH tick (n = 2), the fading tick (n = 3 = min_burst).
+  ReversalV1 v1({.min_burst = 3, .min_move = 4});
+  v1.update(10.0, band(Zone::kNeutral), Zone::kNeutral, 1000, 1000);
+  v1.update(20.0, band(Zone::kHigh), Zone::kNeutral, 1002, 1000);
+  v1.update(20.0, band(Zone::kHigh), Zone::kHigh, 1003, 1002);
+  const auto s = v1.update(9.0, band(Zone::kNeutral), Zone::kHigh, 1004, 1003);  // |m| = 4
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->strength, 4.0);
+  // One tick short of min_burst: n = 2 when it fades.
+  ReversalV1 short_burst({.min_burst = 3, .min_move = 4});
+  short_burst.update(10.0, band(Zone::kNeutral), Zone::kNeutral, 1000, 1000);
+  short_burst.update(20.0, band(Zone::kHigh), Zone::kNeutral, 1002, 1000);
+  EXPECT_FALSE(short_burst.update(9.0, band(Zone::kNeutral), Zone::kHigh, 1010, 1002));
+}
+
+TEST(ReversalV1, ABurstOfExactlyMaxBurstTicksStillFires) {
+  // max_burst = 5: after n = 5 HIGH ticks the burst is still on, so fading on the next tick
+  // (n = 6) fires; one more HIGH tick (n = 6 > max_burst) drops it silently.
+  auto run = [](int high_ticks) {
+    ReversalV1 v1({.min_burst = 3, .min_move = 4, .max_burst = 5, .cooldown = 0});
+    v1.update(10.0, band(Zone::kNeutral), Zone::kNeutral, 1000, 1000);
+    Zone prev = Zone::kNeutral;
+    std::int64_t q = 1000;
+    for (int i = 0; i < high_ticks; ++i) {
+      v1.update(20.0, band(Zone::kHigh), prev, q + 1, q);
+      q = q + 1;
+      prev = Zone::kHigh;
+    }
+    return v1.update(9.0, band(Zone::kNeutral), prev, q, q);
+  };
+  EXPECT_TRUE(run(5));
+  EXPECT_FALSE(run(6));
+}
+
+// v2 with small windows: M_ext = 3, m_mom = 2, confirm = 5, min_retrace = 2, no cooldown.
+V2Params small_v2() {
+  return {.extreme_window = 3, .momentum = 2, .confirm = 5, .min_retrace = 2, .cooldown = 0};
+}
+
+TEST(ReversalV2, ConfirmsExactlyConfirmTicksAfterArmingButNotOneLater) {
+  auto run = [](int waiting) {
+    ReversalV2 v2(small_v2());
+    for (int i = 0; i < 3; ++i)
+      v2.update(10, Zone::kNeutral);
+    EXPECT_FALSE(v2.update(11, Zone::kHigh));  // k = 4: a new high in the HIGH zone arms BEAR
+    for (int i = 0; i < waiting; ++i)
+      EXPECT_FALSE(v2.update(11, Zone::kNeutral));  // no new high, no retrace
+    return v2.update(9, Zone::kNeutral);            // retrace exactly 2, momentum 9 - 11 < 0
+  };
+  const auto on_time = run(4);  // confirms at k = 9: k - armed_at = 5 = confirm
+  ASSERT_TRUE(on_time);
+  EXPECT_EQ(on_time->direction, -1);
+  EXPECT_EQ(on_time->strength, 2.0);
+  EXPECT_FALSE(run(5));  // k - armed_at = 6 > confirm: expired
+}
+
+TEST(ReversalV2, ARetraceOneTickShortOfMinRetraceDoesNotConfirm) {
+  ReversalV2 v2(small_v2());
+  for (int i = 0; i < 3; ++i)
+    v2.update(10, Zone::kNeutral);
+  v2.update(11, Zone::kHigh);
+  v2.update(11, Zone::kNeutral);
+  v2.update(11, Zone::kNeutral);
+  EXPECT_FALSE(v2.update(10, Zone::kNeutral));  // retrace 1
+  EXPECT_TRUE(v2.update(9, Zone::kNeutral));    // retrace 2
+}
+
+TEST(ReversalV2, AnArmTheOtherWayReplacesTheCandidate) {
+  ReversalV2 v2(small_v2());
+  for (int i = 0; i < 3; ++i)
+    v2.update(10, Zone::kNeutral);
+  EXPECT_FALSE(v2.update(11, Zone::kHigh));      // BEAR armed at 11
+  EXPECT_FALSE(v2.update(8, Zone::kHigh));       // a new low in the HIGH zone: BULL replaces it
+  EXPECT_FALSE(v2.update(10, Zone::kNeutral));   // retrace 2 but momentum 10 - 11 < 0
+  const auto s = v2.update(10, Zone::kNeutral);  // momentum 10 - 8 > 0, retrace 2
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->direction, +1);
+}
+
+// Found by the mutation check: ties and readiness.
+TEST(ReversalV2, ATieWithThePreviousLowIsNotANewLow) {
+  ReversalV2 v2(small_v2());
+  for (int i = 0; i < 3; ++i)
+    v2.update(10, Zone::kNeutral);
+  EXPECT_FALSE(v2.update(10, Zone::kHigh));     // equals the low: arms nothing
+  EXPECT_FALSE(v2.update(12, Zone::kNeutral));  // would confirm a BULL armed at 10
+}
+
+TEST(ReversalV2, ZeroMomentumConfirmsNeitherWay) {
+  {
+    ReversalV2 v2(small_v2());
+    for (int i = 0; i < 3; ++i)
+      v2.update(9, Zone::kNeutral);
+    EXPECT_FALSE(v2.update(11, Zone::kHigh));    // BEAR armed at 11
+    EXPECT_FALSE(v2.update(9, Zone::kNeutral));  // retrace 2, momentum 9 - 9 = 0
+  }
+  {
+    ReversalV2 v2(small_v2());
+    for (int i = 0; i < 3; ++i)
+      v2.update(11, Zone::kNeutral);
+    EXPECT_FALSE(v2.update(9, Zone::kHigh));      // BULL armed at 9
+    EXPECT_FALSE(v2.update(11, Zone::kNeutral));  // retrace 2, momentum 11 - 11 = 0
+  }
+}
+
+TEST(ReversalV2, NotReadyUntilTheMomentumHasMPreviousTicks) {
+  // M_ext = 1 < m_mom = 3: the extreme window is full at k = 2, momentum only at k = 4.
+  ReversalV2 v2(
+      {.extreme_window = 1, .momentum = 3, .confirm = 100, .min_retrace = 1, .cooldown = 0});
+  v2.update(10, Zone::kNeutral);
+  v2.update(10, Zone::kNeutral);
+  EXPECT_FALSE(v2.update(12, Zone::kHigh));  // k = 3: a new high, but not ready: no arm
+  EXPECT_FALSE(v2.update(10, Zone::kNeutral));
+  EXPECT_FALSE(v2.update(9, Zone::kNeutral));  // would confirm a BEAR armed at 12
+}
+
 TEST(ReversalV2, NewHighOnHighIntensityThenRetraceIsASell) {
   V2Run run;
   for (int i = 0; i < 250; ++i)
@@ -195,6 +323,42 @@ TEST(ReversalV3, NearMissesDoNotFire) {
   EXPECT_FALSE(c.on_ltf_close(ltf_bar(+1, 99, 100.0), true)) << "volume below the gate";
   ReversalV3 d;
   EXPECT_FALSE(d.on_ltf_close(ltf_bar(+1, 120, 100.0), true)) << "HTF trend not ready";
+}
+
+// Found by the mutation check: the gate at equality, a flat HTF trend, a zero volume SMA.
+TEST(ReversalV3, VolumeExactlyAtTheGateFires) {
+  ReversalV3 v3;
+  v3.on_htf_close(htf_bar(+1));
+  const auto s = v3.on_ltf_close(ltf_bar(+1, 100, 100.0), true);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->strength, 1.0);
+}
+
+TEST(ReversalV3, EqualHtfEmasAreNoTrendEitherWay) {
+  for (const int cross : {+1, -1}) {
+    ReversalV3 v3;
+    BarClose flat = htf_bar(+1);
+    flat.fast = flat.slow;  // EMA9 == EMA21: trend 0
+    v3.on_htf_close(flat);
+    EXPECT_FALSE(v3.on_ltf_close(ltf_bar(cross, 200, 100.0), true)) << cross;
+  }
+}
+
+TEST(ReversalV3, AZeroVolumeAverageGivesStrengthZeroNotInfinity) {
+  ReversalV3 v3;
+  v3.on_htf_close(htf_bar(+1));
+  const auto s = v3.on_ltf_close(ltf_bar(+1, 0, 0.0), true);  // 0 >= 1.0 * 0: the gate passes
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->strength, 0.0);
+}
+
+TEST(ReversalV4, AZeroVolumeAverageGivesStrengthZeroNotInfinity) {
+  ReversalV4 v4;
+  BarClose c = ltf_bar(+1, 5, 0.0);
+  c.chop_ready = c.chop_pass = c.spike_in_window = true;
+  const auto s = v4.on_close(c);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->strength, 0.0);
 }
 
 TEST(ReversalV3, CooldownIsThreeLtfBars) {

@@ -108,6 +108,19 @@ TEST(RollMean, RunningMeanOfTheLastN) {
   EXPECT_EQ(m.mean(), 5.0);
 }
 
+// Found by the mutation check: the running sum loses the 1.0s next to 1e17 (ulp 16), so
+// only the exact re-sum on exactly the N-th replacement brings the mean back to 0.
+TEST(RollMean, ExactResumEveryNReplacements) {
+  RollMean m(4);
+  for (const double x : {1e17, 1.0, 1.0, 1.0})
+    m.push(x);
+  for (int i = 0; i < 3; ++i)
+    m.push(0.0);
+  EXPECT_EQ(m.mean(), -0.5);  // running sum: (1e17 - 1e17) + 0 - 1 - 1 = -2
+  m.push(0.0);                // the 4th replacement: re-summed exactly
+  EXPECT_EQ(m.mean(), 0.0);
+}
+
 TEST(RollingExtreme, MatchesANaiveWindowMaxAndMin) {
   RollingMax mx(7);
   RollingMin mn(7);

@@ -61,6 +61,29 @@ TEST(SpikeDetector, InfluenceZeroKeepsTheBaselineOutOfTheSpike) {
     ASSERT_FALSE(d.update(200.0, 22 + i, 22 + i, 1).end) << i;
 }
 
+// Issue 9 boundary: a spike ends when z < z_off, so z exactly z_off keeps it going. Values
+// chosen so that every statistic is exact: window of 2, sd floor half the mean.
+TEST(SpikeDetector, ZExactlyZOffDoesNotEndTheSpike) {
+  SpikeDetector d({.n = 2, .z_on = 3.0, .z_off = 1.0, .influence = 0.0, .sd_floor_frac = 0.5});
+  d.update(0.0, 1, 1, 100);
+  d.update(2.0, 2, 2, 100);                     // window {0, 2}: mean 1, sd 1
+  ASSERT_TRUE(d.update(4.0, 3, 3, 100).start);  // z = 3 = z_on: starts (>=)
+  // F stays 2 in the spike: window {2, 2}, mean 2, sd 0, floor 1 -> z = I - 2.
+  EXPECT_FALSE(d.update(3.0, 4, 4, 100).end);  // z = 1 = z_off: still a spike
+  EXPECT_TRUE(d.in_spike());
+  EXPECT_TRUE(d.update(2.5, 5, 5, 100).end);  // z = 0.5 < z_off: ends
+}
+
+// D8 fallback: after a window of zero activity (mean 0, sd 0, sd_eff 0) z is 0, not
+// I / 0 = infinity, so the first trade after a silence does not count as a spike.
+TEST(SpikeDetector, TheFirstActivityAfterSilenceIsNotASpike) {
+  SpikeDetector d({.n = 5});
+  for (int i = 0; i < 5; ++i)
+    d.update(0.0, 1, 1, 100);
+  EXPECT_FALSE(d.update(5.0, 2, 2, 100).start);
+  EXPECT_FALSE(d.in_spike());
+}
+
 TEST(SpikeDetector, EndsAfterMaxLenTicks) {
   auto d = warmed(100.0, 20, 5);
   ASSERT_TRUE(d.update(200.0, 21, 21, 1).start);

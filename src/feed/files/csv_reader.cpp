@@ -106,7 +106,7 @@ CsvTickSource::CsvTickSource(std::string_view data, market::SymbolRegistry& symb
   if (data_.starts_with("\xEF\xBB\xBF")) pos_ = 3;  // UTF-8 byte order mark (spreadsheets)
   read_header();
   prescan(symbols, options);
-  normalizer_.emplace(symbols);
+  normalizer_.emplace(symbols, options.time_guard, options.filter);
 }
 
 std::optional<std::string_view> CsvTickSource::next_line(std::size_t& pos,

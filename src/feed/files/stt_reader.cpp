@@ -42,7 +42,7 @@ SttTickSource::SttTickSource(std::string_view data, std::string name,
   }
   pos_ = header_size_;
   bytes_read_ = header_size_;
-  normalizer_.emplace(symbols);
+  normalizer_.emplace(symbols, options.time_guard, options.filter);
 }
 
 SttTickSource::~SttTickSource() = default;

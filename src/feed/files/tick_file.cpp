@@ -137,6 +137,10 @@ const RejectCounts& TickFileReader::rejected() const {
   return impl_->source->rejected();
 }
 
+const std::vector<RejectedTick>& TickFileReader::reject_samples() const {
+  return impl_->source->reject_samples();
+}
+
 // ---- writer ----
 
 struct TickFileWriter::Impl {

@@ -128,6 +128,7 @@ struct Counters {
       backfills{0}, backfill_failures{0}, backfilled{0}, duplicates{0}, rejected{0}, dropped{0},
       dropped_held{0}, unknown_symbols{0}, unexpected_symbols{0}, server_errors{0}, corrections{0};
   std::array<std::atomic<std::uint64_t>, kIqFeedParseErrorKinds> parse_errors{};
+  std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_by_reason{};
 };
 
 std::uint64_t random_seed() {
@@ -186,6 +187,8 @@ std::string_view to_string(IqFeedEventKind kind) {
       return "tick_size_mismatch";
     case IqFeedEventKind::kDropped:
       return "dropped";
+    case IqFeedEventKind::kRejected:
+      return "rejected";
   }
   return "unknown";
 }
@@ -200,7 +203,11 @@ std::uint64_t IqFeedStats::parse_errors_total() const {
 struct IqFeedClient::Impl {
   Impl(IqFeedConfig c, const market::SymbolRegistry& registry)
       : config(std::move(c)),
-        normalizer(registry),
+        normalizer(
+            registry,
+            TimeGuard{
+                .max_skew_ns = config.max_skew_ns, .confirm = 0, .now = &TimeGuard::wall_clock_ns},
+            config.filter),
         backoff(config.backoff, config.jitter_seed != 0 ? config.jitter_seed : random_seed()),
         backfill_backoff(config.backoff,
                          config.jitter_seed != 0 ? config.jitter_seed + 1 : random_seed()) {
@@ -228,6 +235,7 @@ struct IqFeedClient::Impl {
   std::array<bool, kIqFeedParseErrorKinds> reported_parse_error{};
   bool reported_server_error = false;
   bool reported_dropped = false;
+  std::size_t reported_rejects = 0;  // normalizer.reject_samples() already logged
 
   // ---- feed-thread state ----
   market::TickSink* sink = nullptr;
@@ -318,6 +326,20 @@ struct IqFeedClient::Impl {
     pending.clear();
   }
 
+  // IQFeed's once-a-second time stamp as a clock advance (docs/INDICATORS.md § 9), behind
+  // the trades before it. Advisory: one the engine refuses is dropped (the next one, or the
+  // next trade, closes the bars), and one from the future is ignored like a trade would be.
+  void offer_clock(std::int64_t local_us) {
+    const std::int64_t utc_us = iqfeed::eastern_to_utc_us(local_us);
+    if (utc_us < 0 || utc_us >= std::numeric_limits<std::int64_t>::max() / 1000) return;
+    const std::int64_t ts_ns = utc_us * 1000;
+    if (config.max_skew_ns > 0 && ts_ns - TimeGuard::wall_clock_ns() > config.max_skew_ns) return;
+    flush();
+    if (sink == nullptr) return;
+    const market::Tick clock = market::clock_tick(ts_ns);
+    sink->offer(std::span<const market::Tick>(&clock, 1));
+  }
+
   void deliver(SymbolState& s, const TradeKey& k, double bid, double ask) {
     s.window.record(k);
     const std::int64_t utc_us = iqfeed::eastern_to_utc_us(k.local_us);
@@ -329,6 +351,22 @@ struct IqFeedClient::Impl {
         normalizer.normalize(s.id, ts_ns, k.price, static_cast<double>(k.size), bid, ask);
     if (!tick) {
       bump(counters.rejected);
+      const auto& by_reason = normalizer.rejected().by_reason;
+      for (std::size_t r = 0; r < kRejectReasonCount; ++r)
+        counters.rejected_by_reason[r].store(by_reason[r], std::memory_order_relaxed);
+      // The first few per reason are logged, with what was rejected.
+      const auto& samples = normalizer.reject_samples();
+      if (samples.size() > reported_rejects) {
+        const RejectedTick& r = samples.back();
+        reported_rejects = samples.size();
+        emit({IqFeedEventKind::kRejected,
+              std::string(to_string(r.reason)) + ": " + s.name + " price " +
+                  std::to_string(r.price) + " size " + std::to_string(r.size) + " bid " +
+                  std::to_string(r.bid) + " ask " + std::to_string(r.ask) + " at " +
+                  std::to_string(r.ts_ns) + " ns",
+              0, ""},
+             true);
+      }
       return;
     }
     pending.push_back(*tick);
@@ -494,6 +532,7 @@ struct IqFeedClient::Impl {
     } else if (const auto* t = std::get_if<iqfeed::Timestamp>(&p.message)) {
       market_time = t->local_us;
       note_market_time(t->local_us);
+      if (config.clock_ticks) offer_clock(t->local_us);
     } else if (const auto* o = std::get_if<iqfeed::OtherMessage>(&p.message)) {
       if (o->type == 'C') bump(counters.corrections);
     }
@@ -941,6 +980,8 @@ IqFeedStats IqFeedClient::stats() const {
   s.corrections = load(c.corrections);
   for (std::size_t i = 0; i < kIqFeedParseErrorKinds; ++i)
     s.parse_errors[i] = load(c.parse_errors[i]);
+  for (std::size_t i = 0; i < kRejectReasonCount; ++i)
+    s.rejected_by_reason[i] = load(c.rejected_by_reason[i]);
   return s;
 }
 

@@ -71,3 +71,21 @@ endfunction()
 convert_fails(missing_input ${convert_data}/no_such_file.csv ${convert_out}/missing2.stt)
 convert_fails(truncated_input ${convert_data}/ticks_truncated.stt ${convert_out}/truncated2.csv)
 convert_fails(same_file ${convert_data}/ticks_small.csv ${convert_data}/ticks_small.csv)
+
+# Issue 9: 20 good ticks, one stamped 2099, 20 more. The 2099 tick is rejected by the time
+# guard and counted; the later 20 are processed normally (their 1 s bars close, the last at
+# the end of the replay; none is
+# clamped to 2099).
+add_test(NAME cli.replay_tick_from_2099_is_rejected
+         COMMAND sh -c "'$<TARGET_FILE:spacetime>' replay '${PROJECT_SOURCE_DIR}/tests/data/ticks_2099.csv' --indicators-out '${CMAKE_CURRENT_BINARY_DIR}/ticks_2099.csv' 2>&1 && echo closed_1s=$(grep -c ',candle,1s,' '${CMAKE_CURRENT_BINARY_DIR}/ticks_2099.csv') in_2099=$(grep -c ',40709' '${CMAKE_CURRENT_BINARY_DIR}/ticks_2099.csv')")
+set_tests_properties(cli.replay_tick_from_2099_is_rejected PROPERTIES
+  PASS_REGULAR_EXPRESSION "1 tick\\(s\\) rejected: future_time.*rejected \\(future_time\\): AAA at 4070908800000000000 ns.*closed_1s=40 in_2099=0")
+
+# Issue 9: BBB stops trading after 10 s while AAA goes on for 130 s. BBB's 1 m bar closes
+# on the feed's clock (before AAA's first event after 60.4 s), not at the end; the end of
+# the replay closes every bar still open and says so.
+set(quiet_out ${CMAKE_CURRENT_BINARY_DIR}/quiet_symbol.csv)
+add_test(NAME cli.replay_quiet_symbol_bars_close_on_time
+         COMMAND sh -c "'$<TARGET_FILE:spacetime>' replay '${PROJECT_SOURCE_DIR}/tests/data/ticks_quiet_symbol.csv' --indicators-out '${quiet_out}' 2>&1 && awk -F, '$1==\"BBB\" && $4==\"candle\" && $5==\"1m\" {b=NR} $1==\"AAA\" && $3>1767364260400000000 && !a {a=NR} END {print (b && a && b<a) ? \"bbb_1m_on_time\" : \"bbb_1m_late\"}' '${quiet_out}'")
+set_tests_properties(cli.replay_quiet_symbol_bars_close_on_time PROPERTIES
+  PASS_REGULAR_EXPRESSION "end of the replay: 11 open bar\\(s\\) closed \\(flush\\).*bbb_1m_on_time")

@@ -286,6 +286,37 @@ TEST(IqFeedClient, NormalStreamDeliversEveryTradeOnceInOrderAndQuotesOnlyUpdateB
   EXPECT_TRUE(log.of(IqFeedEventKind::kParseError).empty());
 }
 
+// With clock_ticks (serve), IQFeed's time stamp messages reach the sink as clock advances
+// (market::clock_tick at the stamp's UTC time), in order with the trades.
+TEST(IqFeedClient, TimeStampsBecomeClockTicksWhenAsked) {
+  const auto events = session_csv();
+  FakeIqConnect server(events);
+  const auto reg = registry_for({"AAPL", "MSFT"});
+  auto cfg = config_for(server, {"AAPL", "MSFT"});
+  cfg.clock_ticks = true;
+  IqFeedClient client(cfg, reg);
+  CollectingSink sink;
+  Running run(client, sink);
+  ASSERT_TRUE(server.wait_for_watches(2, kTimeout));
+  server.publish(events.size());
+  auto trades = [&] {
+    std::vector<Tick> out;
+    for (const auto& t : sink.ticks())
+      if (!market::is_clock(t)) out.push_back(t);
+    return out;
+  };
+  ASSERT_TRUE(eventually([&] { return trades().size() == 8; }));
+  expect_same_trades(trades(), reg, expected_trades(events, 0, events.size()));
+  std::size_t clocks = 0;
+  for (const auto& t : sink.ticks()) {
+    if (!market::is_clock(t)) continue;
+    ++clocks;
+    EXPECT_EQ(t.ts_ns % 1'000'000'000, 0);  // T messages carry whole seconds
+    EXPECT_GE(t.ts_ns, edt_ns(fake::local_time(2024, 3, 15, 9, 0, 0)));
+  }
+  EXPECT_GT(clocks, 0u);
+}
+
 TEST(IqFeedClient, TradesOnlyWatchUsesTheTCommand) {
   const auto events = session_csv();
   FakeIqConnect server(events);

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,10 +26,22 @@ struct ServeConfig {
   feed::SimulatorConfig simulator;
   feed::IqFeedConfig iqfeed;
   double iqfeed_tick_size = 0.01;
-  bool sim_start_now = true;  // start_ns is taken from the clock when serve starts
+  bool sim_start_now = true;                   // start_ns is taken from the clock when serve starts
+  std::int64_t max_skew_ns = 300'000'000'000;  // time guard of tick files (feed::TimeGuard)
+  std::string bad_ticks = "auto";              // the bad-tick filter: auto, on or off
+  feed::BadTickFilter filter;                  // its rules (enabled is set by filter_for)
+  // The filter as a feed uses it: auto turns it on for live feeds only.
+  feed::BadTickFilter filter_for(bool live) const;
   engine::EngineConfig engine;
   store::StoreConfig store;  // --data-dir, --store, --route, --record-ticks, --retention
   std::uint64_t spool_max_bytes = 256ull << 20;
+  // Every setting given, by "section.key": the text and where it came from (file, env or
+  // flag); a setting not in it has its default. `spacetime params` prints them.
+  struct Applied {
+    std::string value;
+    std::string origin;
+  };
+  std::map<std::string, Applied> applied;
 };
 
 // A configuration mistake, with a message that names where it came from and what is wrong.
@@ -38,7 +51,8 @@ class ConfigError : public std::runtime_error {
 };
 
 struct Setting {
-  std::string_view section;  // TOML table: server, feed, simulator, iqfeed, engine, indicators
+  std::string_view section;  // TOML table: server, feed, simulator, iqfeed, guard, filter, engine,
+                             // indicators
   std::string_view key;      // TOML key; the flag is --key with '_' as '-'
   std::string_view env;      // environment variable
   std::string_view help;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -28,6 +29,7 @@ struct EngineStats {
   std::uint64_t ticks_unknown = 0;  // symbol id not in the registry: skipped
   std::uint64_t events = 0;         // published to the sink
   std::uint64_t queue_depth = 0;    // ticks waiting in the rings now
+  std::uint64_t bars_flushed = 0;   // open bars closed by a flush (market::kFlushTime)
 };
 
 class Engine final : public market::TickSink {
@@ -47,8 +49,15 @@ class Engine final : public market::TickSink {
   void stop();
 
   // TickSink: routes each tick to its shard's ring. Accepts the longest prefix that fits;
-  // one producer thread only.
+  // one producer thread only. Clock advances (market::clock_tick, and the ones the engine
+  // derives from the ticks' times: docs/INDICATORS.md § 9) go to every shard; a clock tick
+  // at market::kFlushTime closes every open bar (the end of a replay).
   std::size_t offer(std::span<const market::Tick> ticks) override;
+
+  // The end of a stream (a replay, a recording): queues a clock tick at market::kFlushTime
+  // behind every tick offered so far, waiting while a ring is full, so that every open bar
+  // closes. From the producer thread, before stop().
+  void flush_bars();
 
   EngineStats stats() const;
 
@@ -57,6 +66,12 @@ class Engine final : public market::TickSink {
   EngineConfig config_;
   const market::SymbolRegistry& symbols_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  // Producer side: the feed's clock and a clock advance not yet in every ring.
+  indicators::FeedClock feed_clock_;
+  std::optional<market::Tick> pending_clock_;
+  std::vector<bool> pending_shards_;
+  bool push_pending_clock();
+  void queue_clock(std::int64_t t);
 };
 
 }  // namespace spacetime::engine

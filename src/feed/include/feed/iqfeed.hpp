@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "feed/iqfeed/parse_error.hpp"
+#include "feed/normalizer.hpp"
 #include "market/symbol.hpp"
 #include "market/tick.hpp"
 
@@ -55,6 +56,14 @@ struct IqFeedConfig {
   // offered again for at most this long, then dropped and counted (the socket cannot wait).
   std::chrono::microseconds offer_wait{2000};
   std::uint64_t jitter_seed = 0;  // 0: seeded from std::random_device
+  // Time guard: a trade stamped further ahead of the wall clock is rejected (future_time).
+  std::int64_t max_skew_ns = 300'000'000'000;
+  // Offer each time stamp message (T, once a second) to the sink as a clock advance
+  // (market::clock_tick), so bars close on the feed's clock. serve sets it; record does not,
+  // since tick files do not hold clock advances yet (a replay must equal the live output).
+  bool clock_ticks = false;
+  // The bad-tick filter: on by default for this live feed (docs/FEEDS.md "Bad-tick filter").
+  BadTickFilter filter{.enabled = true};
 };
 
 // Monotonic counters and the current state, read from any thread.
@@ -71,11 +80,12 @@ struct IqFeedStats {
   std::uint64_t disconnects = 0;         // Level 1 socket lost (EOF or error)
   std::uint64_t server_disconnects = 0;  // S,SERVER DISCONNECTED / RECONNECT FAILED
   std::uint64_t protocol_mismatches = 0;
-  std::uint64_t backfills = 0;           // gaps recovered completely
-  std::uint64_t backfill_failures = 0;   // failed attempts (timeout, lookup lost, refused)
-  std::uint64_t backfilled = 0;          // trades delivered from history
-  std::uint64_t duplicates = 0;          // trades skipped as already delivered
-  std::uint64_t rejected = 0;            // refused by the TickNormalizer (bad price, size...)
+  std::uint64_t backfills = 0;          // gaps recovered completely
+  std::uint64_t backfill_failures = 0;  // failed attempts (timeout, lookup lost, refused)
+  std::uint64_t backfilled = 0;         // trades delivered from history
+  std::uint64_t duplicates = 0;         // trades skipped as already delivered
+  std::uint64_t rejected = 0;           // refused by the TickNormalizer (bad price, size...)
+  std::array<std::uint64_t, kRejectReasonCount> rejected_by_reason{};  // by RejectReason
   std::uint64_t dropped = 0;             // refused by the engine past the offer_wait budget
   std::uint64_t dropped_held = 0;        // live trades dropped because max_held_trades was hit
   std::uint64_t unknown_symbols = 0;     // n,<SYM> replies
@@ -105,6 +115,7 @@ enum class IqFeedEventKind : std::uint8_t {
   kParseError,        // first occurrence of each IqFeedParseError kind
   kTickSizeMismatch,  // the F message's Minimum Tick Size differs from the registry's
   kDropped,           // first trade dropped for backpressure or held-trade overflow
+  kRejected,          // one of the first few trades the normalizer rejected, per reason
 };
 std::string_view to_string(IqFeedEventKind kind);
 

@@ -54,6 +54,8 @@ struct TickFileOptions {
   std::optional<double> size_scale{};
   std::unordered_map<std::string, Quantisation> symbols{};  // per-symbol overrides
   // A symbol that is already in the registry keeps the parameters it has there.
+  TimeGuard time_guard{};  // docs/FEEDS.md "Time guards"; the file's own clock
+  BadTickFilter filter{};  // docs/FEEDS.md "Bad-tick filter"; off by default for files
 };
 
 // Why a CSV line was skipped. The line is counted and skipped; reading goes on.
@@ -113,6 +115,8 @@ class TickFileReader {
   std::uint64_t ticks_read() const;  // accepted so far
   const LineErrors& line_errors() const;
   const RejectCounts& rejected() const;  // by the TickNormalizer
+  // The first few rejected ticks of each reason, as read (TickNormalizer::reject_samples).
+  const std::vector<RejectedTick>& reject_samples() const;
 
  private:
   struct Impl;

@@ -42,11 +42,14 @@ class AdaptiveBuffer {
       const double cv_l = long_.cv();
       const double mu_s = short_.mean();
       const double b = p_.w_long * mu_l + p_.w_short * mu_s;
+      // mutate: equivalent: at cv_l == cv_floor or cv_cap both branches give the same c.
       const double c = cv_l < p_.cv_floor ? p_.cv_floor : (cv_l > p_.cv_cap ? p_.cv_cap : cv_l);
       const double h = (p_.k * b) * c;
       band.baseline = b;
       band.upper = b + h;
       band.lower = b - h;
+      // b - h of equal values is +0.0 under round-to-nearest, so:
+      // mutate: equivalent: at lower == 0.0 the assignment stores the same 0.0.
       if (band.lower < 0.0) band.lower = 0.0;
       band.zone = s > band.upper   ? market::Zone::kHigh
                   : s < band.lower ? market::Zone::kLow

@@ -23,6 +23,12 @@ class TimeClamp {
   }
   std::uint64_t clamped() const { return clamped_; }
   std::int64_t last() const { return last_; }
+  // A clock advance (§ 9): the effective time moves to t when t is later, uncounted, so a
+  // tick stamped before a bar the clock has closed joins a later bar instead of reopening it.
+  std::int64_t advance(std::int64_t t) {
+    if (t > last_) last_ = t;
+    return last_;
+  }
 
   void save(StateWriter& w) const {
     w.put(last_);
@@ -75,6 +81,13 @@ class CandleAggregator {
     last_closed_ = current_;
     open_ = false;
     return true;
+  }
+
+  // A clock advance (§ 9): closes the current bar when its bucket has ended by t (t at or
+  // after its end). Returns true when it closed it; the bar is then last_closed().
+  bool close_if_ended(std::int64_t t) {
+    if (!open_ || t - current_.start_ns < tf_ns_) return false;
+    return flush();
   }
 
   bool has_current() const { return open_; }

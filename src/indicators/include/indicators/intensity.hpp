@@ -19,15 +19,22 @@ struct IntensityParams {
   std::int64_t window_ns = 1'000'000'000;
   SmootherType smoother = SmootherType::kEma;  // the one the adaptive buffer follows
   std::size_t n_smooth = 20;
+  // Hard bound on the ticks one window holds, whatever the timestamps (§ 3, Decided): past
+  // it the oldest tick leaves as if it were W old.
+  std::size_t max_window_ticks = 262'144;
 };
 
-// The trailing window: ticks j with t_j > t_k - W. A ring that doubles when full, so the
-// capacity settles at the busiest second seen and then never allocates again.
+// The trailing window: ticks j with t_j > t_k - W, at most max_ticks of them. A ring that
+// doubles when full, so the capacity settles at the busiest second seen (or the bound) and
+// then never allocates again.
 class IntensityWindow {
  public:
-  explicit IntensityWindow(std::int64_t window_ns)
+  explicit IntensityWindow(std::int64_t window_ns, std::size_t max_ticks = 262'144)
       : window_ns_(window_ns > 0 ? window_ns
                                  : throw std::invalid_argument("intensity window must be > 0")),
+        max_ticks_(max_ticks > 0
+                       ? max_ticks
+                       : throw std::invalid_argument("intensity window bound must be > 0")),
         ring_(64) {}
 
   // Adds tick k (effective time t, volume v in lots, price q in ticks) and evicts what is
@@ -39,22 +46,22 @@ class IntensityWindow {
       has_prev_ = true;
     }
     prev_q_ = q;
+    if (size_ == max_ticks_) {
+      evict_front();  // the hard bound (§ 3, Decided)
+      ++capped_;
+    }
     if (size_ == ring_.size()) grow();
     ring_[(head_ + size_) & (ring_.size() - 1)] = Entry{t, v, a};
     ++size_;
     n_ += 1;
     v_sum_ += v;
     a_sum_ += a;
-    while (ring_[head_].t <= t - window_ns_) {
-      const Entry& e = ring_[head_];
-      n_ -= 1;
-      v_sum_ -= e.v;
-      a_sum_ -= e.a;
-      head_ = (head_ + 1) & (ring_.size() - 1);
-      --size_;
-    }
+    while (ring_[head_].t <= t - window_ns_)
+      evict_front();
     return t - t_first_ >= window_ns_;
   }
+  // Ticks that left the window by the bound rather than by age (not part of a snapshot).
+  std::uint64_t capped() const { return capped_; }
 
   // § 2.3 raw intensity, units per second.
   double rate(IntensityMode mode) const {
@@ -103,6 +110,14 @@ class IntensityWindow {
     std::int64_t v = 0;
     std::int64_t a = 0;
   };
+  void evict_front() {
+    const Entry& e = ring_[head_];
+    n_ -= 1;
+    v_sum_ -= e.v;
+    a_sum_ -= e.a;
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --size_;
+  }
   void grow() {
     std::vector<Entry> bigger(ring_.size() * 2);
     for (std::size_t i = 0; i < size_; ++i)
@@ -112,6 +127,8 @@ class IntensityWindow {
   }
 
   std::int64_t window_ns_;
+  std::size_t max_ticks_;
+  std::uint64_t capped_ = 0;
   std::vector<Entry> ring_;  // power-of-two capacity
   std::size_t head_ = 0;
   std::size_t size_ = 0;

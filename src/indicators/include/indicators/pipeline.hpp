@@ -42,6 +42,41 @@ struct IndicatorParams {
 
 // Throws std::invalid_argument naming the parameter when a combination cannot run.
 void validate(const IndicatorParams& params);
+// Every parameter as "key=value" lines (the keys of the [indicators] settings, with
+// exact doubles): what a snapshot stores and compares on restore.
+std::string describe(const IndicatorParams& params);
+
+// The feed's clock as the pipeline sees it (docs/INDICATORS.md § 9, "Clock advances"): the
+// latest tick time of the whole feed. After a tick that moves it into a later second, a clock
+// advance to that tick's time follows it, for every symbol. A pure function of the tick
+// sequence, so the live engine, the batch path and a replay derive the same advances.
+class FeedClock {
+ public:
+  static constexpr std::int64_t kGrid = 1'000'000'000;  // the shortest timeframe, 1 s
+
+  // A tick at ts: true when a clock advance to ts must follow it.
+  bool advance(std::int64_t ts) {
+    if (!started_) {
+      started_ = true;
+      time_ = ts;
+      return false;
+    }
+    if (ts <= time_) return false;
+    const bool later = ts / kGrid > time_ / kGrid;
+    time_ = ts;
+    return later;
+  }
+  // An explicit clock advance from the feed (IQFeed's time stamps): moves the clock only.
+  void observe(std::int64_t ts) {
+    if (!started_ || ts > time_) time_ = ts;
+    started_ = true;
+  }
+  std::int64_t time() const { return time_; }
+
+ private:
+  std::int64_t time_ = 0;
+  bool started_ = false;
+};
 
 class SymbolIndicators {
  public:
@@ -50,6 +85,14 @@ class SymbolIndicators {
   // One accepted tick: appends its events to out in emission order. Closed candles are
   // events; the bars in progress are not (the engine publishes them, display only).
   void on_tick(const market::Tick& tick, std::vector<market::Event>& out);
+
+  // A clock advance to the feed's time t (§ 9, Decided): the symbol's effective time moves
+  // to t, and every bar whose bucket has ended closes exactly as a tick-driven close would
+  // (candle, bar indicators, v3, v4). A no-op before the symbol's first tick.
+  void on_clock(std::int64_t t, std::vector<market::Event>& out);
+  // The end of a replay: closes every open bar the same way, moving no clock. Returns the
+  // number of bars it closed. Feed it no tick afterwards.
+  std::size_t flush(std::vector<market::Event>& out);
 
   const CandleAggregator& candles(market::Timeframe tf) const {
     return candles_[market::index_of(tf)];
@@ -61,7 +104,8 @@ class SymbolIndicators {
   void continue_sequences(const market::ChannelSequences& last);
   market::ChannelSequences sequences() const;
 
-  // D9: snapshot and restore of the whole state.
+  // D9: snapshot and restore of the whole state. The snapshot holds the parameters; load()
+  // throws std::runtime_error naming the ones that differ when they are not this object's.
   std::string save() const;
   void load(const std::string& bytes);
 
@@ -84,7 +128,8 @@ class SymbolIndicators {
   market::Zone prev_zone_ = market::Zone::kNotReady;
   std::int64_t prev_q_ = 0;
   bool has_prev_ = false;
-  bool ltf_high_ = false;  // a tick of the LTF bar in progress was in the HIGH zone
+  std::uint64_t last_seq_ = 0;  // the feed seq of the last tick: clock-driven events carry it
+  bool ltf_high_ = false;       // a tick of the LTF bar in progress was in the HIGH zone
   // Channel sequence numbers (market/event.hpp): the last number given on each channel.
   std::uint64_t tick_seq_ = 0;
   std::uint64_t spike_seq_ = 0;
@@ -92,6 +137,12 @@ class SymbolIndicators {
   // The sample bucket in progress; sample_.seq is the number it gets when it closes.
   market::SampleEvent sample_{};
   bool sample_open_ = false;
+
+  enum class BarStep : std::uint8_t { kTick, kClock, kFlush };
+  // § 9 steps 2 and 3: closes the bars `step` closes, in ascending timeframe order, then v3
+  // and v4. seq, t and q are what the bar events and reversals carry.
+  std::size_t close_bars(BarStep step, std::int64_t t, std::int64_t q, std::int64_t size,
+                         std::uint64_t seq, std::vector<market::Event>& out);
 
   void push_reversal(market::ReversalEvent e, std::vector<market::Event>& out) {
     e.channel_seq = ++reversal_seq_;
@@ -145,7 +196,12 @@ class TickColumnBuffer {
   std::vector<market::SymbolId> symbol_;
 };
 
-// states[i] is symbol i's state; out receives every event in tick order.
+// states[i] is symbol i's state; out receives every event in tick order. The clock
+// advances of `clock` (FeedClock) follow their ticks as on the live path; pass the same
+// clock to every chunk of one stream.
+void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states, FeedClock& clock,
+               std::vector<market::Event>& out);
+// One whole stream in one call.
 void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states,
                std::vector<market::Event>& out);
 

@@ -70,8 +70,10 @@ class ReversalV1 {
     if (s <= band.baseline) {
       in_burst_ = false;
       const std::int64_t m = q - q_start_;
+      // mutate: equivalent: at m == 0, -m == m.
       const std::int64_t move = m < 0 ? -m : m;
       if (n_ >= p_.min_burst && move >= p_.min_move && cooldown_.fire()) {
+        // mutate: equivalent: m == 0 cannot get here, as validate() requires min_move >= 1.
         return Signal{m > 0 ? -1 : +1, static_cast<double>(move)};
       }
       return std::nullopt;
@@ -156,6 +158,7 @@ class ReversalV2 {
     }
     const std::int64_t retrace = armed_ == -1 ? extreme_ - q : q - extreme_;
     const bool confirmed = armed_ == -1 ? momentum < 0 : momentum > 0;
+    // mutate: equivalent: k_ == armed_at_ never gets here (an arming step returns above).
     if (k_ > armed_at_ && confirmed && retrace >= p_.min_retrace) {
       const int dir = armed_;
       armed_ = 0;

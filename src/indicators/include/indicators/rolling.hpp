@@ -48,7 +48,9 @@ class RollStats {
     replacements_ = replacements_ + 1 == n ? 0 : replacements_ + 1;
     if (replacements_ == 0) resum();
     // § 2.4 "Then: if (M2 < 0.0) M2 = 0.0" is a state update: a negative M2 from rounding
-    // must not carry into the next replacement.
+    // must not carry into the next replacement. At M2 == 0.0 `<=` would only turn -0.0 into
+    // +0.0, which no comparison, sum or output distinguishes:
+    // mutate: equivalent: at m2_ == 0.0 it stores an equal 0.0.
     if (m2_ < 0.0) m2_ = 0.0;
   }
 
@@ -172,6 +174,7 @@ class RollingExtreme {
     ++k_;
   }
   bool empty() const { return size_ == 0; }
+  // mutate: equivalent: at k_ == size both branches give the same count.
   std::size_t count() const { return k_ < values_.size() ? k_ : values_.size(); }
   bool full() const { return k_ >= values_.size(); }
   std::int64_t value() const { return values_[front_]; }
@@ -192,6 +195,9 @@ class RollingExtreme {
   }
 
  private:
+  // An older value equal to x may go or stay: the extreme is the same value either way, and
+  // the window drop keeps at most M entries in the M slots.
+  // mutate: equivalent: at old == x only which of two equal values is kept changes.
   static bool dominated(std::int64_t old, std::int64_t x) { return kMax ? old <= x : old >= x; }
   // Index arithmetic without a division: every sum here is below twice the capacity.
   std::size_t wrap(std::size_t i) const { return i >= values_.size() ? i - values_.size() : i; }

@@ -37,6 +37,7 @@ class SpikeDetector {
       const double mean = stats_.mean();
       const double sd = stats_.sd();
       const double floor = p_.sd_floor_frac * mean;
+      // mutate: equivalent: at sd == floor both branches give the same sd_eff.
       const double sd_eff = sd > floor ? sd : floor;
       const double z = sd_eff > 0.0 ? (i - mean) / sd_eff : 0.0;
       if (!in_spike_) {

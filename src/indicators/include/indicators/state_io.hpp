@@ -27,6 +27,10 @@ class StateWriter {
     put<std::uint64_t>(values.size());
     bytes_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
   }
+  void put_string(const std::string& text) {
+    put<std::uint64_t>(text.size());
+    bytes_.append(text);
+  }
   const std::string& bytes() const { return bytes_; }
 
  private:
@@ -53,11 +57,18 @@ class StateReader {
     std::memcpy(values.data(), bytes_.data() + pos_, n * sizeof(T));
     pos_ += n * sizeof(T);
   }
+  void get_string(std::string& text) {
+    std::uint64_t n = 0;
+    get(n);
+    need(n);
+    text.assign(bytes_.data() + pos_, n);
+    pos_ += n;
+  }
   bool done() const { return pos_ == bytes_.size(); }
 
  private:
   void need(std::size_t n) const {
-    if (pos_ + n > bytes_.size()) throw std::runtime_error("indicator state: truncated snapshot");
+    if (n > bytes_.size() - pos_) throw std::runtime_error("indicator state: truncated snapshot");
   }
   const std::string& bytes_;
   std::size_t pos_ = 0;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <type_traits>
 
@@ -20,6 +21,19 @@ struct Tick {
   SymbolId symbol = 0;
 };
 static_assert(std::is_trivially_copyable_v<Tick>);
+
+// A clock advance travels as a Tick with this symbol id, so that it stays in order with the
+// ticks in the same ring (docs/INDICATORS.md § 9, "Clock advances"): ts_ns is the feed's
+// time, and every shard closes the bars of its symbols whose bucket has ended by then.
+// ts_ns == kFlushTime closes every open bar (the end of a replay) without moving any clock.
+inline constexpr SymbolId kClockSymbol = std::numeric_limits<SymbolId>::max();
+inline constexpr std::int64_t kFlushTime = std::numeric_limits<std::int64_t>::max();
+constexpr Tick clock_tick(std::int64_t ts_ns) {
+  return Tick{.ts_ns = ts_ns, .symbol = kClockSymbol};
+}
+constexpr bool is_clock(const Tick& t) {
+  return t.symbol == kClockSymbol;
+}
 
 // Where a feed hands its ticks. Backpressure is a value, never an exception: offer()
 // accepts a prefix of the batch and returns its length. A feed that can wait (simulator,

@@ -28,6 +28,9 @@ class CsvTickSource final : public TickSource {
   std::uint64_t ticks_read() const override { return normalizer_->accepted(); }
   const LineErrors& line_errors() const override { return errors_; }
   const RejectCounts& rejected() const override { return normalizer_->rejected(); }
+  const std::vector<RejectedTick>& reject_samples() const override {
+    return normalizer_->reject_samples();
+  }
 
   // Column positions, one per Column; -1 when absent.
   enum Column : std::uint8_t { kTs, kSymbol, kPrice, kSize, kBid, kAsk, kColumnCount };

@@ -30,6 +30,9 @@ class SttTickSource final : public TickSource {
   std::uint64_t ticks_read() const override { return normalizer_->accepted(); }
   const LineErrors& line_errors() const override { return no_line_errors_; }
   const RejectCounts& rejected() const override { return normalizer_->rejected(); }
+  const std::vector<RejectedTick>& reject_samples() const override {
+    return normalizer_->reject_samples();
+  }
 
  private:
   // Per symbol of the file's table: its registry id and how to turn its integers back into

@@ -22,6 +22,7 @@ class TickSource {
   virtual std::uint64_t ticks_read() const = 0;
   virtual const LineErrors& line_errors() const = 0;
   virtual const RejectCounts& rejected() const = 0;
+  virtual const std::vector<RejectedTick>& reject_samples() const = 0;
 };
 
 class TickEncoder {
