@@ -225,7 +225,8 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
     dropped_[static_cast<std::size_t>(drop_kind_of(e))].fetch_add(1, std::memory_order_relaxed);
     // One publisher per symbol: a plain store keeps the maximum.
     if (ch.symbol < symbols_ && !market::is_value(e)) {
-      lost_[index].store(market::channel_seq(e), std::memory_order_relaxed);
+      // Release: a consumer that sees this loss also sees every push before it.
+      lost_[index].store(market::channel_seq(e), std::memory_order_release);
     }
   }
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
@@ -261,7 +262,7 @@ void Subscription::want(market::SymbolId symbol, market::Stream stream, bool on)
 std::uint64_t Subscription::lost_seq(const market::Channel& c) const {
   if (c.symbol >= symbols_) return 0;
   return lost_[c.symbol * market::kStreamCount + static_cast<std::size_t>(c.stream)].load(
-      std::memory_order_relaxed);
+      std::memory_order_acquire);
 }
 
 std::uint64_t Subscription::dropped() const {
@@ -293,8 +294,9 @@ void InprocBus::publish(std::span<const market::Event> events) {
     cache.generation = generation_.load(std::memory_order_relaxed);
   }
   const std::size_t lane = LaneNumbers::mine();
-  if (lane >= Subscription::kMaxLanes) {
-    // More publishing threads than lanes: the overflow threads take turns on the last.
+  if (lane >= Subscription::kMaxLanes - 1) {
+    // More publishing threads than lanes: the last lane is reserved for the overflow
+    // threads, which take turns on it, so it never has two producers at once.
     static std::mutex overflow;
     std::lock_guard lock(overflow);
     for (const auto& sub : *cache.list)

@@ -241,6 +241,7 @@ void Hub::handle(ClientState& c, UnsubscribeRequest r, Now) {
       }
     }
     removed += hit;
+    unwant_ticks(ch);  // no-op unless nobody else watches or asks for these ticks
   }
   send(c, encode_ok(r.id, "unsubscribe", removed));
 }
@@ -282,7 +283,12 @@ void Hub::want_ticks(std::uint32_t ch, Now now) {
   s.wanted = true;
   s.wanted_since_ns = now.steady_ns;
   s.seen = false;  // what came before the bus stopped delivering says nothing now
+  s.last_seq = 0;
   s.ring.clear();
+  if (!s.ring_on) {
+    s.ring_on = true;  // keep the baseline tick and what follows for the snapshot
+    watched_.push_back(ch);
+  }
   const ChannelRef ref = ref_of(ch);
   bus_.want(ref.symbol, market::Stream::kTick, true);
 }
@@ -327,6 +333,14 @@ void Hub::unwant_ticks(std::uint32_t ch) {
 }
 
 void Hub::intake() {
+  // A loss at the end of a channel shows no jump until its next event: ask the bus. Read
+  // before draining: every event published before a loss is then in the rings, so the gap
+  // covers exactly what was lost and nothing the rings still hold.
+  lost_.resize(watched_.size());
+  for (std::size_t i = 0; i < watched_.size(); ++i) {
+    const ChannelRef ref = ref_of(watched_[i]);
+    lost_[i] = bus_.lost_seq({ref.symbol, market_stream(ref.stream)});
+  }
   scratch_.clear();
   bus_.drain_values(scratch_);
   for (const auto& e : scratch_)
@@ -335,12 +349,11 @@ void Hub::intake() {
   bus_.drain(scratch_);
   for (const auto& e : scratch_)
     on_event(e);
-  // A loss at the end of a channel shows no jump until its next event: ask the bus.
-  for (const std::uint32_t ch : watched_) {
+  for (std::size_t i = 0; i < lost_.size() && i < watched_.size(); ++i) {
+    const std::uint32_t ch = watched_[i];
     ChannelState& s = channels_[ch];
-    const ChannelRef ref = ref_of(ch);
-    const std::uint64_t lost = bus_.lost_seq({ref.symbol, market_stream(ref.stream)});
-    if (lost > s.last_seq) {
+    const std::uint64_t lost = lost_[i];
+    if (s.seen && lost > s.last_seq) {
       note_gap(ch, s.last_seq + 1, lost);
       s.last_seq = lost;
       s.seen = true;
@@ -422,9 +435,9 @@ void Hub::add_event(std::uint32_t ch, const market::Event& e) {
 }
 
 void Hub::note_gap(std::uint32_t ch, std::uint64_t from, std::uint64_t to) {
-  ++stats_.gaps_overflow;
   ChannelState& s = channels_[ch];
-  if (s.subscribers.empty()) return;
+  if (s.subscribers.empty()) return;  // the bus counted the loss; nobody to tell
+  ++stats_.gaps_overflow;
   s.gaps.emplace_back(from, to);
   if (!s.touched) {
     s.touched = true;
@@ -541,6 +554,12 @@ void Hub::flush(Now now) {
   }
   stats_.lagging_clients = lagging;
   stats_.queued_bytes = queued;
+  // The sessions outlive their hub entries, so closing after the loops is safe even when a
+  // close disconnects at once.
+  std::vector<Client*> closing;
+  closing.swap(closing_);
+  for (Client* client : closing)
+    client->close(1013, "slow consumer");
 }
 
 bool Hub::serve_pending(ClientState& c, Now now) {
@@ -721,7 +740,8 @@ void Hub::apply_budget(ClientState& c, Now now) {
     } else if (now.steady_ns - c.over_since_ns > std::int64_t{config_.grace_ms} * 1'000'000) {
       c.closing = true;
       ++stats_.closed_slow;
-      c.client->close(1013, "slow consumer");
+      // Not now: a close may leave the hub (disconnect) while flush iterates clients_.
+      closing_.push_back(c.client);
     }
   } else {
     c.over_since_ns = 0;

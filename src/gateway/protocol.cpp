@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 
 namespace spacetime::gateway {
 namespace {
@@ -122,7 +123,11 @@ std::optional<BadRequest> parse_channels(const object& obj, const RequestId& id,
     return bad(id, ErrorCode::kBadRequest,
                fmt::format("{}: field 'streams' (array of strings) is required", op));
   }
+  // Repeated names are skipped before the product is formed: a 4 KiB message of duplicates
+  // must not cost quadratic work.
   std::vector<market::SymbolId> ids;
+  std::vector<bool> seen_symbol(symbols.size(), false);
+  std::array<bool, kWireStreamCount> seen_stream{};
   for (element s : syms) {
     std::string_view name;
     if (s.get_string().get(name)) {
@@ -130,7 +135,8 @@ std::optional<BadRequest> parse_channels(const object& obj, const RequestId& id,
     }
     const auto sym = symbols.find(name);
     if (!sym) return bad(id, ErrorCode::kUnknownSymbol, "unknown symbol " + quoted(name));
-    ids.push_back(*sym);
+    if (!seen_symbol[*sym]) ids.push_back(*sym);
+    seen_symbol[*sym] = true;
   }
   std::vector<WireStream> kinds;
   for (element s : streams) {
@@ -145,13 +151,12 @@ std::optional<BadRequest> parse_channels(const object& obj, const RequestId& id,
                      " (candles:<1s|10s|1m|5m|15m|1h|1d>, ticks, intensity:<sma|ema|zlma>, "
                      "buffer, spikes, reversals)");
     }
-    kinds.push_back(*stream);
+    if (!seen_stream[static_cast<std::size_t>(*stream)]) kinds.push_back(*stream);
+    seen_stream[static_cast<std::size_t>(*stream)] = true;
   }
   for (const auto sym : ids) {
-    for (const auto k : kinds) {
-      const ChannelRef ref{sym, k};
-      if (std::find(out.begin(), out.end(), ref) == out.end()) out.push_back(ref);
-    }
+    for (const auto k : kinds)
+      out.push_back(ChannelRef{sym, k});
   }
   return std::nullopt;
 }
@@ -256,6 +261,7 @@ std::optional<std::int64_t> parse_duration_ns(std::string_view text) {
     if (c < '0' || c > '9') return std::nullopt;
     n = n * 10 + (c - '0');
   }
+  if (n > std::numeric_limits<std::int64_t>::max() / unit) return std::nullopt;
   return n * unit;
 }
 
@@ -279,7 +285,7 @@ ClientRequest parse_client_message(std::string_view text, const market::SymbolRe
   if (doc.get_object().get(obj)) return bad(id, ErrorCode::kBadJson, "expected a JSON object");
 
   element id_field;
-  if (!obj["id"].get(id_field)) {
+  if (!obj["id"].get(id_field) && !id_field.is_null()) {
     std::int64_t n = 0;
     std::uint64_t u = 0;
     std::string_view s;

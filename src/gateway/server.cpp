@@ -332,6 +332,10 @@ std::string Gateway::Impl::metrics_body() {
   p.gauge("gateway_bus_queued", "Events waiting in the gateway's bus rings.",
           static_cast<double>(subscription_->queued()));
   p.counter("http_requests_total", "HTTP requests.", static_cast<double>(http_requests_.load()));
+  for (const auto& [status, n] : http_status_) {
+    p.counter("http_responses_total", "HTTP responses, by status.", static_cast<double>(n),
+              fmt::format("{{status=\"{}\"}}", status));
+  }
   p.histogram("ws_write_seconds", "Time from queueing a WebSocket message to its write completing.",
               write_latency_);
   for (const auto& [name, value] : extra_metrics())
@@ -348,7 +352,8 @@ http::response<http::string_body> Gateway::Impl::handle(
     res.set(http::field::content_type, type);
     res.keep_alive(req.keep_alive());
     res.body() = std::move(body);
-    res.prepare_payload();
+    res.prepare_payload();  // HEAD: the length of the body a GET would get, and no body
+    if (req.method() == http::verb::head) res.body().clear();
     ++http_status_[static_cast<int>(status)];
     return res;
   };
@@ -387,7 +392,6 @@ http::response<http::string_body> Gateway::Impl::handle(
   const StaticFile file = read_static_file(config_.web_root, target);
   auto res = respond(static_cast<http::status>(file.status), file.content_type, file.body);
   if (!file.cache_control.empty()) res.set(http::field::cache_control, file.cache_control);
-  if (req.method() == http::verb::head) res.body().clear();
   return res;
 }
 

@@ -14,7 +14,7 @@ namespace {
 
 using market::Event;
 
-class FakeClient final : public Client {
+class FakeClient : public Client {
  public:
   void send(Frame frame) override {
     std::string text;
@@ -584,6 +584,56 @@ TEST_F(HubTest, AfterARestartChannelsContinueFromWhatTheStoreHolds) {
   frames = take(c);
   EXPECT_TRUE(of_type(frames, "gap").empty());
   EXPECT_EQ(int64_t(batch_events(frames)[0]["seq"]), 11);
+}
+
+// A real session leaves the hub from inside close(); the hub must not be iterating over the
+// client it frees, whichever of its loops decided the close.
+TEST_F(HubTest, AClientThatLeavesTheHubInsideCloseIsSafe) {
+  HubConfig config;
+  config.high_water_bytes = 1000;
+  config.hard_limit_bytes = 2000;
+  config.grace_ms = 100;
+  make_hub(config);
+  struct Leaving final : FakeClient {
+    Hub* hub = nullptr;
+    std::uint64_t id = 0;
+    void close(std::uint16_t code, std::string_view reason) override {
+      FakeClient::close(code, reason);
+      hub->disconnect(id);
+    }
+  };
+  std::vector<std::unique_ptr<Leaving>> clients;
+  for (int i = 0; i < 5; ++i) {
+    auto c = std::make_unique<Leaving>();
+    c->hub = hub_.get();
+    c->id = hub_->connect(*c, at(0));
+    c->reading = false;
+    hub_->on_message(
+        c->id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})", at(1));
+    clients.push_back(std::move(c));
+  }
+  std::uint64_t seq = 0;
+  for (int round = 0; round < 10; ++round) {
+    publish_reversals(0, seq + 1, seq + 30);
+    seq += 30;
+    hub_->flush(at(100 + round * 100));
+  }
+  for (const auto& c : clients)
+    EXPECT_EQ(c->closed_code, 1013);
+  EXPECT_EQ(hub_->stats().clients, 0u);
+  EXPECT_EQ(hub_->stats().closed_slow, 5u);
+}
+
+TEST_F(HubTest, UnsubscribingTicksBeforeTheirSnapshotStopsThemAtTheBus) {
+  make_hub();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(
+      id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["ticks"],"history":0})", at(1));
+  hub_->on_message(id, R"({"op":"unsubscribe","id":2,"symbols":["ALFA"],"streams":["ticks"]})",
+                   at(2));
+  bus_->publish(std::vector<Event>{market::TickEvent{.symbol = 0, .seq = 1}});
+  EXPECT_EQ(sub_->queued(), 0u) << "the bus still delivers ticks nobody asked for";
 }
 
 }  // namespace

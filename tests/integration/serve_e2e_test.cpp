@@ -311,6 +311,12 @@ TEST_F(ServeEndToEnd, ServesTheWebRootAndRefusesToLeaveIt) {
   }
   EXPECT_EQ(http_get("/"), "<html>spacetime test page</html>");
   EXPECT_NE(http_get("/../../etc/passwd").find("bad path"), std::string::npos);
+  for (const std::string escape :
+       {"//etc/passwd", "///etc/passwd", "//proc/self/environ", "//dev/zero"}) {
+    const std::string body = http_get(escape);
+    EXPECT_EQ(body.find("root:"), std::string::npos) << escape;
+    EXPECT_LT(body.size(), 100u) << escape << " read something outside the web root";
+  }
   EXPECT_NE(http_get("/nope.js").find("not found"), std::string::npos);
   EXPECT_NE(http_get("/api/symbols").find(R"("symbol":"ALFA")"), std::string::npos);
 }

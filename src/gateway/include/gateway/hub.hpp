@@ -174,6 +174,8 @@ class Hub {
   std::vector<std::uint32_t> touched_;  // channels with something to send this flush
   std::vector<std::uint32_t> watched_;  // event channels with subscribers (for lost_seq)
   std::vector<market::Event> scratch_;
+  std::vector<std::uint64_t> lost_;  // lost_seq of watched_, read before each drain
+  std::vector<Client*> closing_;     // closes decided during a flush, done after it
   HubStats stats_;
 };
 
