@@ -73,6 +73,11 @@ describe('CandleBuffer', () => {
     expect(buffer.apply(later).kind).toBe('reset');
     expect(buffer.bars().map((b) => [b.t, b.seq])).toEqual([[1001, 1], [1002, 2], [1009, 3]]);
     expect(buffer.replaced).toBe(1);
+    // The restarted server may have closed that bar already: its close replaces it too.
+    const other = new CandleBuffer(channel);
+    other.applySnapshot(snapshot([1, 2], 3));
+    expect(other.apply({ ...event(3, true), t: 1000 + 9 }).kind).toBe('reset');
+    expect(other.bars().map((b) => [b.t, b.seq])).toEqual([[1001, 1], [1002, 2], [1009, 3]]);
     // A closed bar is never replaced that way.
     expect(buffer.apply({ ...event(4, true), t: 1010 }).kind).toBe('last');
     expect(buffer.apply({ ...event(4, false), t: 1011 }).kind).toBe('ignored');

@@ -206,10 +206,11 @@ export class CandleBuffer {
 
   private place(bar: Candle, closed: boolean): BufferChange {
     const last = this.bars_.at(-1);
-    if (last !== undefined && bar.t > last.t && last.seq >= bar.seq && !this.isClosed(last)) {
-      // The bar in progress never closed (the server restarted without it) and a later bar
-      // took its number: it was display-only, so the later bar replaces it. Lightweight
-      // Charts cannot move a bar's time, hence a reset.
+    if (last !== undefined && bar.t > last.t && last.seq >= bar.seq) {
+      // A later bar with the last bar's number: the last was a bar in progress that never
+      // closed (the server restarted without it; apply() already turned away repeated
+      // closes and stale updates). It was display-only, so the later bar replaces it.
+      // Lightweight Charts cannot move a bar's time, hence a reset.
       this.bars_[this.bars_.length - 1] = bar;
       this.replaced_ += 1;
       return { kind: 'reset' };
@@ -234,10 +235,6 @@ export class CandleBuffer {
     }
     this.bars_[index] = bar;
     return { kind: 'historical', bar };
-  }
-
-  private isClosed(bar: Candle): boolean {
-    return this.lastClosedSeq !== null && bar.seq <= this.lastClosedSeq;
   }
 
   /** Bars in progress replaced by a later bar with their number (a restart forgot them). */
