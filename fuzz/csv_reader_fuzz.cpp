@@ -65,8 +65,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     writer.write(ticks);
     writer.close();
   }
+  // Read back without the time guard: the guard judges a tick by the ticks before it, and
+  // the first read already left out what it rejected, so a second judgement could differ.
   market::SymbolRegistry again;
-  auto back = feed::TickFileReader::from_buffer(stt, again);
+  feed::TickFileOptions plain;
+  plain.time_guard.max_skew_ns = 0;
+  auto back = feed::TickFileReader::from_buffer(stt, again, plain);
   std::size_t k = 0;
   while (const std::size_t n = back.read(buf)) {
     for (std::size_t i = 0; i < n; ++i, ++k) {
