@@ -5,8 +5,8 @@
 #include <chrono>
 #include <thread>
 
-#include "market/spsc_ring.hpp"
 #include "indicators/pipeline.hpp"
+#include "market/spsc_ring.hpp"
 
 namespace spacetime::engine {
 namespace {
