@@ -125,7 +125,7 @@ EventFileWriter::~EventFileWriter() {
   if (file_) std::fclose(file_);  // close() reports errors; a destructor cannot
 }
 
-void EventFileWriter::publish(std::span<const market::Event> events) {
+void EventFileWriter::on_publish(std::span<const market::Event> events, std::int64_t) {
   std::lock_guard lock(mutex_);
   if (!error_.empty()) return;
   for (const auto& e : events) {

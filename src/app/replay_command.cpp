@@ -97,7 +97,7 @@ class ReplayCommand final : public Command {
     std::optional<EventFileWriter> writer;
     if (!out_.empty()) writer.emplace(out_, symbols);
     struct Null final : market::EventSink {
-      void publish(std::span<const market::Event>) override {}
+      void on_publish(std::span<const market::Event>, std::int64_t) override {}
     } null_sink;
     market::EventSink& sink = writer ? static_cast<market::EventSink&>(*writer) : null_sink;
 

@@ -80,6 +80,10 @@ int run_serve(ServeConfig config) {
     metrics.insert(metrics.end(), stored.begin(), stored.end());
     return metrics;
   });
+  gateway.add_latency("feed_to_engine_seconds",
+                      "Time from the feed handing a batch of ticks to the engine to a shard "
+                      "starting on it, per shard per batch.",
+                      engine.feed_latency());
 
   engine.start();
   const std::uint16_t port = gateway.start();

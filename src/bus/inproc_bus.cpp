@@ -108,6 +108,10 @@ class Subscription::Ring {
     return tail - head;
   }
 
+  std::size_t pushed() const { return tail_.load(std::memory_order_relaxed); }  // producer
+  std::size_t popped() const { return head_.load(std::memory_order_relaxed); }  // consumer
+  market::StampRing& stamps() { return stamps_; }
+
   std::size_t size() const {
     const std::size_t head = head_.load(std::memory_order_acquire);
     return tail_.load(std::memory_order_acquire) - head;
@@ -120,6 +124,7 @@ class Subscription::Ring {
   alignas(kLine) std::atomic<std::size_t> head_{0};
   alignas(kLine) std::atomic<std::size_t> tail_{0};
   alignas(kLine) std::size_t head_cache_ = 0;  // producer's view of head_
+  market::StampRing stamps_;                   // when each delivered batch was published
 };
 
 // A latest-value slot: a sequence lock over the event's bytes, stored as relaxed atomic
@@ -197,8 +202,10 @@ void Subscription::write_slot(const market::Event& e) {
   slots_[symbol * kValueKinds + value_kind(e)].write(e);
 }
 
-void Subscription::deliver(std::span<const market::Event> events, std::size_t lane) {
+void Subscription::deliver(std::span<const market::Event> events, std::size_t lane,
+                           std::int64_t origin_ns, std::int64_t at_ns) {
   Ring* r = nullptr;
+  std::size_t start = 0;
   std::uint64_t delivered = 0;
   for (const auto& e : events) {
     const market::Channel ch = market::channel_of(e);
@@ -217,7 +224,10 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
         (ch.symbol >= symbols_ || !wanted_[index].load(std::memory_order_relaxed))) {
       continue;
     }
-    if (!r) r = &ring(lane);
+    if (!r) {
+      r = &ring(lane);
+      start = r->pushed();
+    }
     if (r->push(e)) {
       ++delivered;
       continue;
@@ -229,13 +239,27 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
       lost_[index].store(market::channel_seq(e), std::memory_order_release);
     }
   }
+  if (r && at_ns != 0 && r->pushed() != start)
+    r->stamps().push({.start = start, .origin_ns = origin_ns, .at_ns = at_ns});
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
 }
 
 std::size_t Subscription::drain(std::vector<market::Event>& out) {
   std::size_t n = 0;
+  std::int64_t now = 0;
+  drain_origin_ns_ = 0;
   for (auto& slot : rings_) {
-    if (Ring* r = slot.load(std::memory_order_acquire)) n += r->pop_all(out);
+    Ring* r = slot.load(std::memory_order_acquire);
+    if (!r) continue;
+    const std::size_t taken = r->pop_all(out);
+    n += taken;
+    if (taken == 0) continue;
+    if (now == 0) now = market::steady_ns();
+    r->stamps().take(r->popped(), [&](const market::Stamp& s) {
+      if (latency_) latency_->observe_ns(now - s.at_ns);
+      if (s.origin_ns != 0 && (drain_origin_ns_ == 0 || s.origin_ns < drain_origin_ns_))
+        drain_origin_ns_ = s.origin_ns;
+    });
   }
   return n;
 }
@@ -280,7 +304,7 @@ std::size_t Subscription::queued() const {
   return n;
 }
 
-void InprocBus::publish(std::span<const market::Event> events) {
+void InprocBus::on_publish(std::span<const market::Event> events, std::int64_t origin_ns) {
   if (events.empty()) return;
   struct Cache {
     std::uint64_t generation = ~std::uint64_t{0};
@@ -294,17 +318,18 @@ void InprocBus::publish(std::span<const market::Event> events) {
     cache.generation = generation_.load(std::memory_order_relaxed);
   }
   const std::size_t lane = LaneNumbers::mine();
+  const std::int64_t at_ns = cache.list->empty() ? 0 : market::steady_ns();
   if (lane >= Subscription::kMaxLanes - 1) {
     // More publishing threads than lanes: the last lane is reserved for the overflow
     // threads, which take turns on it, so it never has two producers at once.
     static std::mutex overflow;
     std::lock_guard lock(overflow);
     for (const auto& sub : *cache.list)
-      sub->deliver(events, Subscription::kMaxLanes - 1);
+      sub->deliver(events, Subscription::kMaxLanes - 1, origin_ns, at_ns);
     return;
   }
   for (const auto& sub : *cache.list)
-    sub->deliver(events, lane);
+    sub->deliver(events, lane, origin_ns, at_ns);
 }
 
 std::shared_ptr<Subscription> InprocBus::subscribe(Filter filter, std::size_t capacity) {

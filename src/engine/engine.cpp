@@ -46,14 +46,20 @@ class BackoffIdle {
 
 class Engine::Shard {
  public:
-  Shard(const EngineConfig& config, std::size_t symbols, market::EventSink& sink)
+  Shard(const EngineConfig& config, std::size_t symbols, market::EventSink& sink,
+        market::LatencyHistogram& latency)
       : ring_(config.queue_capacity),
         batch_(config.batch),
         params_(config.indicators),
         states_(symbols),
-        sink_(sink) {}
+        sink_(sink),
+        latency_(latency) {}
 
   market::SpscRing<Tick>& ring() { return ring_; }
+  // Feed side: the ticks from ring position `start` on were offered at `now`.
+  void stamp(std::size_t start, std::int64_t now) {
+    stamps_.push({.start = start, .origin_ns = now, .at_ns = now});
+  }
 
   void continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last) {
     if (symbol >= states_.size()) return;
@@ -94,11 +100,20 @@ class Engine::Shard {
         continue;
       }
       idle.reset();
-      process(std::span<const Tick>(batch.data(), n));
+      // Feed -> engine latency, per offered batch whose first tick this pop took; the
+      // oldest one's time goes with the events for the end-to-end latency.
+      std::int64_t origin = 0;
+      std::int64_t now = 0;
+      stamps_.take(ring_.popped(), [&](const market::Stamp& s) {
+        if (now == 0) now = market::steady_ns();
+        latency_.observe_ns(now - s.at_ns);
+        if (origin == 0) origin = s.origin_ns;
+      });
+      process(std::span<const Tick>(batch.data(), n), origin);
     }
   }
 
-  void process(std::span<const Tick> ticks) {
+  void process(std::span<const Tick> ticks, std::int64_t origin_ns) {
     std::uint64_t clamped = 0;
     std::uint64_t unknown = 0;
     std::uint64_t clocks = 0;
@@ -134,7 +149,7 @@ class Engine::Shard {
       }
     }
     dirty_.clear();
-    sink_.publish(events_out_);
+    sink_.publish(events_out_, origin_ns);
     ticks_.fetch_add(ticks.size() - unknown - clocks, std::memory_order_relaxed);
     clamped_.fetch_add(clamped, std::memory_order_relaxed);
     unknown_.fetch_add(unknown, std::memory_order_relaxed);
@@ -163,6 +178,8 @@ class Engine::Shard {
   std::vector<market::SymbolId> dirty_;
   std::vector<market::Event> events_out_;
   market::EventSink& sink_;
+  market::LatencyHistogram& latency_;
+  market::StampRing stamps_;
   std::atomic<std::uint64_t> ticks_{0};
   std::atomic<std::uint64_t> clamped_{0};
   std::atomic<std::uint64_t> unknown_{0};
@@ -177,7 +194,7 @@ Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, marke
   if (config_.shards == 0) config_.shards = 1;
   if (config_.batch == 0) config_.batch = 1;
   for (std::size_t i = 0; i < config_.shards; ++i) {
-    shards_.push_back(std::make_unique<Shard>(config_, symbols_.size(), sink));
+    shards_.push_back(std::make_unique<Shard>(config_, symbols_.size(), sink, feed_latency_));
   }
 }
 
@@ -221,6 +238,9 @@ void Engine::queue_clock(std::int64_t t) {
 
 std::size_t Engine::offer(std::span<const Tick> ticks) {
   if (!push_pending_clock()) return 0;
+  // One clock read per offer; each shard gets one stamp for its first ticks of this call.
+  const std::int64_t now = market::steady_ns();
+  stamped_.assign(shards_.size(), 0);
   // Keep per-symbol order by pushing runs of the same shard in order and stopping at the
   // first tick whose ring is full; a run also ends at a tick that advances the clock.
   std::size_t done = 0;
@@ -243,7 +263,12 @@ std::size_t Engine::offer(std::span<const Tick> ticks) {
       if (advances) break;
     }
     const std::size_t want = end - done;
+    const std::size_t start = shards_[shard]->ring().pushed();
     const std::size_t pushed = shards_[shard]->ring().push(ticks.subspan(done, want));
+    if (pushed > 0 && !stamped_[shard]) {
+      stamped_[shard] = 1;
+      shards_[shard]->stamp(start, now);
+    }
     if (pushed < want) {
       for (std::size_t i = done; i < done + pushed; ++i)
         feed_clock_.advance(ticks[i].ts_ns);  // no advance: only the last of a run can

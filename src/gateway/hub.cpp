@@ -347,6 +347,8 @@ void Hub::intake() {
     on_value(e);
   scratch_.clear();
   bus_.drain(scratch_);
+  if (const std::int64_t o = bus_.drain_origin_ns(); o != 0 && (origin_ns_ == 0 || o < origin_ns_))
+    origin_ns_ = o;
   for (const auto& e : scratch_)
     on_event(e);
   for (std::size_t i = 0; i < lost_.size() && i < watched_.size(); ++i) {
@@ -523,6 +525,7 @@ void Hub::flush(Now now) {
     if (refresh) c.refresh_values = false;
     if (pieces == 0) continue;
     frame.add(kSuffix);
+    frame.origin_ns = origin_ns_;
     ++stats_.batches;
     stats_.bytes_queued_total += frame.bytes;
     c.client->send(std::move(frame));
@@ -538,6 +541,7 @@ void Hub::flush(Now now) {
     s.touched = false;
   }
   touched_.clear();
+  origin_ns_ = 0;
 
   // 3. Snapshots of pending requests while the client has room, then the byte budget.
   std::uint64_t lagging = 0;

@@ -54,46 +54,6 @@ const Known* find_known(std::string_view base) {
 
 }  // namespace
 
-Histogram::Histogram()
-    : bounds_{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-              0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0,  10.0},
-      counts_(bounds_.size() + 1, 0) {}
-
-void Histogram::observe(double seconds) {
-  if (!std::isfinite(seconds)) return;
-  const auto it = std::lower_bound(bounds_.begin(), bounds_.end(), seconds);
-  ++counts_[static_cast<std::size_t>(it - bounds_.begin())];
-  ++count_;
-  sum_ += seconds;
-}
-
-double Histogram::quantile(double q) const {
-  if (count_ == 0) return 0.0;
-  const auto want = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(count_)));
-  std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < counts_.size(); ++i) {
-    seen += counts_[i];
-    if (seen >= want) return i < bounds_.size() ? bounds_[i] : INFINITY;
-  }
-  return INFINITY;
-}
-
-void Histogram::write(std::string& out, std::string_view name, std::string_view help) const {
-  fmt::format_to(std::back_inserter(out), "# HELP spacetime_{} {}\n# TYPE spacetime_{} histogram\n",
-                 name, help, name);
-  std::uint64_t cumulative = 0;
-  for (std::size_t i = 0; i < bounds_.size(); ++i) {
-    cumulative += counts_[i];
-    fmt::format_to(std::back_inserter(out), "spacetime_{}_bucket{{le=\"{}\"}} {}\n", name,
-                   bounds_[i], cumulative);
-  }
-  cumulative += counts_.back();
-  fmt::format_to(std::back_inserter(out), "spacetime_{}_bucket{{le=\"+Inf\"}} {}\n", name,
-                 cumulative);
-  fmt::format_to(std::back_inserter(out), "spacetime_{}_sum {}\nspacetime_{}_count {}\n", name,
-                 sum_, name, count_);
-}
-
 void PromText::head(std::string_view name, std::string_view help, std::string_view type) {
   if (std::find(named_.begin(), named_.end(), name) != named_.end()) return;
   named_.emplace_back(name);
@@ -129,9 +89,20 @@ void PromText::sample(std::string_view name_with_labels, std::uint64_t v) {
   value(base, labels, static_cast<double>(v));
 }
 
-void PromText::histogram(std::string_view name, std::string_view help, const Histogram& h) {
-  named_.emplace_back(name);
-  h.write(out_, name, help);
+void PromText::histogram(std::string_view name, std::string_view help,
+                         const market::LatencyHistogram::Snapshot& h) {
+  head(name, help, "histogram");
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < market::LatencyHistogram::kBoundsNs.size(); ++i) {
+    cumulative += h.counts[i];
+    fmt::format_to(std::back_inserter(out_), "spacetime_{}_bucket{{le=\"{}\"}} {}\n", name,
+                   static_cast<double>(market::LatencyHistogram::kBoundsNs[i]) / 1e9, cumulative);
+  }
+  cumulative += h.counts.back();
+  fmt::format_to(std::back_inserter(out_), "spacetime_{}_bucket{{le=\"+Inf\"}} {}\n", name,
+                 cumulative);
+  fmt::format_to(std::back_inserter(out_), "spacetime_{}_sum {}\nspacetime_{}_count {}\n", name,
+                 h.sum_s, name, h.count);
 }
 
 }  // namespace spacetime::gateway

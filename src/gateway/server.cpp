@@ -63,7 +63,9 @@ class Gateway::Impl final : public SessionHost {
         flush_timer_(ioc_),
         subscription_(bus.subscribe(Hub::subscription_filter(), config_.bus_capacity)),
         hub_(hub_config(config_), symbols, *subscription_, history),
-        started_ns_(steady_now_ns()) {}
+        started_ns_(steady_now_ns()) {
+    subscription_->set_latency(&engine_to_gateway_);
+  }
 
   ~Impl() override { bus_.unsubscribe(subscription_); }
 
@@ -126,8 +128,14 @@ class Gateway::Impl final : public SessionHost {
   void count_close(std::uint16_t code, std::string_view why) override {
     ++closes_[code == 0 ? std::string(why) : std::to_string(code)];
   }
-  void observe_write(std::int64_t queued_ns, std::int64_t done_ns, std::int64_t) override {
-    write_latency_.observe(static_cast<double>(done_ns - queued_ns) / 1e9);
+  void observe_write(std::int64_t queued_ns, std::int64_t done_ns,
+                     std::int64_t origin_ns) override {
+    write_latency_.observe_ns(done_ns - queued_ns);
+    if (origin_ns != 0) end_to_end_.observe_ns(done_ns - origin_ns);
+  }
+
+  void add_latency(std::string name, std::string help, const market::LatencyHistogram& h) {
+    latencies_.push_back({std::move(name), std::move(help), &h});
   }
   void session_started() override { ++sessions_; }
   void session_ended() override { --sessions_; }
@@ -240,7 +248,14 @@ class Gateway::Impl final : public SessionHost {
   std::map<std::string, std::uint64_t> closes_;
   std::map<std::string, std::uint64_t> rejected_upgrades_;
   std::map<int, std::uint64_t> http_status_;
-  Histogram write_latency_;
+  market::LatencyHistogram write_latency_;
+  market::LatencyHistogram end_to_end_;
+  market::LatencyHistogram engine_to_gateway_;
+  struct NamedLatency {
+    std::string name, help;
+    const market::LatencyHistogram* h;
+  };
+  std::vector<NamedLatency> latencies_;  // from other parts (the engine's feed latency)
   std::uint64_t last_lost_ = 0;
   std::int64_t last_loss_ns_ = 0;
   std::atomic<std::uint64_t> clients_{0}, closed_slow_{0}, bad_messages_{0}, batches_{0},
@@ -336,8 +351,19 @@ std::string Gateway::Impl::metrics_body() {
     p.counter("http_responses_total", "HTTP responses, by status.", static_cast<double>(n),
               fmt::format("{{status=\"{}\"}}", status));
   }
-  p.histogram("ws_write_seconds", "Time from queueing a WebSocket message to its write completing.",
-              write_latency_);
+  for (const auto& l : latencies_)
+    p.histogram(l.name, l.help, l.h->snapshot());
+  p.histogram("engine_to_gateway_seconds",
+              "Time from the engine publishing a batch of events to the gateway taking it "
+              "from the bus, per batch.",
+              engine_to_gateway_.snapshot());
+  p.histogram("ws_write_seconds",
+              "Gateway to socket: time from queueing a WebSocket message to its write completing.",
+              write_latency_.snapshot());
+  p.histogram("end_to_end_seconds",
+              "Time from the feed handing over the oldest tick behind a batch to that batch's "
+              "WebSocket write completing, per client batch.",
+              end_to_end_.snapshot());
   for (const auto& [name, value] : extra_metrics())
     p.sample(name, value);
   return p.text();
@@ -490,6 +516,10 @@ std::uint16_t Gateway::start() {
 void Gateway::stop() {
   impl_->stop();
 }
+void Gateway::add_latency(std::string name, std::string help, const market::LatencyHistogram& h) {
+  impl_->add_latency(std::move(name), std::move(help), h);
+}
+
 GatewayStats Gateway::stats() const {
   return impl_->stats();
 }

@@ -109,7 +109,7 @@ void WsSession::on_write(beast::error_code ec, std::size_t) {
   if (ec) return fail("write_error");
   const Queued& done = queue_.front();
   const std::int64_t t = steady_now_ns();
-  host_.observe_write(done.queued_ns, t, 0);
+  host_.observe_write(done.queued_ns, t, done.frame.origin_ns);
   queued_bytes_ -= done.frame.bytes;
   queue_.pop_front();
   do_write();

@@ -31,8 +31,9 @@ class SessionHost {
   virtual ~SessionHost() = default;
   virtual Hub& hub() = 0;
   virtual void count_close(std::uint16_t code, std::string_view why) = 0;
+  // origin_ns: Frame::origin_ns of the message written (0: not a batch).
   virtual void observe_write(std::int64_t queued_ns, std::int64_t done_ns,
-                             std::int64_t batch_wall_ms) = 0;
+                             std::int64_t origin_ns) = 0;
   virtual void session_started() = 0;
   virtual void session_ended() = 0;
 };

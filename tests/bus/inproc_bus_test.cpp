@@ -38,6 +38,31 @@ TEST(InprocBus, DeliversOnlyMatchingChannels) {
   EXPECT_EQ(all->drain(got), 0u);                               // drained means empty
 }
 
+// Latency stamps travel beside the events: a drain observes publish -> drain once per
+// published batch and reports the oldest origin among the batches it took.
+TEST(InprocBus, DrainMeasuresEachBatchAndReportsTheOldestOrigin) {
+  InprocBus bus;
+  auto sub = bus.subscribe(Filter{}, 100);
+  market::LatencyHistogram latency;
+  sub->set_latency(&latency);
+  const Event one[] = {candle(0, Timeframe::k1s, 1)};
+  const Event two[] = {candle(0, Timeframe::k1s, 2), candle(0, Timeframe::k1s, 3)};
+  bus.publish(one, 5000);
+  bus.publish(two, 4000);                       // an older tick behind a later batch
+  bus.publish(std::span<const Event>{}, 1000);  // nothing published, nothing stamped
+  std::vector<Event> got;
+  EXPECT_EQ(sub->drain(got), 3u);
+  EXPECT_EQ(sub->drain_origin_ns(), 4000);
+  EXPECT_EQ(latency.snapshot().count, 2u);
+  // Batches without an origin are still measured; the next drain starts afresh.
+  bus.publish(one);
+  EXPECT_EQ(sub->drain(got), 1u);
+  EXPECT_EQ(sub->drain_origin_ns(), 0);
+  EXPECT_EQ(latency.snapshot().count, 3u);
+  EXPECT_EQ(sub->drain(got), 0u);
+  EXPECT_EQ(latency.snapshot().count, 3u);
+}
+
 TEST(InprocBus, FullSubscriptionDropsAndCountsWithoutBlocking) {
   InprocBus bus;
   auto small = bus.subscribe(Filter{}, 3);

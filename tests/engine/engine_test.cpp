@@ -18,7 +18,7 @@ constexpr std::int64_t kSec = market::kNanosPerSecond;
 
 class CollectingSink : public market::EventSink {
  public:
-  void publish(std::span<const market::Event> events) override {
+  void on_publish(std::span<const market::Event> events, std::int64_t) override {
     std::lock_guard lock(mutex_);
     for (const auto& e : events) {
       if (const auto* c = std::get_if<CandleEvent>(&e)) events_.push_back(*c);
@@ -91,6 +91,40 @@ TEST(Engine, ClosesCandlesOnEveryTimeframeWithSequenceNumbers) {
   EXPECT_FALSE(last_hour->closed);
   EXPECT_EQ(last_hour->candle.volume, 6);
   EXPECT_EQ(last_hour->seq, 1u);
+}
+
+// Each offered batch is stamped: the shard observes feed -> engine latency and hands the
+// batch's time to the sink as the events' origin (the end-to-end latency starts there).
+TEST(Engine, StampsOfferedBatchesForLatency) {
+  struct OriginSink final : market::EventSink {
+    void on_publish(std::span<const market::Event>, std::int64_t origin_ns) override {
+      std::lock_guard lock(mutex);
+      origins.push_back(origin_ns);
+    }
+    std::mutex mutex;
+    std::vector<std::int64_t> origins;
+  } sink;
+  const auto reg = registry(1);
+  Engine engine({.shards = 1}, reg, sink);
+  engine.start();
+  const std::int64_t before = market::steady_ns();
+  for (int i = 0; i < 3; ++i) {
+    const Tick t{
+        .ts_ns = (i + 1) * kSec, .price = 100, .size = 1, .seq = static_cast<std::uint64_t>(i + 1)};
+    offer_all(engine, std::span(&t, 1));
+    while (engine.stats().ticks < static_cast<std::uint64_t>(i + 1))
+      std::this_thread::yield();
+  }
+  engine.stop();
+  const std::int64_t after = market::steady_ns();
+  EXPECT_EQ(engine.feed_latency().snapshot().count, 3u);  // one per offer, none lost
+  std::lock_guard lock(sink.mutex);
+  ASSERT_EQ(sink.origins.size(), 3u);
+  for (const std::int64_t o : sink.origins) {
+    EXPECT_GE(o, before);
+    EXPECT_LE(o, after);
+  }
+  EXPECT_LT(sink.origins[0], sink.origins[1]);
 }
 
 TEST(Engine, ClampsAndCountsOutOfOrderTimestamps) {
@@ -172,7 +206,7 @@ namespace {
 
 class EventLog : public market::EventSink {
  public:
-  void publish(std::span<const market::Event> events) override {
+  void on_publish(std::span<const market::Event> events, std::int64_t) override {
     std::lock_guard lock(mutex_);
     for (const auto& e : events) {
       const auto* c = std::get_if<CandleEvent>(&e);

@@ -3,6 +3,7 @@
 // continuity while the simulator runs as fast as the engine goes.
 #include <utility>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -156,6 +157,30 @@ TEST_F(GatewayEndToEnd, QueryStringIsAcceptedAndMetricsAreValidPrometheusText) {
   EXPECT_GT(samples, 30u);
   EXPECT_TRUE(typed.contains("spacetime_ws_write_seconds"));
   EXPECT_TRUE(typed.contains("spacetime_ticks"));
+}
+
+// Feed -> engine, engine -> gateway, gateway -> socket and end to end: each stage's
+// histogram counts observations once batches flow to a client.
+TEST_F(GatewayEndToEnd, EveryLatencyStageIsMeasured) {
+  start({});
+  auto ws = connect();
+  read(*ws);  // hello
+  ws->write(net::buffer(std::string(
+      R"({"op":"subscribe","id":1,"symbols":["ALFA","BRVO"],"streams":["ticks","buffer"],"history":0})")));
+  int batches = 0;
+  for (int i = 0; i < 200 && batches < 5; ++i)
+    batches += read(*ws).find(R"("type":"batch")") != std::string::npos ? 1 : 0;
+  ASSERT_EQ(batches, 5);
+  const std::string text = http_get("/metrics");
+  for (const char* stage : {"feed_to_engine", "engine_to_gateway", "ws_write", "end_to_end"}) {
+    const std::string key = fmt::format("spacetime_{}_seconds_count ", stage);
+    const auto at = text.find(key);
+    ASSERT_NE(at, std::string::npos) << key << " missing:\n" << text;
+    EXPECT_GT(std::strtoull(text.c_str() + at + key.size(), nullptr, 10), 0u) << key;
+    // Observations land in finite buckets: loopback latency is far below 10 s.
+    const std::string inf = fmt::format("spacetime_{}_seconds_bucket{{le=\"10\"}} ", stage);
+    EXPECT_NE(text.find(inf), std::string::npos) << inf;
+  }
 }
 
 TEST_F(GatewayEndToEnd, AMessageAboveTheLimitIsClosedWith1009) {

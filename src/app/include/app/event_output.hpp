@@ -26,15 +26,16 @@ class EventFileWriter final : public market::EventSink {
   EventFileWriter(const EventFileWriter&) = delete;
   EventFileWriter& operator=(const EventFileWriter&) = delete;
 
-  // Thread-safe: engine shards may publish concurrently (order between shards is then the
-  // order of arrival; use one shard for a reproducible file). Never throws: it runs on
-  // engine threads. A write error is kept, writing stops, and close() reports it.
-  void publish(std::span<const market::Event> events) override;
+  // publish() is thread-safe: engine shards may publish concurrently (order between shards
+  // is then the order of arrival; use one shard for a reproducible file). Never throws: it
+  // runs on engine threads. A write error is kept, writing stops, and close() reports it.
+
   // Flushes and closes; throws std::runtime_error for the first write error. Idempotent.
   void close();
   std::uint64_t events_written() const { return written_; }
 
  private:
+  void on_publish(std::span<const market::Event> events, std::int64_t origin_ns) override;
   void append(const market::Event& e);
   void flush_buffer();
 

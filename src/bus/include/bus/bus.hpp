@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "market/event.hpp"
+#include "market/latency.hpp"
 
 namespace spacetime::bus {
 
@@ -59,8 +60,15 @@ class Subscription {
 
   // Consumer side, one thread. Moves every queued event into out (after what out holds);
   // each publisher's events keep their order (a symbol is published by one thread, so
-  // its channels are in order). Returns how many.
+  // its channels are in order). Returns how many. Observes, per published batch taken,
+  // the time since it was published into the latency histogram (set_latency).
   std::size_t drain(std::vector<market::Event>& out);
+  // When the oldest tick behind the events of the last drain() left the feed
+  // (steady_ns()); 0 when none of them said.
+  std::int64_t drain_origin_ns() const { return drain_origin_ns_; }
+  // Where drain() observes the publish-to-drain latency; null (default) for none. Set it
+  // before the first drain(); the histogram must outlive the subscription's use.
+  void set_latency(market::LatencyHistogram* h) { latency_ = h; }
   // Values::kLatest: appends the slots written since the last call. Call it before
   // drain(): a candle in progress then never arrives before the closes that preceded it.
   std::size_t drain_values(std::vector<market::Event>& out);
@@ -79,8 +87,10 @@ class Subscription {
   std::size_t capacity() const { return capacity_; }
   const Filter& filter() const { return filter_; }
 
-  // Producer side: called by the bus from publishing thread `lane`.
-  void deliver(std::span<const market::Event> events, std::size_t lane);
+  // Producer side: called by the bus from publishing thread `lane`. origin_ns as for
+  // EventSink::publish; at_ns: the publish time (steady_ns()), 0 to stamp nothing.
+  void deliver(std::span<const market::Event> events, std::size_t lane, std::int64_t origin_ns = 0,
+               std::int64_t at_ns = 0);
 
   static constexpr std::size_t kMaxLanes = 64;
 
@@ -102,6 +112,8 @@ class Subscription {
   std::unique_ptr<std::atomic<bool>[]> wanted_;         // symbols * kStreamCount
   std::array<std::atomic<std::uint64_t>, kDropKindCount> dropped_{};
   std::atomic<std::uint64_t> delivered_{0};
+  market::LatencyHistogram* latency_ = nullptr;  // consumer side
+  std::int64_t drain_origin_ns_ = 0;             // consumer side
 };
 
 class Bus : public market::EventSink {
@@ -121,12 +133,12 @@ class InprocBus final : public Bus {
   // symbols: the registry's size, for the subscriptions' per-channel state.
   explicit InprocBus(std::size_t symbols = 0) : symbols_(symbols) {}
 
-  void publish(std::span<const market::Event> events) override;
   std::shared_ptr<Subscription> subscribe(Filter filter, std::size_t capacity) override;
   void unsubscribe(const std::shared_ptr<Subscription>& subscription) override;
   std::uint64_t dropped() const override;
 
  private:
+  void on_publish(std::span<const market::Event> events, std::int64_t origin_ns) override;
   using List = std::vector<std::shared_ptr<Subscription>>;
   std::size_t symbols_;
   mutable std::mutex mutex_;  // (un)subscribe and metrics only

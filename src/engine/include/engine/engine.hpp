@@ -11,6 +11,7 @@
 
 #include "indicators/pipeline.hpp"
 #include "market/event.hpp"
+#include "market/latency.hpp"
 #include "market/symbol.hpp"
 #include "market/tick.hpp"
 
@@ -60,16 +61,21 @@ class Engine final : public market::TickSink {
   void flush_bars();
 
   EngineStats stats() const;
+  // Feed -> engine: from offer() handing a batch over to a shard starting on it, one
+  // observation per shard per offer() call.
+  const market::LatencyHistogram& feed_latency() const { return feed_latency_; }
 
  private:
   class Shard;
   EngineConfig config_;
   const market::SymbolRegistry& symbols_;
+  market::LatencyHistogram feed_latency_;
   std::vector<std::unique_ptr<Shard>> shards_;
   // Producer side: the feed's clock and a clock advance not yet in every ring.
   indicators::FeedClock feed_clock_;
   std::optional<market::Tick> pending_clock_;
   std::vector<bool> pending_shards_;
+  std::vector<std::uint8_t> stamped_;  // offer(): shards stamped in this call
   bool push_pending_clock();
   void queue_clock(std::int64_t t);
 };

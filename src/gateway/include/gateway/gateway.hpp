@@ -77,6 +77,9 @@ class Gateway {
   void stop();
 
   GatewayStats stats() const;
+  // Before start(): a latency histogram of another part for /metrics, as
+  // spacetime_<name> (e.g. the engine's feed_to_engine_seconds). It must outlive the gateway.
+  void add_latency(std::string name, std::string help, const market::LatencyHistogram& h);
 
   class Impl;
 

@@ -26,6 +26,9 @@ namespace spacetime::gateway {
 struct Frame {
   std::vector<std::shared_ptr<const std::string>> pieces;
   std::size_t bytes = 0;
+  // Batches: when the oldest tick behind their events left the feed (market::steady_ns()),
+  // for the end-to-end latency once written; 0 for everything else.
+  std::int64_t origin_ns = 0;
 
   static Frame of(std::string text);
   void add(std::shared_ptr<const std::string> piece) {
@@ -175,6 +178,7 @@ class Hub {
   std::vector<std::uint32_t> watched_;  // event channels with subscribers (for lost_seq)
   std::vector<market::Event> scratch_;
   std::vector<std::uint64_t> lost_;  // lost_seq of watched_, read before each drain
+  std::int64_t origin_ns_ = 0;       // the oldest drain origin since the last flush
   std::vector<Client*> closing_;     // closes decided during a flush, done after it
   HubStats stats_;
 };

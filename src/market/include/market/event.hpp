@@ -267,10 +267,17 @@ struct ChannelSequences {
 
 // Where the engine hands its events (the bus implements it). publish() never blocks the
 // caller for long and never throws; what a consumer cannot take is counted by the bus.
+// origin_ns: when the oldest tick behind these events left the feed (steady_ns(), see
+// market/latency.hpp), for the end-to-end latency; 0 when unknown.
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  virtual void publish(std::span<const Event> events) = 0;
+  void publish(std::span<const Event> events, std::int64_t origin_ns = 0) {
+    on_publish(events, origin_ns);
+  }
+
+ protected:
+  virtual void on_publish(std::span<const Event> events, std::int64_t origin_ns) = 0;
 };
 
 }  // namespace spacetime::market

@@ -55,6 +55,11 @@ class SpscRing {
     return n;
   }
 
+  // Items pushed so far (producer side only) and popped so far (consumer side only): the
+  // ring positions that latency stamps refer to.
+  std::size_t pushed() const { return tail_.load(std::memory_order_relaxed); }
+  std::size_t popped() const { return head_.load(std::memory_order_relaxed); }
+
   // Approximate, for metrics: exact only when both sides are quiet. Head first: read from
   // another thread, a head loaded after tail could be past it and the difference wrap.
   std::size_t size() const {
