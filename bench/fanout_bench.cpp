@@ -263,6 +263,27 @@ std::uint64_t health_number(const tcp::endpoint& ep, std::string_view key) {
   return std::strtoull(body.c_str() + at + key.size() + 3, nullptr, 10);
 }
 
+// A quantile of one of the server's latency histograms (cumulative buckets in /metrics),
+// in milliseconds: the upper bound of the bucket where it falls.
+double metric_quantile_ms(const std::string& text, std::string_view name, double q) {
+  std::vector<std::pair<double, double>> buckets;  // (le, cumulative)
+  const std::string prefix = fmt::format("spacetime_{}_bucket{{le=\"", name);
+  for (std::size_t at = text.find(prefix); at != std::string::npos;
+       at = text.find(prefix, at + 1)) {
+    const std::size_t le = at + prefix.size();
+    const std::size_t quote = text.find('"', le);
+    const std::string bound = text.substr(le, quote - le);
+    const double n = std::strtod(text.c_str() + text.find(' ', quote) + 1, nullptr);
+    buckets.emplace_back(bound == "+Inf" ? INFINITY : std::stod(bound), n);
+  }
+  if (buckets.empty() || buckets.back().second == 0) return NAN;
+  const double want = q * buckets.back().second;
+  for (const auto& [le, n] : buckets) {
+    if (n >= want) return le * 1e3;
+  }
+  return INFINITY;
+}
+
 struct Scenario {
   std::string name;
   double rate = 100'000;
@@ -386,9 +407,20 @@ void run(const std::string& bin, const Scenario& s, double seconds) {
   std::int64_t detected_ms = -1;
   std::int64_t closed_ms = -1;
   double next_poll = 0.25;
+  // CPU and RSS over time: one sample per second.
+  std::vector<std::pair<double, double>> over_time;  // (cpu % of a core, RSS MB)
+  ProcStat last = p0;
+  double next_sample = 1.0;
   while (true) {
     fleet.ioc.run_for(std::chrono::milliseconds(50));
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (elapsed >= next_sample) {
+      const ProcStat now = proc_stat(server.pid());
+      over_time.emplace_back((now.cpu_s - last.cpu_s) * 100.0 / (elapsed - next_sample + 1.0),
+                             now.rss_mb);
+      last = now;
+      next_sample = elapsed + 1.0;
+    }
     if (s.stall_one && stall_at_ms == 0 && elapsed > 1.0) {
       clients.front()->stall();
       stall_at_ms = wall_ms();
@@ -418,6 +450,24 @@ void run(const std::string& bin, const Scenario& s, double seconds) {
       static_cast<double>(t.events) / secs, static_cast<double>(t.bytes) / secs / 1e6,
       t.send.q(0.5), t.send.q(0.99), t.send.q(0.999), t.feed.q(0.5), t.feed.q(0.99),
       t.feed.q(0.999), (p1.cpu_s - p0.cpu_s) / secs * 100, fleet_cpu, p1.rss_mb, t.gaps, t.closed);
+  std::string cpu_series, rss_series;
+  for (const auto& [cpu, rss] : over_time) {
+    cpu_series += fmt::format(" {:.0f}", cpu);
+    rss_series += fmt::format(" {:.0f}", rss);
+  }
+  fmt::print("    each second: srv cpu %{}; RSS MB{}\n", cpu_series, rss_series);
+  const std::string metrics = http_get(server.endpoint(), "/metrics");
+  fmt::print(
+      "    server stages p50/p99 ms: feed->engine {:.2f}/{:.2f}, engine->gateway {:.2f}/{:.2f}, "
+      "socket write {:.2f}/{:.2f}, end to end {:.1f}/{:.1f}\n",
+      metric_quantile_ms(metrics, "feed_to_engine_seconds", 0.5),
+      metric_quantile_ms(metrics, "feed_to_engine_seconds", 0.99),
+      metric_quantile_ms(metrics, "engine_to_gateway_seconds", 0.5),
+      metric_quantile_ms(metrics, "engine_to_gateway_seconds", 0.99),
+      metric_quantile_ms(metrics, "ws_write_seconds", 0.5),
+      metric_quantile_ms(metrics, "ws_write_seconds", 0.99),
+      metric_quantile_ms(metrics, "end_to_end_seconds", 0.5),
+      metric_quantile_ms(metrics, "end_to_end_seconds", 0.99));
   if (s.stall_one) {
     fmt::print("    one client stopped reading: lagging after {} ms, closed (1013) after {} ms\n",
                detected_ms, closed_ms);
