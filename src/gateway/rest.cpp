@@ -30,6 +30,17 @@ constexpr Endpoint kEndpoints[] = {
     {"/api/reversals", store::Series::kReversals, WireStream::kReversals},
 };
 
+}  // namespace
+
+bool is_history_path(std::string_view path) {
+  for (const auto& e : kEndpoints) {
+    if (e.path == path) return true;
+  }
+  return false;
+}
+
+namespace {
+
 RestAnswer bad(std::string_view parameter, std::string_view message) {
   return {400, bad_parameter(parameter, message)};
 }

@@ -110,6 +110,7 @@ class Gateway::Impl final : public SessionHost {
     auto timer = std::make_shared<net::steady_timer>(ioc_, std::chrono::milliseconds(300));
     timer->async_wait([this, timer](beast::error_code) { ioc_.stop(); });
     thread_.join();
+    stop_workers();
   }
 
   GatewayStats stats() const {
@@ -176,7 +177,72 @@ class Gateway::Impl final : public SessionHost {
 
   http::response<http::string_body> handle(const http::request<http::string_body>& req);
 
+  // REST history runs on worker threads, so that a slow store (a PostgreSQL query queued
+  // behind a batch write) never holds up the I/O thread and every WebSocket client with
+  // it. `done` gets the response on the I/O thread. At most kHistoryInFlight requests
+  // wait or run at once; beyond that the answer is 503 "busy" at once.
+  static constexpr std::size_t kHistoryInFlight = 64;
+  using Respond = std::function<void(http::response<http::string_body>)>;
+  void handle_history(const http::request<http::string_body>& req, Respond done) {
+    http_requests_.fetch_add(1, std::memory_order_relaxed);
+    const Head head{req.version(), req.keep_alive(), req.method() == http::verb::head};
+    if (history_in_flight_ >= kHistoryInFlight) {
+      ++history_busy_;
+      auto res =
+          make_response(head, http::status::service_unavailable, kJsonType,
+                        R"({"error":"busy","message":"too many history requests at once; retry"})");
+      res.set(http::field::retry_after, "1");
+      return done(std::move(res));
+    }
+    ++history_in_flight_;
+    net::post(history_pool_, [this, head, target = std::string(req.target()),
+                              done = std::move(done)]() mutable {
+      RestAnswer answer;
+      try {
+        answer = answer_history(target, symbols_, history_, config_.default_smoothing)
+                     .value_or(RestAnswer{404, R"({"error":"not_found"})"});
+      } catch (const std::exception& e) {
+        answer.status = 503;
+        answer.body = R"({"error":"store_unavailable","message":)";
+        append_json_string(answer.body, e.what());
+        answer.body += "}";
+      }
+      net::post(ioc_, [this, head, answer = std::move(answer), done = std::move(done)]() mutable {
+        --history_in_flight_;
+        auto res = make_response(head, static_cast<http::status>(answer.status), kJsonType,
+                                 std::move(answer.body));
+        res.set(http::field::cache_control, "no-store");
+        done(std::move(res));
+      });
+    });
+  }
+
+  // Joins the history workers (after the I/O thread stopped: nothing can post to them).
+  void stop_workers() {
+    history_pool_.stop();
+    history_pool_.join();
+  }
+
  private:
+  static constexpr auto kJsonType = "application/json";
+  struct Head {
+    unsigned version = 11;
+    bool keep_alive = true;
+    bool head_only = false;
+  };
+  http::response<http::string_body> make_response(const Head& h, http::status status,
+                                                  std::string_view type, std::string body) {
+    http::response<http::string_body> res{status, h.version};
+    res.set(http::field::server, kServerName);
+    res.set(http::field::content_type, type);
+    res.keep_alive(h.keep_alive);
+    res.body() = std::move(body);
+    res.prepare_payload();  // HEAD: the length of the body a GET would get, and no body
+    if (h.head_only) res.body().clear();
+    ++http_status_[static_cast<int>(status)];
+    return res;
+  }
+
   void do_accept();
 
   void schedule_intake() {
@@ -248,6 +314,9 @@ class Gateway::Impl final : public SessionHost {
   std::map<std::string, std::uint64_t> closes_;
   std::map<std::string, std::uint64_t> rejected_upgrades_;
   std::map<int, std::uint64_t> http_status_;
+  net::thread_pool history_pool_{2};
+  std::size_t history_in_flight_ = 0;  // I/O thread only
+  std::uint64_t history_busy_ = 0;
   market::LatencyHistogram write_latency_;
   market::LatencyHistogram end_to_end_;
   market::LatencyHistogram engine_to_gateway_;
@@ -337,6 +406,11 @@ std::string Gateway::Impl::metrics_body() {
             static_cast<double>(h.duplicates));
   p.counter("history_errors_total", "History store queries that failed.",
             static_cast<double>(h.history_errors));
+  p.counter("history_busy_total",
+            "REST history requests answered 503 busy (too many in flight at once).",
+            static_cast<double>(history_busy_));
+  p.gauge("history_in_flight", "REST history requests waiting for or running on a worker.",
+          static_cast<double>(history_in_flight_));
   for (std::size_t k = 0; k < bus::kDropKindCount; ++k) {
     const auto kind = static_cast<bus::DropKind>(k);
     p.counter("gateway_bus_dropped_total",
@@ -372,16 +446,9 @@ std::string Gateway::Impl::metrics_body() {
 http::response<http::string_body> Gateway::Impl::handle(
     const http::request<http::string_body>& req) {
   http_requests_.fetch_add(1, std::memory_order_relaxed);
+  const Head head{req.version(), req.keep_alive(), req.method() == http::verb::head};
   auto respond = [&](http::status status, std::string_view type, std::string body) {
-    http::response<http::string_body> res{status, req.version()};
-    res.set(http::field::server, kServerName);
-    res.set(http::field::content_type, type);
-    res.keep_alive(req.keep_alive());
-    res.body() = std::move(body);
-    res.prepare_payload();  // HEAD: the length of the body a GET would get, and no body
-    if (req.method() == http::verb::head) res.body().clear();
-    ++http_status_[static_cast<int>(status)];
-    return res;
+    return make_response(head, status, type, std::move(body));
   };
   constexpr auto kJson = "application/json";
   if (req.method() != http::verb::get && req.method() != http::verb::head) {
@@ -403,11 +470,6 @@ http::response<http::string_body> Gateway::Impl::handle(
   if (target == "/api/symbols") {
     const auto quotes = hub_.quotes();
     return respond(http::status::ok, kJson, encode_symbols(symbols_, quotes));
-  }
-  if (auto answer = answer_history(full, symbols_, history_, config_.default_smoothing)) {
-    auto res = respond(static_cast<http::status>(answer->status), kJson, std::move(answer->body));
-    res.set(http::field::cache_control, "no-store");
-    return res;
   }
   if (target.starts_with("/api/") || target == "/ws") {
     std::string body = R"({"error":"not_found","message":)";
@@ -470,6 +532,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       res->keep_alive(false);
       res->prepare_payload();
       return write(res);
+    }
+    if ((req.method() == http::verb::get || req.method() == http::verb::head) &&
+        is_history_path(path)) {
+      gateway_.handle_history(req, [self = shared_from_this()](auto res) {
+        self->write(std::make_shared<http::response<http::string_body>>(std::move(res)));
+      });
+      return;
     }
     write(std::make_shared<http::response<http::string_body>>(gateway_.handle(req)));
   }

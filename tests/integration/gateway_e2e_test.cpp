@@ -183,6 +183,46 @@ TEST_F(GatewayEndToEnd, EveryLatencyStageIsMeasured) {
   }
 }
 
+// REST history runs on worker threads and answers on the connection it came from: many
+// requests at once, while a WebSocket client is served, each get their own right answer.
+TEST_F(GatewayEndToEnd, HistoryRequestsAtOnceEachGetTheirAnswer) {
+  start({"--rate", "20000"});
+  auto ws = connect();
+  read(*ws);  // hello
+  ws->write(net::buffer(std::string(
+      R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["candles:1s"],"history":0})")));
+  std::string rows;
+  for (int i = 0; i < 100; ++i) {  // wait for a closed 1 s candle to be stored
+    rows = http_get("/api/candles?symbol=ALFA&tf=1s");
+    if (rows.find(R"("type":"candle")") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(rows.find(R"("type":"candle")"), std::string::npos) << rows;
+  std::vector<std::string> answers(24);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    threads.emplace_back([&, i] {
+      answers[i] = i % 3 == 0   ? http_get("/api/candles?symbol=ALFA&tf=1s&limit=1")
+                   : i % 3 == 1 ? http_get("/api/spikes?symbol=BRVO")
+                                : http_get("/api/candles?symbol=ALFA&tf=7s");
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    const char* want = i % 3 == 0   ? R"("series":"candles","tf":"1s")"
+                       : i % 3 == 1 ? R"("symbol":"BRVO","series":"spikes")"
+                                    : R"("error":"bad_parameter","parameter":"tf")";
+    EXPECT_NE(answers[i].find(want), std::string::npos) << i << ": " << answers[i];
+  }
+  // The WebSocket client was served meanwhile, and nothing is left in flight.
+  bool batch = false;
+  for (int i = 0; i < 50 && !batch; ++i)
+    batch = read(*ws).find(R"("type":"batch")") != std::string::npos;
+  EXPECT_TRUE(batch);
+  EXPECT_NE(http_get("/metrics").find("spacetime_history_in_flight 0\n"), std::string::npos);
+}
+
 TEST_F(GatewayEndToEnd, AMessageAboveTheLimitIsClosedWith1009) {
   start({"--max-message", "1024"});
   auto ws = connect();

@@ -18,7 +18,11 @@ struct RestAnswer {
   std::string body;
 };
 
+// True for the paths answer_history() answers (the part of the target before '?').
+bool is_history_path(std::string_view path);
+
 // Answers a history request; nullopt when the path is not one of the history endpoints.
+// Thread-safe when history is (every store is): the gateway runs it on worker threads.
 // history may be null (no store): every query then answers with no rows.
 std::optional<RestAnswer> answer_history(std::string_view target,
                                          const market::SymbolRegistry& symbols,
