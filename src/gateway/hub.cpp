@@ -172,15 +172,24 @@ void Hub::reply_error(ClientState& c, const RequestId& id, ErrorCode code, std::
   if (c.error_times.size() >= config_.abuse_errors && !c.closing) {
     c.closing = true;
     ++stats_.closed_abuse;
-    c.client->close(1008, "too many bad requests");
+    // Not here: closing leaves the hub, which frees `c` under the caller's feet.
+    abusive_.push_back(c.client);
   }
 }
 
 void Hub::on_message(std::uint64_t id, std::string_view text, Now now) {
   auto it = clients_.find(id);
   if (it == clients_.end()) return;
-  ClientState& c = *it->second;
-  if (c.closing) return;
+  if (it->second->closing) return;
+  handle_message(*it->second, text, now);
+  // The session outlives its hub entry: closing it after the handler is safe.
+  std::vector<Client*> abusive;
+  abusive.swap(abusive_);
+  for (Client* client : abusive)
+    client->close(1008, "too many bad requests");
+}
+
+void Hub::handle_message(ClientState& c, std::string_view text, Now now) {
   ++stats_.requests;
   ClientRequest request = parse_client_message(text, symbols_, config_.parse);
   // Token bucket: a request costs one token; tokens come back at requests_per_s.

@@ -3,7 +3,9 @@
 #include "gateway/hub.hpp"
 
 #include <gtest/gtest.h>
+
 #include <simdjson.h>
+#include <functional>
 
 #include <map>
 
@@ -32,6 +34,7 @@ class FakeClient : public Client {
   void close(std::uint16_t code, std::string_view reason) override {
     closed_code = code;
     closed_reason = std::string(reason);
+    if (on_close) on_close();  // like the real session: closing leaves the hub at once
   }
   void drain() { queued_ = 0; }
 
@@ -40,6 +43,7 @@ class FakeClient : public Client {
   std::int64_t stalled_since = 0;
   std::uint16_t closed_code = 0;
   std::string closed_reason;
+  std::function<void()> on_close;
 
  private:
   std::size_t queued_ = 0;
@@ -478,11 +482,14 @@ TEST_F(HubTest, LimitsRateAndAbuse) {
   frames = take(c);
   ASSERT_EQ(frames.size(), 4u);
   EXPECT_EQ(std::string_view(frames[3]["code"]), "rate_limited");
-  // Sustained bad requests: closed with 1008.
+  // Sustained bad requests: closed with 1008. The close leaves the hub from inside it, as
+  // the real session does (ASan would see the hub touch the freed client otherwise).
+  c.on_close = [&] { hub_->disconnect(id); };
   for (int i = 0; i < 20 && c.closed_code == 0; ++i)
     hub_->on_message(id, "garbage", at(1000 + i * 200));
   EXPECT_EQ(c.closed_code, 1008);
   EXPECT_EQ(hub_->stats().closed_abuse, 1u);
+  EXPECT_EQ(hub_->stats().clients, 0u);
 }
 
 TEST_F(HubTest, UnsubscribeStopsTheChannelAndSnapshotsOfValueStreamsCarryTheLatest) {

@@ -180,6 +180,8 @@ class Hub {
   std::vector<std::uint64_t> lost_;  // lost_seq of watched_, read before each drain
   std::int64_t origin_ns_ = 0;       // the oldest drain origin since the last flush
   std::vector<Client*> closing_;     // closes decided during a flush, done after it
+  std::vector<Client*> abusive_;     // 1008 closes decided in on_message, done at its end
+  void handle_message(ClientState& c, std::string_view text, Now now);
   HubStats stats_;
 };
 
