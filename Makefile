@@ -13,7 +13,7 @@ RELEASE := build/release
 ASAN := build/asan
 BIN := $(RELEASE)/bin/spacetime
 
-.PHONY: run test bench clean setup build build-asan web test-cpp test-asan test-web fuzz format mutate
+.PHONY: run test bench clean setup build build-asan web test-cpp test-asan test-tsan test-web fuzz format mutate
 
 setup:
 	@scripts/setup
@@ -43,6 +43,14 @@ test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --preset asan -j $(JOBS) -LE services
 
+# The lock-free parts (SPSC rings, latency stamps, the bus, the engine's shards) under
+# ThreadSanitizer: only their tests are built (the tsan preset lists them).
+TSAN := build/tsan
+test-tsan: setup
+	@[ -f $(TSAN)/build.ninja ] || cmake --preset tsan
+	cmake --build --preset tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -j $(JOBS)
+
 test-web: build web
 	cd web && npm test
 	cd web && SPACETIME_BIN=$(abspath $(BIN)) SPACETIME_ARTIFACTS=$(abspath $(RELEASE))/artifacts npm run e2e
@@ -52,8 +60,8 @@ FUZZ_SECONDS ?= 30
 fuzz: setup
 	scripts/fuzz $(FUZZ_SECONDS)
 
-test: test-cpp test-web test-asan fuzz
-	@echo "make test: all C++ (release and ASan/UBSan), web and fuzz tests passed"
+test: test-cpp test-web test-asan test-tsan fuzz
+	@echo "make test: all C++ (release, ASan/UBSan, TSan for the lock-free parts), web and fuzz tests passed"
 
 # Flips each comparison and boundary in src/indicators one at a time, rebuilds and runs the
 # indicator tests on a copy of the tree, and lists the survivors (docs/INDICATORS.md § 12).

@@ -482,12 +482,14 @@ void run(const std::string& bin, const Scenario& s, double seconds) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fmt::print(stderr, "usage: fanout_bench SPACETIME_BIN [seconds=8] [quick]\n");
+    fmt::print(stderr,
+               "usage: fanout_bench SPACETIME_BIN [seconds=8] [quick | SCENARIO-SUBSTRING]\n");
     return 2;
   }
   const std::string bin = argv[1];
   const double seconds = argc > 2 ? std::stod(argv[2]) : 8.0;
   const bool quick = argc > 3 && std::string_view(argv[3]) == "quick";
+  const std::string only = argc > 3 && !quick ? argv[3] : "";
   rlimit nofile{};
   getrlimit(RLIMIT_NOFILE, &nofile);
   nofile.rlim_cur = nofile.rlim_max;
@@ -505,7 +507,7 @@ int main(int argc, char** argv) {
     }
   }
   scenarios.push_back(
-      {.name = "ticks, 5 symbols each rate=1800", .rate = 1800, .clients = 1000, .ticks = true});
+      {.name = "ticks, 5 symbols each rate=3600", .rate = 3600, .clients = 1000, .ticks = true});
   scenarios.push_back({.name = "mix + 1 stalled reader rate=100000",
                        .rate = 100'000,
                        .clients = 200,
@@ -519,6 +521,7 @@ int main(int argc, char** argv) {
              "scenario", "clients", "ticks/s", "events/s", "MB/s", "send p50/99/999",
              "feed p50/99/999", "srv cpu", "fleet%", "RSS MB", "gaps", "closed");
   for (const auto& s : scenarios) {
+    if (!only.empty() && s.name.find(only) == std::string::npos) continue;
     try {
       run(bin, s, seconds);
     } catch (const std::exception& e) {
