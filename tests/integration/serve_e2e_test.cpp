@@ -17,6 +17,7 @@
 
 #include "feed/simulator.hpp"
 #include "support/child_process.hpp"
+#include "support/http_get.hpp"
 
 namespace spacetime {
 namespace {
@@ -97,16 +98,7 @@ class ServeEndToEnd : public ::testing::Test {
   }
 
   std::string http_get(const std::string& target) {
-    tcp::socket socket(ioc_);
-    tcp::resolver resolver(ioc_);
-    net::connect(socket, resolver.resolve("127.0.0.1", port_));
-    beast::http::request<beast::http::empty_body> req{beast::http::verb::get, target, 11};
-    req.set(beast::http::field::host, "127.0.0.1");
-    beast::http::write(socket, req);
-    beast::flat_buffer buffer;
-    beast::http::response<beast::http::string_body> res;
-    beast::http::read(socket, buffer, res);
-    return res.body();
+    return testing::http_get(static_cast<std::uint16_t>(std::stoi(port_)), target);
   }
 
   net::io_context ioc_;
