@@ -1,7 +1,8 @@
 # SpaceTime: the two commands are `make run` and `make test`. Both install what is missing
 # (scripts/setup), build, and then run; nothing waits for input.
 #   make run     build (release) and serve the simulator on http://127.0.0.1:8080
-#   make test    every C++ test (release, then ASan+UBSan), every web test, bounded fuzzing
+#   make test    every C++ test (release, ASan+UBSan, TSan for the lock-free parts), every web
+#                test, bounded fuzzing
 #   make bench   benchmarks, printed as tables (numbers go to docs/PERFORMANCE.md)
 #   make clean   remove build output
 #   make mutate  mutation check of the indicator rules (long; not part of make test)

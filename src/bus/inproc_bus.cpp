@@ -109,6 +109,12 @@ class Subscription::Ring {
   }
 
   std::size_t pushed() const { return tail_.load(std::memory_order_relaxed); }  // producer
+  bool has_room() {                                                             // producer
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail - head_cache_ < capacity_) return true;
+    head_cache_ = head_.load(std::memory_order_acquire);
+    return tail - head_cache_ < capacity_;
+  }
   std::size_t popped() const { return head_.load(std::memory_order_relaxed); }  // consumer
   market::StampRing& stamps() { return stamps_; }
 
@@ -131,13 +137,15 @@ class Subscription::Ring {
 // words so that a reader racing the writer is defined behaviour (and quiet under TSan);
 // the version tells a torn read apart and whether the value changed.
 struct Subscription::Slot {
-  static constexpr std::size_t kWords = (sizeof(market::Event) + 7) / 8;
-  std::atomic<std::uint64_t> version{0};  // odd while being written
+  static constexpr std::size_t kEventWords = (sizeof(market::Event) + 7) / 8;
+  static constexpr std::size_t kWords = kEventWords + 1;  // the event, then its origin
+  std::atomic<std::uint64_t> version{0};                  // odd while being written
   std::array<std::atomic<std::uint64_t>, kWords> words{};
 
-  void write(const market::Event& e) {
+  void write(const market::Event& e, std::int64_t origin_ns) {
     std::array<std::uint64_t, kWords> raw{};
     std::memcpy(raw.data(), &e, sizeof(e));
+    raw[kEventWords] = static_cast<std::uint64_t>(origin_ns);
     const std::uint64_t v = version.load(std::memory_order_relaxed);
     version.store(v + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
@@ -147,7 +155,7 @@ struct Subscription::Slot {
   }
 
   // False when there was nothing new or the writer kept it busy.
-  bool read(std::uint64_t& seen, market::Event& out) const {
+  bool read(std::uint64_t& seen, market::Event& out, std::int64_t& origin_ns) const {
     for (int attempt = 0; attempt < 16; ++attempt) {
       const std::uint64_t v1 = version.load(std::memory_order_acquire);
       if (v1 == seen) return false;
@@ -158,6 +166,7 @@ struct Subscription::Slot {
       std::atomic_thread_fence(std::memory_order_acquire);
       if (version.load(std::memory_order_relaxed) != v1) continue;
       std::memcpy(static_cast<void*>(&out), raw.data(), sizeof(out));
+      origin_ns = static_cast<std::int64_t>(raw[kEventWords]);
       seen = v1;
       return true;
     }
@@ -196,16 +205,16 @@ std::size_t Subscription::value_kind(const market::Event& e) {
   return std::holds_alternative<market::IntensityEvent>(e) ? 0 : 1;
 }
 
-void Subscription::write_slot(const market::Event& e) {
+void Subscription::write_slot(const market::Event& e, std::int64_t origin_ns) {
   const auto symbol = market::symbol_of(e);
   if (symbol >= symbols_) return;
-  slots_[symbol * kValueKinds + value_kind(e)].write(e);
+  slots_[symbol * kValueKinds + value_kind(e)].write(e, origin_ns);
 }
 
 void Subscription::deliver(std::span<const market::Event> events, std::size_t lane,
                            std::int64_t origin_ns, std::int64_t at_ns) {
   Ring* r = nullptr;
-  std::size_t start = 0;
+  bool stamped = at_ns == 0;  // nothing to stamp without a publish time
   std::uint64_t delivered = 0;
   for (const auto& e : events) {
     const market::Channel ch = market::channel_of(e);
@@ -213,7 +222,7 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
     if (market::is_value(e)) {
       if (filter_.values == Values::kNone) continue;
       if (filter_.values == Values::kLatest) {
-        write_slot(e);
+        write_slot(e, origin_ns);
         ++delivered;
         continue;
       }
@@ -224,9 +233,10 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
         (ch.symbol >= symbols_ || !wanted_[index].load(std::memory_order_relaxed))) {
       continue;
     }
-    if (!r) {
-      r = &ring(lane);
-      start = r->pushed();
+    if (!r) r = &ring(lane);
+    if (!stamped && r->has_room()) {  // the stamp goes before its first event
+      r->stamps().push({.start = r->pushed(), .origin_ns = origin_ns, .at_ns = at_ns});
+      stamped = true;
     }
     if (r->push(e)) {
       ++delivered;
@@ -239,14 +249,11 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
       lost_[index].store(market::channel_seq(e), std::memory_order_release);
     }
   }
-  if (r && at_ns != 0 && r->pushed() != start)
-    r->stamps().push({.start = start, .origin_ns = origin_ns, .at_ns = at_ns});
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
 }
 
 std::size_t Subscription::drain(std::vector<market::Event>& out) {
   std::size_t n = 0;
-  std::int64_t now = 0;
   drain_origin_ns_ = 0;
   for (auto& slot : rings_) {
     Ring* r = slot.load(std::memory_order_acquire);
@@ -254,7 +261,7 @@ std::size_t Subscription::drain(std::vector<market::Event>& out) {
     const std::size_t taken = r->pop_all(out);
     n += taken;
     if (taken == 0) continue;
-    if (now == 0) now = market::steady_ns();
+    const std::int64_t now = market::steady_ns();  // after this lane's pop: never before
     r->stamps().take(r->popped(), [&](const market::Stamp& s) {
       if (latency_) latency_->observe_ns(now - s.at_ns);
       if (s.origin_ns != 0 && (drain_origin_ns_ == 0 || s.origin_ns < drain_origin_ns_))
@@ -264,13 +271,16 @@ std::size_t Subscription::drain(std::vector<market::Event>& out) {
   return n;
 }
 
-std::size_t Subscription::drain_values(std::vector<market::Event>& out) {
+std::size_t Subscription::drain_values(std::vector<market::Event>& out,
+                                       std::vector<std::int64_t>* origins) {
   if (!slots_) return 0;
   std::size_t n = 0;
   market::Event e;
+  std::int64_t origin = 0;
   for (std::size_t i = 0; i < slot_seen_.size(); ++i) {
-    if (slots_[i].read(slot_seen_[i], e)) {
+    if (slots_[i].read(slot_seen_[i], e, origin)) {
       out.push_back(e);
+      if (origins) origins->push_back(origin);
       ++n;
     }
   }

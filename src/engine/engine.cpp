@@ -91,7 +91,9 @@ class Engine::Shard {
   void run(std::stop_token stop) {
     std::vector<Tick> batch(batch_);
     BackoffIdle idle;
+    std::int64_t carried = 0;  // origin of the batch the last pop ended in
     for (;;) {
+      const std::size_t head = ring_.popped();
       const std::size_t n = ring_.pop(batch);
       if (n == 0) {
         // Stop only once the ring is drained: accepted ticks are never lost.
@@ -100,14 +102,17 @@ class Engine::Shard {
         continue;
       }
       idle.reset();
-      // Feed -> engine latency, per offered batch whose first tick this pop took; the
-      // oldest one's time goes with the events for the end-to-end latency.
-      std::int64_t origin = 0;
-      std::int64_t now = 0;
+      // Feed -> engine latency, per offered batch whose first tick this pop took. The
+      // oldest tick's hand-over time goes with the events for the end-to-end latency: the
+      // batch this pop continues (carried), or the first one it starts.
+      std::int64_t origin = carried;
+      bool first = true;
+      const std::int64_t now = market::steady_ns();
       stamps_.take(ring_.popped(), [&](const market::Stamp& s) {
-        if (now == 0) now = market::steady_ns();
         latency_.observe_ns(now - s.at_ns);
-        if (origin == 0) origin = s.origin_ns;
+        if (first && (s.start == head || origin == 0)) origin = s.origin_ns;
+        first = false;
+        carried = s.origin_ns;
       });
       process(std::span<const Tick>(batch.data(), n), origin);
     }
@@ -263,12 +268,12 @@ std::size_t Engine::offer(std::span<const Tick> ticks) {
       if (advances) break;
     }
     const std::size_t want = end - done;
-    const std::size_t start = shards_[shard]->ring().pushed();
-    const std::size_t pushed = shards_[shard]->ring().push(ticks.subspan(done, want));
-    if (pushed > 0 && !stamped_[shard]) {
+    auto& ring = shards_[shard]->ring();
+    if (!stamped_[shard] && ring.has_room()) {  // the stamp goes first (market/latency.hpp)
       stamped_[shard] = 1;
-      shards_[shard]->stamp(start, now);
+      shards_[shard]->stamp(ring.pushed(), now);
     }
+    const std::size_t pushed = ring.push(ticks.subspan(done, want));
     if (pushed < want) {
       for (std::size_t i = done; i < done + pushed; ++i)
         feed_clock_.advance(ticks[i].ts_ns);  // no advance: only the last of a run can

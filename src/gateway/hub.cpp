@@ -81,6 +81,15 @@ struct Hub::ClientState {
   }
 };
 
+namespace {
+
+// Origins (market::steady_ns() values) where 0 means unknown: keeps the oldest known.
+void keep_oldest(std::int64_t& into, std::int64_t origin_ns) {
+  if (origin_ns != 0 && (into == 0 || origin_ns < into)) into = origin_ns;
+}
+
+}  // namespace
+
 struct Hub::ChannelState {
   std::vector<ClientState*> subscribers;
   std::deque<market::Event> ring;  // recent events, ascending seq (event channels)
@@ -94,6 +103,7 @@ struct Hub::ChannelState {
   std::optional<market::Event> latest;  // value streams and the candle in progress
   bool latest_dirty = false;
   bool touched = false;
+  std::int64_t origin_ns = 0;  // the oldest origin behind pending or latest; 0: unknown
   std::shared_ptr<const std::string> events_frag;
   std::shared_ptr<const std::string> value_frag;
   std::vector<std::shared_ptr<const std::string>> gap_frames;
@@ -351,13 +361,14 @@ void Hub::intake() {
     lost_[i] = bus_.lost_seq({ref.symbol, market_stream(ref.stream)});
   }
   scratch_.clear();
-  bus_.drain_values(scratch_);
-  for (const auto& e : scratch_)
-    on_value(e);
+  origins_.clear();
+  bus_.drain_values(scratch_, &origins_);
+  for (std::size_t i = 0; i < scratch_.size(); ++i)
+    on_value(scratch_[i], origins_[i]);
   scratch_.clear();
   bus_.drain(scratch_);
-  if (const std::int64_t o = bus_.drain_origin_ns(); o != 0 && (origin_ns_ == 0 || o < origin_ns_))
-    origin_ns_ = o;
+  // Per drain, not per event: every event of this drain gets the drain's oldest origin.
+  drain_origin_ns_ = bus_.drain_origin_ns();
   for (const auto& e : scratch_)
     on_event(e);
   for (std::size_t i = 0; i < lost_.size() && i < watched_.size(); ++i) {
@@ -372,7 +383,7 @@ void Hub::intake() {
   }
 }
 
-void Hub::on_value(const market::Event& e) {
+void Hub::on_value(const market::Event& e, std::int64_t origin_ns) {
   const market::SymbolId sym = market::symbol_of(e);
   if (sym >= symbols_.size()) return;
   auto set = [&](WireStream stream) {
@@ -380,6 +391,7 @@ void Hub::on_value(const market::Event& e) {
     ChannelState& s = channels_[ch];
     s.latest = e;
     s.latest_dirty = true;
+    keep_oldest(s.origin_ns, origin_ns);
     if (!s.subscribers.empty() && !s.touched) {
       s.touched = true;
       touched_.push_back(ch);
@@ -439,6 +451,7 @@ void Hub::add_event(std::uint32_t ch, const market::Event& e) {
   }
   if (s.subscribers.empty()) return;
   s.pending.push_back(e);
+  keep_oldest(s.origin_ns, drain_origin_ns_);
   if (!s.touched) {
     s.touched = true;
     touched_.push_back(ch);
@@ -517,11 +530,13 @@ void Hub::flush(Now now) {
       }
       if (s.events_frag) {
         add(s.events_frag);
+        keep_oldest(frame.origin_ns, s.origin_ns);
         stats_.events_delivered += s.pending.size();
       }
       if (c.lagging) continue;
       if (s.value_frag) {
         add(s.value_frag);
+        keep_oldest(frame.origin_ns, s.origin_ns);
       } else if (refresh && s.latest) {
         std::string out;
         const auto* bar = std::get_if<market::CandleEvent>(&*s.latest);
@@ -534,7 +549,6 @@ void Hub::flush(Now now) {
     if (refresh) c.refresh_values = false;
     if (pieces == 0) continue;
     frame.add(kSuffix);
-    frame.origin_ns = origin_ns_;
     ++stats_.batches;
     stats_.bytes_queued_total += frame.bytes;
     c.client->send(std::move(frame));
@@ -548,9 +562,9 @@ void Hub::flush(Now now) {
     s.value_frag.reset();
     s.latest_dirty = false;
     s.touched = false;
+    s.origin_ns = 0;
   }
   touched_.clear();
-  origin_ns_ = 0;
 
   // 3. Snapshots of pending requests while the client has room, then the byte budget.
   std::uint64_t lagging = 0;

@@ -136,6 +136,11 @@ class Gateway::Impl final : public SessionHost {
   }
 
   void add_latency(std::string name, std::string help, const market::LatencyHistogram& h) {
+    for (const auto& taken :
+         {"engine_to_gateway_seconds", "ws_write_seconds", "end_to_end_seconds"})
+      if (name == taken) throw std::invalid_argument("latency histogram name taken: " + name);
+    for (const auto& l : latencies_)
+      if (l.name == name) throw std::invalid_argument("latency histogram name taken: " + name);
     latencies_.push_back({std::move(name), std::move(help), &h});
   }
   void session_started() override { ++sessions_; }
@@ -194,30 +199,34 @@ class Gateway::Impl final : public SessionHost {
       res.set(http::field::retry_after, "1");
       return done(std::move(res));
     }
-    ++history_in_flight_;
     net::post(history_pool_, [this, head, target = std::string(req.target()),
                               done = std::move(done)]() mutable {
-      RestAnswer answer;
+      RestAnswer answer{500, R"({"error":"internal","message":"history query failed"})"};
       try {
         answer = answer_history(target, symbols_, history_, config_.default_smoothing)
                      .value_or(RestAnswer{404, R"({"error":"not_found"})"});
-      } catch (const std::exception& e) {
-        answer.status = 503;
-        answer.body = R"({"error":"store_unavailable","message":)";
-        append_json_string(answer.body, e.what());
-        answer.body += "}";
+      } catch (...) {
+        // answer_history turns store errors into 503 itself; this is the last resort on a
+        // worker thread, where an escaping exception would end the process.
       }
+      // ioc_ runs on one thread, the sessions' strands included: posting to it is posting
+      // to the session's strand.
       net::post(ioc_, [this, head, answer = std::move(answer), done = std::move(done)]() mutable {
         --history_in_flight_;
+        if (answer.status >= 500) ++history_failed_;
         auto res = make_response(head, static_cast<http::status>(answer.status), kJsonType,
                                  std::move(answer.body));
         res.set(http::field::cache_control, "no-store");
         done(std::move(res));
       });
     });
+    ++history_in_flight_;  // after the post: a post that throws leaves no count behind
   }
 
   // Joins the history workers (after the I/O thread stopped: nothing can post to them).
+  // Jobs the pool drops and completions the stopped io_context never runs are destroyed
+  // with them, in ~Impl, together with the HttpSession they hold: fine as long as
+  // ~HttpSession does not touch the gateway.
   void stop_workers() {
     history_pool_.stop();
     history_pool_.join();
@@ -317,6 +326,7 @@ class Gateway::Impl final : public SessionHost {
   net::thread_pool history_pool_{2};
   std::size_t history_in_flight_ = 0;  // I/O thread only
   std::uint64_t history_busy_ = 0;
+  std::uint64_t history_failed_ = 0;  // REST history answered 5xx
   market::LatencyHistogram write_latency_;
   market::LatencyHistogram end_to_end_;
   market::LatencyHistogram engine_to_gateway_;
@@ -409,6 +419,9 @@ std::string Gateway::Impl::metrics_body() {
   p.counter("history_busy_total",
             "REST history requests answered 503 busy (too many in flight at once).",
             static_cast<double>(history_busy_));
+  p.counter("history_failed_total",
+            "REST history requests that failed (503 store_unavailable, 500 internal).",
+            static_cast<double>(history_failed_));
   p.gauge("history_in_flight", "REST history requests waiting for or running on a worker.",
           static_cast<double>(history_in_flight_));
   for (std::size_t k = 0; k < bus::kDropKindCount; ++k) {
@@ -544,6 +557,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void write(std::shared_ptr<http::response<http::string_body>> res) {
+    // A fresh deadline: the read's may have run down while a history worker answered.
+    stream_->expires_after(std::chrono::seconds(30));
     http::async_write(*stream_, *res,
                       [self = shared_from_this(), res](beast::error_code wec, std::size_t) {
                         if (wec || res->need_eof()) {

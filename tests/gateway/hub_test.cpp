@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <simdjson.h>
-#include <functional>
 
+#include <functional>
 #include <map>
 
 #include "store/memory_store.hpp"

@@ -29,7 +29,7 @@ class EventFileWriter final : public market::EventSink {
   // publish() is thread-safe: engine shards may publish concurrently (order between shards
   // is then the order of arrival; use one shard for a reproducible file). Never throws: it
   // runs on engine threads. A write error is kept, writing stops, and close() reports it.
-
+  //
   // Flushes and closes; throws std::runtime_error for the first write error. Idempotent.
   void close();
   std::uint64_t events_written() const { return written_; }

@@ -71,7 +71,9 @@ class Subscription {
   void set_latency(market::LatencyHistogram* h) { latency_ = h; }
   // Values::kLatest: appends the slots written since the last call. Call it before
   // drain(): a candle in progress then never arrives before the closes that preceded it.
-  std::size_t drain_values(std::vector<market::Event>& out);
+  // origins, when given, gets each value's origin_ns (as for EventSink::publish).
+  std::size_t drain_values(std::vector<market::Event>& out,
+                           std::vector<std::int64_t>* origins = nullptr);
   // On-demand streams: start or stop delivering (symbol, stream).
   void want(market::SymbolId symbol, market::Stream stream, bool on);
   // The highest seq an overflow dropped on the channel; 0 when none. Lets a consumer see
@@ -100,7 +102,7 @@ class Subscription {
   static constexpr std::size_t kValueKinds = 2 + market::kTimeframeCount;
   static std::size_t value_kind(const market::Event& e);
   Ring& ring(std::size_t lane);
-  void write_slot(const market::Event& e);
+  void write_slot(const market::Event& e, std::int64_t origin_ns);
 
   const Filter filter_;
   const std::size_t capacity_;

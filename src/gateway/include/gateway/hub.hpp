@@ -26,8 +26,8 @@ namespace spacetime::gateway {
 struct Frame {
   std::vector<std::shared_ptr<const std::string>> pieces;
   std::size_t bytes = 0;
-  // Batches: when the oldest tick behind their events left the feed (market::steady_ns()),
-  // for the end-to-end latency once written; 0 for everything else.
+  // Batches: when the oldest tick behind the events and values in it was handed to the
+  // engine (market::steady_ns()), for the end-to-end latency once written; 0 otherwise.
   std::int64_t origin_ns = 0;
 
   static Frame of(std::string text);
@@ -148,7 +148,7 @@ class Hub {
   void send(ClientState& c, std::string text);
 
   void on_event(const market::Event& e);
-  void on_value(const market::Event& e);
+  void on_value(const market::Event& e, std::int64_t origin_ns);
   void add_event(std::uint32_t ch, const market::Event& e);
   void note_gap(std::uint32_t ch, std::uint64_t from, std::uint64_t to);
 
@@ -177,10 +177,11 @@ class Hub {
   std::vector<std::uint32_t> touched_;  // channels with something to send this flush
   std::vector<std::uint32_t> watched_;  // event channels with subscribers (for lost_seq)
   std::vector<market::Event> scratch_;
-  std::vector<std::uint64_t> lost_;  // lost_seq of watched_, read before each drain
-  std::int64_t origin_ns_ = 0;       // the oldest drain origin since the last flush
-  std::vector<Client*> closing_;     // closes decided during a flush, done after it
-  std::vector<Client*> abusive_;     // 1008 closes decided in on_message, done at its end
+  std::vector<std::uint64_t> lost_;    // lost_seq of watched_, read before each drain
+  std::vector<std::int64_t> origins_;  // drain_values' origins, beside scratch_
+  std::int64_t drain_origin_ns_ = 0;   // the last drain's oldest origin
+  std::vector<Client*> closing_;       // closes decided during a flush, done after it
+  std::vector<Client*> abusive_;       // 1008 closes decided in on_message, done at its end
   void handle_message(ClientState& c, std::string_view text, Now now);
   HubStats stats_;
 };

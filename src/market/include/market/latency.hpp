@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
-#include <memory>
 
 namespace spacetime::market {
 
@@ -35,11 +34,13 @@ class LatencyHistogram {
   static constexpr std::size_t kBuckets = kBoundsNs.size() + 1;  // the last one is +Inf
 
   void observe_ns(std::int64_t ns) {
-    ns = std::max<std::int64_t>(ns, 0);  // clocks of two threads never run backwards, but be safe
+    ns = std::max<std::int64_t>(ns, 0);  // a caller's two clock reads in the wrong order
     const auto it = std::lower_bound(kBoundsNs.begin(), kBoundsNs.end(), ns);
     counts_[static_cast<std::size_t>(it - kBoundsNs.begin())].fetch_add(1,
                                                                         std::memory_order_relaxed);
-    sum_ns_.fetch_add(static_cast<std::uint64_t>(ns), std::memory_order_relaxed);
+    // Seconds as a double: a sum in integer nanoseconds would wrap within months of
+    // end-to-end observations, and Prometheus would see _sum go backwards.
+    sum_s_.fetch_add(static_cast<double>(ns) / 1e9, std::memory_order_relaxed);
   }
 
   struct Snapshot {
@@ -65,18 +66,18 @@ class LatencyHistogram {
       s.counts[i] = counts_[i].load(std::memory_order_relaxed);
       s.count += s.counts[i];
     }
-    s.sum_s = static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+    s.sum_s = sum_s_.load(std::memory_order_relaxed);
     return s;
   }
 
  private:
   std::array<std::atomic<std::uint64_t>, kBuckets> counts_{};
-  std::atomic<std::uint64_t> sum_ns_{0};
+  std::atomic<double> sum_s_{0.0};
 };
 
 // A batch handed over through a ring: `start` is the ring position of its first item,
-// `origin_ns` when its oldest tick left the feed (0: unknown), `at_ns` when it was handed
-// over. Both times are steady_ns().
+// `origin_ns` when its oldest tick was handed to the engine (0: unknown), `at_ns` when the
+// batch was handed over. Both times are steady_ns().
 struct Stamp {
   std::uint64_t start = 0;
   std::int64_t origin_ns = 0;
@@ -84,15 +85,23 @@ struct Stamp {
 };
 
 // The stamps of one single-producer single-consumer ring, in their own small SPSC ring.
-// When it is full a stamp is skipped: latency is then sampled, and nothing else changes.
+// The producer pushes a batch's stamp BEFORE its first item, and only when that item is
+// sure to fit: a consumer that pops the item then always finds the stamp, never early
+// (its `start` is not yet popped) and never late. When the stamp ring is full a stamp is
+// skipped: latency is then sampled, and nothing else changes.
 class StampRing {
+  static_assert(sizeof(std::size_t) == 8, "ring positions must not wrap");
+
  public:
   static constexpr std::size_t kCapacity = 256;
 
   // Producer side.
   void push(const Stamp& s) {
     const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - head_.load(std::memory_order_acquire) >= kCapacity) return;
+    if (tail - head_cache_ >= kCapacity) {
+      head_cache_ = head_.load(std::memory_order_acquire);
+      if (tail - head_cache_ >= kCapacity) return;
+    }
     slots_[tail % kCapacity] = s;
     tail_.store(tail + 1, std::memory_order_release);
   }
@@ -115,6 +124,7 @@ class StampRing {
   std::array<Stamp, kCapacity> slots_{};
   alignas(kLine) std::atomic<std::uint64_t> head_{0};
   alignas(kLine) std::atomic<std::uint64_t> tail_{0};
+  alignas(kLine) std::uint64_t head_cache_ = 0;  // producer's view of head_
 };
 
 }  // namespace spacetime::market

@@ -58,6 +58,14 @@ class SpscRing {
   // Items pushed so far (producer side only) and popped so far (consumer side only): the
   // ring positions that latency stamps refer to.
   std::size_t pushed() const { return tail_.load(std::memory_order_relaxed); }
+  // Producer side: whether the next push() takes at least one item (the consumer only
+  // ever frees room).
+  bool has_room() {
+    const std::size_t tail = tail_.load(std::memory_order_relaxed);
+    if (tail - head_cache_ < capacity_) return true;
+    head_cache_ = head_.load(std::memory_order_acquire);
+    return tail - head_cache_ < capacity_;
+  }
   std::size_t popped() const { return head_.load(std::memory_order_relaxed); }
 
   // Approximate, for metrics: exact only when both sides are quiet. Head first: read from
