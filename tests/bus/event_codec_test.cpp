@@ -1,10 +1,12 @@
-#include "store/event_codec.hpp"
+#include "bus/event_codec.hpp"
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "support/event_stream.hpp"
 
-namespace spacetime::store {
+namespace spacetime::bus {
 namespace {
 
 TEST(EventCodec, RoundTripsEveryKindOfEventExactly) {
@@ -55,5 +57,51 @@ TEST(EventCodec, RejectsTruncatedAndForeignBatches) {
   EXPECT_THROW(decode_events(bytes + "x", symbols), CodecError);
 }
 
+TEST(EventCodec, RejectsOutOfRangeEnumerationsInsteadOfPassingThemOn) {
+  market::SymbolRegistry symbols;
+  symbols.add({.name = "A"});
+  const std::vector<market::Event> events = {market::CandleEvent{.symbol = 0, .seq = 1}};
+  std::string bytes;
+  encode_events(events, symbols, bytes);
+  // version, 1 symbol, "A" (length 1), 1 event, kind 0, symbol 0, then the timeframe.
+  ASSERT_EQ(bytes.substr(0, 7), std::string("\x01\x01\x01"
+                                            "A\x01\x00\x00",
+                                            7));
+  bytes[7] = 2 * 7;  // zigzag(7): one past the last timeframe
+  EXPECT_THROW(decode_events(bytes, symbols), CodecError);
+}
+
+TEST(EventCodec, CorruptBatchesThrowOrDecodeButNeverCrash) {
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 2, 2'000);
+  std::string good;
+  encode_events(std::span(events).first(300), symbols, good);
+  std::mt19937_64 rng(11);
+  std::size_t rejected = 0;
+  std::vector<market::Event> out = {events[0]};
+  for (int round = 0; round < 5'000; ++round) {
+    std::string bad = good;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f)
+      bad[rng() % bad.size()] = static_cast<char>(rng());
+    if (rng() % 3 == 0) bad.resize(rng() % bad.size());
+    try {
+      decode_events_into(bad, symbols, out);
+    } catch (const CodecError&) {
+      ++rejected;
+      EXPECT_EQ(out.size(), 1u) << "a rejected batch leaves nothing behind";
+    }
+    out.resize(1);
+  }
+  EXPECT_GT(rejected, 1'000u);
+}
+
+TEST(EventCodec, HugeCountsAreRejectedWithoutAllocating) {
+  market::SymbolRegistry symbols;
+  // version 1, 0 symbols, an event count of 2^62.
+  const std::string bytes("\x01\x00\x80\x80\x80\x80\x80\x80\x80\x80\x40", 11);
+  EXPECT_THROW(decode_events(bytes, symbols), CodecError);
+}
+
 }  // namespace
-}  // namespace spacetime::store
+}  // namespace spacetime::bus
