@@ -81,6 +81,9 @@ class Subscription {
 
   // Producer side: called by the bus from publishing thread `lane`.
   void deliver(std::span<const market::Event> events, std::size_t lane);
+  // Producer side: events up to `seq` on the channel were lost before the bus (a Redis
+  // stream that no longer held them), so consumers report a gap as for an overflow.
+  void note_lost(const market::Channel& c, std::uint64_t seq);
 
   static constexpr std::size_t kMaxLanes = 64;
 
@@ -125,6 +128,9 @@ class InprocBus final : public Bus {
   std::shared_ptr<Subscription> subscribe(Filter filter, std::size_t capacity) override;
   void unsubscribe(const std::shared_ptr<Subscription>& subscription) override;
   std::uint64_t dropped() const override;
+  // Marks events up to seq on the channel as lost upstream in every subscription that
+  // takes the channel (Subscription::note_lost).
+  void note_lost(const market::Channel& c, std::uint64_t seq);
 
  private:
   using List = std::vector<std::shared_ptr<Subscription>>;
