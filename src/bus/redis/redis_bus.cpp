@@ -199,6 +199,7 @@ void RedisPublisher::run(std::stop_token stop) {
   auto& c = *counters_;
   std::chrono::milliseconds backoff{0};
   std::vector<market::Event> pending;
+  auto next_values = std::chrono::steady_clock::now();
   for (;;) {
     const bool stopping = stop.stop_requested();
     if (!link_ || !link_->ok()) {
@@ -228,10 +229,16 @@ void RedisPublisher::run(std::stop_token stop) {
       c.connected = true;
       backoff = std::chrono::milliseconds{0};
     }
+    const auto round_start = std::chrono::steady_clock::now();
     // New events only when the last frames are confirmed: while Redis is away they wait
     // in the rings, which are bounded and count what they drop.
     if (unconfirmed_.empty()) {
-      subscription_->drain_values(pending);
+      // Value samples at their own, slower cadence: consumers conflate them anyway, and
+      // they would otherwise be most of the traffic and of the stream's memory.
+      if (const auto now = std::chrono::steady_clock::now(); now >= next_values || stopping) {
+        subscription_->drain_values(pending);
+        next_values = now + config_.value_interval;
+      }
       subscription_->drain(pending);
       encode(pending);
     }
@@ -242,6 +249,9 @@ void RedisPublisher::run(std::stop_token stop) {
     }
     if (!send()) continue;
     if (stopping && subscription_->queued() == 0) break;
+    // One round per interval at most: frames of more events, fewer stream entries.
+    const auto left = round_start + config_.flush_interval - std::chrono::steady_clock::now();
+    if (left > decltype(left)::zero()) pause(stop, left);
   }
   c.connected = false;
   for (const auto& f : unconfirmed_)

@@ -45,7 +45,13 @@ struct PublisherConfig {
   std::size_t stream_maxlen = 10'000;  // XADD MAXLEN ~ (frames, not events); 0: no stream
   std::size_t max_batch = 2'048;       // events per frame
   std::size_t ring_capacity = 65'536;  // events queued per engine thread
-  std::chrono::microseconds flush_interval{1'000};  // the writer's wait when idle
+  // The writer takes one round (drain, encode, send) per interval at most: larger frames
+  // and fewer stream entries, for at most this much added latency.
+  std::chrono::microseconds flush_interval{5'000};
+  // Latest values (intensity, buffer, candles in progress) are sent at most this often;
+  // events every round. Below the gateway's client flush (--flush-ms), so clients see no
+  // difference, while Redis carries (and its stream keeps) a fraction of the samples.
+  std::chrono::milliseconds value_interval{20};
   std::chrono::milliseconds backoff_min{50}, backoff_max{2'000};
 };
 
