@@ -71,6 +71,28 @@ TEST(EventCodec, RejectsOutOfRangeEnumerationsInsteadOfPassingThemOn) {
   EXPECT_THROW(decode_events(bytes, symbols), CodecError);
 }
 
+// The example of docs/PROTOCOL.md § Redis bus codec, byte for byte.
+TEST(EventCodec, MatchesTheDocumentedExampleByteForByte) {
+  market::SymbolRegistry symbols;
+  symbols.add({.name = "A"});
+  const std::vector<market::Event> events = {market::TickEvent{.symbol = 0,
+                                                               .seq = 7,
+                                                               .tick_seq = 9,
+                                                               .t = 1'000'000'000,
+                                                               .price = 10012,
+                                                               .size = 3,
+                                                               .bid = 10011,
+                                                               .ask = 10013}};
+  std::string bytes;
+  encode_events(events, symbols, bytes);
+  const std::string expected(
+      "\x01\x01\x01\x41\x01\x06\x00\x0e\x80\xa8\xd6\xb9\x07\x12\xb8\x9c\x01\x06\xb6\x9c\x01"
+      "\xba\x9c\x01",
+      24);
+  EXPECT_EQ(bytes, expected);
+  EXPECT_TRUE(decode_events(bytes, symbols).events == events);
+}
+
 TEST(EventCodec, CorruptBatchesThrowOrDecodeButNeverCrash) {
   market::SymbolRegistry symbols;
   const auto events = testing::simulated_events(symbols, 2, 2'000);
