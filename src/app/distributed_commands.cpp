@@ -100,8 +100,9 @@ class GatewayCommand final : public DistributedCommand {
         "to every live shard under the prefix; after a cut it reconnects with backoff and\n"
         "catches up from the streams, dropping duplicates; what the streams no longer hold\n"
         "reaches clients as an explicit gap. Give it the same feed settings (--symbols or\n"
-        "--iqfeed-symbols) as the live processes: they name the symbols.",
-        {"server", "feed", "simulator", "iqfeed"});
+        "--iqfeed-symbols) as the live processes: they name the symbols. Snapshots and REST\n"
+        "history are read from the stores (--store/--route) that `spacetime history` writes.",
+        {"server", "feed", "simulator", "iqfeed", "store"});
   }
 
   int run() override {
@@ -111,9 +112,28 @@ class GatewayCommand final : public DistributedCommand {
   }
 };
 
+class HistoryCommand final : public DistributedCommand {
+ public:
+  CLI::App* add_to(CLI::App& app) override {
+    return add(app, "history",
+               "Distributed mode, the recorder: Redis -> the recorder of serve -> the stores\n"
+               "(--store/--route: SQLite by default, PostgreSQL, InfluxDB), with its spools and\n"
+               "retention. Run one; gateways read what it writes. Same feed settings as the live\n"
+               "processes: they name the symbols.",
+               {"feed", "simulator", "iqfeed", "store"});
+  }
+
+  int run() override {
+    auto config = load();
+    block_stop_signals();
+    return run_history(std::move(config), redis_);
+  }
+};
+
 }  // namespace
 
 SPACETIME_COMMAND(11, LiveCommand);
 SPACETIME_COMMAND(12, GatewayCommand);
+SPACETIME_COMMAND(13, HistoryCommand);
 
 }  // namespace spacetime::app

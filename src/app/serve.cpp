@@ -21,7 +21,7 @@
 namespace spacetime::app {
 namespace {
 
-enum class Role { kServe, kLive, kGateway };
+enum class Role { kServe, kLive, kGateway, kHistory };
 
 // Waits for SIGINT/SIGTERM (blocked before any thread started), logging a status line
 // every interval.
@@ -51,8 +51,9 @@ std::vector<gateway::Metric> redis_metrics(const bus::redis::RedisBusStats& s) {
 }
 
 int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
-  const bool has_engine = role != Role::kGateway;
-  const bool has_gateway = role != Role::kLive;
+  const bool has_engine = role == Role::kServe || role == Role::kLive;
+  const bool has_gateway = role == Role::kServe || role == Role::kGateway;
+  const bool records = role == Role::kServe || role == Role::kHistory;
   if (config.sim_start_now) {
     config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
@@ -72,10 +73,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   const auto source = FeedSource::make(config, symbols);
 
   // The bus: in-process for serve and live (live's publisher is one more subscriber);
-  // Redis for a gateway.
+  // Redis for a gateway and for history.
   std::unique_ptr<bus::InprocBus> inproc;
   std::unique_ptr<bus::redis::RedisBus> redis_bus;
-  if (role == Role::kGateway) {
+  if (!has_engine) {
     redis_bus = std::make_unique<bus::redis::RedisBus>(
         bus::redis::RedisBusConfig{.url = redis.url, .prefix = redis.prefix}, symbols);
   } else {
@@ -88,15 +89,29 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   std::optional<feed::ShardFilter> shard;
   if (role == Role::kLive) shard.emplace(symbols, redis.shard, redis.shards, *engine);
 
-  // Storage (serve): open the stores, continue every channel's numbering after what they
-  // (and their spools) hold, and record from the bus before the engine publishes. The
-  // gateway reads history through the same routing.
+  // Storage. serve and history record from the bus (serve before its engine publishes);
+  // serve and gateway answer history through the same routing; serve and live continue
+  // every channel's numbering after what the stores (and the recorder's spools) hold.
   std::optional<store::Routing> routing;
   std::optional<store::Router> history;
   std::optional<store::Recorder> recorder;
-  if (role == Role::kServe) {
+  if (role == Role::kLive) {
+    // Best effort: a live process must run when its stores do not (its numbering then
+    // starts at 1, which gateways take as a new run).
+    try {
+      const store::Router stored(store::open_stores(symbols, config.store));
+      for (market::SymbolId s = 0; s < symbols.size(); ++s)
+        engine->continue_sequences(s, stored.last_sequences(s));
+    } catch (const std::exception& e) {
+      spdlog::warn("stores not read, channel numbers start at 1: {}", e.what());
+    }
+  } else {
     routing.emplace(store::open_stores(symbols, config.store));
     history.emplace(*routing);
+    for (const auto& target : routing->targets)
+      spdlog::info("store {}: {}", target.name, target.backend->describe());
+  }
+  if (records) {
     store::RecorderConfig recording;
     recording.record_ticks = config.store.record_ticks;
     recording.retention = config.store.retention;
@@ -104,11 +119,11 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
     recording.spool_max_bytes = config.spool_max_bytes;
     recording.warn = [](const std::string& message) { spdlog::warn("{}", message); };
     recorder.emplace(symbols, bus, *routing, recording);
-    for (market::SymbolId s = 0; s < symbols.size(); ++s)
-      engine->continue_sequences(s, recorder->last_sequences(s));
+    if (engine) {
+      for (market::SymbolId s = 0; s < symbols.size(); ++s)
+        engine->continue_sequences(s, recorder->last_sequences(s));
+    }
     recorder->start();
-    for (const auto& target : routing->targets)
-      spdlog::info("store {}: {}", target.name, target.backend->describe());
   }
 
   std::optional<bus::redis::RedisPublisher> publisher;
@@ -171,6 +186,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
       spdlog::info("listening on http://{}:{} (Redis {}, {} symbols, web root {})",
                    config.gateway.bind, port, redis.url, symbols.size(), config.gateway.web_root);
       break;
+    case Role::kHistory:
+      spdlog::info("recording from {} ({}:events:*), {} symbols", redis.url, redis.prefix,
+                   symbols.size());
+      break;
   }
 
   std::jthread feed_thread;
@@ -199,6 +218,15 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
       last_events = p.events;
       return;
     }
+    if (role == Role::kHistory) {
+      const auto r = redis_bus->stats();
+      spdlog::info("{:.0f} events/s from Redis ({}), gaps {} (lost {}), drops: bus {}",
+                   static_cast<double>(r.events - last_events) / secs,
+                   r.connected ? "connected" : "DISCONNECTED", r.gaps, r.lost_events,
+                   bus.dropped());
+      last_events = r.events;
+      return;
+    }
     const auto g = gateway->stats();
     if (redis_bus) {
       const auto r = redis_bus->stats();
@@ -225,10 +253,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
     feed_thread.join();
   }
   if (engine) engine->stop();
+  if (redis_bus) redis_bus->stop();  // no more events from Redis
   if (recorder) recorder->stop();    // after the engine: its last events are written (or spooled)
   if (publisher) publisher->stop();  // after the engine: its last events are sent
   if (gateway) gateway->stop();
-  if (redis_bus) redis_bus->stop();
   if (engine) {
     const auto e = engine->stats();
     spdlog::info("stopped after {} ticks ({} clamped, {} bus events dropped)", e.ticks,
@@ -274,6 +302,10 @@ int run_live(ServeConfig config, RedisSettings redis) {
 
 int run_gateway(ServeConfig config, RedisSettings redis) {
   return run_node(std::move(config), Role::kGateway, redis);
+}
+
+int run_history(ServeConfig config, RedisSettings redis) {
+  return run_node(std::move(config), Role::kHistory, redis);
 }
 
 }  // namespace spacetime::app

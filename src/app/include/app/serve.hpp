@@ -2,7 +2,8 @@
 // code path except the bus:
 //   serve    simulator/feed -> engine -> in-process bus -> recorder + gateway (one process)
 //   live     simulator/feed -> [shard filter] -> engine -> in-process bus -> Redis publisher
-//   gateway  Redis bus -> gateway (WebSocket/REST)
+//   gateway  Redis bus -> gateway (WebSocket/REST), history read from the stores
+//   history  Redis bus -> recorder -> stores
 #pragma once
 
 #include <cstddef>
@@ -29,5 +30,6 @@ void parse_shard(std::string_view text, RedisSettings& out);
 int run_serve(ServeConfig config);
 int run_live(ServeConfig config, RedisSettings redis);
 int run_gateway(ServeConfig config, RedisSettings redis);
+int run_history(ServeConfig config, RedisSettings redis);
 
 }  // namespace spacetime::app
