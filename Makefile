@@ -37,7 +37,7 @@ run: build web
 # SPACETIME_TEST_*_URL and stops them after, also when a test fails.
 test-cpp: build
 	ctest --preset release -j $(JOBS) -LE services
-	scripts/services run postgres influxdb -- ctest --preset release -j $(JOBS) -L services
+	scripts/services run postgres influxdb redis -- ctest --preset release -j $(JOBS) -L services
 
 # The same tests under AddressSanitizer and UBSan: memory errors and undefined behaviour fail.
 test-asan: build-asan
@@ -79,6 +79,7 @@ bench: build
 	$(RELEASE)/bin/pipeline_bench 5000000 50
 	$(RELEASE)/bin/signal_rates 8 10 20
 	scripts/services run postgres influxdb -- $(RELEASE)/bin/store_bench
+	scripts/services run redis -- $(RELEASE)/bin/redis_bench
 	$(RELEASE)/bin/fanout_bench $(abspath $(BIN)) 6
 
 format:

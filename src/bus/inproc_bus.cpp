@@ -252,6 +252,15 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
 }
 
+void Subscription::note_lost(const market::Channel& c, std::uint64_t seq) {
+  if (c.symbol >= symbols_ || !filter_.matches(c)) return;
+  auto& lost = lost_[c.symbol * market::kStreamCount + static_cast<std::size_t>(c.stream)];
+  std::uint64_t seen = lost.load(std::memory_order_relaxed);
+  while (seen < seq && !lost.compare_exchange_weak(seen, seq, std::memory_order_release,
+                                                   std::memory_order_relaxed)) {
+  }
+}
+
 std::size_t Subscription::drain(std::vector<market::Event>& out) {
   std::size_t n = 0;
   drain_origin_ns_ = 0;
@@ -361,6 +370,16 @@ void InprocBus::unsubscribe(const std::shared_ptr<Subscription>& subscription) {
   next->erase(next->begin() + (it - list_->begin()));
   list_ = std::move(next);
   generation_.store(g_generation.fetch_add(1) + 1, std::memory_order_release);
+}
+
+void InprocBus::note_lost(const market::Channel& c, std::uint64_t seq) {
+  std::shared_ptr<const List> list;
+  {
+    std::lock_guard lock(mutex_);  // rare: only after a cut the stream did not cover
+    list = list_;
+  }
+  for (const auto& sub : *list)
+    sub->note_lost(c, seq);
 }
 
 std::uint64_t InprocBus::dropped() const {

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <map>
 
-#include "store/event_codec.hpp"
+#include "bus/event_codec.hpp"
 #include "store/influx_store.hpp"
 #include "store/memory_store.hpp"
 #include "store/postgres_store.hpp"
@@ -14,6 +14,13 @@
 #include "store/sqlite_store.hpp"
 
 namespace spacetime::store {
+
+// The spool keeps batches in the bus's event codec: one binary format for events.
+using bus::CodecError;
+using bus::decode_events;
+using bus::DecodedBatch;
+using bus::encode_events;
+
 namespace {
 
 constexpr std::int64_t kDay = 86'400 * market::kNanosPerSecond;

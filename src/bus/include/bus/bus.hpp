@@ -93,6 +93,9 @@ class Subscription {
   // EventSink::publish; at_ns: the publish time (steady_ns()), 0 to stamp nothing.
   void deliver(std::span<const market::Event> events, std::size_t lane, std::int64_t origin_ns = 0,
                std::int64_t at_ns = 0);
+  // Producer side: events up to `seq` on the channel were lost before the bus (a Redis
+  // stream that no longer held them), so consumers report a gap as for an overflow.
+  void note_lost(const market::Channel& c, std::uint64_t seq);
 
   static constexpr std::size_t kMaxLanes = 64;
 
@@ -138,6 +141,9 @@ class InprocBus final : public Bus {
   std::shared_ptr<Subscription> subscribe(Filter filter, std::size_t capacity) override;
   void unsubscribe(const std::shared_ptr<Subscription>& subscription) override;
   std::uint64_t dropped() const override;
+  // Marks events up to seq on the channel as lost upstream in every subscription that
+  // takes the channel (Subscription::note_lost).
+  void note_lost(const market::Channel& c, std::uint64_t seq);
 
  private:
   void on_publish(std::span<const market::Event> events, std::int64_t origin_ns) override;

@@ -1,0 +1,351 @@
+// The Redis bus against a real redis-server: label `services`, run with
+//   scripts/services run redis -- ctest --preset release -L services -R redis
+// (fails, not skips, without SPACETIME_TEST_REDIS_URL). The restart test starts a
+// redis-server of its own on a free port, so that it can stop and start it on that port.
+#include "bus/redis/redis_bus.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "support/child_process.hpp"
+#include "support/event_stream.hpp"
+
+namespace spacetime::bus::redis {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+std::string env_url() {
+  const char* v = std::getenv("SPACETIME_TEST_REDIS_URL");
+  if (!v || !*v) {
+    ADD_FAILURE() << "SPACETIME_TEST_REDIS_URL is not set: run under `scripts/services run redis "
+                     "-- ctest --preset release -L services -R redis`";
+    return "redis://127.0.0.1:1";
+  }
+  return v;
+}
+
+// A prefix of its own per test, so that runs sharing a server never see each other.
+std::string unique_prefix() {
+  std::random_device rd;
+  return "test" + std::to_string(rd()) + std::to_string(::getpid());
+}
+
+// One plain command on a connection of the test's own (CLIENT KILL, DEL ...).
+void redis_command(const std::string& url, const std::vector<std::string>& args) {
+  const auto ep = parse_redis_url(url);
+  redisContext* c = redisConnect(ep.host.c_str(), ep.port);
+  ASSERT_TRUE(c && !c->err) << "cannot connect to " << url;
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
+  for (const auto& a : args) {
+    argv.push_back(a.c_str());
+    lens.push_back(a.size());
+  }
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()));
+  EXPECT_TRUE(r && r->type != REDIS_REPLY_ERROR) << (r && r->str ? r->str : "no reply");
+  if (r) freeReplyObject(r);
+  redisFree(c);
+}
+
+// Pushes the events through the publisher's in-process bus in engine-sized batches.
+void publish(InprocBus& bus, std::span<const market::Event> events) {
+  for (std::size_t i = 0; i < events.size(); i += 64)
+    bus.publish(events.subspan(i, std::min<std::size_t>(64, events.size() - i)));
+}
+
+std::vector<market::Event> events_only(const std::vector<market::Event>& all) {
+  std::vector<market::Event> out;
+  for (const auto& e : all)
+    if (!market::is_value(e)) out.push_back(e);
+  return out;
+}
+
+// What a consumer took from a subscription, by channel.
+struct Received {
+  std::vector<market::Event> events;
+  std::size_t values = 0;
+
+  // Drains until `want` events arrived or the timeout passed.
+  bool collect(Subscription& sub, std::size_t want, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<market::Event> batch;
+    while (events.size() < want && std::chrono::steady_clock::now() < deadline) {
+      batch.clear();
+      sub.drain(batch);
+      for (const auto& e : batch) {
+        if (market::is_value(e)) {
+          ++values;
+        } else {
+          events.push_back(e);
+        }
+      }
+      if (batch.empty()) std::this_thread::sleep_for(2ms);
+    }
+    return events.size() >= want;
+  }
+};
+
+// Every event channel numbered 1, 2, 3... without a gap or a repeat, except where the
+// subscription reports the loss (lost_seq covers the jump).
+void expect_continuous(const std::vector<market::Event>& events, const Subscription& sub,
+                       bool allow_reported_gaps) {
+  std::map<std::pair<market::SymbolId, int>, std::uint64_t> last;
+  std::size_t jumps = 0;
+  for (const auto& e : events) {
+    const auto ch = market::channel_of(e);
+    const auto seq = market::channel_seq(e);
+    auto& l = last[{ch.symbol, static_cast<int>(ch.stream)}];
+    ASSERT_GT(seq, l) << "duplicate or reordered event on symbol " << ch.symbol << " stream "
+                      << static_cast<int>(ch.stream);
+    if (l != 0 && seq != l + 1) {
+      ++jumps;
+      ASSERT_TRUE(allow_reported_gaps) << "silent gap " << l << " -> " << seq;
+      EXPECT_GE(sub.lost_seq(ch), seq - 1) << "gap " << l << " -> " << seq << " not reported";
+    }
+    l = seq;
+  }
+  if (!allow_reported_gaps) {
+    EXPECT_EQ(jumps, 0u);
+  }
+}
+
+struct Rig {
+  explicit Rig(const std::string& url, std::size_t symbols = 3, std::size_t ticks = 20'000,
+               PublisherConfig pc = {}, RedisBusConfig bc = {}) {
+    all = testing::simulated_events(registry, symbols, ticks, 5);
+    source = std::make_unique<InprocBus>(registry.size());
+    const auto prefix = unique_prefix();
+    pc.url = url;
+    pc.prefix = prefix;
+    pc.ring_capacity = all.size() + 1;  // the test checks Redis, not the ring
+    bc.url = url;
+    bc.prefix = prefix;
+    publisher = std::make_unique<RedisPublisher>(pc, registry, *source);
+    bus = std::make_unique<RedisBus>(bc, registry);
+    Filter f;
+    f.values = Values::kQueued;
+    sub = bus->subscribe(f, all.size() + 1);
+  }
+  void start() {
+    bus->start(/*wait_connected=*/true);
+    publisher->start();
+  }
+  // Waits until the publisher has sent everything (its count stands still for a while).
+  void settle() const {
+    auto last = publisher->stats().events;
+    for (int still = 0; still < 3;) {
+      std::this_thread::sleep_for(100ms);
+      const auto now = publisher->stats().events;
+      still = now == last ? still + 1 : 0;
+      last = now;
+    }
+  }
+
+  market::SymbolRegistry registry;
+  std::vector<market::Event> all;
+  std::unique_ptr<InprocBus> source;
+  std::unique_ptr<RedisPublisher> publisher;
+  std::unique_ptr<RedisBus> bus;
+  std::shared_ptr<Subscription> sub;
+};
+
+TEST(RedisBus, DeliversEveryEventInOrderAcrossProcessesBoundaries) {
+  Rig rig(env_url());
+  rig.start();
+  publish(*rig.source, rig.all);
+  const auto want = events_only(rig.all);
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 20s))
+      << got.events.size() << " of " << want.size();
+  got.collect(*rig.sub, want.size() + 1, 300ms);  // values follow at their own cadence
+  ASSERT_EQ(got.events.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
+  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
+  EXPECT_GT(got.values, 0u) << "latest values travel too";
+  const auto p = rig.publisher->stats();
+  const auto s = rig.bus->stats();
+  EXPECT_EQ(p.ring_dropped, 0u);
+  EXPECT_LT(p.frames, p.events / 10) << "events travel batched";
+  EXPECT_EQ(s.gaps, 0u);
+  EXPECT_EQ(s.lost_events, 0u);
+  EXPECT_EQ(s.decode_errors, 0u);
+}
+
+TEST(RedisBus, CatchesUpFromTheStreamAfterACutWithoutLossOrDuplicates) {
+  RedisBusConfig bc;
+  bc.backoff_min = 700ms;  // the cut lasts while the second half is published
+  bc.catchup_page = 16;    // several XRANGE pages
+  PublisherConfig pc;
+  pc.max_batch = 100;
+  Rig rig(env_url(), 3, 20'000, pc, bc);
+  rig.start();
+  const std::size_t half = rig.all.size() / 2;
+  const auto first = std::span(rig.all).first(half);
+  publish(*rig.source, first);
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, events_only({first.begin(), first.end()}).size(), 20s));
+
+  redis_command(rig.publisher->config().url, {"CLIENT", "KILL", "TYPE", "pubsub"});
+  publish(*rig.source, std::span(rig.all).subspan(half));
+  const auto want = events_only(rig.all);
+  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 20s))
+      << got.events.size() << " of " << want.size();
+  std::this_thread::sleep_for(200ms);  // duplicates, if any, would arrive now
+  got.collect(*rig.sub, want.size() + 1, 100ms);
+  ASSERT_EQ(got.events.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
+  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
+  const auto s = rig.bus->stats();
+  EXPECT_GE(s.reconnects, 1u);
+  EXPECT_GT(s.caught_up_frames, 0u) << "the second half came from the stream";
+  EXPECT_EQ(s.gaps, 0u);
+  EXPECT_EQ(s.lost_events, 0u);
+}
+
+TEST(RedisBus, AGapBeyondTheStreamIsReportedExplicitly) {
+  RedisBusConfig bc;
+  bc.backoff_min = 1'500ms;
+  PublisherConfig pc;
+  pc.max_batch = 4;       // many small frames...
+  pc.stream_maxlen = 10;  // ...in a short stream (~: trimmed by whole nodes of 100)
+  Rig rig(env_url(), 3, 20'000, pc, bc);
+  rig.start();
+  const std::size_t tenth = rig.all.size() / 10;
+  const auto first = std::span(rig.all).first(tenth);
+  publish(*rig.source, first);
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, events_only({first.begin(), first.end()}).size(), 20s));
+
+  redis_command(rig.publisher->config().url, {"CLIENT", "KILL", "TYPE", "pubsub"});
+  publish(*rig.source, std::span(rig.all).subspan(tenth));
+  rig.settle();
+  // Wait for the reconnect and whatever the stream still held.
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (rig.bus->stats().reconnects == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(10ms);
+  got.collect(*rig.sub, rig.all.size(), 1s);
+  const auto s = rig.bus->stats();
+  EXPECT_GE(s.reconnects, 1u);
+  EXPECT_GE(s.gaps, 1u) << "frames trimmed from the stream are a counted gap";
+  EXPECT_GT(s.lost_events, 0u);
+  const auto want = events_only(rig.all);
+  EXPECT_LT(got.events.size(), want.size()) << "the stream cannot have held it all";
+  // Every jump is covered by lost_seq: the hub turns it into a `gap` message.
+  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/true);
+  // The newest events did arrive, after the gap.
+  ASSERT_FALSE(got.events.empty());
+  EXPECT_TRUE(got.events.back() == want.back());
+}
+
+// --- a redis-server of the test's own, to restart on the same port ------------------------
+
+std::string find_redis_server() {
+  for (const char* dir : {"/usr/bin", "/usr/local/bin", "/usr/sbin"}) {
+    const fs::path p = fs::path(dir) / "redis-server";
+    if (fs::exists(p)) return p.string();
+  }
+  return {};
+}
+
+std::uint16_t free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class OwnRedis {
+ public:
+  OwnRedis() : port_(free_port()), dir_(fs::temp_directory_path() / unique_prefix()) {
+    fs::create_directories(dir_);
+  }
+  ~OwnRedis() {
+    server_.reset();
+    fs::remove_all(dir_);
+  }
+  std::string url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
+  void start() {
+    const auto bin = find_redis_server();
+    ASSERT_FALSE(bin.empty()) << "redis-server not installed (scripts/setup)";
+    server_ = std::make_unique<testing::ChildProcess>(
+        bin,
+        std::vector<std::string>{"--bind", "127.0.0.1", "--port", std::to_string(port_), "--save",
+                                 "", "--appendonly", "no", "--dir", dir_.string()},
+        dir_ / "log");
+    ASSERT_TRUE(server_->wait_for("Ready to accept connections", 10s)) << server_->output();
+  }
+  void kill() { server_->stop(); }
+
+ private:
+  std::uint16_t port_;
+  fs::path dir_;
+  std::unique_ptr<testing::ChildProcess> server_;
+};
+
+TEST(RedisBus, ARestartedRedisIsReconnectedAndTheRunContinues) {
+  OwnRedis server;
+  server.start();
+  RedisBusConfig bc;
+  bc.backoff_max = 300ms;
+  PublisherConfig pc;
+  pc.backoff_max = 300ms;
+  Rig rig(server.url(), 3, 20'000, pc, bc);
+  rig.start();
+  const std::size_t half = rig.all.size() / 2;
+  const auto first = std::span(rig.all).first(half);
+  publish(*rig.source, first);
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, events_only({first.begin(), first.end()}).size(), 20s));
+
+  server.kill();
+  // Published while Redis is down: the publisher's ring keeps it (bounded, counted).
+  publish(*rig.source, std::span(rig.all).subspan(half));
+  std::this_thread::sleep_for(500ms);
+  EXPECT_FALSE(rig.publisher->stats().connected);
+  server.start();
+
+  const auto want = events_only(rig.all);
+  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 20s))
+      << got.events.size() << " of " << want.size();
+  ASSERT_EQ(got.events.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
+  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
+  EXPECT_GE(rig.publisher->stats().reconnects, 1u);
+  EXPECT_GE(rig.bus->stats().reconnects, 1u);
+  EXPECT_EQ(rig.publisher->stats().ring_dropped, 0u);
+}
+
+TEST(RedisUrl, ParsesHostPortAndPasswordAndRejectsTheRest) {
+  const auto e = parse_redis_url("redis://:secret@10.0.0.5:6380");
+  EXPECT_EQ(e.host, "10.0.0.5");
+  EXPECT_EQ(e.port, 6380);
+  EXPECT_EQ(e.password, "secret");
+  EXPECT_EQ(parse_redis_url("redis://localhost").port, 6379);
+  EXPECT_THROW(parse_redis_url("http://localhost"), std::invalid_argument);
+  EXPECT_THROW(parse_redis_url("redis://localhost:99999"), std::invalid_argument);
+  EXPECT_THROW(parse_redis_url("redis://localhost:6379/2"), std::invalid_argument);
+  EXPECT_THROW(parse_redis_url("redis://"), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace spacetime::bus::redis
