@@ -62,8 +62,14 @@ int run_serve(ServeConfig config) {
   recording.spool_max_bytes = config.spool_max_bytes;
   recording.warn = [](const std::string& message) { spdlog::warn("{}", message); };
   store::Recorder recorder(symbols, bus, routing, recording);
-  for (market::SymbolId s = 0; s < symbols.size(); ++s)
+  // The bars in progress at the last shutdown open again, so a bar open across a restart
+  // is stored once, with the ticks of both runs (a later first tick closes it first).
+  std::size_t restored = 0;
+  for (market::SymbolId s = 0; s < symbols.size(); ++s) {
     engine.continue_sequences(s, recorder.last_sequences(s));
+    restored += engine.restore_bars(s, recorder.open_bars(s));
+  }
+  if (restored > 0) spdlog::info("continuing {} bars in progress from the store", restored);
   recorder.start();
   for (const auto& target : routing.targets)
     spdlog::info("store {}: {}", target.name, target.backend->describe());

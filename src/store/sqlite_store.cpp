@@ -18,7 +18,7 @@ using detail::table_of;
 
 // Numbered migrations: migration i (1-based) takes the schema from version i-1 to i. Never
 // edit one that has shipped; append a new one.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     R"sql(
 CREATE TABLE candles (symbol TEXT NOT NULL, tf INTEGER NOT NULL, seq INTEGER NOT NULL,
   t INTEGER NOT NULL, open INTEGER, high INTEGER, low INTEGER, close INTEGER, volume INTEGER,
@@ -46,6 +46,14 @@ CREATE TABLE reversals (symbol TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER NO
   strength REAL, PRIMARY KEY (symbol, seq)) WITHOUT ROWID;
 CREATE INDEX reversals_time ON reversals (symbol, t);
 )sql",
+    // 2: the bar in progress per (symbol, timeframe), so that a restart continues it.
+    R"sql(
+CREATE TABLE open_candles (symbol TEXT NOT NULL, tf INTEGER NOT NULL, seq INTEGER NOT NULL,
+  t INTEGER NOT NULL, open INTEGER, high INTEGER, low INTEGER, close INTEGER, volume INTEGER,
+  first_ns INTEGER, last_ns INTEGER, ticks INTEGER, closed INTEGER,
+  volume_zlma_ready INTEGER, volume_zlma REAL, bar_intensity_ready INTEGER, bar_intensity REAL,
+  PRIMARY KEY (symbol, tf)) WITHOUT ROWID;
+)sql",
 };
 
 bool unavailable(int rc) {
@@ -61,13 +69,20 @@ bool unavailable(int rc) {
   throw StoreError(msg);
 }
 
-std::string insert_sql(Series s) {
+std::string insert_sql(Series s, std::string_view table) {
   std::string cols = "symbol", marks = "?";
   for (const auto& [name, real] : columns_of(s)) {
     cols += "," + name;
     marks += ",?";
   }
-  return fmt::format("INSERT OR REPLACE INTO {} ({}) VALUES ({})", table_of(s), cols, marks);
+  return fmt::format("INSERT OR REPLACE INTO {} ({}) VALUES ({})", table, cols, marks);
+}
+
+std::string candle_columns() {
+  std::string cols;
+  for (const auto& [name, real] : columns_of(Series::kCandles))
+    cols += (cols.empty() ? "" : ",") + name;
+  return cols;
 }
 
 // Within a channel event time never decreases as the number grows, so a time range is a
@@ -100,6 +115,7 @@ struct SqliteStore::Connection {
   std::array<sqlite3_stmt*, kSeriesCount> insert{};
   std::array<sqlite3_stmt*, kSeriesCount * 2> select{};  // [series * 2 + newest]
   std::array<sqlite3_stmt*, kSeriesCount * 2> probe{};   // [series * 2 + first]
+  sqlite3_stmt* insert_open = nullptr;
   sqlite3_stmt* begin = nullptr;
   sqlite3_stmt* commit = nullptr;
 
@@ -135,6 +151,7 @@ struct SqliteStore::Connection {
       sqlite3_finalize(s);
     for (auto* s : probe)
       sqlite3_finalize(s);
+    sqlite3_finalize(insert_open);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
     sqlite3_close(db);
@@ -189,8 +206,12 @@ struct SqliteStore::Connection {
 
   sqlite3_stmt* insert_stmt(Series s) {
     auto& stmt = insert[static_cast<std::size_t>(s)];
-    if (!stmt) stmt = prepare(insert_sql(s));
+    if (!stmt) stmt = prepare(insert_sql(s, table_of(s)));
     return stmt;
+  }
+  sqlite3_stmt* insert_open_stmt() {
+    if (!insert_open) insert_open = prepare(insert_sql(Series::kCandles, "open_candles"));
+    return insert_open;
   }
   sqlite3_stmt* select_stmt(Series s, bool newest) {
     auto& stmt = select[static_cast<std::size_t>(s) * 2 + (newest ? 1 : 0)];
@@ -242,10 +263,11 @@ void SqliteStore::write(std::span<const market::Event> events) {
   try {
     for (const auto& e : events) {
       const auto series = series_of(e);
-      if (!series) continue;
+      const bool open_bar = open_bar_of(e) != nullptr;
+      if (!series && !open_bar) continue;
       const market::SymbolId id = market::symbol_of(e);
       if (id >= symbols_.size()) continue;
-      sqlite3_stmt* stmt = c.insert_stmt(*series);
+      sqlite3_stmt* stmt = open_bar ? c.insert_open_stmt() : c.insert_stmt(*series);
       const std::string& name = symbols_.info(id).name;
       sqlite3_bind_text(stmt, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
       int col = 2;
@@ -343,6 +365,35 @@ std::uint64_t SqliteStore::apply_retention(std::int64_t now_ns, const Retention&
     if (keep > 0) run(fmt::format("DELETE FROM {} WHERE t<{}", table, now_ns - keep));
   }
   return deleted;
+}
+
+std::vector<market::CandleEvent> SqliteStore::open_bars(market::SymbolId symbol) const {
+  std::vector<market::CandleEvent> out;
+  if (symbol >= symbols_.size()) return out;
+  std::lock_guard lock(read_mutex_);
+  auto& c = *reader_;
+  const std::string& name = symbols_.info(symbol).name;
+  sqlite3_stmt* stmt = c.prepare(
+      fmt::format("SELECT {} FROM open_candles WHERE symbol=?1 ORDER BY tf", candle_columns()));
+  sqlite3_bind_text(stmt, 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    int col = 0;
+    const auto row = detail::read_row(Series::kCandles, symbol, [&](auto& ev) {
+      detail::visit_fields(ev, [&](const char*, auto& field) {
+        using T = std::decay_t<decltype(field)>;
+        if constexpr (detail::kIsReal<T>) {
+          field = sqlite3_column_double(stmt, col++);
+        } else {
+          detail::from_int(field, sqlite3_column_int64(stmt, col++));
+        }
+      });
+    });
+    if (const auto* bar = std::get_if<market::CandleEvent>(&row)) out.push_back(*bar);
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) fail(c.db, path_, "open bars", rc);
+  return out;
 }
 
 market::ChannelSequences SqliteStore::last_sequences(market::SymbolId symbol) const {

@@ -117,6 +117,54 @@ TEST_F(SqliteStoreTest, RetentionDeletesOnlyWhatIsOlderThanItsSeries) {
   testing::expect_same_answers(memory, sqlite, events, 1);
 }
 
+// The bar in progress: the newest per (symbol, timeframe) replaces the one before, survives
+// reopening, and stays out of the closed candles that history answers with.
+TEST_F(SqliteStoreTest, KeepsTheNewestBarInProgressPerTimeframeApartFromClosedCandles) {
+  market::SymbolRegistry symbols;
+  symbols.add({.name = "AAA"});
+  symbols.add({.name = "BBB"});
+  auto bar = [](market::SymbolId s, market::Timeframe tf, std::uint64_t seq, std::int64_t high) {
+    return market::CandleEvent{
+        .symbol = s,
+        .tf = tf,
+        .closed = false,
+        .seq = seq,
+        .candle = {.start_ns = 60'000'000'000 * static_cast<std::int64_t>(seq),
+                   .open = 100,
+                   .high = high,
+                   .low = 90,
+                   .close = 95,
+                   .volume = 7,
+                   .first_ns = 1,
+                   .last_ns = 2,
+                   .ticks = 3}};
+  };
+  const std::vector<market::Event> batch1 = {bar(0, market::Timeframe::k1m, 4, 101),
+                                             bar(0, market::Timeframe::k1s, 9, 102),
+                                             bar(1, market::Timeframe::k1m, 2, 103)};
+  const std::vector<market::Event> batch2 = {bar(0, market::Timeframe::k1m, 5, 104)};
+  {
+    SqliteStore sqlite(symbols, db());
+    sqlite.write(batch1);
+    sqlite.write(batch2);
+  }
+  SqliteStore sqlite(symbols, db());
+  const auto a = sqlite.open_bars(0);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0], std::get<market::CandleEvent>(batch1[1]));  // 1s, ordered by timeframe
+  EXPECT_EQ(a[1], std::get<market::CandleEvent>(batch2[0]));  // the newer 1m replaced seq 4
+  const auto b = sqlite.open_bars(1);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0], std::get<market::CandleEvent>(batch1[2]));
+  EXPECT_TRUE(sqlite.query({.symbol = 0, .series = Series::kCandles, .tf = market::Timeframe::k1m})
+                  .rows.empty());
+  EXPECT_EQ(sqlite.last_sequences(0).bars[market::index_of(market::Timeframe::k1m)], 0u);
+  MemoryStore memory(symbols, 100);
+  memory.write(batch1);
+  memory.write(batch2);
+  EXPECT_EQ(memory.open_bars(0), a);
+}
+
 TEST_F(SqliteStoreTest, AnUnopenablePathIsOneClearError) {
   market::SymbolRegistry symbols;
   try {
