@@ -180,6 +180,33 @@ TEST_F(StoreServicesTest, UnreachableInfluxIsOneClearLine) {
   EXPECT_THROW(InfluxStore(symbols, "influxdb://nohost"), StoreError);
 }
 
+// scripts/services runs InfluxDB with authentication on (user and password `spacetime`).
+TEST_F(StoreServicesTest, AWrongInfluxPasswordIsOneClearLineAtStartUp) {
+  const auto url = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(url.empty());
+  ASSERT_NE(url.find(":spacetime@"), std::string::npos) << url;
+  market::SymbolRegistry symbols;
+  std::string bad = url;
+  bad.replace(bad.find(":spacetime@"), 11, ":wrong-pw@");
+  const std::string anonymous = "influxdb://" + url.substr(url.find('@') + 1);
+  for (const auto& attempt : {bad, anonymous}) {
+    try {
+      InfluxStore influx(symbols, attempt);
+      FAIL() << "connected with " << attempt;
+    } catch (const StoreUnavailable& e) {
+      FAIL() << "a refused login is not an outage: " << e.what();
+    } catch (const StoreError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("authentication failed"), std::string::npos) << m;
+      EXPECT_EQ(m.find("wrong-pw"), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+  }
+  // The right password writes and reads (the round trip tests use it throughout).
+  InfluxStore ok(symbols, url);
+  EXPECT_NE(ok.describe().find("spacetime:***@"), std::string::npos) << ok.describe();
+}
+
 TEST_F(StoreServicesTest, RoutedStoresAnswerLikeSqliteAndTheMemoryStore) {
   const auto pg = env_url("SPACETIME_TEST_POSTGRES_URL");
   ASSERT_FALSE(pg.empty());

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "market/symbol.hpp"
 #include "store/history.hpp"
@@ -17,10 +18,22 @@ namespace detail {
 class HttpClient;
 }
 
+// influxdb://[USER[:PASSWORD]@]HOST:PORT/DB, taken apart. User and password may be
+// %-escaped; they go to every request as HTTP basic authentication (InfluxDB 1.x, and the
+// v1 endpoints of 2.x/3.x). `display` is the URL without the password, for messages.
+struct InfluxUrl {
+  std::string user, password, host, db, display;
+  std::uint16_t port = 0;
+  std::string authorization;  // the "Authorization: Basic ..." header line; empty: no user
+};
+// Throws StoreError (one line, no password) when the URL is not of that shape.
+InfluxUrl parse_influx_url(const std::string& url);
+
 class InfluxStore final : public Backend {
  public:
-  // url: influxdb://HOST:PORT/DB. Pings the server and creates the database if missing;
-  // throws StoreUnavailable (unreachable) or StoreError (bad URL), one line.
+  // url: influxdb://[USER:PASSWORD@]HOST:PORT/DB. Pings the server and creates the database if
+  // missing; throws StoreUnavailable (unreachable) or StoreError (bad URL, refused login), one
+  // line, without the password.
   InfluxStore(const market::SymbolRegistry& symbols, const std::string& url);
   ~InfluxStore() override;
 
@@ -38,6 +51,7 @@ class InfluxStore final : public Backend {
   const market::SymbolRegistry& symbols_;
   std::string url_, host_, db_;
   std::uint16_t port_ = 0;
+  std::vector<std::string> auth_;  // the Authorization header line, when the URL has a user
   mutable std::mutex mutex_;
   std::unique_ptr<detail::HttpClient> http_;
 };
