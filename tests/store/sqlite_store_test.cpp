@@ -72,6 +72,46 @@ TEST_F(SqliteStoreTest, RewritingBatchesIsIdempotentAndSurvivesReopening) {
   testing::expect_same_answers(memory, reopened, events, 2);
 }
 
+// Time ranges are found by binary search along the channel numbers (no time index): rows
+// missing here and there (a lost batch, retention) must not change an answer.
+TEST_F(SqliteStoreTest, AnswersLikeTheMemoryStoreWithGapsInTheNumbers) {
+  market::SymbolRegistry symbols;
+  auto events = testing::simulated_events(symbols, 2, 30'000);
+  std::erase_if(events, [](const market::Event& e) {
+    const auto seq = market::channel_seq(e);
+    return !market::is_value(e) && (seq % 7 == 3 || (seq > 500 && seq < 2500));
+  });
+  MemoryStore memory(symbols, 1'000'000);
+  SqliteStore sqlite(symbols, db());
+  memory.write(events);
+  sqlite.write(events);
+  testing::expect_same_answers(memory, sqlite, events, 2);
+}
+
+// A database of schema v1 (with the time indexes since dropped) migrates to the latest and
+// keeps its rows.
+TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsRows) {
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 1, 5'000);
+  {
+    SqliteStore sqlite(symbols, db());
+    sqlite.write(events);
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TABLE open_candles; CREATE INDEX ticks_time ON ticks (symbol, t); "
+                         "PRAGMA user_version=1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  SqliteStore reopened(symbols, db());
+  EXPECT_EQ(reopened.schema_version(), SqliteStore::latest_schema_version());
+  MemoryStore memory(symbols, 1'000'000);
+  memory.write(events);
+  testing::expect_same_answers(memory, reopened, events, 1);
+}
+
 TEST_F(SqliteStoreTest, KeysRowsBySymbolNameNotRunId) {
   market::SymbolRegistry first;
   const auto events = testing::simulated_events(first, 2, 5'000);
