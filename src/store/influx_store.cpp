@@ -10,6 +10,7 @@
 #include <cmath>
 #include <map>
 #include <regex>
+#include <thread>
 
 #include "fields.hpp"
 #include "http_client.hpp"
@@ -248,14 +249,65 @@ void InfluxStore::write(std::span<const market::Event> events) {
     fmt::format_to(std::back_inserter(body), " {}\n", market::event_time(e));
   }
   if (body.empty()) return;
-  const std::string compressed = gzip(body);
-  std::lock_guard lock(mutex_);
+  // Two requests in flight: InfluxDB can parse and index them on two cores, and a WAL sync
+  // of one overlaps the other's work. (On the busy 2-core test machine no gain over one
+  // could be measured; docs/PERFORMANCE.md.)
+  const auto points = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
+  const std::size_t parts = std::clamp<std::size_t>(points / kMinPointsPerRequest, 1, kInFlight);
+  std::vector<std::string_view> chunks;
+  const std::string_view all = body;
+  for (std::size_t from = 0; from < all.size();) {
+    std::size_t to = all.size();
+    if (chunks.size() + 1 < parts) {
+      const auto cut = all.find('\n', std::max(from, all.size() * (chunks.size() + 1) / parts));
+      if (cut != std::string_view::npos) to = cut + 1;
+    }
+    chunks.push_back(all.substr(from, to - from));
+    from = to;
+  }
+  std::lock_guard lock(write_mutex_);
+  while (writers_.size() < chunks.size()) {
+    writers_.push_back(
+        std::make_unique<detail::HttpClient>(host_, port_, std::chrono::milliseconds(5000)));
+  }
+  std::vector<std::exception_ptr> errors(chunks.size());
+  auto send = [&](std::size_t i) {
+    try {
+      post_write(*writers_[i], chunks[i]);
+    } catch (const StoreError&) {
+      errors[i] = std::current_exception();  // rethrown below, after every request ended
+    }
+  };
+  {
+    std::vector<std::jthread> in_flight;
+    for (std::size_t i = 1; i < chunks.size(); ++i)
+      in_flight.emplace_back(send, i);
+    send(0);
+  }
+  // An unreachable server first: the whole batch is then spooled and written again (points
+  // replace themselves), also the parts that went through.
+  for (const auto& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const StoreUnavailable&) {
+      throw;
+    } catch (const StoreError&) {
+    }
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+void InfluxStore::post_write(detail::HttpClient& http, std::string_view lines) const {
+  const std::string compressed = gzip(lines);
   detail::HttpResponse r;
   try {
     auto headers = auth_;
     headers.insert(headers.end(), {"Content-Encoding: gzip", "Content-Type: text/plain"});
-    r = http_->request("POST", "/write?db=" + detail::url_encode(db_) + "&precision=ns", compressed,
-                       headers);
+    r = http.request("POST", "/write?db=" + detail::url_encode(db_) + "&precision=ns", compressed,
+                     headers);
   } catch (const StoreUnavailable& e) {
     throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
   }

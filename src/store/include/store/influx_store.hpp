@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "market/symbol.hpp"
@@ -47,13 +48,21 @@ class InfluxStore final : public Backend {
 
  private:
   std::string run_query(const std::string& q, bool post) const;
+  void post_write(detail::HttpClient& http, std::string_view lines) const;
+
+  // A batch goes as up to kInFlight concurrent requests of at least kMinPointsPerRequest
+  // points each, one kept-alive connection per request slot.
+  static constexpr std::size_t kInFlight = 2;
+  static constexpr std::size_t kMinPointsPerRequest = 1000;
 
   const market::SymbolRegistry& symbols_;
   std::string url_, host_, db_;
   std::uint16_t port_ = 0;
   std::vector<std::string> auth_;  // the Authorization header line, when the URL has a user
   mutable std::mutex mutex_;
-  std::unique_ptr<detail::HttpClient> http_;
+  std::unique_ptr<detail::HttpClient> http_;  // queries and start-up
+  std::mutex write_mutex_;                    // one write() at a time
+  std::vector<std::unique_ptr<detail::HttpClient>> writers_;
 };
 
 }  // namespace spacetime::store
