@@ -28,7 +28,8 @@ std::string_view to_string(Series series);
 std::optional<Series> parse_series(std::string_view name);
 
 // The series an event is stored in; nullopt for the value samples that are never stored
-// (intensity and buffer per tick, the candle in progress).
+// (intensity and buffer per tick) and for the candle in progress, which is kept apart
+// (open_bar_of, Backend::open_bars).
 std::optional<Series> series_of(const market::Event& event);
 
 // A bar in progress (a candle event not yet closed): stored apart from the closed candles,
