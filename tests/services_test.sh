@@ -76,11 +76,14 @@ check "postgres: spacetime can create a table" test "$(PGPASSWORD=spacetime "$PS
   'create table t (x int); insert into t values (42); select x from t' 2>&1 | tail -n1)" = 42
 
 check "influxdb: GET /ping = 204" test "$(http_code "http://127.0.0.1:${PORT[influxdb]}/ping")" = 204
-check "influxdb: write one point = 204" test "$(http_code -XPOST \
+check "influxdb: a write without the password = 401" test "$(http_code -XPOST \
+  "http://127.0.0.1:${PORT[influxdb]}/write?db=spacetime&precision=s" \
+  --data-binary 'ticks,symbol=AAPL price=187.25,size=100i 1700000000')" = 401
+check "influxdb: write one point = 204" test "$(http_code -XPOST -u spacetime:spacetime \
   "http://127.0.0.1:${PORT[influxdb]}/write?db=spacetime&precision=s" \
   --data-binary 'ticks,symbol=AAPL price=187.25,size=100i 1700000000')" = 204
 influx_query() {
-  curl -s -m 5 -G "http://127.0.0.1:${PORT[influxdb]}/query" --data-urlencode db=spacetime \
+  curl -s -m 5 -u spacetime:spacetime -G "http://127.0.0.1:${PORT[influxdb]}/query" --data-urlencode db=spacetime \
     --data-urlencode "q=SELECT price, size FROM ticks WHERE symbol = 'AAPL'"
 }
 check "influxdb: query returns the point" grep -qF '["2023-11-14T22:13:20Z",187.25,100]' <(influx_query)
@@ -109,7 +112,7 @@ check "env: eight lines" test "$(wc -l <<<"$env_out")" = 8
   eval "$env_out"
   [[ $SPACETIME_TEST_REDIS_URL == "redis://127.0.0.1:${PORT[redis]}" ]]
   [[ $SPACETIME_TEST_POSTGRES_URL == "postgresql://spacetime:spacetime@127.0.0.1:${PORT[postgres]}/spacetime" ]]
-  [[ $SPACETIME_TEST_INFLUXDB_URL == "influxdb://127.0.0.1:${PORT[influxdb]}/spacetime" ]]
+  [[ $SPACETIME_TEST_INFLUXDB_URL == "influxdb://spacetime:spacetime@127.0.0.1:${PORT[influxdb]}/spacetime" ]]
   [[ $SPACETIME_TEST_NGINX_URL == "http://127.0.0.1:${PORT[nginx]}" ]]
   [[ $SPACETIME_TEST_REDIS_PORT == "${PORT[redis]}" && $SPACETIME_TEST_POSTGRES_PORT == "${PORT[postgres]}" ]]
   [[ $SPACETIME_TEST_INFLUXDB_PORT == "${PORT[influxdb]}" && $SPACETIME_TEST_NGINX_PORT == "${PORT[nginx]}" ]]

@@ -120,8 +120,15 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
     recording.warn = [](const std::string& message) { spdlog::warn("{}", message); };
     recorder.emplace(symbols, bus, *routing, recording);
     if (engine) {
-      for (market::SymbolId s = 0; s < symbols.size(); ++s)
+      // The bars in progress at the last shutdown open again, so a bar open across a
+      // restart is stored once, with the ticks of both runs (a later first tick closes it
+      // first).
+      std::size_t restored = 0;
+      for (market::SymbolId s = 0; s < symbols.size(); ++s) {
         engine->continue_sequences(s, recorder->last_sequences(s));
+        restored += engine->restore_bars(s, recorder->open_bars(s));
+      }
+      if (restored > 0) spdlog::info("continuing {} bars in progress from the store", restored);
     }
     recorder->start();
   }

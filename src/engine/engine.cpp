@@ -68,6 +68,16 @@ class Engine::Shard {
     slot->indicators.continue_sequences(last);
   }
 
+  std::size_t restore_bars(market::SymbolId symbol, std::span<const market::CandleEvent> bars) {
+    if (symbol >= states_.size()) return 0;
+    auto& slot = states_[symbol];
+    if (!slot) slot = std::make_unique<SymbolState>(symbol, params_);
+    std::size_t n = 0;
+    for (const auto& bar : bars)
+      n += slot->indicators.restore_bar(bar) ? 1 : 0;
+    return n;
+  }
+
   void start() {
     thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
   }
@@ -209,6 +219,11 @@ Engine::~Engine() {
 
 void Engine::continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last) {
   shards_[symbol % shards_.size()]->continue_sequences(symbol, last);
+}
+
+std::size_t Engine::restore_bars(market::SymbolId symbol,
+                                 std::span<const market::CandleEvent> bars) {
+  return shards_[symbol % shards_.size()]->restore_bars(symbol, bars);
 }
 
 void Engine::start() {

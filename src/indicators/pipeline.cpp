@@ -297,6 +297,16 @@ void SymbolIndicators::continue_sequences(const market::ChannelSequences& last) 
   if (!sample_open_) sample_.seq = last.samples;
 }
 
+bool SymbolIndicators::restore_bar(const market::CandleEvent& bar) {
+  if (has_prev_ || bar.closed) return false;
+  CandleAggregator& agg = candles_[market::index_of(bar.tf)];
+  if (agg.has_current() || bar.seq <= agg.bars()) return false;
+  agg.restore(bar.seq, bar.candle);
+  // D5 across the restart: no tick of the new run is earlier than the bar's last one.
+  clock_.advance(bar.candle.last_ns);
+  return true;
+}
+
 market::ChannelSequences SymbolIndicators::sequences() const {
   market::ChannelSequences s;
   for (std::size_t i = 0; i < market::kTimeframeCount; ++i)

@@ -5,9 +5,12 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <cmath>
 #include <map>
 #include <regex>
+#include <thread>
 
 #include "fields.hpp"
 #include "http_client.hpp"
@@ -44,6 +47,45 @@ std::string gzip(std::string_view in) {
   out.resize(z.total_out);
   deflateEnd(&z);
   if (rc != Z_STREAM_END) throw StoreError("gzip: deflate failed");
+  return out;
+}
+
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const auto v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16 |
+                   static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8 |
+                   static_cast<unsigned char>(in[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6)
+      out += kAlphabet[(v >> shift) & 63];
+  }
+  if (i < in.size()) {
+    std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+    if (i + 1 < in.size())
+      v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// "%XX" escapes of a URL's user or password.
+std::string url_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
   return out;
 }
 
@@ -98,16 +140,46 @@ std::string influxql_identifier(std::string_view s) {
   return out + "\"";
 }
 
-InfluxStore::InfluxStore(const market::SymbolRegistry& symbols, const std::string& url)
-    : symbols_(symbols), url_(url) {
-  static const std::regex kUrl(R"(influxdb://([^/:]+):(\d+)/([^/?]+))");
+InfluxUrl parse_influx_url(const std::string& url) {
+  static const std::regex kUrl(
+      R"(influxdb://(?:([^:@/]*)(?::([^@/]*))?@)?([^/:@]+):(\d+)/([^/?]+))");
   std::smatch m;
   if (!std::regex_match(url, m, kUrl)) {
-    throw StoreError(fmt::format("store {}: expected influxdb://HOST:PORT/DB", url));
+    // The URL may hold a password: name it without.
+    static const std::regex kPassword(R"(^(influxdb://[^:@/]*:)[^@/]*@)");
+    throw StoreError(fmt::format("store {}: expected influxdb://[USER:PASSWORD@]HOST:PORT/DB",
+                                 std::regex_replace(url, kPassword, "$1***@")));
   }
-  host_ = m[1];
-  port_ = static_cast<std::uint16_t>(std::stoi(m[2]));
-  db_ = m[3];
+  InfluxUrl out;
+  out.user = url_decode(m.str(1));
+  out.password = url_decode(m.str(2));
+  out.host = m[3];
+  unsigned port = 0;
+  const std::string digits = m.str(4);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc{} || port == 0 || port > 65535) {
+    throw StoreError(fmt::format("store influxdb://{}:{}/{}: port {} is out of range", m.str(3),
+                                 digits, m.str(5), digits));
+  }
+  out.port = static_cast<std::uint16_t>(port);
+  out.db = m[5];
+  out.display = m[1].matched ? fmt::format("influxdb://{}{}@{}:{}/{}", m.str(1),
+                                           m[2].matched ? ":***" : "", out.host, out.port, out.db)
+                             : url;
+  if (!out.user.empty()) {
+    out.authorization = "Authorization: Basic " + base64(out.user + ":" + out.password);
+  }
+  return out;
+}
+
+InfluxStore::InfluxStore(const market::SymbolRegistry& symbols, const std::string& url)
+    : symbols_(symbols) {
+  const InfluxUrl parsed = parse_influx_url(url);
+  url_ = parsed.display;
+  host_ = parsed.host;
+  port_ = parsed.port;
+  db_ = parsed.db;
+  if (!parsed.authorization.empty()) auth_.push_back(parsed.authorization);
   http_ = std::make_unique<detail::HttpClient>(host_, port_, std::chrono::milliseconds(5000));
   std::lock_guard lock(mutex_);
   try {
@@ -119,10 +191,17 @@ InfluxStore::InfluxStore(const market::SymbolRegistry& symbols, const std::strin
     throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
   }
   // InfluxDB 1.x refuses writes to a missing database; creating one that exists is a no-op.
-  // With authentication the user may not be allowed to: then the database must exist.
-  http_->request("POST",
-                 "/query?q=" + detail::url_encode("CREATE DATABASE " + influxql_identifier(db_)),
-                 "", {"Content-Type: application/x-www-form-urlencoded"});
+  // With authentication the user may not be allowed to (403): then the database must exist.
+  // A refused login (401: wrong user or password, or none where one is needed) stops here.
+  auto headers = auth_;
+  headers.push_back("Content-Type: application/x-www-form-urlencoded");
+  const auto created = http_->request(
+      "POST", "/query?q=" + detail::url_encode("CREATE DATABASE " + influxql_identifier(db_)), "",
+      headers);
+  if (created.status == 401) {
+    throw StoreError(
+        fmt::format("store {}: authentication failed: {}", url_, error_of(created.body)));
+  }
 }
 
 InfluxStore::~InfluxStore() = default;
@@ -170,12 +249,65 @@ void InfluxStore::write(std::span<const market::Event> events) {
     fmt::format_to(std::back_inserter(body), " {}\n", market::event_time(e));
   }
   if (body.empty()) return;
-  const std::string compressed = gzip(body);
-  std::lock_guard lock(mutex_);
+  // Two requests in flight: InfluxDB can parse and index them on two cores, and a WAL sync
+  // of one overlaps the other's work. (On the busy 2-core test machine no gain over one
+  // could be measured; docs/PERFORMANCE.md.)
+  const auto points = static_cast<std::size_t>(std::count(body.begin(), body.end(), '\n'));
+  const std::size_t parts = std::clamp<std::size_t>(points / kMinPointsPerRequest, 1, kInFlight);
+  std::vector<std::string_view> chunks;
+  const std::string_view all = body;
+  for (std::size_t from = 0; from < all.size();) {
+    std::size_t to = all.size();
+    if (chunks.size() + 1 < parts) {
+      const auto cut = all.find('\n', std::max(from, all.size() * (chunks.size() + 1) / parts));
+      if (cut != std::string_view::npos) to = cut + 1;
+    }
+    chunks.push_back(all.substr(from, to - from));
+    from = to;
+  }
+  std::lock_guard lock(write_mutex_);
+  while (writers_.size() < chunks.size()) {
+    writers_.push_back(
+        std::make_unique<detail::HttpClient>(host_, port_, std::chrono::milliseconds(5000)));
+  }
+  std::vector<std::exception_ptr> errors(chunks.size());
+  auto send = [&](std::size_t i) {
+    try {
+      post_write(*writers_[i], chunks[i]);
+    } catch (const StoreError&) {
+      errors[i] = std::current_exception();  // rethrown below, after every request ended
+    }
+  };
+  {
+    std::vector<std::jthread> in_flight;
+    for (std::size_t i = 1; i < chunks.size(); ++i)
+      in_flight.emplace_back(send, i);
+    send(0);
+  }
+  // An unreachable server first: the whole batch is then spooled and written again (points
+  // replace themselves), also the parts that went through.
+  for (const auto& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const StoreUnavailable&) {
+      throw;
+    } catch (const StoreError&) {
+    }
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
+void InfluxStore::post_write(detail::HttpClient& http, std::string_view lines) const {
+  const std::string compressed = gzip(lines);
   detail::HttpResponse r;
   try {
-    r = http_->request("POST", "/write?db=" + detail::url_encode(db_) + "&precision=ns", compressed,
-                       {"Content-Encoding: gzip", "Content-Type: text/plain"});
+    auto headers = auth_;
+    headers.insert(headers.end(), {"Content-Encoding: gzip", "Content-Type: text/plain"});
+    r = http.request("POST", "/write?db=" + detail::url_encode(db_) + "&precision=ns", compressed,
+                     headers);
   } catch (const StoreUnavailable& e) {
     throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
   }
@@ -192,7 +324,7 @@ std::string InfluxStore::run_query(const std::string& q, bool post) const {
   const std::string target =
       "/query?db=" + detail::url_encode(db_) + "&epoch=ns&q=" + detail::url_encode(q);
   try {
-    r = http_->request(post ? "POST" : "GET", target, "");
+    r = http_->request(post ? "POST" : "GET", target, "", auth_);
   } catch (const StoreUnavailable& e) {
     throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
   }

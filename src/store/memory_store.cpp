@@ -7,7 +7,10 @@
 namespace spacetime::store {
 
 MemoryStore::MemoryStore(const market::SymbolRegistry& symbols, std::size_t depth)
-    : symbols_(symbols), depth_(depth == 0 ? 1 : depth), lanes_(symbols.size() * kLanes) {}
+    : symbols_(symbols),
+      depth_(depth == 0 ? 1 : depth),
+      lanes_(symbols.size() * kLanes),
+      open_(symbols.size() * market::kTimeframeCount) {}
 
 std::size_t MemoryStore::lane_of(Series series, market::Timeframe tf) {
   if (series == Series::kCandles) return market::index_of(tf);
@@ -22,6 +25,12 @@ std::deque<market::Event>* MemoryStore::lane(market::SymbolId symbol, std::size_
 void MemoryStore::write(std::span<const market::Event> events) {
   std::lock_guard lock(mutex_);
   for (const auto& e : events) {
+    if (const auto* bar = open_bar_of(e)) {
+      const std::size_t i = static_cast<std::size_t>(bar->symbol) * market::kTimeframeCount +
+                            market::index_of(bar->tf);
+      if (i < open_.size()) open_[i] = *bar;
+      continue;
+    }
     const auto series = series_of(e);
     if (!series) continue;
     const auto* candle = std::get_if<market::CandleEvent>(&e);
@@ -134,6 +143,16 @@ market::ChannelSequences MemoryStore::last_sequences(market::SymbolId symbol) co
   out.samples = last(lane_of(Series::kSamples, {}));
   out.spikes = last(lane_of(Series::kSpikes, {}));
   out.reversals = last(lane_of(Series::kReversals, {}));
+  return out;
+}
+
+std::vector<market::CandleEvent> MemoryStore::open_bars(market::SymbolId symbol) const {
+  std::vector<market::CandleEvent> out;
+  std::lock_guard lock(mutex_);
+  const std::size_t base = static_cast<std::size_t>(symbol) * market::kTimeframeCount;
+  for (std::size_t tf = 0; tf < market::kTimeframeCount && base + tf < open_.size(); ++tf) {
+    if (open_[base + tf]) out.push_back(*open_[base + tf]);
+  }
   return out;
 }
 

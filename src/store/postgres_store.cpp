@@ -43,8 +43,16 @@ std::string migration_1() {
   return sql;
 }
 
+// Migration 2: the bar in progress per (symbol, timeframe), so that a restart continues it.
+std::string migration_2() {
+  std::string cols = "symbol TEXT NOT NULL";
+  for (const auto& [name, real] : columns_of(Series::kCandles))
+    cols += fmt::format(", {} {}", name, real ? "DOUBLE PRECISION" : "BIGINT NOT NULL");
+  return fmt::format("CREATE TABLE open_candles ({}, PRIMARY KEY (symbol, tf));\n", cols);
+}
+
 const std::vector<std::string>& migrations() {
-  static const std::vector<std::string> kMigrations = {migration_1()};
+  static const std::vector<std::string> kMigrations = {migration_1(), migration_2()};
   return kMigrations;
 }
 
@@ -236,8 +244,13 @@ void PostgresStore::migrate(PGconn* conn) const {
 void PostgresStore::write(std::span<const market::Event> events) {
   std::array<std::string, kSeriesCount> copy;
   std::array<std::size_t, kSeriesCount> rows{};
+  std::vector<const market::CandleEvent*> in_progress;
   for (const auto& e : events) {
     const auto series = series_of(e);
+    if (const auto* bar = open_bar_of(e); bar && bar->symbol < symbols_.size()) {
+      in_progress.push_back(bar);
+      continue;
+    }
     if (!series) continue;
     const market::SymbolId id = market::symbol_of(e);
     if (id >= symbols_.size()) continue;
@@ -317,7 +330,70 @@ void PostgresStore::write(std::span<const market::Event> events) {
                      table_of(s), cols, key_of(s), updates),
          "upsert");
   }
+  if (!in_progress.empty()) {
+    // A few rows per batch (at most one per symbol and timeframe): one upsert of literals.
+    std::string cols = "symbol", updates, values;
+    for (const auto& [name, real] : columns_of(Series::kCandles)) {
+      cols += "," + name;
+      updates += fmt::format("{}{}=EXCLUDED.{}", updates.empty() ? "" : ",", name, name);
+    }
+    for (const auto* bar : in_progress) {
+      const std::string& name = symbols_.info(bar->symbol).name;
+      std::unique_ptr<char, decltype(&PQfreemem)> literal(
+          PQescapeLiteral(conn, name.data(), name.size()), &PQfreemem);
+      if (!literal) fail("open bars", PQerrorMessage(conn));
+      values += values.empty() ? "(" : ",(";
+      values += literal.get();
+      detail::visit_fields(*bar, [&](const char*, const auto& field) {
+        using T = std::decay_t<decltype(field)>;
+        values += ",'";
+        if constexpr (detail::kIsReal<T>) {
+          append_double(values, field);
+        } else {
+          fmt::format_to(std::back_inserter(values), "{}", detail::to_int(field));
+        }
+        values += '\'';
+      });
+      values += ')';
+    }
+    exec(fmt::format("INSERT INTO open_candles ({}) VALUES {} ON CONFLICT (symbol, tf) DO UPDATE "
+                     "SET {}",
+                     cols, values, updates),
+         "open bars");
+  }
   exec("COMMIT", "commit");
+}
+
+std::vector<market::CandleEvent> PostgresStore::open_bars(market::SymbolId symbol) const {
+  std::vector<market::CandleEvent> out;
+  if (symbol >= symbols_.size()) return out;
+  std::string cols;
+  for (const auto& [name, real] : columns_of(Series::kCandles))
+    cols += (cols.empty() ? "" : ",") + name;
+  const std::string name = symbols_.info(symbol).name;
+  const char* values[] = {name.c_str()};
+  std::lock_guard lock(mutex_);
+  PGconn* conn = connection();
+  Result r(PQexecParams(
+      conn, fmt::format("SELECT {} FROM open_candles WHERE symbol=$1 ORDER BY tf", cols).c_str(), 1,
+      nullptr, values, nullptr, nullptr, 0));
+  if (PQresultStatus(r.get()) != PGRES_TUPLES_OK) fail("open bars", PQerrorMessage(conn));
+  for (int row = 0; row < PQntuples(r.get()); ++row) {
+    int col = 0;
+    const auto e = detail::read_row(Series::kCandles, symbol, [&](auto& ev) {
+      detail::visit_fields(ev, [&](const char*, auto& field) {
+        using T = std::decay_t<decltype(field)>;
+        const char* text = PQgetvalue(r.get(), row, col++);
+        if constexpr (detail::kIsReal<T>) {
+          field = std::strtod(text, nullptr);
+        } else {
+          detail::from_int(field, parse_int(text));
+        }
+      });
+    });
+    if (const auto* bar = std::get_if<market::CandleEvent>(&e)) out.push_back(*bar);
+  }
+  return out;
 }
 
 HistoryPage PostgresStore::query(const HistoryQuery& q) const {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -37,6 +38,7 @@ std::string scheme_of(const std::string& url) {
 }
 
 void merge_max(market::ChannelSequences& into, const market::Event& e) {
+  if (open_bar_of(e)) return;  // a bar in progress is not the last closed one
   const std::uint64_t seq = market::channel_seq(e);
   auto bump = [&](std::uint64_t& v) { v = std::max(v, seq); };
   switch (series_of(e).value_or(Series::kCandles)) {
@@ -168,9 +170,22 @@ struct Recorder::Sink {
   std::chrono::milliseconds backoff{0};
   bool down = false;
   std::vector<market::ChannelSequences> spooled;  // per symbol: the highest numbers spooled
+  // symbol * kTimeframeCount + tf: the newest bar in progress spooled
+  std::vector<std::optional<market::CandleEvent>> spooled_open;
   std::atomic<std::uint64_t> batches{0}, failures{0}, rows_failed{0}, spooled_batches{0},
       replayed_batches{0}, samples_dropped{0}, spool_bytes{0}, unknown_symbol{0};
   std::atomic<std::int64_t> spool_oldest_ns{0};
+
+  void note_spooled(const market::Event& e) {
+    const auto symbol = market::symbol_of(e);
+    if (symbol >= spooled.size()) return;
+    if (const auto* bar = open_bar_of(e)) {
+      auto& slot = spooled_open[symbol * market::kTimeframeCount + market::index_of(bar->tf)];
+      if (!slot || slot->seq <= bar->seq) slot = *bar;
+      return;
+    }
+    merge_max(spooled[symbol], e);
+  }
 
   void note_spool() {
     spool_bytes = spool->bytes();
@@ -194,6 +209,7 @@ Recorder::Recorder(const market::SymbolRegistry& symbols, bus::Bus& bus, const R
     sink->spool = std::make_unique<Spool>(
         (std::filesystem::path(config_.spool_dir) / (target.name + ".spool")).string());
     sink->spooled.resize(symbols_.size());
+    sink->spooled_open.resize(symbols_.size() * market::kTimeframeCount);
     if (sink->spool->discarded_bytes() > 0) {
       config_.warn(fmt::format("spool {}: cut off {} torn bytes at its end", sink->spool->path(),
                                sink->spool->discarded_bytes()));
@@ -203,7 +219,7 @@ Recorder::Recorder(const market::SymbolRegistry& symbols, bus::Bus& bus, const R
       sink->spool->for_each([&](std::string_view payload) {
         try {
           for (const auto& e : decode_events(payload, symbols_).events)
-            merge_max(sink->spooled[market::symbol_of(e)], e);
+            sink->note_spooled(e);
         } catch (const CodecError&) {
           // Reported when the record is replayed.
         }
@@ -214,6 +230,8 @@ Recorder::Recorder(const market::SymbolRegistry& symbols, bus::Bus& bus, const R
     sink->note_spool();
     sinks_.push_back(std::move(sink));
   }
+  closed_seen_.assign(symbols_.size() * market::kTimeframeCount, 0);
+  open_bars_.resize(symbols_.size() * market::kTimeframeCount);
 }
 
 Recorder::~Recorder() {
@@ -228,7 +246,9 @@ void Recorder::start() {
   filter.streams.set(static_cast<std::size_t>(market::Stream::kSpike));
   filter.streams.set(static_cast<std::size_t>(market::Stream::kReversal));
   if (config_.record_ticks) filter.streams.set(static_cast<std::size_t>(market::Stream::kTick));
-  filter.values = bus::Values::kNone;  // value samples are never stored
+  // Of the value samples only the bars in progress are stored (the newest of each, in a
+  // latest-value slot): what a restart continues.
+  filter.values = bus::Values::kLatest;
   subscription_ = bus_.subscribe(filter, config_.bus_capacity);
   batch_start_ = {};
   next_retention_ = std::chrono::steady_clock::now() + config_.retention_interval;
@@ -263,15 +283,30 @@ void Recorder::stop() {
 }
 
 void Recorder::step(bool force) {
+  // Values first: a bar in progress then never arrives before the closes that preceded it.
+  drained_.clear();
+  if (subscription_) subscription_->drain_values(drained_);
+  for (const auto& e : drained_) {
+    const auto* bar = open_bar_of(e);
+    if (!bar || bar->symbol >= symbols_.size()) continue;
+    const std::size_t i =
+        static_cast<std::size_t>(bar->symbol) * market::kTimeframeCount + market::index_of(bar->tf);
+    if (!open_bars_[i]) open_dirty_.push_back(i);
+    open_bars_[i] = *bar;
+  }
   drained_.clear();
   if (subscription_) subscription_->drain(drained_);
   const auto now = std::chrono::steady_clock::now();
-  bool full = false, any = false;
+  bool full = false, any = !open_dirty_.empty();
   for (const auto& e : drained_) {
-    // Until the bus filter can leave them out, value samples arrive too: never stored.
     if (market::is_value(e)) continue;
     const auto series = series_of(e);
     if (!series || (*series == Series::kTicks && !config_.record_ticks)) continue;
+    if (const auto* c = std::get_if<market::CandleEvent>(&e); c && c->symbol < symbols_.size()) {
+      auto& seen = closed_seen_[static_cast<std::size_t>(c->symbol) * market::kTimeframeCount +
+                                market::index_of(c->tf)];
+      seen = std::max(seen, c->seq);
+    }
     auto& sink = *sinks_[routing_.route[static_cast<std::size_t>(*series)]];
     sink.pending.push_back(e);
     full = full || sink.pending.size() >= config_.batch_events;
@@ -281,6 +316,14 @@ void Recorder::step(bool force) {
     any = any || !sink->pending.empty();
   if (any && batch_start_ == std::chrono::steady_clock::time_point{}) batch_start_ = now;
   if (any && (force || full || now - batch_start_ >= config_.batch_interval)) {
+    // The bars in progress go with the candles, after them; one that closed meanwhile (a
+    // clock close publishes no newer one) is left out.
+    auto& candles = *sinks_[routing_.route[static_cast<std::size_t>(Series::kCandles)]];
+    for (const std::size_t i : open_dirty_) {
+      if (open_bars_[i]->seq > closed_seen_[i]) candles.pending.push_back(*open_bars_[i]);
+      open_bars_[i].reset();
+    }
+    open_dirty_.clear();
     for (auto& sink : sinks_) {
       if (sink->pending.empty()) continue;
       write_batch(*sink, sink->pending);
@@ -309,7 +352,7 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
     encode_events(batch, symbols_, payload);
     sink.spool->append(payload, wall_now_ns());
     for (const auto& e : batch)
-      merge_max(sink.spooled[market::symbol_of(e)], e);
+      sink.note_spooled(e);
     ++sink.spooled_batches;
     if (sink.spool->bytes() > config_.spool_max_bytes) shrink_spool(sink);
     sink.note_spool();
@@ -319,8 +362,7 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
   try {
     sink.target.backend->write(batch);
     ++sink.batches;
-    for (const auto& e : batch)
-      rows_[static_cast<std::size_t>(*series_of(e))].fetch_add(1, std::memory_order_relaxed);
+    count_rows(batch);
   } catch (const StoreUnavailable& e) {
     if (!sink.down) {
       config_.warn(fmt::format("store {} unavailable, spooling to {}: {}", sink.target.name,
@@ -372,8 +414,7 @@ void Recorder::replay(Sink& sink, bool force) {
     }
     ++sink.batches;
     ++sink.replayed_batches;
-    for (const auto& e : batch.events)
-      rows_[static_cast<std::size_t>(*series_of(e))].fetch_add(1, std::memory_order_relaxed);
+    count_rows(batch.events);
     sink.spool->pop_front();
     if (force) continue;
   }
@@ -412,6 +453,13 @@ void Recorder::shrink_spool(Sink& sink) {
         "store {}: spool {} holds {} bytes, over its bound of {}: only "
         "candles, ticks, spikes and reversals left, none dropped",
         sink.target.name, sink.spool->path(), sink.spool->bytes(), config_.spool_max_bytes));
+  }
+}
+
+void Recorder::count_rows(std::span<const market::Event> events) {
+  for (const auto& e : events) {
+    if (const auto series = series_of(e))
+      rows_[static_cast<std::size_t>(*series)].fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -459,6 +507,33 @@ market::ChannelSequences Recorder::last_sequences(market::SymbolId symbol) const
     out.samples = std::max(out.samples, s.samples);
     out.spikes = std::max(out.spikes, s.spikes);
     out.reversals = std::max(out.reversals, s.reversals);
+  }
+  return out;
+}
+
+std::vector<market::CandleEvent> Recorder::open_bars(market::SymbolId symbol) const {
+  std::vector<market::CandleEvent> out;
+  const auto& target = routing_.targets[routing_.route[static_cast<std::size_t>(Series::kCandles)]];
+  try {
+    out = target.backend->open_bars(symbol);
+  } catch (const StoreError& e) {
+    config_.warn(fmt::format("bars in progress of symbol {}: {}", symbol, e.what()));
+  }
+  // A spool left by the previous run holds newer ones than the store.
+  std::lock_guard lock(mutex_);
+  for (const auto& sink : sinks_) {
+    for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf) {
+      const std::size_t i = static_cast<std::size_t>(symbol) * market::kTimeframeCount + tf;
+      if (i >= sink->spooled_open.size() || !sink->spooled_open[i]) continue;
+      const auto& spooled = *sink->spooled_open[i];
+      auto it = std::find_if(out.begin(), out.end(),
+                             [&](const market::CandleEvent& b) { return b.tf == spooled.tf; });
+      if (it == out.end()) {
+        out.push_back(spooled);
+      } else if (it->seq <= spooled.seq) {
+        *it = spooled;
+      }
+    }
   }
   return out;
 }

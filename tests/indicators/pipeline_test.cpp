@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <map>
+#include <memory>
+#include <optional>
 
 #include "feed/normalizer.hpp"
 #include "feed/simulator.hpp"
@@ -417,6 +419,92 @@ TEST(SymbolIndicators, EventChannelsAreNumberedWithoutGapAndContinueAfterARestar
     }
   }
   EXPECT_TRUE(saw_1m);
+}
+
+}  // namespace
+}  // namespace spacetime::indicators
+
+namespace spacetime::indicators {
+namespace {
+
+// A restart inside a bar: the bar in progress at the stop (as the store keeps it) restored
+// into a fresh symbol makes the same bar, with the same number, as one uninterrupted run;
+// a first tick in a later bucket closes the restored bar as it stood.
+TEST(SymbolIndicators, ARestoredBarInProgressContinuesAsIfThereWasNoRestart) {
+  const auto ticks = simulated(1, 6'000);
+  const std::size_t cut = ticks.size() / 2;
+  const auto tf = market::Timeframe::k1m;
+  SymbolIndicators whole(0, IndicatorParams{});
+  SymbolIndicators before(0, IndicatorParams{});
+  std::vector<market::Event> out;
+  for (std::size_t i = 0; i < ticks.size(); ++i) {
+    whole.on_tick(ticks[i], out);
+    if (i < cut) before.on_tick(ticks[i], out);
+  }
+  const auto& agg = before.candles(tf);
+  ASSERT_TRUE(agg.has_current());
+  const market::CandleEvent stored{
+      .symbol = 0, .tf = tf, .closed = false, .seq = agg.bars(), .candle = agg.current()};
+
+  auto restart = [&](bool restore) {
+    auto after = std::make_unique<SymbolIndicators>(0, IndicatorParams{});
+    after->continue_sequences(before.sequences());
+    if (restore) {
+      EXPECT_TRUE(after->restore_bar(stored));
+    }
+    std::vector<market::Event> events;
+    for (std::size_t i = cut; i < ticks.size(); ++i)
+      after->on_tick(ticks[i], events);
+    std::optional<market::CandleEvent> first_close;
+    for (const auto& e : events) {
+      const auto* c = std::get_if<market::CandleEvent>(&e);
+      if (c && c->closed && c->tf == tf) {
+        first_close = *c;
+        break;
+      }
+    }
+    return first_close;
+  };
+  std::optional<market::CandleEvent> expected;
+  for (const auto& e : out) {
+    const auto* c = std::get_if<market::CandleEvent>(&e);
+    if (c && c->closed && c->tf == tf && c->seq == stored.seq) expected = *c;
+  }
+  ASSERT_TRUE(expected);
+  const auto restored = restart(true);
+  ASSERT_TRUE(restored);
+  EXPECT_EQ(restored->seq, stored.seq);
+  EXPECT_EQ(restored->candle, expected->candle);  // open, high, low, close, volume, ticks
+  const auto forked = restart(false);             // what a restart without the store did
+  ASSERT_TRUE(forked);
+  EXPECT_NE(forked->candle, expected->candle);
+
+  // The stop came after the bar closed (a stale row): nothing is restored.
+  SymbolIndicators late(0, IndicatorParams{});
+  auto seqs = before.sequences();
+  seqs.bars[market::index_of(tf)] = stored.seq;
+  late.continue_sequences(seqs);
+  EXPECT_FALSE(late.restore_bar(stored));
+
+  // A first tick in a later bucket closes the restored bar unchanged, with its number.
+  SymbolIndicators gap(0, IndicatorParams{});
+  gap.continue_sequences(before.sequences());
+  ASSERT_TRUE(gap.restore_bar(stored));
+  auto later = ticks[cut];
+  later.ts_ns = stored.candle.start_ns + 5 * 60 * market::kNanosPerSecond;
+  std::vector<market::Event> events;
+  gap.on_tick(later, events);
+  bool closed = false;
+  for (const auto& e : events) {
+    const auto* c = std::get_if<market::CandleEvent>(&e);
+    if (c && c->closed && c->tf == tf) {
+      EXPECT_EQ(c->seq, stored.seq);
+      EXPECT_EQ(c->candle, stored.candle);
+      closed = true;
+    }
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(gap.candles(tf).bars(), stored.seq + 1);
 }
 
 }  // namespace

@@ -72,6 +72,46 @@ TEST_F(SqliteStoreTest, RewritingBatchesIsIdempotentAndSurvivesReopening) {
   testing::expect_same_answers(memory, reopened, events, 2);
 }
 
+// Time ranges are found by binary search along the channel numbers (no time index): rows
+// missing here and there (a lost batch, retention) must not change an answer.
+TEST_F(SqliteStoreTest, AnswersLikeTheMemoryStoreWithGapsInTheNumbers) {
+  market::SymbolRegistry symbols;
+  auto events = testing::simulated_events(symbols, 2, 30'000);
+  std::erase_if(events, [](const market::Event& e) {
+    const auto seq = market::channel_seq(e);
+    return !market::is_value(e) && (seq % 7 == 3 || (seq > 500 && seq < 2500));
+  });
+  MemoryStore memory(symbols, 1'000'000);
+  SqliteStore sqlite(symbols, db());
+  memory.write(events);
+  sqlite.write(events);
+  testing::expect_same_answers(memory, sqlite, events, 2);
+}
+
+// A database of schema v1 (with the time indexes since dropped) migrates to the latest and
+// keeps its rows.
+TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsRows) {
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 1, 5'000);
+  {
+    SqliteStore sqlite(symbols, db());
+    sqlite.write(events);
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TABLE open_candles; CREATE INDEX ticks_time ON ticks (symbol, t); "
+                         "PRAGMA user_version=1",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  SqliteStore reopened(symbols, db());
+  EXPECT_EQ(reopened.schema_version(), SqliteStore::latest_schema_version());
+  MemoryStore memory(symbols, 1'000'000);
+  memory.write(events);
+  testing::expect_same_answers(memory, reopened, events, 1);
+}
+
 TEST_F(SqliteStoreTest, KeysRowsBySymbolNameNotRunId) {
   market::SymbolRegistry first;
   const auto events = testing::simulated_events(first, 2, 5'000);
@@ -115,6 +155,54 @@ TEST_F(SqliteStoreTest, RetentionDeletesOnlyWhatIsOlderThanItsSeries) {
   EXPECT_GT(deleted, 0u);
   EXPECT_EQ(deleted, memory.apply_retention(last, r));
   testing::expect_same_answers(memory, sqlite, events, 1);
+}
+
+// The bar in progress: the newest per (symbol, timeframe) replaces the one before, survives
+// reopening, and stays out of the closed candles that history answers with.
+TEST_F(SqliteStoreTest, KeepsTheNewestBarInProgressPerTimeframeApartFromClosedCandles) {
+  market::SymbolRegistry symbols;
+  symbols.add({.name = "AAA"});
+  symbols.add({.name = "BBB"});
+  auto bar = [](market::SymbolId s, market::Timeframe tf, std::uint64_t seq, std::int64_t high) {
+    return market::CandleEvent{
+        .symbol = s,
+        .tf = tf,
+        .closed = false,
+        .seq = seq,
+        .candle = {.start_ns = 60'000'000'000 * static_cast<std::int64_t>(seq),
+                   .open = 100,
+                   .high = high,
+                   .low = 90,
+                   .close = 95,
+                   .volume = 7,
+                   .first_ns = 1,
+                   .last_ns = 2,
+                   .ticks = 3}};
+  };
+  const std::vector<market::Event> batch1 = {bar(0, market::Timeframe::k1m, 4, 101),
+                                             bar(0, market::Timeframe::k1s, 9, 102),
+                                             bar(1, market::Timeframe::k1m, 2, 103)};
+  const std::vector<market::Event> batch2 = {bar(0, market::Timeframe::k1m, 5, 104)};
+  {
+    SqliteStore sqlite(symbols, db());
+    sqlite.write(batch1);
+    sqlite.write(batch2);
+  }
+  SqliteStore sqlite(symbols, db());
+  const auto a = sqlite.open_bars(0);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[0], std::get<market::CandleEvent>(batch1[1]));  // 1s, ordered by timeframe
+  EXPECT_EQ(a[1], std::get<market::CandleEvent>(batch2[0]));  // the newer 1m replaced seq 4
+  const auto b = sqlite.open_bars(1);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0], std::get<market::CandleEvent>(batch1[2]));
+  EXPECT_TRUE(sqlite.query({.symbol = 0, .series = Series::kCandles, .tf = market::Timeframe::k1m})
+                  .rows.empty());
+  EXPECT_EQ(sqlite.last_sequences(0).bars[market::index_of(market::Timeframe::k1m)], 0u);
+  MemoryStore memory(symbols, 100);
+  memory.write(batch1);
+  memory.write(batch2);
+  EXPECT_EQ(memory.open_bars(0), a);
 }
 
 TEST_F(SqliteStoreTest, AnUnopenablePathIsOneClearError) {

@@ -44,6 +44,9 @@ class Engine final : public market::TickSink {
   // Before start(): the symbol's event channels continue numbering after `last` (what a
   // store already holds), so numbers never repeat across a restart.
   void continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last);
+  // Before start(), after continue_sequences(): the bars in progress a previous run stored
+  // (indicators::SymbolIndicators::restore_bar). Returns how many were taken up.
+  std::size_t restore_bars(market::SymbolId symbol, std::span<const market::CandleEvent> bars);
 
   void start();
   // Processes every tick already accepted, flushes nothing else, then joins the threads.

@@ -99,6 +99,13 @@ class CandleAggregator {
   void continue_from(std::uint64_t bars) {
     if (!open_) bars_ = bars;
   }
+  // Before the first trade: `bar` (number `seq`) is the bar in progress again, as a restart
+  // found it stored. The next trade in its bucket joins it; a later one closes it first.
+  void restore(std::uint64_t seq, const market::Candle& bar) {
+    current_ = bar;
+    bars_ = seq;
+    open_ = true;
+  }
 
   // Field by field: struct padding must never reach a snapshot (D9 asks for equal bytes).
   void save(StateWriter& w) const {

@@ -103,6 +103,11 @@ class SymbolIndicators {
   // continues what a store holds), so a channel's numbers never repeat.
   void continue_sequences(const market::ChannelSequences& last);
   market::ChannelSequences sequences() const;
+  // Before the first tick, after continue_sequences: the bar in progress a previous run left
+  // (market::CandleEvent, closed == false) opens again, so the bar open across a restart is
+  // one bar, not two. Ignored (false) when its number is not after the last closed bar's,
+  // i.e. it closed before the restart.
+  bool restore_bar(const market::CandleEvent& bar);
 
   // D9: snapshot and restore of the whole state. The snapshot holds the parameters; load()
   // throws std::runtime_error naming the ones that differ when they are not this object's.

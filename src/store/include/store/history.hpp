@@ -28,8 +28,16 @@ std::string_view to_string(Series series);
 std::optional<Series> parse_series(std::string_view name);
 
 // The series an event is stored in; nullopt for the value samples that are never stored
-// (intensity and buffer per tick, the candle in progress).
+// (intensity and buffer per tick) and for the candle in progress, which is kept apart
+// (open_bar_of, Backend::open_bars).
 std::optional<Series> series_of(const market::Event& event);
+
+// A bar in progress (a candle event not yet closed): stored apart from the closed candles,
+// the newest per (symbol, timeframe), so that a restart continues it (Backend::open_bars).
+inline const market::CandleEvent* open_bar_of(const market::Event& event) {
+  const auto* c = std::get_if<market::CandleEvent>(&event);
+  return c && !c->closed ? c : nullptr;
+}
 
 struct HistoryQuery {
   market::SymbolId symbol = 0;
@@ -91,6 +99,13 @@ class Backend : public History {
   // Deletes what is older than its series' retention. Returns rows deleted.
   virtual std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) = 0;
   virtual market::ChannelSequences last_sequences(market::SymbolId symbol) const = 0;
+  // The newest bar in progress per timeframe written for the symbol (a write() batch carries
+  // them as candle events with closed == false; each replaces the stored one of its
+  // (symbol, timeframe)). Empty when the backend does not keep them (InfluxDB).
+  virtual std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const {
+    (void)symbol;
+    return {};
+  }
 };
 
 }  // namespace spacetime::store

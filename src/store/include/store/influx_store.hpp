@@ -7,6 +7,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "market/symbol.hpp"
 #include "store/history.hpp"
@@ -17,10 +19,22 @@ namespace detail {
 class HttpClient;
 }
 
+// influxdb://[USER[:PASSWORD]@]HOST:PORT/DB, taken apart. User and password may be
+// %-escaped; they go to every request as HTTP basic authentication (InfluxDB 1.x, and the
+// v1 endpoints of 2.x/3.x). `display` is the URL without the password, for messages.
+struct InfluxUrl {
+  std::string user, password, host, db, display;
+  std::uint16_t port = 0;
+  std::string authorization;  // the "Authorization: Basic ..." header line; empty: no user
+};
+// Throws StoreError (one line, no password) when the URL is not of that shape.
+InfluxUrl parse_influx_url(const std::string& url);
+
 class InfluxStore final : public Backend {
  public:
-  // url: influxdb://HOST:PORT/DB. Pings the server and creates the database if missing;
-  // throws StoreUnavailable (unreachable) or StoreError (bad URL), one line.
+  // url: influxdb://[USER:PASSWORD@]HOST:PORT/DB. Pings the server and creates the database if
+  // missing; throws StoreUnavailable (unreachable) or StoreError (bad URL, refused login), one
+  // line, without the password.
   InfluxStore(const market::SymbolRegistry& symbols, const std::string& url);
   ~InfluxStore() override;
 
@@ -34,12 +48,21 @@ class InfluxStore final : public Backend {
 
  private:
   std::string run_query(const std::string& q, bool post) const;
+  void post_write(detail::HttpClient& http, std::string_view lines) const;
+
+  // A batch goes as up to kInFlight concurrent requests of at least kMinPointsPerRequest
+  // points each, one kept-alive connection per request slot.
+  static constexpr std::size_t kInFlight = 2;
+  static constexpr std::size_t kMinPointsPerRequest = 1000;
 
   const market::SymbolRegistry& symbols_;
   std::string url_, host_, db_;
   std::uint16_t port_ = 0;
+  std::vector<std::string> auth_;  // the Authorization header line, when the URL has a user
   mutable std::mutex mutex_;
-  std::unique_ptr<detail::HttpClient> http_;
+  std::unique_ptr<detail::HttpClient> http_;  // queries and start-up
+  std::mutex write_mutex_;                    // one write() at a time
+  std::vector<std::unique_ptr<detail::HttpClient>> writers_;
 };
 
 }  // namespace spacetime::store

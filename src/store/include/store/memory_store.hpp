@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "market/symbol.hpp"
@@ -22,6 +23,7 @@ class MemoryStore final : public Backend {
   std::string describe() const override;
   std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) override;
   market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
+  std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const override;
 
  private:
   static constexpr std::size_t kLanes = market::kTimeframeCount + kSeriesCount - 1;
@@ -31,7 +33,8 @@ class MemoryStore final : public Backend {
   const market::SymbolRegistry& symbols_;
   std::size_t depth_;
   mutable std::mutex mutex_;
-  std::vector<std::deque<market::Event>> lanes_;  // symbol * kLanes + lane
+  std::vector<std::deque<market::Event>> lanes_;          // symbol * kLanes + lane
+  std::vector<std::optional<market::CandleEvent>> open_;  // symbol * kTimeframeCount + tf
 };
 
 }  // namespace spacetime::store

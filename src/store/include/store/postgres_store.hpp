@@ -29,6 +29,7 @@ class PostgresStore final : public Backend {
   std::string describe() const override;
   std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) override;
   market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
+  std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const override;
 
   static int latest_schema_version();
 

@@ -11,6 +11,8 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -103,6 +105,9 @@ class Recorder {
   std::vector<std::pair<std::string, std::uint64_t>> metrics() const;
   // Each channel's last number, also counting what waits in a spool.
   market::ChannelSequences last_sequences(market::SymbolId symbol) const;
+  // The newest stored bar in progress per timeframe (from the candles' store, or newer from
+  // its spool): what engine::Engine::restore_bars continues after a restart.
+  std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const;
   // True when every spool is empty.
   bool caught_up() const;
 
@@ -113,6 +118,7 @@ class Recorder {
   void write_batch(Sink& sink, std::vector<market::Event>& batch);
   void replay(Sink& sink, bool force);
   void shrink_spool(Sink& sink);
+  void count_rows(std::span<const market::Event> events);
 
   const market::SymbolRegistry& symbols_;
   bus::Bus& bus_;
@@ -123,6 +129,11 @@ class Recorder {
   mutable std::mutex
       mutex_;  // held while a step runs: flush() and metrics() may come from any thread
   std::vector<market::Event> drained_;
+  // symbol * kTimeframeCount + tf: the newest bar in progress not written yet, and the
+  // number of the last closed bar seen (a bar in progress at or below it is stale).
+  std::vector<std::optional<market::CandleEvent>> open_bars_;
+  std::vector<std::size_t> open_dirty_;
+  std::vector<std::uint64_t> closed_seen_;
   std::chrono::steady_clock::time_point batch_start_{};
   std::chrono::steady_clock::time_point next_retention_{};
   std::array<std::atomic<std::uint64_t>, kSeriesCount> rows_{};

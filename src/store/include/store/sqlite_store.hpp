@@ -28,6 +28,7 @@ class SqliteStore final : public Backend {
   std::string describe() const override;
   std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) override;
   market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
+  std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const override;
 
   // The schema version the database is at (PRAGMA user_version).
   int schema_version() const;
