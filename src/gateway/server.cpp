@@ -138,6 +138,7 @@ class Gateway::Impl final : public SessionHost {
   void add_latency(std::string name, std::string help, const market::LatencyHistogram& h) {
     latencies_.push_back({std::move(name), std::move(help), &h});
   }
+  void set_replay(ReplayControl* replay) { hub_.set_replay(replay); }
   void session_started() override { ++sessions_; }
   void session_ended() override { --sessions_; }
 
@@ -587,6 +588,10 @@ void Gateway::stop() {
 }
 void Gateway::add_latency(std::string name, std::string help, const market::LatencyHistogram& h) {
   impl_->add_latency(std::move(name), std::move(help), h);
+}
+
+void Gateway::set_replay(ReplayControl* replay) {
+  impl_->set_replay(replay);
 }
 
 GatewayStats Gateway::stats() const {
