@@ -85,6 +85,7 @@ int run_serve(ServeConfig config) {
                       "starting on it, per shard per batch.",
                       engine.feed_latency());
 
+  gateway.set_replay(source->replay_control());
   engine.start();
   const std::uint16_t port = gateway.start();
   spdlog::info("listening on http://{}:{} ({}, web root {})", config.gateway.bind, port,
