@@ -33,6 +33,7 @@ import {
   type Screen,
 } from './ui/layout';
 import { chartChannels, kSignalHistory, smootherOrDefault } from './ui/selection';
+import { ReplayBar } from './ui/replay_bar';
 import { Sidebar } from './ui/sidebar';
 import { ThemeSwitch } from './ui/theme';
 import { Watchlist, parseQuotes } from './ui/watchlist';
@@ -436,13 +437,28 @@ function start(): void {
     pollQuotes();
     // First hello: the URL, else what was stored. After a reconnect: the screen as it
     // is, checked against what this server offers.
+    replayBar.probe();
     const draft = screen ?? pickDraft(queryToDraft(window.location.search), jsonToDraft(readStorage(kScreenStorageKey)));
     const next = resolveScreen(draft, offerOf(message), smoother);
     if (next !== null) {
       apply(next);
     }
   });
+  const replayBar = new ReplayBar(
+    {
+      root: element('#replay', HTMLElement),
+      clock: element('#replay-clock', HTMLElement),
+      toggle: element('#replay-toggle', HTMLButtonElement),
+      speed: element('#replay-speed', HTMLSelectElement),
+    },
+    (action, speed) => ws.replay(action, speed),
+  );
+  bus.on('ok', (ok) => replayBar.onOk(ok.id, ok.replay));
   bus.on('server_error', (error) => {
+    replayBar.onError(error.id, error.code);
+    if (error.code === 'not_replay') {
+      return; // the answer to the replay bar's probe: a live server
+    }
     const request = ws.requestFor(error.id);
     console.warn(`server: ${error.code}: ${error.message}${request === undefined ? '' : ` (request ${JSON.stringify(request)})`}`);
   });

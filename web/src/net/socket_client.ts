@@ -11,6 +11,7 @@ import {
   type Channel,
   type ClientRequest,
   type HistorySpec,
+  type ReplayAction,
   type RequestId,
   type ResumeChannel,
   type ServerMessage,
@@ -212,6 +213,19 @@ export class MarketSocket {
   /** Connections opened since start (1 + reconnects). */
   connectionCount(): number {
     return this.connections;
+  }
+
+  /**
+   * Sends a `replay` request (status, pause, resume, speed) and returns its id; null
+   * while disconnected. The answer is an `ok` with `replay`, or an error `not_replay`.
+   */
+  replay(action: ReplayAction, speed?: number): RequestId | null {
+    if (!this.open) {
+      return null;
+    }
+    const id = this.nextId++;
+    this.send(speed === undefined ? { op: 'replay', id, action } : { op: 'replay', id, action, speed });
+    return id;
   }
 
   /** The request a reply's id answers, while it is outstanding. */
