@@ -128,6 +128,8 @@ declare global {
       scrollToLatest(chart: number): void;
       /** The time range (UTC seconds) chart `chart` shows, null before it has bars. */
       visibleRange(chart: number): { from: number; to: number } | null;
+      /** How many bar slots chart `chart` shows (its zoom), null before it has any. */
+      visibleBars(chart: number): number | null;
     };
   }
 }
@@ -221,6 +223,7 @@ function start(): void {
     scrollToOldest: (chart) => charts[chart]?.scrollToOldest(),
     scrollToLatest: (chart) => charts[chart]?.scrollToLatest(),
     visibleRange: (chart) => charts[chart]?.visibleTimeRange() ?? null,
+    visibleBars: (chart) => charts[chart]?.visibleBars() ?? null,
   };
 
   // ---- sidebar ----------------------------------------------------------------------

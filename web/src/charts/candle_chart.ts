@@ -320,6 +320,12 @@ export class CandleChart {
     return range === null || typeof range.from !== 'number' || typeof range.to !== 'number' ? null : { from: range.from, to: range.to };
   }
 
+  /** How many bar slots are in view (the zoom), null before there are bars. */
+  visibleBars(): number | null {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    return range === null ? null : range.to - range.from;
+  }
+
   /** Shows the time range another chart shows (time-scale sync). */
   showTimeRange(range: { from: number; to: number }): void {
     if (this.buffer === null || this.buffer.bars().length === 0) {
