@@ -282,9 +282,13 @@ function start(): void {
   /** Everything the page wants: each visible chart's channels, plus every symbol's signals for the sidebar. */
   const wantedChannels = (next: Screen): WantedChannel[] => {
     const wanted: WantedChannel[] = visibleCharts(next).flatMap((c) => chartChannels(c.symbol, c.tf, next.smoother));
+    const charted = new Set(wanted.map(channelKey));
     for (const symbol of hello?.symbols ?? []) {
-      // The watchlist's sparkline (a chart of the symbol asks for more history first).
-      wanted.push({ symbol: symbol.symbol, stream: intensityStream(next.smoother), history: kSparkHistory });
+      // The watchlist's sparkline; a chart of the symbol already asks for more history.
+      const spark = { symbol: symbol.symbol, stream: intensityStream(next.smoother), history: kSparkHistory };
+      if (!charted.has(channelKey(spark))) {
+        wanted.push(spark);
+      }
       wanted.push({ symbol: symbol.symbol, stream: 'spikes', history: kSignalHistory });
       wanted.push({ symbol: symbol.symbol, stream: 'reversals', history: kSignalHistory });
     }

@@ -568,7 +568,7 @@ export class CandleChart {
         this.spikesDirty = true;
         const newest = state.spikes.events().at(-1);
         if (newest !== undefined && newest.seq > this.pulsedSpikeSeq) {
-          if (live && this.pulsedSpikeSeq >= 0) {
+          if (live) {
             this.pulseSpike(bucketOfMs(newest.t_ms, bucket));
           }
           this.pulsedSpikeSeq = newest.seq;

@@ -173,10 +173,14 @@ export class MarketSocket {
     const added: WantedChannel[] = [];
     for (const channel of wanted) {
       const key = channelKey(channel);
-      if (!this.subscriptions.has(key)) {
+      const known = this.subscriptions.get(key);
+      if (known === undefined) {
         const copy = copyWanted(channel);
         this.subscriptions.set(key, copy);
         added.push(copy);
+      } else if (known.history !== channel.history) {
+        // Kept subscribed; the new history shapes the next snapshot (a resubscribe, a reconnect).
+        this.subscriptions.set(key, copyWanted(channel));
       }
     }
     this.sendGroups('unsubscribe', gone);
