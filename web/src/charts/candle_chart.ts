@@ -64,6 +64,8 @@ export interface ChartChannel {
 }
 
 const kVolumeScaleId = 'volume';
+/** Price axis width (px): room for "12,345.67" and "146.24K" in the chart's font. */
+const kPriceAxisWidth = 84;
 const kCandlePane = 0;
 const kIntensityPane = 1;
 /** Share of the chart's height: candles and volume, then intensity. */
@@ -147,6 +149,10 @@ export class CandleChart {
       height: container.clientHeight,
       crosshair: { mode: CrosshairMode.Normal },
       timeScale: { timeVisible: true, secondsVisible: true, rightOffset: 4, barSpacing: 8 },
+      // A price axis wide enough for its labels from the start: otherwise it widens and
+      // narrows with the last price's digits, and every width change re-allocates and
+      // repaints every canvas of the chart (layout thrash at live rates).
+      rightPriceScale: { minimumWidth: kPriceAxisWidth },
     });
     this.candles = this.chart.addSeries(CandlestickSeries, {});
     this.candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
