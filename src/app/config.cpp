@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 
+#include "feed/replay_pacer.hpp"
 #include "market/time.hpp"
 #include "market/timeframe.hpp"
 
@@ -236,12 +237,24 @@ const std::vector<Setting>& serve_settings() {
          c.gateway.bus_capacity = parse_number<std::size_t>(v, 1024, std::size_t{1} << 26);
        }},
       {"feed", "feed", "SPACETIME_FEED",
-       "tick source: sim (the built-in simulator) or iqfeed (DTN IQFeed)", "sim",
+       "tick source: sim (the built-in simulator), iqfeed (DTN IQFeed) or file (a recorded "
+       "tick file, --file, replayed at --speed)",
+       "sim",
        [](ServeConfig& c, std::string_view v) {
-         if (v != "sim" && v != "iqfeed") {
-           throw ConfigError(fmt::format("'{}' is not a feed (sim or iqfeed)", v));
+         if (v != "sim" && v != "iqfeed" && v != "file") {
+           throw ConfigError(fmt::format("'{}' is not a feed (sim, iqfeed or file)", v));
          }
          c.feed = std::string(v);
+       }},
+      {"replay", "file", "SPACETIME_REPLAY_FILE",
+       "tick file (.stt or CSV) that --feed file plays into the product", "",
+       [](ServeConfig& c, std::string_view v) { c.replay_file = std::string(v); }},
+      {"replay", "speed", "SPACETIME_REPLAY_SPEED",
+       "pace of --feed file on the file's timestamps: 1 recorded, 10 ten times faster (0.1 to "
+       "1000; clients may pause, resume and change it)",
+       "1",
+       [](ServeConfig& c, std::string_view v) {
+         c.replay_speed = parse_number<double>(v, feed::kMinReplaySpeed, feed::kMaxReplaySpeed);
        }},
       {"iqfeed", "iqfeed_host", "SPACETIME_IQFEED_HOST", "IQConnect's address", "127.0.0.1",
        [](ServeConfig& c, std::string_view v) {

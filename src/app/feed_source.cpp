@@ -3,8 +3,13 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cmath>
+
 #include "feed/iqfeed.hpp"
+#include "feed/replay_pacer.hpp"
 #include "feed/simulator.hpp"
+#include "feed/tick_file.hpp"
 
 namespace spacetime::app {
 namespace {
@@ -107,11 +112,94 @@ class IqFeedSource final : public FeedSource {
   feed::IqFeedClient client_;
 };
 
+// A recorded tick file played into the live product at a pace on its own timestamps,
+// which clients may pause, resume and change over the WebSocket (`{"op":"replay"}`).
+// At the end of the file the product stays up with what it has.
+class FileSource final : public FeedSource, public gateway::ReplayControl {
+ public:
+  FileSource(const ServeConfig& config, market::SymbolRegistry& symbols)
+      : file_(checked_file(config)),
+        reader_(feed::TickFileReader::open(file_, symbols, reader_options(config))),
+        pacer_(config.replay_speed),
+        symbols_(symbols.size()) {}
+
+  void run(market::TickSink& sink, std::stop_token stop) override {
+    try {
+      const auto stats = feed::paced_replay(reader_, sink, pacer_, stop);
+      ticks_.store(stats.ticks, std::memory_order_relaxed);
+      if (!stats.stopped) {
+        spdlog::info("replay of {}: the file ended after {} ticks", file_, stats.ticks);
+      }
+    } catch (const feed::TickFileError& e) {
+      // A corrupt block mid-file: what came before stays on screen, the clock stops.
+      pacer_.finish();
+      spdlog::error("replay of {} stopped: {}", file_, e.what());
+    }
+  }
+  std::vector<gateway::Metric> metrics() const override {
+    const auto s = pacer_.state();
+    return {{"feed_ticks", ticks_.load(std::memory_order_relaxed)},
+            {"feed_replay_paused", s.paused ? 1u : 0u},
+            {"feed_replay_finished", s.finished ? 1u : 0u},
+            {"feed_replay_clock_ms",
+             static_cast<std::uint64_t>(std::max<std::int64_t>(0, s.clock_ns / 1'000'000))}};
+  }
+  std::string describe() const override {
+    return fmt::format("replay of {} at {}x ({} symbols, about {} ticks)", file_,
+                       pacer_.state().speed, symbols_, reader_.expected_ticks());
+  }
+
+  // gateway::ReplayControl, on the gateway's thread.
+  gateway::ReplayStatus status() const override {
+    const auto s = pacer_.state();
+    return {.paused = s.paused,
+            .finished = s.finished,
+            .speed = s.speed,
+            .clock_ms = s.clock_ns / 1'000'000};
+  }
+  void pause() override {
+    pacer_.pause();
+    spdlog::info("replay: paused");
+  }
+  void resume() override {
+    pacer_.resume();
+    spdlog::info("replay: resumed");
+  }
+  bool set_speed(double speed) override {
+    if (!feed::valid_replay_speed(speed)) return false;
+    pacer_.set_speed(speed);
+    spdlog::info("replay: speed {}x", speed);
+    return true;
+  }
+  gateway::ReplayControl* replay_control() override { return this; }
+
+ private:
+  static std::string checked_file(const ServeConfig& config) {
+    if (config.replay_file.empty()) {
+      throw ConfigError("--feed file needs --file (a recorded .stt or CSV tick file)");
+    }
+    return config.replay_file;
+  }
+  static feed::TickFileOptions reader_options(const ServeConfig& config) {
+    feed::TickFileOptions options;
+    options.time_guard.max_skew_ns = config.max_skew_ns;
+    options.filter = config.filter_for(/*live=*/false);
+    return options;
+  }
+
+  std::string file_;
+  feed::TickFileReader reader_;
+  feed::ReplayPacer pacer_;
+  std::size_t symbols_;
+  std::atomic<std::uint64_t> ticks_{0};
+};
+
 }  // namespace
 
 std::unique_ptr<FeedSource> FeedSource::make(const ServeConfig& config,
                                              market::SymbolRegistry& symbols) {
   if (config.feed == "iqfeed") return std::make_unique<IqFeedSource>(config, symbols);
+  if (config.feed == "file") return std::make_unique<FileSource>(config, symbols);
   return std::make_unique<SimulatorSource>(config.simulator, symbols);
 }
 

@@ -90,6 +90,9 @@ class RecordCommand final : public Command {
     ServeConfig config;
     if (!config_path_.empty()) apply_toml_file(config, config_path_);
     settings_.apply(config);
+    if (config.feed == "file") {
+      throw ConfigError("record: --feed file replays a recording; record from sim or iqfeed");
+    }
     if (config.sim_start_now) {
       config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                       std::chrono::system_clock::now().time_since_epoch())

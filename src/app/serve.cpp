@@ -182,6 +182,7 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
                  redis.url, redis.prefix);
   }
 
+  if (gateway && engine) gateway->set_replay(source->replay_control());
   if (engine) engine->start();
   std::uint16_t port = 0;
   if (gateway) port = gateway->start();

@@ -290,6 +290,32 @@ void Hub::handle(ClientState& c, PingRequest r, Now now) {
   send(c, encode_pong(r.id, now.wall_ms));
 }
 
+void Hub::handle(ClientState& c, ReplayRequest r, Now now) {
+  if (replay_ == nullptr) {
+    reply_error(c, r.id, ErrorCode::kNotReplay,
+                "this server is not replaying a file (serve --feed file --file F)", now);
+    return;
+  }
+  switch (r.action) {
+    case ReplayAction::kStatus:
+      break;
+    case ReplayAction::kPause:
+      replay_->pause();
+      break;
+    case ReplayAction::kResume:
+      replay_->resume();
+      break;
+    case ReplayAction::kSpeed:
+      if (!replay_->set_speed(r.speed)) {
+        reply_error(c, r.id, ErrorCode::kBadRequest,
+                    fmt::format("replay: speed {} is out of the replay's range", r.speed), now);
+        return;
+      }
+      break;
+  }
+  send(c, encode_replay_ok(r.id, replay_->status()));
+}
+
 void Hub::handle(ClientState& c, BadRequest r, Now now) {
   reply_error(c, r.id, r.code, r.message, now);
 }

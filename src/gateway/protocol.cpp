@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, 3> kSmoothingNames = {"sma", "ema", "zlma
 constexpr std::array<std::string_view, kErrorCodeCount> kErrorNames = {
     "bad_json",       "too_deep",       "bad_request", "unknown_op",
     "unknown_symbol", "unknown_stream", "bad_history", "too_many_subscriptions",
-    "rate_limited"};
+    "rate_limited",   "not_replay"};
 
 using Out = std::back_insert_iterator<std::string>;
 
@@ -360,8 +360,35 @@ ClientRequest parse_client_message(std::string_view text, const market::SymbolRe
     return r;
   }
   if (op == "ping") return PingRequest{id};
+  if (op == "replay") {
+    std::string_view action;
+    if (obj["action"].get_string().get(action)) {
+      return bad(id, ErrorCode::kBadRequest,
+                 "replay: field 'action' (status, pause, resume or speed) is required");
+    }
+    ReplayRequest r{.id = id};
+    if (action == "status") {
+      r.action = ReplayAction::kStatus;
+    } else if (action == "pause") {
+      r.action = ReplayAction::kPause;
+    } else if (action == "resume") {
+      r.action = ReplayAction::kResume;
+    } else if (action == "speed") {
+      r.action = ReplayAction::kSpeed;
+      double speed = 0;
+      if (obj["speed"].get_double().get(speed) || !std::isfinite(speed) || !(speed > 0)) {
+        return bad(id, ErrorCode::kBadRequest,
+                   "replay: action 'speed' needs 'speed' (a number > 0)");
+      }
+      r.speed = speed;
+    } else {
+      return bad(id, ErrorCode::kBadRequest,
+                 "replay: unknown action " + quoted(action) + " (status, pause, resume, speed)");
+    }
+    return r;
+  }
   return bad(id, ErrorCode::kUnknownOp,
-             "unknown op " + quoted(op) + " (subscribe, unsubscribe, resume, ping)");
+             "unknown op " + quoted(op) + " (subscribe, unsubscribe, resume, ping, replay)");
 }
 
 std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms, const HelloLimits& l,
@@ -400,6 +427,15 @@ std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms, co
 
 std::string encode_ok(std::string_view id, std::string_view op, std::size_t channels) {
   return fmt::format(R"({{"type":"ok","id":{},"op":"{}","channels":{}}})", id, op, channels);
+}
+
+std::string encode_replay_ok(std::string_view id, const ReplayStatus& status) {
+  std::string out = fmt::format(
+      R"({{"type":"ok","id":{},"op":"replay","replay":{{"paused":{},"finished":{},"speed":)", id,
+      status.paused, status.finished);
+  append_json_double(out, status.speed);
+  fmt::format_to(Out(out), R"(,"clock_ms":{}}}}})", status.clock_ms);
+  return out;
 }
 
 std::string encode_error(std::string_view id, ErrorCode code, std::string_view message) {

@@ -143,6 +143,7 @@ class Gateway::Impl final : public SessionHost {
       if (l.name == name) throw std::invalid_argument("latency histogram name taken: " + name);
     latencies_.push_back({std::move(name), std::move(help), &h});
   }
+  void set_replay(ReplayControl* replay) { hub_.set_replay(replay); }
   void session_started() override { ++sessions_; }
   void session_ended() override { --sessions_; }
 
@@ -602,6 +603,10 @@ void Gateway::stop() {
 }
 void Gateway::add_latency(std::string name, std::string help, const market::LatencyHistogram& h) {
   impl_->add_latency(std::move(name), std::move(help), h);
+}
+
+void Gateway::set_replay(ReplayControl* replay) {
+  impl_->set_replay(replay);
 }
 
 GatewayStats Gateway::stats() const {

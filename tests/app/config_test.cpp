@@ -131,11 +131,24 @@ TEST(ServeConfig, IqFeedSettings) {
   EXPECT_EQ(c.iqfeed.symbols, (std::vector<std::string>{"AAPL", "MSFT"}));
   EXPECT_EQ(c.iqfeed.level1_port, 15009);
   EXPECT_EQ(error_of([&] { apply_setting(c, setting("feed"), "bloomberg", "--feed"); }),
-            "--feed: 'bloomberg' is not a feed (sim or iqfeed)");
+            "--feed: 'bloomberg' is not a feed (sim, iqfeed or file)");
   EXPECT_EQ(error_of([&] {
               apply_setting(c, setting("iqfeed_symbols"), "AAPL,,MSFT", "--iqfeed-symbols");
             }),
             "--iqfeed-symbols: 'AAPL,,MSFT' has an empty symbol");
+}
+
+TEST(ServeConfig, FileReplaySettings) {
+  ServeConfig c;
+  apply_toml(c, "[feed]\nfeed = \"file\"\n[replay]\nfile = \"day.stt\"\nspeed = 10\n", "f.toml");
+  EXPECT_EQ(c.feed, "file");
+  EXPECT_EQ(c.replay_file, "day.stt");
+  EXPECT_EQ(c.replay_speed, 10.0);
+  apply_setting(c, setting("speed"), "0.5", "--speed");
+  EXPECT_EQ(c.replay_speed, 0.5);
+  EXPECT_NE(error_of([&] { apply_setting(c, setting("speed"), "0", "--speed"); }), "(no error)");
+  EXPECT_NE(error_of([&] { apply_setting(c, setting("speed"), "5000", "--speed"); }), "(no error)");
+  EXPECT_EQ(c.replay_speed, 0.5);
 }
 
 TEST(Setting, FlagsAreKebabCaseKeys) {

@@ -492,6 +492,66 @@ TEST_F(HubTest, LimitsRateAndAbuse) {
   EXPECT_EQ(hub_->stats().clients, 0u);
 }
 
+// A replay as the app's file feed offers it, recording what it was told.
+class FakeReplay : public ReplayControl {
+ public:
+  ReplayStatus status() const override { return state; }
+  void pause() override { state.paused = true; }
+  void resume() override { state.paused = false; }
+  bool set_speed(double speed) override {
+    if (speed > 100) return false;
+    state.speed = speed;
+    return true;
+  }
+  ReplayStatus state{.paused = false, .finished = false, .speed = 10, .clock_ms = 5000};
+};
+
+TEST_F(HubTest, ReplayRequestsSteerTheReplayOrAreRefusedWithNotReplay) {
+  make_hub();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  take(c);
+  // No replay (the simulator or a live feed): a stable error code.
+  hub_->on_message(id, R"({"op":"replay","id":1,"action":"pause"})", at(0));
+  auto frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string_view(frames[0]["type"]), "error");
+  EXPECT_EQ(std::string_view(frames[0]["code"]), "not_replay");
+  EXPECT_EQ(int64_t(frames[0]["id"]), 1);
+
+  FakeReplay replay;
+  hub_->set_replay(&replay);
+  hub_->on_message(id, R"({"op":"replay","id":2,"action":"pause"})", at(0));
+  frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_TRUE(replay.state.paused);
+  EXPECT_EQ(std::string_view(frames[0]["type"]), "ok");
+  EXPECT_EQ(std::string_view(frames[0]["op"]), "replay");
+  EXPECT_TRUE(bool(frames[0]["replay"]["paused"]));
+  EXPECT_EQ(int64_t(frames[0]["replay"]["clock_ms"]), 5000);
+
+  hub_->on_message(id, R"({"op":"replay","id":3,"action":"resume"})", at(0));
+  frames = take(c);
+  EXPECT_FALSE(replay.state.paused);
+  EXPECT_FALSE(bool(frames.at(0)["replay"]["paused"]));
+
+  hub_->on_message(id, R"({"op":"replay","id":4,"action":"speed","speed":25})", at(0));
+  frames = take(c);
+  EXPECT_EQ(replay.state.speed, 25.0);
+  EXPECT_DOUBLE_EQ(double(frames.at(0)["replay"]["speed"]), 25.0);
+
+  // Out of the replay's range: refused, nothing changed.
+  hub_->on_message(id, R"({"op":"replay","id":5,"action":"speed","speed":500})", at(0));
+  frames = take(c);
+  EXPECT_EQ(std::string_view(frames.at(0)["code"]), "bad_request");
+  EXPECT_EQ(replay.state.speed, 25.0);
+
+  hub_->on_message(id, R"({"op":"replay","id":6,"action":"status"})", at(0));
+  frames = take(c);
+  EXPECT_EQ(int64_t(frames.at(0)["id"]), 6);
+  EXPECT_DOUBLE_EQ(double(frames.at(0)["replay"]["speed"]), 25.0);
+}
+
 TEST_F(HubTest, UnsubscribeStopsTheChannelAndSnapshotsOfValueStreamsCarryTheLatest) {
   make_hub();
   bus_->publish(std::vector<Event>{market::BufferEvent{.symbol = 1,

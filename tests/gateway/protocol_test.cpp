@@ -74,6 +74,11 @@ TEST(Protocol, EveryMalformedRequestGetsItsStableErrorCode) {
        ErrorCode::kBadRequest},
       {R"({"op":"resume","id":1,"channels":[{"symbol":"ALFA","stream":"x","seq":1}]})",
        ErrorCode::kUnknownStream},
+      {R"({"op":"replay","id":1})", ErrorCode::kBadRequest},
+      {R"({"op":"replay","id":1,"action":"rewind"})", ErrorCode::kBadRequest},
+      {R"({"op":"replay","id":1,"action":"speed"})", ErrorCode::kBadRequest},
+      {R"({"op":"replay","id":1,"action":"speed","speed":0})", ErrorCode::kBadRequest},
+      {R"({"op":"replay","id":1,"action":"speed","speed":"10"})", ErrorCode::kBadRequest},
   };
   for (const auto& [text, code] : cases) {
     const auto r = parse(text);
@@ -91,6 +96,22 @@ TEST(Protocol, ResumeCarriesTheLastSeqOfEachChannel) {
   ASSERT_EQ(res.channels.size(), 2u);
   EXPECT_EQ(res.channels[0].first, (ChannelRef{1, WireStream::kSpikes}));
   EXPECT_EQ(res.channels[0].second, 7u);
+}
+
+TEST(Protocol, ReplayRequestsCarryTheirActionAndSpeed) {
+  const auto pause = std::get<ReplayRequest>(parse(R"({"op":"replay","id":4,"action":"pause"})"));
+  EXPECT_EQ(pause.id, "4");
+  EXPECT_EQ(pause.action, ReplayAction::kPause);
+  EXPECT_EQ(std::get<ReplayRequest>(parse(R"({"op":"replay","action":"resume"})")).action,
+            ReplayAction::kResume);
+  EXPECT_EQ(std::get<ReplayRequest>(parse(R"({"op":"replay","action":"status"})")).action,
+            ReplayAction::kStatus);
+  const auto speed =
+      std::get<ReplayRequest>(parse(R"({"op":"replay","id":5,"action":"speed","speed":10})"));
+  EXPECT_EQ(speed.action, ReplayAction::kSpeed);
+  EXPECT_EQ(speed.speed, 10.0);
+  EXPECT_EQ(std::get<ReplayRequest>(parse(R"({"op":"replay","action":"speed","speed":0.5})")).speed,
+            0.5);
 }
 
 TEST(Protocol, DurationsInSecondsOrWithAUnit) {
@@ -222,6 +243,15 @@ TEST(Protocol, OtherServerMessagesParse) {
   EXPECT_EQ(int64_t(json(p, encode_lagging(10, 5))["queued_bytes"]), 10);
   EXPECT_EQ(std::string_view(json(p, encode_caught_up())["type"]), "caught_up");
   EXPECT_EQ(int64_t(json(p, encode_pong("8", 99))["server_time_ms"]), 99);
+  const auto replay =
+      json(p, encode_replay_ok("6", {.paused = true, .speed = 2.5, .clock_ms = 77}));
+  EXPECT_EQ(std::string_view(replay["op"]), "replay");
+  EXPECT_TRUE(bool(replay["replay"]["paused"]));
+  EXPECT_FALSE(bool(replay["replay"]["finished"]));
+  EXPECT_DOUBLE_EQ(double(replay["replay"]["speed"]), 2.5);
+  EXPECT_EQ(int64_t(replay["replay"]["clock_ms"]), 77);
+  EXPECT_EQ(std::string_view(json(p, encode_error("1", ErrorCode::kNotReplay, "no"))["code"]),
+            "not_replay");
   std::vector<SymbolQuote> quotes = {{.traded = true, .last = 10100, .day_open = 10000}};
   const auto doc = json(p, encode_symbols(reg, quotes));
   EXPECT_DOUBLE_EQ(double(doc["symbols"].at(0)["change"]), 1.0);

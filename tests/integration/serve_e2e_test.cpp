@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -223,7 +224,9 @@ TEST_F(ServeEndToEnd, BadClientMessagesGetAnErrorAndTheConnectionLives) {
       {R"({"op":"subscribe","id":"a","symbols":["NOPE"],"streams":["candles:1s"]})",
        "unknown_symbol"},
       {R"({"op":"subscribe","id":"b","symbols":["ALFA"],"streams":["candles:7m"]})",
-       "unknown_stream"}};
+       "unknown_stream"},
+      // The simulator is no file replay.
+      {R"({"op":"replay","id":"c","action":"pause"})", "not_replay"}};
   for (const auto& [message, code] : bad) {
     ws.write(net::buffer(message));
     const std::string reply = read(ws);
@@ -246,7 +249,7 @@ TEST_F(ServeEndToEnd, BadClientMessagesGetAnErrorAndTheConnectionLives) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(std::string_view(doc["status"]), "ok");
-  EXPECT_EQ(uint64_t(doc["bad_client_messages"]), 3u);
+  EXPECT_EQ(uint64_t(doc["bad_client_messages"]), 4u);
   EXPECT_EQ(uint64_t(doc["gateway_bus_dropped"]), 0u);
   EXPECT_EQ(uint64_t(doc["clients"]), 1u);
   EXPECT_GT(uint64_t(doc["ticks"]), 0u);
@@ -311,6 +314,83 @@ TEST_F(ServeEndToEnd, ServesTheWebRootAndRefusesToLeaveIt) {
   }
   EXPECT_NE(http_get("/nope.js").find("not found"), std::string::npos);
   EXPECT_NE(http_get("/api/symbols").find(R"("symbol":"ALFA")"), std::string::npos);
+}
+
+// `serve --feed file`: a recorded file played into the product, paused, resumed and sped
+// up over the WebSocket, its clock on the file's timestamps.
+TEST(ServeFileReplay, PauseStopsTheReplayClockAndResumeMovesItOn) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("spacetime-replay-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::int64_t t0 = 1'764'599'400'000'000'000;  // 2025-12-01T14:30:00Z
+  {
+    std::ofstream csv(dir / "day.csv");
+    csv << "ts,symbol,price,size\n";
+    for (int i = 0; i < 6000; ++i)  // 10 minutes, a tick every 100 ms
+      csv << t0 + std::int64_t{i} * 100'000'000 << ",ALFA," << 100 + (i % 7) * 0.01 << ",1\n";
+  }
+  testing::ChildProcess server(SPACETIME_BIN,
+                               {"serve", "--port", "0", "--bind", "127.0.0.1", "--feed", "file",
+                                "--file", (dir / "day.csv").string(), "--speed", "10", "--web-root",
+                                dir.string(), "--data-dir", (dir / "data").string()},
+                               dir / "serve.log");
+  const auto port = server.wait_for("listening on http://127.0.0.1:", std::chrono::seconds(20));
+  ASSERT_TRUE(port) << "server did not start:\n" << server.output();
+  const std::string p = port->substr(0, port->find(' '));
+
+  net::io_context ioc;
+  websocket::stream<tcp::socket> ws(ioc);
+  tcp::resolver resolver(ioc);
+  net::connect(ws.next_layer(), resolver.resolve("127.0.0.1", p));
+  ws.handshake("127.0.0.1:" + p, "/ws");
+  auto read = [&] {
+    beast::flat_buffer buffer;
+    ws.read(buffer);
+    return beast::buffers_to_string(buffer.data());
+  };
+  read();  // hello
+  simdjson::dom::parser parser;
+  std::string text;
+  simdjson::dom::element doc;
+  auto ask = [&](const std::string& request) {
+    ws.write(net::buffer(request));
+    text = read();
+    EXPECT_FALSE(parser.parse(text).get(doc)) << text;
+    return doc;
+  };
+  // The clock is the file's time once its first tick is out.
+  std::int64_t clock = 0;
+  for (int i = 0; i < 100 && clock == 0; ++i) {
+    clock = int64_t(ask(R"({"op":"replay","id":1,"action":"status"})")["replay"]["clock_ms"]);
+    if (clock == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_GE(clock, t0 / 1'000'000) << text;
+  EXPECT_DOUBLE_EQ(double(doc["replay"]["speed"]), 10.0);
+
+  auto paused = ask(R"({"op":"replay","id":2,"action":"pause"})");
+  EXPECT_EQ(std::string_view(paused["type"]), "ok") << text;
+  EXPECT_TRUE(bool(paused["replay"]["paused"]));
+  const std::int64_t stopped = int64_t(paused["replay"]["clock_ms"]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_EQ(int64_t(ask(R"({"op":"replay","id":3,"action":"status"})")["replay"]["clock_ms"]),
+            stopped);
+
+  auto resumed = ask(R"({"op":"replay","id":4,"action":"resume"})");
+  EXPECT_FALSE(bool(resumed["replay"]["paused"]));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  // 400 ms at 10x: about 4 s of the file (at least 1 s on a loaded machine).
+  EXPECT_GT(int64_t(ask(R"({"op":"replay","id":5,"action":"status"})")["replay"]["clock_ms"]),
+            stopped + 1000);
+
+  auto faster = ask(R"({"op":"replay","id":6,"action":"speed","speed":50})");
+  EXPECT_DOUBLE_EQ(double(faster["replay"]["speed"]), 50.0) << text;
+  EXPECT_EQ(
+      std::string_view(ask(R"({"op":"replay","id":7,"action":"speed","speed":5000})")["code"]),
+      "bad_request");
+  ws.close(websocket::close_code::normal);
+  const int status = server.stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.output();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

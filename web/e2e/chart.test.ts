@@ -100,30 +100,40 @@ async function candlePixels(p: Page): Promise<{ up: number; down: number; canvas
 
 /**
  * Pixels of the intensity pane (the canvases as wide as the candle pane's, with the
- * second-largest height) that have the --intensity-line colour, and the pane's height
- * as a share of both panes. The top sixth is left out: the pane's label is drawn there
- * in the same colour, and the line keeps out of it (its price scale's top margin).
+ * second-largest height) in one of the zone colours of the intensity bars
+ * (--intensity-below/-inside/-above/-spike), in all and per zone, and the pane's height
+ * as a share of both panes. The top sixth is left out: the pane's label is drawn there,
+ * and the bars keep out of it (their price scale's top margin).
  */
-async function intensityPixels(p: Page): Promise<{ line: number; share: number }> {
+async function intensityPixels(p: Page): Promise<{ line: number; share: number; zones: Record<string, number> }> {
   return p.evaluate(() => {
-    const colour = getComputedStyle(document.documentElement).getPropertyValue('--intensity-line').trim();
+    // Intensity is drawn as bars coloured by zone: count the pixels of each zone's colour.
+    const zoneNames = ['below', 'inside', 'above', 'spike'];
     const probe = document.createElement('canvas');
     probe.width = 1;
     probe.height = 1;
     const probeContext = probe.getContext('2d', { willReadFrequently: true });
-    if (probeContext === null || colour === '') {
-      throw new Error('no 2d context or no --intensity-line');
+    if (probeContext === null) {
+      throw new Error('no 2d context');
     }
-    probeContext.fillStyle = colour;
-    probeContext.fillRect(0, 0, 1, 1);
-    const [r, g, b] = [...probeContext.getImageData(0, 0, 1, 1).data];
+    const rgb = zoneNames.map((zone) => {
+      const colour = getComputedStyle(document.documentElement).getPropertyValue(`--intensity-${zone}`).trim();
+      if (colour === '') {
+        throw new Error(`no --intensity-${zone}`);
+      }
+      probeContext.clearRect(0, 0, 1, 1);
+      probeContext.fillStyle = colour;
+      probeContext.fillRect(0, 0, 1, 1);
+      return [...probeContext.getImageData(0, 0, 1, 1).data];
+    });
+    const zones: Record<string, number> = Object.fromEntries(zoneNames.map((z) => [z, 0]));
 
     const all = [...document.querySelectorAll<HTMLCanvasElement>('#chart canvas')];
     const width = Math.max(0, ...all.map((c) => c.width));
     const heights = [...new Set(all.filter((c) => c.width === width).map((c) => c.height))].sort((x, y) => y - x);
     const [candleHeight, paneHeight] = heights;
     if (candleHeight === undefined || paneHeight === undefined) {
-      return { line: 0, share: 0 };
+      return { line: 0, share: 0, zones };
     }
     let line = 0;
     for (const canvas of all.filter((c) => c.width === width && c.height === paneHeight)) {
@@ -132,17 +142,20 @@ async function intensityPixels(p: Page): Promise<{ line: number; share: number }
         continue;
       }
       for (let i = Math.ceil(canvas.height / 6) * canvas.width * 4; i < data.length; i += 4) {
-        if (
-          (data[i + 3] ?? 0) > 250 &&
-          Math.abs((data[i] ?? 0) - (r ?? 0)) <= 3 &&
-          Math.abs((data[i + 1] ?? 0) - (g ?? 0)) <= 3 &&
-          Math.abs((data[i + 2] ?? 0) - (b ?? 0)) <= 3
-        ) {
+        if ((data[i + 3] ?? 0) <= 250) {
+          continue;
+        }
+        const zone = rgb.findIndex(
+          ([r, g, b]) =>
+            Math.abs((data[i] ?? 0) - (r ?? 0)) <= 3 && Math.abs((data[i + 1] ?? 0) - (g ?? 0)) <= 3 && Math.abs((data[i + 2] ?? 0) - (b ?? 0)) <= 3,
+        );
+        if (zone >= 0) {
           line += 1;
+          zones[zoneNames[zone] as string] = (zones[zoneNames[zone] as string] ?? 0) + 1;
         }
       }
     }
-    return { line, share: paneHeight / (candleHeight + paneHeight) };
+    return { line, share: paneHeight / (candleHeight + paneHeight), zones };
   });
 }
 
@@ -238,7 +251,7 @@ describe('chart page against the real server', () => {
     expect(await p.locator('#chart').getAttribute('data-smoother')).toBe('ema');
     await expect.poll(() => chartNumber(p, 'data-intensity-points'), { timeout: 10_000, interval: 250 }).toBeGreaterThan(0);
     expect(await p.locator('#chart').getAttribute('data-intensity-ready')).toBe('true');
-    // A line needs two points: wait for the second second, then for its pixels.
+    // Wait for the second second, then for the bars' pixels.
     await expect.poll(() => chartNumber(p, 'data-intensity-points'), { timeout: 10_000, interval: 250 }).toBeGreaterThan(1);
     await expect
       .poll(async () => {

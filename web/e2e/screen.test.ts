@@ -125,6 +125,77 @@ describe('the trading screen', () => {
     await context.close();
   });
 
+  it('syncs the time scales when asked (per layout), draws sparklines and opens a signal at its time', async () => {
+    const context = await openBrowser().newContext({ viewport: { width: 1400, height: 900 } });
+    const p = await context.newPage();
+    consoleErrors.push(...watchConsole(p));
+    await p.goto(`${baseUrl}?layout=2&charts=ALFA:1s,BRVO:1s&focus=0`);
+    await waitForBars(p, '#chart', 20);
+    await waitForBars(p, '#chart-1', 20);
+    const bars = (i: number): Promise<number> => p.evaluate((chart) => window.__spacetime?.visibleBars(chart) ?? -1, i);
+    const range = (i: number): Promise<{ from: number; to: number } | null> =>
+      p.evaluate((chart) => window.__spacetime?.visibleRange(chart) ?? null, i);
+    const zoomChart0 = async (delta: number): Promise<void> => {
+      const box = await p.locator('#chart').boundingBox();
+      if (box === null) {
+        throw new Error('no chart box');
+      }
+      await p.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.3);
+      for (let i = 0; i < 8; i += 1) {
+        await p.mouse.wheel(0, delta);
+        await p.waitForTimeout(30);
+      }
+    };
+    // Off (the default): zooming one chart leaves the other's zoom alone.
+    expect(await p.locator('#time-sync').getAttribute('aria-pressed')).toBe('false');
+    const otherBefore = await bars(1);
+    const zoomBefore = await bars(0);
+    await zoomChart0(-300);
+    await expect.poll(async () => Math.abs((await bars(0)) - zoomBefore)).toBeGreaterThan(5);
+    expect(Math.abs((await bars(1)) - otherBefore)).toBeLessThanOrEqual(1);
+    const aligned = async (): Promise<boolean> => {
+      const [a, b] = [await range(0), await range(1)];
+      return a !== null && b !== null && Math.abs(a.from - b.from) <= 3 && Math.abs(a.to - b.to) <= 3;
+    };
+    // So the charts show different time ranges now...
+    expect(await aligned()).toBe(false);
+    // ...until sync is on: the other chart follows to the same span of time.
+    await p.locator('#time-sync').click();
+    expect(await p.locator('#time-sync').getAttribute('aria-pressed')).toBe('true');
+    await zoomChart0(100);
+    await expect.poll(aligned).toBe(true);
+    // Kept for this layout only.
+    await p.reload();
+    await expect.poll(() => p.locator('#time-sync').getAttribute('aria-pressed')).toBe('true');
+    await p.locator('#layouts button[data-layout="1"]').click();
+    await expect.poll(() => p.locator('#time-sync').getAttribute('aria-pressed')).toBe('false');
+    await p.locator('#layouts button[data-layout="2"]').click();
+    await expect.poll(() => p.locator('#time-sync').getAttribute('aria-pressed')).toBe('true');
+
+    // Every watchlist row draws its intensity sparkline.
+    await expect
+      .poll(() => p.locator('#watchlist tr').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-spark-points') ?? 0))), {
+        timeout: 20_000,
+      })
+      .toSatisfy((points: number[]) => points.length === 5 && points.every((n) => n >= 2));
+    expect(await p.locator('#watchlist tr polyline').first().getAttribute('points')).toMatch(/^[\d.]+,[\d.]+ /);
+
+    // A signal of the feed opens its symbol in the focused chart, at its time.
+    await p.locator('.cell[data-index="1"]').click({ position: { x: 40, y: 40 } });
+    const entry = p.locator('#feed li').first();
+    await entry.waitFor({ timeout: 60_000 });
+    const symbol = await entry.getAttribute('data-symbol');
+    const tMs = Number(await entry.getAttribute('data-t-ms'));
+    await entry.click();
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-symbol')).toBe(symbol);
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-goto')).toBe(String(Math.floor(tMs / 1000)));
+    await waitForBars(p, '#chart-1');
+    await expect
+      .poll(() => p.evaluate(() => window.__spacetime?.visibleRange(1) ?? null))
+      .toSatisfy((range: { from: number; to: number } | null) => range !== null && range.from <= tMs / 1000 && tMs / 1000 <= range.to + 1);
+    await context.close();
+  });
+
   it('is usable on a 390×844 phone with the sidebar in a drawer', async () => {
     const context = await openBrowser().newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
     const p = await context.newPage();

@@ -29,6 +29,7 @@ export interface PageStats {
   readonly invalidEvents: number;
   readonly layout: string;
   readonly frames: { readonly flushes: number; readonly busyMs: number; readonly maxFlushMs: number };
+  readonly coalesced: number;
   readonly sync: {
     readonly duplicates: number;
     readonly gaps: number;

@@ -12,7 +12,7 @@ import { routeRefill, routeServerMessage, type AppTopics } from './bus/topics';
 import { CandleChart } from './charts/candle_chart';
 import { ChannelSync } from './net/channel_sync';
 import { HistoryClient, browserFetchJson } from './net/history';
-import type { Channel, HelloMessage, MarketEvent, ServerMessage, Smoother } from './net/protocol';
+import { intensityStream, type Channel, type HelloMessage, type MarketEvent, type ServerMessage, type Smoother } from './net/protocol';
 import { MarketSocket, gatewaySocketUrl, type WantedChannel } from './net/socket_client';
 import { channelKey } from './net/subscriptions';
 import { Header } from './ui/header';
@@ -33,6 +33,7 @@ import {
   type Screen,
 } from './ui/layout';
 import { chartChannels, kSignalHistory, smootherOrDefault } from './ui/selection';
+import { ReplayBar } from './ui/replay_bar';
 import { Sidebar } from './ui/sidebar';
 import { ThemeSwitch } from './ui/theme';
 import { Watchlist, parseQuotes } from './ui/watchlist';
@@ -49,8 +50,25 @@ const kScreenStorageKey = 'spacetime.screen';
 /** Where the smoother was kept before the screen was (still read as a fallback). */
 const kSmootherStorageKey = 'spacetime.smoother';
 const kQuotesEveryMs = 2_000;
+/** History of the watchlist's intensity channels: the sparkline's minute. */
+const kSparkHistory = '1m';
 const kVersionsStorageKey = 'spacetime.versions';
 const kCrosshairSyncStorageKey = 'spacetime.crosshairSync';
+/** Time-scale sync, per layout: `{"4": true, "2": false}`. */
+const kTimeSyncStorageKey = 'spacetime.timeSync';
+
+/** The layouts with time-scale sync on, as stored (none when nothing readable is). */
+function storedTimeSync(): Record<string, boolean> {
+  try {
+    const value: unknown = JSON.parse(readStorage(kTimeSyncStorageKey) ?? 'null');
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      return Object.fromEntries(Object.entries(value).filter((e): e is [string, boolean] => typeof e[1] === 'boolean'));
+    }
+  } catch {
+    // fall through to the default
+  }
+  return {};
+}
 
 /** The reversal versions shown, as stored (all four when nothing readable is). */
 function storedVersions(): Set<number> {
@@ -90,6 +108,8 @@ export interface PageStats {
   readonly layout: string;
   /** Rounds of updates applied, the time they took and the longest one (ms). */
   readonly frames: { readonly flushes: number; readonly busyMs: number; readonly maxFlushMs: number };
+  /** Live series updates replaced by a newer one of the same bar before being drawn, all charts. */
+  readonly coalesced: number;
   readonly sync: ReturnType<ChannelSync['stats']>;
   readonly charts: readonly {
     readonly symbol: string;
@@ -102,7 +122,15 @@ export interface PageStats {
 
 declare global {
   interface Window {
-    __spacetime?: { stats(): PageStats; scrollToOldest(chart: number): void; scrollToLatest(chart: number): void };
+    __spacetime?: {
+      stats(): PageStats;
+      scrollToOldest(chart: number): void;
+      scrollToLatest(chart: number): void;
+      /** The time range (UTC seconds) chart `chart` shows, null before it has bars. */
+      visibleRange(chart: number): { from: number; to: number } | null;
+      /** How many bar slots chart `chart` shows (its zoom), null before it has any. */
+      visibleBars(chart: number): number | null;
+    };
   }
 }
 
@@ -127,6 +155,17 @@ function start(): void {
     writeStorage(kCrosshairSyncStorageKey, String(crosshairSync));
     showSync();
   });
+  const timeSync = storedTimeSync();
+  const timeSyncOn = (): boolean => timeSync[screen?.layout ?? ''] === true;
+  const timeSyncButton = element('#time-sync', HTMLButtonElement);
+  const showTimeSync = (): void => timeSyncButton.setAttribute('aria-pressed', String(timeSyncOn()));
+  timeSyncButton.addEventListener('click', () => {
+    if (screen !== null) {
+      timeSync[screen.layout] = !timeSyncOn();
+      writeStorage(kTimeSyncStorageKey, JSON.stringify(timeSync));
+      showTimeSync();
+    }
+  });
 
   type Item =
     | { readonly kind: 'message'; readonly message: ServerMessage; readonly received: number }
@@ -139,6 +178,7 @@ function start(): void {
         routeRefill(bus, item.channel, item.events);
       }
     },
+    afterFlush: () => bus.emit('frame_end', queue.flushes()),
   });
   let socket: MarketSocket | null = null;
   const history = new HistoryClient();
@@ -169,6 +209,7 @@ function start(): void {
       invalidEvents: ws.invalidEventCount(),
       layout: screen?.layout ?? '',
       frames: { flushes: queue.flushes(), ...queue.timing() },
+      coalesced: charts.reduce((sum, c) => sum + (c?.coalescedUpdates() ?? 0), 0),
       sync: sync.stats(),
       charts: charts
         .filter((c): c is CandleChart => c !== null)
@@ -181,6 +222,8 @@ function start(): void {
     }),
     scrollToOldest: (chart) => charts[chart]?.scrollToOldest(),
     scrollToLatest: (chart) => charts[chart]?.scrollToLatest(),
+    visibleRange: (chart) => charts[chart]?.visibleTimeRange() ?? null,
+    visibleBars: (chart) => charts[chart]?.visibleBars() ?? null,
   };
 
   // ---- sidebar ----------------------------------------------------------------------
@@ -193,9 +236,14 @@ function start(): void {
       menuToggle: element('#menu-toggle', HTMLButtonElement),
     },
     watchlist,
-    (symbol) => {
+    (symbol, tMs) => {
       if (screen !== null) {
-        apply(withChart(screen, screen.focus, { symbol }));
+        const focus = screen.focus;
+        apply(withChart(screen, focus, { symbol }));
+        // A signal opens the focused chart at its time (once its bars are there).
+        if (tMs !== null) {
+          charts[focus]?.showTime(Math.floor(tMs / 1000));
+        }
       }
     },
   );
@@ -208,7 +256,7 @@ function start(): void {
     sidebar.invalidate();
   });
   bus.on('stream_snapshot', (snapshot) => {
-    if (snapshot.kind === 'spikes' || snapshot.kind === 'reversals') {
+    if (snapshot.kind === 'spikes' || snapshot.kind === 'reversals' || snapshot.kind === 'intensity') {
       for (const event of snapshot.events) {
         watchlist.applyEvent(event);
       }
@@ -234,7 +282,13 @@ function start(): void {
   /** Everything the page wants: each visible chart's channels, plus every symbol's signals for the sidebar. */
   const wantedChannels = (next: Screen): WantedChannel[] => {
     const wanted: WantedChannel[] = visibleCharts(next).flatMap((c) => chartChannels(c.symbol, c.tf, next.smoother));
+    const charted = new Set(wanted.map(channelKey));
     for (const symbol of hello?.symbols ?? []) {
+      // The watchlist's sparkline; a chart of the symbol already asks for more history.
+      const spark = { symbol: symbol.symbol, stream: intensityStream(next.smoother), history: kSparkHistory };
+      if (!charted.has(channelKey(spark))) {
+        wanted.push(spark);
+      }
       wanted.push({ symbol: symbol.symbol, stream: 'spikes', history: kSignalHistory });
       wanted.push({ symbol: symbol.symbol, stream: 'reversals', history: kSignalHistory });
     }
@@ -259,6 +313,15 @@ function start(): void {
             for (const other of charts) {
               if (other !== null && other !== from) {
                 other.showCrosshairAt(time);
+              }
+            }
+          }
+        });
+        chart.onVisibleTimeRange((range) => {
+          if (timeSyncOn()) {
+            for (const other of charts) {
+              if (other !== null && other !== from) {
+                other.showTimeRange(range);
               }
             }
           }
@@ -301,6 +364,7 @@ function start(): void {
       header.showSelection(focused.symbol, focused.tf);
     }
     header.showLayout(next.layout);
+    showTimeSync();
     header.showSmoother(next.smoother);
     writeStorage(kScreenStorageKey, screenToJson(next));
     writeStorage(kSmootherStorageKey, next.smoother);
@@ -380,13 +444,28 @@ function start(): void {
     pollQuotes();
     // First hello: the URL, else what was stored. After a reconnect: the screen as it
     // is, checked against what this server offers.
+    replayBar.probe();
     const draft = screen ?? pickDraft(queryToDraft(window.location.search), jsonToDraft(readStorage(kScreenStorageKey)));
     const next = resolveScreen(draft, offerOf(message), smoother);
     if (next !== null) {
       apply(next);
     }
   });
+  const replayBar = new ReplayBar(
+    {
+      root: element('#replay', HTMLElement),
+      clock: element('#replay-clock', HTMLElement),
+      toggle: element('#replay-toggle', HTMLButtonElement),
+      speed: element('#replay-speed', HTMLSelectElement),
+    },
+    (action, speed) => ws.replay(action, speed),
+  );
+  bus.on('ok', (ok) => replayBar.onOk(ok.id, ok.replay));
   bus.on('server_error', (error) => {
+    replayBar.onError(error.id, error.code);
+    if (error.code === 'not_replay') {
+      return; // the answer to the replay bar's probe: a live server
+    }
     const request = ws.requestFor(error.id);
     console.warn(`server: ${error.code}: ${error.message}${request === undefined ? '' : ` (request ${JSON.stringify(request)})`}`);
   });

@@ -169,4 +169,19 @@ describe('FrameQueue', () => {
     frames[1]?.(); // a late frame with nothing queued does nothing
     expect(queue.flushes()).toBe(2);
   });
+
+  it('ends each round with one afterFlush, after every item of it, and none for an empty frame', () => {
+    const frames: Array<() => void> = [];
+    const log: string[] = [];
+    const queue = new FrameQueue<number>({
+      apply: (n) => log.push(`apply ${n}`),
+      afterFlush: () => log.push('end'),
+      schedule: (cb) => frames.push(cb),
+    });
+    queue.push(1);
+    queue.push(2);
+    frames[0]?.();
+    frames[0]?.(); // nothing queued: no round, no end
+    expect(log).toEqual(['apply 1', 'apply 2', 'end']);
+  });
 });

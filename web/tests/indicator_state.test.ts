@@ -193,13 +193,19 @@ describe('IndicatorState: spikes and reversals', () => {
     expect(state.reversals.events()[0]?.seq).toBe(150);
   });
 
-  it('keeps spike starts and skips spike ends', () => {
+  it('keeps spike starts and ends apart, and knows whether a spike is on', () => {
     const state = new IndicatorState('ALFA', 'ema');
     state.applySnapshot(snapshot('spikes', [spikeStart(t0 * 1000, 900), spikeEnd]));
     expect(state.spikes.events().map((e) => e.seq)).toEqual([900]);
-    expect(state.apply(spikeEnd)).toEqual({ kind: 'ignored', reason: 'not_drawn' });
+    expect(state.spikeEnds.events().map((e) => e.seq)).toEqual([931]);
+    expect(state.inSpike()).toBe(false);
+    expect(state.apply(spikeEnd)).toEqual({ kind: 'ignored', reason: 'stale' });
     expect(state.apply(spikeStart((t0 + 5) * 1000, 990))).toEqual({ kind: 'spikes' });
     expect(state.spikes.size()).toBe(2);
+    expect(state.inSpike()).toBe(true);
+    const end = { ...spikeEnd, seq: 995, t_ms: (t0 + 7) * 1000, t_start_ms: (t0 + 5) * 1000, t_end_ms: (t0 + 7) * 1000 };
+    expect(state.apply(end)).toEqual({ kind: 'spikes' });
+    expect(state.inSpike()).toBe(false);
   });
 
   it('ignores another symbol`s snapshots', () => {

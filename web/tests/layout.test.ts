@@ -13,7 +13,7 @@ import {
   withLayout,
   type Offer,
 } from '../src/ui/layout';
-import { Watchlist, kFeedSize, parseQuotes } from '../src/ui/watchlist';
+import { Watchlist, kFeedSize, kSparkSeconds, parseQuotes, sparklinePoints } from '../src/ui/watchlist';
 import type { IndicatorEvent } from '../src/net/protocol';
 
 const offer: Offer = { symbols: ['ALFA', 'BRVO', 'CHRL'], timeframes: ['1s', '10s', '1m', '5m', '1h'] };
@@ -128,6 +128,31 @@ describe('Watchlist', () => {
     expect(list.feed().map((e) => `${e.symbol} ${e.text}`)).toEqual(['BRVO v2 SELL @ 7 · extreme_retrace · 6', 'ALFA spike z 3.4 @ 101.25', 'BRVO spike z 3.4 @ 101.25']);
     list.applyEvent({ ...spike('ALFA', 2, 2500), type: 'spike_end', t_start_ms: 2000, t_peak_ms: 2200, t_end_ms: 2500, peak_intensity: 1, peak_z: 4, ticks: 3, price_start: 1, price_end: 2 } as IndicatorEvent);
     expect(list.rows()[0]?.inSpike).toBe(false);
+  });
+
+  it('keeps a minute of intensity per symbol for the sparkline, the last value of each second', () => {
+    const list = new Watchlist();
+    list.setSymbols(symbols);
+    const intensity = (symbol: string, tMs: number, value: number | null): IndicatorEvent =>
+      ({ type: 'intensity', symbol, stream: 'intensity:ema', tick_seq: tMs, t_ms: tMs, raw: 1, smoother: 'ema', value }) as IndicatorEvent;
+    list.applyEvent(intensity('ALFA', 1000, 5));
+    list.applyEvent(intensity('ALFA', 1500, 6)); // same second: replaces
+    list.applyEvent(intensity('ALFA', 2000, 7));
+    list.applyEvent(intensity('ALFA', 500, 1)); // older: ignored
+    list.applyEvent(intensity('ALFA', 3000, null)); // warming up: ignored
+    expect(list.rows()[0]?.spark).toEqual([6, 7]);
+    expect(list.rows()[1]?.spark).toEqual([]);
+    for (let s = 3; s < 3 + kSparkSeconds; s += 1) {
+      list.applyEvent(intensity('ALFA', s * 1000, s));
+    }
+    expect(list.rows()[0]?.spark).toHaveLength(kSparkSeconds);
+    expect(list.rows()[0]?.spark[0]).toBe(3);
+  });
+
+  it('draws a sparkline from the lowest to the highest value', () => {
+    expect(sparklinePoints([1], 10, 10)).toBe('');
+    expect(sparklinePoints([0, 5, 10], 20, 10)).toBe('0.0,10.0 10.0,5.0 20.0,0.0');
+    expect(sparklinePoints([3, 3], 10, 4)).toBe('0.0,4.0 10.0,4.0');
   });
 
   it('keeps the feed bounded', () => {

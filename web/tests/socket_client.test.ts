@@ -120,6 +120,18 @@ describe('MarketSocket', () => {
     });
   });
 
+  it('setSubscriptions: a channel wanted with another history stays subscribed and is resubscribed with it', () => {
+    const { client, latest } = setup();
+    client.start();
+    latest().handlers.open();
+    client.setSubscriptions([{ symbol: 'ALFA', stream: 'intensity:ema', history: '1m' }]);
+    latest().sent.length = 0;
+    client.setSubscriptions([{ symbol: 'ALFA', stream: 'intensity:ema', history: '5m' }]);
+    expect(latest().sent).toEqual([]);
+    client.resubscribe({ symbol: 'ALFA', stream: 'intensity:ema' });
+    expect(latest().sent).toEqual([{ op: 'subscribe', id: 2, symbols: ['ALFA'], streams: ['intensity:ema'], history: '5m' }]);
+  });
+
   it('setSubscriptions: a timeframe change moves only the candles, a smoother change only intensity', () => {
     const { client, latest } = setup();
     client.start();

@@ -5,6 +5,7 @@ target_sources(spacetime_feed PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/mapped_file.cpp
   ${CMAKE_CURRENT_LIST_DIR}/output.cpp
   ${CMAKE_CURRENT_LIST_DIR}/replay.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/replay_pacer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stt_reader.cpp
   ${CMAKE_CURRENT_LIST_DIR}/stt_writer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/tick_file.cpp)

@@ -2,6 +2,7 @@
 spacetime_test(feed/files/csv_reader_test.cpp spacetime_feed)
 spacetime_test(feed/files/stt_file_test.cpp spacetime_feed)
 spacetime_test(feed/files/replay_test.cpp spacetime_feed Threads::Threads)
+spacetime_test(feed/files/replay_pacer_test.cpp spacetime_feed Threads::Threads)
 spacetime_test(feed/files/progress_bar_test.cpp spacetime_app)
 
 # `spacetime convert` end to end. tests/data/ticks_small.csv is in the writer's canonical

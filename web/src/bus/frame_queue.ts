@@ -7,6 +7,11 @@ export type FrameScheduler = (callback: () => void) => void;
 
 export interface FrameQueueOptions<T> {
   readonly apply: (item: T) => void;
+  /**
+   * Called once after each round, when every item of it has been applied: where
+   * consumers that coalesce (the charts keep only the last value per bar) draw.
+   */
+  readonly afterFlush?: () => void;
   /** Defaults to requestAnimationFrame. */
   readonly schedule?: FrameScheduler;
   /** Items are applied at the latest this long after the first one queued. */
@@ -54,6 +59,7 @@ export class FrameQueue<T> {
     for (const item of items) {
       this.options.apply(item);
     }
+    this.options.afterFlush?.();
     const took = performance.now() - start;
     this.busyMs_ += took;
     this.maxFlushMs_ = Math.max(this.maxFlushMs_, took);

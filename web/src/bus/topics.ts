@@ -81,6 +81,8 @@ export interface AppTopics {
   batch_latency: number;
   status: ConnectionStatus;
   chart_state: ChartState;
+  /** A frame's messages have all been applied: coalesced updates are drawn now. */
+  frame_end: number;
 }
 
 export type AppBus = EventBus<AppTopics>;

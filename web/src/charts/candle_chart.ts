@@ -4,6 +4,11 @@
 //  - pane 1 (about 35 %): the intensity pane (IntensityPane).
 // Bar bookkeeping lives in CandleBuffer, indicator bookkeeping in IndicatorState; this
 // file only wires them to Lightweight Charts and the DOM.
+//
+// Drawing is once per frame: live updates are queued per series (the last value per
+// bar, LatestPerTime) and markers are marked dirty; on the bus's `frame_end` each
+// touched bar gets one `update()` and each dirty marker set one `setMarkers()`
+// (Lightweight Charts repaints every marker on each call).
 
 import {
   CandlestickSeries,
@@ -30,8 +35,10 @@ import { CandleBuffer, kDefaultMaxBars } from './candle_buffer';
 import type { ChartTheme } from './chart_theme';
 import { IndicatorState, type IndicatorChange } from './indicator_state';
 import { IntensityPane } from './intensity_pane';
+import type { BandPoint, IntensityPoint } from './indicator_state';
+import { LatestPerTime } from './latest_per_time';
 import { reversalLabel, reversalMarkers, reversalsAt, spikeMarkers, type MarkerColours } from './markers';
-import { TimeSeriesBuffer, bucketStart, type TimePoint } from './time_series';
+import { TimeSeriesBuffer, bucketOfMs, bucketStart, type TimePoint } from './time_series';
 import { timeframeSeconds } from './timeframe';
 
 /** Fetches up to `limit` closed candles before `beforeT` (UTC seconds), oldest first. */
@@ -57,6 +64,8 @@ export interface ChartChannel {
 }
 
 const kVolumeScaleId = 'volume';
+/** Price axis width (px): room for "12,345.67" and "146.24K" in the chart's font. */
+const kPriceAxisWidth = 84;
 const kCandlePane = 0;
 const kIntensityPane = 1;
 /** Share of the chart's height: candles and volume, then intensity. */
@@ -88,6 +97,24 @@ export class CandleChart {
   private reversalMarkerCount = 0;
   private spikeMarkerCount = 0;
   private publishPending = false;
+  // Live updates waiting for the end of the frame (see the file comment).
+  private readonly pendingCandles = new LatestPerTime<Candle>();
+  private readonly pendingZlma = new LatestPerTime<ValuePoint>();
+  private readonly pendingIntensity = new LatestPerTime<IntensityPoint>();
+  private readonly pendingBand = new LatestPerTime<BandPoint>();
+  private reversalsDirty = false;
+  private spikesDirty = false;
+  private indicatorsDirty = false;
+  /** The newest spike start already announced (no pulse for history). */
+  private pulsedSpikeSeq = -1;
+  private spikePulses = 0;
+  private timeRangeListener: ((range: { from: number; to: number }) => void) | null = null;
+  private applyingTimeRange = false;
+  /** The user's pointer is on this chart: its scrolling and zooming lead the others. */
+  private userDriving = false;
+  /** A time (UTC seconds) to bring into view once the channel's bars are there. */
+  private pendingGoto: number | null = null;
+  private readonly written = new Map<string, string>();
   /** Reversal versions drawn (all by default). */
   private versions: ReadonlySet<number> = new Set([1, 2, 3, 4]);
   private readonly tooltip: HTMLElement;
@@ -122,6 +149,10 @@ export class CandleChart {
       height: container.clientHeight,
       crosshair: { mode: CrosshairMode.Normal },
       timeScale: { timeVisible: true, secondsVisible: true, rightOffset: 4, barSpacing: 8 },
+      // A price axis wide enough for its labels from the start: otherwise it widens and
+      // narrows with the last price's digits, and every width change re-allocates and
+      // repaints every canvas of the chart (layout thrash at live rates).
+      rightPriceScale: { minimumWidth: kPriceAxisWidth },
     });
     this.candles = this.chart.addSeries(CandlestickSeries, {});
     this.candles.priceScale().applyOptions({ scaleMargins: { top: 0.08, bottom: 0.25 } });
@@ -195,6 +226,17 @@ export class CandleChart {
       }
     });
 
+    // Time-scale sync: only the chart the user works on leads, so charts that follow
+    // (and live bars moving every chart) never echo back.
+    container.addEventListener('pointerenter', () => (this.userDriving = true));
+    container.addEventListener('pointerleave', () => (this.userDriving = false));
+    container.addEventListener('wheel', () => (this.userDriving = true), { passive: true });
+    this.chart.timeScale().subscribeVisibleTimeRangeChange((range) => {
+      if (range !== null && this.userDriving && !this.applyingTimeRange && typeof range.from === 'number' && typeof range.to === 'number') {
+        this.timeRangeListener?.({ from: range.from, to: range.to });
+      }
+    });
+
     this.resizeObserver = new ResizeObserver((entries) => {
       const box = entries[0]?.contentRect;
       if (box !== undefined && box.width > 0 && box.height > 0) {
@@ -207,8 +249,9 @@ export class CandleChart {
       bus.on('candle_snapshot', (snapshot) => this.onSnapshot(snapshot)),
       bus.on('candle', (event) => this.onCandle(event)),
       bus.on('candle_refill', (refill) => this.onRefill(refill)),
-      bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot))),
-      bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event))),
+      bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot), false)),
+      bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event), true)),
+      bus.on('frame_end', () => this.drawPending()),
     ];
     this.schedulePublish();
   }
@@ -220,6 +263,7 @@ export class CandleChart {
    */
   setChannel(channel: ChartChannel): void {
     this.buffer = new CandleBuffer(channel, this.maxBars);
+    this.clearPending();
     this.historyComplete = false;
     this.olderLoaded = 0;
     this.zlma = new TimeSeriesBuffer(this.maxBars);
@@ -235,6 +279,7 @@ export class CandleChart {
     this.volumeZlma.setData([]);
     if (this.indicators?.symbol !== channel.symbol) {
       this.indicators = new IndicatorState(channel.symbol, this.smoother);
+      this.pulsedSpikeSeq = -1;
     }
     this.intensityPane.setBucket(seconds ?? 1);
     this.applyLabel();
@@ -247,7 +292,8 @@ export class CandleChart {
     this.smoother = smoother;
     this.intensityPane.setSmoother(smoother);
     if (this.indicators?.setSmoother(smoother) === true) {
-      this.intensityPane.showIntensity([]);
+      this.pendingIntensity.clear();
+      this.intensityPane.showAll(this.indicators, this.firstBarTime());
     }
     this.schedulePublish();
   }
@@ -267,6 +313,48 @@ export class CandleChart {
   /** Told the time (UTC seconds) under the user's pointer, null when it leaves. */
   onCrosshairTime(listener: (time: number | null) => void): void {
     this.crosshairListener = listener;
+  }
+
+  /** Told the visible time range (UTC seconds) when the user scrolls or zooms this chart. */
+  onVisibleTimeRange(listener: (range: { from: number; to: number }) => void): void {
+    this.timeRangeListener = listener;
+  }
+
+  /** The time range shown (UTC seconds), null before there are bars. */
+  visibleTimeRange(): { from: number; to: number } | null {
+    const range = this.chart.timeScale().getVisibleRange();
+    return range === null || typeof range.from !== 'number' || typeof range.to !== 'number' ? null : { from: range.from, to: range.to };
+  }
+
+  /** How many bar slots are in view (the zoom), null before there are bars. */
+  visibleBars(): number | null {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    return range === null ? null : range.to - range.from;
+  }
+
+  /** Shows the time range another chart shows (time-scale sync). */
+  showTimeRange(range: { from: number; to: number }): void {
+    if (this.buffer === null || this.buffer.bars().length === 0) {
+      return;
+    }
+    this.applyingTimeRange = true;
+    try {
+      this.chart.timeScale().setVisibleRange({ from: toTime(range.from), to: toTime(range.to) });
+    } catch {
+      // Out of the loaded bars: this chart keeps its view.
+    } finally {
+      this.applyingTimeRange = false;
+    }
+  }
+
+  /**
+   * Brings `time` (UTC seconds) into view, about 60 bars around it (a click on a
+   * signal in the feed); waits for the bars if the channel's snapshot has not come.
+   */
+  showTime(time: number): void {
+    this.pendingGoto = time;
+    this.container.dataset['goto'] = String(time);
+    this.applyGoto();
   }
 
   /** Puts the crosshair on the bar holding `time` (another chart's pointer), or clears it. */
@@ -344,6 +432,7 @@ export class CandleChart {
       this.zlma = new TimeSeriesBuffer(this.maxBars);
     }
     this.setAll(this.buffer.bars());
+    this.applyGoto();
     for (const c of snapshot.candles) {
       if (c.vol_zlma !== undefined) {
         this.zlma.put({ time: c.t, value: c.vol_zlma });
@@ -352,6 +441,26 @@ export class CandleChart {
     this.volumeZlma.setData(this.zlma.points().map(lineData));
     this.redrawReversals();
     this.schedulePublish();
+  }
+
+  private applyGoto(): void {
+    const time = this.pendingGoto;
+    const bars = this.buffer?.bars() ?? [];
+    if (time === null || bars.length === 0 || this.buffer?.ready() !== true) {
+      return;
+    }
+    this.pendingGoto = null;
+    const span = this.bucketSeconds() * 30;
+    const first = (bars[0] as Candle).t;
+    const from = Math.max(first, time - span);
+    this.applyingTimeRange = true;
+    try {
+      this.chart.timeScale().setVisibleRange({ from: toTime(from), to: toTime(from + 2 * span) });
+    } catch {
+      // no bars in that range: the view stays
+    } finally {
+      this.applyingTimeRange = false;
+    }
   }
 
   private loadOlder(): void {
@@ -410,10 +519,10 @@ export class CandleChart {
       case 'ignored':
         return;
       case 'last':
-        this.candles.update(candleBar(change.bar));
-        this.volume.update(this.volumeBar(change.bar));
+        this.pendingCandles.put(change.bar.t, change.bar);
         break;
       case 'historical':
+        this.drawPendingCandles(); // keep the series' order: queued live bars first
         this.candles.update(candleBar(change.bar), true);
         this.volume.update(this.volumeBar(change.bar), true);
         break;
@@ -425,51 +534,145 @@ export class CandleChart {
     if (event.closed && event.vol_zlma !== undefined) {
       const zlma = this.zlma.put({ time: event.t, value: event.vol_zlma });
       if (zlma.kind === 'last') {
-        this.volumeZlma.update(lineData(zlma.point));
+        this.pendingZlma.put(zlma.point.time, zlma.point);
       } else if (zlma.kind === 'reset') {
+        this.pendingZlma.clear();
         this.volumeZlma.setData(this.zlma.points().map(lineData));
       }
     }
     this.schedulePublish();
   }
 
-  private onIndicatorChange(change: IndicatorChange | undefined): void {
+  private onIndicatorChange(change: IndicatorChange | undefined, live: boolean): void {
     const state = this.indicators;
     if (change === undefined || state === null) {
       return;
     }
+    const bucket = this.intensityPane.bucket();
     switch (change.kind) {
       case 'ignored':
         return;
       case 'intensity':
         if (change.change.kind === 'last') {
-          this.intensityPane.updateIntensity(change.change.point);
+          this.pendingIntensity.put(bucketStart(change.change.point.time, bucket), change.change.point);
         } else {
-          this.intensityPane.showIntensity(state.intensity.points());
+          this.indicatorsDirty = true;
         }
-        // Spike markers before the line's first point would pile onto it.
+        // Spike markers before the bars' first point would pile onto it.
         if (state.intensity.size() <= 1 || change.change.kind === 'reset') {
-          this.redrawSpikes();
+          this.spikesDirty = true;
         }
         break;
       case 'band':
         if (change.change.kind === 'last') {
-          this.intensityPane.updateBand(change.change.point);
+          this.pendingBand.put(bucketStart(change.change.point.time, bucket), change.change.point);
         } else {
-          this.intensityPane.showBand(state.band.points());
+          this.indicatorsDirty = true;
         }
         break;
-      case 'spikes':
-        this.redrawSpikes();
+      case 'spikes': {
+        this.spikesDirty = true;
+        const newest = state.spikes.events().at(-1);
+        if (newest !== undefined && newest.seq > this.pulsedSpikeSeq) {
+          if (live) {
+            this.pulseSpike(bucketOfMs(newest.t_ms, bucket));
+          }
+          this.pulsedSpikeSeq = newest.seq;
+        }
         break;
+      }
       case 'reversals':
-        this.redrawReversals();
+        this.reversalsDirty = true;
         break;
     }
     this.schedulePublish();
   }
 
+  /** The end of a frame: one update per bar touched, one setMarkers per dirty marker set. */
+  private drawPending(): void {
+    this.drawPendingCandles();
+    for (const point of this.pendingZlma.take()) {
+      this.volumeZlma.update(lineData(point));
+    }
+    const state = this.indicators;
+    if (this.indicatorsDirty) {
+      this.indicatorsDirty = false;
+      this.pendingIntensity.clear();
+      this.pendingBand.clear();
+      this.intensityPane.showAll(state, this.firstBarTime());
+    } else if (state !== null) {
+      const first = this.firstBarTime() ?? -Infinity;
+      const bucket = this.intensityPane.bucket();
+      for (const point of this.pendingBand.take()) {
+        const time = bucketStart(point.time, bucket);
+        if (time >= first) {
+          this.intensityPane.updateBand(time, point);
+        }
+      }
+      const band = state.band.last();
+      const inSpike = state.inSpike();
+      for (const point of this.pendingIntensity.take()) {
+        const time = bucketStart(point.time, bucket);
+        if (time >= first) {
+          this.intensityPane.updateIntensity(time, point, band, inSpike);
+        }
+      }
+    }
+    if (this.spikesDirty) {
+      this.spikesDirty = false;
+      this.redrawSpikes();
+    }
+    if (this.reversalsDirty) {
+      this.reversalsDirty = false;
+      this.redrawReversals();
+    }
+  }
+
+  private drawPendingCandles(): void {
+    for (const bar of this.pendingCandles.take()) {
+      this.candles.update(candleBar(bar));
+      this.volume.update(this.volumeBar(bar));
+    }
+  }
+
+  private clearPending(): void {
+    this.pendingCandles.clear();
+    this.pendingZlma.clear();
+    this.pendingIntensity.clear();
+    this.pendingBand.clear();
+  }
+
+  /** Live updates replaced by a newer one of the same bar before they were drawn. */
+  coalescedUpdates(): number {
+    return (
+      this.pendingCandles.coalesced() + this.pendingZlma.coalesced() + this.pendingIntensity.coalesced() + this.pendingBand.coalesced()
+    );
+  }
+
+  /** A short pulse where a live spike starts (CSS animation, removed when it ends). */
+  private pulseSpike(time: number): void {
+    const x = this.chart.timeScale().timeToCoordinate(toTime(time));
+    const pane = this.chart.panes()[kCandlePane];
+    if (x === null || pane === undefined) {
+      return;
+    }
+    const pulse = document.createElement('div');
+    pulse.className = 'spike-pulse';
+    pulse.style.transform = `translate(${Math.round(x) - 8}px, ${pane.getHeight() + 10}px)`;
+    pulse.addEventListener('animationend', () => pulse.remove());
+    setTimeout(() => pulse.remove(), 2_000); // also when animations are off
+    this.container.append(pulse);
+    this.spikePulses += 1;
+  }
+
+  private firstBarTime(): number | null {
+    return this.buffer?.bars()[0]?.t ?? null;
+  }
+
   private setAll(bars: readonly Candle[]): void {
+    this.pendingCandles.clear();
+    this.pendingZlma.clear();
+    const firstBefore = this.firstBarTime();
     this.candles.setData(bars.map(candleBar));
     this.volume.setData(bars.map((bar) => this.volumeBar(bar)));
     // The ZLMA line must not reach left of the bars it belongs to.
@@ -478,13 +681,17 @@ export class CandleChart {
       this.zlma.dropBefore(first.t);
     }
     this.volumeZlma.setData(this.zlma.points().map(lineData));
+    // The intensity pane starts where the candles start.
+    if (first?.t !== firstBefore || bars.length === 0) {
+      this.indicatorsDirty = true;
+    }
   }
 
   /** Everything the indicator state holds, on the current time grid. */
   private redrawIndicators(): void {
-    const state = this.indicators;
-    this.intensityPane.showIntensity(state?.intensity.points() ?? []);
-    this.intensityPane.showBand(state?.band.points() ?? []);
+    this.pendingIntensity.clear();
+    this.pendingBand.clear();
+    this.intensityPane.showAll(this.indicators, this.firstBarTime());
     this.redrawReversals();
     this.redrawSpikes();
   }
@@ -510,10 +717,16 @@ export class CandleChart {
     const state = this.indicators;
     const first = state?.intensity.first();
     const bucket = this.intensityPane.bucket();
+    // Markers live on the intensity bars: none left of the first bar drawn there.
     const markers =
       state === null || first === null || first === undefined
         ? []
-        : spikeMarkers(state.spikes.events(), bucket, bucketStart(first.time, bucket), this.markerColours());
+        : spikeMarkers(
+            state.spikes.events(),
+            bucket,
+            Math.max(bucketStart(first.time, bucket), this.firstBarTime() ?? -Infinity),
+            this.markerColours(),
+          );
     this.intensityPane.showSpikes(markers);
     this.spikeMarkerCount = markers.length;
   }
@@ -585,7 +798,16 @@ export class CandleChart {
   /** Mirrors the state into data attributes (for tests and CSS) and onto the bus. */
   private publish(): void {
     const buffer = this.buffer;
-    const data = this.container.dataset;
+    // Only attributes whose value changed are written: each write is a DOM mutation.
+    const data = new Proxy({} as Record<string, string>, {
+      set: (_target, key: string, value: string) => {
+        if (this.written.get(key) !== value) {
+          this.written.set(key, value);
+          this.container.dataset[key] = value;
+        }
+        return true;
+      },
+    });
     data['bars'] = String(buffer?.bars().length ?? 0);
     data['symbol'] = buffer?.channel.symbol ?? '';
     data['tf'] = buffer?.channel.tf ?? '';
@@ -604,6 +826,8 @@ export class CandleChart {
     data['historyComplete'] = String(this.historyComplete);
     data['spikes'] = String(state?.spikes.size() ?? 0);
     data['spikeMarkers'] = String(this.spikeMarkerCount);
+    data['spikePulses'] = String(this.spikePulses);
+    data['coalesced'] = String(this.coalescedUpdates());
     if (buffer !== null) {
       this.bus.emit('chart_state', {
         chart: this.index,

@@ -18,6 +18,11 @@ export interface ChartTheme {
   readonly bandEdge: string;
   /** The adaptive buffer's baseline (dashed). */
   readonly bandBaseline: string;
+  /** Intensity bars by zone: below the band, inside, above, in a spike. */
+  readonly zoneBelow: string;
+  readonly zoneInside: string;
+  readonly zoneAbove: string;
+  readonly zoneSpike: string;
   readonly markerBuy: string;
   readonly markerSell: string;
   readonly markerSpike: string;
@@ -40,6 +45,10 @@ export const kThemeVariables: Readonly<Record<keyof ChartTheme, string>> = {
   intensity: '--intensity-line',
   bandEdge: '--band-edge',
   bandBaseline: '--band-baseline',
+  zoneBelow: '--intensity-below',
+  zoneInside: '--intensity-inside',
+  zoneAbove: '--intensity-above',
+  zoneSpike: '--intensity-spike',
   markerBuy: '--marker-buy',
   markerSell: '--marker-sell',
   markerSpike: '--marker-spike',

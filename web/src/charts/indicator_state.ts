@@ -14,6 +14,7 @@ import type {
   IntensitySampleEvent,
   ReversalEvent,
   Smoother,
+  SpikeEndEvent,
   SpikeStartEvent,
 } from '../net/protocol';
 import { EventLog } from './event_log';
@@ -40,7 +41,7 @@ export type IndicatorIgnoreReason =
   | 'other_smoother' // intensity in a smoother the user has switched away from
   | 'warming_up' // intensity whose smoother is not ready (`value` null), a band not ready
   | 'stale' // older than the last point
-  | 'not_drawn'; // an event the chart does not draw (spike_end)
+  | 'not_drawn'; // an event the chart does not draw
 
 /** What the chart must redraw after a snapshot or an event. */
 export type IndicatorChange =
@@ -62,6 +63,8 @@ export class IndicatorState {
   readonly intensity: TimeSeriesBuffer<IntensityPoint>;
   readonly band: TimeSeriesBuffer<BandPoint>;
   readonly spikes: EventLog<SpikeStartEvent>;
+  /** Spike ends: with the starts they say which intensity bars were in a spike. */
+  readonly spikeEnds: EventLog<SpikeEndEvent>;
   readonly reversals: EventLog<ReversalEvent>;
   private smoother_: Smoother;
   private readonly ready_ = new Set<IndicatorStreamKind>();
@@ -77,6 +80,7 @@ export class IndicatorState {
     // seq numbers apart.
     this.reversals = new EventLog(maxEvents, (e) => `${e.seq}:${e.t_ms}:${e.version}`, (e) => e.t_ms);
     this.spikes = new EventLog(maxEvents, (e) => `${e.seq}:${e.t_ms}`, (e) => e.t_ms);
+    this.spikeEnds = new EventLog(maxEvents, (e) => `${e.seq}:${e.t_ms}`, (e) => e.t_ms);
   }
 
   smoother(): Smoother {
@@ -143,6 +147,7 @@ export class IndicatorState {
       case 'spikes':
         this.ready_.add('spikes');
         this.spikes.add(all.filter((e): e is SpikeStartEvent => e.type === 'spike_start'));
+        this.spikeEnds.add(all.filter((e): e is SpikeEndEvent => e.type === 'spike_end'));
         return { kind: 'spikes' };
       case 'reversals':
         this.ready_.add('reversals');
@@ -186,13 +191,23 @@ export class IndicatorState {
         }
         return this.spikes.add([event]) > 0 ? { kind: 'spikes' } : ignored('stale');
       case 'spike_end':
-        return ignored('not_drawn');
+        if (!this.ready_.has('spikes')) {
+          return ignored('no_snapshot');
+        }
+        return this.spikeEnds.add([event]) > 0 ? { kind: 'spikes' } : ignored('stale');
       case 'reversal':
         if (!this.ready_.has('reversals')) {
           return ignored('no_snapshot');
         }
         return this.reversals.add([event]) > 0 ? { kind: 'reversals' } : ignored('stale');
     }
+  }
+
+  /** A spike has started and not ended yet (the newest start is after the newest end). */
+  inSpike(): boolean {
+    const start = this.spikes.events().at(-1);
+    const end = this.spikeEnds.events().at(-1);
+    return start !== undefined && (end === undefined || end.t_end_ms < start.t_ms);
   }
 
   private putIntensity(event: IntensityEvent | IntensitySampleEvent): SeriesChange<IntensityPoint> {

@@ -1,14 +1,18 @@
 // The intensity pane under the candles (a second pane of the same chart, so the time
-// scale and the crosshair are shared): the smoothed intensity line, the adaptive
-// buffer band (upper / dashed baseline / lower) and spike-start markers. It only
-// draws; the data and its bookkeeping live in IndicatorState.
+// scale and the crosshair are shared and the pane is time-synchronised with its
+// candles): intensity as bars coloured by zone (below the band, inside, above, in a
+// spike), the adaptive buffer band (upper / dashed baseline / lower) and spike-start
+// markers, with a short pulse where a live spike starts. It only draws; the data and
+// its bookkeeping live in IndicatorState, the zones in intensity_zones.ts.
 //
 // Points are kept per second. The pane draws them on the candles' time grid: with 1 s
-// candles that is one point per second; with longer candles each bar shows the last
+// candles that is one bar per second; with longer candles each bar shows the last
 // value of its bucket, because a shared time scale places every point in its own slot
-// and per-second points would spread the candles apart.
+// and per-second points would spread the candles apart. Nothing is drawn left of the
+// first candle, so the pane never stretches the shared time scale.
 
 import {
+  HistogramSeries,
   LineSeries,
   LineStyle,
   createSeriesMarkers,
@@ -17,6 +21,7 @@ import {
   type ISeriesApi,
   type ISeriesMarkersPluginApi,
   type ITextWatermarkPluginApi,
+  type HistogramData,
   type LineData,
   type LineWidth,
   type Time,
@@ -24,16 +29,17 @@ import {
 } from 'lightweight-charts';
 import type { Smoother } from '../net/protocol';
 import type { ChartTheme } from './chart_theme';
-import type { BandPoint, IntensityPoint } from './indicator_state';
+import type { BandPoint, IndicatorState, IntensityPoint } from './indicator_state';
+import { fromTime, intensityZone, spikeIntervals, zonedPoints, type IntensityZone } from './intensity_zones';
 import type { ChartMarker } from './markers';
-import { bucketStart, foldToBuckets } from './time_series';
+import { foldToBuckets } from './time_series';
 
 type BandKey = 'upper' | 'baseline' | 'lower';
 
 const kBandKeys: readonly BandKey[] = ['upper', 'baseline', 'lower'];
 
 export class IntensityPane {
-  private readonly line: ISeriesApi<'Line'>;
+  private readonly line: ISeriesApi<'Histogram'>;
   private readonly band: Readonly<Record<BandKey, ISeriesApi<'Line'>>>;
   private readonly spikes: ISeriesMarkersPluginApi<Time>;
   private readonly label: ITextWatermarkPluginApi<Time>;
@@ -54,8 +60,8 @@ export class IntensityPane {
       lower: bandLine(LineStyle.Solid, 1),
     };
     this.line = chart.addSeries(
-      LineSeries,
-      { lineWidth: 2, priceLineVisible: false, lastValueVisible: true, priceFormat: volumeFormat },
+      HistogramSeries,
+      { priceLineVisible: false, lastValueVisible: true, priceFormat: volumeFormat, base: 0 },
       paneIndex,
     );
     this.line.priceScale().applyOptions({ scaleMargins: { top: 0.18, bottom: 0.06 } });
@@ -82,23 +88,27 @@ export class IntensityPane {
     this.applyLabel();
   }
 
-  showIntensity(points: readonly IntensityPoint[]): void {
-    this.line.setData(foldToBuckets(points, this.bucketSeconds).map((p) => lineData(p.time, p.value)));
-  }
-
-  updateIntensity(point: IntensityPoint): void {
-    this.line.update(lineData(bucketStart(point.time, this.bucketSeconds), point.value));
-  }
-
-  showBand(points: readonly BandPoint[]): void {
-    const folded = foldToBuckets(points, this.bucketSeconds);
+  /**
+   * Draws everything `state` holds from the bucket of `firstTime` (the first candle,
+   * UTC seconds; null: no candles yet) on: bars coloured by zone, and the band.
+   */
+  showAll(state: IndicatorState | null, firstTime: number | null): void {
+    const bucket = this.bucketSeconds;
+    const band = fromTime(foldToBuckets(state?.band.points() ?? [], bucket), firstTime);
+    const points = fromTime(foldToBuckets(state?.intensity.points() ?? [], bucket), firstTime);
+    const spikes = state === null ? [] : spikeIntervals(state.spikes.events(), state.spikeEnds.events(), bucket);
+    this.line.setData(zonedPoints(points, band, spikes).map((p) => this.bar(p.time, p.value, p.zone)));
     for (const key of kBandKeys) {
-      this.band[key].setData(folded.map((p) => lineData(p.time, p[key])));
+      this.band[key].setData(band.map((p) => lineData(p.time, p[key])));
     }
   }
 
-  updateBand(point: BandPoint): void {
-    const time = bucketStart(point.time, this.bucketSeconds);
+  /** The live bar of bucket `time` (the last value of it), coloured against `band`. */
+  updateIntensity(time: number, point: IntensityPoint, band: BandPoint | null, inSpike: boolean): void {
+    this.line.update(this.bar(time, point.value, intensityZone(point.value, band ?? undefined, inSpike)));
+  }
+
+  updateBand(time: number, point: BandPoint): void {
     for (const key of kBandKeys) {
       this.band[key].update(lineData(time, point[key]));
     }
@@ -113,9 +123,16 @@ export class IntensityPane {
     this.applyTheme();
   }
 
+  private bar(time: number, value: number, zone: IntensityZone): HistogramData<UTCTimestamp> {
+    const theme = this.theme;
+    const color =
+      zone === 'spike' ? theme.zoneSpike : zone === 'above' ? theme.zoneAbove : zone === 'below' ? theme.zoneBelow : theme.zoneInside;
+    return { time: time as UTCTimestamp, value, color };
+  }
+
   private applyTheme(): void {
     const theme = this.theme;
-    this.line.applyOptions({ color: theme.intensity });
+    this.line.applyOptions({ color: theme.zoneInside });
     this.band.upper.applyOptions({ color: theme.bandEdge });
     this.band.lower.applyOptions({ color: theme.bandEdge });
     this.band.baseline.applyOptions({ color: theme.bandBaseline });

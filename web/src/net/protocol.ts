@@ -254,6 +254,17 @@ export interface OkMessage {
   readonly id: RequestId | null;
   readonly op: string;
   readonly channels: number;
+  /** The answer to a `replay` request: where the file replay stands. */
+  readonly replay?: ReplayStatus;
+}
+
+export interface ReplayStatus {
+  readonly paused: boolean;
+  readonly finished: boolean;
+  /** 1 the recorded pace, 10 ten times faster. */
+  readonly speed: number;
+  /** The file's time now (UTC ms); 0 before its first tick. */
+  readonly clock_ms: number;
 }
 
 export type ErrorCode =
@@ -265,7 +276,8 @@ export type ErrorCode =
   | 'unknown_stream'
   | 'bad_history'
   | 'too_many_subscriptions'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'not_replay';
 
 export interface ErrorMessage {
   readonly type: 'error';
@@ -382,7 +394,17 @@ export interface PingRequest {
   readonly id: RequestId;
 }
 
-export type ClientRequest = SubscribeRequest | UnsubscribeRequest | ResumeRequest | PingRequest;
+export type ReplayAction = 'status' | 'pause' | 'resume' | 'speed';
+
+/** Steers a file replay (`serve --feed file`); answered by `ok` with `replay`, or `not_replay`. */
+export interface ReplayRequest {
+  readonly op: 'replay';
+  readonly id: RequestId;
+  readonly action: ReplayAction;
+  readonly speed?: number;
+}
+
+export type ClientRequest = SubscribeRequest | UnsubscribeRequest | ResumeRequest | PingRequest | ReplayRequest;
 
 export function encodeClientMessage(message: ClientRequest): string {
   return JSON.stringify(message);
@@ -508,6 +530,7 @@ function readServerMessage(json: unknown): ServerMessage {
         id: requestId(obj['id'], 'ok.id'),
         op: string(obj['op'], 'ok.op'),
         channels: obj['channels'] === undefined ? 0 : nonNegativeInteger(obj['channels'], 'ok.channels'),
+        ...(obj['replay'] === undefined ? {} : { replay: replayStatus(obj['replay']) }),
       };
     case 'error':
       return {
@@ -833,6 +856,16 @@ function nullableFinite(value: unknown, path: string): number | null {
     throw new ProtocolError(`${path}: missing`);
   }
   return finite(value, path);
+}
+
+function replayStatus(value: unknown): ReplayStatus {
+  const obj = object(value, 'ok.replay');
+  return {
+    paused: boolean(obj['paused'], 'ok.replay.paused'),
+    finished: boolean(obj['finished'], 'ok.replay.finished'),
+    speed: positive(obj['speed'], 'ok.replay.speed'),
+    clock_ms: nonNegative(obj['clock_ms'], 'ok.replay.clock_ms'),
+  };
 }
 
 function object(value: unknown, path: string): JsonObject {

@@ -11,6 +11,7 @@ import {
   type Channel,
   type ClientRequest,
   type HistorySpec,
+  type ReplayAction,
   type RequestId,
   type ResumeChannel,
   type ServerMessage,
@@ -172,10 +173,14 @@ export class MarketSocket {
     const added: WantedChannel[] = [];
     for (const channel of wanted) {
       const key = channelKey(channel);
-      if (!this.subscriptions.has(key)) {
+      const known = this.subscriptions.get(key);
+      if (known === undefined) {
         const copy = copyWanted(channel);
         this.subscriptions.set(key, copy);
         added.push(copy);
+      } else if (known.history !== channel.history) {
+        // Kept subscribed; the new history shapes the next snapshot (a resubscribe, a reconnect).
+        this.subscriptions.set(key, copyWanted(channel));
       }
     }
     this.sendGroups('unsubscribe', gone);
@@ -212,6 +217,19 @@ export class MarketSocket {
   /** Connections opened since start (1 + reconnects). */
   connectionCount(): number {
     return this.connections;
+  }
+
+  /**
+   * Sends a `replay` request (status, pause, resume, speed) and returns its id; null
+   * while disconnected. The answer is an `ok` with `replay`, or an error `not_replay`.
+   */
+  replay(action: ReplayAction, speed?: number): RequestId | null {
+    if (!this.open) {
+      return null;
+    }
+    const id = this.nextId++;
+    this.send(speed === undefined ? { op: 'replay', id, action } : { op: 'replay', id, action, speed });
+    return id;
   }
 
   /** The request a reply's id answers, while it is outstanding. */

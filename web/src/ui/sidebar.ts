@@ -1,9 +1,27 @@
-// The sidebar: draws the Watchlist model (rows and the live signal feed) into the
-// page, at most once per animation frame, and reports clicks on a symbol. On narrow
+// The sidebar: draws the Watchlist model (rows with their intensity sparkline, and the
+// live signal feed) into the page, at most every 250 ms and in place (a row's cells
+// are written only when their text changes; the feed is rebuilt only when it
+// changed), and reports clicks: a symbol, or a signal with its time. On narrow
 // screens it is a drawer opened by the menu button (CSS decides when; this file only
 // flips `data-open`).
 
-import type { FeedEntry, WatchRow, Watchlist } from './watchlist';
+import { sparklinePoints, type FeedEntry, type WatchRow, type Watchlist } from './watchlist';
+
+/** The sidebar is drawn at most this often: prices ticking faster than that are not read. */
+const kDrawEveryMs = 250;
+const kSparkWidth = 44;
+const kSparkHeight = 16;
+const kSvg = 'http://www.w3.org/2000/svg';
+
+/** The cells of one drawn row, to write in place. */
+interface RowView {
+  readonly tr: HTMLTableRowElement;
+  readonly last: HTMLElement;
+  readonly change: HTMLElement;
+  readonly dot: HTMLElement;
+  readonly spark: SVGPolylineElement;
+  drawn: WatchRow | null;
+}
 
 export interface SidebarElements {
   readonly root: HTMLElement;
@@ -16,16 +34,22 @@ export class Sidebar {
   private readonly el: SidebarElements;
   private readonly model: Watchlist;
   private drawn = -1;
+  private drawnFeed = -1;
   private scheduled = false;
+  private lastDrawMs = -Infinity;
+  private rowViews: RowView[] = [];
 
-  constructor(elements: SidebarElements, model: Watchlist, openSymbol: (symbol: string) => void) {
+  /** `openSymbol` gets the symbol clicked and, for a signal of the feed, its time (ms). */
+  constructor(elements: SidebarElements, model: Watchlist, openSymbol: (symbol: string, tMs: number | null) => void) {
     this.el = elements;
     this.model = model;
     const onPick = (event: Event): void => {
       const target = event.target;
-      const symbol = target instanceof Element ? target.closest<HTMLElement>('[data-symbol]')?.dataset['symbol'] : undefined;
+      const picked = target instanceof Element ? target.closest<HTMLElement>('[data-symbol]') : null;
+      const symbol = picked?.dataset['symbol'];
       if (symbol !== undefined) {
-        openSymbol(symbol);
+        const tMs = Number(picked?.dataset['tMs']);
+        openSymbol(symbol, Number.isFinite(tMs) && picked?.dataset['tMs'] !== undefined ? tMs : null);
         this.setOpen(false);
       }
     };
@@ -53,24 +77,38 @@ export class Sidebar {
     document.body.classList.toggle('drawer-open', open);
   }
 
-  /** Draws on the next frame if the model changed. */
+  /** Draws on a coming frame (at most every 250 ms) if the model changed. */
   invalidate(): void {
     if (this.scheduled || this.model.version() === this.drawn) {
       return;
     }
     this.scheduled = true;
-    requestAnimationFrame(() => {
-      this.scheduled = false;
-      this.draw();
-    });
+    const wait = Math.max(0, this.lastDrawMs + kDrawEveryMs - performance.now());
+    setTimeout(
+      () =>
+        requestAnimationFrame(() => {
+          this.scheduled = false;
+          this.lastDrawMs = performance.now();
+          this.draw();
+        }),
+      wait,
+    );
   }
 
   private draw(): void {
     this.drawn = this.model.version();
-    this.el.watchlist.replaceChildren(...this.model.rows().map(rowElement));
-    this.el.feed.replaceChildren(...this.model.feed().map(feedElement));
-    this.el.root.dataset['rows'] = String(this.model.rows().length);
-    this.el.root.dataset['feed'] = String(this.model.feed().length);
+    const rows = this.model.rows();
+    if (rows.length !== this.rowViews.length || rows.some((r, i) => this.rowViews[i]?.tr.dataset['symbol'] !== r.symbol)) {
+      this.rowViews = rows.map(rowView);
+      this.el.watchlist.replaceChildren(...this.rowViews.map((v) => v.tr));
+      this.el.root.dataset['rows'] = String(rows.length);
+    }
+    rows.forEach((row, i) => drawRow(this.rowViews[i] as RowView, row));
+    if (this.model.feedVersion() !== this.drawnFeed) {
+      this.drawnFeed = this.model.feedVersion();
+      this.el.feed.replaceChildren(...this.model.feed().map(feedElement));
+      this.el.root.dataset['feed'] = String(this.model.feed().length);
+    }
   }
 }
 
@@ -81,24 +119,59 @@ function cell(text: string, className: string): HTMLElement {
   return td;
 }
 
-function rowElement(row: WatchRow): HTMLElement {
+function rowView(row: WatchRow): RowView {
   const tr = document.createElement('tr');
   tr.dataset['symbol'] = row.symbol;
-  tr.dataset['spike'] = String(row.inSpike);
   const dot = cell('', 'spike-dot');
-  dot.title = row.inSpike ? 'in a spike' : '';
-  const change = cell(row.changePct === null ? '—' : `${row.changePct >= 0 ? '+' : ''}${row.changePct.toFixed(2)}%`, 'change');
-  if (row.changePct !== null) {
-    change.dataset['direction'] = row.changePct >= 0 ? 'up' : 'down';
+  const last = cell('—', 'last');
+  const change = cell('—', 'change');
+  const sparkCell = cell('', 'spark');
+  const svg = document.createElementNS(kSvg, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${kSparkWidth} ${kSparkHeight}`);
+  svg.setAttribute('width', String(kSparkWidth));
+  svg.setAttribute('height', String(kSparkHeight));
+  svg.setAttribute('aria-hidden', 'true');
+  const spark = document.createElementNS(kSvg, 'polyline');
+  svg.append(spark);
+  sparkCell.append(svg);
+  tr.append(dot, cell(row.symbol, 'symbol'), last, change, sparkCell);
+  return { tr, last, change, dot, spark, drawn: null };
+}
+
+/** Writes what changed since the row was last drawn. */
+function drawRow(view: RowView, row: WatchRow): void {
+  const old = view.drawn;
+  if (old === row) {
+    return;
   }
-  tr.append(dot, cell(row.symbol, 'symbol'), cell(row.last === null ? '—' : row.last.toFixed(row.decimals), 'last'), change);
-  return tr;
+  if (old?.inSpike !== row.inSpike) {
+    view.tr.dataset['spike'] = String(row.inSpike);
+    view.dot.title = row.inSpike ? 'in a spike' : '';
+  }
+  if (old?.last !== row.last) {
+    view.last.textContent = row.last === null ? '—' : row.last.toFixed(row.decimals);
+  }
+  if (old?.changePct !== row.changePct) {
+    view.change.textContent = row.changePct === null ? '—' : `${row.changePct >= 0 ? '+' : ''}${row.changePct.toFixed(2)}%`;
+    if (row.changePct === null) {
+      delete view.change.dataset['direction'];
+    } else {
+      view.change.dataset['direction'] = row.changePct >= 0 ? 'up' : 'down';
+    }
+  }
+  if (old?.spark !== row.spark) {
+    view.spark.setAttribute('points', sparklinePoints(row.spark, kSparkWidth, kSparkHeight));
+    view.tr.dataset['sparkPoints'] = String(row.spark.length);
+  }
+  view.drawn = row;
 }
 
 function feedElement(entry: FeedEntry): HTMLElement {
   const li = document.createElement('li');
   li.dataset['symbol'] = entry.symbol;
   li.dataset['kind'] = entry.kind;
+  li.dataset['tMs'] = String(entry.tMs);
+  li.title = 'Open in the focused chart at this time';
   if (entry.direction !== null) {
     li.dataset['direction'] = entry.direction > 0 ? 'up' : 'down';
   }

@@ -1,6 +1,7 @@
 // The sidebar's model, kept DOM-free: the watchlist (symbol, last price, change since
-// the day's open, whether the symbol is in a spike right now) and the live feed of
-// spikes and reversals across all symbols, newest first, bounded and de-duplicated.
+// the day's open, the last minute of smoothed intensity for a sparkline, whether the
+// symbol is in a spike right now) and the live feed of spikes and reversals across all
+// symbols, newest first, bounded and de-duplicated.
 
 import type { CandleEvent, IndicatorEvent, SymbolInfo } from '../net/protocol';
 
@@ -10,6 +11,8 @@ export interface WatchRow {
   readonly last: number | null;
   readonly changePct: number | null;
   readonly inSpike: boolean;
+  /** Smoothed intensity, one value per second (the last of it), oldest first. */
+  readonly spark: readonly number[];
 }
 
 export interface FeedEntry {
@@ -29,6 +32,28 @@ export interface Quote {
 }
 
 export const kFeedSize = 50;
+/** Seconds of intensity in a sparkline. */
+export const kSparkSeconds = 60;
+
+/**
+ * The `points` of an SVG polyline drawing `values` (oldest first) across a
+ * `width` × `height` box, scaled from the smallest to the largest value; "" for
+ * fewer than two values.
+ */
+export function sparklinePoints(values: readonly number[], width: number, height: number): string {
+  if (values.length < 2) {
+    return '';
+  }
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  const span = hi - lo || 1;
+  const step = width / (values.length - 1);
+  return values.map((v, i) => `${(i * step).toFixed(1)},${(height - ((v - lo) / span) * height).toFixed(1)}`).join(' ');
+}
 
 /** Reads `/api/symbols` (docs/PROTOCOL.md "HTTP"); rows it cannot read are left out. */
 export function parseQuotes(json: unknown): Quote[] {
@@ -57,6 +82,9 @@ export class Watchlist {
   private feed_: FeedEntry[] = [];
   private readonly feedKeys = new Set<string>();
   private version_ = 0;
+  private feedVersion_ = 0;
+  /** Per symbol: the second of the last sparkline value. */
+  private readonly sparkSecond = new Map<string, number>();
 
   /** Grows on every change: the view redraws when it differs from what it drew. */
   version(): number {
@@ -67,6 +95,11 @@ export class Watchlist {
     return this.rows_;
   }
 
+  /** Grows when the feed changes (the watchlist rows change far more often). */
+  feedVersion(): number {
+    return this.feedVersion_;
+  }
+
   feed(): readonly FeedEntry[] {
     return this.feed_;
   }
@@ -74,7 +107,8 @@ export class Watchlist {
   setSymbols(symbols: readonly SymbolInfo[]): void {
     const old = new Map(this.rows_.map((r) => [r.symbol, r]));
     this.rows_ = symbols.map(
-      (s) => old.get(s.symbol) ?? { symbol: s.symbol, decimals: s.decimals, last: null, changePct: null, inSpike: false },
+      (s) =>
+        old.get(s.symbol) ?? { symbol: s.symbol, decimals: s.decimals, last: null, changePct: null, inSpike: false, spark: [] },
     );
     this.version_ += 1;
   }
@@ -95,6 +129,12 @@ export class Watchlist {
 
   applyEvent(event: IndicatorEvent): void {
     switch (event.type) {
+      case 'intensity':
+      case 'intensity_sample':
+        if (event.value !== null) {
+          this.applyIntensity(event.symbol, event.t_ms, event.value);
+        }
+        return;
       case 'spike_start':
         this.update(event.symbol, (r) => ({ ...r, inSpike: true }));
         this.addFeed({
@@ -122,6 +162,20 @@ export class Watchlist {
       default:
         return;
     }
+  }
+
+  /** One intensity value (any smoother the page shows) into the symbol's sparkline. */
+  private applyIntensity(symbol: string, tMs: number, value: number): void {
+    const second = Math.floor(tMs / 1000);
+    const last = this.sparkSecond.get(symbol);
+    if (last !== undefined && second < last) {
+      return; // older than the sparkline's end (a snapshot after live values)
+    }
+    this.sparkSecond.set(symbol, second);
+    this.update(symbol, (r) => {
+      const spark = second === last ? [...r.spark.slice(0, -1), value] : [...r.spark, value];
+      return { ...r, spark: spark.length > kSparkSeconds ? spark.slice(spark.length - kSparkSeconds) : spark };
+    });
   }
 
   private update(symbol: string, change: (row: WatchRow) => WatchRow): void {
@@ -155,5 +209,6 @@ export class Watchlist {
       this.feedKeys.delete(dropped.key);
     }
     this.version_ += 1;
+    this.feedVersion_ += 1;
   }
 }

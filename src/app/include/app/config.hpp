@@ -22,7 +22,9 @@ namespace spacetime::app {
 
 struct ServeConfig {
   gateway::GatewayConfig gateway;
-  std::string feed = "sim";  // sim or iqfeed
+  std::string feed = "sim";   // sim, iqfeed or file
+  std::string replay_file;    // --feed file: the tick file (.stt or CSV) played into the product
+  double replay_speed = 1.0;  // its pace: 1 the recorded one, 10 ten times faster
   feed::SimulatorConfig simulator;
   feed::IqFeedConfig iqfeed;
   double iqfeed_tick_size = 0.01;

@@ -1,5 +1,6 @@
 // The tick source of a long-running command, chosen by configuration: the simulator (paced
-// to the wall clock) or DTN IQFeed. Creating one registers its symbols.
+// to the wall clock), DTN IQFeed, or a recorded tick file replayed at a pace clients may
+// steer. Creating one registers its symbols.
 #pragma once
 
 #include <memory>
@@ -26,6 +27,8 @@ class FeedSource {
   // Counters for /api/health and /metrics.
   virtual std::vector<gateway::Metric> metrics() const = 0;
   virtual std::string describe() const = 0;
+  // A file replay clients may steer; null for live feeds and the simulator.
+  virtual gateway::ReplayControl* replay_control() { return nullptr; }
 };
 
 }  // namespace spacetime::app

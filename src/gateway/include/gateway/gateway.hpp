@@ -81,6 +81,10 @@ class Gateway {
   // spacetime_<name> (e.g. the engine's feed_to_engine_seconds). It must outlive the gateway.
   void add_latency(std::string name, std::string help, const market::LatencyHistogram& h);
 
+  // Before start(): the file replay that clients may pause, resume and speed up
+  // (`{"op":"replay"}`). It must outlive the gateway.
+  void set_replay(ReplayControl* replay);
+
   class Impl;
 
  private:

@@ -50,6 +50,18 @@ class Client {
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
 };
 
+// A file replay the clients may steer (`serve --feed file`). Called on the gateway's
+// thread; the implementation is thread-safe against the feed thread.
+class ReplayControl {
+ public:
+  virtual ~ReplayControl() = default;
+  virtual ReplayStatus status() const = 0;
+  virtual void pause() = 0;
+  virtual void resume() = 0;
+  // False (and nothing changed) for a speed out of the replay's range.
+  virtual bool set_speed(double speed) = 0;
+};
+
 struct HubConfig {
   int flush_ms = 100;
   std::size_t ring = 1024;  // recent events kept per event channel with subscribers
@@ -116,6 +128,9 @@ class Hub {
   void flush(Now now);
 
   const HubStats& stats() const { return stats_; }
+  // The replay that `replay` requests steer; none (the default): they get `not_replay`.
+  // It must outlive the hub.
+  void set_replay(ReplayControl* replay) { replay_ = replay; }
   // Last price and day open per symbol, from the daily bars in progress.
   std::vector<SymbolQuote> quotes() const;
   // The newest samples the hub saw for a symbol's intensity and band (what the store may
@@ -142,6 +157,7 @@ class Hub {
   void handle(ClientState& c, UnsubscribeRequest r, Now now);
   void handle(ClientState& c, ResumeRequest r, Now now);
   void handle(ClientState& c, PingRequest r, Now now);
+  void handle(ClientState& c, ReplayRequest r, Now now);
   void handle(ClientState& c, BadRequest r, Now now);
   void reply_error(ClientState& c, const RequestId& id, ErrorCode code, std::string_view message,
                    Now now);
@@ -184,6 +200,7 @@ class Hub {
   std::vector<Client*> abusive_;       // 1008 closes decided in on_message, done at its end
   void handle_message(ClientState& c, std::string_view text, Now now);
   HubStats stats_;
+  ReplayControl* replay_ = nullptr;
 };
 
 }  // namespace spacetime::gateway

@@ -85,8 +85,9 @@ enum class ErrorCode : std::uint8_t {
   kBadHistory,
   kTooManySubscriptions,
   kRateLimited,
+  kNotReplay,  // a replay operation on a server that is not replaying a file
 };
-inline constexpr std::size_t kErrorCodeCount = 9;
+inline constexpr std::size_t kErrorCodeCount = 10;
 std::string_view to_string(ErrorCode code);
 
 // A request id as the JSON text to echo: `7`, `"abc"`, or `null` when the client sent none.
@@ -108,13 +109,21 @@ struct ResumeRequest {
 struct PingRequest {
   RequestId id;
 };
+// `{"op":"replay","action":"status"|"pause"|"resume"|"speed","speed":10}`: steers a file
+// replay (`serve --feed file`).
+enum class ReplayAction : std::uint8_t { kStatus, kPause, kResume, kSpeed };
+struct ReplayRequest {
+  RequestId id;
+  ReplayAction action = ReplayAction::kStatus;
+  double speed = 0;  // kSpeed: finite and > 0 (the replay checks its own range)
+};
 struct BadRequest {
   RequestId id;
   ErrorCode code = ErrorCode::kBadRequest;
   std::string message;
 };
-using ClientRequest =
-    std::variant<SubscribeRequest, UnsubscribeRequest, ResumeRequest, PingRequest, BadRequest>;
+using ClientRequest = std::variant<SubscribeRequest, UnsubscribeRequest, ResumeRequest, PingRequest,
+                                   ReplayRequest, BadRequest>;
 
 struct ParseLimits {
   std::int64_t history_default_ns = 600 * market::kNanosPerSecond;
@@ -150,6 +159,16 @@ std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms,
 std::string encode_ok(std::string_view id, std::string_view op, std::size_t channels);
 std::string encode_error(std::string_view id, ErrorCode code, std::string_view message);
 std::string encode_pong(std::string_view id, std::int64_t now_ms);
+
+// Where a file replay stands, as the `replay` reply carries it.
+struct ReplayStatus {
+  bool paused = false;
+  bool finished = false;
+  double speed = 1.0;
+  std::int64_t clock_ms = 0;  // the file's time now (UTC ms); 0 before its first tick
+};
+// `{"type":"ok","id":..,"op":"replay","replay":{"paused":..,"finished":..,"speed":..,"clock_ms":..}}`
+std::string encode_replay_ok(std::string_view id, const ReplayStatus& status);
 std::string encode_gap(const market::SymbolRegistry& symbols, const ChannelRef& channel,
                        std::uint64_t from, std::uint64_t to, std::string_view reason);
 std::string encode_lagging(std::size_t queued_bytes, std::size_t high_water_bytes);

@@ -1,0 +1,96 @@
+// End to end: a recorded tick file replayed into the live product
+// (`serve --feed file --file day.stt --speed 10`). The page shows the replay bar with the
+// replay clock; pause stops the clock (and the candles), resume moves it again, and the
+// speed picker changes the server's pace — all through the `replay` operation of the
+// WebSocket protocol. Screenshot: replay.png.
+//
+// The tick file is recorded first with `spacetime record` (10 simulated minutes of 5
+// symbols). The mock gateway has no replay: skipped with SPACETIME_E2E_SERVER=mock.
+// Environment: see e2e/support.ts. Needs `npm run build` first.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gateway, checkPrerequisites, launchBrowser, pageStats, saveScreenshot, serverBin, useMock, watchConsole } from './support';
+
+const gateway = new Gateway();
+let browser: Browser | null = null;
+let baseUrl = '';
+
+function clockMs(p: Page): Promise<number> {
+  return p.locator('#replay').getAttribute('data-clock-ms').then((v) => Number(v ?? 0));
+}
+
+async function lastBarTime(p: Page): Promise<number> {
+  const bars = (await pageStats(p)).charts[0]?.bars ?? [];
+  return bars.at(-1)?.[0] ?? 0;
+}
+
+describe.skipIf(useMock)('replay of a recorded day in the browser', () => {
+  beforeAll(async () => {
+    checkPrerequisites();
+    const dir = mkdtempSync(path.join(tmpdir(), 'spacetime-replay-'));
+    const file = path.join(dir, 'day.stt');
+    execFileSync(serverBin, ['record', '--out', file, '--seconds', '600', '--symbols', '5', '--rate', '2000', '--seed', '3', '--sim-start', '2026-12-01T14:30:00Z'], {
+      stdio: 'ignore',
+    });
+    const port = await gateway.start(0, ['--feed', 'file', '--file', file, '--speed', '10']);
+    baseUrl = `http://127.0.0.1:${port}/`;
+    browser = await launchBrowser();
+  });
+
+  afterAll(async () => {
+    try {
+      await browser?.close();
+    } finally {
+      browser = null;
+      await gateway.stop();
+    }
+  });
+
+  it('shows the replay clock and pauses, resumes and changes speed over the protocol', async () => {
+    if (browser === null) {
+      throw new Error('no browser');
+    }
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors = watchConsole(p);
+    await p.goto(baseUrl);
+    await expect.poll(() => p.locator('#replay').isVisible(), { timeout: 15_000 }).toBe(true);
+    expect(await p.locator('#replay').getAttribute('data-speed')).toBe('10');
+    // The clock is the file's time (2026-12-01 14:30 on), not the wall clock.
+    await expect.poll(() => clockMs(p), { timeout: 15_000 }).toBeGreaterThan(Date.UTC(2026, 11, 1, 14, 30));
+    expect(await clockMs(p)).toBeLessThan(Date.UTC(2026, 11, 1, 15, 0));
+    await expect.poll(() => p.locator('#replay-clock').textContent()).toMatch(/^2026-12-01 14:3\d:\d\d$/);
+    await p.waitForFunction(() => Number(document.querySelector('#chart')?.getAttribute('data-bars') ?? 0) > 3, null, { timeout: 30_000 });
+
+    // Running: the clock moves at about ten times the wall clock.
+    const running = await clockMs(p);
+    await expect.poll(() => clockMs(p), { timeout: 5_000 }).toBeGreaterThan(running + 3_000);
+
+    // Paused: the server says so, the clock and the candles stop.
+    await p.locator('#replay-toggle').click();
+    await expect.poll(() => p.locator('#replay').getAttribute('data-paused')).toBe('true');
+    await p.waitForTimeout(500); // what was on its way has arrived
+    const pausedClock = await clockMs(p);
+    const pausedBar = await lastBarTime(p);
+    await p.waitForTimeout(2_500); // longer than the bar's status poll
+    expect(await clockMs(p)).toBe(pausedClock);
+    expect(await lastBarTime(p)).toBe(pausedBar);
+    await saveScreenshot(p, 'replay.png');
+
+    // Resumed: it moves again, from where it stood.
+    await p.locator('#replay-toggle').click();
+    await expect.poll(() => p.locator('#replay').getAttribute('data-paused')).toBe('false');
+    await expect.poll(() => clockMs(p), { timeout: 5_000 }).toBeGreaterThan(pausedClock + 2_000);
+    await expect.poll(() => lastBarTime(p), { timeout: 10_000 }).toBeGreaterThan(pausedBar);
+
+    // A new speed, confirmed by the server.
+    await p.locator('#replay-speed').selectOption('50');
+    await expect.poll(() => p.locator('#replay').getAttribute('data-speed')).toBe('50');
+    expect(errors).toEqual([]);
+    await p.close();
+  });
+});
