@@ -109,7 +109,9 @@ TEST(StoreRestart, TheBarOpenAcrossARestartIsStoredOnceWithTheTicksOfBothRuns) {
     ASSERT_EQ(open_at_stop.size(), 3u);
     for (const auto& [symbol, bar] : open_at_stop) {
       EXPECT_EQ(bar.t, bucket) << symbol;
-      EXPECT_EQ(bar.seq, last_closed.at(symbol)[0] + 1) << symbol;
+      // No 10 s bar may have closed yet when the first run stopped within its first bucket.
+      const auto closed = last_closed.find(symbol);
+      EXPECT_EQ(bar.seq, (closed == last_closed.end() ? 0 : closed->second[0]) + 1) << symbol;
     }
   }
   std::int64_t restarted_at = 0;
