@@ -4,8 +4,11 @@
 
 #include <cstdint>
 
+#include <limits>
+
 #include "indicators/state_io.hpp"
 #include "market/candle.hpp"
+#include "market/session.hpp"
 #include "market/timeframe.hpp"
 
 namespace spacetime::indicators {
@@ -47,23 +50,26 @@ class TimeClamp {
 // One symbol's bars on one timeframe. A bar closes when the first tick of a later bucket
 // arrives (or on flush()); empty buckets produce no bar. Times must be effective times
 // (non-decreasing, >= 0): a tick from an earlier bucket than the current bar is folded
-// into the current bar, as the clamp would have done.
+// into the current bar, as the clamp would have done. Buckets are epoch-aligned, except
+// that a daily aggregator with a session runs from one session open to the next (§ 1,
+// "Sessions"). The open bar's end is kept, so a tick costs one comparison and only a tick
+// past it computes a bucket (the only call into the tz database).
 class CandleAggregator {
  public:
-  explicit CandleAggregator(market::Timeframe tf) : tf_ns_(market::duration_ns(tf)) {}
+  // `session` applies to the 1d timeframe only and must outlive the aggregator.
+  explicit CandleAggregator(market::Timeframe tf, const market::Session* session = nullptr)
+      : tf_ns_(market::duration_ns(tf)),
+        session_(tf == market::Timeframe::k1d ? session : nullptr) {}
 
   // Adds a trade. Returns true when it closed the previous bar; that bar is then
   // last_closed() and the trade opened a new current() bar.
   bool update(std::int64_t t, std::int64_t price, std::int64_t size) {
-    const std::int64_t start = (t / tf_ns_) * tf_ns_;
-    if (!open_) {
-      open_bar(start, t, price, size);
-      return false;
-    }
-    if (start > current_.start_ns) {
-      last_closed_ = current_;
-      open_bar(start, t, price, size);
-      return true;
+    if (!open_ || t >= end_ns_) {
+      const market::Bucket b = bucket_of(t);
+      const bool closes = open_;
+      if (closes) last_closed_ = current_;
+      open_bar(b, t, price, size);
+      return closes;
     }
     if (price > current_.high) current_.high = price;
     if (price < current_.low) current_.low = price;
@@ -86,13 +92,15 @@ class CandleAggregator {
   // A clock advance (§ 9): closes the current bar when its bucket has ended by t (t at or
   // after its end). Returns true when it closed it; the bar is then last_closed().
   bool close_if_ended(std::int64_t t) {
-    if (!open_ || t - current_.start_ns < tf_ns_) return false;
+    if (!open_ || t < end_ns_) return false;
     return flush();
   }
 
   bool has_current() const { return open_; }
   const market::Candle& current() const { return current_; }
   const market::Candle& last_closed() const { return last_closed_; }
+  // The end of the current bar's bucket (exclusive): a clock advance at or past it closes it.
+  std::int64_t current_end() const { return end_ns_; }
   // Bars opened so far: the channel sequence number of current().
   std::uint64_t bars() const { return bars_; }
   // Before the first trade: the next bar opened gets number bars + 1.
@@ -112,11 +120,23 @@ class CandleAggregator {
     load_candle(r, last_closed_);
     r.get(bars_);
     r.get(open_);
+    // Derived, not stored: the bucket that starts at the bar's start (a session open or a
+    // grid point), so snapshots keep their layout.
+    end_ns_ = open_ ? bucket_of(current_.start_ns).end_ns : 0;
+  }
+
+  // The bucket holding t: the session's day, or the epoch-aligned grid.
+  market::Bucket bucket_of(std::int64_t t) const {
+    if (session_ != nullptr) return session_->daily_bucket(t);
+    const std::int64_t start = (t / tf_ns_) * tf_ns_;
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    return {start, start > kMax - tf_ns_ ? kMax : start + tf_ns_};
   }
 
  private:
-  void open_bar(std::int64_t start, std::int64_t t, std::int64_t price, std::int64_t size) {
-    current_ = market::Candle{.start_ns = start,
+  void open_bar(const market::Bucket& b, std::int64_t t, std::int64_t price, std::int64_t size) {
+    end_ns_ = b.end_ns;
+    current_ = market::Candle{.start_ns = b.start_ns,
                               .open = price,
                               .high = price,
                               .low = price,
@@ -145,6 +165,8 @@ class CandleAggregator {
   }
 
   std::int64_t tf_ns_;
+  const market::Session* session_;
+  std::int64_t end_ns_ = 0;
   market::Candle current_{};
   market::Candle last_closed_{};
   std::uint64_t bars_ = 0;
