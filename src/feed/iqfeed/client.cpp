@@ -946,6 +946,10 @@ IqFeedClient::IqFeedClient(IqFeedConfig config, const market::SymbolRegistry& sy
 
 IqFeedClient::~IqFeedClient() = default;
 
+void IqFeedClient::on_reject(std::function<void(const RejectedTick&)> observer) {
+  impl_->normalizer.on_reject(std::move(observer));
+}
+
 void IqFeedClient::on_event(std::function<void(const IqFeedEvent&)> handler) {
   impl_->handler = std::move(handler);
 }

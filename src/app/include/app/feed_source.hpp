@@ -2,12 +2,14 @@
 // to the wall clock) or DTN IQFeed. Creating one registers its symbols.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "app/config.hpp"
+#include "feed/normalizer.hpp"
 #include "gateway/gateway.hpp"
 #include "market/symbol.hpp"
 #include "market/tick.hpp"
@@ -21,6 +23,9 @@ class FeedSource {
                                           market::SymbolRegistry& symbols);
   virtual ~FeedSource() = default;
 
+  // Every tick the feed boundary rejects, on the feed's thread; set before run(). The
+  // simulator never produces one.
+  virtual void on_reject(std::function<void(const feed::RejectedTick&)> /*observer*/) {}
   // Feeds the sink until stop is requested (on the calling thread).
   virtual void run(market::TickSink& sink, std::stop_token stop) = 0;
   // Counters for /api/health and /metrics.
