@@ -8,11 +8,13 @@ namespace spacetime::indicators {
 namespace {
 
 std::array<CandleAggregator, market::kTimeframeCount> make_candles(const market::Session* session) {
-  return {
-      CandleAggregator(market::Timeframe::k1s),         CandleAggregator(market::Timeframe::k10s),
-      CandleAggregator(market::Timeframe::k1m),         CandleAggregator(market::Timeframe::k5m),
-      CandleAggregator(market::Timeframe::k15m),        CandleAggregator(market::Timeframe::k1h),
-      CandleAggregator(market::Timeframe::k1d, session)};
+  return {CandleAggregator(market::Timeframe::k1s),
+          CandleAggregator(market::Timeframe::k10s),
+          CandleAggregator(market::Timeframe::k1m),
+          CandleAggregator(market::Timeframe::k5m),
+          CandleAggregator(market::Timeframe::k15m),
+          CandleAggregator(market::Timeframe::k1h, session),
+          CandleAggregator(market::Timeframe::k1d, session)};
 }
 
 // What a snapshot must be restored under: the parameters, and the session when there is

@@ -460,8 +460,40 @@ TEST(SymbolIndicators, AUsEquitysDailyBarStartsAtTheSessionOpenAcrossDstChanges)
                                        at_utc(2024, 3, 11, 13, 30), at_utc(2024, 11, 1, 13, 30),
                                        at_utc(2024, 11, 3, 14, 30)}));
   EXPECT_EQ(s.candles(market::Timeframe::k1d).current().start_ns, at_utc(2024, 11, 4, 14, 30));
-  // The shorter timeframes keep the epoch grid.
-  EXPECT_EQ(s.candles(market::Timeframe::k1h).current().start_ns, at_utc(2024, 11, 4, 14, 0));
+  // Hours count from the open; the shorter timeframes keep the epoch grid.
+  EXPECT_EQ(s.candles(market::Timeframe::k1h).current().start_ns, at_utc(2024, 11, 4, 14, 30));
+  EXPECT_EQ(s.candles(market::Timeframe::k15m).current().start_ns, at_utc(2024, 11, 4, 14, 30));
+}
+
+// With a 09:30 open the hourly bars run 09:30-10:30, ...; the last one before the next open
+// ends there. Without a session they stay on the UTC hour.
+TEST(SymbolIndicators, HourlyBarsOfASessionSymbolCountWholeHoursFromTheOpen) {
+  SymbolIndicators s(0, IndicatorParams{}, us_equities());
+  SymbolIndicators utc(1, IndicatorParams{});
+  std::vector<Event> out;
+  std::vector<std::pair<std::int64_t, std::int64_t>> hours;  // start, volume of closed 1h bars
+  std::uint64_t seq = 0;
+  for (const std::int64_t ts :
+       {at_utc(2024, 7, 1, 13, 29), at_utc(2024, 7, 1, 13, 30), at_utc(2024, 7, 1, 14, 29),
+        at_utc(2024, 7, 1, 14, 30), at_utc(2024, 7, 2, 13, 15), at_utc(2024, 7, 2, 13, 31)}) {
+    out.clear();
+    ++seq;
+    s.on_tick({.ts_ns = ts, .price = 100, .size = static_cast<std::int64_t>(seq), .seq = seq}, out);
+    utc.on_tick({.ts_ns = ts, .price = 100, .size = 1, .seq = seq}, out);
+    for (const auto& e : out) {
+      const auto* c = std::get_if<market::CandleEvent>(&e);
+      if (c && c->symbol == 0 && c->tf == market::Timeframe::k1h) {
+        hours.emplace_back(c->candle.start_ns, c->candle.volume);
+      }
+    }
+  }
+  using H = std::pair<std::int64_t, std::int64_t>;
+  EXPECT_EQ(hours, (std::vector<H>{{at_utc(2024, 7, 1, 12, 30), 1},  // 08:30 EDT
+                                   {at_utc(2024, 7, 1, 13, 30), 2 + 3},
+                                   {at_utc(2024, 7, 1, 14, 30), 4},
+                                   {at_utc(2024, 7, 2, 12, 30), 5}}));  // the day's last hour
+  EXPECT_EQ(s.candles(market::Timeframe::k1h).current().start_ns, at_utc(2024, 7, 2, 13, 30));
+  EXPECT_EQ(utc.candles(market::Timeframe::k1h).current().start_ns, at_utc(2024, 7, 2, 13, 0));
 }
 
 TEST(SymbolIndicators, ACmeDailyBarStartsAt1800NewYorkTheEveningBefore) {

@@ -51,15 +51,17 @@ class TimeClamp {
 // arrives (or on flush()); empty buckets produce no bar. Times must be effective times
 // (non-decreasing, >= 0): a tick from an earlier bucket than the current bar is folded
 // into the current bar, as the clamp would have done. Buckets are epoch-aligned, except
-// that a daily aggregator with a session runs from one session open to the next (§ 1,
-// "Sessions"). The open bar's end is kept, so a tick costs one comparison and only a tick
-// past it computes a bucket (the only call into the tz database).
+// with a session (§ 1, "Sessions"): a daily bucket runs from one session open to the next,
+// and hourly buckets are whole hours counted from the day's open. The open bar's end is kept, so a
+// tick costs one comparison and only a tick past it computes a bucket (the only call into the tz
+// database).
 class CandleAggregator {
  public:
-  // `session` applies to the 1d timeframe only and must outlive the aggregator.
+  // `session` applies to the 1h and 1d timeframes only and must outlive the aggregator.
   explicit CandleAggregator(market::Timeframe tf, const market::Session* session = nullptr)
       : tf_ns_(market::duration_ns(tf)),
-        session_(tf == market::Timeframe::k1d ? session : nullptr) {}
+        session_(tf == market::Timeframe::k1d || tf == market::Timeframe::k1h ? session : nullptr),
+        daily_(tf == market::Timeframe::k1d) {}
 
   // Adds a trade. Returns true when it closed the previous bar; that bar is then
   // last_closed() and the trade opened a new current() bar.
@@ -125,11 +127,18 @@ class CandleAggregator {
     end_ns_ = open_ ? bucket_of(current_.start_ns).end_ns : 0;
   }
 
-  // The bucket holding t: the session's day, or the epoch-aligned grid.
+  // The bucket holding t: the session's day, whole hours from its open, or the epoch grid.
   market::Bucket bucket_of(std::int64_t t) const {
-    if (session_ != nullptr) return session_->daily_bucket(t);
-    const std::int64_t start = (t / tf_ns_) * tf_ns_;
     constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    if (session_ != nullptr) {
+      const market::Bucket day = session_->daily_bucket(t);
+      if (daily_) return day;
+      // t >= day.start_ns; the last hour of a day ends at the next open at the latest.
+      const std::int64_t start = day.start_ns + (t - day.start_ns) / tf_ns_ * tf_ns_;
+      const std::int64_t end = start > kMax - tf_ns_ ? kMax : start + tf_ns_;
+      return {start, end < day.end_ns ? end : day.end_ns};
+    }
+    const std::int64_t start = (t / tf_ns_) * tf_ns_;
     return {start, start > kMax - tf_ns_ ? kMax : start + tf_ns_};
   }
 
@@ -166,6 +175,7 @@ class CandleAggregator {
 
   std::int64_t tf_ns_;
   const market::Session* session_;
+  bool daily_;
   std::int64_t end_ns_ = 0;
   market::Candle current_{};
   market::Candle last_closed_{};
