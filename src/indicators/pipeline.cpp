@@ -400,13 +400,24 @@ std::string SymbolIndicators::save() const {
 namespace {
 
 // "key=value" lines of `a` that differ in `b`, for the message.
+// A line only one side has (the session line) is "none" on the other.
 std::string differences(const std::string& saved, const std::string& now) {
   std::istringstream a(saved), b(now);
   std::string la, lb, out;
-  while (std::getline(a, la) && std::getline(b, lb)) {
-    if (la == lb) continue;
+  for (;;) {
+    const bool has_a = static_cast<bool>(std::getline(a, la));
+    const bool has_b = static_cast<bool>(std::getline(b, lb));
+    if (!has_a && !has_b) break;
+    if (has_a && has_b && la == lb) continue;
     if (!out.empty()) out += ", ";
-    out += la + " (now " + lb.substr(lb.find('=') + 1) + ")";
+    const std::size_t eq = lb.find('=');
+    if (has_a && has_b) {
+      out += la + " (now " + lb.substr(eq + 1) + ")";
+    } else if (has_a) {
+      out += la + " (now none)";
+    } else {
+      out += lb.substr(0, eq) + "=none (now " + lb.substr(eq + 1) + ")";
+    }
   }
   return out.empty() ? "a different parameter list" : out;
 }

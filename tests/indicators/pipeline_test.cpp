@@ -551,7 +551,36 @@ TEST(SymbolIndicators, RefusesASnapshotSavedUnderAnotherSession) {
   a.on_tick({.ts_ns = at_utc(2024, 7, 1, 15, 0), .price = 100, .size = 1, .seq = 1}, out);
   const std::string bytes = a.save();
   SymbolIndicators utc_days(0, IndicatorParams{});
-  EXPECT_THROW(utc_days.load(bytes), std::runtime_error);
+  try {
+    utc_days.load(bytes);
+    ADD_FAILURE() << "restored under UTC days";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("session=America/New_York@09:30 (now none)"),
+              std::string::npos)
+        << e.what();
+  }
+  SymbolIndicators cme(0, IndicatorParams{},
+                       std::make_shared<const market::Session>("America/New_York", "18:00"));
+  try {
+    cme.load(bytes);
+    ADD_FAILURE() << "restored under another session";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("session=America/New_York@09:30 (now America/New_York@18:00)"),
+        std::string::npos)
+        << e.what();
+  }
+  SymbolIndicators other(0, IndicatorParams{});
+  std::vector<Event> ignored;
+  other.on_tick({.ts_ns = at_utc(2024, 7, 1, 15, 0), .price = 100, .size = 1, .seq = 1}, ignored);
+  try {
+    a.load(other.save());
+    ADD_FAILURE() << "restored a UTC-day snapshot under a session";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("session=none (now America/New_York@09:30)"),
+              std::string::npos)
+        << e.what();
+  }
   SymbolIndicators same(0, IndicatorParams{}, us_equities());
   same.load(bytes);
   EXPECT_EQ(same.save(), bytes);
