@@ -332,10 +332,11 @@ struct IqFeedClient::Impl {
   // the trades before it. Advisory: one the engine refuses is dropped (the next one, or the
   // next trade, closes the bars), and one from the future is ignored like a trade would be.
   void offer_clock(std::int64_t local_us) {
-    const std::int64_t utc_us = eastern.to_utc_us(local_us);
+    const std::int64_t utc_us = eastern.resolve(local_us);
     if (utc_us < 0 || utc_us >= std::numeric_limits<std::int64_t>::max() / 1000) return;
     const std::int64_t ts_ns = utc_us * 1000;
     if (config.max_skew_ns > 0 && ts_ns - TimeGuard::wall_clock_ns() > config.max_skew_ns) return;
+    eastern.observe(utc_us);
     flush();
     if (sink == nullptr) return;
     const market::Tick clock = market::clock_tick(ts_ns);
@@ -344,7 +345,7 @@ struct IqFeedClient::Impl {
 
   void deliver(SymbolState& s, const TradeKey& k, double bid, double ask) {
     s.window.record(k);
-    const std::int64_t utc_us = eastern.to_utc_us(k.local_us);
+    const std::int64_t utc_us = eastern.resolve(k.local_us);
     // Dates far outside int64 nanoseconds become a bad time for the normalizer to count.
     const std::int64_t ts_ns =
         (utc_us >= 0 && utc_us < std::numeric_limits<std::int64_t>::max() / 1000) ? utc_us * 1000
@@ -371,6 +372,7 @@ struct IqFeedClient::Impl {
       }
       return;
     }
+    eastern.observe(utc_us);  // accepted: its time may decide the next repeated hour
     pending.push_back(*tick);
     if (pending.size() >= kBatch) flush();
   }

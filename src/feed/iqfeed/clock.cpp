@@ -86,7 +86,7 @@ std::int64_t utc_to_eastern_us(std::int64_t utc_us) {
   return utc_us + eastern()->get_info(t).offset.count() * kMicrosPerSecond;
 }
 
-std::int64_t EasternClock::to_utc_us(std::int64_t local_us) {
+std::int64_t EasternClock::resolve(std::int64_t local_us) const {
   const Offsets o = offsets(local_us);
   std::int64_t utc = local_us + o.first_us;
   if (o.second_us != o.first_us && started_) {
@@ -95,8 +95,17 @@ std::int64_t EasternClock::to_utc_us(std::int64_t local_us) {
     const std::int64_t d_later = later > latest_ ? later - latest_ : latest_ - later;
     if (d_later <= d_first) utc = later;
   }
-  if (!started_ || utc > latest_) latest_ = utc;
+  return utc;
+}
+
+void EasternClock::observe(std::int64_t utc_us) {
+  if (!started_ || utc_us > latest_) latest_ = utc_us;
   started_ = true;
+}
+
+std::int64_t EasternClock::to_utc_us(std::int64_t local_us) {
+  const std::int64_t utc = resolve(local_us);
+  observe(utc);
   return utc;
 }
 

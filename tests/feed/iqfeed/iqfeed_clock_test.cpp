@@ -81,6 +81,18 @@ TEST(IqFeedClock, ATradeAFewMinutesLateInTheFirstOccurrenceStaysThere) {
   EXPECT_EQ(clock.latest_utc_us(), utc(2024, 11, 3, 5, 40, 0));
 }
 
+TEST(IqFeedClock, OnlyObservedInstantsDecideTheRepeatedHour) {
+  EasternClock clock;
+  clock.observe(utc(2024, 11, 3, 5, 50, 0));  // 01:50 EDT
+  // A garbled trade resolved but never observed (the time guard refused it) moves nothing.
+  EXPECT_EQ(clock.resolve(local(2099, 1, 1, 0, 0, 0)), utc(2099, 1, 1, 5, 0, 0));
+  EXPECT_EQ(clock.latest_utc_us(), utc(2024, 11, 3, 5, 50, 0));
+  EXPECT_EQ(clock.resolve(local(2024, 11, 3, 1, 55, 0)), utc(2024, 11, 3, 5, 55, 0));
+  // Observed, it would have: the same local time then reads as the second occurrence.
+  clock.observe(utc(2099, 1, 1, 5, 0, 0));
+  EXPECT_EQ(clock.resolve(local(2024, 11, 3, 1, 55, 0)), utc(2024, 11, 3, 6, 55, 0));
+}
+
 TEST(IqFeedClock, ATimeStampEverySevenMinutesThroughTheFallBackRoundTrips) {
   EasternClock clock;
   for (std::int64_t t = utc(2024, 11, 3, 3, 0, 0); t < utc(2024, 11, 3, 9, 0, 0);

@@ -45,13 +45,19 @@ std::int64_t eastern_to_utc_us(std::int64_t local_us);
 std::int64_t utc_to_eastern_us(std::int64_t utc_us);
 
 // Feed order resolves the repeated hour: of a repeated local time's two instants, the one
-// nearer the latest instant this clock has given wins (ties: the later one, as a feed moves
+// nearer the latest instant this clock has observed wins (ties: the later one, as a feed moves
 // forward). So a timestamp that goes back about an hour across the fall-back change is the
 // second occurrence (EST), the ones after it stay there, and a trade a few minutes late in
 // the first occurrence stays in the first. The first time of all is its first occurrence.
 class EasternClock {
  public:
+  // resolve() then observe().
   std::int64_t to_utc_us(std::int64_t local_us);
+  // The instant of a local time, without moving the clock.
+  std::int64_t resolve(std::int64_t local_us) const;
+  // An instant the feed has really given (one the time guard accepted): only these move the
+  // clock, so a garbled far-future trade cannot decide the next repeated hour.
+  void observe(std::int64_t utc_us);
   // The latest instant given so far (0 before the first).
   std::int64_t latest_utc_us() const { return latest_; }
 
