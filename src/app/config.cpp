@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include "feed/replay_pacer.hpp"
+#include "market/session.hpp"
 #include "market/time.hpp"
 #include "market/timeframe.hpp"
 
@@ -529,6 +530,21 @@ const std::vector<Setting>& serve_settings() {
        [](ServeConfig& c, std::string_view v) {
          c.engine.indicators.sample.period_ns = parse_ms(v, 86'400'000);
        }},
+      {"indicators", "session", "SPACETIME_SESSION",
+       "exchange session of daily bars, repeatable, first match wins: [PATTERN=]TZ@HH:MM "
+       "(AAPL=America/New_York@09:30, ES*=America/New_York@18:00) or [PATTERN=]us-equities | "
+       "cme; TOML also [[sessions]] tables with pattern, tz, open; none keeps UTC days",
+       "none (UTC midnight)",
+       [](ServeConfig& c, std::string_view v) {
+         for (const auto& spec : split_words(v)) {
+           try {
+             c.engine.sessions.add(spec);
+           } catch (const std::invalid_argument& e) {
+             throw ConfigError(e.what());
+           }
+         }
+       },
+       true, [](ServeConfig& c) { c.engine.sessions.clear(); }},
       {"guard", "max_skew_s", "SPACETIME_MAX_SKEW_S",
        "time guard: reject a tick stamped more than this many seconds ahead of the feed's "
        "clock (files) or the wall clock (live feeds); 0 turns it off",
@@ -677,9 +693,68 @@ void apply_setting(ServeConfig& config, const Setting& setting, std::string_view
   const std::string_view kind = origin.starts_with("environment ") ? "env"
                                 : origin.starts_with("--")         ? "flag"
                                                                    : "file";
-  config.applied[fmt::format("{}.{}", setting.section, setting.key)] = {std::string(value),
-                                                                        std::string(kind)};
+  auto& applied = config.applied[fmt::format("{}.{}", setting.section, setting.key)];
+  // The values of a repeatable setting from one layer add up, as they do in the config.
+  if (setting.repeatable && applied.origin == kind && !applied.value.empty()) {
+    applied.value += " " + std::string(value);
+  } else {
+    applied = {std::string(value), std::string(kind)};
+  }
 }
+
+namespace {
+
+// TOML [[sessions]] tables ({pattern, tz, open}) as the specs of indicators.session.
+std::string session_specs(const toml::node& node, std::string_view origin) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    throw ConfigError(
+        fmt::format("{}: sessions must be [[sessions]] tables with pattern, tz and open", origin));
+  }
+  std::string specs;
+  std::size_t index = 0;
+  for (const auto& item : *array) {
+    ++index;
+    const std::string where = fmt::format("{}: [[sessions]] #{}", origin, index);
+    const auto* t = item.as_table();
+    if (t == nullptr) throw ConfigError(fmt::format("{}: must be a table", where));
+    std::string pattern = "*", tz, open;
+    for (const auto& [key, value] : *t) {
+      const auto* text = value.as_string();
+      if (text == nullptr)
+        throw ConfigError(fmt::format("{}: {} must be a string", where, key.str()));
+      if (key.str() == "pattern") {
+        pattern = text->get();
+      } else if (key.str() == "tz") {
+        tz = text->get();
+      } else if (key.str() == "open") {
+        open = text->get();
+      } else {
+        throw ConfigError(fmt::format("{}: unknown key {} (pattern, tz, open)", where, key.str()));
+      }
+    }
+    if (tz.empty() || open.empty()) {
+      throw ConfigError(
+          fmt::format("{}: needs tz and open, like tz = \"America/New_York\", "
+                      "open = \"09:30\"",
+                      where));
+    }
+    const std::string spec = pattern + "=" + tz + "@" + open;
+    if (pattern.empty() || spec.find(' ') != std::string::npos) {
+      throw ConfigError(fmt::format("{}: '{}' has an empty pattern or a space", where, spec));
+    }
+    try {
+      market::SessionRules().add(spec);  // checked here, to name the table
+    } catch (const std::invalid_argument& e) {
+      throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    }
+    if (!specs.empty()) specs += ' ';
+    specs += spec;
+  }
+  return specs;
+}
+
+}  // namespace
 
 void apply_toml(ServeConfig& config, std::string_view text, std::string_view origin) {
   toml::table table;
@@ -691,11 +766,20 @@ void apply_toml(ServeConfig& config, std::string_view text, std::string_view ori
   }
   const auto& settings = serve_settings();
   for (const auto& [section, node] : table) {
+    if (section.str() == "sessions") {
+      const std::string specs = session_specs(node, origin);
+      const auto it = std::find_if(settings.begin(), settings.end(), [](const Setting& s) {
+        return s.section == "indicators" && s.key == "session";
+      });
+      if (!specs.empty())
+        apply_setting(config, *it, specs, fmt::format("{}: [[sessions]]", origin));
+      continue;
+    }
     const auto* inner = node.as_table();
     if (!inner) {
       throw ConfigError(
           fmt::format("{}: '{}' must be a table like [server], [feed], [simulator], [iqfeed], "
-                      "[guard], [filter], [engine], [indicators]",
+                      "[guard], [filter], [engine], [indicators] (or [[sessions]])",
                       origin, section.str()));
     }
     for (const auto& [key, value] : *inner) {

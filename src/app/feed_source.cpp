@@ -60,6 +60,9 @@ class IqFeedSource final : public FeedSource {
       }
     });
   }
+  void on_reject(std::function<void(const feed::RejectedTick&)> observer) override {
+    client_.on_reject(std::move(observer));
+  }
   void run(market::TickSink& sink, std::stop_token stop) override { client_.run(sink, stop); }
   std::vector<gateway::Metric> metrics() const override {
     const auto s = client_.stats();

@@ -21,6 +21,7 @@
 #include "app/run_control.hpp"
 #include "app/setting_options.hpp"
 #include "engine/engine.hpp"
+#include "feed/quarantine.hpp"
 #include "feed/simulator.hpp"
 #include "feed/tick_file.hpp"
 
@@ -76,6 +77,10 @@ class RecordCommand final : public Command {
                     "also write indicator events (.csv or .jsonl)");
     sub->add_option("--config", config_path_,
                     "TOML file whose settings apply before these flags (e.g. [indicators])");
+    sub->add_option("--quarantine-rows", quarantine_rows_,
+                    "rejected ticks written to OUT.quarantine.csv at most; more are counted "
+                    "(default 100000)")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}));
     settings_.add(*sub, {"feed", "simulator", "iqfeed", "guard", "filter", "indicators"},
                   /*config_names=*/false);
     return sub;
@@ -126,6 +131,11 @@ class RecordCommand final : public Command {
     // must not leave a stray tick file behind.
     std::optional<EventFileWriter> events;
     if (!events_out_.empty()) events.emplace(events_out_, symbols);
+    // What a live feed's boundary rejects goes next to the recording, so that nothing
+    // disappears unexplained; created now, before the tick file, for the same reason.
+    feed::QuarantineFile quarantine(feed::QuarantineFile::path_for(out_), symbols,
+                                    quarantine_rows_);
+    if (live && !quarantine.open()) throw std::runtime_error(quarantine.error());
     auto writer = feed::TickFileWriter::create(out_, symbols, {.zstd = zstd_});
 
     std::optional<engine::Engine> engine;
@@ -136,7 +146,11 @@ class RecordCommand final : public Command {
     RecordingSink sink(writer, engine ? &*engine : nullptr);
 
     if (live) {
+      live->on_reject([&quarantine](const feed::RejectedTick& t) { quarantine.write(t); });
       record_live(*live, sink, stop);
+      live->on_reject(nullptr);
+      quarantine.close();
+      report(quarantine);
     } else {
       record_simulated(*sim, config.simulator.start_ns, sink, stop);
     }
@@ -156,6 +170,17 @@ class RecordCommand final : public Command {
   }
 
  private:
+  static void report(const feed::QuarantineFile& q) {
+    if (!q.error().empty()) spdlog::error("{}", q.error());
+    if (q.rows() + q.overflow() == 0) return;
+    spdlog::warn("{} rejected tick(s) quarantined to {}{}", q.rows(), q.path(),
+                 q.overflow() > 0
+                     ? fmt::format("; {} more counted but not written (the --quarantine-rows "
+                                   "limit, or the write error above)",
+                                   q.overflow())
+                     : std::string());
+  }
+
   // A live feed runs on its own thread until --seconds pass or Ctrl-C.
   void record_live(FeedSource& source, RecordingSink& sink, std::stop_source& stop) {
     spdlog::info("recording {} to {} ({})", source.describe(), out_,
@@ -215,6 +240,7 @@ class RecordCommand final : public Command {
   bool seconds_set_ = false;
   std::string events_out_;
   std::string config_path_;
+  std::uint64_t quarantine_rows_ = feed::QuarantineFile::kDefaultMaxRows;
   SettingOptions settings_;
 };
 

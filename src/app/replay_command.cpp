@@ -155,7 +155,8 @@ class ReplayCommand final : public Command {
     indicators::validate(config.engine.indicators);
     std::vector<indicators::SymbolIndicators> states;
     for (market::SymbolId s = 0; s < symbols.size(); ++s)
-      states.emplace_back(s, config.engine.indicators);
+      states.emplace_back(s, config.engine.indicators,
+                          config.engine.sessions.find(symbols.info(s).name));
     constexpr std::size_t kChunk = 1 << 16;
     std::vector<market::Tick> chunk(kChunk);
     indicators::TickColumnBuffer columns;

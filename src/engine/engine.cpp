@@ -16,8 +16,9 @@ using market::Tick;
 // Per-symbol pipeline state, touched only by the symbol's shard thread. Created on the
 // symbol's first tick, so idle symbols cost nothing.
 struct SymbolState {
-  explicit SymbolState(market::SymbolId id, const indicators::IndicatorParams& params)
-      : indicators(id, params) {}
+  SymbolState(market::SymbolId id, const indicators::IndicatorParams& params,
+              std::shared_ptr<const market::Session> session)
+      : indicators(id, params, std::move(session)) {}
   indicators::SymbolIndicators indicators;
   bool dirty = false;  // traded in the current batch: publish its bars in progress
 };
@@ -46,12 +47,14 @@ class BackoffIdle {
 
 class Engine::Shard {
  public:
-  Shard(const EngineConfig& config, std::size_t symbols, market::EventSink& sink,
-        market::LatencyHistogram& latency)
+  // sessions[id]: the symbol's session (null: UTC days), resolved once by the engine.
+  Shard(const EngineConfig& config, std::vector<std::shared_ptr<const market::Session>> sessions,
+        market::EventSink& sink, market::LatencyHistogram& latency)
       : ring_(config.queue_capacity),
         batch_(config.batch),
         params_(config.indicators),
-        states_(symbols),
+        sessions_(std::move(sessions)),
+        states_(sessions_.size()),
         sink_(sink),
         latency_(latency) {}
 
@@ -64,14 +67,14 @@ class Engine::Shard {
   void continue_sequences(market::SymbolId symbol, const market::ChannelSequences& last) {
     if (symbol >= states_.size()) return;
     auto& slot = states_[symbol];
-    if (!slot) slot = std::make_unique<SymbolState>(symbol, params_);
+    if (!slot) slot = make_state(symbol);
     slot->indicators.continue_sequences(last);
   }
 
   std::size_t restore_bars(market::SymbolId symbol, std::span<const market::CandleEvent> bars) {
     if (symbol >= states_.size()) return 0;
     auto& slot = states_[symbol];
-    if (!slot) slot = std::make_unique<SymbolState>(symbol, params_);
+    if (!slot) slot = make_state(symbol);
     std::size_t n = 0;
     for (const auto& bar : bars)
       n += slot->indicators.restore_bar(bar) ? 1 : 0;
@@ -98,6 +101,10 @@ class Engine::Shard {
   }
 
  private:
+  std::unique_ptr<SymbolState> make_state(market::SymbolId id) const {
+    return std::make_unique<SymbolState>(id, params_, sessions_[id]);
+  }
+
   void run(std::stop_token stop) {
     std::vector<Tick> batch(batch_);
     BackoffIdle idle;
@@ -143,7 +150,7 @@ class Engine::Shard {
         continue;
       }
       auto& slot = states_[tick.symbol];
-      if (!slot) slot = std::make_unique<SymbolState>(tick.symbol, params_);
+      if (!slot) slot = make_state(tick.symbol);
       SymbolState& s = *slot;
       const std::uint64_t clamped_before = s.indicators.clamped();
       s.indicators.on_tick(tick, events_out_);
@@ -189,6 +196,7 @@ class Engine::Shard {
   market::SpscRing<Tick> ring_;
   std::size_t batch_;
   indicators::IndicatorParams params_;
+  std::vector<std::shared_ptr<const market::Session>> sessions_;
   std::vector<std::unique_ptr<SymbolState>> states_;
   std::vector<market::SymbolId> dirty_;
   std::vector<market::Event> events_out_;
@@ -208,8 +216,12 @@ Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, marke
   indicators::validate(config_.indicators);
   if (config_.shards == 0) config_.shards = 1;
   if (config_.batch == 0) config_.batch = 1;
+  std::vector<std::shared_ptr<const market::Session>> sessions;
+  sessions.reserve(symbols_.size());
+  for (const auto& info : symbols_.all())
+    sessions.push_back(config_.sessions.find(info.name));
   for (std::size_t i = 0; i < config_.shards; ++i) {
-    shards_.push_back(std::make_unique<Shard>(config_, symbols_.size(), sink, feed_latency_));
+    shards_.push_back(std::make_unique<Shard>(config_, sessions, sink, feed_latency_));
   }
 }
 

@@ -7,11 +7,22 @@
 namespace spacetime::indicators {
 namespace {
 
-std::array<CandleAggregator, market::kTimeframeCount> make_candles() {
-  return {CandleAggregator(market::Timeframe::k1s),  CandleAggregator(market::Timeframe::k10s),
-          CandleAggregator(market::Timeframe::k1m),  CandleAggregator(market::Timeframe::k5m),
-          CandleAggregator(market::Timeframe::k15m), CandleAggregator(market::Timeframe::k1h),
-          CandleAggregator(market::Timeframe::k1d)};
+std::array<CandleAggregator, market::kTimeframeCount> make_candles(const market::Session* session) {
+  return {CandleAggregator(market::Timeframe::k1s),
+          CandleAggregator(market::Timeframe::k10s),
+          CandleAggregator(market::Timeframe::k1m),
+          CandleAggregator(market::Timeframe::k5m),
+          CandleAggregator(market::Timeframe::k15m),
+          CandleAggregator(market::Timeframe::k1h, session),
+          CandleAggregator(market::Timeframe::k1d, session)};
+}
+
+// What a snapshot must be restored under: the parameters, and the session when there is
+// one (no line without, so snapshots of UTC-day symbols are unchanged).
+std::string snapshot_key(const IndicatorParams& p, const market::Session* session) {
+  std::string key = describe(p);
+  if (session != nullptr) key += "session=" + session->describe() + "\n";
+  return key;
 }
 
 market::ReversalEvent reversal(market::SymbolId symbol, std::uint64_t seq, std::int64_t q,
@@ -102,10 +113,12 @@ void validate(const IndicatorParams& p) {
   require(p.sample.period_ns > 0, "sampling period must be > 0");
 }
 
-SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params)
+SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params,
+                                   std::shared_ptr<const market::Session> session)
     : symbol_(symbol),
       p_(params),
-      candles_(make_candles()),
+      session_(std::move(session)),
+      candles_(make_candles(session_.get())),
       window_(params.intensity.window_ns, params.intensity.max_window_ticks),
       sma_(params.intensity.n_smooth),
       ema_(params.intensity.n_smooth),
@@ -355,8 +368,8 @@ void SymbolIndicators::sample(std::int64_t t, double i_k, const market::Intensit
 
 std::string SymbolIndicators::save() const {
   StateWriter w;
-  const std::string params = describe(p_);  // a snapshot restores only under the same ones
-  w.put_string(params);
+  // A snapshot restores only under the same parameters and session.
+  w.put_string(snapshot_key(p_, session_.get()));
   clock_.save(w);
   for (const auto& c : candles_)
     c.save(w);
@@ -397,13 +410,24 @@ std::string SymbolIndicators::save() const {
 namespace {
 
 // "key=value" lines of `a` that differ in `b`, for the message.
+// A line only one side has (the session line) is "none" on the other.
 std::string differences(const std::string& saved, const std::string& now) {
   std::istringstream a(saved), b(now);
   std::string la, lb, out;
-  while (std::getline(a, la) && std::getline(b, lb)) {
-    if (la == lb) continue;
+  for (;;) {
+    const bool has_a = static_cast<bool>(std::getline(a, la));
+    const bool has_b = static_cast<bool>(std::getline(b, lb));
+    if (!has_a && !has_b) break;
+    if (has_a && has_b && la == lb) continue;
     if (!out.empty()) out += ", ";
-    out += la + " (now " + lb.substr(lb.find('=') + 1) + ")";
+    const std::size_t eq = lb.find('=');
+    if (has_a && has_b) {
+      out += la + " (now " + lb.substr(eq + 1) + ")";
+    } else if (has_a) {
+      out += la + " (now none)";
+    } else {
+      out += lb.substr(0, eq) + "=none (now " + lb.substr(eq + 1) + ")";
+    }
   }
   return out.empty() ? "a different parameter list" : out;
 }
@@ -414,7 +438,7 @@ void SymbolIndicators::load(const std::string& bytes) {
   StateReader r(bytes);
   std::string saved;
   r.get_string(saved);
-  const std::string params = describe(p_);
+  const std::string params = snapshot_key(p_, session_.get());
   if (saved != params) {
     throw std::runtime_error(
         "indicator state: saved under other parameters: " + differences(saved, params) +

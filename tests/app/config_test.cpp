@@ -73,7 +73,7 @@ TEST(ServeConfig, MistakesNameTheirOriginAndProblem) {
             "a.toml: server.port: 70000 is out of range [0, 65535]");
   EXPECT_EQ(error_of([&] { apply_toml(c, "port = 1\n", "a.toml"); }),
             "a.toml: 'port' must be a table like [server], [feed], [simulator], [iqfeed], "
-            "[guard], [filter], [engine], [indicators]");
+            "[guard], [filter], [engine], [indicators] (or [[sessions]])");
   EXPECT_NE(error_of([&] { apply_toml(c, "[server\n", "a.toml"); }).find("a.toml: line 1:"),
             std::string::npos);
   EXPECT_EQ(error_of([&] { apply_toml(c, "[server]\nport = [1]\n", "a.toml"); }),
@@ -213,6 +213,66 @@ TEST(Config, EveryIndicatorParameterIsASettingAndRemembersWhereItCameFrom) {
   EXPECT_FALSE(c.applied.contains("indicators.buffer_n"));
   ServeConfig bad;
   EXPECT_THROW(apply_toml(bad, "[indicators]\nv4_tf = \"2m\"\n", "b.toml"), ConfigError);
+}
+
+// Issue 9: exchange sessions from [[sessions]] tables, in order, shown by `spacetime params`.
+TEST(Config, SessionTablesReachTheEngineInOrder) {
+  ServeConfig c;
+  apply_toml(c, R"(
+[[sessions]]
+pattern = "ES*"
+tz = "America/New_York"
+open = "18:00"
+
+[[sessions]]
+tz = "America/New_York"
+open = "09:30"
+)",
+             "a.toml");
+  EXPECT_EQ(c.engine.sessions.describe(), "ES*=America/New_York@18:00 *=America/New_York@09:30");
+  EXPECT_EQ(c.engine.sessions.find("ESZ6")->describe(), "America/New_York@18:00");
+  EXPECT_EQ(c.engine.sessions.find("AAPL")->describe(), "America/New_York@09:30");
+  EXPECT_EQ(c.applied.at("indicators.session").value,
+            "ES*=America/New_York@18:00 *=America/New_York@09:30");
+  EXPECT_EQ(c.applied.at("indicators.session").origin, "file");
+  // Flags replace the file's list; values of one layer add up.
+  setting("session").clear(c);
+  apply_setting(c, setting("session"), "us-equities", "--session");
+  apply_setting(c, setting("session"), "CL*=cme", "--session");
+  EXPECT_EQ(c.engine.sessions.describe(), "*=America/New_York@09:30 CL*=America/New_York@18:00");
+  EXPECT_EQ(c.applied.at("indicators.session").value, "us-equities CL*=cme");
+  EXPECT_EQ(c.applied.at("indicators.session").origin, "flag");
+  EXPECT_TRUE(ServeConfig{}.engine.sessions.empty());  // the default: UTC days
+}
+
+TEST(Config, SessionMistakesAreOneClearErrorEach) {
+  ServeConfig c;
+  EXPECT_EQ(error_of([&] {
+              apply_toml(
+                  c, "[[sessions]]\npattern = \"A\"\ntz = \"America/NewYork\"\nopen = \"09:30\"\n",
+                  "a.toml");
+            }),
+            "a.toml: [[sessions]] #1: session 'A=America/NewYork@09:30': 'America/NewYork' is "
+            "not a time zone of the tz database (like America/New_York; is the tzdata package "
+            "installed?)");
+  EXPECT_EQ(
+      error_of([&] { apply_toml(c, "[[sessions]]\ntz = \"UTC\"\nopen = \"9:30\"\n", "a.toml"); }),
+      "a.toml: [[sessions]] #1: session '*=UTC@9:30': session open '9:30' is not a time "
+      "like 09:30");
+  EXPECT_EQ(error_of([&] { apply_toml(c, "[[sessions]]\ntz = \"UTC\"\n", "a.toml"); }),
+            "a.toml: [[sessions]] #1: needs tz and open, like tz = \"America/New_York\", open = "
+            "\"09:30\"");
+  EXPECT_EQ(error_of([&] {
+              apply_toml(c, "[[sessions]]\ntz = \"UTC\"\nopen = \"09:30\"\nclose = \"16:00\"\n",
+                         "a.toml");
+            }),
+            "a.toml: [[sessions]] #1: unknown key close (pattern, tz, open)");
+  EXPECT_EQ(error_of([&] { apply_toml(c, "[sessions]\ntz = \"UTC\"\n", "a.toml"); }),
+            "a.toml: sessions must be [[sessions]] tables with pattern, tz and open");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("session"), "X=Nowhere@09:30", "--session"); }),
+            "--session: session 'X=Nowhere@09:30': 'Nowhere' is not a time zone of the tz database "
+            "(like America/New_York; is the tzdata package installed?)");
+  EXPECT_TRUE(c.engine.sessions.empty());
 }
 
 }  // namespace

@@ -264,6 +264,34 @@ TEST(Engine, AQuietSymbolsBarsCloseOnTheFeedsClock) {
   }
 }
 
+// Issue 9: the engine gives each symbol the session of the first pattern its name matches;
+// a symbol matching none keeps UTC days. A feed clock tick past the session open closes the
+// daily bar of the session symbol only.
+TEST(Engine, SymbolsGetTheSessionTheirNameMatches) {
+  market::SymbolRegistry reg;
+  reg.add({.name = "AAPL"});
+  reg.add({.name = "SIM1"});
+  // 2024-07-01 (EDT): 09:30 New York is 13:30 UTC, 1'719'840'600 s.
+  constexpr std::int64_t kOpen = 1'719'840'600 * kSec;
+  for (const std::size_t shards : {1u, 2u}) {
+    EngineConfig config{.shards = shards, .queue_capacity = 1024, .batch = 16};
+    config.sessions.add("AAPL=us-equities");
+    CollectingSink sink;
+    Engine engine(config, reg, sink);
+    engine.start();
+    const Tick ticks[] = {
+        {.ts_ns = kOpen - 600 * kSec, .price = 100, .size = 1, .seq = 1, .symbol = 0},
+        {.ts_ns = kOpen - 600 * kSec, .price = 200, .size = 1, .seq = 1, .symbol = 1},
+        market::clock_tick(kOpen)};
+    offer_all(engine, ticks);
+    engine.stop();
+    const auto aapl = sink.closed(0, Timeframe::k1d);
+    ASSERT_EQ(aapl.size(), 1u) << shards;
+    EXPECT_EQ(aapl[0].candle.start_ns, kOpen - 86'400 * kSec);  // Sunday's open
+    EXPECT_TRUE(sink.closed(1, Timeframe::k1d).empty());        // UTC day still open
+  }
+}
+
 // The live path (feed thread, SPSC rings, shard threads, sink) and the batch path over
 // columns produce the same indicator events, compared with == on every double.
 TEST(Engine, LivePathEqualsTheBatchPathBitForBit) {

@@ -9,6 +9,7 @@
 
 #include "feed/normalizer.hpp"
 #include "feed/simulator.hpp"
+#include "market/time.hpp"
 
 namespace spacetime::indicators {
 namespace {
@@ -505,6 +506,177 @@ TEST(SymbolIndicators, ARestoredBarInProgressContinuesAsIfThereWasNoRestart) {
   }
   EXPECT_TRUE(closed);
   EXPECT_EQ(gap.candles(tf).bars(), stored.seq + 1);
+}
+
+}  // namespace
+}  // namespace spacetime::indicators
+
+namespace spacetime::indicators {
+namespace {
+
+constexpr std::int64_t at_utc(std::int64_t y, unsigned m, unsigned d, int hh, int mm) {
+  return (market::days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60) * market::kNanosPerSecond;
+}
+
+std::shared_ptr<const market::Session> us_equities() {
+  return std::make_shared<const market::Session>("America/New_York", "09:30");
+}
+
+// Issue 9: the daily bar of a US equity opens at 09:30 New York on both sides of a DST
+// change: 14:30 UTC before the March change, 13:30 UTC after it, and back in November.
+TEST(SymbolIndicators, AUsEquitysDailyBarStartsAtTheSessionOpenAcrossDstChanges) {
+  SymbolIndicators s(0, IndicatorParams{}, us_equities());
+  std::vector<Event> out;
+  std::uint64_t seq = 0;
+  std::vector<std::int64_t> starts;  // of the daily bars, in order of closing
+  auto trade = [&](std::int64_t ts) {
+    out.clear();
+    s.on_tick({.ts_ns = ts, .price = 100, .size = 1, .seq = ++seq}, out);
+    for (const auto& e : out) {
+      const auto* c = std::get_if<market::CandleEvent>(&e);
+      if (c && c->tf == market::Timeframe::k1d) starts.push_back(c->candle.start_ns);
+    }
+  };
+  trade(at_utc(2024, 3, 8, 15, 0));    // Friday 10:00 EST
+  trade(at_utc(2024, 3, 11, 13, 15));  // Monday 09:15 EDT, pre-market: Sunday's day
+  trade(at_utc(2024, 3, 11, 13, 30));  // Monday 09:30 EDT: opens Monday's day
+  trade(at_utc(2024, 11, 1, 13, 45));  // Friday 09:45 EDT
+  trade(at_utc(2024, 11, 4, 14, 29));  // Monday 09:29 EST: Sunday's day
+  trade(at_utc(2024, 11, 4, 14, 30));  // Monday 09:30 EST
+  EXPECT_EQ(starts,
+            (std::vector<std::int64_t>{at_utc(2024, 3, 8, 14, 30), at_utc(2024, 3, 10, 13, 30),
+                                       at_utc(2024, 3, 11, 13, 30), at_utc(2024, 11, 1, 13, 30),
+                                       at_utc(2024, 11, 3, 14, 30)}));
+  EXPECT_EQ(s.candles(market::Timeframe::k1d).current().start_ns, at_utc(2024, 11, 4, 14, 30));
+  // Hours count from the open; the shorter timeframes keep the epoch grid.
+  EXPECT_EQ(s.candles(market::Timeframe::k1h).current().start_ns, at_utc(2024, 11, 4, 14, 30));
+  EXPECT_EQ(s.candles(market::Timeframe::k15m).current().start_ns, at_utc(2024, 11, 4, 14, 30));
+}
+
+// With a 09:30 open the hourly bars run 09:30-10:30, ...; the last one before the next open
+// ends there. Without a session they stay on the UTC hour.
+TEST(SymbolIndicators, HourlyBarsOfASessionSymbolCountWholeHoursFromTheOpen) {
+  SymbolIndicators s(0, IndicatorParams{}, us_equities());
+  SymbolIndicators utc(1, IndicatorParams{});
+  std::vector<Event> out;
+  std::vector<std::pair<std::int64_t, std::int64_t>> hours;  // start, volume of closed 1h bars
+  std::uint64_t seq = 0;
+  for (const std::int64_t ts :
+       {at_utc(2024, 7, 1, 13, 29), at_utc(2024, 7, 1, 13, 30), at_utc(2024, 7, 1, 14, 29),
+        at_utc(2024, 7, 1, 14, 30), at_utc(2024, 7, 2, 13, 15), at_utc(2024, 7, 2, 13, 31)}) {
+    out.clear();
+    ++seq;
+    s.on_tick({.ts_ns = ts, .price = 100, .size = static_cast<std::int64_t>(seq), .seq = seq}, out);
+    utc.on_tick({.ts_ns = ts, .price = 100, .size = 1, .seq = seq}, out);
+    for (const auto& e : out) {
+      const auto* c = std::get_if<market::CandleEvent>(&e);
+      if (c && c->symbol == 0 && c->tf == market::Timeframe::k1h) {
+        hours.emplace_back(c->candle.start_ns, c->candle.volume);
+      }
+    }
+  }
+  using H = std::pair<std::int64_t, std::int64_t>;
+  EXPECT_EQ(hours, (std::vector<H>{{at_utc(2024, 7, 1, 12, 30), 1},  // 08:30 EDT
+                                   {at_utc(2024, 7, 1, 13, 30), 2 + 3},
+                                   {at_utc(2024, 7, 1, 14, 30), 4},
+                                   {at_utc(2024, 7, 2, 12, 30), 5}}));  // the day's last hour
+  EXPECT_EQ(s.candles(market::Timeframe::k1h).current().start_ns, at_utc(2024, 7, 2, 13, 30));
+  EXPECT_EQ(utc.candles(market::Timeframe::k1h).current().start_ns, at_utc(2024, 7, 2, 13, 0));
+}
+
+TEST(SymbolIndicators, ACmeDailyBarStartsAt1800NewYorkTheEveningBefore) {
+  SymbolIndicators s(0, IndicatorParams{},
+                     std::make_shared<const market::Session>("America/New_York", "18:00"));
+  std::vector<Event> out;
+  s.on_tick({.ts_ns = at_utc(2024, 1, 15, 15, 0), .price = 100, .size = 1, .seq = 1}, out);
+  // Monday 15 January 10:00 EST: the day opened Sunday 18:00 EST (23:00 UTC).
+  EXPECT_EQ(s.candles(market::Timeframe::k1d).current().start_ns, at_utc(2024, 1, 14, 23, 0));
+  s.on_tick({.ts_ns = at_utc(2024, 1, 15, 23, 0), .price = 101, .size = 1, .seq = 2}, out);
+  EXPECT_EQ(s.candles(market::Timeframe::k1d).last_closed().start_ns, at_utc(2024, 1, 14, 23, 0));
+  EXPECT_EQ(s.candles(market::Timeframe::k1d).current().start_ns, at_utc(2024, 1, 15, 23, 0));
+}
+
+// A symbol with a session stops trading before the open; another one, without a session,
+// trades on. The first one's daily bar closes on the feed's clock exactly at the open
+// (13:30 UTC in summer), the second's stays open until UTC midnight.
+TEST(SymbolIndicators, ADailyBarClosesOnTheFeedsClockAtTheSessionOpen) {
+  TickColumnBuffer columns;
+  std::uint64_t seq[2] = {0, 0};
+  const std::int64_t from = at_utc(2024, 7, 1, 13, 0);  // Monday 09:00 EDT
+  columns.push({.ts_ns = from, .price = 500, .size = 3, .seq = ++seq[1], .symbol = 1});
+  for (std::int64_t m = 1; m <= 60; ++m) {
+    columns.push({.ts_ns = from + m * 60 * market::kNanosPerSecond,
+                  .price = 100 + m % 3,
+                  .size = 1,
+                  .seq = ++seq[0],
+                  .symbol = 0});
+  }
+  std::vector<SymbolIndicators> states;
+  states.emplace_back(0, IndicatorParams{});  // no session: UTC days
+  states.emplace_back(1, IndicatorParams{}, us_equities());
+  std::vector<Event> out;
+  run_batch(columns.view(), states, out);
+  std::int64_t feed_time = 0;
+  int daily_closes = 0;
+  for (const auto& e : out) {
+    if (const auto* t = std::get_if<market::TickEvent>(&e)) feed_time = t->t;
+    const auto* c = std::get_if<market::CandleEvent>(&e);
+    if (!c || !c->closed || c->tf != market::Timeframe::k1d) continue;
+    ++daily_closes;
+    EXPECT_EQ(c->symbol, 1u);
+    EXPECT_EQ(c->candle.start_ns, at_utc(2024, 6, 30, 13, 30));  // Sunday's open
+    EXPECT_EQ(c->candle.volume, 3);
+    EXPECT_EQ(feed_time, at_utc(2024, 7, 1, 13, 30)) << "closed late or early";
+  }
+  EXPECT_EQ(daily_closes, 1);
+  EXPECT_EQ(states[0].candles(market::Timeframe::k1d).current().start_ns, at_utc(2024, 7, 1, 0, 0));
+  EXPECT_FALSE(states[1].candles(market::Timeframe::k1d).has_current());
+}
+
+TEST(SymbolIndicators, RefusesASnapshotSavedUnderAnotherSession) {
+  SymbolIndicators a(0, IndicatorParams{}, us_equities());
+  std::vector<Event> out;
+  a.on_tick({.ts_ns = at_utc(2024, 7, 1, 15, 0), .price = 100, .size = 1, .seq = 1}, out);
+  const std::string bytes = a.save();
+  SymbolIndicators utc_days(0, IndicatorParams{});
+  try {
+    utc_days.load(bytes);
+    ADD_FAILURE() << "restored under UTC days";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("session=America/New_York@09:30 (now none)"),
+              std::string::npos)
+        << e.what();
+  }
+  SymbolIndicators cme(0, IndicatorParams{},
+                       std::make_shared<const market::Session>("America/New_York", "18:00"));
+  try {
+    cme.load(bytes);
+    ADD_FAILURE() << "restored under another session";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(
+        std::string(e.what()).find("session=America/New_York@09:30 (now America/New_York@18:00)"),
+        std::string::npos)
+        << e.what();
+  }
+  SymbolIndicators other(0, IndicatorParams{});
+  std::vector<Event> ignored;
+  other.on_tick({.ts_ns = at_utc(2024, 7, 1, 15, 0), .price = 100, .size = 1, .seq = 1}, ignored);
+  try {
+    a.load(other.save());
+    ADD_FAILURE() << "restored a UTC-day snapshot under a session";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("session=none (now America/New_York@09:30)"),
+              std::string::npos)
+        << e.what();
+  }
+  SymbolIndicators same(0, IndicatorParams{}, us_equities());
+  same.load(bytes);
+  EXPECT_EQ(same.save(), bytes);
+  // The restored bar keeps its session end: a tick before the next open stays in it.
+  same.on_tick({.ts_ns = at_utc(2024, 7, 2, 13, 29), .price = 101, .size = 1, .seq = 2}, out);
+  EXPECT_EQ(same.candles(market::Timeframe::k1d).bars(), 1u);
+  same.on_tick({.ts_ns = at_utc(2024, 7, 2, 13, 30), .price = 101, .size = 1, .seq = 3}, out);
+  EXPECT_EQ(same.candles(market::Timeframe::k1d).bars(), 2u);
 }
 
 }  // namespace

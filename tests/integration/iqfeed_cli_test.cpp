@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
@@ -69,6 +70,54 @@ TEST_F(IqFeedCli, RecordSavesEveryTradeOnceAcrossADroppedConnection) {
   }
   EXPECT_EQ(prices_got, prices_want) << record.output();
   EXPECT_NE(record.output().find("recorded"), std::string::npos) << record.output();
+}
+
+// Issue 9: what the bad-tick filter (on for a live feed) rejects while recording goes to a
+// quarantine file next to the recording, with the reason; the recording has the rest.
+TEST_F(IqFeedCli, RecordWritesRejectedTradesToAQuarantineFile) {
+  auto events =
+      testing::generate_events({"AAPL"}, 60, testing::local_time(2024, 3, 15, 9, 30, 0), 5'000, 7);
+  std::vector<std::int64_t> absurd_us;
+  std::size_t trades = 0;
+  for (auto& e : events) {
+    if (e.kind != SourceEvent::Kind::kTrade || ++trades % 10 != 0) continue;
+    e.size = 900'000'000;  // above the filter's max_size
+    absurd_us.push_back(e.local_us);
+  }
+  ASSERT_GE(absurd_us.size(), 2u);
+  FakeIqConnect fake(events);
+  const auto out = dir_ / "day.csv";
+  ChildProcess record(
+      SPACETIME_BIN,
+      {"record", "--feed", "iqfeed", "--iqfeed-port", std::to_string(fake.level1_port()),
+       "--iqfeed-lookup-port", std::to_string(fake.lookup_port()), "--iqfeed-symbols", "AAPL",
+       "--out", out.string(), "--seconds", "3"},
+      dir_ / "record.log");
+  ASSERT_TRUE(fake.wait_for_watches(1, std::chrono::seconds(10))) << record.output();
+  fake.publish(events.size());
+  const auto status = record.wait_exit(std::chrono::seconds(20));
+  ASSERT_TRUE(status) << record.output();
+  ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << record.output();
+
+  std::ifstream in(dir_ / "day.quarantine.csv");
+  ASSERT_TRUE(in) << "no quarantine file:\n" << record.output();
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "ts,symbol,price,size,bid,ask,reason");
+  std::size_t rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    EXPECT_NE(line.find(",AAPL,"), std::string::npos) << line;
+    EXPECT_NE(line.find(",900000000,"), std::string::npos) << line;
+    EXPECT_TRUE(line.ends_with(",absurd_size")) << line;
+  }
+  EXPECT_EQ(rows, absurd_us.size());
+  market::SymbolRegistry symbols;
+  auto reader = feed::TickFileReader::open(out, symbols);
+  std::vector<market::Tick> got(4096);
+  got.resize(reader.read(got));
+  EXPECT_EQ(got.size(), trades - absurd_us.size());
+  EXPECT_NE(record.output().find("quarantined to"), std::string::npos) << record.output();
 }
 
 TEST_F(IqFeedCli, ServeConnectsAndWatchesItsSymbols) {

@@ -252,6 +252,8 @@ struct IqFeedClient::Impl {
   bool ever_connected = false;
   bool stale = false;  // IQConnect reported its link to DTN down
   Clock::time_point reconnect_at{};
+  // US Eastern -> UTC for trades and T messages, in feed order (the repeated November hour).
+  iqfeed::EasternClock eastern;
   std::int64_t market_time = kUnknownTime;    // latest T message (exchange-local)
   std::int64_t session_start = kUnknownTime;  // earliest market time known this run
   std::size_t held_total = 0;
@@ -330,10 +332,11 @@ struct IqFeedClient::Impl {
   // the trades before it. Advisory: one the engine refuses is dropped (the next one, or the
   // next trade, closes the bars), and one from the future is ignored like a trade would be.
   void offer_clock(std::int64_t local_us) {
-    const std::int64_t utc_us = iqfeed::eastern_to_utc_us(local_us);
+    const std::int64_t utc_us = eastern.resolve(local_us);
     if (utc_us < 0 || utc_us >= std::numeric_limits<std::int64_t>::max() / 1000) return;
     const std::int64_t ts_ns = utc_us * 1000;
     if (config.max_skew_ns > 0 && ts_ns - TimeGuard::wall_clock_ns() > config.max_skew_ns) return;
+    eastern.observe(utc_us);
     flush();
     if (sink == nullptr) return;
     const market::Tick clock = market::clock_tick(ts_ns);
@@ -342,7 +345,7 @@ struct IqFeedClient::Impl {
 
   void deliver(SymbolState& s, const TradeKey& k, double bid, double ask) {
     s.window.record(k);
-    const std::int64_t utc_us = iqfeed::eastern_to_utc_us(k.local_us);
+    const std::int64_t utc_us = eastern.resolve(k.local_us);
     // Dates far outside int64 nanoseconds become a bad time for the normalizer to count.
     const std::int64_t ts_ns =
         (utc_us >= 0 && utc_us < std::numeric_limits<std::int64_t>::max() / 1000) ? utc_us * 1000
@@ -369,6 +372,7 @@ struct IqFeedClient::Impl {
       }
       return;
     }
+    eastern.observe(utc_us);  // accepted: its time may decide the next repeated hour
     pending.push_back(*tick);
     if (pending.size() >= kBatch) flush();
   }
@@ -938,10 +942,15 @@ struct IqFeedClient::Impl {
 
 IqFeedClient::IqFeedClient(IqFeedConfig config, const market::SymbolRegistry& symbols) {
   validate(config, symbols);
+  iqfeed::check_eastern_zone();  // a missing tz database fails here, not on the feed thread
   impl_ = std::make_unique<Impl>(std::move(config), symbols);
 }
 
 IqFeedClient::~IqFeedClient() = default;
+
+void IqFeedClient::on_reject(std::function<void(const RejectedTick&)> observer) {
+  impl_->normalizer.on_reject(std::move(observer));
+}
 
 void IqFeedClient::on_event(std::function<void(const IqFeedEvent&)> handler) {
   impl_->handler = std::move(handler);

@@ -6,3 +6,5 @@ target_sources(spacetime_feed PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/socket.cpp
   ${CMAKE_CURRENT_LIST_DIR}/client.cpp)
 target_link_libraries(spacetime_feed PRIVATE Threads::Threads)
+# The US Eastern clock reads the tz database (clock.cpp).
+target_link_libraries(spacetime_feed PRIVATE date::date-tz)

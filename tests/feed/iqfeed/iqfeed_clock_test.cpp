@@ -59,6 +59,57 @@ TEST(IqFeedClock, UtcToEasternInvertsOutsideTheRepeatedHour) {
   }
 }
 
+// Issue 9: the repeated November hour is resolved by feed order. 3 November 2024: 01:00 to
+// 02:00 local happens twice, first EDT (05:00-06:00 UTC), then EST (06:00-07:00 UTC).
+TEST(IqFeedClock, FeedOrderResolvesTheRepeatedNovemberHour) {
+  EasternClock clock;
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 1, 30, 0)), utc(2024, 11, 3, 5, 30, 0));
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 1, 59, 59)), utc(2024, 11, 3, 5, 59, 59));
+  // Back one hour across the change: the second occurrence, and the ones after it.
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 1, 0, 0)), utc(2024, 11, 3, 6, 0, 0));
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 1, 30, 0)), utc(2024, 11, 3, 6, 30, 0));
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 1, 29, 0)), utc(2024, 11, 3, 6, 29, 0));  // late
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 2, 0, 0)), utc(2024, 11, 3, 7, 0, 0));
+  // Without context the repeated time is its first occurrence.
+  EXPECT_EQ(eastern_to_utc_us(local(2024, 11, 3, 1, 30, 0)), utc(2024, 11, 3, 5, 30, 0));
+}
+
+TEST(IqFeedClock, ATradeAFewMinutesLateInTheFirstOccurrenceStaysThere) {
+  EasternClock clock;
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 1, 40, 0)), utc(2024, 11, 3, 5, 40, 0));
+  EXPECT_EQ(clock.to_utc_us(local(2024, 11, 3, 1, 35, 0)), utc(2024, 11, 3, 5, 35, 0));
+  EXPECT_EQ(clock.latest_utc_us(), utc(2024, 11, 3, 5, 40, 0));
+}
+
+TEST(IqFeedClock, OnlyObservedInstantsDecideTheRepeatedHour) {
+  EasternClock clock;
+  clock.observe(utc(2024, 11, 3, 5, 50, 0));  // 01:50 EDT
+  // A garbled trade resolved but never observed (the time guard refused it) moves nothing.
+  EXPECT_EQ(clock.resolve(local(2099, 1, 1, 0, 0, 0)), utc(2099, 1, 1, 5, 0, 0));
+  EXPECT_EQ(clock.latest_utc_us(), utc(2024, 11, 3, 5, 50, 0));
+  EXPECT_EQ(clock.resolve(local(2024, 11, 3, 1, 55, 0)), utc(2024, 11, 3, 5, 55, 0));
+  // Observed, it would have: the same local time then reads as the second occurrence.
+  clock.observe(utc(2099, 1, 1, 5, 0, 0));
+  EXPECT_EQ(clock.resolve(local(2024, 11, 3, 1, 55, 0)), utc(2024, 11, 3, 6, 55, 0));
+}
+
+TEST(IqFeedClock, ATimeStampEverySevenMinutesThroughTheFallBackRoundTrips) {
+  EasternClock clock;
+  for (std::int64_t t = utc(2024, 11, 3, 3, 0, 0); t < utc(2024, 11, 3, 9, 0, 0);
+       t += 7 * 60 * kMicrosPerSecond + 3) {
+    ASSERT_EQ(clock.to_utc_us(utc_to_eastern_us(t)), t) << format_local_time(utc_to_eastern_us(t));
+  }
+}
+
+TEST(IqFeedClock, TheSkippedMarchHourTakesTheOffsetBeforeTheChange) {
+  // 10 March 2024 02:30 does not exist; read as EST it is 07:30 UTC (03:30 EDT).
+  EXPECT_EQ(eastern_to_utc_us(local(2024, 3, 10, 2, 30, 0)), utc(2024, 3, 10, 7, 30, 0));
+  EXPECT_FALSE(eastern_is_dst_local(local(2024, 3, 10, 2, 30, 0)));
+  // A garbled date far outside the database's years does not crash: EST.
+  EXPECT_EQ(eastern_to_utc_us(local(9999, 7, 1, 0, 0, 0)), utc(9999, 7, 1, 5, 0, 0));
+  EXPECT_EQ(eastern_to_utc_us(local(1, 7, 1, 0, 0, 0)), utc(1, 7, 1, 5, 0, 0));
+}
+
 TEST(IqFeedClock, FormatsRequestTimesToTheSecond) {
   EXPECT_EQ(format_request_time(local(2024, 3, 15, 9, 30, 5) + 999'999), "20240315 093005");
   EXPECT_EQ(format_local_time(local(2024, 3, 15, 9, 30, 5) + 42), "2024-03-15 09:30:05.000042");

@@ -3,12 +3,14 @@
 // steer. Creating one registers its symbols.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "app/config.hpp"
+#include "feed/normalizer.hpp"
 #include "gateway/gateway.hpp"
 #include "market/symbol.hpp"
 #include "market/tick.hpp"
@@ -22,6 +24,9 @@ class FeedSource {
                                           market::SymbolRegistry& symbols);
   virtual ~FeedSource() = default;
 
+  // Every tick the feed boundary rejects, on the feed's thread; set before run(). The
+  // simulator never produces one.
+  virtual void on_reject(std::function<void(const feed::RejectedTick&)> /*observer*/) {}
   // Feeds the sink until stop is requested (on the calling thread).
   virtual void run(market::TickSink& sink, std::stop_token stop) = 0;
   // Counters for /api/health and /metrics.

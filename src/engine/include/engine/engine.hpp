@@ -12,6 +12,7 @@
 #include "indicators/pipeline.hpp"
 #include "market/event.hpp"
 #include "market/latency.hpp"
+#include "market/session.hpp"
 #include "market/symbol.hpp"
 #include "market/tick.hpp"
 
@@ -22,6 +23,8 @@ struct EngineConfig {
   std::size_t queue_capacity = 1 << 16;      // ticks per shard ring
   std::size_t batch = 1024;                  // ticks a shard takes from its ring at once
   indicators::IndicatorParams indicators{};  // the same for every symbol of the run
+  // Exchange sessions by symbol pattern (daily bars); a symbol matching none keeps UTC days.
+  market::SessionRules sessions{};
 };
 
 struct EngineStats {

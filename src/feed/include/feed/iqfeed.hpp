@@ -140,6 +140,9 @@ class IqFeedClient {
   // Called on the feed thread (inside run()) for each event; set before run(). The feed
   // part does no logging itself.
   void on_event(std::function<void(const IqFeedEvent&)> handler);
+  // Called on the feed thread with every trade the feed boundary rejects (bad-tick filter,
+  // time guard, bad values), as IQFeed gave it; set before run(). Must not throw.
+  void on_reject(std::function<void(const RejectedTick&)> observer);
 
   // Runs the feed on the calling thread until stop is requested: connects, reconnects,
   // backfills, and offers trades to the sink (the only thread that calls sink.offer()).

@@ -98,6 +98,12 @@ class TickNormalizer {
                                      std::int64_t price, std::int64_t size, std::int64_t bid = 0,
                                      std::int64_t ask = 0);
 
+  // Called with every rejected tick (reason set), on the thread that normalizes: a recording
+  // writes them to its quarantine file (feed/quarantine.hpp). Must not throw.
+  void on_reject(std::function<void(const RejectedTick&)> observer) {
+    observer_ = std::move(observer);
+  }
+
   const RejectCounts& rejected() const { return rejected_; }
   // The first kRejectSamples rejected ticks of each reason, in arrival order.
   const std::vector<RejectedTick>& reject_samples() const { return samples_; }
@@ -119,6 +125,11 @@ class TickNormalizer {
       samples_.push_back(raw);
       samples_.back().reason = reason;
     }
+    if (observer_) {
+      RejectedTick r = raw;
+      r.reason = reason;
+      observer_(r);
+    }
     return std::nullopt;
   }
 
@@ -131,6 +142,7 @@ class TickNormalizer {
   std::vector<std::size_t> recent_next_;
   std::vector<std::int64_t> scratch_;
   std::vector<RejectedTick> samples_;
+  std::function<void(const RejectedTick&)> observer_;
   std::optional<std::int64_t> clock_;      // the feed's clock: latest accepted time
   std::optional<std::int64_t> candidate_;  // the last of a run of ahead ticks
   int ahead_run_ = 0;                      // its length

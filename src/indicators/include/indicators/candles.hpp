@@ -4,8 +4,11 @@
 
 #include <cstdint>
 
+#include <limits>
+
 #include "indicators/state_io.hpp"
 #include "market/candle.hpp"
+#include "market/session.hpp"
 #include "market/timeframe.hpp"
 
 namespace spacetime::indicators {
@@ -47,23 +50,28 @@ class TimeClamp {
 // One symbol's bars on one timeframe. A bar closes when the first tick of a later bucket
 // arrives (or on flush()); empty buckets produce no bar. Times must be effective times
 // (non-decreasing, >= 0): a tick from an earlier bucket than the current bar is folded
-// into the current bar, as the clamp would have done.
+// into the current bar, as the clamp would have done. Buckets are epoch-aligned, except
+// with a session (§ 1, "Sessions"): a daily bucket runs from one session open to the next,
+// and hourly buckets are whole hours counted from the day's open. The open bar's end is kept, so a
+// tick costs one comparison and only a tick past it computes a bucket (the only call into the tz
+// database).
 class CandleAggregator {
  public:
-  explicit CandleAggregator(market::Timeframe tf) : tf_ns_(market::duration_ns(tf)) {}
+  // `session` applies to the 1h and 1d timeframes only and must outlive the aggregator.
+  explicit CandleAggregator(market::Timeframe tf, const market::Session* session = nullptr)
+      : tf_ns_(market::duration_ns(tf)),
+        session_(tf == market::Timeframe::k1d || tf == market::Timeframe::k1h ? session : nullptr),
+        daily_(tf == market::Timeframe::k1d) {}
 
   // Adds a trade. Returns true when it closed the previous bar; that bar is then
   // last_closed() and the trade opened a new current() bar.
   bool update(std::int64_t t, std::int64_t price, std::int64_t size) {
-    const std::int64_t start = (t / tf_ns_) * tf_ns_;
-    if (!open_) {
-      open_bar(start, t, price, size);
-      return false;
-    }
-    if (start > current_.start_ns) {
-      last_closed_ = current_;
-      open_bar(start, t, price, size);
-      return true;
+    if (!open_ || t >= end_ns_) {
+      const market::Bucket b = bucket_of(t);
+      const bool closes = open_;
+      if (closes) last_closed_ = current_;
+      open_bar(b, t, price, size);
+      return closes;
     }
     if (price > current_.high) current_.high = price;
     if (price < current_.low) current_.low = price;
@@ -86,13 +94,15 @@ class CandleAggregator {
   // A clock advance (§ 9): closes the current bar when its bucket has ended by t (t at or
   // after its end). Returns true when it closed it; the bar is then last_closed().
   bool close_if_ended(std::int64_t t) {
-    if (!open_ || t - current_.start_ns < tf_ns_) return false;
+    if (!open_ || t < end_ns_) return false;
     return flush();
   }
 
   bool has_current() const { return open_; }
   const market::Candle& current() const { return current_; }
   const market::Candle& last_closed() const { return last_closed_; }
+  // The end of the current bar's bucket (exclusive): a clock advance at or past it closes it.
+  std::int64_t current_end() const { return end_ns_; }
   // Bars opened so far: the channel sequence number of current().
   std::uint64_t bars() const { return bars_; }
   // Before the first trade: the next bar opened gets number bars + 1.
@@ -105,6 +115,7 @@ class CandleAggregator {
     current_ = bar;
     bars_ = seq;
     open_ = true;
+    end_ns_ = bucket_of(bar.start_ns).end_ns;
   }
 
   // Field by field: struct padding must never reach a snapshot (D9 asks for equal bytes).
@@ -119,11 +130,30 @@ class CandleAggregator {
     load_candle(r, last_closed_);
     r.get(bars_);
     r.get(open_);
+    // Derived, not stored: the bucket that starts at the bar's start (a session open or a
+    // grid point), so snapshots keep their layout.
+    end_ns_ = open_ ? bucket_of(current_.start_ns).end_ns : 0;
+  }
+
+  // The bucket holding t: the session's day, whole hours from its open, or the epoch grid.
+  market::Bucket bucket_of(std::int64_t t) const {
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    if (session_ != nullptr) {
+      const market::Bucket day = session_->daily_bucket(t);
+      if (daily_) return day;
+      // t >= day.start_ns; the last hour of a day ends at the next open at the latest.
+      const std::int64_t start = day.start_ns + (t - day.start_ns) / tf_ns_ * tf_ns_;
+      const std::int64_t end = start > kMax - tf_ns_ ? kMax : start + tf_ns_;
+      return {start, end < day.end_ns ? end : day.end_ns};
+    }
+    const std::int64_t start = (t / tf_ns_) * tf_ns_;
+    return {start, start > kMax - tf_ns_ ? kMax : start + tf_ns_};
   }
 
  private:
-  void open_bar(std::int64_t start, std::int64_t t, std::int64_t price, std::int64_t size) {
-    current_ = market::Candle{.start_ns = start,
+  void open_bar(const market::Bucket& b, std::int64_t t, std::int64_t price, std::int64_t size) {
+    end_ns_ = b.end_ns;
+    current_ = market::Candle{.start_ns = b.start_ns,
                               .open = price,
                               .high = price,
                               .low = price,
@@ -152,6 +182,9 @@ class CandleAggregator {
   }
 
   std::int64_t tf_ns_;
+  const market::Session* session_;
+  bool daily_;
+  std::int64_t end_ns_ = 0;
   market::Candle current_{};
   market::Candle last_closed_{};
   std::uint64_t bars_ = 0;

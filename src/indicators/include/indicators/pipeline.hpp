@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -18,6 +19,7 @@
 #include "indicators/smoothers.hpp"
 #include "indicators/spike_detector.hpp"
 #include "market/event.hpp"
+#include "market/session.hpp"
 #include "market/tick.hpp"
 
 namespace spacetime::indicators {
@@ -80,7 +82,10 @@ class FeedClock {
 
 class SymbolIndicators {
  public:
-  SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params);
+  // `session`: the symbol's exchange session for its daily bars (§ 1, "Sessions"); none
+  // keeps UTC-midnight days. A snapshot names it and restores only under the same one.
+  SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params,
+                   std::shared_ptr<const market::Session> session = nullptr);
 
   // One accepted tick: appends its events to out in emission order. Closed candles are
   // events; the bars in progress are not (the engine publishes them, display only).
@@ -93,6 +98,8 @@ class SymbolIndicators {
   // The end of a replay: closes every open bar the same way, moving no clock. Returns the
   // number of bars it closed. Feed it no tick afterwards.
   std::size_t flush(std::vector<market::Event>& out);
+
+  const market::Session* session() const { return session_.get(); }
 
   const CandleAggregator& candles(market::Timeframe tf) const {
     return candles_[market::index_of(tf)];
@@ -117,6 +124,7 @@ class SymbolIndicators {
  private:
   market::SymbolId symbol_;
   IndicatorParams p_;
+  std::shared_ptr<const market::Session> session_;  // owns what candles_[1d] points to
   TimeClamp clock_;
   std::array<CandleAggregator, market::kTimeframeCount> candles_;
   std::vector<BarIndicators> bars_;  // one per timeframe

@@ -1,7 +1,7 @@
 // IQFeed stamps trades in exchange-local US Eastern time (date and time of day, no zone);
-// SpaceTime ticks carry UTC nanoseconds. These pure functions convert between the two with
-// the US daylight-saving rules in force since 2007 (second Sunday of March 02:00 to first
-// Sunday of November 02:00, local). libstdc++ 12 has no time-zone database, hence by hand.
+// SpaceTime ticks carry UTC nanoseconds. These functions convert between the two with the
+// America/New_York zone of the system tz database (Howard Hinnant's date library, the
+// same one exchange sessions use), so the rules are the database's, not ours.
 // "Local microseconds" below count from 1970-01-01 00:00 local wall time.
 #pragma once
 
@@ -30,39 +30,41 @@ constexpr std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a / b - ((a % b != 0) && ((a < 0) != (b < 0)) ? 1 : 0);
 }
 
-namespace detail {
+// Throws std::runtime_error when the tz database has no America/New_York (tzdata missing):
+// call it at start-up so a missing database is one clear error, not a feed-thread failure.
+void check_eastern_zone();
 
-// Local wall-clock microseconds at 02:00 on the n-th (1-based) Sunday of a month.
-constexpr std::int64_t nth_sunday_2am(std::int64_t year, unsigned month, unsigned n) {
-  const std::int64_t first = days_from_civil(year, month, 1);
-  const std::int64_t sunday = first + (7 - weekday_from_days(first)) % 7 + 7 * (n - 1);
-  return sunday * kMicrosPerDay + 2 * kMicrosPerHour;
-}
+// True when the offset eastern_to_utc_us uses for a local wall time is daylight time.
+bool eastern_is_dst_local(std::int64_t local_us);
 
-}  // namespace detail
+// Without context: a local time of the repeated November hour is its first occurrence
+// (EDT); one in the skipped March hour takes the offset before the change (EST). Times
+// outside the years 1900 ... 2299 use EST.
+std::int64_t eastern_to_utc_us(std::int64_t local_us);
 
-// True when a local US Eastern wall time falls in daylight-saving time. The repeated hour
-// in November counts as daylight time (its first occurrence); the skipped hour in March as
-// daylight time too.
-constexpr bool eastern_is_dst_local(std::int64_t local_us) {
-  const std::int64_t year = civil_from_days(floor_div(local_us, kMicrosPerDay)).year;
-  return local_us >= detail::nth_sunday_2am(year, 3, 2) &&
-         local_us < detail::nth_sunday_2am(year, 11, 1);
-}
+std::int64_t utc_to_eastern_us(std::int64_t utc_us);
 
-constexpr std::int64_t eastern_to_utc_us(std::int64_t local_us) {
-  return local_us + (eastern_is_dst_local(local_us) ? 4 : 5) * kMicrosPerHour;
-}
+// Feed order resolves the repeated hour: of a repeated local time's two instants, the one
+// nearer the latest instant this clock has observed wins (ties: the later one, as a feed moves
+// forward). So a timestamp that goes back about an hour across the fall-back change is the
+// second occurrence (EST), the ones after it stay there, and a trade a few minutes late in
+// the first occurrence stays in the first. The first time of all is its first occurrence.
+class EasternClock {
+ public:
+  // resolve() then observe().
+  std::int64_t to_utc_us(std::int64_t local_us);
+  // The instant of a local time, without moving the clock.
+  std::int64_t resolve(std::int64_t local_us) const;
+  // An instant the feed has really given (one the time guard accepted): only these move the
+  // clock, so a garbled far-future trade cannot decide the next repeated hour.
+  void observe(std::int64_t utc_us);
+  // The latest instant given so far (0 before the first).
+  std::int64_t latest_utc_us() const { return latest_; }
 
-constexpr std::int64_t utc_to_eastern_us(std::int64_t utc_us) {
-  const std::int64_t year =
-      civil_from_days(floor_div(utc_us - 5 * kMicrosPerHour, kMicrosPerDay)).year;
-  // DST runs from 07:00 UTC (02:00 EST) to 06:00 UTC (02:00 EDT).
-  const std::int64_t start_utc = detail::nth_sunday_2am(year, 3, 2) + 5 * kMicrosPerHour;
-  const std::int64_t end_utc = detail::nth_sunday_2am(year, 11, 1) + 4 * kMicrosPerHour;
-  const bool dst = utc_us >= start_utc && utc_us < end_utc;
-  return utc_us - (dst ? 4 : 5) * kMicrosPerHour;
-}
+ private:
+  std::int64_t latest_ = 0;
+  bool started_ = false;
+};
 
 // "YYYYMMDD HHMMSS", the date-time parameter format of HTT/HIT requests (seconds only).
 std::string format_request_time(std::int64_t local_us);
