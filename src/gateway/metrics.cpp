@@ -16,7 +16,7 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 26> kKnown = {{
+constexpr std::array<Known, 37> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
@@ -43,7 +43,30 @@ constexpr std::array<Known, 26> kKnown = {{
     {"recorder_dropped", false, "Rows the recorder dropped, by reason."},
     {"recorder_bus_dropped", false, "Events the recorder's bus subscription lost."},
     {"feed_rejected_by_reason", false, "Feed ticks rejected, by reason."},
+    {"redis_connected", true, "1 while the Redis bus subscriber is connected and subscribed."},
+    {"redis_reconnects", false, "Reconnections of the Redis bus subscriber."},
+    {"redis_frames", false, "Event frames received from Redis."},
+    {"redis_events", false, "Events received from Redis."},
+    {"redis_caught_up_frames", false, "Frames read from the Redis streams after a cut."},
+    {"redis_duplicate_frames", false, "Frames dropped as already received."},
+    {"redis_duplicate_events", false, "Events dropped as at or below their channel's seq."},
+    {"redis_gaps", false, "Gaps the Redis streams no longer covered."},
+    {"redis_lost_events", false, "Events lost in gaps the Redis streams no longer covered."},
+    {"redis_decode_errors", false, "Redis frames that could not be decoded."},
+    {"redis_unknown_symbol", false, "Redis events for symbols this process does not know."},
 }};
+
+// Metrics from other parts whose names carry a store's or a service's name (e.g.
+// store_sqlite_spool_bytes): a value that can go down is a gauge, known by its ending.
+constexpr std::array<std::string_view, 5> kGaugeEndings = {
+    "_connected", "_spool_bytes", "_spool_age_ms", "_queue_depth", "_in_flight"};
+
+bool is_gauge_name(std::string_view base) {
+  for (const auto ending : kGaugeEndings) {
+    if (base.ends_with(ending)) return true;
+  }
+  return false;
+}
 
 const Known* find_known(std::string_view base) {
   for (const auto& k : kKnown) {
@@ -85,7 +108,7 @@ void PromText::sample(std::string_view name_with_labels, std::uint64_t v) {
       brace == std::string_view::npos ? std::string_view{} : name_with_labels.substr(brace);
   const Known* k = find_known(base);
   const std::string help = k ? std::string(k->help) : fmt::format("SpaceTime metric {}.", base);
-  head(base, help, k && k->gauge ? "gauge" : "counter");
+  head(base, help, (k && k->gauge) || (!k && is_gauge_name(base)) ? "gauge" : "counter");
   value(base, labels, static_cast<double>(v));
 }
 

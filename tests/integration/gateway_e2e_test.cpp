@@ -157,6 +157,10 @@ TEST_F(GatewayEndToEnd, QueryStringIsAcceptedAndMetricsAreValidPrometheusText) {
   EXPECT_GT(samples, 30u);
   EXPECT_TRUE(typed.contains("spacetime_ws_write_seconds"));
   EXPECT_TRUE(typed.contains("spacetime_ticks"));
+  // A value that goes down is a gauge, also when another part names it (the store's spool).
+  EXPECT_NE(text.find("# TYPE spacetime_store_sqlite_spool_bytes gauge\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE spacetime_engine_queue_depth gauge\n"), std::string::npos);
 }
 
 // Feed -> engine, engine -> gateway, gateway -> socket and end to end: each stage's
