@@ -124,8 +124,9 @@ class Engine::Shard {
       // batch this pop continues (carried), or the first one it starts.
       std::int64_t origin = carried;
       bool first = true;
-      const std::int64_t now = market::steady_ns();
+      std::int64_t now = 0;
       stamps_.take(ring_.popped(), [&](const market::Stamp& s) {
+        if (now == 0) now = market::steady_ns();
         latency_.observe_ns(now - s.at_ns);
         if (first && (s.start == head || origin == 0)) origin = s.origin_ns;
         first = false;
@@ -256,11 +257,32 @@ bool Engine::push_pending_clock() {
   if (!pending_clock_) return true;
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     if (!pending_shards_[i]) continue;
-    if (shards_[i]->ring().push(std::span<const Tick>(&*pending_clock_, 1)) == 0) return false;
+    if (!ready_to_push(i) ||
+        shards_[i]->ring().push(std::span<const Tick>(&*pending_clock_, 1)) == 0) {
+      return false;
+    }
     pending_shards_[i] = false;
   }
   pending_clock_.reset();
   return true;
+}
+
+// The first push to a shard in one offer() is stamped with the offer's time, the stamp
+// before the ticks (market/latency.hpp), clock ticks included: a bar the feed's clock
+// closes carries the time of the offer that moved the clock, not an older one. False when
+// the ring has no room: then nothing may go in unstamped.
+bool Engine::ready_to_push(std::size_t shard) {
+  if (stamped_[shard]) return true;
+  auto& ring = shards_[shard]->ring();
+  if (!ring.has_room()) return false;
+  stamped_[shard] = 1;
+  shards_[shard]->stamp(ring.pushed(), offer_now_);
+  return true;
+}
+
+void Engine::start_offer() {
+  offer_now_ = market::steady_ns();  // one clock read per offer
+  stamped_.assign(shards_.size(), 0);
 }
 
 void Engine::queue_clock(std::int64_t t) {
@@ -269,10 +291,8 @@ void Engine::queue_clock(std::int64_t t) {
 }
 
 std::size_t Engine::offer(std::span<const Tick> ticks) {
+  start_offer();
   if (!push_pending_clock()) return 0;
-  // One clock read per offer; each shard gets one stamp for its first ticks of this call.
-  const std::int64_t now = market::steady_ns();
-  stamped_.assign(shards_.size(), 0);
   // Keep per-symbol order by pushing runs of the same shard in order and stopping at the
   // first tick whose ring is full; a run also ends at a tick that advances the clock.
   std::size_t done = 0;
@@ -295,12 +315,8 @@ std::size_t Engine::offer(std::span<const Tick> ticks) {
       if (advances) break;
     }
     const std::size_t want = end - done;
-    auto& ring = shards_[shard]->ring();
-    if (!stamped_[shard] && ring.has_room()) {  // the stamp goes first (market/latency.hpp)
-      stamped_[shard] = 1;
-      shards_[shard]->stamp(ring.pushed(), now);
-    }
-    const std::size_t pushed = ring.push(ticks.subspan(done, want));
+    const std::size_t pushed =
+        ready_to_push(shard) ? shards_[shard]->ring().push(ticks.subspan(done, want)) : 0;
     if (pushed < want) {
       for (std::size_t i = done; i < done + pushed; ++i)
         feed_clock_.advance(ticks[i].ts_ns);  // no advance: only the last of a run can
@@ -320,6 +336,7 @@ void Engine::flush_bars() {
   const Tick flush = market::clock_tick(market::kFlushTime);
   while (offer(std::span<const Tick>(&flush, 1)) == 0)
     std::this_thread::sleep_for(std::chrono::microseconds(50));
+  start_offer();
   while (!push_pending_clock())
     std::this_thread::sleep_for(std::chrono::microseconds(50));
 }

@@ -417,8 +417,9 @@ void Hub::on_value(const market::Event& e, std::int64_t origin_ns) {
     ChannelState& s = channels_[ch];
     s.latest = e;
     s.latest_dirty = true;
+    if (s.subscribers.empty()) return;  // origin_ns is reset only for touched channels
     keep_oldest(s.origin_ns, origin_ns);
-    if (!s.subscribers.empty() && !s.touched) {
+    if (!s.touched) {
       s.touched = true;
       touched_.push_back(ch);
     }

@@ -210,16 +210,21 @@ class Gateway::Impl final : public SessionHost {
         // answer_history turns store errors into 503 itself; this is the last resort on a
         // worker thread, where an escaping exception would end the process.
       }
-      // ioc_ runs on one thread, the sessions' strands included: posting to it is posting
-      // to the session's strand.
-      net::post(ioc_, [this, head, answer = std::move(answer), done = std::move(done)]() mutable {
-        --history_in_flight_;
-        if (answer.status >= 500) ++history_failed_;
-        auto res = make_response(head, static_cast<http::status>(answer.status), kJsonType,
-                                 std::move(answer.body));
-        res.set(http::field::cache_control, "no-store");
-        done(std::move(res));
-      });
+      try {
+        // ioc_ runs on one thread, the sessions' strands included: posting to it is
+        // posting to the session's strand.
+        net::post(ioc_, [this, head, answer = std::move(answer), done = std::move(done)]() mutable {
+          --history_in_flight_;
+          if (answer.status >= 500) ++history_failed_;
+          auto res = make_response(head, static_cast<http::status>(answer.status), kJsonType,
+                                   std::move(answer.body));
+          res.set(http::field::cache_control, "no-store");
+          done(std::move(res));
+        });
+      } catch (...) {
+        // Out of memory: the connection gets no answer (its deadline closes it); the
+        // in-flight count stays one high, which only makes "busy" come one request sooner.
+      }
     });
     ++history_in_flight_;  // after the post: a post that throws leaves no count behind
   }

@@ -24,6 +24,7 @@ class FakeClient : public Client {
       text += *p;
     EXPECT_EQ(text.size(), frame.bytes);
     queued_ += frame.bytes;
+    origins.push_back(frame.origin_ns);
     if (reading) {
       queued_ = 0;
     }
@@ -39,6 +40,7 @@ class FakeClient : public Client {
   void drain() { queued_ = 0; }
 
   std::vector<std::string> frames;
+  std::vector<std::int64_t> origins;  // Frame::origin_ns of each message sent
   bool reading = true;
   std::int64_t stalled_since = 0;
   std::uint16_t closed_code = 0;
@@ -579,6 +581,42 @@ TEST_F(HubTest, UnsubscribeStopsTheChannelAndSnapshotsOfValueStreamsCarryTheLate
   publish_reversals(1, 1, 3);
   hub_->flush(at(200));
   EXPECT_TRUE(batch_events(take(c)).empty());
+}
+
+// The end-to-end latency starts at the origin of what a batch holds: a value seen while
+// nobody watched its channel leaves no origin behind for a later subscriber's batches.
+TEST_F(HubTest, ABatchCarriesTheOriginOfWhatItHoldsOnly) {
+  make_hub();
+  auto buffer = [](std::uint64_t seq) {
+    return std::vector<Event>{market::BufferEvent{.symbol = 1,
+                                                  .seq = seq,
+                                                  .t = static_cast<std::int64_t>(seq) * 1'000'000,
+                                                  .smoothed = 2,
+                                                  .upper = 3,
+                                                  .baseline = 2,
+                                                  .lower = 1,
+                                                  .zone = market::Zone::kNeutral}};
+  };
+  bus_->publish(buffer(1), 1000);  // nobody subscribed yet
+  hub_->flush(at(50));
+  FakeClient c;
+  const auto id = hub_->connect(c, at(60));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["BETA"],"streams":["buffer"]})",
+                   at(70));
+  hub_->flush(at(100));
+  take(c);
+  c.origins.clear();
+  bus_->publish(buffer(2), 5000);
+  hub_->flush(at(200));
+  ASSERT_EQ(batch_events(take(c)).size(), 1u);
+  ASSERT_EQ(c.origins.size(), 1u);
+  EXPECT_EQ(c.origins[0], 5000);
+  // A flush with nothing new sends nothing, and the next batch has its own origin again.
+  hub_->flush(at(300));
+  bus_->publish(buffer(3), 9000);
+  hub_->flush(at(400));
+  ASSERT_EQ(c.origins.size(), 2u);
+  EXPECT_EQ(c.origins[1], 9000);
 }
 
 TEST_F(HubTest, TicksFlowOnDemandAndTheSnapshotWaitsForTheirNumbering) {

@@ -82,6 +82,9 @@ class Engine final : public market::TickSink {
   std::optional<market::Tick> pending_clock_;
   std::vector<bool> pending_shards_;
   std::vector<std::uint8_t> stamped_;  // offer(): shards stamped in this call
+  std::int64_t offer_now_ = 0;         // offer(): its time, for the stamps
+  void start_offer();
+  bool ready_to_push(std::size_t shard);
   bool push_pending_clock();
   void queue_clock(std::int64_t t);
 };
