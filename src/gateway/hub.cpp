@@ -7,6 +7,7 @@
 namespace spacetime::gateway {
 namespace {
 
+constexpr std::size_t kIdleRing = 16;           // per event channel nobody watched yet
 constexpr std::size_t kRecentSamples = 64;      // per symbol: bridges the recorder's batch delay
 constexpr std::size_t kSnapshotsPerFlush = 64;  // per client: keeps one flush short
 constexpr std::int64_t kTickBaselineNs = 2'000'000'000;  // longest wait for a first tick
@@ -472,10 +473,13 @@ void Hub::add_event(std::uint32_t ch, const market::Event& e) {
   if (s.seen && seq > s.last_seq + 1) note_gap(ch, s.last_seq + 1, seq - 1);
   s.seen = true;
   s.last_seq = seq;
-  if (s.ring_on) {
-    s.ring.push_back(e);
-    if (s.ring.size() > config_.ring) s.ring.pop_front();
-  }
+  // Every event channel keeps its newest few events even before anyone subscribes: the
+  // recorder writes in batches, so when a first snapshot reads the store it may not hold
+  // the last closes yet, and the ring bridges that delay (as kRecentSamples does for
+  // samples). A subscribed channel keeps config_.ring for resumes.
+  s.ring.push_back(e);
+  if (s.ring.size() > (s.ring_on ? config_.ring : std::min(config_.ring, kIdleRing)))
+    s.ring.pop_front();
   if (s.subscribers.empty()) return;
   s.pending.push_back(e);
   keep_oldest(s.origin_ns, drain_origin_ns_);
