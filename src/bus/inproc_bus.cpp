@@ -273,8 +273,7 @@ std::size_t Subscription::drain(std::vector<market::Event>& out) {
     const std::int64_t now = market::steady_ns();  // after this lane's pop: never before
     r->stamps().take(r->popped(), [&](const market::Stamp& s) {
       if (latency_) latency_->observe_ns(now - s.at_ns);
-      if (s.origin_ns != 0 && (drain_origin_ns_ == 0 || s.origin_ns < drain_origin_ns_))
-        drain_origin_ns_ = s.origin_ns;
+      market::keep_oldest(drain_origin_ns_, s.origin_ns);
     });
   }
   return n;

@@ -82,15 +82,6 @@ struct Hub::ClientState {
   }
 };
 
-namespace {
-
-// Origins (market::steady_ns() values) where 0 means unknown: keeps the oldest known.
-void keep_oldest(std::int64_t& into, std::int64_t origin_ns) {
-  if (origin_ns != 0 && (into == 0 || origin_ns < into)) into = origin_ns;
-}
-
-}  // namespace
-
 struct Hub::ChannelState {
   std::vector<ClientState*> subscribers;
   std::deque<market::Event> ring;  // recent events, ascending seq (event channels)
@@ -419,7 +410,7 @@ void Hub::on_value(const market::Event& e, std::int64_t origin_ns) {
     s.latest = e;
     s.latest_dirty = true;
     if (s.subscribers.empty()) return;  // origin_ns is reset only for touched channels
-    keep_oldest(s.origin_ns, origin_ns);
+    market::keep_oldest(s.origin_ns, origin_ns);
     if (!s.touched) {
       s.touched = true;
       touched_.push_back(ch);
@@ -482,7 +473,7 @@ void Hub::add_event(std::uint32_t ch, const market::Event& e) {
     s.ring.pop_front();
   if (s.subscribers.empty()) return;
   s.pending.push_back(e);
-  keep_oldest(s.origin_ns, drain_origin_ns_);
+  market::keep_oldest(s.origin_ns, drain_origin_ns_);
   if (!s.touched) {
     s.touched = true;
     touched_.push_back(ch);
@@ -561,13 +552,13 @@ void Hub::flush(Now now) {
       }
       if (s.events_frag) {
         add(s.events_frag);
-        keep_oldest(frame.origin_ns, s.origin_ns);
+        market::keep_oldest(frame.origin_ns, s.origin_ns);
         stats_.events_delivered += s.pending.size();
       }
       if (c.lagging) continue;
       if (s.value_frag) {
         add(s.value_frag);
-        keep_oldest(frame.origin_ns, s.origin_ns);
+        market::keep_oldest(frame.origin_ns, s.origin_ns);
       } else if (refresh && s.latest) {
         std::string out;
         const auto* bar = std::get_if<market::CandleEvent>(&*s.latest);

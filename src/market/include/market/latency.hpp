@@ -75,6 +75,11 @@ class LatencyHistogram {
   std::atomic<double> sum_s_{0.0};
 };
 
+// Origins are steady_ns() values where 0 means unknown: keeps in `into` the oldest known.
+inline void keep_oldest(std::int64_t& into, std::int64_t origin_ns) {
+  if (origin_ns != 0 && (into == 0 || origin_ns < into)) into = origin_ns;
+}
+
 // A batch handed over through a ring: `start` is the ring position of its first item,
 // `origin_ns` when its oldest tick was handed to the engine (0: unknown), `at_ns` when the
 // batch was handed over. Both times are steady_ns().
