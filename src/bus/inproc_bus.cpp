@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <type_traits>
 
 #include "bus/bus.hpp"
@@ -234,6 +236,10 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
       continue;
     }
     if (!r) r = &ring(lane);
+    if (filter_.overflow == Overflow::kWait && !r->has_room() &&
+        !closed_.load(std::memory_order_relaxed)) {
+      wait_for_room(*r);
+    }
     if (!stamped && r->has_room()) {  // the stamp goes before its first event
       r->stamps().push({.start = r->pushed(), .origin_ns = origin_ns, .at_ns = at_ns});
       stamped = true;
@@ -250,6 +256,26 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
     }
   }
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
+}
+
+// Overflow::kWait: the producer waits for the consumer to drain the ring (the recorder
+// drains every 10 ms), first yielding, then sleeping. False when the subscription closed.
+bool Subscription::wait_for_room(Ring& r) {
+  const std::int64_t start = market::steady_ns();
+  bool room = false;
+  for (int spin = 0; !room; ++spin) {
+    if (closed_.load(std::memory_order_acquire)) break;
+    if (spin < 64) {
+      std::this_thread::yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    room = r.has_room();
+  }
+  waits_.fetch_add(1, std::memory_order_relaxed);
+  wait_ns_.fetch_add(static_cast<std::uint64_t>(market::steady_ns() - start),
+                     std::memory_order_relaxed);
+  return room;
 }
 
 void Subscription::note_lost(const market::Channel& c, std::uint64_t seq) {
@@ -364,6 +390,7 @@ void InprocBus::unsubscribe(const std::shared_ptr<Subscription>& subscription) {
   std::lock_guard lock(mutex_);
   auto it = std::find(list_->begin(), list_->end(), subscription);
   if (it == list_->end()) return;
+  (*it)->close();  // a publisher waiting on it (Overflow::kWait) gives up
   dropped_by_gone_ += (*it)->dropped();
   auto next = std::make_shared<List>(*list_);
   next->erase(next->begin() + (it - list_->begin()));

@@ -249,6 +249,9 @@ void Recorder::start() {
   // Of the value samples only the bars in progress are stored (the newest of each, in a
   // latest-value slot): what a restart continues.
   filter.values = bus::Values::kLatest;
+  // Nothing the recorder stores may be lost on the bus: a full ring holds the engine
+  // back instead (backpressure), and store_bus_waits says how often.
+  filter.overflow = bus::Overflow::kWait;
   subscription_ = bus_.subscribe(filter, config_.bus_capacity);
   batch_start_ = {};
   next_retention_ = std::chrono::steady_clock::now() + config_.retention_interval;
@@ -470,6 +473,8 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::metrics() const {
     out.emplace_back(fmt::format("store_rows_{}", to_string(static_cast<Series>(s))),
                      rows_[s].load());
   out.emplace_back("store_bus_dropped", subscription_ ? subscription_->dropped() : 0);
+  out.emplace_back("store_bus_waits", subscription_ ? subscription_->waits() : 0);
+  out.emplace_back("store_bus_wait_ms", subscription_ ? subscription_->wait_ns() / 1'000'000 : 0);
   const std::int64_t now = wall_now_ns();
   for (const auto& sink : sinks_) {
     const auto& n = sink->target.name;

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <thread>
 
 #include "bus/bus.hpp"
@@ -84,6 +86,69 @@ TEST(InprocBus, FullSubscriptionDropsAndCountsWithoutBlocking) {
   got.clear();
   EXPECT_EQ(small->drain(got), 2u);
   EXPECT_EQ(small->dropped(), 7u);
+}
+
+// The recorder's kind of subscription: a full ring makes the publisher wait for the
+// consumer, so a slow consumer gets everything, in order, while a dropping one beside it
+// on the same bus loses what does not fit.
+TEST(InprocBus, WaitingSubscriptionHoldsThePublisherBackAndLosesNothing) {
+  InprocBus bus;
+  Filter waiting;
+  waiting.overflow = Overflow::kWait;
+  auto slow = bus.subscribe(waiting, 4);
+  auto dropping = bus.subscribe(Filter{}, 4);
+  constexpr std::uint64_t kEvents = 2'000;
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    for (std::uint64_t i = 1; i <= kEvents; i += 2) {
+      const Event pair[] = {candle(0, Timeframe::k1s, i), candle(0, Timeframe::k1s, i + 1)};
+      bus.publish(pair);
+    }
+    done = true;
+  });
+  std::vector<Event> got;
+  while (!done.load() || slow->queued() > 0) {
+    slow->drain(got);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  publisher.join();
+  slow->drain(got);
+  ASSERT_EQ(got.size(), kEvents);
+  for (std::uint64_t i = 0; i < kEvents; ++i)
+    ASSERT_EQ(std::get<CandleEvent>(got[i]).seq, i + 1);
+  EXPECT_EQ(slow->dropped(), 0u);
+  EXPECT_GT(slow->waits(), 0u);
+  EXPECT_GT(slow->wait_ns(), 0u);
+  EXPECT_EQ(dropping->dropped(), kEvents - 4);  // never drained: all but its first four
+}
+
+// A waiting publisher is released when its subscription is removed: what it could not
+// deliver is dropped and counted, and later publishes do not wait at all.
+TEST(InprocBus, RemovingAWaitingSubscriptionReleasesThePublisher) {
+  InprocBus bus;
+  Filter waiting;
+  waiting.overflow = Overflow::kWait;
+  auto sub = bus.subscribe(waiting, 2);
+  std::atomic<bool> published{false};
+  std::thread publisher([&] {
+    const Event three[] = {candle(0, Timeframe::k1s, 1), candle(0, Timeframe::k1s, 2),
+                           candle(0, Timeframe::k1s, 3)};
+    bus.publish(three);
+    published = true;
+  });
+  // Full after two: the publisher then waits for room that never comes.
+  for (int i = 0; i < 5'000 && sub->queued() < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(published.load());
+  bus.unsubscribe(sub);
+  publisher.join();
+  EXPECT_TRUE(published.load());
+  EXPECT_EQ(sub->dropped(), 1u);
+  const Event more[] = {candle(0, Timeframe::k1s, 4)};
+  bus.publish(more);  // not on the bus any more
+  std::vector<Event> got;
+  EXPECT_EQ(sub->drain(got), 2u);
 }
 
 TEST(InprocBus, DropsOfARemovedSubscriptionStayCounted) {

@@ -28,6 +28,14 @@ enum class Values : std::uint8_t {
   kNone,    // not at all (the recorder)
 };
 
+// What a publisher does when a subscription's ring is full.
+enum class Overflow : std::uint8_t {
+  kDrop,  // drop and count (lost_seq tells the consumer): the gateway, whose clients get a gap
+  kWait,  // wait until the consumer makes room: the recorder, which must not lose closed
+          // candles, ticks, spikes or reversals. The publishing shard then falls behind, and
+          // with it the feed (backpressure). Only a closed subscription drops (counted).
+};
+
 // Which channels a subscription wants.
 struct Filter {
   std::bitset<market::kStreamCount> streams{};  // empty set means every stream
@@ -36,6 +44,7 @@ struct Filter {
   // Event streams delivered only for the symbols the subscriber asks for with want()
   // (ticks: the heaviest stream, which few consumers need for every symbol).
   std::bitset<market::kStreamCount> on_demand{};
+  Overflow overflow = Overflow::kDrop;
 
   bool matches(const market::Channel& c) const {
     if (symbol && *symbol != c.symbol) return false;
@@ -85,6 +94,13 @@ class Subscription {
     return dropped_[static_cast<std::size_t>(kind)].load(std::memory_order_relaxed);
   }
   std::uint64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+  // Overflow::kWait: how often a publisher found the ring full and waited, and for how long
+  // in all (nanoseconds).
+  std::uint64_t waits() const { return waits_.load(std::memory_order_relaxed); }
+  std::uint64_t wait_ns() const { return wait_ns_.load(std::memory_order_relaxed); }
+  // No more draining: publishers waiting for room (Overflow::kWait) give up and drop
+  // (counted), and later ones drop at once. The bus closes a subscription it removes.
+  void close() { closed_.store(true, std::memory_order_release); }
   std::size_t queued() const;  // approximate, for metrics
   std::size_t capacity() const { return capacity_; }
   const Filter& filter() const { return filter_; }
@@ -106,6 +122,7 @@ class Subscription {
   static std::size_t value_kind(const market::Event& e);
   Ring& ring(std::size_t lane);
   void write_slot(const market::Event& e, std::int64_t origin_ns);
+  bool wait_for_room(Ring& r);
 
   const Filter filter_;
   const std::size_t capacity_;
@@ -117,6 +134,9 @@ class Subscription {
   std::unique_ptr<std::atomic<bool>[]> wanted_;         // symbols * kStreamCount
   std::array<std::atomic<std::uint64_t>, kDropKindCount> dropped_{};
   std::atomic<std::uint64_t> delivered_{0};
+  std::atomic<std::uint64_t> waits_{0};
+  std::atomic<std::uint64_t> wait_ns_{0};
+  std::atomic<bool> closed_{false};
   market::LatencyHistogram* latency_ = nullptr;  // consumer side
   std::int64_t drain_origin_ns_ = 0;             // consumer side
 };
