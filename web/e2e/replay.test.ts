@@ -4,8 +4,10 @@
 // speed picker changes the server's pace — all through the `replay` operation of the
 // WebSocket protocol. Screenshot: replay.png.
 //
-// The tick file is recorded first with `spacetime record` (10 simulated minutes of 5
-// symbols). The mock gateway has no replay: skipped with SPACETIME_E2E_SERVER=mock.
+// The tick file is recorded first with `spacetime record` (100 simulated minutes of 5
+// symbols). Played to its end at the top speed, it leaves history older than what a
+// chart opens with (50 minutes of 10 s candles, an hour of signals): scrolling back then
+// brings the reversals and spikes under the older candles too. The mock gateway has no replay: skipped with SPACETIME_E2E_SERVER=mock.
 // Environment: see e2e/support.ts. Needs `npm run build` first.
 
 import { execFileSync } from 'node:child_process';
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gateway, checkPrerequisites, launchBrowser, pageStats, saveScreenshot, serverBin, useMock, watchConsole } from './support';
+import { Gateway, barProblems, checkPrerequisites, launchBrowser, pageStats, saveScreenshot, serverBin, useMock, watchConsole } from './support';
 
 const gateway = new Gateway();
 let browser: Browser | null = null;
@@ -34,7 +36,7 @@ describe.skipIf(useMock)('replay of a recorded day in the browser', () => {
     checkPrerequisites();
     const dir = mkdtempSync(path.join(tmpdir(), 'spacetime-replay-'));
     const file = path.join(dir, 'day.stt');
-    execFileSync(serverBin, ['record', '--out', file, '--seconds', '600', '--symbols', '5', '--rate', '2000', '--seed', '3', '--sim-start', '2026-12-01T14:30:00Z'], {
+    execFileSync(serverBin, ['record', '--out', file, '--seconds', '6000', '--symbols', '5', '--rate', '300', '--seed', '3', '--sim-start', '2026-12-01T14:30:00Z'], {
       stdio: 'ignore',
     });
     const port = await gateway.start(0, ['--feed', 'file', '--file', file, '--speed', '10']);
@@ -93,4 +95,35 @@ describe.skipIf(useMock)('replay of a recorded day in the browser', () => {
     expect(errors).toEqual([]);
     await p.close();
   });
+
+  it('scrolls back into the signals under older candles once the file has played', async () => {
+    if (browser === null) {
+      throw new Error('no browser');
+    }
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors = watchConsole(p);
+    await p.goto(baseUrl);
+    await expect.poll(() => p.locator('#replay').isVisible(), { timeout: 15_000 }).toBe(true);
+    await p.locator('#replay-speed').selectOption('1000');
+    await expect.poll(() => p.locator('#replay').getAttribute('data-finished'), { timeout: 30_000 }).toBe('true');
+    // A fresh page: its 10 s chart opens with the file's last 50 minutes, and the
+    // signals of the last hour.
+    await p.goto(`${baseUrl}?layout=1&charts=ALFA:10s`);
+    await p.waitForFunction(() => Number(document.querySelector('#chart')?.getAttribute('data-bars') ?? 0) > 100, null, { timeout: 30_000 });
+    const chart = p.locator('#chart');
+    expect(await chart.getAttribute('data-tf')).toBe('10s');
+    const reversalsBefore = Number(await chart.getAttribute('data-reversals'));
+    await p.evaluate(() => (window as unknown as { __spacetime: { scrollToOldest(chart: number): void } }).__spacetime.scrollToOldest(0));
+    await expect.poll(async () => Number(await chart.getAttribute('data-older')), { timeout: 10_000 }).toBeGreaterThan(0);
+    // The page before reaches 100 minutes back: past the hour of signals the chart had.
+    await expect.poll(async () => Number(await chart.getAttribute('data-older-signals')), { timeout: 10_000 }).toBeGreaterThan(0);
+    expect(Number(await chart.getAttribute('data-reversals'))).toBeGreaterThan(reversalsBefore);
+    expect(barProblemsOf(await pageStats(p))).toEqual([]);
+    expect(errors).toEqual([]);
+    await p.close();
+  });
 });
+
+function barProblemsOf(stats: Awaited<ReturnType<typeof pageStats>>): string[] {
+  return barProblems(stats.charts[0]?.bars ?? []);
+}

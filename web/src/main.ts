@@ -327,6 +327,7 @@ function start(): void {
           }
         });
         chart.setOlderCandles((symbol, tf, beforeT, limit) => history.candlesBefore(symbol, tf, beforeT, limit));
+        chart.setOlderSignals((symbol, fromMs, toMs, limit) => history.signalsBetween(symbol, fromMs, toMs, limit));
         charts[index] = chart;
       }
       const old = shown[index] ?? null;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IndicatorState } from '../src/charts/indicator_state';
+import { EventLog } from '../src/charts/event_log';
 import type {
   BufferEvent,
   IntensityEvent,
@@ -260,5 +261,21 @@ describe('IndicatorState: v2 history samples', () => {
     });
     state.applySnapshot({ symbol: 'ALFA', kind: 'buffer', smoother: null, resume: false, events: [band(t0 * 1000, 'not_ready'), band((t0 + 1) * 1000, 'low')], current: null });
     expect(state.band.points()).toEqual([{ time: t0 + 1, upper: 3, baseline: 2, lower: 1 }]);
+  });
+});
+
+describe('EventLog.addOlder (scroll-back)', () => {
+  it('adds older events only while there is room, never pushing out what is held', () => {
+    const log = new EventLog<{ t: number }>(4, (e) => String(e.t), (e) => e.t);
+    log.add([{ t: 10 }, { t: 11 }]);
+    // Newest of the older page first: 8 and 9 fit, 5 and 6 do not.
+    expect(log.addOlder([{ t: 5 }, { t: 6 }, { t: 8 }, { t: 9 }])).toBe(2);
+    expect(log.events().map((e) => e.t)).toEqual([8, 9, 10, 11]);
+    expect(log.addOlder([{ t: 1 }])).toBe(0);
+    // Duplicates are not added twice.
+    const other = new EventLog<{ t: number }>(10, (e) => String(e.t), (e) => e.t);
+    other.add([{ t: 3 }]);
+    expect(other.addOlder([{ t: 2 }, { t: 3 }])).toBe(1);
+    expect(other.events().map((e) => e.t)).toEqual([2, 3]);
   });
 });

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { reversalLabel, reversalMarker, reversalMarkers, reversalsAt, spikeMarkers } from '../src/charts/markers';
+import { kMaxMarkers, reversalLabel, reversalMarker, reversalMarkers, reversalsAt, spikeMarkers } from '../src/charts/markers';
 import type { ReversalEvent, SpikeStartEvent } from '../src/net/protocol';
 
-const colours = { buy: 'BUY-COLOUR', sell: 'SELL-COLOUR', spike: 'SPIKE-COLOUR' };
+const colours = {
+  versions: [1, 2, 3, 4].map((v) => ({ buy: `BUY-V${v}`, sell: `SELL-V${v}` })),
+  spike: 'SPIKE-COLOUR',
+};
 
 // 2026-01-02 14:30:00 UTC, a whole minute.
 const t0 = 1767364200;
@@ -28,24 +31,39 @@ function spike(tMs: number, seq = tMs): SpikeStartEvent {
 }
 
 describe('reversalMarker', () => {
-  it('draws BUY as an up arrow below the bar in the buy colour', () => {
-    expect(reversalMarker(reversal(t0 * 1000 + 1_500, 1, 3), 1, colours)).toEqual({
+  it('draws a v1 BUY as an up arrow below the bar in v1 buy colour', () => {
+    expect(reversalMarker(reversal(t0 * 1000 + 1_500, 1, 1), 1, colours)).toEqual({
       time: t0 + 1,
       position: 'belowBar',
       shape: 'arrowUp',
-      color: 'BUY-COLOUR',
-      text: 'v3',
+      color: 'BUY-V1',
+      text: 'v1',
     });
   });
 
-  it('draws SELL as a down arrow above the bar in the sell colour', () => {
+  it('draws a v4 SELL as a large down arrow above the bar in v4 sell colour', () => {
     expect(reversalMarker(reversal(t0 * 1000 + 1_500, -1, 4), 1, colours)).toEqual({
       time: t0 + 1,
       position: 'aboveBar',
       shape: 'arrowDown',
-      color: 'SELL-COLOUR',
+      color: 'SELL-V4',
       text: 'v4',
+      size: 1.6,
     });
+  });
+
+  it('gives every version and direction its own shape or colour', () => {
+    const looks = new Set<string>();
+    for (const version of [1, 2, 3, 4]) {
+      for (const direction of [1, -1] as const) {
+        const m = reversalMarker(reversal(t0 * 1000, direction, version), 1, colours);
+        expect(m.position).toBe(direction > 0 ? 'belowBar' : 'aboveBar');
+        looks.add(`${m.shape}:${m.color}:${m.size ?? 1}`);
+      }
+    }
+    expect(looks.size).toBe(8);
+    expect(reversalMarker(reversal(t0 * 1000, 1, 2), 1, colours).shape).toBe('circle');
+    expect(reversalMarker(reversal(t0 * 1000, -1, 3), 1, colours).shape).toBe('square');
   });
 
   it.each([
@@ -73,7 +91,7 @@ describe('reversalMarkers', () => {
     expect(reversalMarkers([reversal(t0 * 1000, 1)], 1, null, colours)).toEqual([]);
   });
 
-  it('merges the events of one bar and direction, listing the versions once', () => {
+  it('merges the events of one bar, version and direction; sorts a bar by version', () => {
     const events = [
       reversal(t0 * 1000 + 1_000, 1, 2),
       reversal(t0 * 1000 + 20_000, -1, 1),
@@ -82,19 +100,20 @@ describe('reversalMarkers', () => {
     ];
     const markers = reversalMarkers(events, 60, t0, colours);
     expect(markers.map((m) => [m.time, m.position, m.text])).toEqual([
-      [t0, 'belowBar', 'v1 v2'],
       [t0, 'aboveBar', 'v1'],
+      [t0, 'belowBar', 'v1'],
+      [t0, 'belowBar', 'v2'],
     ]);
     // On 1 s candles the same events are four markers.
     expect(reversalMarkers(events, 1, t0, colours)).toHaveLength(4);
   });
 
   it('keeps at most `max` markers, the newest', () => {
-    const events = Array.from({ length: 500 }, (_, i) => reversal((t0 + i) * 1000, i % 2 === 0 ? 1 : -1));
+    const events = Array.from({ length: kMaxMarkers + 200 }, (_, i) => reversal((t0 + i) * 1000, i % 2 === 0 ? 1 : -1));
     const markers = reversalMarkers(events, 1, t0, colours);
-    expect(markers).toHaveLength(300);
+    expect(markers).toHaveLength(kMaxMarkers);
     expect(markers[0]?.time).toBe(t0 + 200);
-    expect(markers.at(-1)?.time).toBe(t0 + 499);
+    expect(markers.at(-1)?.time).toBe(t0 + kMaxMarkers + 199);
     expect(reversalMarkers(events, 1, t0, colours, 10)).toHaveLength(10);
   });
 });

@@ -247,6 +247,28 @@ describe('HistoryClient', () => {
     expect(older.more).toBe(true);
   });
 
+  it('asks for the reversals and spikes under scrolled-back candles, by time range', async () => {
+    const urls: string[] = [];
+    const reversalRow = { type: 'reversal', seq: 7, tick_seq: 70, t_ms: 1_002_000, version: 2, direction: -1, price: 101, reason: 'extreme_retrace', strength: 3 };
+    const client = new HistoryClient({
+      fetchJson: (url) => {
+        urls.push(url);
+        return Promise.resolve(
+          url.startsWith('/api/reversals')
+            ? { rows: [reversalRow], more: false, next_cursor: null }
+            : { rows: [spike(5), { type: 'spike_end', seq: 6, tick_seq: 6, t_ms: 6, t_start_ms: 5, t_peak_ms: 5, t_end_ms: 6, peak_intensity: 9, peak_z: 3.5, ticks: 4, price_start: 100, price_end: 101 }], more: false, next_cursor: null },
+        );
+      },
+    });
+    const signals = await client.signalsBetween('ALFA', 1_000_000, 1_005_000, 500);
+    expect([...urls].sort()).toEqual([
+      '/api/reversals?symbol=ALFA&from=1000000&to=1005000&tail=1&limit=500',
+      '/api/spikes?symbol=ALFA&from=1000000&to=1005000&tail=1&limit=500',
+    ]);
+    expect(signals.reversals.map((e) => [e.symbol, e.seq, e.version])).toEqual([['ALFA', 7, 2]]);
+    expect(signals.spikes.map((e) => e.type)).toEqual(['spike_start', 'spike_end']);
+  });
+
   it('fills in symbol and stream a row leaves out and skips rows that do not parse', () => {
     const page = parseHistoryPage(
       { rows: [{ type: 'spike_start', seq: 1, tick_seq: 1, t_ms: 5, intensity: 1, z: 3, price: 2 }, { type: 'spike_start', seq: 'x' }], next_cursor: null },

@@ -30,7 +30,7 @@ import {
   type UTCTimestamp,
 } from 'lightweight-charts';
 import type { AppBus, CandleRefill, CandleSnapshot } from '../bus/topics';
-import type { Candle, CandleEvent, Smoother } from '../net/protocol';
+import type { Candle, CandleEvent, ReversalEvent, Smoother, SpikeEndEvent, SpikeStartEvent } from '../net/protocol';
 import { CandleBuffer, kDefaultMaxBars } from './candle_buffer';
 import type { ChartTheme } from './chart_theme';
 import { IndicatorState, type IndicatorChange } from './indicator_state';
@@ -49,11 +49,22 @@ export type OlderCandles = (
   limit: number,
 ) => Promise<{ readonly candles: readonly Candle[]; readonly more: boolean }>;
 
+/** Fetches up to `limit` reversals and spike events of `symbol` with `t_ms` in [fromMs, toMs). */
+export type OlderSignals = (
+  symbol: string,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+) => Promise<{ readonly reversals: readonly ReversalEvent[]; readonly spikes: readonly (SpikeStartEvent | SpikeEndEvent)[] }>;
+
 /** Reversals listed in a tooltip at most (the newest of the bar). */
 const kTooltipLines = 6;
 
 /** Candles asked for per scroll-back page. */
 const kOlderPage = 300;
+
+/** Reversals and spike events asked for per scroll-back page (each). */
+const kOlderSignalPage = 500;
 
 /** The channel to show and how to print its prices. */
 export interface ChartChannel {
@@ -119,6 +130,8 @@ export class CandleChart {
   private versions: ReadonlySet<number> = new Set([1, 2, 3, 4]);
   private readonly tooltip: HTMLElement;
   private olderCandles: OlderCandles | null = null;
+  private olderSignals: OlderSignals | null = null;
+  private olderSignalsLoaded = 0;
   private crosshairListener: ((time: number | null) => void) | null = null;
   private applyingCrosshair = false;
   private loadingOlder = false;
@@ -266,6 +279,7 @@ export class CandleChart {
     this.clearPending();
     this.historyComplete = false;
     this.olderLoaded = 0;
+    this.olderSignalsLoaded = 0;
     this.zlma = new TimeSeriesBuffer(this.maxBars);
     const seconds = timeframeSeconds(channel.tf);
     this.chart.applyOptions({
@@ -301,6 +315,11 @@ export class CandleChart {
   /** Where scroll-back history comes from (none: the chart shows what the snapshot held). */
   setOlderCandles(loader: OlderCandles): void {
     this.olderCandles = loader;
+  }
+
+  /** Where the reversals and spikes under scrolled-back candles come from. */
+  setOlderSignals(loader: OlderSignals): void {
+    this.olderSignals = loader;
   }
 
   /** Scrolls to the oldest bar held (which loads the page before it). */
@@ -490,6 +509,7 @@ export class CandleChart {
           }
           this.olderLoaded += added;
           this.redrawReversals();
+          this.loadOlderSignals(buffer, first.t);
         }
         this.schedulePublish();
       },
@@ -497,6 +517,35 @@ export class CandleChart {
         this.loadingOlder = false;
         this.historyComplete = true;
         console.warn(`chart: scroll-back of ${buffer.channel.symbol} ${buffer.channel.tf} failed: ${String(error)}`);
+      },
+    );
+  }
+
+  /** The signals under the bars just put before `oldFirstT` (UTC seconds). */
+  private loadOlderSignals(buffer: CandleBuffer, oldFirstT: number): void {
+    const loader = this.olderSignals;
+    const from = buffer.bars()[0]?.t;
+    if (loader === null || from === undefined || from >= oldFirstT) {
+      return;
+    }
+    loader(buffer.channel.symbol, from * 1000, oldFirstT * 1000, kOlderSignalPage).then(
+      ({ reversals, spikes }) => {
+        const state = this.indicators;
+        if (buffer !== this.buffer || state === null) {
+          return;
+        }
+        const starts = spikes.filter((e): e is SpikeStartEvent => e.type === 'spike_start');
+        const ends = spikes.filter((e): e is SpikeEndEvent => e.type === 'spike_end');
+        const added = state.reversals.addOlder(reversals) + state.spikes.addOlder(starts) + state.spikeEnds.addOlder(ends);
+        this.olderSignalsLoaded += added;
+        if (added > 0) {
+          this.reversalsDirty = true;
+          this.spikesDirty = true;
+          this.schedulePublish();
+        }
+      },
+      (error: unknown) => {
+        console.warn(`chart: signals before ${oldFirstT} of ${buffer.channel.symbol} failed: ${String(error)}`);
       },
     );
   }
@@ -736,7 +785,16 @@ export class CandleChart {
   }
 
   private markerColours(): MarkerColours {
-    return { buy: this.theme.markerBuy, sell: this.theme.markerSell, spike: this.theme.markerSpike };
+    const t = this.theme;
+    return {
+      versions: [
+        { buy: t.markerV1Buy, sell: t.markerV1Sell },
+        { buy: t.markerV2Buy, sell: t.markerV2Sell },
+        { buy: t.markerV3Buy, sell: t.markerV3Sell },
+        { buy: t.markerV4Buy, sell: t.markerV4Sell },
+      ],
+      spike: t.markerSpike,
+    };
   }
 
   private volumeBar(bar: Candle): HistogramData<UTCTimestamp> {
@@ -823,6 +881,7 @@ export class CandleChart {
     data['reversalMarkers'] = String(this.reversalMarkerCount);
     data['versions'] = [...this.versions].sort().join(',');
     data['older'] = String(this.olderLoaded);
+    data['olderSignals'] = String(this.olderSignalsLoaded);
     data['historyComplete'] = String(this.historyComplete);
     data['spikes'] = String(state?.spikes.size() ?? 0);
     data['spikeMarkers'] = String(this.spikeMarkerCount);

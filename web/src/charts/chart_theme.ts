@@ -23,8 +23,15 @@ export interface ChartTheme {
   readonly zoneInside: string;
   readonly zoneAbove: string;
   readonly zoneSpike: string;
-  readonly markerBuy: string;
-  readonly markerSell: string;
+  /** Reversal markers per version (1–4) and direction. */
+  readonly markerV1Buy: string;
+  readonly markerV1Sell: string;
+  readonly markerV2Buy: string;
+  readonly markerV2Sell: string;
+  readonly markerV3Buy: string;
+  readonly markerV3Sell: string;
+  readonly markerV4Buy: string;
+  readonly markerV4Sell: string;
   readonly markerSpike: string;
   /** Pane labels ("Intensity · EMA"). */
   readonly legend: string;
@@ -49,8 +56,14 @@ export const kThemeVariables: Readonly<Record<keyof ChartTheme, string>> = {
   zoneInside: '--intensity-inside',
   zoneAbove: '--intensity-above',
   zoneSpike: '--intensity-spike',
-  markerBuy: '--marker-buy',
-  markerSell: '--marker-sell',
+  markerV1Buy: '--marker-v1-buy',
+  markerV1Sell: '--marker-v1-sell',
+  markerV2Buy: '--marker-v2-buy',
+  markerV2Sell: '--marker-v2-sell',
+  markerV3Buy: '--marker-v3-buy',
+  markerV3Sell: '--marker-v3-sell',
+  markerV4Buy: '--marker-v4-buy',
+  markerV4Sell: '--marker-v4-sell',
   markerSpike: '--marker-spike',
   legend: '--chart-legend',
 };

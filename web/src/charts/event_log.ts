@@ -50,6 +50,24 @@ export class EventLog<E> {
     return added;
   }
 
+  /**
+   * Adds older events (scroll-back) only while there is room: unlike `add`, it never
+   * pushes out what is held. Returns how many were new.
+   */
+  addOlder(events: readonly E[]): number {
+    let added = 0;
+    for (let i = events.length - 1; i >= 0 && this.events_.length < this.maxEvents; i -= 1) {
+      const event = events[i] as E;
+      const key = this.keyOf(event);
+      if (!this.keys.has(key)) {
+        this.keys.add(key);
+        this.insert(event);
+        added += 1;
+      }
+    }
+    return added;
+  }
+
   /** Keeps time order; events nearly always arrive in order, so this is an append. */
   private insert(event: E): void {
     const t = this.timeOf(event);

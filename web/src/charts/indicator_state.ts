@@ -32,8 +32,11 @@ export interface BandPoint extends TimePoint {
 
 /** One hour of per-second points. */
 export const kDefaultMaxPoints = 3_600;
-/** Reversals and spike starts kept (the snapshot holds the last 200). */
-export const kDefaultMaxEvents = 300;
+/**
+ * Reversals and spike events kept per chart: the snapshot brings the last 200, the rest
+ * is room for live ones and for the signals under scrolled-back candles.
+ */
+export const kDefaultMaxEvents = 2_000;
 
 export type IndicatorIgnoreReason =
   | 'other_symbol'

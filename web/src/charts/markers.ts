@@ -1,7 +1,9 @@
 // Indicator events -> Lightweight Charts series markers, DOM-free. A marker sits on the
-// bar whose time bucket (on the shown timeframe) holds the event's `t_ms`. Events of
-// one bar and direction share one marker, so a busy bar on a long timeframe shows one
-// arrow labelled with its versions ("v1 v2") instead of a tower of arrows.
+// bar whose time bucket (on the shown timeframe) holds the event's `t_ms`. Each version
+// has its own shape and, per direction, its own colour (`kVersionStyle`, colours from the
+// theme's CSS variables); BUY sits below the bar, SELL above. Events of one bar, version
+// and direction share one marker, so a busy bar on a long timeframe shows at most four
+// markers a side instead of a tower.
 
 import type { SeriesMarkerBar, UTCTimestamp } from 'lightweight-charts';
 import type { ReversalEvent, SpikeStartEvent } from '../net/protocol';
@@ -10,31 +12,47 @@ import { bucketOfMs } from './time_series';
 export type ChartMarker = SeriesMarkerBar<UTCTimestamp>;
 
 export interface MarkerColours {
-  readonly buy: string;
-  readonly sell: string;
+  /** Per version 1–4 (index 0 is v1): the BUY and SELL colours. */
+  readonly versions: readonly { readonly buy: string; readonly sell: string }[];
   readonly spike: string;
 }
 
-/** At most this many markers per series (a few hundred keeps drawing cheap). */
-export const kMaxMarkers = 300;
+type MarkerShape = 'arrowUp' | 'arrowDown' | 'circle' | 'square';
 
-/** The marker of one reversal: BUY (+1) an up arrow below the bar, SELL (-1) a down arrow above. */
+/**
+ * How each version looks: v1 arrows, v2 circles, v3 squares, v4 large arrows. An arrow
+ * points the way of the reversal; every version's BUY is below the bar, SELL above.
+ */
+export const kVersionStyle: Readonly<Record<number, { readonly buy: MarkerShape; readonly sell: MarkerShape; readonly size: number }>> = {
+  1: { buy: 'arrowUp', sell: 'arrowDown', size: 1 },
+  2: { buy: 'circle', sell: 'circle', size: 1 },
+  3: { buy: 'square', sell: 'square', size: 1 },
+  4: { buy: 'arrowUp', sell: 'arrowDown', size: 1.6 },
+};
+
+/** At most this many markers per series, the newest (a thousand keeps drawing cheap). */
+export const kMaxMarkers = 1_000;
+
+/** The marker of one reversal: BUY (+1) below the bar, SELL (-1) above, in its version's shape and colour. */
 export function reversalMarker(event: ReversalEvent, tfSeconds: number, colours: MarkerColours): ChartMarker {
   const buy = event.direction > 0;
-  return {
+  const style = kVersionStyle[event.version] ?? kVersionStyle[1]!;
+  const colour = colours.versions[event.version - 1] ?? colours.versions[0];
+  const marker: ChartMarker = {
     time: bucketOfMs(event.t_ms, tfSeconds) as UTCTimestamp,
     position: buy ? 'belowBar' : 'aboveBar',
-    shape: buy ? 'arrowUp' : 'arrowDown',
-    color: buy ? colours.buy : colours.sell,
+    shape: buy ? style.buy : style.sell,
+    color: colour === undefined ? '' : buy ? colour.buy : colour.sell,
     text: `v${event.version}`,
   };
+  return style.size === 1 ? marker : { ...marker, size: style.size };
 }
 
 /**
  * The markers of `events` (oldest first) on a `tfSeconds` chart whose first bar is at
  * `firstTime` (UTC seconds; null: no bars, no markers). Events before the first bar are
- * left out (the chart would pile them onto it); one marker per (bar, direction), its
- * text the distinct versions in ascending order; sorted by time; the newest `max` kept.
+ * left out (the chart would pile them onto it); one marker per (bar, version,
+ * direction); sorted by time, then version; the newest `max` kept.
  */
 export function reversalMarkers(
   events: readonly ReversalEvent[],
@@ -47,7 +65,7 @@ export function reversalMarkers(
   if (firstTime === null) {
     return [];
   }
-  const groups = new Map<string, { marker: ChartMarker; versions: Set<number> }>();
+  const groups = new Map<string, ChartMarker>();
   for (const event of events) {
     if (versions !== null && !versions.has(event.version)) {
       continue;
@@ -56,22 +74,13 @@ export function reversalMarkers(
     if (marker.time < firstTime) {
       continue;
     }
-    const key = `${marker.time}:${event.direction > 0 ? 'buy' : 'sell'}`;
-    const group = groups.get(key);
-    if (group === undefined) {
-      groups.set(key, { marker, versions: new Set([event.version]) });
-    } else {
-      group.versions.add(event.version);
+    const key = `${marker.time}:${event.version}:${event.direction > 0 ? 'buy' : 'sell'}`;
+    if (!groups.has(key)) {
+      groups.set(key, marker);
     }
   }
-  const markers = [...groups.values()].map(({ marker, versions }) => ({
-    ...marker,
-    text: [...versions]
-      .sort((a, b) => a - b)
-      .map((v) => `v${v}`)
-      .join(' '),
-  }));
-  return newest(sortByTime(markers), max);
+  const markers = [...groups.values()].sort((a, b) => a.time - b.time || versionOf(a) - versionOf(b));
+  return newest(markers, max);
 }
 
 /** The reversals drawn on the bar at `time` (for the tooltip), in the versions shown. */
@@ -114,6 +123,10 @@ export function spikeMarkers(
     }
   }
   return newest(sortByTime([...byTime.values()]), max);
+}
+
+function versionOf(marker: ChartMarker): number {
+  return Number(marker.text?.slice(1) ?? 0);
 }
 
 function sortByTime(markers: ChartMarker[]): ChartMarker[] {

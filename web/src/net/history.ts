@@ -2,7 +2,17 @@
 // after a seq, page by page (`next_cursor`), so a hole seen on the WebSocket is filled
 // instead of left. `fetch` is injected, so the logic runs without a browser in tests.
 
-import { parseStream, tryParseEvent, type Candle, type CandleEvent, type Channel, type MarketEvent } from './protocol';
+import {
+  parseStream,
+  tryParseEvent,
+  type Candle,
+  type CandleEvent,
+  type Channel,
+  type MarketEvent,
+  type ReversalEvent,
+  type SpikeEndEvent,
+  type SpikeStartEvent,
+} from './protocol';
 
 export type FetchJson = (url: string) => Promise<unknown>;
 
@@ -118,6 +128,28 @@ export class HistoryClient {
     const page = parseHistoryPage(await this.fetchJson(`${this.baseUrl}/api/candles?${params.toString()}`), channel);
     const candles = page.events.filter((e): e is CandleEvent => e.type === 'candle' && e.closed && e.t < beforeT);
     return { candles, more: page.more && candles.length > 0 };
+  }
+
+  /**
+   * Up to `limit` reversals and up to `limit` spike events (starts and ends) of `symbol`
+   * with `t_ms` in [fromMs, toMs), the newest of the range, oldest first (scroll-back of
+   * the signals under older candles).
+   */
+  async signalsBetween(
+    symbol: string,
+    fromMs: number,
+    toMs: number,
+    limit: number,
+  ): Promise<{ readonly reversals: readonly ReversalEvent[]; readonly spikes: readonly (SpikeStartEvent | SpikeEndEvent)[] }> {
+    const page = async (stream: 'reversals' | 'spikes'): Promise<readonly MarketEvent[]> => {
+      const params = new URLSearchParams({ symbol, from: String(fromMs), to: String(toMs), tail: '1', limit: String(limit) });
+      return parseHistoryPage(await this.fetchJson(`${this.baseUrl}/api/${stream}?${params.toString()}`), { symbol, stream }).events;
+    };
+    const [reversals, spikes] = await Promise.all([page('reversals'), page('spikes')]);
+    return {
+      reversals: reversals.filter((e): e is ReversalEvent => e.type === 'reversal'),
+      spikes: spikes.filter((e): e is SpikeStartEvent | SpikeEndEvent => e.type === 'spike_start' || e.type === 'spike_end'),
+    };
   }
 
   /**

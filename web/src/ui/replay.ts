@@ -5,7 +5,7 @@
 import type { ReplayStatus } from '../net/protocol';
 
 /** Speeds offered in the bar (the server takes 0.1 to 1000). */
-export const kReplaySpeeds: readonly number[] = [0.5, 1, 2, 5, 10, 25, 50, 100];
+export const kReplaySpeeds: readonly number[] = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
 
 export class ReplayClock {
   private status_: ReplayStatus | null = null;
