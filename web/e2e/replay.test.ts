@@ -106,6 +106,11 @@ describe.skipIf(useMock)('replay of a recorded day in the browser', () => {
     await expect.poll(() => p.locator('#replay').isVisible(), { timeout: 15_000 }).toBe(true);
     await p.locator('#replay-speed').selectOption('1000');
     await expect.poll(() => p.locator('#replay').getAttribute('data-finished'), { timeout: 30_000 }).toBe('true');
+    // Spikes that started while the page watched were announced with a pulse (and only
+    // those: the snapshot's spikes were not).
+    const pulses = Number(await p.locator('#chart').getAttribute('data-spike-pulses'));
+    expect(pulses).toBeGreaterThan(0);
+    expect(pulses).toBeLessThanOrEqual(Number(await p.locator('#chart').getAttribute('data-spikes')));
     // A fresh page: its 10 s chart opens with the file's last 50 minutes, and the
     // signals of the last hour.
     await p.goto(`${baseUrl}?layout=1&charts=ALFA:10s`);

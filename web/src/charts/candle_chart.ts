@@ -119,6 +119,8 @@ export class CandleChart {
   /** The newest spike start already announced (no pulse for history). */
   private pulsedSpikeSeq = -1;
   private spikePulses = 0;
+  /** Where the newest live spike of this frame started (bucket time), pulsed at its end. */
+  private pendingPulse: number | null = null;
   private timeRangeListener: ((range: { from: number; to: number }) => void) | null = null;
   private applyingTimeRange = false;
   /** The user's pointer is on this chart: its scrolling and zooming lead the others. */
@@ -624,7 +626,8 @@ export class CandleChart {
         const newest = state.spikes.events().at(-1);
         if (newest !== undefined && newest.seq > this.pulsedSpikeSeq) {
           if (live) {
-            this.pulseSpike(bucketOfMs(newest.t_ms, bucket));
+            // Drawn at the end of the frame, when its bar is on the chart.
+            this.pendingPulse = bucketOfMs(newest.t_ms, bucket);
           }
           this.pulsedSpikeSeq = newest.seq;
         }
@@ -675,6 +678,10 @@ export class CandleChart {
       this.reversalsDirty = false;
       this.redrawReversals();
     }
+    if (this.pendingPulse !== null) {
+      this.pulseSpike(this.pendingPulse);
+      this.pendingPulse = null;
+    }
   }
 
   private drawPendingCandles(): void {
@@ -689,6 +696,7 @@ export class CandleChart {
     this.pendingZlma.clear();
     this.pendingIntensity.clear();
     this.pendingBand.clear();
+    this.pendingPulse = null;
   }
 
   /** Live updates replaced by a newer one of the same bar before they were drawn. */
@@ -700,7 +708,11 @@ export class CandleChart {
 
   /** A short pulse where a live spike starts (CSS animation, removed when it ends). */
   private pulseSpike(time: number): void {
-    const x = this.chart.timeScale().timeToCoordinate(toTime(time));
+    // A spike in a bucket the chart has no point for yet pulses at the newest bar.
+    const newest = this.buffer?.bars().at(-1)?.t;
+    const x =
+      this.chart.timeScale().timeToCoordinate(toTime(time)) ??
+      (newest !== undefined && newest <= time ? this.chart.timeScale().timeToCoordinate(toTime(newest)) : null);
     const pane = this.chart.panes()[kCandlePane];
     if (x === null || pane === undefined) {
       return;
