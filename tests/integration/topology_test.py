@@ -506,7 +506,11 @@ def run(tmp, svc_env):
     subprocess.run(["redis-cli", "-p", str(redis_port), "shutdown", "save"], capture_output=True)
     wait_until("redis to exit", lambda: not os.path.exists("/proc/%d" % redis_pid) or
                open("/proc/%d/stat" % redis_pid).read().split()[2] == "Z", pump=pump)
-    pump(1.0)
+    for g in gateways:
+        h = wait_until("%s degraded" % g.name, lambda: (lambda d: d if d.get("status") ==
+                       "degraded" else None)(health(g)), timeout=30, pump=pump)
+        check(any("redis" in r for r in h["reasons"]) and h["redis_down_ms"] > 0,
+              "%s: /api/health degraded while Redis is down: %s" % (g.name, h["reasons"]))
     r = subprocess.run(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port),
                         "--save", "", "--appendonly", "no", "--daemonize", "yes", "--pidfile",
                         os.path.join(redis_dir, "pid"), "--logfile",
