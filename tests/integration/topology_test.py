@@ -468,10 +468,10 @@ def run(tmp, svc_env):
             if m.get("type") in ("ok", "error") and m.get("id") == rid:
                 return m
     require(reply(1).get("type") == "ok", "subscribed through nginx")
-    pump(2.0)
-    seen_symbols = {k[0] for k, n in chans.events.items() if n > 0}
-    check(len(seen_symbols) == SYMBOLS,
-          "events of every symbol (both shards) arrive: %s" % sorted(seen_symbols))
+    def seen_symbols():
+        return {k[0] for k, n in chans.events.items() if n > 0}
+    wait_until("events of every symbol", lambda: len(seen_symbols()) == SYMBOLS, pump=pump)
+    check(True, "events of every symbol (both shards) arrive: %s" % sorted(seen_symbols()))
 
     def health(g):
         try:
@@ -533,7 +533,7 @@ def run(tmp, svc_env):
     victim.p.kill()
     victim.p.wait()
     try:
-        pump(10.0)
+        pump(30.0)
         check(False, "the client's connection closed when its gateway died")
     except WsClosed:
         check(True, "the client's connection closed when its gateway died")
@@ -567,7 +567,9 @@ def run(tmp, svc_env):
     wait_until("history to store every 1s candle (REST through nginx)", all_stored,
                timeout=60, step=0.5, pump=pump)
     check(True, "history's 1s candles, read through nginx, reach serve's count")
-    pump(1.0)
+    wait_until("the client to receive every 1s candle",
+               lambda: all(chans.last.get((s, "candles:1s")) == want.get(s) for s in names),
+               pump=pump)
     for s in names:
         rows = rest_candles(s)
         seqs = [r["seq"] for r in rows]
