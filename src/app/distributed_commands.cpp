@@ -69,7 +69,8 @@ class LiveCommand final : public DistributedCommand {
             "<prefix>:stream:<i>, from which gateways catch up after a cut. With --shard i/N\n"
             "this process takes only the symbols whose stable hash (FNV-1a of the name) mod N\n"
             "is i: run N of them with the same feed settings to split the symbols.",
-            {"feed", "simulator", "iqfeed", "guard", "filter", "engine", "indicators"});
+            {"feed", "simulator", "iqfeed", "replay", "guard", "filter", "engine", "indicators",
+             "store"});
     sub->add_option("--shard", shard_, "this process's shard, i/N (default 0/1: every symbol)");
     sub->add_option("--stream-maxlen", redis_.stream_maxlen,
                     "entries (frames) each stream keeps, XADD MAXLEN ~; 0: no stream")
@@ -100,9 +101,10 @@ class GatewayCommand final : public DistributedCommand {
         "to every live shard under the prefix; after a cut it reconnects with backoff and\n"
         "catches up from the streams, dropping duplicates; what the streams no longer hold\n"
         "reaches clients as an explicit gap. Give it the same feed settings (--symbols or\n"
-        "--iqfeed-symbols) as the live processes: they name the symbols. Snapshots and REST\n"
-        "history are read from the stores (--store/--route) that `spacetime history` writes.",
-        {"server", "feed", "simulator", "iqfeed", "store"});
+        "--iqfeed-symbols, or --feed file --file) as the live processes: they name the\n"
+        "symbols. Snapshots and REST history are read from the stores (--store/--route) that\n"
+        "`spacetime history` writes.",
+        {"server", "feed", "simulator", "iqfeed", "replay", "store"});
   }
 
   int run() override {
@@ -120,7 +122,7 @@ class HistoryCommand final : public DistributedCommand {
                "(--store/--route: SQLite by default, PostgreSQL, InfluxDB), with its spools and\n"
                "retention. Run one; gateways read what it writes. Same feed settings as the live\n"
                "processes: they name the symbols.",
-               {"feed", "simulator", "iqfeed", "store"});
+               {"feed", "simulator", "iqfeed", "replay", "store"});
   }
 
   int run() override {

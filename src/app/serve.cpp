@@ -47,7 +47,9 @@ std::vector<gateway::Metric> redis_metrics(const bus::redis::RedisBusStats& s) {
           {"redis_gaps", s.gaps},
           {"redis_lost_events", s.lost_events},
           {"redis_decode_errors", s.decode_errors},
-          {"redis_unknown_symbol", s.unknown_symbol}};
+          {"redis_unknown_symbol", s.unknown_symbol},
+          {"redis_ping_timeouts", s.ping_timeouts},
+          {"redis_down_ms", s.down_ms}};
 }
 
 int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
@@ -175,6 +177,12 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
                            "shard starting on it, per shard per batch.",
                            engine->feed_latency());
     }
+  }
+  if (gateway && redis_bus) {
+    gateway->set_health([&bus = *redis_bus]() -> std::vector<std::string> {
+      if (auto p = bus.problem(); !p.empty()) return {std::move(p)};
+      return {};
+    });
   }
   if (redis_bus) {
     redis_bus->start();

@@ -16,7 +16,7 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 37> kKnown = {{
+constexpr std::array<Known, 39> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
@@ -54,6 +54,9 @@ constexpr std::array<Known, 37> kKnown = {{
     {"redis_lost_events", false, "Events lost in gaps the Redis streams no longer covered."},
     {"redis_decode_errors", false, "Redis frames that could not be decoded."},
     {"redis_unknown_symbol", false, "Redis events for symbols this process does not know."},
+    {"redis_ping_timeouts", false,
+     "Redis subscriptions given up because the server stopped answering (PING)."},
+    {"redis_down_ms", true, "Milliseconds since the Redis subscription ended; 0 while subscribed."},
 }};
 
 // Metrics from other parts whose names carry a store's or a service's name (e.g.

@@ -144,6 +144,7 @@ class Gateway::Impl final : public SessionHost {
     latencies_.push_back({std::move(name), std::move(help), &h});
   }
   void set_replay(ReplayControl* replay) { hub_.set_replay(replay); }
+  void set_health(HealthSource health) { health_ = std::move(health); }
   void session_started() override { ++sessions_; }
   void session_ended() override { --sessions_; }
 
@@ -314,6 +315,7 @@ class Gateway::Impl final : public SessionHost {
   bus::Bus& bus_;
   const store::History* history_;
   MetricsSource metrics_;
+  HealthSource health_;
   net::io_context ioc_{1};
   tcp::acceptor acceptor_;
   net::steady_timer intake_timer_;
@@ -350,19 +352,31 @@ class Gateway::Impl final : public SessionHost {
 
 std::string Gateway::Impl::health_body() {
   mirror_stats();
-  const bool degraded = degraded_.load(std::memory_order_relaxed);
+  const bool lost = degraded_.load(std::memory_order_relaxed);
+  const std::vector<std::string> outside = health_ ? health_() : std::vector<std::string>{};
+  const bool degraded = lost || !outside.empty();
   std::string body = fmt::format(R"({{"status":"{}","reasons":[)", degraded ? "degraded" : "ok");
-  if (degraded) {
-    bool first = true;
+  bool first = true;
+  for (const auto& reason : outside) {
+    body += first ? "" : ",";
+    first = false;
+    append_json_string(body, reason);
+  }
+  if (lost) {
+    bool named = false;
     for (std::size_t k = 0; k < bus::kDropKindCount; ++k) {
       const auto kind = static_cast<bus::DropKind>(k);
       if (subscription_->dropped(kind) == 0) continue;
       body += first ? "" : ",";
       first = false;
+      named = true;
       append_json_string(body, fmt::format("gateway lost {} {} events from the bus",
                                            subscription_->dropped(kind), to_string(kind)));
     }
-    if (first) body += R"("gateway saw sequence gaps on event channels")";
+    if (!named) {
+      body += first ? "" : ",";
+      body += R"("gateway saw sequence gaps on event channels")";
+    }
   }
   const HubStats& h = hub_.stats();
   fmt::format_to(std::back_inserter(body),
@@ -387,8 +401,10 @@ std::string Gateway::Impl::metrics_body() {
   PromText p;
   p.gauge("uptime_seconds", "Seconds since the gateway started.",
           static_cast<double>(steady_now_ns() - started_ns_) / 1e9);
-  p.gauge("degraded", "1 while an event was lost between engine and gateway in the last 60 s.",
-          degraded_.load() ? 1 : 0);
+  p.gauge("degraded",
+          "1 while an event was lost between engine and gateway in the last 60 s, or a part "
+          "outside the gateway (Redis) is unhealthy: /api/health says why.",
+          degraded_.load() || (health_ && !health_().empty()) ? 1 : 0);
   p.gauge("clients", "Connected WebSocket clients.", static_cast<double>(h.clients));
   p.gauge("lagging_clients", "Clients above their high-water mark (values paused).",
           static_cast<double>(h.lagging_clients));
@@ -608,6 +624,10 @@ void Gateway::stop() {
 }
 void Gateway::add_latency(std::string name, std::string help, const market::LatencyHistogram& h) {
   impl_->add_latency(std::move(name), std::move(help), h);
+}
+
+void Gateway::set_health(HealthSource health) {
+  impl_->set_health(std::move(health));
 }
 
 void Gateway::set_replay(ReplayControl* replay) {

@@ -58,6 +58,16 @@ Reply Connection::reply() {
   return Reply(static_cast<redisReply*>(r));
 }
 
+void Connection::send(std::initializer_list<std::string_view> args) {
+  append(args);
+  int done = 0;
+  while (ok() && !done) {
+    if (redisBufferWrite(ctx_, &done) != REDIS_OK) {
+      fail(fmt::format("redis: {}", ctx_->err ? ctx_->errstr : "write failed"));
+    }
+  }
+}
+
 Reply Connection::command(std::initializer_list<std::string_view> args) {
   append(args);
   return reply();

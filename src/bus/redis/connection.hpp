@@ -36,6 +36,9 @@ class Connection {
   // Pipelining: queue commands, then take their replies in order.
   void append(std::initializer_list<std::string_view> args);
   Reply reply();
+  // Sends a command without waiting for its reply (a PING on a subscribed connection,
+  // whose answer arrives among the pushed messages).
+  void send(std::initializer_list<std::string_view> args);
   // Pub/Sub reading: waits up to `wait` for a pushed message; null when none came (check
   // ok() to tell a quiet connection from a broken one).
   Reply next_message(std::chrono::milliseconds wait);

@@ -200,6 +200,7 @@ void RedisPublisher::run(std::stop_token stop) {
   std::chrono::milliseconds backoff{0};
   std::vector<market::Event> pending;
   auto next_values = std::chrono::steady_clock::now();
+  auto last_sent = next_values;
   for (;;) {
     const bool stopping = stop.stop_requested();
     if (!link_ || !link_->ok()) {
@@ -244,10 +245,17 @@ void RedisPublisher::run(std::stop_token stop) {
     }
     if (unconfirmed_.empty()) {
       if (stopping) break;
+      if (std::chrono::steady_clock::now() - last_sent >= config_.idle_ping) {
+        // Quiet feed: a hung Redis shows as a PING without a reply (time-out, reconnect).
+        last_sent = std::chrono::steady_clock::now();
+        link_->command({"PING"});
+        if (!link_->ok()) continue;
+      }
       pause(stop, config_.flush_interval);
       continue;
     }
     if (!send()) continue;
+    last_sent = std::chrono::steady_clock::now();
     if (stopping && subscription_->queued() == 0) break;
     // One round per interval at most: frames of more events, fewer stream entries.
     const auto left = round_start + config_.flush_interval - std::chrono::steady_clock::now();
@@ -265,7 +273,8 @@ void RedisPublisher::run(std::stop_token stop) {
 struct RedisBus::Counters {
   std::atomic<bool> connected{false};
   std::atomic<std::uint64_t> reconnects{0}, frames{0}, events{0}, caught_up{0}, duplicate_frames{0},
-      duplicate_events{0}, gaps{0}, lost_events{0}, decode_errors{0}, unknown_symbol{0};
+      duplicate_events{0}, gaps{0}, lost_events{0}, decode_errors{0}, unknown_symbol{0},
+      ping_timeouts{0};
 };
 
 RedisBus::RedisBus(RedisBusConfig config, const market::SymbolRegistry& symbols)
@@ -312,7 +321,34 @@ RedisBusStats RedisBus::stats() const {
           .gaps = c.gaps.load(),
           .lost_events = c.lost_events.load(),
           .decode_errors = c.decode_errors.load(),
-          .unknown_symbol = c.unknown_symbol.load()};
+          .unknown_symbol = c.unknown_symbol.load(),
+          .ping_timeouts = c.ping_timeouts.load(),
+          .down_ms = c.connected.load() ? 0 : down_for_ms()};
+}
+
+std::uint64_t RedisBus::down_for_ms() const {
+  std::lock_guard lock(down_mutex_);
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now() - down_since_)
+                                        .count());
+}
+
+std::string RedisBus::problem() const {
+  if (counters_->connected.load()) return {};
+  std::lock_guard lock(down_mutex_);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - down_since_)
+                      .count();
+  return fmt::format("redis {}:{} not subscribed for {} ms: {}", endpoint_.host, endpoint_.port, ms,
+                     down_reason_);
+}
+
+// The subscription ended (or never began): the reason /api/health gives until it is back.
+void RedisBus::set_down(std::string reason) {
+  auto& c = *counters_;
+  std::lock_guard lock(down_mutex_);
+  if (c.connected.exchange(false)) down_since_ = std::chrono::steady_clock::now();
+  down_reason_ = std::move(reason);
 }
 
 void RedisBus::on_frame(const std::string& name, std::string_view bytes, bool caught_up) {
@@ -417,16 +453,43 @@ void RedisBus::run(std::stop_token stop) {
       for (const auto& name : names)
         ok = ok && catch_up(cmd, name, stop);
     }
+    if (!ok) {
+      const std::string& e = !sub.error().empty() ? sub.error() : cmd.error();
+      set_down(e.empty() ? std::string("PSUBSCRIBE refused") : e);
+    }
     if (ok) {
-      c.connected = true;
+      {
+        std::lock_guard lock(down_mutex_);
+        c.connected = true;
+      }
       subscribed_.store(true, std::memory_order_release);
       backoff = std::chrono::milliseconds{0};
+      // Any pushed message (an event frame or the answer to PING) shows Redis is alive.
+      auto heard = std::chrono::steady_clock::now();
+      auto pinged = heard;
       while (!stop.stop_requested()) {
         auto m = sub.next_message(std::chrono::milliseconds(50));
-        if (!m) {
-          if (!sub.ok()) break;
-          continue;
+        const auto now = std::chrono::steady_clock::now();
+        if (m) {
+          heard = now;
+        } else if (!sub.ok()) {
+          set_down(sub.error());
+          break;
         }
+        if (now - heard >= config_.ping_timeout) {
+          c.ping_timeouts.fetch_add(1, std::memory_order_relaxed);
+          set_down(fmt::format("no reply for {} ms (PING)", config_.ping_timeout.count()));
+          break;
+        }
+        if (now - heard >= config_.ping_interval && now - pinged >= config_.ping_interval) {
+          pinged = now;
+          sub.send({"PING"});
+          if (!sub.ok()) {
+            set_down(sub.error());
+            break;
+          }
+        }
+        if (!m) continue;
         if (m->type != REDIS_REPLY_ARRAY || m->elements != 4 || str(m->element[0]) != "pmessage")
           continue;
         const std::string_view ch = str(m->element[2]);
@@ -435,12 +498,11 @@ void RedisBus::run(std::stop_token stop) {
         on_frame(name, str(m->element[3]), false);
       }
     }
-    c.connected = false;
     if (stop.stop_requested()) break;
     backoff = next_backoff(backoff, config_.backoff_min, config_.backoff_max);
     pause(stop, backoff);
   }
-  c.connected = false;
+  set_down("stopped");
 }
 
 }  // namespace spacetime::bus::redis

@@ -58,6 +58,10 @@ struct GatewayStats {
 // Extra counters for /api/health and /metrics, gathered by the app from other parts.
 using Metric = std::pair<std::string, std::uint64_t>;
 using MetricsSource = std::function<std::vector<Metric>()>;
+// Reasons another part is unhealthy now (e.g. "redis: no reply to PING for 3000 ms"); any
+// reason makes /api/health `degraded` and sets the `degraded` gauge. Called from the
+// gateway's thread on each /api/health and /metrics request.
+using HealthSource = std::function<std::vector<std::string>()>;
 
 class Gateway {
  public:
@@ -84,6 +88,10 @@ class Gateway {
   // Before start(): the file replay that clients may pause, resume and speed up
   // (`{"op":"replay"}`). It must outlive the gateway.
   void set_replay(ReplayControl* replay);
+
+  // Before start(): where /api/health asks for the health of the parts outside the
+  // gateway (the Redis bus in `spacetime gateway`).
+  void set_health(HealthSource health);
 
   class Impl;
 

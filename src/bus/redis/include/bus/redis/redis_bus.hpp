@@ -53,6 +53,9 @@ struct PublisherConfig {
   // difference, while Redis carries (and its stream keeps) a fraction of the samples.
   std::chrono::milliseconds value_interval{20};
   std::chrono::milliseconds backoff_min{50}, backoff_max{2'000};
+  // With nothing to send for this long the writer PINGs Redis (replies wait at most 2 s,
+  // then it reconnects), so a hung server is noticed also when the feed is quiet.
+  std::chrono::milliseconds idle_ping{1'000};
 };
 
 struct PublisherStats {
@@ -111,6 +114,10 @@ struct RedisBusConfig {
   std::string prefix = "spacetime";
   std::size_t catchup_page = 256;  // stream entries per XRANGE
   std::chrono::milliseconds backoff_min{50}, backoff_max{2'000};
+  // Health of the subscription: after ping_interval without any message the reader sends
+  // PING; with nothing heard for ping_timeout the connection counts as dead (a hung or
+  // SIGSTOPped server keeps the TCP connection open) and the reader reconnects.
+  std::chrono::milliseconds ping_interval{1'000}, ping_timeout{3'000};
 };
 
 struct RedisBusStats {
@@ -125,6 +132,8 @@ struct RedisBusStats {
   std::uint64_t lost_events = 0;       // event numbers skipped on their channel
   std::uint64_t decode_errors = 0;     // frames that did not decode: dropped
   std::uint64_t unknown_symbol = 0;    // events of symbols this process does not know
+  std::uint64_t ping_timeouts = 0;     // connections given up because Redis stopped answering
+  std::uint64_t down_ms = 0;           // while not subscribed: ms since the subscription ended
 };
 
 // The subscriber side: a Bus whose events come from every publisher under the prefix
@@ -145,6 +154,9 @@ class RedisBus final : public Bus {
              std::chrono::milliseconds timeout = std::chrono::milliseconds(5'000));
   void stop();
   RedisBusStats stats() const;
+  // Empty while subscribed; otherwise why not, for /api/health (e.g. "redis
+  // 127.0.0.1:6379: no reply for 3000 ms (PING), down for 4200 ms").
+  std::string problem() const;
 
   std::shared_ptr<Subscription> subscribe(Filter filter, std::size_t capacity) override {
     return local_.subscribe(filter, capacity);
@@ -165,6 +177,8 @@ class RedisBus final : public Bus {
     std::uint64_t batch = 0;
   };
   void run(std::stop_token stop);
+  void set_down(std::string reason);
+  std::uint64_t down_for_ms() const;
   void on_frame(const std::string& name, std::string_view bytes, bool caught_up);
   bool catch_up(detail::Connection& link, const std::string& name, std::stop_token& stop);
 
@@ -179,6 +193,9 @@ class RedisBus final : public Bus {
   struct Counters;
   std::unique_ptr<Counters> counters_;
   std::atomic<bool> subscribed_{false};
+  mutable std::mutex down_mutex_;
+  std::string down_reason_ = "not connected yet";  // guarded by down_mutex_
+  std::chrono::steady_clock::time_point down_since_ = std::chrono::steady_clock::now();
   std::jthread thread_;
 };
 
