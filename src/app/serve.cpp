@@ -153,7 +153,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
                          {"ticks_clamped", e.ticks_clamped},
                          {"ticks_unknown_symbol", e.ticks_unknown},
                          {"engine_events", e.events},
-                         {"engine_queue_depth", e.queue_depth}});
+                         {"engine_queue_depth", e.queue_depth},
+                         {"engine_backlog", e.backlog},
+                         {"engine_backlogged", e.backlogged},
+                         {"engine_backpressured", e.backpressured}});
     }
     m.emplace_back("bus_dropped", bus.dropped());
     if (redis_bus) {
