@@ -100,8 +100,14 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
     // starts at 1, which gateways take as a new run).
     try {
       const store::Router stored(store::open_stores(symbols, config.store));
-      for (market::SymbolId s = 0; s < symbols.size(); ++s)
+      // As serve does: continue the numbering, and reopen this shard's bars in progress
+      // (only its own symbols: a flush closes every open bar it holds).
+      std::size_t restored = 0;
+      for (market::SymbolId s = 0; s < symbols.size(); ++s) {
         engine->continue_sequences(s, stored.last_sequences(s));
+        if (shard->takes(s)) restored += engine->restore_bars(s, stored.open_bars(s));
+      }
+      if (restored > 0) spdlog::info("continuing {} bars in progress from the store", restored);
     } catch (const std::exception& e) {
       spdlog::warn("stores not read, channel numbers start at 1: {}", e.what());
     }

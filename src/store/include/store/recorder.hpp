@@ -63,6 +63,8 @@ class Router final : public History {
   HistoryPage query(const HistoryQuery& q) const override;
   // Each channel's last number from the backend that holds its series.
   market::ChannelSequences last_sequences(market::SymbolId symbol) const;
+  // The bars in progress stored for the symbol, from the backend that holds candles.
+  std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const;
   const Routing& routing() const { return routing_; }
 
  private:
