@@ -217,6 +217,9 @@ Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, marke
   indicators::validate(config_.indicators);
   if (config_.shards == 0) config_.shards = 1;
   if (config_.batch == 0) config_.batch = 1;
+  // A backlog lets the feed go on with other shards; with one shard there are none, and
+  // it would only copy every tick twice while the shard is behind.
+  if (config_.shards == 1) config_.backlog_capacity = 0;
   std::vector<std::shared_ptr<const market::Session>> sessions;
   sessions.reserve(symbols_.size());
   for (const auto& info : symbols_.all())

@@ -26,7 +26,7 @@ struct EngineConfig {
   std::size_t shards = 1;
   std::size_t queue_capacity = 1 << 16;  // ticks per shard ring
   // Ticks per shard that wait on the feeding thread while the shard's ring is full (0: no
-  // backlog, offer() stops at the first full ring).
+  // backlog, offer() stops at the first full ring; always 0 with one shard).
   std::size_t backlog_capacity = 1 << 16;
   std::size_t batch = 1024;                  // ticks a shard takes from its ring at once
   indicators::IndicatorParams indicators{};  // the same for every symbol of the run
