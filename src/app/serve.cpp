@@ -53,7 +53,7 @@ std::vector<gateway::Metric> redis_metrics(const bus::redis::RedisBusStats& s) {
 int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   const bool has_engine = role == Role::kServe || role == Role::kLive;
   const bool has_gateway = role == Role::kServe || role == Role::kGateway;
-  const bool records = role == Role::kServe || role == Role::kHistory;
+  const bool records = (role == Role::kServe && config.store.record) || role == Role::kHistory;
   if (config.sim_start_now) {
     config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
@@ -137,6 +137,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
       if (restored > 0) spdlog::info("continuing {} bars in progress from the store", restored);
     }
     recorder->start();
+  } else if (role == Role::kServe) {
+    // Not recording (--record false): still continue what the stores hold.
+    for (market::SymbolId s = 0; s < symbols.size(); ++s)
+      engine->continue_sequences(s, history->last_sequences(s));
   }
 
   std::optional<bus::redis::RedisPublisher> publisher;

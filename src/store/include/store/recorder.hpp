@@ -30,6 +30,7 @@ struct StoreConfig {
   std::vector<std::string> stores;  // backend URLs; none: {"sqlite:"}
   std::vector<std::string> routes;  // "candles=URL", "intensity,spikes,reversals=URL"
   bool record_ticks = true;
+  bool record = true;  // serve: false runs no recorder (history is still read)
   Retention retention = default_retention();
 
   static Retention default_retention();
