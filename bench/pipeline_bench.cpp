@@ -1,13 +1,17 @@
 // The pipeline without clients: simulator -> engine shards -> in-process bus, with one bus
 // subscriber drained the way the gateway drains it. Prints ticks/s for each stage alone and
-// for the whole chain.
+// for the whole chain: the in-process path with 1, 2 and 4 shards, each run `repeat` times
+// (best and median ticks/s), and the load average before each run (the machine is shared).
 //
-//   pipeline_bench [ticks=2000000] [symbols=50]
+//   pipeline_bench [ticks=2000000] [symbols=50] [repeat=1]
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "bus/bus.hpp"
@@ -26,16 +30,62 @@ struct Row {
   double seconds = 0;
   std::uint64_t events = 0;
   std::uint64_t dropped = 0;
+  std::uint64_t backlogged = 0;     // ticks that waited in the engine's backlogs
+  std::uint64_t backpressured = 0;  // offers cut short by a full backlog
+  std::string load;                 // /proc/loadavg's 1-minute figure before the run
 };
 
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return one;
+}
+
+// The engine's backlog counters, where the engine has them (the bench also builds against
+// the engine before the backlogs, for the "before" numbers).
+template <typename Stats>
+void backlog_counters(const Stats& s, Row& row) {
+  if constexpr (requires { s.backlogged; }) {
+    row.backlogged = s.backlogged;
+    row.backpressured = s.backpressured;
+  }
+}
+
 void print(const std::vector<Row>& rows) {
-  fmt::print("{:<44} {:>6} {:>10} {:>9} {:>12} {:>12} {:>8}\n", "stage", "shards", "ticks", "s",
-             "ticks/s", "events/s", "dropped");
+  fmt::print("{:<44} {:>6} {:>10} {:>9} {:>12} {:>12} {:>8} {:>10} {:>8} {:>5}\n", "stage",
+             "shards", "ticks", "s", "ticks/s", "events/s", "dropped", "backlogged", "refused",
+             "load");
   for (const auto& r : rows) {
-    fmt::print("{:<44} {:>6} {:>10} {:>9.3f} {:>12.0f} {:>12.0f} {:>8}\n", r.stage,
-               r.shards ? std::to_string(r.shards) : "-", r.ticks, r.seconds,
+    fmt::print("{:<44} {:>6} {:>10} {:>9.3f} {:>12.0f} {:>12.0f} {:>8} {:>10} {:>8} {:>5}\n",
+               r.stage, r.shards ? std::to_string(r.shards) : "-", r.ticks, r.seconds,
                static_cast<double>(r.ticks) / r.seconds, static_cast<double>(r.events) / r.seconds,
-               r.dropped);
+               r.dropped, r.backlogged, r.backpressured, r.load);
+  }
+}
+
+// Best and median ticks/s (and the events/s of the same runs) over the repeats of one stage.
+void summarize(const std::vector<Row>& rows) {
+  fmt::print("\n{:<44} {:>6} {:>5} {:>14} {:>14} {:>14} {:>14}\n", "stage", "shards", "runs",
+             "best ticks/s", "median ticks/s", "best events/s", "median events/s");
+  std::vector<std::pair<std::string, std::size_t>> seen;
+  for (const auto& r : rows) {
+    const std::pair key{r.stage, r.shards};
+    if (std::find(seen.begin(), seen.end(), key) != seen.end()) continue;
+    seen.push_back(key);
+    std::vector<const Row*> runs;
+    for (const auto& o : rows) {
+      if (o.stage == r.stage && o.shards == r.shards) runs.push_back(&o);
+    }
+    auto rate = [](const Row* x) { return static_cast<double>(x->ticks) / x->seconds; };
+    std::sort(runs.begin(), runs.end(),
+              [&](const Row* a, const Row* b) { return rate(a) > rate(b); });
+    const Row* best = runs.front();
+    const Row* median = runs[runs.size() / 2];
+    auto events = [](const Row* x) { return static_cast<double>(x->events) / x->seconds; };
+    fmt::print("{:<44} {:>6} {:>5} {:>14.0f} {:>14.0f} {:>14.0f} {:>14.0f}\n", r.stage,
+               r.shards ? std::to_string(r.shards) : "-", runs.size(), rate(best), rate(median),
+               events(best), events(median));
   }
 }
 
@@ -50,6 +100,7 @@ void offer_all(market::TickSink& sink, std::span<const market::Tick> ticks) {
 
 Row run_engine(const std::vector<market::Tick>& ticks, const market::SymbolRegistry& symbols,
                std::size_t shards, const feed::SimulatorConfig* simulate) {
+  const std::string load = load_average();
   bus::InprocBus bus;
   auto sub = bus.subscribe(bus::Filter{}, 1 << 20);
   std::atomic<bool> done{false};
@@ -80,13 +131,18 @@ Row run_engine(const std::vector<market::Tick>& ticks, const market::SymbolRegis
   done = true;
   consumer.join();
   const auto stats = engine.stats();
-  return Row{
+  Row row{
       simulate ? "simulator -> engine -> bus (end to end)" : "engine -> bus (pre-generated ticks)",
       shards,
       stats.ticks,
       seconds,
       stats.events,
-      sub->dropped()};
+      sub->dropped(),
+      0,
+      0,
+      load};
+  backlog_counters(stats, row);
+  return row;
 }
 
 }  // namespace
@@ -94,6 +150,7 @@ Row run_engine(const std::vector<market::Tick>& ticks, const market::SymbolRegis
 int main(int argc, char** argv) {
   const std::uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 2'000'000;
   const std::size_t symbols = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 50;
+  const int repeat = argc > 3 ? std::max(1, std::atoi(argv[3])) : 1;
   const feed::SimulatorConfig config{.symbols = symbols, .rate = 1e6, .seed = 1, .start_ns = 0};
   fmt::print("pipeline_bench: {} ticks, {} symbols, unpaced simulator (rate parameter 1e6/s)\n\n",
              n, symbols);
@@ -108,11 +165,15 @@ int main(int argc, char** argv) {
   for (auto& t : ticks)
     t = sim.next();
   rows.push_back({"simulator alone (next())", 0, n,
-                  std::chrono::duration<double>(Clock::now() - start).count(), 0, 0});
+                  std::chrono::duration<double>(Clock::now() - start).count(), 0, 0, 0, 0,
+                  load_average()});
 
-  rows.push_back(run_engine(ticks, registry, 1, nullptr));
-  rows.push_back(run_engine(ticks, registry, 2, nullptr));
-  rows.push_back(run_engine(ticks, registry, 1, &config));
+  for (int r = 0; r < repeat; ++r) {
+    for (const std::size_t shards : {1, 2, 4})
+      rows.push_back(run_engine(ticks, registry, shards, nullptr));
+    rows.push_back(run_engine(ticks, registry, 1, &config));
+  }
   print(rows);
+  if (repeat > 1) summarize(rows);
   return 0;
 }

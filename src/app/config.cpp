@@ -636,6 +636,15 @@ const std::vector<Setting>& serve_settings() {
          }
          c.store.record_ticks = v == "true";
        }},
+      {"store", "record", "SPACETIME_RECORD",
+       "serve records events to the stores: true or false (false: history is only read)",
+       "true",
+       [](ServeConfig& c, std::string_view v) {
+         if (v != "true" && v != "false") {
+           throw ConfigError(fmt::format("'{}' is not true or false", v));
+         }
+         c.store.record = v == "true";
+       }},
       {"store", "retention", "SPACETIME_RETENTION",
        "how long a series is kept, repeatable: SERIES=DURATION (0 keeps all) with series "
        "candles_1s ... candles_1d, ticks, intensity, spikes, reversals",

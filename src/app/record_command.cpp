@@ -46,6 +46,9 @@ class RecordingSink final : public market::TickSink {
     }
     return n;
   }
+  void idle() override {
+    if (engine_ && !failed()) engine_->idle();
+  }
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   void throw_if_failed() const {
     if (failed()) throw std::runtime_error(error_);

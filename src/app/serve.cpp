@@ -55,7 +55,7 @@ std::vector<gateway::Metric> redis_metrics(const bus::redis::RedisBusStats& s) {
 int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   const bool has_engine = role == Role::kServe || role == Role::kLive;
   const bool has_gateway = role == Role::kServe || role == Role::kGateway;
-  const bool records = role == Role::kServe || role == Role::kHistory;
+  const bool records = (role == Role::kServe && config.store.record) || role == Role::kHistory;
   if (config.sim_start_now) {
     config.simulator.start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
@@ -102,8 +102,14 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
     // starts at 1, which gateways take as a new run).
     try {
       const store::Router stored(store::open_stores(symbols, config.store));
-      for (market::SymbolId s = 0; s < symbols.size(); ++s)
+      // As serve does: continue the numbering, and reopen this shard's bars in progress
+      // (only its own symbols: a flush closes every open bar it holds).
+      std::size_t restored = 0;
+      for (market::SymbolId s = 0; s < symbols.size(); ++s) {
         engine->continue_sequences(s, stored.last_sequences(s));
+        if (shard->takes(s)) restored += engine->restore_bars(s, stored.open_bars(s));
+      }
+      if (restored > 0) spdlog::info("continuing {} bars in progress from the store", restored);
     } catch (const std::exception& e) {
       spdlog::warn("stores not read, channel numbers start at 1: {}", e.what());
     }
@@ -133,6 +139,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
       if (restored > 0) spdlog::info("continuing {} bars in progress from the store", restored);
     }
     recorder->start();
+  } else if (role == Role::kServe) {
+    // Not recording (--record false): still continue what the stores hold.
+    for (market::SymbolId s = 0; s < symbols.size(); ++s)
+      engine->continue_sequences(s, history->last_sequences(s));
   }
 
   std::optional<bus::redis::RedisPublisher> publisher;
@@ -155,7 +165,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
                          {"ticks_clamped", e.ticks_clamped},
                          {"ticks_unknown_symbol", e.ticks_unknown},
                          {"engine_events", e.events},
-                         {"engine_queue_depth", e.queue_depth}});
+                         {"engine_queue_depth", e.queue_depth},
+                         {"engine_backlog", e.backlog},
+                         {"engine_backlogged", e.backlogged},
+                         {"engine_backpressured", e.backpressured}});
     }
     m.emplace_back("bus_dropped", bus.dropped());
     if (redis_bus) {

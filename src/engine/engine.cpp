@@ -217,6 +217,9 @@ Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, marke
   indicators::validate(config_.indicators);
   if (config_.shards == 0) config_.shards = 1;
   if (config_.batch == 0) config_.batch = 1;
+  // A backlog lets the feed go on with other shards; with one shard there are none, and
+  // it would only copy every tick twice while the shard is behind.
+  if (config_.shards == 1) config_.backlog_capacity = 0;
   std::vector<std::shared_ptr<const market::Session>> sessions;
   sessions.reserve(symbols_.size());
   for (const auto& info : symbols_.all())
@@ -224,6 +227,7 @@ Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, marke
   for (std::size_t i = 0; i < config_.shards; ++i) {
     shards_.push_back(std::make_unique<Shard>(config_, sessions, sink, feed_latency_));
   }
+  backlogs_.resize(config_.shards);
 }
 
 Engine::~Engine() {
@@ -240,27 +244,34 @@ std::size_t Engine::restore_bars(market::SymbolId symbol,
 }
 
 void Engine::start() {
+  started_ = true;
   for (auto& shard : shards_)
     shard->start();
 }
 
 void Engine::stop() {
+  // Accepted ticks still in a backlog (and a clock advance not yet queued) go to the rings
+  // first, while the shards run and make room.
+  while (started_) {
+    start_offer();
+    if (drain_all() && push_pending_clock()) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  started_ = false;
   for (auto& shard : shards_)
     shard->stop();
 }
 
 // Clock advances (docs/INDICATORS.md § 9): after a tick that moves the feed's clock into a
-// later second, and for every clock tick the feed sends, a clock tick goes to every shard's
-// ring, behind the ticks before it. One that does not fit waits in pending_clock_ and goes
-// first at the next offer().
+// later second, and for every clock tick the feed sends, a clock tick goes to every shard,
+// behind the ticks before it (in the ring, or in the backlog behind the ticks waiting
+// there). One that a full backlog refuses waits in pending_clock_ and goes first at the
+// next offer().
 bool Engine::push_pending_clock() {
   if (!pending_clock_) return true;
   for (std::size_t i = 0; i < shards_.size(); ++i) {
     if (!pending_shards_[i]) continue;
-    if (!ready_to_push(i) ||
-        shards_[i]->ring().push(std::span<const Tick>(&*pending_clock_, 1)) == 0) {
-      return false;
-    }
+    if (enqueue(i, std::span<const Tick>(&*pending_clock_, 1)) == 0) return false;
     pending_shards_[i] = false;
   }
   pending_clock_.reset();
@@ -290,11 +301,82 @@ void Engine::queue_clock(std::int64_t t) {
   pending_shards_.assign(shards_.size(), true);
 }
 
+// Into the shard's ring while its backlog is empty and the ring has room, the rest behind
+// the backlog while it has room. Returns how many of `ticks` were taken, in order.
+std::size_t Engine::enqueue(std::size_t shard, std::span<const Tick> ticks) {
+  Backlog& b = backlogs_[shard];
+  std::size_t taken = 0;
+  if (b.ticks.empty() && ready_to_push(shard)) taken = shards_[shard]->ring().push(ticks);
+  if (taken == ticks.size()) return taken;
+  const std::size_t room = config_.backlog_capacity - b.ticks.size();
+  const std::size_t more = std::min(room, ticks.size() - taken);
+  if (more == 0) return taken;
+  if (b.marks.empty() || b.marks.back().offered_ns != offer_now_)
+    b.marks.push_back({.at = b.head + b.ticks.size(), .offered_ns = offer_now_});
+  b.ticks.insert(b.ticks.end(), ticks.begin() + static_cast<std::ptrdiff_t>(taken),
+                 ticks.begin() + static_cast<std::ptrdiff_t>(taken + more));
+  backlog_size_.fetch_add(more, std::memory_order_relaxed);
+  backlogged_.fetch_add(more, std::memory_order_relaxed);
+  return taken + more;
+}
+
+// Moves the shard's backlog into its ring as far as it has room, each offer's ticks
+// stamped with the time they were offered (their wait in the backlog is feed -> engine
+// latency too). True when the backlog is empty.
+bool Engine::drain(std::size_t shard) {
+  Backlog& b = backlogs_[shard];
+  auto& ring = shards_[shard]->ring();
+  std::array<Tick, 256> chunk;
+  std::size_t moved = 0;
+  bool first = true;
+  while (!b.ticks.empty() && ring.has_room()) {
+    // The ticks of the front mark (up to the next one), at most a chunk at a time; a stamp
+    // before the first push of this call and before each mark's first tick.
+    const std::uint64_t end = b.marks.size() > 1 ? b.marks[1].at : b.head + b.ticks.size();
+    const std::size_t n = std::min<std::size_t>(chunk.size(), end - b.head);
+    std::copy_n(b.ticks.begin(), n, chunk.begin());
+    if (first || b.marks.front().at == b.head) {
+      shards_[shard]->stamp(ring.pushed(), b.marks.front().offered_ns);
+      stamped_[shard] = 0;  // a later push of this offer needs its own stamp
+    }
+    first = false;
+    const std::size_t pushed = ring.push(std::span<const Tick>(chunk.data(), n));
+    b.ticks.erase(b.ticks.begin(), b.ticks.begin() + static_cast<std::ptrdiff_t>(pushed));
+    b.head += pushed;
+    moved += pushed;
+    if (b.marks.size() > 1 && b.head == b.marks[1].at) b.marks.pop_front();
+    if (b.ticks.empty()) b.marks.clear();
+    if (pushed < n) break;
+  }
+  backlog_size_.fetch_sub(moved, std::memory_order_relaxed);
+  return b.ticks.empty();
+}
+
+bool Engine::drain_all() {
+  bool empty = true;
+  for (std::size_t i = 0; i < shards_.size(); ++i) {
+    if (!backlogs_[i].ticks.empty()) empty = drain(i) && empty;
+  }
+  return empty;
+}
+
+void Engine::idle() {
+  if (backlog_size_.load(std::memory_order_relaxed) == 0 && !pending_clock_) return;
+  start_offer();
+  drain_all();
+  push_pending_clock();
+}
+
 std::size_t Engine::offer(std::span<const Tick> ticks) {
   start_offer();
-  if (!push_pending_clock()) return 0;
-  // Keep per-symbol order by pushing runs of the same shard in order and stopping at the
-  // first tick whose ring is full; a run also ends at a tick that advances the clock.
+  if (backlog_size_.load(std::memory_order_relaxed) != 0) drain_all();
+  if (!push_pending_clock()) {
+    backpressured_.fetch_add(1, std::memory_order_relaxed);
+    return 0;
+  }
+  // Keep per-symbol order by queueing runs of the same shard in order (a symbol has one
+  // shard) and stopping at the first tick that neither its ring nor its backlog takes; a
+  // run also ends at a tick that advances the clock.
   std::size_t done = 0;
   while (done < ticks.size()) {
     if (market::is_clock(ticks[done])) {
@@ -315,11 +397,11 @@ std::size_t Engine::offer(std::span<const Tick> ticks) {
       if (advances) break;
     }
     const std::size_t want = end - done;
-    const std::size_t pushed =
-        ready_to_push(shard) ? shards_[shard]->ring().push(ticks.subspan(done, want)) : 0;
+    const std::size_t pushed = enqueue(shard, ticks.subspan(done, want));
     if (pushed < want) {
       for (std::size_t i = done; i < done + pushed; ++i)
         feed_clock_.advance(ticks[i].ts_ns);  // no advance: only the last of a run can
+      backpressured_.fetch_add(1, std::memory_order_relaxed);
       return done + pushed;
     }
     feed_clock_ = probe;
@@ -336,15 +418,20 @@ void Engine::flush_bars() {
   const Tick flush = market::clock_tick(market::kFlushTime);
   while (offer(std::span<const Tick>(&flush, 1)) == 0)
     std::this_thread::sleep_for(std::chrono::microseconds(50));
-  start_offer();
-  while (!push_pending_clock())
+  for (;;) {
+    start_offer();
+    if (drain_all() && push_pending_clock()) break;
     std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
 }
 
 EngineStats Engine::stats() const {
   EngineStats s;
   for (const auto& shard : shards_)
     shard->add_stats(s);
+  s.backlog = backlog_size_.load(std::memory_order_relaxed);
+  s.backlogged = backlogged_.load(std::memory_order_relaxed);
+  s.backpressured = backpressured_.load(std::memory_order_relaxed);
   return s;
 }
 

@@ -337,6 +337,7 @@ void Simulator::run(market::TickSink& sink, std::stop_token stop, bool paced,
       batch.push_back(next());
     }
     if (batch.empty()) {
+      sink.idle();  // ticks the engine holds back move on while the feed is quiet
       if (max_ticks != 0 && produced >= max_ticks) return;
       const std::int64_t wait_ns = std::min<std::int64_t>(peek_time() - horizon, 2'000'000);
       std::this_thread::sleep_for(std::chrono::nanoseconds(std::max<std::int64_t>(wait_ns, 0)));

@@ -16,13 +16,16 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 39> kKnown = {{
+constexpr std::array<Known, 42> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
     {"ticks_unknown_symbol", false, "Ticks skipped by the engine for an unknown symbol id."},
     {"engine_events", false, "Events the engine published."},
     {"engine_queue_depth", true, "Ticks waiting in the engine's shard rings."},
+    {"engine_backlog", true, "Ticks waiting in the feeding thread for a full shard ring."},
+    {"engine_backlogged", false, "Ticks that waited in a backlog because their ring was full."},
+    {"engine_backpressured", false, "Offers cut short because a shard's backlog was full."},
     {"bus_dropped", false, "Events lost by all bus subscriptions together."},
     {"feed_ticks", false, "Ticks the feed produced."},
     {"feed_backpressured", false, "Times the feed waited for the engine."},

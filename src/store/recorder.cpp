@@ -162,6 +162,11 @@ market::ChannelSequences Router::last_sequences(market::SymbolId symbol) const {
   return out;
 }
 
+std::vector<market::CandleEvent> Router::open_bars(market::SymbolId symbol) const {
+  return routing_.targets[routing_.route[static_cast<std::size_t>(Series::kCandles)]]
+      .backend->open_bars(symbol);
+}
+
 struct Recorder::Sink {
   Target target;
   std::unique_ptr<Spool> spool;
@@ -518,9 +523,8 @@ market::ChannelSequences Recorder::last_sequences(market::SymbolId symbol) const
 
 std::vector<market::CandleEvent> Recorder::open_bars(market::SymbolId symbol) const {
   std::vector<market::CandleEvent> out;
-  const auto& target = routing_.targets[routing_.route[static_cast<std::size_t>(Series::kCandles)]];
   try {
-    out = target.backend->open_bars(symbol);
+    out = Router(routing_).open_bars(symbol);
   } catch (const StoreError& e) {
     config_.warn(fmt::format("bars in progress of symbol {}: {}", symbol, e.what()));
   }

@@ -151,6 +151,16 @@ TEST(ServeConfig, FileReplaySettings) {
   EXPECT_EQ(c.replay_speed, 0.5);
 }
 
+TEST(ServeConfig, RecordingCanBeTurnedOff) {
+  ServeConfig c;
+  EXPECT_TRUE(c.store.record);
+  apply_setting(c, setting("record"), "false", "--record");
+  EXPECT_FALSE(c.store.record);
+  EXPECT_NE(error_of([&] { apply_setting(c, setting("record"), "no", "--record"); }), "(no error)");
+  apply_setting(c, setting("record"), "true", "--record");
+  EXPECT_TRUE(c.store.record);
+}
+
 TEST(Setting, FlagsAreKebabCaseKeys) {
   EXPECT_EQ(setting("web_root").flag(), "--web-root");
   EXPECT_EQ(setting("port").flag(), "--port");

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -181,29 +182,164 @@ TEST(Engine, ShardsAndBackpressureDoNotChangeResults) {
     reg.add(s);
 
   CollectingSink one_sink;
-  CollectingSink four_sink;
   Engine one({.shards = 1}, reg, one_sink);
-  Engine four({.shards = 4, .queue_capacity = 64, .batch = 7}, reg, four_sink);
   one.start();
-  four.start();
   offer_all(one, ticks);
-  offer_all(four, ticks);
   one.stop();
-  four.stop();
   EXPECT_EQ(one.stats().ticks, ticks.size());
-  EXPECT_EQ(four.stats().ticks, ticks.size());
-  for (market::SymbolId s = 0; s < reg.size(); ++s) {
-    for (const Timeframe tf : {Timeframe::k1s, Timeframe::k10s}) {
-      const auto a = one_sink.closed(s, tf);
-      const auto b = four_sink.closed(s, tf);
-      ASSERT_EQ(a.size(), b.size());
-      ASSERT_FALSE(a.empty());
-      for (std::size_t i = 0; i < a.size(); ++i) {
-        EXPECT_EQ(a[i].candle, b[i].candle);
-        EXPECT_EQ(a[i].seq, i + 1);
-        EXPECT_EQ(b[i].seq, i + 1);
+  // Tiny rings with no backlog, a tiny backlog (full often: refused ticks and clock
+  // advances that wait), and the default backlog.
+  for (const std::size_t backlog : {std::size_t{0}, std::size_t{5}, std::size_t{1} << 16}) {
+    SCOPED_TRACE(backlog);
+    CollectingSink four_sink;
+    Engine four({.shards = 4, .queue_capacity = 64, .backlog_capacity = backlog, .batch = 7}, reg,
+                four_sink);
+    four.start();
+    offer_all(four, ticks);
+    four.stop();
+    EXPECT_EQ(four.stats().ticks, ticks.size());
+    EXPECT_EQ(four.stats().backlog, 0u);
+    for (market::SymbolId s = 0; s < reg.size(); ++s) {
+      for (const Timeframe tf : {Timeframe::k1s, Timeframe::k10s}) {
+        const auto a = one_sink.closed(s, tf);
+        const auto b = four_sink.closed(s, tf);
+        ASSERT_EQ(a.size(), b.size());
+        ASSERT_FALSE(a.empty());
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          EXPECT_EQ(a[i].candle, b[i].candle);
+          EXPECT_EQ(a[i].seq, i + 1);
+          EXPECT_EQ(b[i].seq, i + 1);
+        }
       }
     }
+  }
+}
+
+// Issue 11: a shard whose consumer is stalled does not stop the feed for the others. Its
+// ticks wait in order in its backlog; only when that is full does offer() refuse (counted)
+// and only at that shard's ticks; once the consumer moves again, a quiet feed's idle()
+// hands the backlog on, and every tick arrives once, in order.
+TEST(Engine, AStalledShardDoesNotStopTheOthers) {
+  // Blocks the shard thread publishing symbol 0's events until released. Keeps, per
+  // symbol, the 1 s bar in progress of every publish (volume = ticks so far, close = the
+  // last tick's price).
+  class GatedSink final : public market::EventSink {
+   public:
+    void on_publish(std::span<const market::Event> events, std::int64_t) override {
+      std::unique_lock lock(mutex_);
+      for (const auto& e : events) {
+        const auto* c = std::get_if<CandleEvent>(&e);
+        if (c == nullptr || c->closed || c->tf != Timeframe::k1s) continue;
+        if (c->symbol == 0) {
+          stalled_ = true;
+          changed_.notify_all();
+          changed_.wait(lock, [&] { return open_; });
+        }
+        bars_[c->symbol].push_back(c->candle);
+      }
+      changed_.notify_all();
+    }
+    void release() {
+      std::lock_guard lock(mutex_);
+      open_ = true;
+      changed_.notify_all();
+    }
+    void wait_stalled() {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stalled_; });
+    }
+    bool has_volume(market::SymbolId s, std::int64_t volume) {
+      std::lock_guard lock(mutex_);
+      return !bars_[s].empty() && bars_[s].back().volume >= volume;
+    }
+    std::vector<market::Candle> bars(market::SymbolId s) {
+      std::lock_guard lock(mutex_);
+      return bars_[s];
+    }
+
+   private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    bool open_ = false;
+    bool stalled_ = false;
+    std::map<market::SymbolId, std::vector<market::Candle>> bars_;
+  } sink;
+
+  constexpr std::size_t kRing = 16;
+  constexpr std::size_t kBacklog = 64;
+  const auto reg = registry(2);  // symbol 0 on shard 0, symbol 1 on shard 1
+  Engine engine({.shards = 2, .queue_capacity = kRing, .backlog_capacity = kBacklog, .batch = 4},
+                reg, sink);
+  engine.start();
+  // The feed's idle path while waiting: ticks waiting in a backlog move on.
+  auto wait_volume = [&](market::SymbolId s, std::int64_t volume) {
+    while (!sink.has_volume(s, volume)) {
+      engine.idle();
+      std::this_thread::yield();
+    }
+  };
+  std::map<market::SymbolId, int> sent;
+  auto tick = [&](market::SymbolId s) {
+    const int n = sent[s]++;
+    // One second of feed time: no clock advances, so only the ticks fill the backlog.
+    return Tick{.ts_ns = n * 1000,
+                .price = 100 + n,
+                .size = 1,
+                .seq = static_cast<std::uint64_t>(n + 1),
+                .symbol = s};
+  };
+
+  // Symbol 0's shard takes its first tick and stalls in publish.
+  const Tick first = tick(0);
+  ASSERT_EQ(engine.offer(std::span(&first, 1)), 1u);
+  sink.wait_stalled();
+
+  // Interleaved ticks: symbol 0's fill its ring and wait in its backlog, symbol 1's flow.
+  std::vector<Tick> mixed;
+  for (std::size_t i = 0; i < kRing + kBacklog; ++i) {
+    mixed.push_back(tick(0));
+    if (i % 2 == 0) mixed.push_back(tick(1));  // fit in ring + backlog even if not consumed
+  }
+  ASSERT_EQ(engine.offer(mixed), mixed.size());  // all taken: no backpressure yet
+  wait_volume(1, sent[1]);
+  EXPECT_EQ(engine.stats().backlog, kBacklog);
+  EXPECT_EQ(engine.stats().backpressured, 0u);
+
+  // The backlog is full: a tick of symbol 0 is refused (counted); symbol 1's still go.
+  const std::uint64_t refused_seq = static_cast<std::uint64_t>(sent[0] + 1);
+  const std::vector<Tick> more = {tick(0), tick(1)};
+  EXPECT_EQ(engine.offer(more), 0u);
+  EXPECT_EQ(engine.stats().backpressured, 1u);
+  EXPECT_EQ(engine.offer(std::span(&more[1], 1)), 1u);
+  wait_volume(1, sent[1]);
+  EXPECT_EQ(engine.offer(std::span(&more[0], 1)), 0u);  // still full
+  EXPECT_EQ(engine.stats().backpressured, 2u);
+  EXPECT_EQ(more[0].seq, refused_seq);
+
+  // The consumer moves again; the feed is quiet: idle() alone hands the backlog on.
+  sink.release();
+  while (engine.stats().backlog != 0)
+    engine.idle();
+  wait_volume(0, sent[0] - 1);  // all but the refused one
+  ASSERT_EQ(engine.offer(std::span(&more[0], 1)), 1u);
+  engine.stop();
+
+  EXPECT_EQ(engine.stats().ticks, static_cast<std::uint64_t>(sent[0] + sent[1]));
+  EXPECT_GE(engine.stats().backlogged, kBacklog);  // symbol 1's too, if its ring was full
+  EXPECT_EQ(engine.stats().backlog, 0u);
+  // Every tick once, in order: each publish's bar in progress is a longer prefix of the
+  // ticks, and its close is the price of the prefix's last tick.
+  for (const market::SymbolId s : {0u, 1u}) {
+    const auto bars = sink.bars(s);
+    ASSERT_FALSE(bars.empty());
+    std::int64_t volume = 0;
+    for (const auto& bar : bars) {
+      EXPECT_GT(bar.volume, volume);
+      volume = bar.volume;
+      EXPECT_EQ(bar.close, 100 + bar.volume - 1);
+      EXPECT_EQ(bar.open, 100);
+    }
+    EXPECT_EQ(volume, sent[s]);
   }
 }
 

@@ -133,6 +133,10 @@ TEST(DistributedRedisE2E, TwoLiveShardsAHistoryAndAGatewayServeEverySymbolWithou
     a.insert(a.begin(), "live");
     lives[0] = std::make_unique<testing::ChildProcess>(SPACETIME_BIN, a, dir / "live0b.log");
     ASSERT_TRUE(lives[0]->wait_for("live shard", 20s)) << lives[0]->output();
+    // ...and reopens its symbols' bars in progress that history stored (1m, 1h, 1d are
+    // open), as serve does, so a bar open across the restart is not forked.
+    EXPECT_NE(lives[0]->output().find("bars in progress from the store"), std::string::npos)
+        << lives[0]->output();
     std::this_thread::sleep_for(3s);
     for (const auto& name : names) {
       const auto n = check_candles(name);

@@ -76,6 +76,7 @@ ReplayStats replay(TickFileReader& reader, market::TickSink& sink, double speed,
         while (ready < rest.size() && due_ns(rest[ready].ts_ns) <= since)
           ++ready;
         if (ready == 0) {
+          sink.idle();  // ticks the engine holds back move on while the feed is quiet
           const double wait = std::min(due_ns(rest.front().ts_ns) - since,
                                        std::chrono::duration<double, std::nano>(kMaxSleep).count());
           sleep_until(now + std::chrono::nanoseconds(static_cast<std::int64_t>(wait) + 1));

@@ -120,6 +120,7 @@ PacedReplayStats paced_replay(TickFileReader& reader, market::TickSink& sink, Re
     while (!rest.empty() && !stop.stop_requested()) {
       const std::size_t ready = pacer.due(rest);
       if (ready == 0) {
+        sink.idle();  // ticks the engine holds back move on while the feed is quiet
         pacer.wait_for(rest.front().ts_ns, stop);
         continue;
       }

@@ -929,6 +929,7 @@ struct IqFeedClient::Impl {
       poll_once();
       check_backfill_timers();
       flush();
+      sink->idle();  // ticks the engine holds back move on while the feed is quiet
     }
     flush();
     level1.fd.reset();

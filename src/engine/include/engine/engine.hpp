@@ -1,9 +1,13 @@
 // The engine: turns validated ticks into events. Symbols are split across shards by id;
 // each shard is one thread that alone owns its symbols' state (single writer, no locks on
-// the hot path). The feed hands ticks over through one bounded SPSC ring per shard.
+// the hot path). The feed hands ticks over through one bounded SPSC ring per shard; ticks
+// for a shard whose ring is full wait, in order, in that shard's bounded backlog on the
+// feeding thread, so that one busy shard does not hold up the others.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <span>
@@ -20,7 +24,10 @@ namespace spacetime::engine {
 
 struct EngineConfig {
   std::size_t shards = 1;
-  std::size_t queue_capacity = 1 << 16;      // ticks per shard ring
+  std::size_t queue_capacity = 1 << 16;  // ticks per shard ring
+  // Ticks per shard that wait on the feeding thread while the shard's ring is full (0: no
+  // backlog, offer() stops at the first full ring; always 0 with one shard).
+  std::size_t backlog_capacity = 1 << 16;
   std::size_t batch = 1024;                  // ticks a shard takes from its ring at once
   indicators::IndicatorParams indicators{};  // the same for every symbol of the run
   // Exchange sessions by symbol pattern (daily bars); a symbol matching none keeps UTC days.
@@ -33,6 +40,9 @@ struct EngineStats {
   std::uint64_t ticks_unknown = 0;  // symbol id not in the registry: skipped
   std::uint64_t events = 0;         // published to the sink
   std::uint64_t queue_depth = 0;    // ticks waiting in the rings now
+  std::uint64_t backlog = 0;        // ticks waiting in the feeding thread's backlogs now
+  std::uint64_t backlogged = 0;     // ticks that went through a backlog (their ring was full)
+  std::uint64_t backpressured = 0;  // offer() calls cut short: a shard's backlog was full
   std::uint64_t bars_flushed = 0;   // open bars closed by a flush (market::kFlushTime)
 };
 
@@ -52,14 +62,21 @@ class Engine final : public market::TickSink {
   std::size_t restore_bars(market::SymbolId symbol, std::span<const market::CandleEvent> bars);
 
   void start();
-  // Processes every tick already accepted, flushes nothing else, then joins the threads.
+  // Processes every tick already accepted (the backlogs too), flushes nothing else, then
+  // joins the threads. From the producer thread, or once it no longer offers.
   void stop();
 
-  // TickSink: routes each tick to its shard's ring. Accepts the longest prefix that fits;
-  // one producer thread only. Clock advances (market::clock_tick, and the ones the engine
+  // TickSink: routes each tick to its shard's ring, or behind the ticks already waiting in
+  // the shard's backlog when the ring is full or the backlog is not empty; backlogs are
+  // drained first, in order. Accepts the longest prefix that fits: it stops only at a tick
+  // whose shard's backlog is full (counted in EngineStats::backpressured). One producer
+  // thread only. Clock advances (market::clock_tick, and the ones the engine
   // derives from the ticks' times: docs/INDICATORS.md § 9) go to every shard; a clock tick
   // at market::kFlushTime closes every open bar (the end of a replay).
   std::size_t offer(std::span<const market::Tick> ticks) override;
+  // TickSink: the feed has nothing to offer now. Moves waiting backlog ticks into the rings
+  // that have room, so a feed that goes quiet does not leave ticks behind. Producer thread.
+  void idle() override;
 
   // The end of a stream (a replay, a recording): queues a clock tick at market::kFlushTime
   // behind every tick offered so far, waiting while a ring is full, so that every open bar
@@ -83,8 +100,27 @@ class Engine final : public market::TickSink {
   std::vector<bool> pending_shards_;
   std::vector<std::uint8_t> stamped_;  // offer(): shards stamped in this call
   std::int64_t offer_now_ = 0;         // offer(): its time, for the stamps
+  // Ticks of one shard waiting for room in its ring, and when each was offered (a mark
+  // where the offer time changes), for the latency stamps. Producer thread only.
+  struct Backlog {
+    struct Mark {
+      std::uint64_t at = 0;  // position of its first tick
+      std::int64_t offered_ns = 0;
+    };
+    std::deque<market::Tick> ticks;
+    std::deque<Mark> marks;
+    std::uint64_t head = 0;  // position of ticks.front()
+  };
+  std::vector<Backlog> backlogs_;
+  std::atomic<std::uint64_t> backlog_size_{0};  // for stats(): all backlogs together
+  std::atomic<std::uint64_t> backlogged_{0};
+  std::atomic<std::uint64_t> backpressured_{0};
+  bool started_ = false;
   void start_offer();
   bool ready_to_push(std::size_t shard);
+  std::size_t enqueue(std::size_t shard, std::span<const market::Tick> ticks);
+  bool drain(std::size_t shard);
+  bool drain_all();
   bool push_pending_clock();
   void queue_clock(std::int64_t t);
 };

@@ -37,6 +37,7 @@ class ShardFilter final : public market::TickSink {
               market::TickSink& next);
 
   std::size_t offer(std::span<const market::Tick> ticks) override;
+  void idle() override { next_.idle(); }
 
   bool takes(market::SymbolId symbol) const { return symbol >= mine_.size() || mine_[symbol]; }
   std::size_t symbols_taken() const;

@@ -43,6 +43,9 @@ class TickSink {
  public:
   virtual ~TickSink() = default;
   virtual std::size_t offer(std::span<const Tick> ticks) = 0;
+  // The feed has nothing to offer right now (its idle path): a sink that holds ticks back
+  // (the engine's backlogs) hands them on. Same thread as offer().
+  virtual void idle() {}
 };
 
 }  // namespace spacetime::market

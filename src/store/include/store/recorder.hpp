@@ -30,6 +30,7 @@ struct StoreConfig {
   std::vector<std::string> stores;  // backend URLs; none: {"sqlite:"}
   std::vector<std::string> routes;  // "candles=URL", "intensity,spikes,reversals=URL"
   bool record_ticks = true;
+  bool record = true;  // serve: false runs no recorder (history is still read)
   Retention retention = default_retention();
 
   static Retention default_retention();
@@ -63,6 +64,8 @@ class Router final : public History {
   HistoryPage query(const HistoryQuery& q) const override;
   // Each channel's last number from the backend that holds its series.
   market::ChannelSequences last_sequences(market::SymbolId symbol) const;
+  // The bars in progress stored for the symbol, from the backend that holds candles.
+  std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const;
   const Routing& routing() const { return routing_; }
 
  private:
