@@ -227,6 +227,11 @@ const std::vector<Setting>& serve_settings() {
            v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
          }
        }},
+      {"server", "tls_cert", "SPACETIME_TLS_CERT",
+       "PEM certificate chain: serve HTTPS and WSS on the port (with --tls-key)", "(plain HTTP)",
+       [](ServeConfig& c, std::string_view v) { c.gateway.tls_cert = std::string(v); }},
+      {"server", "tls_key", "SPACETIME_TLS_KEY", "PEM private key of --tls-cert", "(plain HTTP)",
+       [](ServeConfig& c, std::string_view v) { c.gateway.tls_key = std::string(v); }},
       {"server", "ring", "SPACETIME_RING",
        "recent events the gateway keeps per event channel for resume", "1024",
        [](ServeConfig& c, std::string_view v) {

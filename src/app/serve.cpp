@@ -207,9 +207,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   if (engine) engine->start();
   std::uint16_t port = 0;
   if (gateway) port = gateway->start();
+  const std::string_view scheme = config.gateway.tls_cert.empty() ? "http" : "https";
   switch (role) {
     case Role::kServe:
-      spdlog::info("listening on http://{}:{} ({}, web root {})", config.gateway.bind, port,
+      spdlog::info("listening on {}://{}:{} ({}, web root {})", scheme, config.gateway.bind, port,
                    source->describe(), config.gateway.web_root);
       break;
     case Role::kLive:
@@ -218,7 +219,7 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
                    redis.prefix, redis.shard, redis.stream_maxlen);
       break;
     case Role::kGateway:
-      spdlog::info("listening on http://{}:{} (Redis {}, {} symbols, web root {})",
+      spdlog::info("listening on {}://{}:{} (Redis {}, {} symbols, web root {})", scheme,
                    config.gateway.bind, port, redis.url, symbols.size(), config.gateway.web_root);
       break;
     case Role::kHistory:

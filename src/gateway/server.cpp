@@ -6,7 +6,13 @@
 
 #include <fmt/format.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "gateway/metrics.hpp"
@@ -47,6 +53,63 @@ HubConfig hub_config(const GatewayConfig& g) {
   return h;
 }
 
+// Reads a PEM file through OpenSSL; a clear line when it is missing, unreadable or not PEM.
+template <class T, class Read, class Free>
+std::unique_ptr<T, Free> read_pem(const std::string& path, std::string_view what, Read read,
+                                  Free free) {
+  std::ifstream probe(path);
+  if (!probe) {
+    throw std::runtime_error(
+        fmt::format("TLS {} {}: cannot be read ({})", what, path, std::strerror(errno)));
+  }
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_file(path.c_str(), "r"), &BIO_free);
+  T* value = bio ? read(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+  if (value == nullptr)
+    throw std::runtime_error(fmt::format("TLS {} {}: not a PEM {}", what, path, what));
+  return {value, free};
+}
+
+// The server side of TLS 1.2+ from a certificate chain and its private key (PEM).
+std::optional<net::ssl::context> load_tls(const GatewayConfig& g) {
+  if (g.tls_cert.empty() && g.tls_key.empty()) return std::nullopt;
+  if (g.tls_cert.empty() || g.tls_key.empty())
+    throw std::runtime_error("TLS needs both a certificate (--tls-cert) and a key (--tls-key)");
+  const auto cert = read_pem<X509>(g.tls_cert, "certificate", &PEM_read_bio_X509, &X509_free);
+  const auto key =
+      read_pem<EVP_PKEY>(g.tls_key, "private key", &PEM_read_bio_PrivateKey, &EVP_PKEY_free);
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    throw std::runtime_error(
+        fmt::format("TLS private key {} does not match the certificate {}", g.tls_key, g.tls_cert));
+  }
+  net::ssl::context tls(net::ssl::context::tls_server);
+  tls.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                  net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                  net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls.use_certificate_chain_file(g.tls_cert, ec);
+  if (!ec) tls.use_private_key_file(g.tls_key, net::ssl::context::pem, ec);
+  if (ec) {
+    throw std::runtime_error(
+        fmt::format("TLS certificate {} / key {}: {}", g.tls_cert, g.tls_key, ec.message()));
+  }
+  return tls;
+}
+
+// The page's scripts and styles come from the web root only (Vite emits no inline
+// script); it may talk to this origin over HTTP(S) and ws:/wss: (behind nginx the page's
+// own host), and to the extra origins (the OIDC issuer), and no other site may frame it.
+std::string content_security_policy(const std::vector<std::string>& extra) {
+  std::string more;
+  for (const auto& origin : extra)
+    more += " " + origin;
+  return fmt::format(
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+      "img-src 'self' data:; font-src 'self'; connect-src 'self' ws: wss:{0}; "
+      "frame-src 'self'{0}; object-src 'none'; base-uri 'self'; form-action 'self'{0}; "
+      "frame-ancestors 'none'",
+      more);
+}
+
 }  // namespace
 
 class Gateway::Impl final : public SessionHost {
@@ -54,6 +117,8 @@ class Gateway::Impl final : public SessionHost {
   Impl(GatewayConfig config, const market::SymbolRegistry& symbols, bus::Bus& bus,
        const store::History* history, MetricsSource metrics)
       : config_(std::move(config)),
+        tls_(load_tls(config_)),
+        csp_(content_security_policy(config_.csp_connect)),
         symbols_(symbols),
         bus_(bus),
         history_(history),
@@ -100,7 +165,9 @@ class Gateway::Impl final : public SessionHost {
       intake_timer_.cancel();
       flush_timer_.cancel();
       for (auto& weak : ws_sessions_) {
-        if (auto s = weak.lock()) s->shut_down();
+        if (auto s = weak.lock())
+          s->close(static_cast<std::uint16_t>(websocket::close_code::going_away),
+                   "server shutting down");
       }
       for (auto& weak : http_streams_) {
         if (auto stream = weak.lock()) beast::get_lowest_layer(*stream).close();
@@ -167,13 +234,24 @@ class Gateway::Impl final : public SessionHost {
     return true;
   }
 
+  void count_tls_failure() { ++tls_failures_; }
+
+  // On every HTTP answer (the page, the API, errors): docs/OPERATIONS.md § Transport security.
+  void add_security_headers(http::response<http::string_body>& res) const {
+    res.set("Content-Security-Policy", csp_);
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set(http::field::x_frame_options, "DENY");
+    res.set("Referrer-Policy", "no-referrer");
+    if (tls_) res.set(http::field::strict_transport_security, "max-age=31536000");
+  }
+
   SessionLimits session_limits() const {
     return {.max_message_bytes = config_.max_message_bytes,
             .ping_interval_ms = config_.ping_interval_ms,
             .ping_timeout_ms = config_.ping_timeout_ms};
   }
 
-  void track_ws(const std::shared_ptr<WsSession>& s) {
+  void track_ws(const std::shared_ptr<Client>& s) {
     std::erase_if(ws_sessions_, [](const auto& w) { return w.expired(); });
     ws_sessions_.push_back(s);
   }
@@ -311,6 +389,9 @@ class Gateway::Impl final : public SessionHost {
   std::string metrics_body();
 
   GatewayConfig config_;
+  std::optional<net::ssl::context> tls_;  // set: every connection is TLS (HTTPS, WSS)
+  std::string csp_;
+  std::uint64_t tls_failures_ = 0;  // TLS handshakes that failed (I/O thread only)
   const market::SymbolRegistry& symbols_;
   bus::Bus& bus_;
   const store::History* history_;
@@ -324,7 +405,7 @@ class Gateway::Impl final : public SessionHost {
   std::shared_ptr<bus::Subscription> subscription_;
   Hub hub_;
   std::int64_t started_ns_;
-  std::vector<std::weak_ptr<WsSession>> ws_sessions_;
+  std::vector<std::weak_ptr<Client>> ws_sessions_;
   std::vector<std::weak_ptr<beast::tcp_stream>> http_streams_;
   std::thread thread_;
   std::size_t sessions_ = 0;
@@ -423,6 +504,9 @@ std::string Gateway::Impl::metrics_body() {
     p.counter("upgrades_rejected_total", "WebSocket upgrades refused, by reason.",
               static_cast<double>(n), fmt::format("{{reason=\"{}\"}}", why));
   }
+  p.counter("tls_handshake_failures_total",
+            "TLS handshakes that failed (with --tls-cert; 0 without TLS).",
+            static_cast<double>(tls_failures_));
   p.counter("resumes_total", "Resume requests.", static_cast<double>(h.resumes));
   p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_overflow),
             "{reason=\"overflow\"}");
@@ -520,14 +604,30 @@ http::response<http::string_body> Gateway::Impl::handle(
 
 namespace {
 
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// Stream: beast::tcp_stream, or TlsStream whose handshake run() does first.
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
-  HttpSession(tcp::socket&& socket, Gateway::Impl& gateway)
-      : stream_(std::make_shared<beast::tcp_stream>(std::move(socket))), gateway_(gateway) {}
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  template <class... Args>
+  HttpSession(Gateway::Impl& gateway, Args&&... args)
+      : stream_(std::make_shared<Stream>(std::forward<Args>(args)...)), gateway_(gateway) {}
 
   void run() {
-    gateway_.track_http(stream_);
-    do_read();
+    // Tracked by its TCP layer, which shares the stream's lifetime (aliasing pointer).
+    gateway_.track_http(
+        std::shared_ptr<beast::tcp_stream>(stream_, &beast::get_lowest_layer(*stream_)));
+    if constexpr (kTls) {
+      beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(30));
+      stream_->async_handshake(net::ssl::stream_base::server,
+                               [self = this->shared_from_this()](beast::error_code ec) {
+                                 if (ec) return self->gateway_.count_tls_failure();
+                                 self->do_read();
+                               });
+    } else {
+      do_read();
+    }
   }
 
  private:
@@ -535,17 +635,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
     parser_->body_limit(16 * 1024);
-    stream_->expires_after(std::chrono::seconds(30));
+    beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(30));
     http::async_read(*stream_, buffer_, *parser_,
-                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+                     beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
   }
 
   void on_read(beast::error_code ec, std::size_t) {
-    if (ec) {
-      beast::error_code ignored;
-      stream_->socket().shutdown(tcp::socket::shutdown_send, ignored);
-      return;
-    }
+    if (ec) return finish();
     const auto& req = parser_->get();
     std::string_view path = req.target();
     if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
@@ -553,11 +649,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       http::status status = http::status::ok;
       std::string why;
       if (gateway_.admit(req, status, why)) {
-        stream_->expires_never();
-        auto session = std::make_shared<WsSession>(stream_->release_socket(), gateway_,
-                                                   gateway_.session_limits());
+        beast::get_lowest_layer(*stream_).expires_never();
+        std::shared_ptr<Client> session;
+        if constexpr (kTls) {
+          auto ws = std::make_shared<WsSession<TlsStream>>(std::move(*stream_), gateway_,
+                                                           gateway_.session_limits());
+          stream_.reset();  // moved from: nothing may close it now
+          ws->run(parser_->release());
+          session = ws;
+        } else {
+          auto ws = std::make_shared<WsSession<beast::tcp_stream>>(
+              beast::tcp_stream(stream_->release_socket()), gateway_, gateway_.session_limits());
+          ws->run(parser_->release());
+          session = ws;
+        }
         gateway_.track_ws(session);
-        session->run(parser_->release());
         return;
       }
       auto res = std::make_shared<http::response<http::string_body>>(status, req.version());
@@ -570,7 +676,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if ((req.method() == http::verb::get || req.method() == http::verb::head) &&
         is_history_path(path)) {
-      gateway_.handle_history(req, [self = shared_from_this()](auto res) {
+      gateway_.handle_history(req, [self = this->shared_from_this()](auto res) {
         self->write(std::make_shared<http::response<http::string_body>>(std::move(res)));
       });
       return;
@@ -579,20 +685,31 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void write(std::shared_ptr<http::response<http::string_body>> res) {
+    gateway_.add_security_headers(*res);
     // A fresh deadline: the read's may have run down while a history worker answered.
-    stream_->expires_after(std::chrono::seconds(30));
+    beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(30));
     http::async_write(*stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code wec, std::size_t) {
-                        if (wec || res->need_eof()) {
-                          beast::error_code ignored;
-                          self->stream_->socket().shutdown(tcp::socket::shutdown_send, ignored);
-                          return;
-                        }
+                      [self = this->shared_from_this(), res](beast::error_code wec, std::size_t) {
+                        if (wec || res->need_eof()) return self->finish();
                         self->do_read();
                       });
   }
 
-  std::shared_ptr<beast::tcp_stream> stream_;
+  // The end of the connection: TLS says close_notify first (bounded by the deadline).
+  void finish() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(*stream_).expires_after(std::chrono::seconds(5));
+      stream_->async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(*self->stream_).socket().close(ignored);
+      });
+    } else {
+      beast::error_code ignored;
+      stream_->socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
+  std::shared_ptr<Stream> stream_;
   Gateway::Impl& gateway_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -603,7 +720,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 void Gateway::Impl::do_accept() {
   acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted) return;
-    if (!ec) std::make_shared<HttpSession>(std::move(socket), *this)->run();
+    if (!ec) {
+      if (tls_) {
+        std::make_shared<HttpSession<TlsStream>>(*this, std::move(socket), *tls_)->run();
+      } else {
+        std::make_shared<HttpSession<beast::tcp_stream>>(*this, std::move(socket))->run();
+      }
+    }
     do_accept();
   });
 }

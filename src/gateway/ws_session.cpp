@@ -17,16 +17,19 @@ Now now() {
                             .count()};
 }
 
-WsSession::WsSession(tcp::socket&& socket, SessionHost& host, SessionLimits limits)
-    : ws_(std::move(socket)), host_(host), limits_(limits), keepalive_(ws_.get_executor()) {
+template <class Stream>
+WsSession<Stream>::WsSession(Stream&& stream, SessionHost& host, SessionLimits limits)
+    : ws_(std::move(stream)), host_(host), limits_(limits), keepalive_(ws_.get_executor()) {
   host_.session_started();
 }
 
-WsSession::~WsSession() {
+template <class Stream>
+WsSession<Stream>::~WsSession() {
   host_.session_ended();
 }
 
-void WsSession::run(http::request<http::string_body> request) {
+template <class Stream>
+void WsSession<Stream>::run(http::request<http::string_body> request) {
   // Handshake timeout only: keepalive is ours (pings on silence, a deadline on hearing).
   websocket::stream_base::timeout t{};
   t.handshake_timeout = std::chrono::seconds(30);
@@ -47,10 +50,12 @@ void WsSession::run(http::request<http::string_body> request) {
   socket.set_option(net::socket_base::send_buffer_size(256 * 1024), ignored);
   socket.set_option(tcp::no_delay(true), ignored);  // a batch is due now, not after an ACK
   ws_.auto_fragment(false);  // one batch, one frame: no 4 KiB fragments, fewer syscalls
-  ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+  ws_.async_accept(request,
+                   beast::bind_front_handler(&WsSession<Stream>::on_accept, shared_from_this()));
 }
 
-void WsSession::on_accept(beast::error_code ec) {
+template <class Stream>
+void WsSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) return;  // not a WebSocket after all; nothing joined yet
   last_heard_ns_ = steady_now_ns();
   hub_id_ = host_.hub().connect(*this, now());
@@ -58,11 +63,14 @@ void WsSession::on_accept(beast::error_code ec) {
   do_read();
 }
 
-void WsSession::do_read() {
-  ws_.async_read(buffer_, beast::bind_front_handler(&WsSession::on_read, shared_from_this()));
+template <class Stream>
+void WsSession<Stream>::do_read() {
+  ws_.async_read(buffer_,
+                 beast::bind_front_handler(&WsSession<Stream>::on_read, shared_from_this()));
 }
 
-void WsSession::on_read(beast::error_code ec, std::size_t) {
+template <class Stream>
+void WsSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   if (ec) {
     if (ec == websocket::error::message_too_big) return fail("message_too_big");
     if (ec == websocket::error::bad_frame_payload) return fail("bad_utf8");
@@ -83,14 +91,16 @@ void WsSession::on_read(beast::error_code ec, std::size_t) {
   do_read();
 }
 
-void WsSession::send(Frame frame) {
+template <class Stream>
+void WsSession<Stream>::send(Frame frame) {
   if (closed_ || close_pending_) return;
   queued_bytes_ += frame.bytes;
   queue_.push_back({std::move(frame), steady_now_ns()});
   if (!writing_) do_write();
 }
 
-void WsSession::do_write() {
+template <class Stream>
+void WsSession<Stream>::do_write() {
   if (queue_.empty()) {
     if (close_pending_) do_close();
     return;
@@ -101,10 +111,12 @@ void WsSession::do_write() {
   for (const auto& piece : queue_.front().frame.pieces)
     buffers_.emplace_back(piece->data(), piece->size());
   ws_.text(true);
-  ws_.async_write(buffers_, beast::bind_front_handler(&WsSession::on_write, shared_from_this()));
+  ws_.async_write(buffers_,
+                  beast::bind_front_handler(&WsSession<Stream>::on_write, shared_from_this()));
 }
 
-void WsSession::on_write(beast::error_code ec, std::size_t) {
+template <class Stream>
+void WsSession<Stream>::on_write(beast::error_code ec, std::size_t) {
   writing_ = false;
   if (ec) return fail("write_error");
   const Queued& done = queue_.front();
@@ -115,7 +127,8 @@ void WsSession::on_write(beast::error_code ec, std::size_t) {
   do_write();
 }
 
-void WsSession::close(std::uint16_t code, std::string_view reason) {
+template <class Stream>
+void WsSession<Stream>::close(std::uint16_t code, std::string_view reason) {
   if (closed_ || close_pending_) return;
   close_pending_ = true;
   close_reason_ =
@@ -144,11 +157,8 @@ void WsSession::close(std::uint16_t code, std::string_view reason) {
   }
 }
 
-void WsSession::shut_down() {
-  close(static_cast<std::uint16_t>(websocket::close_code::going_away), "server shutting down");
-}
-
-void WsSession::do_close() {
+template <class Stream>
+void WsSession<Stream>::do_close() {
   keepalive_.cancel();
   auto self = shared_from_this();
   // The close handshake may never finish with a dead peer: cut the socket after 2 s.
@@ -162,7 +172,8 @@ void WsSession::do_close() {
   });
 }
 
-void WsSession::fail(std::string_view why) {
+template <class Stream>
+void WsSession<Stream>::fail(std::string_view why) {
   if (!counted_) {
     counted_ = true;
     host_.count_close(0, why);
@@ -178,20 +189,23 @@ void WsSession::fail(std::string_view why) {
   leave_hub();
 }
 
-void WsSession::leave_hub() {
+template <class Stream>
+void WsSession<Stream>::leave_hub() {
   if (hub_id_ == 0) return;
   host_.hub().disconnect(hub_id_);
   hub_id_ = 0;
 }
 
-void WsSession::schedule_keepalive() {
+template <class Stream>
+void WsSession<Stream>::schedule_keepalive() {
   keepalive_.expires_after(std::chrono::milliseconds(std::max(limits_.ping_interval_ms, 10)));
   keepalive_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (!ec) self->on_keepalive();
   });
 }
 
-void WsSession::on_keepalive() {
+template <class Stream>
+void WsSession<Stream>::on_keepalive() {
   if (closed_) return;
   const std::int64_t t = steady_now_ns();
   const std::int64_t timeout = std::int64_t{limits_.ping_timeout_ms} * 1'000'000;
@@ -216,5 +230,8 @@ void WsSession::on_keepalive() {
   }
   schedule_keepalive();
 }
+
+template class WsSession<beast::tcp_stream>;
+template class WsSession<TlsStream>;
 
 }  // namespace spacetime::gateway

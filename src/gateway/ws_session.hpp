@@ -7,6 +7,7 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
@@ -21,6 +22,8 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
+// The TLS stream of a gateway started with --tls-cert/--tls-key (HTTPS and WSS).
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 std::int64_t steady_now_ns();
 Now now();
@@ -44,9 +47,12 @@ struct SessionLimits {
   int ping_timeout_ms = 15000;
 };
 
-class WsSession : public std::enable_shared_from_this<WsSession>, public Client {
+// Stream: beast::tcp_stream (plain) or TlsStream (after its TLS handshake); both are
+// instantiated in ws_session.cpp.
+template <class Stream>
+class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public Client {
  public:
-  WsSession(tcp::socket&& socket, SessionHost& host, SessionLimits limits);
+  WsSession(Stream&& stream, SessionHost& host, SessionLimits limits);
   ~WsSession() override;
 
   void run(http::request<http::string_body> request);
@@ -63,9 +69,6 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Client 
   }
   void close(std::uint16_t code, std::string_view reason) override;
 
-  // Server shutdown: close with 1001.
-  void shut_down();
-
  private:
   struct Queued {
     Frame frame;
@@ -81,8 +84,9 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Client 
   void schedule_keepalive();
   void on_keepalive();
   void leave_hub();
+  using std::enable_shared_from_this<WsSession<Stream>>::shared_from_this;
 
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   SessionHost& host_;
   SessionLimits limits_;
   beast::flat_buffer buffer_;
@@ -101,5 +105,8 @@ class WsSession : public std::enable_shared_from_this<WsSession>, public Client 
   bool counted_ = false;
   websocket::close_reason close_reason_;
 };
+
+extern template class WsSession<beast::tcp_stream>;
+extern template class WsSession<TlsStream>;
 
 }  // namespace spacetime::gateway

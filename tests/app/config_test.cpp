@@ -32,6 +32,20 @@ TEST(ServeConfig, DefaultsRunWithNoFile) {
   EXPECT_EQ(c.engine.shards, 1u);
 }
 
+TEST(ServeConfig, TlsFilesFromTheFileTheEnvironmentAndFlags) {
+  ServeConfig c;
+  EXPECT_TRUE(c.gateway.tls_cert.empty());  // plain HTTP by default
+  apply_toml(c, "[server]\ntls_cert = \"/etc/a.pem\"\ntls_key = \"/etc/a.key\"\n", "test.toml");
+  EXPECT_EQ(c.gateway.tls_cert, "/etc/a.pem");
+  EXPECT_EQ(c.gateway.tls_key, "/etc/a.key");
+  apply_env(c, [](const char* name) -> const char* {
+    return std::string_view(name) == "SPACETIME_TLS_KEY" ? "/run/b.key" : nullptr;
+  });
+  EXPECT_EQ(c.gateway.tls_key, "/run/b.key");
+  apply_setting(c, setting("tls_cert"), "/x/c.pem", "--tls-cert");
+  EXPECT_EQ(c.gateway.tls_cert, "/x/c.pem");
+}
+
 TEST(ServeConfig, FileThenEnvironmentThenFlags) {
   ServeConfig c;
   apply_toml(c, R"(

@@ -40,7 +40,14 @@ struct GatewayConfig {
   int ping_timeout_ms = 15000;
   std::int64_t history_default_s = 600;
   std::size_t snapshot_max_events = 5000;
-  std::vector<std::string> allowed_origins;       // empty: any Origin
+  std::vector<std::string> allowed_origins;  // empty: any Origin
+  // TLS termination (HTTPS and WSS on the one port): PEM files, both or neither. The
+  // Gateway constructor loads them and throws one clear line when it cannot.
+  std::string tls_cert;
+  std::string tls_key;
+  // Origins the page may also connect to and frame (the OIDC issuer when auth is on), added
+  // to the Content-Security-Policy's connect-src and frame-src.
+  std::vector<std::string> csp_connect;
   Smoothing default_smoothing = Smoothing::kEma;  // /api/intensity without `smoother`
 };
 
@@ -66,7 +73,9 @@ using HealthSource = std::function<std::vector<std::string>()>;
 class Gateway {
  public:
   // The registry, the bus and the history must outlive the gateway; history may be null
-  // (snapshots and REST then answer from what the gateway holds in memory).
+  // (snapshots and REST then answer from what the gateway holds in memory). Throws
+  // std::runtime_error when the TLS certificate or key is missing, unreadable, not PEM or
+  // not a pair.
   Gateway(GatewayConfig config, const market::SymbolRegistry& symbols, bus::Bus& bus,
           const store::History* history = nullptr, MetricsSource metrics = {});
   ~Gateway();
