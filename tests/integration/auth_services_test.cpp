@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "support/child_process.hpp"
@@ -88,7 +89,8 @@ class Auth : public ::testing::Test {
         << "SPACETIME_TEST_OIDC_URL is not set: run through scripts/services run oidc -- ...";
   }
 
-  void start(std::vector<std::string> extra = {}) {
+  // issuer: the provider's by default; empty: auth off.
+  void start(std::vector<std::string> extra = {}, std::optional<std::string> issuer = {}) {
     dir_ = std::filesystem::temp_directory_path() /
            ("spacetime-auth-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -105,13 +107,11 @@ class Auth : public ::testing::Test {
                                      "--data-dir",
                                      (dir_ / "data").string(),
                                      "--symbols",
-                                     "4",
-                                     "--issuer",
-                                     oidc_.url,
-                                     "--audience",
-                                     "spacetime",
-                                     "--jwks-refetch-seconds",
-                                     "2"};
+                                     "4"};
+    if (issuer.value_or(oidc_.url) != "") {
+      args.insert(args.end(), {"--issuer", issuer.value_or(oidc_.url), "--audience", "spacetime",
+                               "--jwks-refetch-seconds", "2"});
+    }
     if (std::find(extra.begin(), extra.end(), "--rate") == extra.end())
       args.insert(args.end(), {"--rate", "2000"});
     args.insert(args.end(), extra.begin(), extra.end());
@@ -214,6 +214,32 @@ TEST_F(Auth, RestNeedsABearerTokenExceptHealthAndAuthConfig) {
   EXPECT_EQ(get("/metrics", admin()).status, 200);
   EXPECT_EQ(get("/api/symbols", oidc_.token("roles=offline_access&aud=spacetime")).status, 403);
   EXPECT_GE(metric("auth_accepted_total"), 4u);
+}
+
+// Off (the default): one loud line, everything open, and the front end is told so.
+TEST_F(Auth, OffByDefaultWithALoudWarning) {
+  start({}, "");
+  EXPECT_NE(server_->output().find("AUTH IS OFF: anyone who reaches"), std::string::npos)
+      << server_->output();
+  EXPECT_EQ(get("/api/auth/config").body, R"({"enabled":false})");
+  EXPECT_EQ(get("/api/symbols").status, 200);
+  EXPECT_EQ(get("/metrics").status, 200);
+  auto ws = connect();
+  EXPECT_NE(read(*ws).find(R"("type":"hello")"), std::string::npos);
+  send(*ws, R"({"op":"auth","id":1,"token":"a.b.c"})");
+  EXPECT_NE(read(*ws).find(R"("code":"bad_request")"), std::string::npos);
+}
+
+// An issuer that cannot be reached: the gateway starts anyway and refuses tokens with
+// keys_unavailable (never hangs, never crashes).
+TEST_F(Auth, UnreachableIssuerStartsAndRefusesWithKeysUnavailable) {
+  start({}, "http://127.0.0.1:1");
+  const auto own = testing::rsa_key();
+  const Reply r = get("/api/symbols", testing::forge(R"({"alg":"RS256","kid":"k"})",
+                                                     R"({"sub":"a"})", own, "RS256"));
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.body, R"({"error":"unauthenticated","reason":"keys_unavailable"})");
+  EXPECT_EQ(get("/api/health").status, 200);
 }
 
 TEST_F(Auth, ClientCredentialsTokenFromTheProviderWorks) {
