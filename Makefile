@@ -37,7 +37,7 @@ run: build web
 # SPACETIME_TEST_*_URL and stops them after, also when a test fails.
 test-cpp: build
 	ctest --preset release -j $(JOBS) -LE services
-	scripts/services run postgres influxdb redis -- ctest --preset release -j $(JOBS) -L services
+	scripts/services run postgres influxdb redis oidc -- ctest --preset release -j $(JOBS) -L services
 
 # The same tests under AddressSanitizer and UBSan: memory errors and undefined behaviour fail.
 test-asan: build-asan

@@ -606,6 +606,34 @@ const std::vector<Setting>& serve_settings() {
          c.engine.queue_capacity = parse_number<std::size_t>(v, 1024, 1 << 24);
        }},
       // Storage (docs/OPERATIONS.md).
+      {"auth", "issuer", "SPACETIME_AUTH_ISSUER",
+       "OIDC issuer URL whose tokens /ws and /api need, e.g. https://host/realms/spacetime "
+       "(empty: auth off)",
+       "(off)",
+       [](ServeConfig& c, std::string_view v) {
+         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://"))
+           throw ConfigError(fmt::format("'{}' is not an http:// or https:// URL", v));
+         c.gateway.auth.issuer = std::string(v);
+       }},
+      {"auth", "audience", "SPACETIME_AUTH_AUDIENCE",
+       "the token's aud (or azp) must name this (empty: not checked)", "(not checked)",
+       [](ServeConfig& c, std::string_view v) { c.gateway.auth.audience = std::string(v); }},
+      {"auth", "client_id", "SPACETIME_AUTH_CLIENT_ID",
+       "OIDC client the web front end logs in as (GET /api/auth/config)", "spacetime",
+       [](ServeConfig& c, std::string_view v) {
+         if (v.empty()) throw ConfigError("client id is empty");
+         c.gateway.auth.client_id = std::string(v);
+       }},
+      {"auth", "leeway_seconds", "SPACETIME_AUTH_LEEWAY_SECONDS",
+       "clock skew allowed on exp, nbf and iat", "30",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.auth.leeway_s = parse_number<std::int64_t>(v, 0, 600);
+       }},
+      {"auth", "jwks_refetch_seconds", "SPACETIME_AUTH_JWKS_REFETCH_SECONDS",
+       "at most one fetch of the issuer's keys per this many seconds (unknown kid)", "10",
+       [](ServeConfig& c, std::string_view v) {
+         c.gateway.auth.refetch_interval_ms = parse_number<int>(v, 1, 3600) * 1000;
+       }},
       {"store", "data_dir", "SPACETIME_DATA_DIR",
        "directory of the embedded store (sqlite:) and the spools", "./data",
        [](ServeConfig& c, std::string_view v) {

@@ -206,7 +206,20 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   if (gateway && engine) gateway->set_replay(source->replay_control());
   if (engine) engine->start();
   std::uint16_t port = 0;
-  if (gateway) port = gateway->start();
+  if (gateway) {
+    if (config.gateway.auth.enabled()) {
+      spdlog::info(
+          "auth: bearer tokens of {} required on /ws and /api (audience {})",
+          config.gateway.auth.issuer,
+          config.gateway.auth.audience.empty() ? "not checked" : config.gateway.auth.audience);
+    } else {
+      spdlog::warn(
+          "AUTH IS OFF: anyone who reaches {}:{} gets everything, admin operations "
+          "included (set [auth] issuer / --issuer; docs/OPERATIONS.md)",
+          config.gateway.bind, config.gateway.port);
+    }
+    port = gateway->start();
+  }
   const std::string_view scheme = config.gateway.tls_cert.empty() ? "http" : "https";
   switch (role) {
     case Role::kServe:

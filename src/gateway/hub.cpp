@@ -76,6 +76,7 @@ struct Hub::ClientState {
   double tokens = 0;
   std::int64_t tokens_at_ns = 0;
   std::deque<std::int64_t> error_times;
+  bool admin = true;  // may use admin operations (auth off, or the token has role admin)
 
   bool is_active(std::uint32_t ch) const {
     return std::find(active.begin(), active.end(), ch) != active.end();
@@ -282,7 +283,21 @@ void Hub::handle(ClientState& c, PingRequest r, Now now) {
   send(c, encode_pong(r.id, now.wall_ms));
 }
 
+void Hub::set_admin(std::uint64_t id, bool admin) {
+  if (auto it = clients_.find(id); it != clients_.end()) it->second->admin = admin;
+}
+
+void Hub::handle(ClientState& c, AuthRequest r, Now now) {
+  if (!c.client->refresh(r.id, std::move(r.token))) {
+    reply_error(c, r.id, ErrorCode::kBadRequest, "authentication is off on this server", now);
+  }
+}
+
 void Hub::handle(ClientState& c, ReplayRequest r, Now now) {
+  if (!c.admin) {
+    reply_error(c, r.id, ErrorCode::kForbidden, "replay needs the admin role", now);
+    return;
+  }
   if (replay_ == nullptr) {
     reply_error(c, r.id, ErrorCode::kNotReplay,
                 "this server is not replaying a file (serve --feed file --file F)", now);

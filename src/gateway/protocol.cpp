@@ -18,7 +18,7 @@ constexpr std::array<std::string_view, 3> kSmoothingNames = {"sma", "ema", "zlma
 constexpr std::array<std::string_view, kErrorCodeCount> kErrorNames = {
     "bad_json",       "too_deep",       "bad_request", "unknown_op",
     "unknown_symbol", "unknown_stream", "bad_history", "too_many_subscriptions",
-    "rate_limited",   "not_replay"};
+    "rate_limited",   "not_replay",     "forbidden"};
 
 using Out = std::back_insert_iterator<std::string>;
 
@@ -360,6 +360,13 @@ ClientRequest parse_client_message(std::string_view text, const market::SymbolRe
     return r;
   }
   if (op == "ping") return PingRequest{id};
+  if (op == "auth") {
+    std::string_view token;
+    if (obj["token"].get_string().get(token)) {
+      return bad(id, ErrorCode::kBadRequest, "auth: field 'token' (string) is required");
+    }
+    return AuthRequest{.id = id, .token = std::string(token)};
+  }
   if (op == "replay") {
     std::string_view action;
     if (obj["action"].get_string().get(action)) {
@@ -443,6 +450,40 @@ std::string encode_error(std::string_view id, ErrorCode code, std::string_view m
       fmt::format(R"({{"type":"error","id":{},"code":"{}","message":)", id, to_string(code));
   append_json_string(out, message);
   out += '}';
+  return out;
+}
+
+std::optional<AuthRequest> parse_auth_message(std::string_view text) {
+  simdjson::dom::parser parser;
+  object obj;
+  if (parser.parse(text.data(), text.size(), true).get_object().get(obj)) return std::nullopt;
+  std::string_view op, token;
+  if (obj["op"].get_string().get(op) || op != "auth" || obj["token"].get_string().get(token))
+    return std::nullopt;
+  AuthRequest r{.id = "null", .token = std::string(token)};
+  element id_field;
+  if (!obj["id"].get(id_field)) {
+    std::int64_t n = 0;
+    std::string_view s;
+    if (!id_field.get_int64().get(n)) {
+      r.id = std::to_string(n);
+    } else if (!id_field.get_string().get(s) && s.size() <= 64) {
+      r.id = quoted(s);
+    }
+  }
+  return r;
+}
+
+std::string encode_auth_ok(std::string_view id, std::string_view sub, std::int64_t exp,
+                           std::span<const std::string> roles) {
+  std::string out = fmt::format(R"({{"type":"ok","id":{},"op":"auth","sub":)", id);
+  append_json_string(out, sub);
+  fmt::format_to(Out(out), R"(,"exp":{},"roles":[)", exp);
+  for (std::size_t i = 0; i < roles.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, roles[i]);
+  }
+  out += "]}";
   return out;
 }
 

@@ -110,6 +110,20 @@ std::string content_security_policy(const std::vector<std::string>& extra) {
       more);
 }
 
+// The origins the page may reach besides its own: the configured ones and, with auth on,
+// the issuer's (scheme://host[:port]), where the login page and token endpoint are.
+std::vector<std::string> csp_origins(const GatewayConfig& config) {
+  std::vector<std::string> out = config.csp_connect;
+  const std::string& issuer = config.auth.issuer;
+  if (!issuer.empty()) {
+    const auto scheme_end = issuer.find("://");
+    const auto path =
+        scheme_end == std::string::npos ? std::string::npos : issuer.find('/', scheme_end + 3);
+    out.push_back(issuer.substr(0, path));
+  }
+  return out;
+}
+
 }  // namespace
 
 class Gateway::Impl final : public SessionHost {
@@ -118,7 +132,7 @@ class Gateway::Impl final : public SessionHost {
        const store::History* history, MetricsSource metrics)
       : config_(std::move(config)),
         tls_(load_tls(config_)),
-        csp_(content_security_policy(config_.csp_connect)),
+        csp_(content_security_policy(csp_origins(config_))),
         symbols_(symbols),
         bus_(bus),
         history_(history),
@@ -130,9 +144,100 @@ class Gateway::Impl final : public SessionHost {
         hub_(hub_config(config_), symbols, *subscription_, history),
         started_ns_(steady_now_ns()) {
     subscription_->set_latency(&engine_to_gateway_);
+    if (config_.auth.enabled()) verifier_ = std::make_unique<auth::Verifier>(config_.auth);
   }
 
   ~Impl() override { bus_.unsubscribe(subscription_); }
+
+  static constexpr auto kJsonType = "application/json";
+  struct Head {
+    unsigned version = 11;
+    bool keep_alive = true;
+    bool head_only = false;
+  };
+
+  // Authentication (docs/PROTOCOL.md § Auth). Tokens are verified on auth_pool_, whose one
+  // thread may also wait on the issuer for keys: a slow issuer never holds up the I/O thread.
+  static constexpr std::size_t kAuthInFlight = 256;
+  bool auth_enabled() const override { return verifier_ != nullptr; }
+  std::int64_t auth_leeway_s() const override { return config_.auth.leeway_s; }
+  void authenticate(std::string token, std::function<void(const auth::Verdict&)> done) override {
+    if (auth_in_flight_ >= kAuthInFlight) {
+      verifier_->count(auth::Reason::kBusy);
+      auth::Verdict busy;
+      busy.reason = auth::Reason::kBusy;
+      return done(busy);
+    }
+    net::post(auth_pool_, [this, token = std::move(token), done = std::move(done)]() mutable {
+      const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count();
+      auth::Verdict verdict = verifier_->verify(token, now_s);
+      net::post(ioc_, [this, verdict = std::move(verdict), done = std::move(done)] {
+        --auth_in_flight_;
+        done(verdict);
+      });
+    });
+    ++auth_in_flight_;  // after the post: a post that throws leaves no count behind
+  }
+
+  // auth on: every /api path but health and auth/config, and /metrics, need a token.
+  bool needs_token(std::string_view path) const {
+    if (!verifier_) return false;
+    if (path == "/metrics") return true;
+    return path.starts_with("/api/") && path != "/api/health" && path != "/api/auth/config";
+  }
+
+  // The bearer token of a request checked; `done` gets nullopt (go on) or the refusal.
+  using Refusal = std::optional<http::response<http::string_body>>;
+  void authorize(const http::request<http::string_body>& req, std::string_view path,
+                 std::function<void(Refusal)> done) {
+    const Head head{req.version(), req.keep_alive(), req.method() == http::verb::head};
+    const std::string_view header = req[http::field::authorization];
+    const bool bearer =
+        header.size() > 7 && (header.substr(0, 7) == "Bearer " || header.substr(0, 7) == "bearer ");
+    if (!bearer) {
+      verifier_->count(auth::Reason::kMissing);
+      return done(unauthorized(head, auth::Reason::kMissing));
+    }
+    const bool admin_only = path == "/metrics";
+    authenticate(std::string(header.substr(7)), [this, head, admin_only,
+                                                 done = std::move(done)](const auth::Verdict& v) {
+      if (v.reason) return done(unauthorized(head, *v.reason));
+      if (!v.identity.viewer || (admin_only && !v.identity.admin)) {
+        auto res = make_response(
+            head, http::status::forbidden, kJsonType,
+            admin_only
+                ? R"({"error":"forbidden","message":"this endpoint needs the admin role"})"
+                : R"({"error":"forbidden","message":"the token has neither role viewer nor admin"})");
+        res.set(http::field::www_authenticate, R"(Bearer error="insufficient_scope")");
+        return done(std::move(res));
+      }
+      done(std::nullopt);
+    });
+  }
+
+  http::response<http::string_body> unauthorized(const Head& head, auth::Reason reason) {
+    if (reason == auth::Reason::kBusy) {
+      auto res =
+          make_response(head, http::status::service_unavailable, kJsonType,
+                        R"({"error":"busy","message":"too many tokens being verified; retry"})");
+      res.set(http::field::retry_after, "1");
+      return res;
+    }
+    std::string body =
+        fmt::format(R"({{"error":"unauthenticated","reason":"{}"}})", auth::to_string(reason));
+    auto res = make_response(head, http::status::unauthorized, kJsonType, std::move(body));
+    // RFC 6750 § 3: no error code when the request carried no token at all.
+    res.set(http::field::www_authenticate,
+            reason == auth::Reason::kMissing
+                ? std::string(R"(Bearer realm="spacetime")")
+                : fmt::format(
+                      R"(Bearer realm="spacetime", error="invalid_token", error_description="{}")",
+                      auth::to_string(reason)));
+    res.set(http::field::cache_control, "no-store");
+    return res;
+  }
 
   std::uint16_t start() {
     beast::error_code ec;
@@ -150,6 +255,7 @@ class Gateway::Impl final : public SessionHost {
     }
     const std::uint16_t port = acceptor_.local_endpoint().port();
     next_flush_ = std::chrono::steady_clock::now();
+    if (verifier_) net::post(auth_pool_, [this] { verifier_->load_keys(); });
     schedule_intake();
     schedule_flush();
     do_accept();
@@ -223,9 +329,15 @@ class Gateway::Impl final : public SessionHost {
       return false;
     }
     const auto origin = req[http::field::origin];
-    if (!config_.allowed_origins.empty() && !origin.empty() &&
-        std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(), origin) ==
-            config_.allowed_origins.end()) {
+    // Auth on and no list: a browser's upgrade must come from a page this server served
+    // (Origin names the Host it connects to), so another site cannot use a visitor's login.
+    const auto host = req[http::field::host];
+    const bool same_origin =
+        origin == fmt::format("http://{}", host) || origin == fmt::format("https://{}", host);
+    const bool listed = std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(),
+                                  origin) != config_.allowed_origins.end();
+    if (!origin.empty() && !listed &&
+        (!config_.allowed_origins.empty() || (verifier_ && !same_origin))) {
       status = http::status::forbidden;
       why = fmt::format("origin {} is not allowed\n", origin);
       ++rejected_upgrades_["origin"];
@@ -315,15 +427,11 @@ class Gateway::Impl final : public SessionHost {
   void stop_workers() {
     history_pool_.stop();
     history_pool_.join();
+    auth_pool_.stop();
+    auth_pool_.join();
   }
 
  private:
-  static constexpr auto kJsonType = "application/json";
-  struct Head {
-    unsigned version = 11;
-    bool keep_alive = true;
-    bool head_only = false;
-  };
   http::response<http::string_body> make_response(const Head& h, http::status status,
                                                   std::string_view type, std::string body) {
     http::response<http::string_body> res{status, h.version};
@@ -413,6 +521,9 @@ class Gateway::Impl final : public SessionHost {
   std::map<std::string, std::uint64_t> rejected_upgrades_;
   std::map<int, std::uint64_t> http_status_;
   net::thread_pool history_pool_{2};
+  std::unique_ptr<auth::Verifier> verifier_;  // null: auth off
+  net::thread_pool auth_pool_{1};
+  std::size_t auth_in_flight_ = 0;     // I/O thread only
   std::size_t history_in_flight_ = 0;  // I/O thread only
   std::uint64_t history_busy_ = 0;
   std::uint64_t history_failed_ = 0;  // REST history answered 5xx
@@ -557,6 +668,21 @@ std::string Gateway::Impl::metrics_body() {
               "Time from the feed handing over the oldest tick behind a batch to that batch's "
               "WebSocket write completing, per client batch.",
               end_to_end_.snapshot());
+  if (verifier_) {
+    const auth::VerifierStats a = verifier_->stats();
+    p.counter("auth_accepted_total", "Bearer tokens accepted (WebSocket auth ops and REST).",
+              static_cast<double>(a.accepted));
+    for (std::size_t i = 0; i < auth::kReasonCount; ++i) {
+      p.counter("auth_rejected_total", "Bearer tokens refused, by reason.",
+                static_cast<double>(a.rejected[i]),
+                fmt::format("{{reason=\"{}\"}}", auth::to_string(static_cast<auth::Reason>(i))));
+    }
+    p.counter("auth_key_fetches_total", "Fetches of the issuer's discovery document and JWKS.",
+              static_cast<double>(a.key_fetches));
+    p.counter("auth_key_fetch_failures_total", "Fetches of the issuer's keys that failed.",
+              static_cast<double>(a.key_fetch_failures));
+    p.gauge("auth_keys", "Signing keys of the issuer held now.", static_cast<double>(a.keys));
+  }
   for (const auto& [name, value] : extra_metrics())
     p.sample(name, value);
   return p.text();
@@ -580,6 +706,25 @@ http::response<http::string_body> Gateway::Impl::handle(
 
   if (target == "/api/health") {
     auto res = respond(http::status::ok, kJson, health_body());
+    res.set(http::field::cache_control, "no-store");
+    return res;
+  }
+  if (target == "/api/auth/config") {
+    std::string body = R"({"enabled":false})";
+    if (verifier_) {
+      body = R"({"enabled":true,"issuer":)";
+      append_json_string(body, config_.auth.issuer);
+      body += R"(,"client_id":)";
+      append_json_string(body, config_.auth.client_id);
+      body += R"(,"audience":)";
+      if (config_.auth.audience.empty()) {
+        body += "null";
+      } else {
+        append_json_string(body, config_.auth.audience);
+      }
+      body += "}";
+    }
+    auto res = respond(http::status::ok, kJson, std::move(body));
     res.set(http::field::cache_control, "no-store");
     return res;
   }
@@ -674,6 +819,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
       res->prepare_payload();
       return write(res);
     }
+    if (gateway_.needs_token(path)) {
+      gateway_.authorize(
+          req, path, [self = this->shared_from_this()](Gateway::Impl::Refusal refusal) {
+            if (refusal) {
+              return self->write(
+                  std::make_shared<http::response<http::string_body>>(std::move(*refusal)));
+            }
+            self->dispatch();
+          });
+      return;
+    }
+    dispatch();
+  }
+
+  void dispatch() {
+    const auto& req = parser_->get();
+    std::string_view path = req.target();
+    if (const auto q = path.find('?'); q != std::string_view::npos) path = path.substr(0, q);
     if ((req.method() == http::verb::get || req.method() == http::verb::head) &&
         is_history_path(path)) {
       gateway_.handle_history(req, [self = this->shared_from_this()](auto res) {

@@ -19,7 +19,11 @@ Now now() {
 
 template <class Stream>
 WsSession<Stream>::WsSession(Stream&& stream, SessionHost& host, SessionLimits limits)
-    : ws_(std::move(stream)), host_(host), limits_(limits), keepalive_(ws_.get_executor()) {
+    : ws_(std::move(stream)),
+      host_(host),
+      limits_(limits),
+      keepalive_(ws_.get_executor()),
+      auth_timer_(ws_.get_executor()) {
   host_.session_started();
 }
 
@@ -38,7 +42,10 @@ void WsSession<Stream>::run(http::request<http::string_body> request) {
   ws_.set_option(t);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
-  ws_.read_message_max(limits_.max_message_bytes);
+  // The auth message carries a token of up to auth::kMaxTokenBytes.
+  ws_.read_message_max(host_.auth_enabled()
+                           ? std::max(limits_.max_message_bytes, auth::kMaxTokenBytes + 512)
+                           : limits_.max_message_bytes);
   ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
     last_heard_ns_ = steady_now_ns();  // pongs (and pings) prove the peer is alive
     if (kind == websocket::frame_type::pong) ping_sent_ns_ = 0;
@@ -58,9 +65,73 @@ template <class Stream>
 void WsSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) return;  // not a WebSocket after all; nothing joined yet
   last_heard_ns_ = steady_now_ns();
-  hub_id_ = host_.hub().connect(*this, now());
   schedule_keepalive();
+  if (host_.auth_enabled()) {
+    // The hub (and its hello) only for an authenticated session.
+    auth_timer_.expires_after(std::chrono::milliseconds(limits_.auth_timeout_ms));
+    auth_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
+      if (!timer_ec && !self->authenticated_)
+        self->close(kCloseUnauthenticated, "authentication timeout");
+    });
+  } else {
+    hub_id_ = host_.hub().connect(*this, now());
+  }
   do_read();
+}
+
+// Every verification, the first and each refresh, goes through here: reading stops until
+// the verdict is in, so a refresh, a resume and a subscribe on one session are handled
+// one after the other, in the order sent, on the I/O thread.
+template <class Stream>
+void WsSession<Stream>::verify(RequestId id, std::string token) {
+  verifying_ = true;
+  host_.authenticate(std::move(token), [self = shared_from_this(), id = std::move(id)](
+                                           const auth::Verdict& v) { self->on_verdict(id, v); });
+}
+
+template <class Stream>
+bool WsSession<Stream>::refresh(const RequestId& id, std::string token) {
+  if (!host_.auth_enabled()) return false;
+  verify(id, std::move(token));
+  return true;
+}
+
+template <class Stream>
+void WsSession<Stream>::on_verdict(const RequestId& id, const auth::Verdict& v) {
+  verifying_ = false;
+  if (closed_ || close_pending_) return;
+  if (v.reason) {
+    if (*v.reason == auth::Reason::kBusy) return close(1013, "busy: retry");
+    return close(kCloseUnauthenticated, auth::to_string(*v.reason));
+  }
+  const auth::Identity& who = v.identity;
+  if (authenticated_ && who.sub != sub_) return close(kCloseUnauthenticated, "subject changed");
+  if (!who.viewer) {
+    send(Frame::of(
+        encode_error(id, ErrorCode::kForbidden, "the token has neither role viewer nor admin")));
+    return close(kCloseForbidden, "forbidden");
+  }
+  send(Frame::of(encode_auth_ok(id, who.sub, who.exp, who.roles)));
+  if (!authenticated_) {
+    authenticated_ = true;
+    sub_ = who.sub;
+    hub_id_ = host_.hub().connect(*this, now());
+  }
+  host_.hub().set_admin(hub_id_, who.admin);
+  arm_expiry(who.exp);
+  do_read();
+}
+
+template <class Stream>
+void WsSession<Stream>::arm_expiry(std::int64_t exp_s) {
+  // The same leeway as the verifier's: the session ends when the token would be refused.
+  const std::int64_t now_ms = now().wall_ms;
+  const std::int64_t left_ms =
+      std::max<std::int64_t>((exp_s + host_.auth_leeway_s()) * 1000 - now_ms, 0);
+  auth_timer_.expires_after(std::chrono::milliseconds(left_ms));  // cancels the previous wait
+  auth_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    if (!ec) self->close(kCloseUnauthenticated, "token expired");
+  });
 }
 
 template <class Stream>
@@ -78,6 +149,15 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     return fail("read_error");
   }
   last_heard_ns_ = steady_now_ns();
+  if (host_.auth_enabled() && !authenticated_ && !close_pending_) {
+    const auto data = buffer_.cdata();
+    auto request = ws_.got_text() ? parse_auth_message(std::string_view(
+                                        static_cast<const char*>(data.data()), data.size()))
+                                  : std::nullopt;
+    buffer_.consume(buffer_.size());
+    if (!request) return close(kCloseUnauthenticated, "authentication required");
+    return verify(std::move(request->id), std::move(request->token));
+  }
   if (hub_id_ != 0 && !close_pending_) {
     if (!ws_.got_text()) {
       host_.hub().on_message(hub_id_, "<binary frame>", now());
@@ -88,7 +168,7 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     }
   }
   buffer_.consume(buffer_.size());
-  do_read();
+  if (!verifying_) do_read();  // else on_verdict reads on
 }
 
 template <class Stream>
@@ -160,6 +240,7 @@ void WsSession<Stream>::close(std::uint16_t code, std::string_view reason) {
 template <class Stream>
 void WsSession<Stream>::do_close() {
   keepalive_.cancel();
+  auth_timer_.cancel();
   auto self = shared_from_this();
   // The close handshake may never finish with a dead peer: cut the socket after 2 s.
   auto timer = std::make_shared<net::steady_timer>(ws_.get_executor(), std::chrono::seconds(2));
@@ -180,6 +261,7 @@ void WsSession<Stream>::fail(std::string_view why) {
   }
   closed_ = true;
   keepalive_.cancel();
+  auth_timer_.cancel();
   // The frame in flight (if any) is the buffer of the pending async_write: keep it alive
   // until on_write pops it.
   while (queue_.size() > (writing_ ? 1u : 0u)) {
@@ -216,6 +298,7 @@ void WsSession<Stream>::on_keepalive() {
       host_.count_close(0, "ping_timeout");
     }
     closed_ = true;
+    auth_timer_.cancel();
     leave_hub();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);

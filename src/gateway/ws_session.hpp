@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 
+#include "auth/verifier.hpp"
 #include "gateway/hub.hpp"
 
 namespace spacetime::gateway {
@@ -39,12 +40,22 @@ class SessionHost {
                              std::int64_t origin_ns) = 0;
   virtual void session_started() = 0;
   virtual void session_ended() = 0;
+  // Authentication (docs/PROTOCOL.md § Auth). authenticate() verifies off the I/O thread
+  // and calls `done` back on it.
+  virtual bool auth_enabled() const = 0;
+  virtual std::int64_t auth_leeway_s() const = 0;
+  virtual void authenticate(std::string token, std::function<void(const auth::Verdict&)> done) = 0;
 };
+
+// WebSocket close codes of authentication.
+inline constexpr std::uint16_t kCloseUnauthenticated = 4001;
+inline constexpr std::uint16_t kCloseForbidden = 4003;
 
 struct SessionLimits {
   std::size_t max_message_bytes = 4096;
   int ping_interval_ms = 5000;
   int ping_timeout_ms = 15000;
+  int auth_timeout_ms = 10000;  // auth on: the first message must authenticate by then
 };
 
 // Stream: beast::tcp_stream (plain) or TlsStream (after its TLS handshake); both are
@@ -68,6 +79,7 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
     return writing_ ? write_started_ns_ : 0;
   }
   void close(std::uint16_t code, std::string_view reason) override;
+  bool refresh(const RequestId& id, std::string token) override;
 
  private:
   struct Queued {
@@ -85,6 +97,9 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
   void on_keepalive();
   void leave_hub();
   using std::enable_shared_from_this<WsSession<Stream>>::shared_from_this;
+  void verify(RequestId id, std::string token);
+  void on_verdict(const RequestId& id, const auth::Verdict& v);
+  void arm_expiry(std::int64_t exp_s);
 
   websocket::stream<Stream> ws_;
   SessionHost& host_;
@@ -104,6 +119,11 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
   bool closed_ = false;
   bool counted_ = false;
   websocket::close_reason close_reason_;
+  // Authentication: the deadline for the first auth message, then the token's expiry.
+  net::steady_timer auth_timer_;
+  bool authenticated_ = false;
+  bool verifying_ = false;  // a token is being verified: reading waits (one at a time)
+  std::string sub_;         // the subject the session is bound to
 };
 
 extern template class WsSession<beast::tcp_stream>;

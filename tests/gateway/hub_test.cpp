@@ -554,6 +554,32 @@ TEST_F(HubTest, ReplayRequestsSteerTheReplayOrAreRefusedWithNotReplay) {
   EXPECT_DOUBLE_EQ(double(frames.at(0)["replay"]["speed"]), 25.0);
 }
 
+// Auth on: replay needs the admin role (set per client by the session); auth off, an
+// `auth` request is refused and every client may replay.
+TEST_F(HubTest, ReplayNeedsAdminAndAuthIsRefusedWhenOff) {
+  make_hub();
+  FakeReplay replay;
+  hub_->set_replay(&replay);
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  take(c);
+  hub_->on_message(id, R"({"op":"auth","id":1,"token":"x.y.z"})", at(0));
+  auto frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string_view(frames[0]["code"]), "bad_request");
+  hub_->set_admin(id, false);
+  hub_->on_message(id, R"({"op":"replay","id":2,"action":"pause"})", at(0));
+  frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string_view(frames[0]["code"]), "forbidden");
+  EXPECT_FALSE(replay.state.paused);
+  hub_->set_admin(id, true);
+  hub_->on_message(id, R"({"op":"replay","id":3,"action":"pause"})", at(0));
+  frames = take(c);
+  EXPECT_EQ(std::string_view(frames.at(0)["type"]), "ok");
+  EXPECT_TRUE(replay.state.paused);
+}
+
 TEST_F(HubTest, UnsubscribeStopsTheChannelAndSnapshotsOfValueStreamsCarryTheLatest) {
   make_hub();
   bus_->publish(std::vector<Event>{market::BufferEvent{.symbol = 1,

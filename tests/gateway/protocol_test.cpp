@@ -232,6 +232,34 @@ TEST(Protocol, HelloAnnouncesVersionStreamsAndLimits) {
   }
 }
 
+TEST(Protocol, AuthRequestAndItsReply) {
+  const auto r = parse(R"({"op":"auth","id":1,"token":"a.b.c"})");
+  ASSERT_TRUE(std::holds_alternative<AuthRequest>(r));
+  EXPECT_EQ(std::get<AuthRequest>(r).token, "a.b.c");
+  EXPECT_EQ(std::get<AuthRequest>(r).id, "1");
+  const auto missing = parse(R"({"op":"auth","id":1})");
+  ASSERT_TRUE(std::holds_alternative<BadRequest>(missing));
+  EXPECT_EQ(std::get<BadRequest>(missing).code, ErrorCode::kBadRequest);
+
+  const auto first = parse_auth_message(R"({"op":"auth","id":"x","token":"t"})");
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->id, R"("x")");
+  EXPECT_EQ(first->token, "t");
+  EXPECT_FALSE(parse_auth_message(R"({"op":"subscribe","id":1})"));
+  EXPECT_FALSE(parse_auth_message(R"({"op":"auth","token":5})"));
+  EXPECT_FALSE(parse_auth_message("not json"));
+
+  simdjson::dom::parser p;
+  const std::vector<std::string> roles = {"viewer", "admin"};
+  const auto ok = json(p, encode_auth_ok("1", "alice", 1800000000, roles));
+  EXPECT_EQ(std::string_view(ok["op"]), "auth");
+  EXPECT_EQ(std::string_view(ok["sub"]), "alice");
+  EXPECT_EQ(int64_t(ok["exp"]), 1800000000);
+  EXPECT_EQ(std::string_view(ok["roles"].at(1)), "admin");
+  EXPECT_EQ(std::string_view(json(p, encode_error("1", ErrorCode::kForbidden, "no"))["code"]),
+            "forbidden");
+}
+
 TEST(Protocol, OtherServerMessagesParse) {
   const auto reg = registry();
   simdjson::dom::parser p;

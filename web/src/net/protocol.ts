@@ -277,7 +277,8 @@ export type ErrorCode =
   | 'bad_history'
   | 'too_many_subscriptions'
   | 'rate_limited'
-  | 'not_replay';
+  | 'not_replay'
+  | 'forbidden';
 
 export interface ErrorMessage {
   readonly type: 'error';

@@ -54,7 +54,7 @@ class ConfigError : public std::runtime_error {
 
 struct Setting {
   std::string_view section;  // TOML table: server, feed, simulator, iqfeed, guard, filter, engine,
-                             // indicators
+                             // indicators, store, auth
   std::string_view key;      // TOML key; the flag is --key with '_' as '-'
   std::string_view env;      // environment variable
   std::string_view help;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/verifier.hpp"
 #include "bus/bus.hpp"
 #include "gateway/hub.hpp"
 #include "gateway/protocol.hpp"
@@ -40,7 +41,8 @@ struct GatewayConfig {
   int ping_timeout_ms = 15000;
   std::int64_t history_default_s = 600;
   std::size_t snapshot_max_events = 5000;
-  std::vector<std::string> allowed_origins;  // empty: any Origin
+  std::vector<std::string> allowed_origins;  // empty: any Origin (auth on: the page's own)
+  auth::AuthConfig auth;                     // off unless auth.issuer is set
   // TLS termination (HTTPS and WSS on the one port): PEM files, both or neither. The
   // Gateway constructor loads them and throws one clear line when it cannot.
   std::string tls_cert;

@@ -48,6 +48,9 @@ class Client {
   // last write completed or nothing is queued.
   virtual std::int64_t stalled_since_ns() const = 0;
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
+  // An `auth` request on an open connection (a refreshed token): the client answers it
+  // itself once the token is verified. False when authentication is off.
+  virtual bool refresh(const RequestId& /*id*/, std::string /*token*/) { return false; }
 };
 
 // A file replay the clients may steer (`serve --feed file`). Called on the gateway's
@@ -119,6 +122,8 @@ class Hub {
   std::uint64_t connect(Client& client, Now now);
   void disconnect(std::uint64_t id);
   void on_message(std::uint64_t id, std::string_view text, Now now);
+  // Whether the client may use admin operations (`replay`); true unless set (auth off).
+  void set_admin(std::uint64_t id, bool admin);
 
   // Takes what the bus holds (values, then events) into the channels. Cheap; call it often
   // enough that the bus rings do not fill (a few ms at millions of events per second).
@@ -158,6 +163,7 @@ class Hub {
   void handle(ClientState& c, ResumeRequest r, Now now);
   void handle(ClientState& c, PingRequest r, Now now);
   void handle(ClientState& c, ReplayRequest r, Now now);
+  void handle(ClientState& c, AuthRequest r, Now now);
   void handle(ClientState& c, BadRequest r, Now now);
   void reply_error(ClientState& c, const RequestId& id, ErrorCode code, std::string_view message,
                    Now now);

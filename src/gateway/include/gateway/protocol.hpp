@@ -86,8 +86,9 @@ enum class ErrorCode : std::uint8_t {
   kTooManySubscriptions,
   kRateLimited,
   kNotReplay,  // a replay operation on a server that is not replaying a file
+  kForbidden,  // the token lacks the role the operation needs (docs/PROTOCOL.md § Auth)
 };
-inline constexpr std::size_t kErrorCodeCount = 10;
+inline constexpr std::size_t kErrorCodeCount = 11;
 std::string_view to_string(ErrorCode code);
 
 // A request id as the JSON text to echo: `7`, `"abc"`, or `null` when the client sent none.
@@ -117,13 +118,19 @@ struct ReplayRequest {
   ReplayAction action = ReplayAction::kStatus;
   double speed = 0;  // kSpeed: finite and > 0 (the replay checks its own range)
 };
+// `{"op":"auth","id":1,"token":"<jwt>"}`: the first message when auth is on, and later a
+// refreshed token for the same subject.
+struct AuthRequest {
+  RequestId id;
+  std::string token;
+};
 struct BadRequest {
   RequestId id;
   ErrorCode code = ErrorCode::kBadRequest;
   std::string message;
 };
 using ClientRequest = std::variant<SubscribeRequest, UnsubscribeRequest, ResumeRequest, PingRequest,
-                                   ReplayRequest, BadRequest>;
+                                   ReplayRequest, AuthRequest, BadRequest>;
 
 struct ParseLimits {
   std::int64_t history_default_ns = 600 * market::kNanosPerSecond;
@@ -134,6 +141,9 @@ struct ParseLimits {
 // Never throws: every malformed input becomes a BadRequest with its code.
 ClientRequest parse_client_message(std::string_view text, const market::SymbolRegistry& symbols,
                                    const ParseLimits& limits);
+
+// Only the auth op (before a session is authenticated): nullopt for anything else.
+std::optional<AuthRequest> parse_auth_message(std::string_view text);
 
 // "90s", "10m", "2h", "1d" or a number of seconds; nullopt when malformed or negative.
 std::optional<std::int64_t> parse_duration_ns(std::string_view text);
@@ -158,6 +168,9 @@ std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms,
                          const HelloLimits& limits, std::int64_t now_ms);
 std::string encode_ok(std::string_view id, std::string_view op, std::size_t channels);
 std::string encode_error(std::string_view id, ErrorCode code, std::string_view message);
+// `{"type":"ok","id":..,"op":"auth","sub":..,"exp":..,"roles":[..]}`
+std::string encode_auth_ok(std::string_view id, std::string_view sub, std::int64_t exp,
+                           std::span<const std::string> roles);
 std::string encode_pong(std::string_view id, std::int64_t now_ms);
 
 // Where a file replay stands, as the `replay` reply carries it.

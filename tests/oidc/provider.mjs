@@ -1,0 +1,95 @@
+// A real OpenID Connect provider for the gateway's auth tests (scripts/services oidc):
+// oauth2-mock-server's discovery document, JWKS and token endpoint, signing with real RSA
+// (RS256, kid rs-1) and EC P-256 (ES256, kid es-1) keys, plus a few /test/ endpoints with
+// which a test asks for tokens with chosen claims and rotates keys.
+//
+//   node provider.mjs PORT            issuer http://127.0.0.1:PORT
+//
+//   POST /token  grant_type=client_credentials&client_id=C&scope=viewer admin[&aud=A]
+//        a token for subject C whose realm_access.roles are the scope's words (Keycloak's form)
+//   GET  /test/token?kid=&sub=&roles=a,b&aud=&azp=&iss=&expires_in=&nbf_offset=&iat_offset=
+//        the token itself (text/plain); offsets are seconds from now
+//   POST /test/rotate?alg=RS256|ES256  a new key of that kind; answers {"kid":...}
+//   GET  /test/stats   {"jwks_hits":N,"discovery_hits":N}: how often the keys were fetched
+import http from 'node:http';
+import { OAuth2Server } from 'oauth2-mock-server';
+
+const port = Number(process.argv[2]);
+if (!Number.isInteger(port) || port <= 0) {
+  console.error('usage: node provider.mjs PORT');
+  process.exit(2);
+}
+
+const server = new OAuth2Server();
+const issuer = server.issuer;
+issuer.url = `http://127.0.0.1:${port}`;
+await issuer.keys.generate('RS256', { kid: 'rs-1' });
+await issuer.keys.generate('ES256', { kid: 'es-1' });
+const rotations = { RS256: 1, ES256: 1 };
+const stats = { jwks_hits: 0, discovery_hits: 0 };
+
+server.service.on('beforeTokenSigning', (token, req) => {
+  const body = req.body ?? {};
+  if (body.grant_type !== 'client_credentials') return;
+  const words = typeof body.scope === 'string' ? body.scope.split(' ').filter(Boolean) : [];
+  token.payload.sub = body.client_id ?? 'service-account';
+  token.payload.azp = body.client_id;
+  token.payload.realm_access = { roles: words };
+});
+
+async function testRoute(req, res, url) {
+  const q = url.searchParams;
+  if (req.method === 'GET' && url.pathname === '/test/token') {
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = await issuer.buildToken({
+      kid: q.get('kid') ?? 'rs-1',
+      expiresIn: Number(q.get('expires_in') ?? 300),
+      scopesOrTransform: (_header, payload) => {
+        payload.sub = q.get('sub') ?? 'alice';
+        if (q.has('roles')) payload.realm_access = { roles: q.get('roles').split(',').filter(Boolean) };
+        if (q.has('aud')) payload.aud = q.get('aud');
+        if (q.has('azp')) payload.azp = q.get('azp');
+        if (q.has('iss')) payload.iss = q.get('iss');
+        if (q.has('nbf_offset')) payload.nbf = now + Number(q.get('nbf_offset'));
+        if (q.has('iat_offset')) payload.iat = now + Number(q.get('iat_offset'));
+        if (q.get('no_sub') === '1') delete payload.sub;
+      },
+    });
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    return res.end(jwt);
+  }
+  if (req.method === 'POST' && url.pathname === '/test/rotate') {
+    const alg = q.get('alg') ?? 'RS256';
+    if (!(alg in rotations)) {
+      res.writeHead(400);
+      return res.end('alg must be RS256 or ES256');
+    }
+    const kid = `${alg === 'RS256' ? 'rs' : 'es'}-${++rotations[alg]}`;
+    await issuer.keys.generate(alg, { kid });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify({ kid }));
+  }
+  if (req.method === 'GET' && url.pathname === '/test/stats') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return res.end(JSON.stringify(stats));
+  }
+  res.writeHead(404);
+  res.end();
+}
+
+const handler = server.service.requestHandler;
+http
+  .createServer((req, res) => {
+    const url = new URL(req.url, issuer.url);
+    if (url.pathname.startsWith('/test/')) {
+      testRoute(req, res, url).catch((e) => {
+        res.writeHead(500);
+        res.end(String(e));
+      });
+      return;
+    }
+    if (url.pathname === '/jwks') stats.jwks_hits++;
+    if (url.pathname === '/.well-known/openid-configuration') stats.discovery_hits++;
+    handler(req, res);
+  })
+  .listen(port, '127.0.0.1', () => console.log(`oidc provider: issuer ${issuer.url}`));
