@@ -153,6 +153,11 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
                          {"ticks_clamped", e.ticks_clamped},
                          {"ticks_unknown_symbol", e.ticks_unknown},
                          {"engine_events", e.events},
+                         {"corrections", e.corrections},
+                         {"corrections_unmatched", e.corrections_unmatched},
+                         {"bars_revised", e.bars_revised},
+                         {"bars_revision_missed", e.bars_revision_missed},
+                         {"bars_revised_inexact", e.bars_revised_inexact},
                          {"engine_queue_depth", e.queue_depth}});
     }
     m.emplace_back("bus_dropped", bus.dropped());
