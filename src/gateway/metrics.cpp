@@ -41,7 +41,7 @@ constexpr std::array<Known, 46> kKnown = {{
      "Trade corrections for a TickID no longer known (not applied)."},
     {"feed_corrections_unknown_type", false,
      "Trade corrections of an unknown CorrectionType (not applied)."},
-    {"corrections", false, "Trade corrections the engine processed (INDICATORS.md 2.1)."},
+    {"corrections", false, "Trade corrections the engine processed (INDICATORS.md § 1)."},
     {"corrections_unmatched", false, "Corrections whose cancelled trade was no longer kept."},
     {"bars_revised", false, "Closed bars sent again revised after a correction."},
     {"bars_revision_missed", false, "Bars a correction touched that were no longer kept."},

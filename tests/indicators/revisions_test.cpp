@@ -1,4 +1,4 @@
-// Trade corrections applied to bars (docs/INDICATORS.md § 2.1, "Corrections"): the pipeline,
+// Trade corrections applied to bars (docs/INDICATORS.md § 1, "Corrections"): the pipeline,
 // the engine, and a .stt record -> replay round trip.
 #include <gtest/gtest.h>
 

@@ -29,7 +29,7 @@ struct EngineConfig {
 
 struct EngineStats {
   std::uint64_t ticks = 0;  // processed
-  // Trade corrections (docs/INDICATORS.md § 2.1, "Corrections"): processed; of them, those
+  // Trade corrections (docs/INDICATORS.md § 1, "Corrections"): processed; of them, those
   // whose cancelled trade was no longer kept (ignored); closed bars sent again revised;
   // touched bars no longer kept (not revised); revised bars missing some of their trades.
   std::uint64_t corrections = 0;

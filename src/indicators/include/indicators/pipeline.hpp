@@ -92,7 +92,7 @@ class SymbolIndicators {
   // events; the bars in progress are not (the engine publishes them, display only).
   void on_tick(const market::Tick& tick, std::vector<market::Event>& out);
 
-  // A trade correction (market::is_correction, § 2.1 "Corrections"): the bars holding the
+  // A trade correction (market::is_correction, docs/INDICATORS.md § 1 "Corrections"): the bars holding the
   // cancelled or inserted trade are rebuilt; a closed one goes out again with revised set.
   // Nothing else is rewound. A no-op (counted) before the symbol's first tick.
   void on_correction(const market::Tick& correction, std::vector<market::Event>& out);

@@ -1,4 +1,4 @@
-// Trade corrections applied to the bars they touch (docs/INDICATORS.md § 2.1, "Corrections").
+// Trade corrections applied to the bars they touch (docs/INDICATORS.md § 1, "Corrections").
 // One symbol's recent trades and recently closed bars, bounded, so that a correction
 // (market::correction_tick) can rebuild the bars its cancelled or inserted trade belongs to.
 // Only bars change: tick-driven indicators (intensity, band, spikes, v1-v4) and the bar

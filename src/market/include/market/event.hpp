@@ -60,7 +60,7 @@ struct CandleEvent {
   std::uint64_t seq = 0;
   Candle candle{};
   // A closed bar sent again because a trade correction changed it (docs/INDICATORS.md
-  // § 2.1, "Corrections"): same seq and start as the first time, new OHLCV; the bar
+  // § 1, "Corrections"): same seq and start as the first time, new OHLCV; the bar
   // indicators are the ones the bar closed with (not recomputed). Always closed.
   bool revised = false;
   // The bar's indicators (docs/INDICATORS.md § 2.3), set on closed bars once ready:

@@ -24,7 +24,7 @@ struct Tick {
 static_assert(std::is_trivially_copyable_v<Tick>);
 static_assert(sizeof(Tick) == 56, "kind sits in what was padding");
 
-// What a Tick carries. A correction (docs/INDICATORS.md § 2.1, "Corrections") travels in the
+// What a Tick carries. A correction (docs/INDICATORS.md § 1, "Corrections") travels in the
 // same rings and files as the trades, in order with them, and revises the bars it touches:
 //   seq     the feed's number of the trade it cancels (0: cancels none, an insertion);
 //   ts_ns   the exchange time of the trade it inserts (a cancel keeps the cancelled
