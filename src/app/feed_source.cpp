@@ -66,15 +66,20 @@ class IqFeedSource final : public FeedSource {
   void run(market::TickSink& sink, std::stop_token stop) override { client_.run(sink, stop); }
   std::vector<gateway::Metric> metrics() const override {
     const auto s = client_.stats();
-    std::vector<gateway::Metric> out = {{"feed_connected", s.connected ? 1u : 0u},
-                                        {"feed_trades", s.trades},
-                                        {"feed_reconnects", s.reconnects},
-                                        {"feed_backfilled", s.backfilled},
-                                        {"feed_duplicates", s.duplicates},
-                                        {"feed_parse_errors", s.parse_errors_total()},
-                                        {"feed_rejected", s.rejected},
-                                        {"feed_dropped", s.dropped + s.dropped_held},
-                                        {"feed_unknown_symbols", s.unknown_symbols}};
+    std::vector<gateway::Metric> out = {
+        {"feed_connected", s.connected ? 1u : 0u},
+        {"feed_trades", s.trades},
+        {"feed_reconnects", s.reconnects},
+        {"feed_backfilled", s.backfilled},
+        {"feed_duplicates", s.duplicates},
+        {"feed_parse_errors", s.parse_errors_total()},
+        {"feed_rejected", s.rejected},
+        {"feed_dropped", s.dropped + s.dropped_held},
+        {"feed_unknown_symbols", s.unknown_symbols},
+        {"feed_corrections", s.corrections},
+        {"feed_corrections_applied", s.corrections_applied},
+        {"feed_corrections_unmatched", s.corrections_unmatched},
+        {"feed_corrections_unknown_type", s.corrections_unknown_type}};
     // Per kind, Prometheus style: feed_parse_errors{source="iqfeed",kind="bad_number"}.
     for (std::size_t k = 0; k < feed::kIqFeedParseErrorKinds; ++k) {
       const auto kind = static_cast<feed::IqFeedParseError>(k);

@@ -27,6 +27,7 @@ void visit_fields(E& e, F&& f) {
   f(e.candle.last_ns);
   f(e.candle.ticks);
   f(e.closed);
+  f(e.revised);
   f(e.volume_zlma_ready);
   f(e.volume_zlma);
   f(e.bar_intensity_ready);

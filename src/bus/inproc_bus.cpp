@@ -250,7 +250,7 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
     }
     dropped_[static_cast<std::size_t>(drop_kind_of(e))].fetch_add(1, std::memory_order_relaxed);
     // One publisher per symbol: a plain store keeps the maximum.
-    if (ch.symbol < symbols_ && !market::is_value(e)) {
+    if (ch.symbol < symbols_ && !market::is_value(e) && !market::is_revision(e)) {
       // Release: a consumer that sees this loss also sees every push before it.
       lost_[index].store(market::channel_seq(e), std::memory_order_release);
     }

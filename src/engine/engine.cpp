@@ -97,6 +97,11 @@ class Engine::Shard {
     s.ticks_unknown += unknown_.load(std::memory_order_relaxed);
     s.events += events_.load(std::memory_order_relaxed);
     s.bars_flushed += flushed_.load(std::memory_order_relaxed);
+    s.corrections += corrections_.load(std::memory_order_relaxed);
+    s.corrections_unmatched += unmatched_.load(std::memory_order_relaxed);
+    s.bars_revised += revised_.load(std::memory_order_relaxed);
+    s.bars_revision_missed += missed_.load(std::memory_order_relaxed);
+    s.bars_revised_inexact += inexact_.load(std::memory_order_relaxed);
     s.queue_depth += ring_.size();
   }
 
@@ -140,6 +145,7 @@ class Engine::Shard {
     std::uint64_t clamped = 0;
     std::uint64_t unknown = 0;
     std::uint64_t clocks = 0;
+    std::uint64_t corrections = 0;
     for (const Tick& tick : ticks) {
       if (market::is_clock(tick)) {  // a clock advance for every symbol of this shard
         ++clocks;
@@ -153,9 +159,20 @@ class Engine::Shard {
       auto& slot = states_[tick.symbol];
       if (!slot) slot = make_state(tick.symbol);
       SymbolState& s = *slot;
-      const std::uint64_t clamped_before = s.indicators.clamped();
-      s.indicators.on_tick(tick, events_out_);
-      clamped += s.indicators.clamped() - clamped_before;
+      if (market::is_correction(tick)) {  // revises bars; the bar in progress may change
+        ++corrections;
+        const indicators::RevisionStats before = s.indicators.revisions();
+        s.indicators.on_correction(tick, events_out_);
+        const indicators::RevisionStats& after = s.indicators.revisions();
+        unmatched_.fetch_add(after.unmatched - before.unmatched, std::memory_order_relaxed);
+        revised_.fetch_add(after.bars_revised - before.bars_revised, std::memory_order_relaxed);
+        missed_.fetch_add(after.bars_missed - before.bars_missed, std::memory_order_relaxed);
+        inexact_.fetch_add(after.bars_inexact - before.bars_inexact, std::memory_order_relaxed);
+      } else {
+        const std::uint64_t clamped_before = s.indicators.clamped();
+        s.indicators.on_tick(tick, events_out_);
+        clamped += s.indicators.clamped() - clamped_before;
+      }
       if (!s.dirty) {
         s.dirty = true;
         dirty_.push_back(tick.symbol);
@@ -173,7 +190,8 @@ class Engine::Shard {
     }
     dirty_.clear();
     sink_.publish(events_out_, origin_ns);
-    ticks_.fetch_add(ticks.size() - unknown - clocks, std::memory_order_relaxed);
+    ticks_.fetch_add(ticks.size() - unknown - clocks - corrections, std::memory_order_relaxed);
+    corrections_.fetch_add(corrections, std::memory_order_relaxed);
     clamped_.fetch_add(clamped, std::memory_order_relaxed);
     unknown_.fetch_add(unknown, std::memory_order_relaxed);
     events_.fetch_add(events_out_.size(), std::memory_order_relaxed);
@@ -209,6 +227,11 @@ class Engine::Shard {
   std::atomic<std::uint64_t> unknown_{0};
   std::atomic<std::uint64_t> events_{0};
   std::atomic<std::uint64_t> flushed_{0};
+  std::atomic<std::uint64_t> corrections_{0};
+  std::atomic<std::uint64_t> unmatched_{0};
+  std::atomic<std::uint64_t> revised_{0};
+  std::atomic<std::uint64_t> missed_{0};
+  std::atomic<std::uint64_t> inexact_{0};
   std::jthread thread_;
 };
 
@@ -392,15 +415,17 @@ std::size_t Engine::offer(std::span<const Tick> ticks) {
     std::size_t end = done;
     while (end < ticks.size() && !market::is_clock(ticks[end]) &&
            ticks[end].symbol % shards_.size() == shard) {
-      advances = probe.advance(ticks[end].ts_ns);
+      // A correction's time is a past trade's: it moves no clock.
+      advances = !market::is_correction(ticks[end]) && probe.advance(ticks[end].ts_ns);
       ++end;
       if (advances) break;
     }
     const std::size_t want = end - done;
     const std::size_t pushed = enqueue(shard, ticks.subspan(done, want));
     if (pushed < want) {
+      // No advance: only the last of a run can.
       for (std::size_t i = done; i < done + pushed; ++i)
-        feed_clock_.advance(ticks[i].ts_ns);  // no advance: only the last of a run can
+        if (!market::is_correction(ticks[i])) feed_clock_.advance(ticks[i].ts_ns);
       backpressured_.fetch_add(1, std::memory_order_relaxed);
       return done + pushed;
     }

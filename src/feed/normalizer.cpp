@@ -39,6 +39,8 @@ std::string_view to_string(RejectReason reason) {
       return "outside_band";
     case RejectReason::kAbsurdSize:
       return "absurd_size";
+    case RejectReason::kBadSeq:
+      return "bad_seq";
   }
   return "unknown";
 }
@@ -158,6 +160,53 @@ std::optional<market::Tick> TickNormalizer::check_and_sequence(
                       .ask = ask,
                       .seq = ++seq_[symbol],
                       .symbol = symbol};
+}
+
+std::optional<market::Tick> TickNormalizer::correction(market::SymbolId symbol,
+                                                       std::uint64_t cancels_seq,
+                                                       std::int64_t ts_ns, double price,
+                                                       double size) {
+  const RejectedTick raw{.symbol = symbol, .ts_ns = ts_ns, .price = price, .size = size};
+  if (symbol >= seq_.size()) return reject(RejectReason::kUnknownSymbol, raw);
+  if (!std::isfinite(size) || size < 0.0) return reject(RejectReason::kBadSize, raw);
+  const market::SymbolInfo& info = symbols_.info(symbol);
+  const double lots = size * info.size_scale;
+  if (!(lots < kMaxTicks)) return reject(RejectReason::kBadSize, raw);
+  std::int64_t q = 0;
+  if (std::llround(lots) > 0) {
+    const auto p = to_ticks(price, info.tick_size);
+    if (!p) return reject(RejectReason::kBadPrice, raw);
+    q = *p;
+  }
+  return check_correction(symbol, cancels_seq, ts_ns, q, std::llround(lots), raw);
+}
+
+std::optional<market::Tick> TickNormalizer::accept_correction(market::SymbolId symbol,
+                                                              std::uint64_t cancels_seq,
+                                                              std::int64_t ts_ns,
+                                                              std::int64_t price,
+                                                              std::int64_t size) {
+  constexpr std::int64_t kMaxExact = std::int64_t{1} << 53;
+  const RejectedTick raw{.symbol = symbol,
+                         .ts_ns = ts_ns,
+                         .price = static_cast<double>(price),
+                         .size = static_cast<double>(size)};
+  if (symbol >= seq_.size()) return reject(RejectReason::kUnknownSymbol, raw);
+  if (size < 0 || size >= kMaxExact) return reject(RejectReason::kBadSize, raw);
+  if (size > 0 && (price <= 0 || price >= kMaxExact)) return reject(RejectReason::kBadPrice, raw);
+  return check_correction(symbol, cancels_seq, ts_ns, size > 0 ? price : 0, size, raw);
+}
+
+std::optional<market::Tick> TickNormalizer::check_correction(market::SymbolId symbol,
+                                                             std::uint64_t cancels_seq,
+                                                             std::int64_t ts_ns, std::int64_t q,
+                                                             std::int64_t lots,
+                                                             const RejectedTick& raw) {
+  if (lots > 0 && ts_ns < 0) return reject(RejectReason::kBadTime, raw);
+  if (cancels_seq > seq_[symbol]) return reject(RejectReason::kBadSeq, raw);
+  if (cancels_seq == 0 && lots == 0) return reject(RejectReason::kBadSize, raw);  // does nothing
+  ++corrections_;
+  return market::correction_tick(symbol, cancels_seq, ts_ns < 0 ? 0 : ts_ns, q, lots);
 }
 
 std::optional<market::Tick> TickNormalizer::accept(market::SymbolId symbol, std::int64_t ts_ns,

@@ -472,6 +472,10 @@ void Hub::on_event(const market::Event& e) {
 void Hub::add_event(std::uint32_t ch, const market::Event& e) {
   ChannelState& s = channels_[ch];
   const std::uint64_t seq = market::channel_seq(e);
+  if (market::is_revision(e)) {
+    revise_event(ch, std::get<market::CandleEvent>(e));
+    return;
+  }
   if (s.seen && seq <= s.last_seq) {
     ++stats_.duplicates;
     return;
@@ -489,6 +493,20 @@ void Hub::add_event(std::uint32_t ch, const market::Event& e) {
   if (s.subscribers.empty()) return;
   s.pending.push_back(e);
   market::keep_oldest(s.origin_ns, drain_origin_ns_);
+  if (!s.touched) {
+    s.touched = true;
+    touched_.push_back(ch);
+  }
+}
+
+void Hub::revise_event(std::uint32_t ch, const market::CandleEvent& bar) {
+  ChannelState& s = channels_[ch];
+  ++stats_.revisions;
+  for (auto& kept : s.ring) {
+    if (market::channel_seq(kept) == bar.seq) kept = bar;
+  }
+  if (s.subscribers.empty()) return;
+  s.pending.push_back(bar);
   if (!s.touched) {
     s.touched = true;
     touched_.push_back(ch);

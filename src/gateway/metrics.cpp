@@ -16,7 +16,7 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 42> kKnown = {{
+constexpr std::array<Known, 51> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
@@ -38,6 +38,17 @@ constexpr std::array<Known, 42> kKnown = {{
     {"feed_rejected", false, "Feed ticks rejected at the feed boundary."},
     {"feed_dropped", false, "Feed ticks dropped because the engine was full."},
     {"feed_unknown_symbols", false, "Feed messages for symbols not watched."},
+    {"feed_corrections", false, "Trade correction (C) lines from the live feed."},
+    {"feed_corrections_applied", false, "Trade corrections handed to the engine."},
+    {"feed_corrections_unmatched", false,
+     "Trade corrections for a TickID no longer known (not applied)."},
+    {"feed_corrections_unknown_type", false,
+     "Trade corrections of an unknown CorrectionType (not applied)."},
+    {"corrections", false, "Trade corrections the engine processed (INDICATORS.md § 1)."},
+    {"corrections_unmatched", false, "Corrections whose cancelled trade was no longer kept."},
+    {"bars_revised", false, "Closed bars sent again revised after a correction."},
+    {"bars_revision_missed", false, "Bars a correction touched that were no longer kept."},
+    {"bars_revised_inexact", false, "Revised bars missing some of their trades."},
     {"recorder_rows", false, "Rows the recorder wrote, by series."},
     {"recorder_batches", false, "Batches the recorder wrote."},
     {"recorder_failures", false, "Failed store writes (spooled for retry)."},

@@ -68,6 +68,7 @@ void append_candle(std::string& out, const market::SymbolRegistry& symbols, Wire
   fmt::format_to(Out(out), R"(,"v":{},"n":{})", c.volume, c.ticks);
   if (e.volume_zlma_ready) append_number(out, "vol_zlma", e.volume_zlma);
   if (e.bar_intensity_ready) append_number(out, "bar_intensity", e.bar_intensity);
+  if (e.revised) out += R"(,"revised":true)";
   out += '}';
 }
 

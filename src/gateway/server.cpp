@@ -631,6 +631,8 @@ std::string Gateway::Impl::metrics_body() {
             static_cast<double>(h.bytes_queued_total));
   p.counter("duplicate_events_total", "Events at or below a channel's last seq, ignored.",
             static_cast<double>(h.duplicates));
+  p.counter("revised_events_total", "Closed bars passed on again, revised after a correction.",
+            static_cast<double>(h.revisions));
   p.counter("history_errors_total", "History store queries that failed.",
             static_cast<double>(h.history_errors));
   p.counter("history_busy_total",

@@ -150,6 +150,7 @@ void SymbolIndicators::on_tick(const market::Tick& tick, std::vector<market::Eve
 
   // 2. and 3. Bars close in ascending timeframe order; then v3, then v4.
   close_bars(BarStep::kTick, t, q, tick.size, tick.seq, out);
+  revisions_.on_trade(tick.seq, t, q, tick.size);
 
   // 4. The tick joined its bar in step 2. 5. Tick intensity: window -> I_k -> S_k.
   const bool i_ready = window_.update(t, tick.size, q);
@@ -257,15 +258,17 @@ std::size_t SymbolIndicators::close_bars(BarStep step, std::int64_t t, std::int6
     ++n;
     const BarClose c = bars_[i].on_close(agg.last_closed());
     // A tick-driven close has opened the next bar already; a clock close has not.
-    out.push_back(market::CandleEvent{.symbol = symbol_,
-                                      .tf = market::kAllTimeframes[i],
-                                      .closed = true,
-                                      .seq = agg.bars() - (agg.has_current() ? 1 : 0),
-                                      .candle = agg.last_closed(),
-                                      .volume_zlma_ready = c.volume_zlma_ready,
-                                      .volume_zlma = c.volume_zlma,
-                                      .bar_intensity_ready = c.intensity_ready,
-                                      .bar_intensity = c.intensity});
+    const market::CandleEvent bar{.symbol = symbol_,
+                                  .tf = market::kAllTimeframes[i],
+                                  .closed = true,
+                                  .seq = agg.bars() - (agg.has_current() ? 1 : 0),
+                                  .candle = agg.last_closed(),
+                                  .volume_zlma_ready = c.volume_zlma_ready,
+                                  .volume_zlma = c.volume_zlma,
+                                  .bar_intensity_ready = c.intensity_ready,
+                                  .bar_intensity = c.intensity};
+    out.push_back(bar);
+    revisions_.on_closed(i, bar);
     if (i == htf) v3_.on_htf_close(c);
     if (i == ltf) {
       ltf_high_closed = ltf_high_;
@@ -288,6 +291,11 @@ std::size_t SymbolIndicators::close_bars(BarStep step, std::int64_t t, std::int6
     }
   }
   return n;
+}
+
+void SymbolIndicators::on_correction(const market::Tick& correction,
+                                     std::vector<market::Event>& out) {
+  revisions_.apply(correction, clock_.last(), candles_, out);
 }
 
 void SymbolIndicators::on_clock(std::int64_t t, std::vector<market::Event>& out) {
@@ -315,6 +323,7 @@ bool SymbolIndicators::restore_bar(const market::CandleEvent& bar) {
   CandleAggregator& agg = candles_[market::index_of(bar.tf)];
   if (agg.has_current() || bar.seq <= agg.bars()) return false;
   agg.restore(bar.seq, bar.candle);
+  revisions_.history_incomplete();  // its trades before the restart are not kept
   // D5 across the restart: no tick of the new run is earlier than the bar's last one.
   clock_.advance(bar.candle.last_ns);
   return true;
@@ -373,6 +382,7 @@ std::string SymbolIndicators::save() const {
   clock_.save(w);
   for (const auto& c : candles_)
     c.save(w);
+  revisions_.save(w);
   for (const auto& b : bars_)
     b.save(w);
   window_.save(w);
@@ -447,6 +457,7 @@ void SymbolIndicators::load(const std::string& bytes) {
   clock_.load(r);
   for (auto& c : candles_)
     c.load(r);
+  revisions_.load(r);
   for (auto& b : bars_)
     b.load(r);
   window_.load(r);
@@ -498,7 +509,12 @@ void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states, 
                             .bid = ticks.bid.empty() ? 0 : ticks.bid[i],
                             .ask = ticks.ask.empty() ? 0 : ticks.ask[i],
                             .seq = ticks.seq[i],
-                            .symbol = ticks.symbol[i]};
+                            .symbol = ticks.symbol[i],
+                            .kind = ticks.kind.empty() ? std::uint8_t{0} : ticks.kind[i]};
+    if (market::is_correction(tick)) {  // moves no clock
+      if (tick.symbol < states.size()) states[tick.symbol].on_correction(tick, out);
+      continue;
+    }
     if (tick.symbol < states.size()) states[tick.symbol].on_tick(tick, out);
     if (clock.advance(tick.ts_ns)) {
       for (auto& s : states)

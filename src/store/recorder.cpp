@@ -355,6 +355,27 @@ void Recorder::step(bool force) {
 }
 
 void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
+  // A bar revised after a trade correction (CandleEvent::revised) is an upsert of the row
+  // its close wrote. With both in one batch only the newest is kept: a store's upsert may
+  // not touch one row twice in a statement (PostgreSQL's ON CONFLICT).
+  bool revisions = false;
+  for (const auto& e : batch)
+    revisions = revisions || market::is_revision(e);
+  if (revisions) {
+    std::vector<market::Event> kept;
+    kept.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const auto* c = std::get_if<market::CandleEvent>(&batch[i]);
+      bool superseded = false;
+      for (std::size_t j = i + 1; c && c->closed && !superseded && j < batch.size(); ++j) {
+        const auto* later = std::get_if<market::CandleEvent>(&batch[j]);
+        superseded = later && later->revised && later->symbol == c->symbol && later->tf == c->tf &&
+                     later->seq == c->seq;
+      }
+      if (!superseded) kept.push_back(batch[i]);
+    }
+    batch.swap(kept);
+  }
   auto spool_it = [&] {
     std::string payload;
     encode_events(batch, symbols_, payload);

@@ -64,11 +64,38 @@ TEST(EventCodec, RejectsOutOfRangeEnumerationsInsteadOfPassingThemOn) {
   std::string bytes;
   encode_events(events, symbols, bytes);
   // version, 1 symbol, "A" (length 1), 1 event, kind 0, symbol 0, then the timeframe.
-  ASSERT_EQ(bytes.substr(0, 7), std::string("\x01\x01\x01"
+  ASSERT_EQ(bytes.substr(0, 7), std::string("\x02\x01\x01"
                                             "A\x01\x00\x00",
                                             7));
   bytes[7] = 2 * 7;  // zigzag(7): one past the last timeframe
   EXPECT_THROW(decode_events(bytes, symbols), CodecError);
+}
+
+// Codec version 2: a revised closed bar (after a trade correction) keeps its flag, which
+// sits right after `closed`.
+TEST(EventCodec, CarriesTheRevisedFlagOfACorrectedBar) {
+  market::SymbolRegistry symbols;
+  symbols.add({.name = "A"});
+  const market::CandleEvent bar{.symbol = 0,
+                                .tf = market::Timeframe::k1m,
+                                .closed = true,
+                                .seq = 3,
+                                .candle = {.start_ns = 60'000'000'000, .open = 5, .high = 6},
+                                .revised = true};
+  const std::vector<market::Event> events = {bar};
+  std::string bytes;
+  encode_events(events, symbols, bytes);
+  const auto back = decode_events(bytes, symbols).events;
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_TRUE(std::get<market::CandleEvent>(back[0]).revised);
+  EXPECT_TRUE(market::is_revision(back[0]));
+  EXPECT_TRUE(back == events);
+  auto plain = bar;
+  plain.revised = false;
+  std::string plain_bytes;
+  encode_events(std::vector<market::Event>{plain}, symbols, plain_bytes);
+  EXPECT_EQ(plain_bytes.size(), bytes.size());
+  EXPECT_NE(plain_bytes, bytes);
 }
 
 // The example of docs/PROTOCOL.md § Redis bus codec, byte for byte.
@@ -86,7 +113,7 @@ TEST(EventCodec, MatchesTheDocumentedExampleByteForByte) {
   std::string bytes;
   encode_events(events, symbols, bytes);
   const std::string expected(
-      "\x01\x01\x01\x41\x01\x06\x00\x0e\x80\xa8\xd6\xb9\x07\x12\xb8\x9c\x01\x06\xb6\x9c\x01"
+      "\x02\x01\x01\x41\x01\x06\x00\x0e\x80\xa8\xd6\xb9\x07\x12\xb8\x9c\x01\x06\xb6\x9c\x01"
       "\xba\x9c\x01",
       24);
   EXPECT_EQ(bytes, expected);
@@ -120,8 +147,8 @@ TEST(EventCodec, CorruptBatchesThrowOrDecodeButNeverCrash) {
 
 TEST(EventCodec, HugeCountsAreRejectedWithoutAllocating) {
   market::SymbolRegistry symbols;
-  // version 1, 0 symbols, an event count of 2^62.
-  const std::string bytes("\x01\x00\x80\x80\x80\x80\x80\x80\x80\x80\x40", 11);
+  // version 2, 0 symbols, an event count of 2^62.
+  const std::string bytes("\x02\x00\x80\x80\x80\x80\x80\x80\x80\x80\x40", 11);
   EXPECT_THROW(decode_events(bytes, symbols), CodecError);
 }
 

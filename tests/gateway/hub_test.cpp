@@ -226,6 +226,49 @@ TEST_F(HubTest, ValuesAreConflatedToTheLatestPerFlushAndEventsNever) {
   EXPECT_EQ(progress, 1u);  // the bar in progress, newer than the closes
 }
 
+// A closed bar revised after a trade correction (docs/PROTOCOL.md "Revised candles"): it
+// repeats its seq, reaches the subscriber flagged, is no duplicate and no gap, and the
+// channel's numbering goes on.
+TEST_F(HubTest, ARevisedCandleRepeatsItsSeqAndReachesTheSubscriber) {
+  make_hub();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["candles:1m"]})",
+                   at(1));
+  hub_->flush(at(100));
+  take(c);
+  auto bar = [](std::uint64_t seq, std::int64_t volume, bool revised) {
+    return market::CandleEvent{
+        .symbol = 0,
+        .tf = market::Timeframe::k1m,
+        .closed = true,
+        .seq = seq,
+        .candle = {.start_ns = 60'000'000'000 * std::int64_t(seq), .volume = volume},
+        .revised = revised};
+  };
+  bus_->publish(std::vector<Event>{bar(1, 10, false), bar(2, 20, false)});
+  hub_->flush(at(200));
+  take(c);
+  bus_->publish(std::vector<Event>{bar(1, 7, true)});
+  hub_->flush(at(300));
+  auto got = batch_events(take(c));
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(int64_t(got[0]["seq"]), 1);
+  EXPECT_EQ(int64_t(got[0]["v"]), 7);
+  EXPECT_TRUE(bool(got[0]["revised"]));
+  bus_->publish(std::vector<Event>{bar(3, 30, false)});
+  hub_->flush(at(400));
+  const auto all = take(c);
+  EXPECT_TRUE(of_type(all, "gap").empty());
+  got = batch_events(all);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(int64_t(got[0]["seq"]), 3);
+  bool has_revised = true;
+  EXPECT_TRUE(got[0]["revised"].get(has_revised) != simdjson::SUCCESS) << "only revisions say so";
+  EXPECT_EQ(hub_->stats().duplicates, 0u);
+  EXPECT_EQ(hub_->stats().revisions, 1u);
+}
+
 TEST_F(HubTest, AnOverflowBetweenBusAndHubBecomesAnExplicitGap) {
   capacity_ = 4;
   sub_ = bus_->subscribe(Hub::subscription_filter(), capacity_);

@@ -127,6 +127,52 @@ TEST_F(StoreServicesTest, PostgresRoundTripAnswersLikeTheMemoryStore) {
 
 // The bar in progress (open_candles): the newest per (symbol, timeframe) replaces the one
 // before, also in a batch written again after an outage, and stays out of the candles.
+// A closed bar revised after a trade correction (docs/INDICATORS.md § 1, "Corrections") is
+// an upsert of its row in PostgreSQL, through the recorder, also when the close and its
+// revision travel in one batch (an ON CONFLICT upsert may not touch one row twice).
+TEST_F(StoreServicesTest, PostgresUpsertsRevisedBarsThroughTheRecorder) {
+  const auto url = env_url("SPACETIME_TEST_POSTGRES_URL");
+  ASSERT_FALSE(url.empty());
+  market::SymbolRegistry symbols;
+  symbols.add({.name = prefix + "REVISED"});
+  auto bar = [](std::uint64_t seq, std::int64_t volume, bool revised) {
+    return market::CandleEvent{.symbol = 0,
+                               .tf = market::Timeframe::k1m,
+                               .closed = true,
+                               .seq = seq,
+                               .candle = {.start_ns = 60'000'000'000 * std::int64_t(seq),
+                                          .open = 10,
+                                          .high = 12,
+                                          .low = 9,
+                                          .close = 11,
+                                          .volume = volume,
+                                          .ticks = 3},
+                               .revised = revised};
+  };
+  auto pg = std::make_shared<PostgresStore>(symbols, url);
+  Routing routing;
+  routing.targets.push_back({url, "postgres", pg});
+  bus::InprocBus bus;
+  {
+    Recorder recorder(symbols, bus, routing, recorder_config());
+    recorder.start();
+    bus.publish(std::vector<market::Event>{bar(1, 100, false)});
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (pg->query({.symbol = 0, .tf = market::Timeframe::k1m}).rows.empty() &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    bus.publish(std::vector<market::Event>{bar(1, 90, true), bar(2, 200, false), bar(2, 150, true),
+                                           bar(3, 300, false)});
+    recorder.stop();
+    EXPECT_TRUE(recorder.caught_up()) << "nothing left in the spool";
+  }
+  const auto rows = pg->query({.symbol = 0, .tf = market::Timeframe::k1m}).rows;
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(std::get<market::CandleEvent>(rows[0]).candle.volume, 90);
+  EXPECT_EQ(std::get<market::CandleEvent>(rows[1]).candle.volume, 150);
+  EXPECT_EQ(std::get<market::CandleEvent>(rows[2]).candle.volume, 300);
+}
+
 TEST_F(StoreServicesTest, PostgresKeepsTheNewestBarInProgressPerTimeframe) {
   const auto url = env_url("SPACETIME_TEST_POSTGRES_URL");
   ASSERT_FALSE(url.empty());

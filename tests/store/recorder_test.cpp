@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "store/memory_store.hpp"
 #include "store/sqlite_store.hpp"
@@ -131,6 +132,51 @@ TEST_F(RecorderTest, RoutesEachSeriesToItsBackendAndTheRouterReadsThemBack) {
   const auto seqs = router.last_sequences(1);
   EXPECT_EQ(seqs.spikes, expected.last_sequences(1).spikes);
   EXPECT_EQ(seqs.bars[0], expected.last_sequences(1).bars[0]);
+}
+
+// A closed bar revised after a trade correction (docs/INDICATORS.md § 1, "Corrections") is
+// an upsert of its row, also when the close and its revision land in one batch.
+TEST_F(RecorderTest, RevisedBarsReplaceTheirRowsInSqlite) {
+  StoreConfig sc;
+  sc.data_dir = (dir / "data").string();
+  sc.stores = {"sqlite:"};
+  auto routing = open_stores(symbols, sc);
+  bus::InprocBus bus;
+  auto bar = [](std::uint64_t seq, std::int64_t volume, bool revised) {
+    return market::CandleEvent{.symbol = 0,
+                               .tf = market::Timeframe::k1m,
+                               .closed = true,
+                               .seq = seq,
+                               .candle = {.start_ns = 60'000'000'000 * std::int64_t(seq),
+                                          .open = 10,
+                                          .high = 12,
+                                          .low = 9,
+                                          .close = 11,
+                                          .volume = volume,
+                                          .ticks = 3},
+                               .revised = revised};
+  };
+  {
+    Recorder recorder(symbols, bus, routing, config());
+    recorder.start();
+    bus.publish(std::vector<market::Event>{bar(1, 100, false)});
+    while (!recorder.caught_up() || metric(recorder, "store_events_seen") < 1)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Separately written, then close and revision in one batch.
+    bus.publish(std::vector<market::Event>{bar(1, 90, true), bar(2, 200, false), bar(2, 150, true),
+                                           bar(3, 300, false)});
+    recorder.stop();
+  }
+  const auto rows =
+      routing.targets[0].backend->query({.symbol = 0, .tf = market::Timeframe::k1m}).rows;
+  ASSERT_EQ(rows.size(), 3u);
+  const auto volume = [&](std::size_t i) {
+    return std::get<market::CandleEvent>(rows[i]).candle.volume;
+  };
+  EXPECT_EQ(volume(0), 90);
+  EXPECT_EQ(volume(1), 150);
+  EXPECT_EQ(volume(2), 300);
+  EXPECT_EQ(std::get<market::CandleEvent>(rows[1]).seq, 2u);
 }
 
 TEST_F(RecorderTest, SpoolsDuringAnOutageAndReplaysInOrderAfterIt) {

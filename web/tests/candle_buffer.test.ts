@@ -106,6 +106,18 @@ describe('CandleBuffer', () => {
     expect(buffer.bars().map((b) => b.c)).toEqual([11, 50, 13]);
   });
 
+  it('replaces a closed bar revised after a trade correction, in place and without a gap', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2, 3], 4));
+    const revised: CandleEvent = { ...event(2, true, 7), revised: true };
+    expect(buffer.apply(revised)).toEqual({ kind: 'historical', bar: bar(2, 7) });
+    expect(buffer.bars()[1]?.c).toBe(7);
+    expect(buffer.apply({ ...event(9, true, 7), revised: true })).toEqual({ kind: 'ignored', reason: 'stale' });
+    // The numbering goes on from the last new close.
+    expect(buffer.apply(event(4, true)).kind).toBe('last');
+    expect(buffer.gaps()).toBe(0);
+  });
+
   it('ignores a closed candle it has already closed', () => {
     const buffer = new CandleBuffer(channel);
     buffer.applySnapshot(snapshot([1, 2, 3], 4));

@@ -253,6 +253,13 @@ describe('streams', () => {
     const events: readonly MarketEvent[] = m.type === 'batch' ? m.events : [];
     expect(events.map(eventSeq)).toEqual([41, null, 8, null, 77]);
   });
+
+  it('reads the revised flag of a corrected closed candle, which repeats its seq', () => {
+    const m = parse({ type: 'batch', t_send_ms: 1, events: [{ ...closed41, revised: true }, closed41] });
+    const events: readonly MarketEvent[] = m.type === 'batch' ? m.events : [];
+    expect(events.map((e) => (e.type === 'candle' ? e.revised === true : null))).toEqual([true, false]);
+    expect(events.map(eventSeq)).toEqual([null, 41]);
+  });
 });
 
 describe('client requests', () => {

@@ -377,7 +377,8 @@ void RedisBus::on_frame(const std::string& name, std::string_view bytes, bool ca
 
   kept_.clear();
   for (const auto& e : scratch_) {
-    if (market::is_value(e)) {  // latest-state samples: no numbering to keep
+    // Latest-state samples and revised bars: no numbering to keep.
+    if (market::is_value(e) || market::is_revision(e)) {
       kept_.push_back(e);
       continue;
     }

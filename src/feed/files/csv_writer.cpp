@@ -118,7 +118,14 @@ class CsvWriter final : public TickEncoder {
   }
 
   void write(std::span<const market::Tick> ticks) override {
+    std::size_t written = 0;
     for (const market::Tick& t : ticks) {
+      // CSV has no correction records (docs/FEEDS.md "Trade corrections"): counted, not kept.
+      if (market::is_correction(t)) {
+        ++corrections_skipped_;
+        continue;
+      }
+      ++written;
       if (t.symbol >= symbols_.size()) {
         throw std::invalid_argument("tick for symbol id " + std::to_string(t.symbol) +
                                     ", which the writer's registry does not have");
@@ -140,12 +147,13 @@ class CsvWriter final : public TickEncoder {
       *p++ = '\n';
       out_.commit(static_cast<std::size_t>(p - start));
     }
-    ticks_ += ticks.size();
+    ticks_ += written;
   }
 
   void close() override { out_.close(); }
   std::uint64_t ticks_written() const override { return ticks_; }
   std::uint64_t bytes_written() const override { return out_.size(); }
+  std::uint64_t corrections_skipped() const override { return corrections_skipped_; }
 
  private:
   struct Symbol {
@@ -167,6 +175,7 @@ class CsvWriter final : public TickEncoder {
   std::vector<Symbol> symbols_;
   std::size_t longest_ = 0;
   std::uint64_t ticks_ = 0;
+  std::uint64_t corrections_skipped_ = 0;
 };
 
 }  // namespace

@@ -60,9 +60,11 @@ void SttTickSource::read_header(market::SymbolRegistry& symbols, const TickFileO
   }
   if (size < kFixedHeaderSize) corrupt(size, "truncated header: " + ends);
   const char* const p = data_.data();
-  if (const auto v = load<std::uint16_t>(p + kOffVersion); v != kVersion) {
-    corrupt(kOffVersion, "unsupported .stt version " + str(v) + " (this build reads version " +
-                             str(kVersion) + ")");
+  if (const auto v = load<std::uint16_t>(p + kOffVersion); v < kOldestVersion || v > kVersion) {
+    corrupt(kOffVersion, "unsupported .stt version " + str(v) + " (this build reads versions " +
+                             str(kOldestVersion) + " to " + str(kVersion) + ")");
+  } else {
+    version_ = v;
   }
   const auto flags = load<std::uint16_t>(p + kOffFlags);
   if ((flags & ~kKnownFlags) != 0) corrupt(kOffFlags, "unknown flags " + str(flags));
@@ -225,6 +227,19 @@ std::size_t SttTickSource::decode(const char* records, std::size_t count, market
     const auto size = load<std::int64_t>(r + kRecSize);
     const auto bid = load<std::int64_t>(r + kRecBid);
     const auto ask = load<std::int64_t>(r + kRecAsk);
+    const auto kind = version_ >= 2 ? load<std::uint32_t>(r + kRecKind) : 0u;
+    if (kind == static_cast<std::uint32_t>(market::TickKind::kCorrection)) {
+      // The cancelled trade's number is the file's own: the normalizer numbers the file's
+      // trades as the recording did (seq is re-derived in file order).
+      const auto cancels = static_cast<std::uint64_t>(bid);
+      const auto c = s.same_units ? normalizer_->accept_correction(s.id, cancels, ts, price, size)
+                                  : normalizer_->correction(
+                                        s.id, cancels, ts, static_cast<double>(price) * s.tick_size,
+                                        static_cast<double>(size) / s.size_scale);
+      if (c) out[n++] = *c;
+      continue;
+    }
+    if (kind != 0) corrupt(bytes_read_, "a record of unknown kind " + str(kind));
     const auto tick =
         s.same_units ? normalizer_->accept(s.id, ts, price, size, bid, ask)
                      : normalizer_->normalize(s.id, ts, static_cast<double>(price) * s.tick_size,

@@ -113,10 +113,15 @@ class SttWriter final : public TickEncoder {
     store(r + kRecTs, t.ts_ns);
     store(r + kRecPrice, t.price);
     store(r + kRecSize, t.size);
-    store(r + kRecBid, t.bid);
-    store(r + kRecAsk, t.ask);
+    if (market::is_correction(t)) {
+      store(r + kRecCancels, t.seq);
+      store(r + kRecAsk, std::int64_t{0});
+    } else {
+      store(r + kRecBid, t.bid);
+      store(r + kRecAsk, t.ask);
+    }
     store(r + kRecSymbol, static_cast<std::uint32_t>(t.symbol));
-    store(r + kRecSymbol + 4, std::uint32_t{0});
+    store(r + kRecKind, static_cast<std::uint32_t>(t.kind));
   }
 
   void flush_block() {

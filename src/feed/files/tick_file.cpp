@@ -217,6 +217,9 @@ void TickFileWriter::close() {
 std::uint64_t TickFileWriter::ticks_written() const {
   return impl_->encoder->ticks_written();
 }
+std::uint64_t TickFileWriter::corrections_skipped() const {
+  return impl_->encoder->corrections_skipped();
+}
 std::uint64_t TickFileWriter::bytes_written() const {
   return impl_->encoder->bytes_written();
 }

@@ -102,7 +102,12 @@ struct SymbolState {
   bool reported_tick_size = false;
   bool backfilling = false;     // history requested, !ENDMSG! not yet seen
   std::vector<HeldTrade> held;  // live trades waiting for that history
+  // TickID -> the feed's number of the delivered trade, for corrections: the last
+  // kCorrectionIds delivered trades that had a TickID.
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> trade_ids;
 };
+
+constexpr std::size_t kCorrectionIds = 4096;
 
 struct Connection {
   Fd fd;
@@ -126,7 +131,8 @@ struct Counters {
   std::atomic<std::uint64_t> lines{0}, trades{0}, quotes{0}, connects{0}, reconnects{0},
       connect_failures{0}, disconnects{0}, server_disconnects{0}, protocol_mismatches{0},
       backfills{0}, backfill_failures{0}, backfilled{0}, duplicates{0}, rejected{0}, dropped{0},
-      dropped_held{0}, unknown_symbols{0}, unexpected_symbols{0}, server_errors{0}, corrections{0};
+      dropped_held{0}, unknown_symbols{0}, unexpected_symbols{0}, server_errors{0}, corrections{0},
+      corrections_applied{0}, corrections_unmatched{0}, corrections_unknown_type{0};
   std::array<std::atomic<std::uint64_t>, kIqFeedParseErrorKinds> parse_errors{};
   std::array<std::atomic<std::uint64_t>, kRejectReasonCount> rejected_by_reason{};
 };
@@ -309,7 +315,11 @@ struct IqFeedClient::Impl {
     const auto deadline = Clock::now() + config.offer_wait;
     for (;;) {
       const std::size_t taken = std::min(sink->offer(rest), rest.size());
-      bump(counters.trades, taken);
+      // Corrections go in the same batches; they are counted as corrections_applied.
+      const auto corrections =
+          std::count_if(rest.begin(), rest.begin() + taken,
+                        [](const market::Tick& t) { return market::is_correction(t); });
+      bump(counters.trades, taken - static_cast<std::size_t>(corrections));
       rest = rest.subspan(taken);
       if (rest.empty() || stop.stop_requested() || Clock::now() >= deadline) break;
       std::this_thread::yield();
@@ -373,6 +383,55 @@ struct IqFeedClient::Impl {
       return;
     }
     eastern.observe(utc_us);  // accepted: its time may decide the next repeated hour
+    if (k.tick_id != 0) {
+      s.trade_ids.emplace_back(k.tick_id, tick->seq);
+      if (s.trade_ids.size() > kCorrectionIds) s.trade_ids.pop_front();
+    }
+    pending.push_back(*tick);
+    if (pending.size() >= kBatch) flush();
+  }
+
+  // A trade correction (docs/FEEDS.md "Trade corrections"): C cancels the trade TickID and
+  // inserts the given price and size in its place, D and X cancel it, I inserts a trade.
+  // It goes to the engine in order with the trades, as market::correction_tick.
+  void on_correction(const iqfeed::Correction& c) {
+    bump(counters.corrections);
+    const auto it = by_name.find(c.symbol);
+    if (it == by_name.end()) {
+      bump(counters.unexpected_symbols);
+      return;
+    }
+    SymbolState& s = symbols[it->second];
+    const bool cancels = c.type == 'C' || c.type == 'D' || c.type == 'X';
+    const bool inserts = c.type == 'C' || c.type == 'I';
+    if (!cancels && !inserts) {
+      bump(counters.corrections_unknown_type);
+      return;
+    }
+    std::uint64_t seq = 0;
+    if (cancels) {
+      const auto id = std::find_if(s.trade_ids.rbegin(), s.trade_ids.rend(),
+                                   [&](const auto& p) { return p.first == c.tick_id; });
+      if (s.backfilling || id == s.trade_ids.rend()) {
+        bump(counters.corrections_unmatched);
+        return;
+      }
+      seq = id->second;
+    }
+    const std::int64_t utc_us = eastern.resolve(c.date * iqfeed::kMicrosPerDay + c.time_us);
+    const std::int64_t ts_ns =
+        (utc_us >= 0 && utc_us < std::numeric_limits<std::int64_t>::max() / 1000) ? utc_us * 1000
+                                                                                  : -1;
+    const auto tick = normalizer.correction(s.id, seq, ts_ns, inserts ? c.price : 0.0,
+                                            inserts ? static_cast<double>(c.size) : 0.0);
+    if (!tick) {
+      bump(counters.rejected);
+      const auto& by_reason = normalizer.rejected().by_reason;
+      for (std::size_t r = 0; r < kRejectReasonCount; ++r)
+        counters.rejected_by_reason[r].store(by_reason[r], std::memory_order_relaxed);
+      return;
+    }
+    bump(counters.corrections_applied);
     pending.push_back(*tick);
     if (pending.size() >= kBatch) flush();
   }
@@ -537,8 +596,8 @@ struct IqFeedClient::Impl {
       market_time = t->local_us;
       note_market_time(t->local_us);
       if (config.clock_ticks) offer_clock(t->local_us);
-    } else if (const auto* o = std::get_if<iqfeed::OtherMessage>(&p.message)) {
-      if (o->type == 'C') bump(counters.corrections);
+    } else if (const auto* c = std::get_if<iqfeed::Correction>(&p.message)) {
+      on_correction(*c);
     }
   }
 
@@ -988,6 +1047,9 @@ IqFeedStats IqFeedClient::stats() const {
   s.unexpected_symbols = load(c.unexpected_symbols);
   s.server_errors = load(c.server_errors);
   s.corrections = load(c.corrections);
+  s.corrections_applied = load(c.corrections_applied);
+  s.corrections_unmatched = load(c.corrections_unmatched);
+  s.corrections_unknown_type = load(c.corrections_unknown_type);
   for (std::size_t i = 0; i < kIqFeedParseErrorKinds; ++i)
     s.parse_errors[i] = load(c.parse_errors[i]);
   for (std::size_t i = 0; i < kRejectReasonCount; ++i)

@@ -317,6 +317,27 @@ std::optional<ParseError> parse_history_tick(std::string_view body, HistoryTick&
   return std::nullopt;
 }
 
+std::optional<ParseError> parse_correction(std::string_view body, Correction& c) {
+  FieldCursor cur(body);
+  std::string_view f[7];
+  for (auto& field : f) {
+    if (!cur.next(field)) return ParseError::kMissingField;
+  }
+  if (f[0].empty() || f[1].size() != 1 || f[6].empty()) return ParseError::kMissingField;
+  c.symbol = f[0];
+  c.type = f[1][0];
+  const auto d = parse_mmddccyy(f[2]);
+  if (!d) return ParseError::kBadDate;
+  c.date = *d;
+  const auto t = parse_time_of_day(f[3]);
+  if (!t) return ParseError::kBadTime;
+  c.time_us = *t;
+  if (!f[4].empty() && !read_double(f[4], c.price)) return ParseError::kBadNumber;
+  if (!f[5].empty() && !read_int(f[5], c.size)) return ParseError::kBadNumber;
+  if (!read_int(f[6], c.tick_id)) return ParseError::kBadNumber;
+  return std::nullopt;
+}
+
 bool looks_like_history_timestamp(std::string_view f) {
   return f.size() >= 19 && f[4] == '-' && f[0] >= '0' && f[0] <= '9';
 }
@@ -511,9 +532,14 @@ Parsed parse_level1_line(std::string_view line, const UpdateFieldset& fieldset,
       p.message = Timestamp{ts.value_or(0)};
       return p;
     }
+    case 'C': {
+      Correction c;
+      p.error = parse_correction(body, c);
+      p.message = c;
+      return p;
+    }
     case 'R':
     case 'N':
-    case 'C':
       p.message = OtherMessage{line[0]};
       return p;
     default:

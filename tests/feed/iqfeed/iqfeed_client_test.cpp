@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "fake_iqconnect.hpp"
+#include "indicators/pipeline.hpp"
 
 namespace spacetime::feed {
 namespace {
@@ -484,6 +485,79 @@ TEST(IqFeedClient, SymbolLimitReachedIsReportedLikeAnUnknownSymbol) {
   want.erase("MSFT");
   ASSERT_TRUE(sink.wait_for(count(want)));
   expect_same_trades(sink.ticks(), reg, want);
+}
+
+// Trade corrections (docs/FEEDS.md "Trade corrections") through the real line parser and
+// client: C replaces a trade, D cancels one, both found by TickID; an unknown TickID and an
+// unknown CorrectionType are counted and not applied. The ticks then revise the closed bar.
+TEST(IqFeedClient, TradeCorrectionsReachTheEngineInOrderAndReviseTheirBar) {
+  const auto events =
+      fake::generate_events({"AAPL"}, 10, fake::local_time(2024, 3, 15, 12, 0, 0, 0), 1000, 5);
+  FakeIqConnect server(events);
+  auto reg = registry_for({"AAPL"});
+  IqFeedClient client(config_for(server, {"AAPL"}), reg);
+  CollectingSink sink;
+  Running run(client, sink);
+  ASSERT_TRUE(server.wait_for_watches(1, kTimeout));
+  server.send_raw(
+      "Q,AAPL,100.00,10,12:00:00.000000,03/15/2024,99.99,100.01,10,C,501,\r\n"
+      "Q,AAPL,100.50,20,12:00:00.500000,03/15/2024,99.99,100.01,30,C,502,\r\n"
+      "Q,AAPL,101.00,30,12:00:01.200000,03/15/2024,99.99,100.01,60,C,503,\r\n"
+      "C,AAPL,C,03/15/2024,12:00:00.500000,100.20,25,502,,\r\n"
+      "C,AAPL,D,03/15/2024,12:00:00.000000,,,501,,\r\n"
+      "C,AAPL,D,03/15/2024,12:00:00.000000,,,999,,\r\n"
+      "C,AAPL,Z,03/15/2024,12:00:00.000000,1.00,1,503,,\r\n"
+      "C,NOPE,D,03/15/2024,12:00:00.000000,,,503,,\r\n");
+  ASSERT_TRUE(sink.wait_for(5));
+  std::this_thread::sleep_for(20ms);
+  const auto ticks = sink.ticks();
+  ASSERT_EQ(ticks.size(), 5u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(market::is_correction(ticks[i]));
+    EXPECT_EQ(ticks[i].seq, i + 1);
+  }
+  ASSERT_TRUE(market::is_correction(ticks[3]));
+  EXPECT_EQ(ticks[3].seq, 2u) << "TickID 502 was the symbol's trade 2";
+  EXPECT_EQ(ticks[3].price, 10020);
+  EXPECT_EQ(ticks[3].size, 25);
+  EXPECT_EQ(ticks[3].ts_ns, edt_ns(fake::local_time(2024, 3, 15, 12, 0, 0, 500'000)));
+  ASSERT_TRUE(market::is_correction(ticks[4]));
+  EXPECT_EQ(ticks[4].seq, 1u);
+  EXPECT_EQ(ticks[4].size, 0);
+  const auto s = client.stats();
+  EXPECT_EQ(s.corrections, 5u);
+  EXPECT_EQ(s.corrections_applied, 2u);
+  EXPECT_EQ(s.corrections_unmatched, 1u);
+  EXPECT_EQ(s.corrections_unknown_type, 1u);
+  EXPECT_EQ(s.unexpected_symbols, 1u);
+  EXPECT_EQ(s.trades, 3u);
+
+  // What the engine makes of them: the closed 1 s bar of 12:00:00 goes out twice more.
+  indicators::SymbolIndicators ind(0, indicators::IndicatorParams{});
+  std::vector<market::Event> out;
+  for (const auto& t : ticks) {
+    if (market::is_correction(t)) {
+      ind.on_correction(t, out);
+    } else {
+      ind.on_tick(t, out);
+    }
+  }
+  std::vector<market::CandleEvent> second;
+  for (const auto& e : out) {
+    const auto* c = std::get_if<market::CandleEvent>(&e);
+    if (c && c->tf == market::Timeframe::k1s) second.push_back(*c);
+  }
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_FALSE(second[0].revised);
+  EXPECT_EQ(second[0].candle.volume, 30);
+  EXPECT_TRUE(second[1].revised);
+  EXPECT_EQ(second[1].seq, second[0].seq);
+  EXPECT_EQ(second[1].candle.high, 10020);
+  EXPECT_EQ(second[1].candle.volume, 35);
+  EXPECT_TRUE(second[2].revised);
+  EXPECT_EQ(second[2].candle.open, 10020);
+  EXPECT_EQ(second[2].candle.volume, 25);
+  EXPECT_EQ(second[2].candle.ticks, 1u);
 }
 
 TEST(IqFeedClient, MalformedLinesAreCountedAndSkippedWithoutCrashingOrReconnecting) {

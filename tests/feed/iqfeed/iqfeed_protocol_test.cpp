@@ -188,12 +188,35 @@ TEST(IqFeedProtocol, ParsesSymbolNotFoundErrorsTimestampsAndOtherTypes) {
   EXPECT_EQ(error_of("T,2019-10-18 12:49:55"), ParseError::kBadTime);
 
   for (const char* line : {"R,AAPL,X,1.23,100,13:00:00,1.24,200,13:00:01,0,1,2,",
-                           "N,1234,1122,AAPL:NFLX,20000102 152001,Very cool news,",
-                           "C,AAPL,I,03/30/2021,19:59:14.503633,183.3600,13,101123,8801,17"}) {
+                           "N,1234,1122,AAPL:NFLX,20000102 152001,Very cool news,"}) {
     const Parsed p = parse_level1_line(line, fs());
     ASSERT_TRUE(p) << line;
     EXPECT_EQ(std::get<OtherMessage>(p.message).type, line[0]);
   }
+}
+
+TEST(IqFeedProtocol, ParsesTradeCorrections) {
+  // The C# test's line (IQFEED.md § 3.3).
+  const Parsed p =
+      parse_level1_line("C,AAPL,I,03/30/2021,19:59:14.503633,183.3600,13,101123,8801,17", fs());
+  ASSERT_TRUE(p);
+  const auto& c = std::get<Correction>(p.message);
+  EXPECT_EQ(c.symbol, "AAPL");
+  EXPECT_EQ(c.type, 'I');
+  EXPECT_EQ(c.date, days_from_civil(2021, 3, 30));
+  EXPECT_EQ(c.time_us, (19 * 3600 + 59 * 60 + 14) * kMicrosPerSecond + 503633);
+  EXPECT_DOUBLE_EQ(c.price, 183.36);
+  EXPECT_EQ(c.size, 13);
+  EXPECT_EQ(c.tick_id, 101123u);
+  // A cancel may leave price and size empty; the TickID may not be.
+  const Parsed cancel = parse_level1_line("C,AAPL,D,03/30/2021,19:59:14,,,7,,", fs());
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(std::get<Correction>(cancel.message).size, 0);
+  EXPECT_EQ(error_of("C,AAPL,D,03/30/2021,19:59:14,1,1,,,"), ParseError::kMissingField);
+  EXPECT_EQ(error_of("C,AAPL,D,2021-03-30,19:59:14,1,1,7,,"), ParseError::kBadDate);
+  EXPECT_EQ(error_of("C,AAPL,D,03/30/2021,25:59:14,1,1,7,,"), ParseError::kBadTime);
+  EXPECT_EQ(error_of("C,AAPL,C,03/30/2021,19:59:14,x,1,7,,"), ParseError::kBadNumber);
+  EXPECT_EQ(error_of("C,AAPL"), ParseError::kMissingField);
 }
 
 TEST(IqFeedProtocol, ParsesFundamentalsByLayoutWithCommasInTheCompanyName) {

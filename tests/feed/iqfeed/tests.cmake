@@ -9,7 +9,7 @@ add_library(iqfeed_fake_server STATIC feed/iqfeed/fake_iqconnect.cpp)
 target_link_libraries(iqfeed_fake_server PUBLIC Threads::Threads PRIVATE spacetime_warnings)
 
 spacetime_test(feed/iqfeed/fake_iqconnect_test.cpp iqfeed_fake_server)
-spacetime_test(feed/iqfeed/iqfeed_client_test.cpp spacetime_feed iqfeed_fake_server)
+spacetime_test(feed/iqfeed/iqfeed_client_test.cpp spacetime_feed spacetime_indicators iqfeed_fake_server)
 target_compile_definitions(iqfeed_client_test
                            PRIVATE SPACETIME_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
 

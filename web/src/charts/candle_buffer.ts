@@ -182,6 +182,17 @@ export class CandleBuffer {
       return ignored('no_snapshot');
     }
     const bar = toCandle(event);
+    if (event.closed && event.revised === true) {
+      // A trade correction changed a closed bar (docs/PROTOCOL.md "Revised candles"):
+      // replace the bar of that seq where it is; one no longer kept is left alone.
+      const index = lowerBound(this.bars_, bar.t);
+      const at = this.bars_[index];
+      if (at === undefined || at.t !== bar.t || at.seq !== bar.seq) {
+        return ignored('stale');
+      }
+      this.bars_[index] = bar;
+      return index === this.bars_.length - 1 ? { kind: 'last', bar } : { kind: 'historical', bar };
+    }
     if (event.closed) {
       if (this.lastClosedSeq !== null) {
         if (bar.seq <= this.lastClosedSeq) {

@@ -96,6 +96,8 @@ export interface CandleEvent extends Candle, EventHead {
   /** From the stream name `candles:<tf>`. */
   readonly tf: string;
   readonly closed: boolean;
+  /** A closed candle sent again after a trade correction: same seq, new values. */
+  readonly revised?: boolean;
 }
 
 export interface TickEvent extends EventHead {
@@ -210,7 +212,8 @@ export type MarketEvent = CandleEvent | TickEvent | IndicatorEvent;
 export function eventSeq(event: MarketEvent): number | null {
   switch (event.type) {
     case 'candle':
-      return event.closed ? event.seq : null;
+      // A revised candle repeats a seq already seen: it is no gap and no duplicate.
+      return event.closed && event.revised !== true ? event.seq : null;
     case 'tick':
     case 'spike_start':
     case 'spike_end':
@@ -727,6 +730,7 @@ function marketEvent(obj: JsonObject, path: string): MarketEvent | null {
         ...head,
         tf: id.kind === 'candles' ? id.tf : '',
         closed: boolean(obj['closed'], `${path}.closed`),
+        ...(obj['revised'] === true ? { revised: true } : {}),
         ...candleFields(obj, path),
       };
     case 'tick':

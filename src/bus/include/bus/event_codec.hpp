@@ -17,7 +17,7 @@
 
 namespace spacetime::bus {
 
-inline constexpr std::uint8_t kEventCodecVersion = 1;
+inline constexpr std::uint8_t kEventCodecVersion = 2;
 
 // A batch that cannot be decoded: truncated, a wrong version, an unknown kind, a field out
 // of range. The message says what and at which byte.

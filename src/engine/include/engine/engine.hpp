@@ -35,7 +35,15 @@ struct EngineConfig {
 };
 
 struct EngineStats {
-  std::uint64_t ticks = 0;          // processed
+  std::uint64_t ticks = 0;  // processed
+  // Trade corrections (docs/INDICATORS.md § 1, "Corrections"): processed; of them, those
+  // whose cancelled trade was no longer kept (ignored); closed bars sent again revised;
+  // touched bars no longer kept (not revised); revised bars missing some of their trades.
+  std::uint64_t corrections = 0;
+  std::uint64_t corrections_unmatched = 0;
+  std::uint64_t bars_revised = 0;
+  std::uint64_t bars_revision_missed = 0;
+  std::uint64_t bars_revised_inexact = 0;
   std::uint64_t ticks_clamped = 0;  // out-of-order timestamps clamped (D5)
   std::uint64_t ticks_unknown = 0;  // symbol id not in the registry: skipped
   std::uint64_t events = 0;         // published to the sink

@@ -91,7 +91,14 @@ struct IqFeedStats {
   std::uint64_t unknown_symbols = 0;     // n,<SYM> replies
   std::uint64_t unexpected_symbols = 0;  // updates for symbols this client did not watch
   std::uint64_t server_errors = 0;       // E lines (Level 1 and lookup)
-  std::uint64_t corrections = 0;         // C (trade correction) lines: seen, not applied
+  // C (trade correction) lines (docs/FEEDS.md "Trade corrections"): seen; handed to the
+  // engine; referring to a TickID not among the symbol's last kCorrectionIds delivered
+  // trades (or arriving while its history loads): not applied; of a CorrectionType letter
+  // this client does not know: not applied.
+  std::uint64_t corrections = 0;
+  std::uint64_t corrections_applied = 0;
+  std::uint64_t corrections_unmatched = 0;
+  std::uint64_t corrections_unknown_type = 0;
   std::array<std::uint64_t, kIqFeedParseErrorKinds> parse_errors{};  // by IqFeedParseError
 
   std::uint64_t parse_error(IqFeedParseError kind) const {

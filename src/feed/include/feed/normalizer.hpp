@@ -26,8 +26,10 @@ enum class RejectReason : std::uint8_t {
   kBadQuote,     // quotes present but a side is not positive, or ask <= bid
   kOutsideBand,  // price too far from the median of the symbol's recent prices
   kAbsurdSize,   // more lots than max_size
+  // A trade correction that cancels a trade number not given (yet) for its symbol.
+  kBadSeq,
 };
-inline constexpr std::size_t kRejectReasonCount = 8;
+inline constexpr std::size_t kRejectReasonCount = 9;
 std::string_view to_string(RejectReason reason);
 
 struct RejectCounts {
@@ -98,6 +100,20 @@ class TickNormalizer {
                                      std::int64_t price, std::int64_t size, std::int64_t bid = 0,
                                      std::int64_t ask = 0);
 
+  // A trade correction (market::correction_tick, docs/FEEDS.md "Trade corrections"): cancels
+  // the symbol's trade number `cancels_seq` (0: none) and inserts a trade of `size` (0: none)
+  // at `price`. The same unit checks as a trade when it inserts one (bad_price, bad_size,
+  // bad_time, unknown_symbol, counted under those reasons); a cancel of a number this
+  // normalizer has not given is bad_seq. No bad-tick filter or time guard (the trade is a
+  // past one), no sequence number of its own.
+  std::optional<market::Tick> correction(market::SymbolId symbol, std::uint64_t cancels_seq,
+                                         std::int64_t ts_ns, double price, double size);
+  // The same in the symbol's own units (a .stt file's correction records).
+  std::optional<market::Tick> accept_correction(market::SymbolId symbol, std::uint64_t cancels_seq,
+                                                std::int64_t ts_ns, std::int64_t price,
+                                                std::int64_t size);
+  std::uint64_t corrections() const { return corrections_; }
+
   // Called with every rejected tick (reason set), on the thread that normalizes: a recording
   // writes them to its quarantine file (feed/quarantine.hpp). Must not throw.
   void on_reject(std::function<void(const RejectedTick&)> observer) {
@@ -148,6 +164,10 @@ class TickNormalizer {
   int ahead_run_ = 0;                      // its length
   RejectCounts rejected_;
   std::uint64_t accepted_ = 0;
+  std::uint64_t corrections_ = 0;
+  std::optional<market::Tick> check_correction(market::SymbolId symbol, std::uint64_t cancels_seq,
+                                               std::int64_t ts_ns, std::int64_t q,
+                                               std::int64_t lots, const RejectedTick& raw);
 };
 
 }  // namespace spacetime::feed

@@ -159,8 +159,10 @@ class TickFileWriter {
   // Flushes the last block and records the tick count in the .stt header.
   void close();
 
-  std::uint64_t ticks_written() const;
+  std::uint64_t ticks_written() const;  // records, trade corrections included (.stt)
   std::uint64_t bytes_written() const;
+  // Trade corrections left out because the format has no place for them (CSV).
+  std::uint64_t corrections_skipped() const;
 
  private:
   struct Impl;

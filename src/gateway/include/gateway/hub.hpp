@@ -98,6 +98,7 @@ struct HubStats {
   std::uint64_t events_delivered = 0;  // events put into client batches
   std::uint64_t bytes_queued_total = 0;
   std::uint64_t duplicates = 0;  // events at or below a channel's last seq, ignored
+  std::uint64_t revisions = 0;   // revised closed bars passed on (CandleEvent::revised)
   std::uint64_t history_errors = 0;
 };
 
@@ -172,6 +173,9 @@ class Hub {
   void on_event(const market::Event& e);
   void on_value(const market::Event& e, std::int64_t origin_ns);
   void add_event(std::uint32_t ch, const market::Event& e);
+  // A closed bar sent again with new values (CandleEvent::revised): it replaces the bar of
+  // its seq in the ring and goes to the subscribers; the channel's numbering is unchanged.
+  void revise_event(std::uint32_t ch, const market::CandleEvent& bar);
   void note_gap(std::uint32_t ch, std::uint64_t from, std::uint64_t to);
 
   void activate(ClientState& c, std::uint32_t ch);

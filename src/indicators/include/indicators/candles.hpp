@@ -98,6 +98,11 @@ class CandleAggregator {
     return flush();
   }
 
+  // A correction changed the bar in progress (revisions.hpp): its new values, same bucket.
+  void revise_current(const market::Candle& bar) {
+    if (open_) current_ = bar;
+  }
+
   bool has_current() const { return open_; }
   const market::Candle& current() const { return current_; }
   const market::Candle& last_closed() const { return last_closed_; }

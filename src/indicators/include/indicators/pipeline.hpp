@@ -16,6 +16,7 @@
 #include "indicators/candles.hpp"
 #include "indicators/intensity.hpp"
 #include "indicators/reversal.hpp"
+#include "indicators/revisions.hpp"
 #include "indicators/smoothers.hpp"
 #include "indicators/spike_detector.hpp"
 #include "market/event.hpp"
@@ -91,6 +92,12 @@ class SymbolIndicators {
   // events; the bars in progress are not (the engine publishes them, display only).
   void on_tick(const market::Tick& tick, std::vector<market::Event>& out);
 
+  // A trade correction (market::is_correction, docs/INDICATORS.md § 1 "Corrections"): the bars holding the
+  // cancelled or inserted trade are rebuilt; a closed one goes out again with revised set.
+  // Nothing else is rewound. A no-op (counted) before the symbol's first tick.
+  void on_correction(const market::Tick& correction, std::vector<market::Event>& out);
+  const RevisionStats& revisions() const { return revisions_.stats(); }
+
   // A clock advance to the feed's time t (§ 9, Decided): the symbol's effective time moves
   // to t, and every bar whose bucket has ended closes exactly as a tick-driven close would
   // (candle, bar indicators, v3, v4). A no-op before the symbol's first tick.
@@ -127,6 +134,7 @@ class SymbolIndicators {
   std::shared_ptr<const market::Session> session_;  // owns what candles_[1d] points to
   TimeClamp clock_;
   std::array<CandleAggregator, market::kTimeframeCount> candles_;
+  CandleRevisions revisions_;
   std::vector<BarIndicators> bars_;  // one per timeframe
   IntensityWindow window_;
   Sma sma_;
@@ -176,6 +184,7 @@ struct TickColumns {
   std::span<const market::SymbolId> symbol;
   std::span<const std::int64_t> bid;  // empty: no quotes
   std::span<const std::int64_t> ask;
+  std::span<const std::uint8_t> kind;  // market::TickKind; empty: all trades
 };
 
 // Owning column storage for TickColumns, filled tick by tick (reused across chunks: clear()
@@ -190,6 +199,7 @@ class TickColumnBuffer {
     symbol_.clear();
     bid_.clear();
     ask_.clear();
+    kind_.clear();
   }
   void push(const market::Tick& t) {
     ts_ns_.push_back(t.ts_ns);
@@ -199,14 +209,16 @@ class TickColumnBuffer {
     symbol_.push_back(t.symbol);
     bid_.push_back(t.bid);
     ask_.push_back(t.ask);
+    kind_.push_back(t.kind);
   }
-  TickColumns view() const { return {ts_ns_, price_, size_, seq_, symbol_, bid_, ask_}; }
+  TickColumns view() const { return {ts_ns_, price_, size_, seq_, symbol_, bid_, ask_, kind_}; }
   std::size_t size() const { return ts_ns_.size(); }
 
  private:
   std::vector<std::int64_t> ts_ns_, price_, size_, bid_, ask_;
   std::vector<std::uint64_t> seq_;
   std::vector<market::SymbolId> symbol_;
+  std::vector<std::uint8_t> kind_;
 };
 
 // states[i] is symbol i's state; out receives every event in tick order. The clock

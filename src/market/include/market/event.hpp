@@ -59,6 +59,10 @@ struct CandleEvent {
   bool closed = false;
   std::uint64_t seq = 0;
   Candle candle{};
+  // A closed bar sent again because a trade correction changed it (docs/INDICATORS.md
+  // § 1, "Corrections"): same seq and start as the first time, new OHLCV; the bar
+  // indicators are the ones the bar closed with (not recomputed). Always closed.
+  bool revised = false;
   // The bar's indicators (docs/INDICATORS.md § 2.3), set on closed bars once ready:
   // the ZLMA(20) volume line and the smoothed bar intensity.
   bool volume_zlma_ready = false;
@@ -222,6 +226,13 @@ inline SymbolId symbol_of(const Event& e) {
 inline bool is_value(const Event& e) {
   if (const auto* c = std::get_if<CandleEvent>(&e)) return !c->closed;
   return std::holds_alternative<IntensityEvent>(e) || std::holds_alternative<BufferEvent>(e);
+}
+
+// A closed bar sent again after a trade correction: it repeats a number already given, so
+// numbering checks (gaps, duplicates, losses) leave it out.
+inline bool is_revision(const Event& e) {
+  const auto* c = std::get_if<CandleEvent>(&e);
+  return c != nullptr && c->revised;
 }
 
 // The number of an event on its channel: bar number for candles (also of the bar in

@@ -19,8 +19,32 @@ struct Tick {
   std::int64_t ask = 0;    // price ticks; 0 when the feed has no quote
   std::uint64_t seq = 0;   // per-symbol sequence number, 1-based, assigned by the feed
   SymbolId symbol = 0;
+  std::uint8_t kind = 0;  // TickKind: a trade, or a correction of earlier trades
 };
 static_assert(std::is_trivially_copyable_v<Tick>);
+static_assert(sizeof(Tick) == 56, "kind sits in what was padding");
+
+// What a Tick carries. A correction (docs/INDICATORS.md § 1, "Corrections") travels in the
+// same rings and files as the trades, in order with them, and revises the bars it touches:
+//   seq     the feed's number of the trade it cancels (0: cancels none, an insertion);
+//   ts_ns   the exchange time of the trade it inserts (a cancel keeps the cancelled
+//           trade's time: ts_ns is then informative only);
+//   price, size  the trade it inserts; size 0 inserts none (a pure cancel);
+//   bid, ask     0.
+// A correction uses no sequence number of its own and moves no clock.
+enum class TickKind : std::uint8_t { kTrade = 0, kCorrection = 1 };
+constexpr bool is_correction(const Tick& t) {
+  return t.kind == static_cast<std::uint8_t>(TickKind::kCorrection);
+}
+constexpr Tick correction_tick(SymbolId symbol, std::uint64_t cancels_seq, std::int64_t ts_ns,
+                               std::int64_t price, std::int64_t size) {
+  return Tick{.ts_ns = ts_ns,
+              .price = price,
+              .size = size,
+              .seq = cancels_seq,
+              .symbol = symbol,
+              .kind = static_cast<std::uint8_t>(TickKind::kCorrection)};
+}
 
 // A clock advance travels as a Tick with this symbol id, so that it stays in order with the
 // ticks in the same ring (docs/INDICATORS.md § 9, "Clock advances"): ts_ns is the feed's

@@ -19,7 +19,10 @@ static_assert(std::endian::native == std::endian::little, ".stt I/O assumes a li
 // PNG-style: a non-ASCII first byte and CR LF / ^Z / LF catch text-mode and 7-bit mangling.
 inline constexpr std::array<char, 8> kMagic = {'\x89', 'S', 'T', 'T', '\r', '\n', '\x1a', '\n'};
 inline constexpr std::string_view kMagicView{kMagic.data(), kMagic.size()};
-inline constexpr std::uint16_t kVersion = 1;
+// Version 2 gives the record's last u32 a meaning (its kind: a trade or a correction);
+// version 1 files (where it is reserved, written 0) are still read.
+inline constexpr std::uint16_t kVersion = 2;
+inline constexpr std::uint16_t kOldestVersion = 1;
 inline constexpr std::uint16_t kFlagZstd = 1;  // records are grouped into zstd blocks
 inline constexpr std::uint16_t kKnownFlags = kFlagZstd;
 inline constexpr std::uint64_t kUnknownCount = std::numeric_limits<std::uint64_t>::max();
@@ -41,8 +44,10 @@ inline constexpr std::size_t kSymbolEntrySize = 20;
 inline constexpr std::size_t kMaxNameLength = 1024;
 
 // Record, 48 bytes: i64 ts_ns, i64 price ticks, i64 size lots, i64 bid ticks, i64 ask ticks,
-// u32 symbol (index into the table), u32 reserved (written 0, ignored on read). The order is
-// market::Tick's, without seq: seq is re-derived per symbol on read.
+// u32 symbol (index into the table), u32 kind (version 2: 0 a trade, 1 a trade correction;
+// version 1: reserved, ignored). The order is market::Tick's, without seq: seq is re-derived
+// per symbol on read. A correction record (market::correction_tick) keeps the number of the
+// trade it cancels (u64, 0 for none) where a trade has its bid, and 0 where the ask is.
 inline constexpr std::size_t kRecordSize = 48;
 inline constexpr std::size_t kRecTs = 0;
 inline constexpr std::size_t kRecPrice = 8;
@@ -50,6 +55,8 @@ inline constexpr std::size_t kRecSize = 16;
 inline constexpr std::size_t kRecBid = 24;
 inline constexpr std::size_t kRecAsk = 32;
 inline constexpr std::size_t kRecSymbol = 40;
+inline constexpr std::size_t kRecKind = 44;
+inline constexpr std::size_t kRecCancels = kRecBid;  // correction records
 
 // zstd block header, 16 bytes: u32 compressed size, u32 raw size (records * 48),
 // u32 record count (1 ... kMaxBlockRecords), u32 FNV-1a of the first 12 bytes. Then one zstd

@@ -58,6 +58,7 @@ class SttTickSource final : public TickSource {
   std::string_view data_;
   std::string name_;
   bool zstd_ = false;
+  std::uint16_t version_ = 0;  // the file's format version
   std::uint64_t header_size_ = 0;
   std::uint64_t records_ = 0;
   std::vector<FileSymbol> symbols_;

@@ -32,6 +32,8 @@ class TickEncoder {
   virtual void close() = 0;
   virtual std::uint64_t ticks_written() const = 0;
   virtual std::uint64_t bytes_written() const = 0;
+  // Trade corrections the format cannot hold (CSV), left out.
+  virtual std::uint64_t corrections_skipped() const { return 0; }
 };
 
 }  // namespace spacetime::feed::files

@@ -160,13 +160,27 @@ struct Timestamp {
   std::int64_t local_us = 0;  // T,YYYYMMDD HH:MM:SS
 };
 
-// R (regional), N (news), C (trade correction): recognised but not used by this client.
+// C (trade correction, 6.2): C,Symbol,CorrectionType,MM/DD/CCYY,HH:MM:SS.ffffff,Price,Size,
+// TickID,Conditions,MarketCenter. The CorrectionType letters are not documented by DTN in
+// anything this project has seen; docs/FEEDS.md ("Trade corrections") says how the client
+// reads them. Conditions and MarketCenter are not read; Price and Size may be empty.
+struct Correction {
+  std::string_view symbol;
+  char type = 0;              // the CorrectionType letter
+  std::int64_t date = 0;      // days since 1970-01-01 (exchange-local)
+  std::int64_t time_us = 0;   // microseconds since local midnight
+  double price = 0.0;         // 0 when empty
+  std::int64_t size = 0;      // 0 when empty
+  std::uint64_t tick_id = 0;  // the trade it refers to
+};
+
+// R (regional), N (news): recognised but not used by this client.
 struct OtherMessage {
   char type = 0;
 };
 
-using Message =
-    std::variant<Update, Fundamental, SymbolNotFound, System, ServerError, Timestamp, OtherMessage>;
+using Message = std::variant<Update, Fundamental, SymbolNotFound, System, ServerError, Timestamp,
+                             Correction, OtherMessage>;
 
 struct Parsed {
   Message message;
