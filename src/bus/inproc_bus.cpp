@@ -259,12 +259,15 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
 }
 
 // Overflow::kWait: the producer waits for the consumer to drain the ring (the recorder
-// drains every 10 ms), first yielding, then sleeping. False when the subscription closed.
+// drains every 10 ms), first yielding, then sleeping. False when the subscription closed
+// or the consumer took nothing for kMaxWaitNs (a hung store must not hang the engine and
+// its shutdown for ever): the event is then dropped and counted.
 bool Subscription::wait_for_room(Ring& r) {
   const std::int64_t start = market::steady_ns();
   bool room = false;
   for (int spin = 0; !room; ++spin) {
     if (closed_.load(std::memory_order_acquire)) break;
+    if (spin >= 64 && market::steady_ns() - start > kMaxWaitNs) break;
     if (spin < 64) {
       std::this_thread::yield();
     } else {

@@ -164,9 +164,14 @@ class Gateway::Impl final : public SessionHost {
   void authenticate(std::string token, std::function<void(const auth::Verdict&)> done) override {
     if (auth_in_flight_ >= kAuthInFlight) {
       verifier_->count(auth::Reason::kBusy);
-      auth::Verdict busy;
-      busy.reason = auth::Reason::kBusy;
-      return done(busy);
+      // Later, not now: the caller may be inside the hub's handler, which a close would
+      // pull the client out from under.
+      net::post(ioc_, [done = std::move(done)] {
+        auth::Verdict busy;
+        busy.reason = auth::Reason::kBusy;
+        done(busy);
+      });
+      return;
     }
     net::post(auth_pool_, [this, token = std::move(token), done = std::move(done)]() mutable {
       const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(

@@ -100,6 +100,9 @@ template <class Stream>
 void WsSession<Stream>::on_verdict(const RequestId& id, const auth::Verdict& v) {
   verifying_ = false;
   if (closed_ || close_pending_) return;
+  // Reading starts again: the keepalive starts afresh (a pong may have waited unread).
+  last_heard_ns_ = steady_now_ns();
+  ping_sent_ns_ = 0;
   if (v.reason) {
     if (*v.reason == auth::Reason::kBusy) return close(1013, "busy: retry");
     return close(kCloseUnauthenticated, auth::to_string(*v.reason));
@@ -291,6 +294,8 @@ void WsSession<Stream>::on_keepalive() {
   if (closed_) return;
   const std::int64_t t = steady_now_ns();
   const std::int64_t timeout = std::int64_t{limits_.ping_timeout_ms} * 1'000'000;
+  // While a token is checked nothing is read (pongs included): not a sign of a dead peer.
+  if (verifying_) return schedule_keepalive();
   // Dead: nothing heard for the timeout, or a ping unanswered for as long.
   if (t - last_heard_ns_ > timeout || (ping_sent_ns_ != 0 && t - ping_sent_ns_ > timeout)) {
     if (!counted_) {

@@ -75,7 +75,8 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
   // the client has read all of that: an unanswered ping is the stall, whatever the kernel
   // buffers hold. A write that does not complete counts too.
   std::int64_t stalled_since_ns() const override {
-    if (ping_sent_ns_ != 0) return ping_sent_ns_;
+    // While a token is checked nothing is read, so an unanswered ping says nothing.
+    if (ping_sent_ns_ != 0 && !verifying_) return ping_sent_ns_;
     return writing_ ? write_started_ns_ : 0;
   }
   void close(std::uint16_t code, std::string_view reason) override;

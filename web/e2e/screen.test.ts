@@ -182,8 +182,12 @@ describe('the trading screen', () => {
 
     // A signal of the feed opens its symbol in the focused chart, at its time.
     await p.locator('.cell[data-index="1"]').click({ position: { x: 40, y: 40 } });
-    const entry = p.locator('#feed li').first();
-    await entry.waitFor({ timeout: 60_000 });
+    await p.locator('#feed li').first().waitFor({ timeout: 60_000 });
+    // One element, held: the feed is live, and a locator would find a newer first entry.
+    const entry = await p.locator('#feed li').first().elementHandle();
+    if (entry === null) {
+      throw new Error('no feed entry');
+    }
     const symbol = await entry.getAttribute('data-symbol');
     const tMs = Number(await entry.getAttribute('data-t-ms'));
     await entry.click();

@@ -33,7 +33,8 @@ enum class Overflow : std::uint8_t {
   kDrop,  // drop and count (lost_seq tells the consumer): the gateway, whose clients get a gap
   kWait,  // wait until the consumer makes room: the recorder, which must not lose closed
           // candles, ticks, spikes or reversals. The publishing shard then falls behind, and
-          // with it the feed (backpressure). Only a closed subscription drops (counted).
+          // with it the feed (backpressure). Only a closed subscription, or one that took
+          // nothing for 10 s (a hung store), drops (counted).
 };
 
 // Which channels a subscription wants.
@@ -114,6 +115,8 @@ class Subscription {
   void note_lost(const market::Channel& c, std::uint64_t seq);
 
   static constexpr std::size_t kMaxLanes = 64;
+  // Overflow::kWait: the longest one wait for room lasts before the event is dropped.
+  static constexpr std::int64_t kMaxWaitNs = 10'000'000'000;
 
  private:
   class Ring;
