@@ -92,9 +92,9 @@ class SymbolIndicators {
   // events; the bars in progress are not (the engine publishes them, display only).
   void on_tick(const market::Tick& tick, std::vector<market::Event>& out);
 
-  // A trade correction (market::is_correction, docs/INDICATORS.md § 1 "Corrections"): the bars holding the
-  // cancelled or inserted trade are rebuilt; a closed one goes out again with revised set.
-  // Nothing else is rewound. A no-op (counted) before the symbol's first tick.
+  // A trade correction (market::is_correction, docs/INDICATORS.md § 1 "Corrections"): the bars
+  // holding the cancelled or inserted trade are rebuilt; a closed one goes out again with revised
+  // set. Nothing else is rewound. A no-op (counted) before the symbol's first tick.
   void on_correction(const market::Tick& correction, std::vector<market::Event>& out);
   const RevisionStats& revisions() const { return revisions_.stats(); }
 
