@@ -232,6 +232,34 @@ describe('the trading screen', () => {
     await context.close();
   });
 
+  // Last, so that the simulator has run for a while: the screenshots show a screen with
+  // history, reversal markers, spikes in the feed and the band, not a chart a second old.
+  it('saves the desktop screenshots with live data', async () => {
+    const context = await openBrowser().newContext({ viewport: { width: 1400, height: 900 } });
+    const p = await context.newPage();
+    consoleErrors.push(...watchConsole(p));
+    await p.goto(`${baseUrl}?layout=4&charts=ALFA:1s,BRVO:1s,CHRL:10s,DLTA:1s&focus=0`);
+    for (const id of chartIds) {
+      await waitForBars(p, id);
+    }
+    await waitForBars(p, '#chart', 30);
+    await expect.poll(() => p.locator('#chart').getAttribute('data-band-points'), { timeout: 30_000 }).not.toBe('0');
+    await expect.poll(() => p.locator('#feed li').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    for (const chart of (await pageStats(p)).charts) {
+      expect(barProblems(chart.bars)).toEqual([]);
+    }
+    await saveScreenshot(p, 'four-charts.png');
+    await p.locator('#layouts button[data-layout="1"]').click();
+    await waitForBars(p, '#chart', 30);
+    const themeOf = (): Promise<string> => p.evaluate(() => document.documentElement.dataset['theme'] ?? 'dark');
+    const first = await themeOf();
+    await saveScreenshot(p, `desktop-${first}.png`);
+    await p.locator('#theme-toggle').click();
+    await expect.poll(themeOf).not.toBe(first);
+    await saveScreenshot(p, `desktop-${await themeOf()}.png`);
+    await context.close();
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });
