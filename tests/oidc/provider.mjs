@@ -148,6 +148,19 @@ http
       });
       return;
     }
+    // keycloak-js sends its token requests with credentials, which a wildcard
+    // Access-Control-Allow-Origin does not allow: name the page's origin, as Keycloak
+    // does for a client's web origins.
+    const origin = req.headers.origin;
+    if (typeof origin === 'string') {
+      const setHeader = res.setHeader.bind(res);
+      res.setHeader = (name, value) => {
+        if (String(name).toLowerCase() !== 'access-control-allow-origin') return setHeader(name, value);
+        setHeader('Access-Control-Allow-Credentials', 'true');
+        setHeader('Vary', 'Origin');
+        return setHeader(name, origin);
+      };
+    }
     if (url.pathname === '/jwks') stats.jwks_hits++;
     if (url.pathname === '/.well-known/openid-configuration') stats.discovery_hits++;
     handler(req, res);
