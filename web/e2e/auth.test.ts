@@ -283,6 +283,13 @@ describe.skipIf(useMock)('login with the OIDC provider', () => {
     expect(page.url().startsWith(baseUrl)).toBe(true);
     expect(sockets).toHaveLength(2); // no new connection after logging out
     await saveScreenshot(page, 'auth-logged-out.png');
+    // Log in again from there: through the provider and back, a new connection.
+    await page.locator('#auth-gate-button').click();
+    await page.locator('#account').waitFor({ state: 'visible' });
+    await waitFor('a new authenticated connection', () =>
+      sockets[2]?.received.some((m) => m.type === 'ok' && m.op === 'auth') === true ? true : null,
+    );
+    expect(await page.locator('#auth-gate').isHidden()).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });

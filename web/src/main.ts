@@ -545,6 +545,7 @@ async function logout(session: AuthSession, ws: MarketSocket): Promise<void> {
 
 /** The full-page notice for a logged-out user (or one without access), with one button. */
 function showGate(title: string, text: string, button: string, action: () => unknown): void {
+  new ThemeSwitch(document.documentElement); // the user's theme, also without the screen
   const gate = element('#auth-gate', HTMLElement);
   element('#auth-gate-title', HTMLElement).textContent = title;
   element('#auth-gate-text', HTMLElement).textContent = text;
@@ -617,7 +618,8 @@ async function boot(): Promise<void> {
       } catch {
         // nothing kept
       }
-      return session.login();
+      // Start over: the page logs in as on a first visit (also when the issuer was unreachable before).
+      window.location.replace(pageUrl());
     });
     return;
   }
