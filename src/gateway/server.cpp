@@ -631,6 +631,10 @@ std::string Gateway::Impl::metrics_body() {
             "{reason=\"overflow\"}");
   p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_not_retained),
             "{reason=\"not_retained\"}");
+  p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_store_behind),
+            "{reason=\"store_behind\"}");
+  p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_revised),
+            "{reason=\"revised\"}");
   p.counter("snapshots_total", "Snapshots sent.", static_cast<double>(h.snapshots));
   p.counter("batches_total", "Batch frames sent.", static_cast<double>(h.batches));
   p.counter("events_delivered_total", "Events put into client batches.",
