@@ -626,14 +626,10 @@ void Hub::flush(Now now) {
       ++pieces;
     };
     const bool refresh = c.refresh_values && !c.lagging;
+    gaps_out_.clear();
     for (const std::uint32_t ch : c.active) {
       ChannelState& s = channels_[ch];
-      for (const auto& g : s.gap_frames) {
-        Frame gf;
-        gf.add(g);
-        stats_.bytes_queued_total += gf.bytes;
-        c.client->send(std::move(gf));
-      }
+      gaps_out_.insert(gaps_out_.end(), s.gap_frames.begin(), s.gap_frames.end());
       if (s.events_frag) {
         add(s.events_frag);
         market::keep_oldest(frame.origin_ns, s.origin_ns);
@@ -653,11 +649,20 @@ void Hub::flush(Now now) {
       }
     }
     if (refresh) c.refresh_values = false;
-    if (pieces == 0) continue;
-    frame.add(kSuffix);
-    ++stats_.batches;
-    stats_.bytes_queued_total += frame.bytes;
-    c.client->send(std::move(frame));
+    if (pieces != 0) {
+      frame.add(kSuffix);
+      ++stats_.batches;
+      stats_.bytes_queued_total += frame.bytes;
+      c.client->send(std::move(frame));
+    }
+    // After the batch: a gap at the end of a channel (a loss after the events this batch
+    // holds) must not arrive before them, or the client would take them for duplicates.
+    for (const auto& g : gaps_out_) {
+      Frame gf;
+      gf.add(g);
+      stats_.bytes_queued_total += gf.bytes;
+      c.client->send(std::move(gf));
+    }
   }
   for (const std::uint32_t ch : touched_) {
     ChannelState& s = channels_[ch];

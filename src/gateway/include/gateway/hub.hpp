@@ -225,6 +225,7 @@ class Hub {
     std::int64_t due_ns = -1;  // -1: set by the next flush
   };
   std::vector<RevisionNotice> revision_notices_;
+  std::vector<std::shared_ptr<const std::string>> gaps_out_;  // a client's gaps of one flush
   void handle_message(ClientState& c, std::string_view text, Now now);
   HubStats stats_;
   ReplayControl* replay_ = nullptr;
