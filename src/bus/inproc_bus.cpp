@@ -180,6 +180,7 @@ Subscription::Subscription(Filter filter, std::size_t capacity, std::size_t symb
     : filter_(filter), capacity_(std::max<std::size_t>(capacity, 1)), symbols_(symbols) {
   const std::size_t channels = symbols * market::kStreamCount;
   lost_ = std::make_unique<std::atomic<std::uint64_t>[]>(channels);
+  lost_revision_ = std::make_unique<std::atomic<std::uint64_t>[]>(channels);
   wanted_ = std::make_unique<std::atomic<bool>[]>(channels);
   if (filter_.values == Values::kLatest) {
     slots_ = std::make_unique<Slot[]>(symbols * kValueKinds);
@@ -253,6 +254,15 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
     if (ch.symbol < symbols_ && !market::is_value(e) && !market::is_revision(e)) {
       // Release: a consumer that sees this loss also sees every push before it.
       lost_[index].store(market::channel_seq(e), std::memory_order_release);
+    } else if (ch.symbol < symbols_ && market::is_revision(e)) {
+      // The lowest seq wins: the consumer refetches from there on.
+      auto& lost = lost_revision_[index];
+      const std::uint64_t seq = market::channel_seq(e);
+      std::uint64_t seen = lost.load(std::memory_order_relaxed);
+      while ((seen == 0 || seq < seen) &&
+             !lost.compare_exchange_weak(seen, seq, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+      }
     }
   }
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
@@ -334,6 +344,12 @@ std::uint64_t Subscription::lost_seq(const market::Channel& c) const {
   if (c.symbol >= symbols_) return 0;
   return lost_[c.symbol * market::kStreamCount + static_cast<std::size_t>(c.stream)].load(
       std::memory_order_acquire);
+}
+
+std::uint64_t Subscription::take_lost_revision(const market::Channel& c) {
+  if (c.symbol >= symbols_) return 0;
+  return lost_revision_[c.symbol * market::kStreamCount + static_cast<std::size_t>(c.stream)]
+      .exchange(0, std::memory_order_acquire);
 }
 
 std::uint64_t Subscription::dropped() const {

@@ -11,6 +11,13 @@ constexpr std::size_t kIdleRing = 16;           // per event channel nobody watc
 constexpr std::size_t kRecentSamples = 64;      // per symbol: bridges the recorder's batch delay
 constexpr std::size_t kSnapshotsPerFlush = 64;  // per client: keeps one flush short
 constexpr std::int64_t kTickBaselineNs = 2'000'000'000;  // longest wait for a first tick
+// A first snapshot whose store lags behind the ring (the recorder writes in batches, every
+// 200 ms by default) waits this long for the store to catch up, then is sent with an
+// explicit gap (reason store_behind) for what neither holds.
+constexpr std::int64_t kStoreCatchUpNs = 2'000'000'000;
+// A revised bar lost between bus and hub is announced this long after the loss: the gap
+// makes clients refetch from the store, which should hold the revision by then.
+constexpr std::int64_t kRevisionNoticeDelayNs = 1'000'000'000;
 
 market::Stream market_stream(WireStream s) {
   if (is_candles(s)) return market::candle_stream(timeframe_of(s));
@@ -61,6 +68,7 @@ struct Hub::PendingRequest {
   std::vector<std::uint64_t> after{};  // resume: last seq the client has, per channel
   std::int64_t history_ns = 0;
   std::size_t next = 0;
+  std::int64_t store_wait_since_ns = 0;  // channel `next` waits for the store; 0: not
 };
 
 struct Hub::ClientState {
@@ -413,7 +421,49 @@ void Hub::intake() {
       s.last_seq = lost;
       s.seen = true;
     }
+    // After the drain: every revision dropped before it is seen now or at the next intake.
+    const ChannelRef ref = ref_of(ch);
+    if (is_candles(ref.stream)) {
+      if (const auto rev = bus_.take_lost_revision({ref.symbol, market_stream(ref.stream)}))
+        note_lost_revision(ch, rev);
+    }
   }
+}
+
+void Hub::note_lost_revision(std::uint32_t ch, std::uint64_t from) {
+  ChannelState& s = channels_[ch];
+  // The ring may hold the bar as it was before the revision: resumes and snapshots read
+  // the store (which the recorder, never dropping, gives the revision) instead.
+  s.ring.clear();
+  if (s.subscribers.empty() || !s.seen) return;
+  const std::uint64_t to = std::max(from, s.last_seq);
+  for (auto& n : revision_notices_) {
+    if (n.ch == ch && n.due_ns == -1) {  // not yet scheduled: widen it
+      n.from = std::min(n.from, from);
+      n.to = std::max(n.to, to);
+      return;
+    }
+  }
+  revision_notices_.push_back({.ch = ch, .from = from, .to = to});
+}
+
+void Hub::send_revision_notices(Now now) {
+  std::erase_if(revision_notices_, [&](RevisionNotice& n) {
+    if (n.due_ns == -1) n.due_ns = now.steady_ns + kRevisionNoticeDelayNs;
+    if (n.due_ns > now.steady_ns) return false;
+    ChannelState& s = channels_[n.ch];
+    if (!s.subscribers.empty()) {
+      const auto frame = shared(encode_gap(symbols_, ref_of(n.ch), n.from, n.to, "revised"));
+      for (ClientState* c : s.subscribers) {
+        ++stats_.gaps_revised;
+        Frame f;
+        f.add(frame);
+        stats_.bytes_queued_total += f.bytes;
+        c->client->send(std::move(f));
+      }
+    }
+    return true;
+  });
 }
 
 void Hub::on_value(const market::Event& e, std::int64_t origin_ns) {
@@ -526,6 +576,7 @@ void Hub::note_gap(std::uint32_t ch, std::uint64_t from, std::uint64_t to) {
 
 void Hub::flush(Now now) {
   intake();
+  if (!revision_notices_.empty()) send_revision_notices(now);
   // 1. Each touched channel's update, encoded once.
   for (const std::uint32_t ch : touched_) {
     ChannelState& s = channels_[ch];
@@ -575,14 +626,10 @@ void Hub::flush(Now now) {
       ++pieces;
     };
     const bool refresh = c.refresh_values && !c.lagging;
+    gaps_out_.clear();
     for (const std::uint32_t ch : c.active) {
       ChannelState& s = channels_[ch];
-      for (const auto& g : s.gap_frames) {
-        Frame gf;
-        gf.add(g);
-        stats_.bytes_queued_total += gf.bytes;
-        c.client->send(std::move(gf));
-      }
+      gaps_out_.insert(gaps_out_.end(), s.gap_frames.begin(), s.gap_frames.end());
       if (s.events_frag) {
         add(s.events_frag);
         market::keep_oldest(frame.origin_ns, s.origin_ns);
@@ -602,11 +649,20 @@ void Hub::flush(Now now) {
       }
     }
     if (refresh) c.refresh_values = false;
-    if (pieces == 0) continue;
-    frame.add(kSuffix);
-    ++stats_.batches;
-    stats_.bytes_queued_total += frame.bytes;
-    c.client->send(std::move(frame));
+    if (pieces != 0) {
+      frame.add(kSuffix);
+      ++stats_.batches;
+      stats_.bytes_queued_total += frame.bytes;
+      c.client->send(std::move(frame));
+    }
+    // After the batch: a gap at the end of a channel (a loss after the events this batch
+    // holds) must not arrive before them, or the client would take them for duplicates.
+    for (const auto& g : gaps_out_) {
+      Frame gf;
+      gf.add(g);
+      stats_.bytes_queued_total += gf.bytes;
+      c.client->send(std::move(gf));
+    }
   }
   for (const std::uint32_t ch : touched_) {
     ChannelState& s = channels_[ch];
@@ -660,13 +716,16 @@ bool Hub::serve_pending(ClientState& c, Now now) {
       return false;  // ticks asked for but not flowing yet: the snapshot waits for them
     }
   }
-  const std::size_t i = p.next++;
-  --c.pending_channels;
+  const std::size_t i = p.next;
   const std::uint64_t after = p.kind == PendingRequest::Kind::kResume ? p.after[i] : 0;
-  std::string text = snapshot(p, ch, after, c);
+  std::optional<std::string> text = snapshot(p, ch, after, c, now);
+  if (!text) return false;  // the store catches up with the ring: the snapshot waits
+  ++p.next;
+  p.store_wait_since_ns = 0;
+  --c.pending_channels;
   activate(c, ch);
   ++stats_.snapshots;
-  send(c, std::move(text));
+  send(c, std::move(*text));
   if (p.next >= p.channels.size()) {
     send(c, encode_ok(p.id, p.kind == PendingRequest::Kind::kResume ? "resume" : "subscribe",
                       p.channels.size()));
@@ -676,7 +735,8 @@ bool Hub::serve_pending(ClientState& c, Now now) {
 }
 
 std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t from_ns,
-                                               std::uint64_t after_seq, std::size_t limit) {
+                                               std::uint64_t after_seq, std::size_t limit,
+                                               std::pair<std::uint64_t, std::uint64_t>* hole) {
   const ChannelRef ref = ref_of(ch);
   ChannelState& s = channels_[ch];
   std::vector<market::Event> out;
@@ -727,9 +787,19 @@ std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t fr
       for (auto& e : page.rows) {
         if (market::channel_seq(e) < ring_first) out.push_back(std::move(e));
       }
-      if (!out.empty() && !ring.empty() && market::channel_seq(out.back()) + 1 < ring_first &&
-          after_seq == 0) {
-        out.clear();  // a hole between store and ring: the contiguous newest part only
+      if (!ring.empty() && after_seq == 0 && hole != nullptr) {
+        // Does the store reach up to the ring? Its newest in the window, else its newest
+        // at all (nothing in the window: what lies between may be older than the window,
+        // unless the store is behind).
+        std::uint64_t stored = out.empty() ? 0 : market::channel_seq(out.back());
+        if (out.empty()) {
+          store::HistoryQuery newest{
+              .symbol = ref.symbol, .series = q.series, .limit = 1, .newest = true};
+          newest.tf = q.tf;
+          const auto last = history_->query(newest);
+          if (!last.rows.empty()) stored = market::channel_seq(last.rows.back());
+        }
+        if (stored + 1 < ring_first) *hole = {stored + 1, ring_first - 1};
       }
     } catch (const store::StoreError&) {
       ++stats_.history_errors;
@@ -760,12 +830,18 @@ void Hub::learn_last_seq(std::uint32_t ch) {
   }
 }
 
-std::string Hub::snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64_t after,
-                          ClientState& c) {
+std::optional<std::string> Hub::snapshot(PendingRequest& r, std::uint32_t ch, std::uint64_t after,
+                                         ClientState& c, Now now) {
   const ChannelRef ref = ref_of(ch);
   ChannelState& s = channels_[ch];
   const bool resume = r.kind == PendingRequest::Kind::kResume;
   if (has_events(ref.stream)) learn_last_seq(ch);
+  // A channel nobody watched: intake does not look for its lost revisions, so look now (its
+  // idle ring may hold a bar as it was before a revision the bus dropped).
+  if (is_candles(ref.stream) && !s.ring_on &&
+      bus_.take_lost_revision({ref.symbol, market_stream(ref.stream)}) != 0) {
+    s.ring.clear();
+  }
   const market::Event* current = nullptr;
   if (s.latest) {
     const auto* bar = std::get_if<market::CandleEvent>(&*s.latest);
@@ -778,7 +854,19 @@ std::string Hub::snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64
     const std::int64_t from = r.history_ns <= 0 ? std::numeric_limits<std::int64_t>::max()
                               : t_ref > 0       ? t_ref - r.history_ns
                                                 : std::numeric_limits<std::int64_t>::min();
-    if (r.history_ns > 0) events = history_events(ch, from, 0, config_.snapshot_max_events);
+    std::pair<std::uint64_t, std::uint64_t> hole{0, 0};
+    if (r.history_ns > 0) {
+      events = history_events(ch, from, 0, config_.snapshot_max_events, &hole);
+    }
+    if (hole.first != 0) {
+      // The store lags behind the ring by more than the ring holds: wait for it (bounded),
+      // then say what is missing instead of leaving a silent hole.
+      if (r.store_wait_since_ns == 0)
+        r.store_wait_since_ns = std::max<std::int64_t>(now.steady_ns, 1);
+      if (now.steady_ns - r.store_wait_since_ns < kStoreCatchUpNs) return std::nullopt;
+      ++stats_.gaps_store_behind;
+      send(c, encode_gap(symbols_, ref, hole.first, hole.second, "store_behind"));
+    }
     if (!events.empty() && has_events(ref.stream)) {
       last_seq = std::max(last_seq, market::channel_seq(events.back()));
     }

@@ -16,7 +16,7 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 51> kKnown = {{
+constexpr std::array<Known, 60> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
@@ -49,13 +49,26 @@ constexpr std::array<Known, 51> kKnown = {{
     {"bars_revised", false, "Closed bars sent again revised after a correction."},
     {"bars_revision_missed", false, "Bars a correction touched that were no longer kept."},
     {"bars_revised_inexact", false, "Revised bars missing some of their trades."},
-    {"recorder_rows", false, "Rows the recorder wrote, by series."},
-    {"recorder_batches", false, "Batches the recorder wrote."},
-    {"recorder_failures", false, "Failed store writes (spooled for retry)."},
-    {"recorder_spool_bytes", true, "Bytes waiting in the recorder's on-disk spools."},
-    {"recorder_spool_age_s", true, "Age of the oldest spooled batch, seconds."},
-    {"recorder_dropped", false, "Rows the recorder dropped, by reason."},
-    {"recorder_bus_dropped", false, "Events the recorder's bus subscription lost."},
+    // The recorder's (store::Recorder::metrics()); `*` stands for a store's name in the
+    // routing ("sqlite", "postgresql", "influxdb", "memory", "postgresql_1", ...) or a
+    // series ("candles", "ticks", ...).
+    {"store_events_seen", false, "Events the recorder took from the bus."},
+    {"store_rows_*", false, "Rows the recorder wrote, per series (the name's last part)."},
+    {"store_bus_dropped", false, "Events the recorder's bus subscription lost."},
+    {"store_bus_waits", false, "Times a publisher waited for room in the recorder's bus ring."},
+    {"store_bus_wait_ms", false, "Milliseconds publishers waited for the recorder, in all."},
+    {"store_*_batches", false, "Batches written to the store."},
+    {"store_*_failures", false, "Failed writes to the store (spooled for retry)."},
+    {"store_*_rows_failed", false, "Rows in batches the store refused (not retried)."},
+    {"store_*_spooled_batches", false, "Batches put into the store's on-disk spool."},
+    {"store_*_replayed_batches", false, "Spooled batches written once the store was back."},
+    {"store_*_spool_bytes", true, "Bytes waiting in the store's on-disk spool."},
+    {"store_*_spool_age_ms", true, "Age of the oldest batch in the store's spool, ms."},
+    {"store_*_spool_samples_dropped", false,
+     "Intensity samples dropped from the full spool (oldest first)."},
+    {"feed_replay_paused", true, "1 while the file replay is paused."},
+    {"feed_replay_finished", true, "1 once the file replay has reached its end."},
+    {"feed_replay_clock_ms", true, "The replayed file's clock (UTC ms)."},
     {"feed_rejected_by_reason", false, "Feed ticks rejected, by reason."},
     {"redis_connected", true, "1 while the Redis bus subscriber is connected and subscribed."},
     {"redis_reconnects", false, "Reconnections of the Redis bus subscriber."},
@@ -73,6 +86,10 @@ constexpr std::array<Known, 51> kKnown = {{
     {"redis_down_ms", true, "Milliseconds since the Redis subscription ended; 0 while subscribed."},
 }};
 
+// A size larger than the list would leave nameless entries.
+static_assert(std::none_of(kKnown.begin(), kKnown.end(),
+                           [](const Known& k) { return k.name.empty(); }));
+
 // Metrics from other parts whose names carry a store's or a service's name (e.g.
 // store_sqlite_spool_bytes): a value that can go down is a gauge, known by its ending.
 constexpr std::array<std::string_view, 5> kGaugeEndings = {
@@ -85,14 +102,31 @@ bool is_gauge_name(std::string_view base) {
   return false;
 }
 
+// A name with `*` matches any non-empty middle between its two sides; the most specific
+// (longest fixed part) wins: store_sqlite_rows_failed is *_rows_failed, not store_rows_*.
+bool matches(std::string_view pattern, std::string_view name) {
+  const auto star = pattern.find('*');
+  if (star == std::string_view::npos) return pattern == name;
+  const auto prefix = pattern.substr(0, star);
+  const auto suffix = pattern.substr(star + 1);
+  return name.size() > prefix.size() + suffix.size() && name.starts_with(prefix) &&
+         name.ends_with(suffix);
+}
+
 const Known* find_known(std::string_view base) {
+  const Known* best = nullptr;
   for (const auto& k : kKnown) {
     if (k.name == base) return &k;
+    if (matches(k.name, base) && (!best || k.name.size() > best->name.size())) best = &k;
   }
-  return nullptr;
+  return best;
 }
 
 }  // namespace
+
+bool has_help(std::string_view name) {
+  return find_known(name) != nullptr;
+}
 
 void PromText::head(std::string_view name, std::string_view help, std::string_view type) {
   if (std::find(named_.begin(), named_.end(), name) != named_.end()) return;

@@ -422,6 +422,8 @@ std::string encode_hello(const market::SymbolRegistry& symbols, int flush_ms, co
   for (std::size_t i = 0; i < kWireStreamCount; ++i)
     fmt::format_to(Out(out), "{}\"{}\"", i ? "," : "", kStreamNames[i]);
   out += R"(],"limits":{)";
+  if (l.max_auth_message_bytes != 0)
+    fmt::format_to(Out(out), R"("max_auth_message_bytes":{},)", l.max_auth_message_bytes);
   fmt::format_to(Out(out),
                  R"("max_message_bytes":{},"max_subscriptions":{},"requests_per_s":{},)"
                  R"("request_burst":{},"history_max_s":{},"snapshot_max_events":{},)"

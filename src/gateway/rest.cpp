@@ -230,4 +230,61 @@ std::optional<RestAnswer> answer_history(std::string_view target,
   return RestAnswer{200, std::move(body)};
 }
 
+namespace {
+
+struct HostPort {
+  std::string host;  // lower case; IPv6 with its brackets
+  std::string port;  // empty: none given
+};
+
+std::optional<HostPort> split_host(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  HostPort out;
+  std::string_view host = s;
+  std::string_view port;
+  if (s.front() == '[') {  // [::1]:8080
+    const auto close = s.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = s.substr(0, close + 1);
+    const auto rest = s.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port = rest.substr(1);
+    }
+  } else if (const auto colon = s.rfind(':'); colon != std::string_view::npos) {
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) return std::nullopt;
+  }
+  if (host.empty() || host.find_first_of("/?#@ ") != std::string_view::npos) return std::nullopt;
+  if (port.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  if (s.find(':') != std::string_view::npos && port.empty() && s.front() != '[')
+    return std::nullopt;
+  out.host.reserve(host.size());
+  for (const char c : host)
+    out.host += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  out.port = std::string(port);
+  return out;
+}
+
+}  // namespace
+
+bool same_origin(std::string_view origin, std::string_view host, bool tls) {
+  std::string_view scheme;
+  if (origin.starts_with("https://")) {
+    scheme = "https";
+  } else if (origin.starts_with("http://") && !tls) {
+    scheme = "http";
+  } else {
+    return false;  // another scheme, `null`, or http:// to a TLS port
+  }
+  const auto o = split_host(origin.substr(scheme.size() + 3));
+  const auto h = split_host(host);
+  if (!o || !h) return false;
+  const std::string default_port = scheme == "https" ? "443" : "80";
+  const std::string& op = o->port.empty() ? default_port : o->port;
+  const std::string& hp = h->port.empty() ? default_port : h->port;
+  return o->host == h->host && op == hp;
+}
+
 }  // namespace spacetime::gateway

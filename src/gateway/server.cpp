@@ -39,17 +39,19 @@ HubConfig hub_config(const GatewayConfig& g) {
   h.stall_ms = g.stall_ms;
   h.snapshot_max_events = g.snapshot_max_events;
   h.parse.history_default_ns = g.history_default_s * market::kNanosPerSecond;
-  h.hello = HelloLimits{.max_message_bytes = g.max_message_bytes,
-                        .max_subscriptions = g.max_subscriptions,
-                        .requests_per_s = g.requests_per_s,
-                        .request_burst = g.request_burst,
-                        .history_max_s = h.parse.history_max_ns / market::kNanosPerSecond,
-                        .snapshot_max_events = g.snapshot_max_events,
-                        .high_water_bytes = g.high_water_bytes,
-                        .hard_limit_bytes = g.hard_limit_bytes,
-                        .grace_ms = g.grace_ms,
-                        .ping_interval_ms = g.ping_interval_ms,
-                        .ping_timeout_ms = g.ping_timeout_ms};
+  h.hello = HelloLimits{
+      .max_message_bytes = g.max_message_bytes,
+      .max_auth_message_bytes = g.auth.enabled() ? auth_message_max(g.max_message_bytes) : 0,
+      .max_subscriptions = g.max_subscriptions,
+      .requests_per_s = g.requests_per_s,
+      .request_burst = g.request_burst,
+      .history_max_s = h.parse.history_max_ns / market::kNanosPerSecond,
+      .snapshot_max_events = g.snapshot_max_events,
+      .high_water_bytes = g.high_water_bytes,
+      .hard_limit_bytes = g.hard_limit_bytes,
+      .grace_ms = g.grace_ms,
+      .ping_interval_ms = g.ping_interval_ms,
+      .ping_timeout_ms = g.ping_timeout_ms};
   return h;
 }
 
@@ -337,12 +339,13 @@ class Gateway::Impl final : public SessionHost {
     // Auth on and no list: a browser's upgrade must come from a page this server served
     // (Origin names the Host it connects to), so another site cannot use a visitor's login.
     const auto host = req[http::field::host];
-    const bool same_origin =
-        origin == fmt::format("http://{}", host) || origin == fmt::format("https://{}", host);
+    // Terminating TLS itself, the page was loaded over https: an http:// origin is another
+    // site (docs/PROTOCOL.md § Authentication).
+    const bool from_here = same_origin(origin, host, tls_.has_value());
     const bool listed = std::find(config_.allowed_origins.begin(), config_.allowed_origins.end(),
                                   origin) != config_.allowed_origins.end();
     if (!origin.empty() && !listed &&
-        (!config_.allowed_origins.empty() || (verifier_ && !same_origin))) {
+        (!config_.allowed_origins.empty() || (verifier_ && !from_here))) {
       status = http::status::forbidden;
       why = fmt::format("origin {} is not allowed\n", origin);
       ++rejected_upgrades_["origin"];
@@ -628,6 +631,10 @@ std::string Gateway::Impl::metrics_body() {
             "{reason=\"overflow\"}");
   p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_not_retained),
             "{reason=\"not_retained\"}");
+  p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_store_behind),
+            "{reason=\"store_behind\"}");
+  p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_revised),
+            "{reason=\"revised\"}");
   p.counter("snapshots_total", "Snapshots sent.", static_cast<double>(h.snapshots));
   p.counter("batches_total", "Batch frames sent.", static_cast<double>(h.batches));
   p.counter("events_delivered_total", "Events put into client batches.",

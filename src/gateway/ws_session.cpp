@@ -42,10 +42,10 @@ void WsSession<Stream>::run(http::request<http::string_body> request) {
   ws_.set_option(t);
   ws_.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
-  // The auth message carries a token of up to auth::kMaxTokenBytes.
-  ws_.read_message_max(host_.auth_enabled()
-                           ? std::max(limits_.max_message_bytes, auth::kMaxTokenBytes + 512)
-                           : limits_.max_message_bytes);
+  // The auth message carries a token of up to auth::kMaxTokenBytes: Beast reads up to
+  // that, and on_read holds every other op to max_message_bytes.
+  ws_.read_message_max(host_.auth_enabled() ? auth_message_max(limits_.max_message_bytes)
+                                            : limits_.max_message_bytes);
   ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
     last_heard_ns_ = steady_now_ns();  // pongs (and pings) prove the peer is alive
     if (kind == websocket::frame_type::pong) ping_sent_ns_ = 0;
@@ -160,6 +160,20 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     buffer_.consume(buffer_.size());
     if (!request) return close(kCloseUnauthenticated, "authentication required");
     return verify(std::move(request->id), std::move(request->token));
+  }
+  if (hub_id_ != 0 && !close_pending_ && buffer_.size() > limits_.max_message_bytes) {
+    // Longer than max_message_bytes: only an `auth` (a refresh) may be, as Beast let it in.
+    const auto data = buffer_.cdata();
+    const bool auth = ws_.got_text() && parse_auth_message(std::string_view(
+                                            static_cast<const char*>(data.data()), data.size()));
+    if (!auth) {
+      buffer_.consume(buffer_.size());
+      if (!counted_) {
+        counted_ = true;
+        host_.count_close(0, "message_too_big");  // as for Beast's own 1009
+      }
+      return close(1009, "message too big");
+    }
   }
   if (hub_id_ != 0 && !close_pending_) {
     if (!ws_.got_text()) {

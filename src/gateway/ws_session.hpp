@@ -51,6 +51,13 @@ class SessionHost {
 inline constexpr std::uint16_t kCloseUnauthenticated = 4001;
 inline constexpr std::uint16_t kCloseForbidden = 4003;
 
+// The longest `auth` message (auth on): a token of up to auth::kMaxTokenBytes plus room for
+// the rest of the JSON (8704 bytes), or max_message_bytes if that is larger. Every other
+// message is held to max_message_bytes (docs/PROTOCOL.md § Authentication).
+inline std::size_t auth_message_max(std::size_t max_message_bytes) {
+  return std::max(max_message_bytes, auth::kMaxTokenBytes + 512);
+}
+
 struct SessionLimits {
   std::size_t max_message_bytes = 4096;
   int ping_interval_ms = 5000;

@@ -694,6 +694,173 @@ TEST_F(HubTest, AFirstSnapshotBridgesAStoreThatLagsBehind) {
   EXPECT_EQ(seqs, (std::vector<std::int64_t>{1, 2, 3, 4, 5}));
 }
 
+// Closed 1s bars of ALFA numbered from..to (bar k starts at k seconds).
+std::vector<Event> closes_1s(std::uint64_t from, std::uint64_t to) {
+  std::vector<Event> out;
+  for (std::uint64_t k = from; k <= to; ++k) {
+    const auto t = static_cast<std::int64_t>(k) * 1'000'000'000;
+    out.push_back(market::CandleEvent{.symbol = 0,
+                                      .tf = market::Timeframe::k1s,
+                                      .closed = true,
+                                      .seq = k,
+                                      .candle = {.start_ns = t,
+                                                 .open = 100,
+                                                 .high = 100,
+                                                 .low = 100,
+                                                 .close = 100,
+                                                 .volume = 1,
+                                                 .first_ns = t,
+                                                 .last_ns = t,
+                                                 .ticks = 1}});
+  }
+  return out;
+}
+
+std::vector<std::int64_t> seqs_of(simdjson::dom::element snapshot) {
+  std::vector<std::int64_t> out;
+  for (auto e : simdjson::dom::array(snapshot["events"]))
+    out.push_back(int64_t(e["seq"]));
+  return out;
+}
+
+std::vector<std::int64_t> range(std::int64_t from, std::int64_t to) {
+  std::vector<std::int64_t> out;
+  for (auto k = from; k <= to; ++k)
+    out.push_back(k);
+  return out;
+}
+
+// Issue 8: the recorder lags behind the hub by more than the idle ring (16 events) of a
+// channel nobody watches. The first snapshot waits for the store to catch up...
+TEST_F(HubTest, AFirstSnapshotWaitsForAStoreThatLagsBeyondTheRing) {
+  make_hub();
+  const auto bars = closes_1s(1, 40);
+  store_->write(std::span(bars).first(3));  // the store has 1..3
+  bus_->publish(bars);                      // the hub has seen 1..40, its ring 25..40
+  hub_->intake();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  take(c);
+  hub_->on_message(
+      id,
+      R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["candles:1s"],"history":"10m"})",
+      at(1));
+  hub_->flush(at(100));
+  EXPECT_TRUE(of_type(take(c), "snapshot").empty()) << "no snapshot with a hole in it";
+  store_->write(std::span(bars).subspan(3));  // the recorder catches up
+  hub_->flush(at(200));
+  const auto all = take(c);
+  EXPECT_TRUE(of_type(all, "gap").empty());
+  const auto snaps = of_type(all, "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  EXPECT_EQ(int64_t(snaps[0]["last_seq"]), 40);
+  EXPECT_EQ(seqs_of(snaps[0]), range(1, 40));
+  EXPECT_EQ(of_type(all, "ok").size(), 1u);
+}
+
+// ...and, if it stays behind for longer than the wait (2 s), the snapshot comes with an
+// explicit gap for what neither the store nor the ring holds: never a silent hole.
+TEST_F(HubTest, AStoreStillBehindAfterTheWaitGivesAnExplicitGap) {
+  make_hub();
+  const auto bars = closes_1s(1, 40);
+  store_->write(std::span(bars).first(3));
+  bus_->publish(bars);
+  hub_->intake();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  take(c);
+  hub_->on_message(
+      id,
+      R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["candles:1s"],"history":"10m"})",
+      at(1));
+  hub_->flush(at(100));
+  hub_->flush(at(1'000));
+  EXPECT_TRUE(take(c).empty());
+  hub_->flush(at(2'200));
+  const auto all = take(c);
+  ASSERT_GE(all.size(), 3u);
+  EXPECT_EQ(std::string_view(all[0]["type"]), "gap") << "before the snapshot";
+  EXPECT_EQ(std::string_view(all[0]["reason"]), "store_behind");
+  EXPECT_EQ(int64_t(all[0]["from"]), 4);
+  EXPECT_EQ(int64_t(all[0]["to"]), 24);
+  EXPECT_EQ(std::string_view(all[1]["type"]), "snapshot");
+  EXPECT_EQ(int64_t(all[1]["last_seq"]), 40);
+  auto expected = range(1, 3);
+  for (auto k : range(25, 40))
+    expected.push_back(k);
+  EXPECT_EQ(seqs_of(all[1]), expected);
+  EXPECT_EQ(hub_->stats().gaps_store_behind, 1u);
+  // The batches continue the snapshot.
+  bus_->publish(closes_1s(41, 41));
+  hub_->flush(at(2'300));
+  const auto next = batch_events(take(c));
+  ASSERT_EQ(next.size(), 1u);
+  EXPECT_EQ(int64_t(next[0]["seq"]), 41);
+}
+
+// Issue 8/9: a revised closed bar that the hub's bounded bus queue drops reaches the
+// subscriber as a `revised` gap (refetch those bars), and the stale copy leaves the ring,
+// so a later resume reads the revision from the store.
+TEST_F(HubTest, ARevisedCandleTheBusDroppedBecomesAGapAndLeavesTheRing) {
+  capacity_ = 4;
+  sub_ = bus_->subscribe(Hub::subscription_filter(), capacity_);
+  make_hub();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["candles:1m"]})",
+                   at(1));
+  hub_->flush(at(100));
+  take(c);
+  auto bar = [](std::uint64_t seq, std::int64_t volume, bool revised) {
+    return market::CandleEvent{
+        .symbol = 0,
+        .tf = market::Timeframe::k1m,
+        .closed = true,
+        .seq = seq,
+        .candle = {.start_ns = 60'000'000'000 * std::int64_t(seq), .volume = volume},
+        .revised = revised};
+  };
+  const std::vector<Event> closed = {bar(1, 10, false), bar(2, 20, false)};
+  bus_->publish(closed);
+  store_->write(closed);
+  hub_->flush(at(200));
+  EXPECT_EQ(batch_events(take(c)).size(), 2u);
+  // Four reversals fill the queue; the revision of bar 1 behind them is dropped.
+  std::vector<Event> burst;
+  for (std::uint64_t k = 1; k <= 4; ++k)
+    burst.push_back(market::ReversalEvent{.symbol = 1, .seq = k, .channel_seq = k, .t = 1});
+  burst.push_back(bar(1, 7, true));
+  bus_->publish(burst);
+  store_->write(std::vector<Event>{bar(1, 7, true)});  // the recorder never drops it
+  hub_->flush(at(300));
+  auto all = take(c);
+  EXPECT_TRUE(batch_events(all).empty());
+  EXPECT_TRUE(of_type(all, "gap").empty()) << "the notice waits for the store";
+  hub_->flush(at(1'400));
+  all = take(c);
+  const auto gaps = of_type(all, "gap");
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "revised");
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 1);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 2);
+  EXPECT_EQ(hub_->stats().gaps_revised, 1u);
+  hub_->flush(at(2'500));
+  EXPECT_TRUE(of_type(take(c), "gap").empty()) << "once";
+  // A resume from seq 0 gets bar 1 as revised, from the store, not the stale ring copy.
+  FakeClient d;
+  const auto id2 = hub_->connect(d, at(2'600));
+  hub_->on_message(
+      id2, R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"candles:1m","seq":0}]})",
+      at(2'600));
+  hub_->flush(at(2'700));
+  const auto snaps = of_type(take(d), "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  const auto events = simdjson::dom::array(snaps[0]["events"]);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(int64_t(events.at(0)["seq"]), 1);
+  EXPECT_EQ(int64_t(events.at(0)["v"]), 7);
+}
+
 TEST_F(HubTest, ABatchCarriesTheOriginOfWhatItHoldsOnly) {
   make_hub();
   auto buffer = [](std::uint64_t seq) {

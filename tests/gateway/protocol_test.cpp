@@ -225,7 +225,15 @@ TEST(Protocol, HelloAnnouncesVersionStreamsAndLimits) {
   EXPECT_EQ(int64_t(doc["version"]), 2);
   EXPECT_EQ(simdjson::dom::array(doc["streams"]).size(), kWireStreamCount);
   EXPECT_EQ(int64_t(doc["limits"]["max_message_bytes"]), 4096);
+  std::int64_t auth_max = 0;
+  EXPECT_NE(doc["limits"]["max_auth_message_bytes"].get(auth_max), simdjson::SUCCESS)
+      << "auth off: no auth message limit";
   EXPECT_EQ(int64_t(doc["server_time_ms"]), 1234);
+  simdjson::dom::parser p2;
+  const auto on =
+      json(p2, encode_hello(reg, 100, HelloLimits{.max_auth_message_bytes = 8704}, 1234));
+  EXPECT_EQ(int64_t(on["limits"]["max_auth_message_bytes"]), 8704);
+  EXPECT_EQ(int64_t(on["limits"]["max_message_bytes"]), 4096);
   for (std::size_t i = 0; i < kWireStreamCount; ++i) {
     const auto s = static_cast<WireStream>(i);
     EXPECT_EQ(parse_wire_stream(to_string(s)), s);

@@ -123,5 +123,34 @@ TEST_F(RestTest, IsoTimesAndEscapesAreAccepted) {
   EXPECT_EQ(int64_t(simdjson::dom::array(json(a.body)["rows"]).at(0)["seq"]), 2);
 }
 
+// The Origin check of a WebSocket upgrade when auth is on (server.cpp): scheme, host and
+// port, with the scheme's default port when one side leaves it out.
+TEST(SameOrigin, SchemeHostAndPortAreComparedAndTlsWantsHttps) {
+  // Plain gateway (maybe behind a TLS proxy): http or https, same host and port.
+  EXPECT_TRUE(same_origin("http://127.0.0.1:8080", "127.0.0.1:8080", false));
+  EXPECT_TRUE(same_origin("https://chart.example", "chart.example", false));
+  EXPECT_TRUE(same_origin("http://chart.example", "chart.example:80", false));
+  EXPECT_TRUE(same_origin("https://Chart.Example:443", "chart.example", false));
+  EXPECT_TRUE(same_origin("http://[::1]:8080", "[::1]:8080", false));
+  EXPECT_FALSE(same_origin("http://127.0.0.1:8081", "127.0.0.1:8080", false));
+  EXPECT_FALSE(same_origin("http://evil.example", "chart.example", false));
+  EXPECT_FALSE(same_origin("http://chart.example.evil.example", "chart.example", false));
+  EXPECT_FALSE(same_origin("http://chart.example:443", "chart.example", false))
+      << "http's default port is 80";
+  EXPECT_FALSE(same_origin("ws://chart.example", "chart.example", false));
+  EXPECT_FALSE(same_origin("null", "chart.example", false));
+  EXPECT_FALSE(same_origin("http://a@chart.example", "chart.example", false));
+  EXPECT_FALSE(same_origin("http://chart.example/", "chart.example", false));
+  EXPECT_FALSE(same_origin("http://chart.example:", "chart.example", false));
+  EXPECT_FALSE(same_origin("http://", "", false));
+  // The gateway terminates TLS itself: only https, same host and port.
+  EXPECT_TRUE(same_origin("https://127.0.0.1:8443", "127.0.0.1:8443", true));
+  EXPECT_TRUE(same_origin("https://chart.example", "chart.example:443", true));
+  EXPECT_FALSE(same_origin("http://127.0.0.1:8443", "127.0.0.1:8443", true));
+  EXPECT_FALSE(same_origin("http://chart.example", "chart.example", true));
+  EXPECT_FALSE(same_origin("https://127.0.0.1:9443", "127.0.0.1:8443", true));
+  EXPECT_FALSE(same_origin("https://127.0.0.1", "127.0.0.1:8443", true));
+}
+
 }  // namespace
 }  // namespace spacetime::gateway

@@ -375,6 +375,47 @@ TEST_F(Auth, WebSocketWithoutAGoodTokenIsClosedWith4001) {
   EXPECT_NO_THROW(connect("http://127.0.0.1:" + port_));
 }
 
+// A JSON message padded with spaces before its closing brace to exactly `size` bytes.
+std::string padded(const std::string& json, std::size_t size) {
+  EXPECT_LE(json.size(), size);
+  return json.substr(0, json.size() - 1) + std::string(size - json.size(), ' ') + "}";
+}
+
+// hello.limits tells the truth about message size: an `auth` message (first or refresh)
+// may have max_auth_message_bytes (8704), every other op max_message_bytes (4096); one
+// byte more closes with 1009.
+TEST_F(Auth, AuthMessagesMayHave8704BytesOtherMessages4096) {
+  start();
+  const std::string token = viewer();
+  auto ws = connect();
+  send(*ws, padded(R"({"op":"auth","id":1,"token":")" + token + R"("})", 8704));
+  const std::string ok = read(*ws);
+  EXPECT_NE(ok.find(R"("type":"ok","id":1,"op":"auth")"), std::string::npos) << ok;
+  const std::string hello = read(*ws);
+  EXPECT_NE(hello.find(R"("max_auth_message_bytes":8704,"max_message_bytes":4096)"),
+            std::string::npos)
+      << hello;
+  send(*ws, padded(R"({"op":"auth","id":2,"token":")" + token + R"("})", 8704));  // refresh
+  send(*ws, padded(R"({"op":"ping","id":3})", 4096));
+  bool refreshed = false, pong = false;
+  for (int i = 0; i < 400 && !(refreshed && pong); ++i) {
+    const std::string m = read(*ws);
+    refreshed |= m.find(R"("type":"ok","id":2,"op":"auth")") != std::string::npos;
+    pong |= m.find(R"("type":"pong","id":3)") != std::string::npos;
+  }
+  EXPECT_TRUE(refreshed);
+  EXPECT_TRUE(pong);
+  send(*ws, padded(R"({"op":"ping","id":4})", 4097));  // not an auth: 4096 at most
+  std::string reason;
+  EXPECT_EQ(read_until_closed(*ws, &reason), 1009);
+  EXPECT_EQ(reason, "message too big");
+
+  auto big = connect();
+  send(*big, padded(R"({"op":"auth","id":1,"token":")" + token + R"("})", 8705));
+  EXPECT_EQ(read_until_closed(*big), 1009);
+  EXPECT_GE(metric(R"(closes_total{reason="message_too_big"})"), 2u);
+}
+
 TEST_F(Auth, RefreshOnTheOpenConnectionKeepsItAndAnotherSubjectClosesIt) {
   start();
   auto ws = open(oidc_.token("roles=viewer&aud=spacetime&sub=carol&expires_in=60"));

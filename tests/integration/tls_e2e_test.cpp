@@ -194,6 +194,70 @@ TEST_F(TlsServe, PlainHttpOnTheTlsPortGetsNoPage) {
       << res.body();
 }
 
+// Auth on (an issuer that cannot be reached: start-up goes on, tokens are refused with
+// keys_unavailable) and TLS terminated by the gateway: the page came over https, so only an
+// https Origin of this very host and port may open /ws. And the size limit of the first
+// message: an `auth` of 8704 bytes is read (and verified), one of 8705 closes with 1009.
+TEST(TlsAuth, OriginMustBeHttpsWithThisHostAndPortAndAuthMessagesMayHave8704Bytes) {
+  const auto dir = temp_dir("auth");
+  make_cert(dir, "server");
+  auto args = serve_args(dir);
+  args.insert(args.end(), {"--tls-cert", (dir / "server-cert.pem").string(), "--tls-key",
+                           (dir / "server-key.pem").string(), "--issuer", "http://127.0.0.1:1"});
+  testing::ChildProcess server(SPACETIME_BIN, args, dir / "serve.log");
+  const auto listening =
+      server.wait_for("listening on https://127.0.0.1:", std::chrono::seconds(30));
+  ASSERT_TRUE(listening) << server.output();
+  const std::string port = listening->substr(0, listening->find(' '));
+  net::io_context ioc;
+  ssl::context tls{ssl::context::tls_client};
+  tls.set_verify_mode(ssl::verify_peer);
+  tls.load_verify_file((dir / "server-cert.pem").string());
+  using Wss = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+  auto open = [&](const std::string& origin) {
+    auto ws = std::make_unique<Wss>(ioc, tls);
+    auto& lowest = beast::get_lowest_layer(*ws);
+    lowest.expires_after(std::chrono::seconds(30));
+    lowest.connect(tcp::resolver(ioc).resolve("127.0.0.1", port));
+    ws->next_layer().set_verify_callback(ssl::host_name_verification("127.0.0.1"));
+    ws->next_layer().handshake(ssl::stream_base::client);
+    lowest.expires_never();
+    ws->set_option(websocket::stream_base::decorator(
+        [origin](websocket::request_type& req) { req.set(http::field::origin, origin); }));
+    ws->handshake("127.0.0.1:" + port, "/ws");
+    return ws;
+  };
+  EXPECT_THROW(open("http://127.0.0.1:" + port), beast::system_error) << "http to a TLS port";
+  EXPECT_THROW(open("https://127.0.0.1:1" + port), beast::system_error) << "another port";
+  EXPECT_THROW(open("https://127.0.0.1"), beast::system_error) << "443 is another port";
+  EXPECT_THROW(open("https://localhost:" + port), beast::system_error) << "another host";
+  std::unique_ptr<Wss> ws;
+  ASSERT_NO_THROW(ws = open("https://127.0.0.1:" + port));
+
+  auto read_until_closed = [](Wss& s) {
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    while (!ec) {
+      buffer.consume(buffer.size());
+      s.read(buffer, ec);
+    }
+    return std::pair<int, std::string>(s.reason().code, s.reason().reason.c_str());
+  };
+  const std::string token(7000, 'a');  // refused, but only once read and verified
+  auto auth = [&](std::size_t size) {
+    std::string m = R"({"op":"auth","id":1,"token":")" + token + R"("})";
+    return m.substr(0, m.size() - 1) + std::string(size - m.size(), ' ') + "}";
+  };
+  ws->write(net::buffer(auth(8704)));
+  EXPECT_EQ(read_until_closed(*ws), (std::pair<int, std::string>(4001, "malformed")));
+  ws = open("https://127.0.0.1:" + port);
+  ws->write(net::buffer(auth(8705)));
+  EXPECT_EQ(read_until_closed(*ws).first, 1009);
+  const int status = server.stop();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << server.output();
+  std::filesystem::remove_all(dir);
+}
+
 // Plain HTTP: the same headers, no HSTS (it would be ignored over HTTP anyway).
 TEST(SecurityHeaders, EveryPlainHttpAnswerCarriesThem) {
   const auto dir = temp_dir("plain");

@@ -89,6 +89,10 @@ class Subscription {
   // The highest seq an overflow dropped on the channel; 0 when none. Lets a consumer see
   // a loss at the end of a channel, where no later event would show the jump.
   std::uint64_t lost_seq(const market::Channel& c) const;
+  // Revised closed bars (CandleEvent::revised) an overflow dropped on the channel: the
+  // lowest seq among them since the last call, then 0 again; 0 when none. A revision
+  // repeats a seq already delivered, so lost_seq cannot tell it.
+  std::uint64_t take_lost_revision(const market::Channel& c);
 
   std::uint64_t dropped() const;
   std::uint64_t dropped(DropKind kind) const {
@@ -131,10 +135,11 @@ class Subscription {
   const std::size_t capacity_;
   const std::size_t symbols_;
   std::array<std::atomic<Ring*>, kMaxLanes> rings_{};
-  std::unique_ptr<Slot[]> slots_;                       // symbols * kValueKinds
-  std::vector<std::uint64_t> slot_seen_;                // consumer's last version per slot
-  std::unique_ptr<std::atomic<std::uint64_t>[]> lost_;  // symbols * kStreamCount
-  std::unique_ptr<std::atomic<bool>[]> wanted_;         // symbols * kStreamCount
+  std::unique_ptr<Slot[]> slots_;                                // symbols * kValueKinds
+  std::vector<std::uint64_t> slot_seen_;                         // consumer's last version per slot
+  std::unique_ptr<std::atomic<std::uint64_t>[]> lost_;           // symbols * kStreamCount
+  std::unique_ptr<std::atomic<std::uint64_t>[]> lost_revision_;  // symbols * kStreamCount
+  std::unique_ptr<std::atomic<bool>[]> wanted_;                  // symbols * kStreamCount
   std::array<std::atomic<std::uint64_t>, kDropKindCount> dropped_{};
   std::atomic<std::uint64_t> delivered_{0};
   std::atomic<std::uint64_t> waits_{0};

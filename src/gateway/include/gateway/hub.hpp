@@ -93,6 +93,8 @@ struct HubStats {
   std::uint64_t resumes = 0;
   std::uint64_t gaps_overflow = 0;      // gap notices for events the gateway lost
   std::uint64_t gaps_not_retained = 0;  // resume asked for more than rings + store hold
+  std::uint64_t gaps_store_behind = 0;  // a first snapshot: the store lagged past the wait
+  std::uint64_t gaps_revised = 0;       // revised bars the bus dropped: refetch them
   std::uint64_t snapshots = 0;
   std::uint64_t batches = 0;
   std::uint64_t events_delivered = 0;  // events put into client batches
@@ -177,6 +179,11 @@ class Hub {
   // its seq in the ring and goes to the subscribers; the channel's numbering is unchanged.
   void revise_event(std::uint32_t ch, const market::CandleEvent& bar);
   void note_gap(std::uint32_t ch, std::uint64_t from, std::uint64_t to);
+  // A revised bar of seq `from` was dropped between bus and hub: the ring's copies may be
+  // stale (cleared), and the subscribers are told to refetch from..last_seq (later, once
+  // the store has had time to write the revision).
+  void note_lost_revision(std::uint32_t ch, std::uint64_t from);
+  void send_revision_notices(Now now);
 
   void activate(ClientState& c, std::uint32_t ch);
   void deactivate(ClientState& c, std::uint32_t ch);
@@ -185,10 +192,14 @@ class Hub {
   void want_ticks(std::uint32_t ch, Now now);
   void learn_last_seq(std::uint32_t ch);
   void unwant_ticks(std::uint32_t ch);
-  std::string snapshot(const PendingRequest& r, std::uint32_t ch, std::uint64_t resume_after,
-                       ClientState& c);
-  std::vector<market::Event> history_events(std::uint32_t ch, std::int64_t from_ns,
-                                            std::uint64_t after_seq, std::size_t limit);
+  // nullopt: not yet (the store has not caught up with the ring; see kStoreCatchUpNs).
+  std::optional<std::string> snapshot(PendingRequest& r, std::uint32_t ch,
+                                      std::uint64_t resume_after, ClientState& c, Now now);
+  // hole (set when not null): the seqs between what the store holds and the ring's first,
+  // when the store lags behind the ring (a first snapshot: after_seq 0).
+  std::vector<market::Event> history_events(
+      std::uint32_t ch, std::int64_t from_ns, std::uint64_t after_seq, std::size_t limit,
+      std::pair<std::uint64_t, std::uint64_t>* hole = nullptr);
   void apply_budget(ClientState& c, Now now);
 
   HubConfig config_;
@@ -208,6 +219,13 @@ class Hub {
   std::int64_t drain_origin_ns_ = 0;   // the last drain's oldest origin
   std::vector<Client*> closing_;       // closes decided during a flush, done after it
   std::vector<Client*> abusive_;       // 1008 closes decided in on_message, done at its end
+  struct RevisionNotice {
+    std::uint32_t ch = 0;
+    std::uint64_t from = 0, to = 0;
+    std::int64_t due_ns = -1;  // -1: set by the next flush
+  };
+  std::vector<RevisionNotice> revision_notices_;
+  std::vector<std::shared_ptr<const std::string>> gaps_out_;  // a client's gaps of one flush
   void handle_message(ClientState& c, std::string_view text, Now now);
   HubStats stats_;
   ReplayControl* replay_ = nullptr;

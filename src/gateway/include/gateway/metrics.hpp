@@ -12,6 +12,10 @@
 
 namespace spacetime::gateway {
 
+// Whether a metric handed over by name (PromText::sample) has a help text of its own,
+// rather than the generic "SpaceTime metric <name>.".
+bool has_help(std::string_view name);
+
 // Builds the exposition; a name's HELP and TYPE are written before its first sample.
 class PromText {
  public:

@@ -152,6 +152,8 @@ std::optional<std::int64_t> parse_duration_ns(std::string_view text);
 
 struct HelloLimits {
   std::size_t max_message_bytes = 4096;
+  // Auth on: an `auth` message (and only that op) may be this long; 0 (auth off): not sent.
+  std::size_t max_auth_message_bytes = 0;
   std::size_t max_subscriptions = 2000;
   double requests_per_s = 20;
   double request_burst = 40;

@@ -18,6 +18,13 @@ struct RestAnswer {
   std::string body;
 };
 
+// Whether a WebSocket upgrade's Origin header names the server the request was sent to
+// (its Host header): the same host (case-insensitive) and port (the scheme's default, 80
+// or 443, when absent), and the scheme the browser used to reach it: `https` when the
+// gateway terminates TLS itself (tls), else `http` or `https` (a proxy such as nginx may
+// terminate TLS in front of it and pass Host on). Anything unparsable does not match.
+bool same_origin(std::string_view origin, std::string_view host, bool tls);
+
 // True for the paths answer_history() answers (the part of the target before '?').
 bool is_history_path(std::string_view path);
 
