@@ -187,6 +187,7 @@ function start(): void {
     onRefill: (channel, events) => queue.push({ kind: 'refill', channel, events }),
     resubscribe: (channel) => socket?.resubscribe(channel),
     onWarning: (message) => console.warn(`sync: ${message}`),
+    onHoles: (holes) => bus.emit('sync_holes', holes),
   });
   const ws = new MarketSocket({
     url: gatewaySocketUrl(window.location),

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChannelSync, type EventHistory } from '../src/net/channel_sync';
+import { ChannelSync, type EventHistory, type OpenHole } from '../src/net/channel_sync';
 import { HistoryClient, parseHistoryPage } from '../src/net/history';
 import type { Channel, MarketEvent, ServerMessage, SpikeStartEvent } from '../src/net/protocol';
 import { SeqTracker } from '../src/net/seq_tracker';
@@ -172,27 +172,71 @@ describe('ChannelSync', () => {
     beforeEach(() => vi.useFakeTimers());
     afterEach(() => vi.useRealTimers());
 
-    it('retries a failed refetch once, then counts the failure', async () => {
-      let attempts = 0;
+    it('retries a failing refetch with a backoff of 0.5 s doubling to 8 s, then gives it up and keeps it open', async () => {
+      const times: number[] = [];
       const warnings: string[] = [];
+      const holes: (readonly OpenHole[])[] = [];
       const sync = new ChannelSync({
         history: {
           eventsBetween: () => {
-            attempts += 1;
+            times.push(Date.now());
             return Promise.reject(new Error('HTTP 503'));
           },
         },
         onRefill: () => undefined,
         resubscribe: () => undefined,
         onWarning: (w) => warnings.push(w),
-        retryMs: 100,
+        onHoles: (h) => holes.push(h),
       });
+      const t0 = Date.now();
       sync.accept(snapshot(spikes, 1, [spike(1)]));
       sync.accept(batch(spike(3)));
-      await vi.advanceTimersByTimeAsync(150);
-      expect(attempts).toBe(2);
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(times.map((t) => t - t0)).toEqual([0, 500, 1500, 3500, 7500, 15500, 23500, 31500, 39500, 47500]);
       expect(sync.stats().refetchFailures).toBe(1);
-      expect(warnings[0]).toMatch(/refetch of 2..2 failed/);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/refetch of 2..2 given up after 10 attempts/);
+      expect(sync.openHoles()).toEqual([{ symbol: 'ALFA', stream: 'spikes', from: 2, to: 2, attempts: 10, failed: true }]);
+      expect(holes.at(-1)).toEqual(sync.openHoles());
+      // A fresh start of the channel forgets what its old numbering missed.
+      sync.forget(spikes);
+      expect(sync.openHoles()).toEqual([]);
+      expect(holes.at(-1)).toEqual([]);
+    });
+
+    it('asks again for what an empty or partial answer left out until the hole is covered', async () => {
+      // A store still catching up: nothing at first, then the first half, then all.
+      let calls = 0;
+      const asked: string[] = [];
+      const refilled: number[] = [];
+      const holes: (readonly OpenHole[])[] = [];
+      const sync = new ChannelSync({
+        history: {
+          eventsBetween: (_channel, from, to) => {
+            calls += 1;
+            asked.push(`${from}..${to}`);
+            const upTo = calls === 1 ? from - 1 : calls === 2 ? Math.min(to, 4) : to;
+            return Promise.resolve(Array.from({ length: Math.max(0, upTo - from + 1) }, (_, i) => spike(from + i)));
+          },
+        },
+        onRefill: (_channel, events) => refilled.push(...events.map((e) => ('seq' in e ? e.seq : -1))),
+        resubscribe: () => undefined,
+        onHoles: (h) => holes.push(h),
+      });
+      sync.accept(snapshot(spikes, 1, [spike(1)]));
+      sync.accept(batch(spike(8)));
+      expect(sync.openHoles()).toMatchObject([{ from: 2, to: 7, failed: false }]);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(asked).toEqual(['2..7']);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(asked).toEqual(['2..7', '2..7']);
+      expect(sync.openHoles()).toMatchObject([{ from: 5, to: 7, attempts: 2 }]);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(asked).toEqual(['2..7', '2..7', '5..7']);
+      expect(refilled).toEqual([2, 3, 4, 5, 6, 7]);
+      expect(sync.openHoles()).toEqual([]);
+      expect(holes.at(-1)).toEqual([]);
+      expect(sync.stats()).toMatchObject({ refetches: 1, refetched: 6, refetchFailures: 0 });
     });
   });
 });

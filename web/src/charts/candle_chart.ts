@@ -34,7 +34,9 @@ import type { Candle, CandleEvent, ReversalEvent, Smoother, SpikeEndEvent, Spike
 import { CandleBuffer, kDefaultMaxBars } from './candle_buffer';
 import type { ChartTheme } from './chart_theme';
 import { IndicatorState, type IndicatorChange } from './indicator_state';
+import { holeBadge } from './hole_badge';
 import { IntensityPane } from './intensity_pane';
+import type { OpenHole } from '../net/channel_sync';
 import type { BandPoint, IntensityPoint } from './indicator_state';
 import { LatestPerTime } from './latest_per_time';
 import { reversalLabel, reversalMarkers, reversalsAt, spikeMarkers, type MarkerColours } from './markers';
@@ -131,6 +133,9 @@ export class CandleChart {
   /** Reversal versions drawn (all by default). */
   private versions: ReadonlySet<number> = new Set([1, 2, 3, 4]);
   private readonly tooltip: HTMLElement;
+  /** Says while a hole of this chart's channels is open (or was given up). */
+  private readonly holeBadge: HTMLElement;
+  private holes: readonly OpenHole[] = [];
   private olderCandles: OlderCandles | null = null;
   private olderSignals: OlderSignals | null = null;
   private olderSignalsLoaded = 0;
@@ -202,6 +207,10 @@ export class CandleChart {
     this.tooltip.className = 'chart-tooltip';
     this.tooltip.hidden = true;
     container.append(this.tooltip);
+    this.holeBadge = document.createElement('div');
+    this.holeBadge.className = 'hole-badge';
+    this.holeBadge.hidden = true;
+    container.append(this.holeBadge);
     this.chart.subscribeCrosshairMove((param) => {
       const time = typeof param.time === 'number' ? param.time : null;
       // Only the user's own pointer moves other charts' crosshairs (not one set from here).
@@ -267,6 +276,10 @@ export class CandleChart {
       bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot), false)),
       bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event), true)),
       bus.on('frame_end', () => this.drawPending()),
+      bus.on('sync_holes', (holes) => {
+        this.holes = holes;
+        this.showHoles();
+      }),
     ];
     this.schedulePublish();
   }
@@ -300,7 +313,18 @@ export class CandleChart {
     this.intensityPane.setBucket(seconds ?? 1);
     this.applyLabel();
     this.redrawIndicators();
+    this.showHoles();
     this.schedulePublish();
+  }
+
+  /** The badge over the chart while one of its channels has a hole open. */
+  private showHoles(): void {
+    const channel = this.buffer?.channel;
+    const badge = channel === undefined ? null : holeBadge(this.holes, channel.symbol, channel.tf);
+    this.holeBadge.hidden = badge === null;
+    this.holeBadge.textContent = badge?.text ?? '';
+    this.holeBadge.dataset['failed'] = String(badge?.failed ?? false);
+    this.container.dataset['holes'] = String(badge?.missing ?? 0);
   }
 
   /** Shows intensity in another smoother: the line restarts from the server's next snapshot. */
@@ -425,6 +449,7 @@ export class CandleChart {
     }
     this.resizeObserver.disconnect();
     this.tooltip.remove();
+    this.holeBadge.remove();
     this.chart.remove();
   }
 
@@ -448,9 +473,13 @@ export class CandleChart {
       return;
     }
     // The server sends the volume line's history with the candles: no warm-up on
-    // screen. A resumed snapshot continues the line instead.
-    if (!snapshot.resume) {
+    // screen. A resumed snapshot continues the line instead, and so does a fresh one
+    // merged into the bars held (another chart opened the channel).
+    if (!snapshot.resume && this.buffer.mergedOnSnapshot() === 0) {
       this.zlma = new TimeSeriesBuffer(this.maxBars);
+      // The bars scrolled back into are gone: scroll-back starts again from the snapshot.
+      this.historyComplete = false;
+      this.olderLoaded = 0;
     }
     this.setAll(this.buffer.bars());
     this.applyGoto();
@@ -882,6 +911,7 @@ export class CandleChart {
     data['symbol'] = buffer?.channel.symbol ?? '';
     data['tf'] = buffer?.channel.tf ?? '';
     data['gaps'] = String(buffer?.gaps() ?? 0);
+    data['missing'] = String(buffer?.missing() ?? 0);
     data['ready'] = String(buffer?.ready() ?? false);
     const state = this.indicators;
     data['smoother'] = state?.smoother() ?? this.smoother;
@@ -908,6 +938,7 @@ export class CandleChart {
         last: buffer.last(),
         gaps: buffer.gaps(),
         missed: buffer.missed(),
+        missing: buffer.missing(),
       });
     }
   }

@@ -161,6 +161,6 @@ export class Header {
     const decimals = this.symbols.find((s) => s.symbol === state.symbol)?.decimals ?? 2;
     this.el.lastPrice.textContent = last.c.toFixed(decimals);
     this.el.lastPrice.dataset['direction'] = last.c >= last.o ? 'up' : 'down';
-    this.el.lastPrice.title = `${state.symbol} ${state.tf} · ${state.bars} bars` + (state.gaps > 0 ? ` · ${state.missed} missed` : '');
+    this.el.lastPrice.title = `${state.symbol} ${state.tf} · ${state.bars} bars` + (state.missing > 0 ? ` · ${state.missing} missing` : '');
   }
 }
