@@ -3,7 +3,13 @@
 // of chart updates. A timer backs the frame callback up, because a hidden tab gets no
 // animation frames and the queue must not grow without bound.
 
-export type FrameScheduler = (callback: () => void) => void;
+/** Asks for `callback` at the next frame; may return how to cancel that request. */
+export type FrameScheduler = (callback: () => void) => (() => void) | void;
+
+const animationFrame: FrameScheduler = (callback) => {
+  const handle = requestAnimationFrame(() => callback());
+  return () => cancelAnimationFrame(handle);
+};
 
 export interface FrameQueueOptions<T> {
   readonly apply: (item: T) => void;
@@ -23,6 +29,8 @@ export class FrameQueue<T> {
   private queue: T[] = [];
   private scheduled = false;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Cancels the one frame request outstanding (a hidden tab never runs it). */
+  private cancelFrame: (() => void) | null = null;
   private flushes_ = 0;
   private busyMs_ = 0;
   private maxFlushMs_ = 0;
@@ -37,8 +45,11 @@ export class FrameQueue<T> {
       return;
     }
     this.scheduled = true;
-    const schedule = this.options.schedule ?? ((cb: () => void) => void requestAnimationFrame(() => cb()));
-    schedule(() => this.flush());
+    const schedule = this.options.schedule ?? animationFrame;
+    this.cancelFrame = schedule(() => {
+      this.cancelFrame = null;
+      this.flush();
+    }) ?? null;
     this.timer = setTimeout(() => this.flush(), this.options.maxDelayMs ?? 250);
   }
 
@@ -47,6 +58,11 @@ export class FrameQueue<T> {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
+    }
+    if (this.cancelFrame !== null) {
+      // The timer ran first (a hidden tab): its frame request must not pile up.
+      this.cancelFrame();
+      this.cancelFrame = null;
     }
     this.scheduled = false;
     if (this.queue.length === 0) {
