@@ -313,6 +313,37 @@ describe('HistoryClient', () => {
     expect(signals.spikes.map((e) => e.type)).toEqual(['spike_start', 'spike_end']);
   });
 
+  it('follows `more` of the signals under a scroll-back page, newest page first, up to a bound', async () => {
+    const urls: string[] = [];
+    const reversal = (seq: number) => ({ type: 'reversal', seq, tick_seq: seq, t_ms: 1_000_000 + seq * 1000, version: 1, direction: 1, price: 1, reason: 'r', strength: 1 });
+    // 25 reversals in the range, pages of 10 (tail): 16..25, 6..15, 1..5.
+    const client = new HistoryClient({
+      fetchJson: (url) => {
+        urls.push(url);
+        const params = new URL(url, 'http://x').searchParams;
+        const to = Number(params.get('to'));
+        const limit = Number(params.get('limit'));
+        if (url.startsWith('/api/spikes')) {
+          return Promise.resolve({ rows: [], more: false, next_cursor: null });
+        }
+        const inRange = Array.from({ length: 25 }, (_, i) => reversal(i + 1)).filter((r) => r.t_ms < to);
+        return Promise.resolve({ rows: inRange.slice(-limit), more: inRange.length > limit, next_cursor: null });
+      },
+    });
+    const all = await client.signalsBetween('ALFA', 1_000_000, 1_030_000, 10);
+    expect(all.reversals.map((e) => e.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(all.complete).toBe(true);
+    expect(urls.filter((u) => u.startsWith('/api/reversals')).map((u) => new URL(u, 'http://x').searchParams.get('to'))).toEqual([
+      '1030000',
+      '1016000',
+      '1006000',
+    ]);
+    const bounded = new HistoryClient({ fetchJson: (url) => client['fetchJson'](url), maxSignalPages: 2 });
+    const some = await bounded.signalsBetween('ALFA', 1_000_000, 1_030_000, 10);
+    expect(some.reversals.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+    expect(some.complete).toBe(false);
+  });
+
   it('fills in symbol and stream a row leaves out and skips rows that do not parse', () => {
     const page = parseHistoryPage(
       { rows: [{ type: 'spike_start', seq: 1, tick_seq: 1, t_ms: 5, intensity: 1, z: 3, price: 2 }, { type: 'spike_start', seq: 'x' }], next_cursor: null },
