@@ -39,6 +39,7 @@ import { IntensityPane } from './intensity_pane';
 import type { OpenHole } from '../net/channel_sync';
 import type { BandPoint, IntensityPoint } from './indicator_state';
 import { LatestPerTime } from './latest_per_time';
+import { ScrollBack, gotoStep } from './scroll_back';
 import { reversalLabel, reversalMarkers, reversalsAt, spikeMarkers, type MarkerColours } from './markers';
 import { TimeSeriesBuffer, bucketOfMs, bucketStart, type TimePoint } from './time_series';
 import { timeframeSeconds } from './timeframe';
@@ -99,6 +100,8 @@ export class CandleChart {
   private readonly label: ITextWatermarkPluginApi<Time>;
   private readonly intensityPane: IntensityPane;
   private readonly resizeObserver: ResizeObserver;
+  /** Aborted on dispose(): removes every DOM listener the chart added. */
+  private readonly listeners = new AbortController();
   private readonly unsubscribers: Array<() => void>;
   private readonly maxBars: number;
   private theme: ChartTheme;
@@ -141,10 +144,11 @@ export class CandleChart {
   private olderSignalsLoaded = 0;
   private crosshairListener: ((time: number | null) => void) | null = null;
   private applyingCrosshair = false;
-  private loadingOlder = false;
-  /** No older candles on the server (or no room left) for the current channel. */
-  private historyComplete = false;
+  /** Scroll-back of the current channel: one page at a time, retried after a failure. */
+  private readonly scrollBack = new ScrollBack();
   private olderLoaded = 0;
+  /** Older pages loaded so far to reach `pendingGoto`. */
+  private gotoPages = 0;
   private disposed = false;
   /** Which chart of the layout this is (in `chart_state`). */
   readonly index: number;
@@ -252,9 +256,11 @@ export class CandleChart {
 
     // Time-scale sync: only the chart the user works on leads, so charts that follow
     // (and live bars moving every chart) never echo back.
-    container.addEventListener('pointerenter', () => (this.userDriving = true));
-    container.addEventListener('pointerleave', () => (this.userDriving = false));
-    container.addEventListener('wheel', () => (this.userDriving = true), { passive: true });
+    // The container outlives the chart (a layout change disposes it): its listeners go with the chart.
+    const signal = this.listeners.signal;
+    container.addEventListener('pointerenter', () => (this.userDriving = true), { signal });
+    container.addEventListener('pointerleave', () => (this.userDriving = false), { signal });
+    container.addEventListener('wheel', () => (this.userDriving = true), { passive: true, signal });
     this.chart.timeScale().subscribeVisibleTimeRangeChange((range) => {
       if (range !== null && this.userDriving && !this.applyingTimeRange && typeof range.from === 'number' && typeof range.to === 'number') {
         this.timeRangeListener?.({ from: range.from, to: range.to });
@@ -292,7 +298,7 @@ export class CandleChart {
   setChannel(channel: ChartChannel): void {
     this.buffer = new CandleBuffer(channel, this.maxBars);
     this.clearPending();
-    this.historyComplete = false;
+    this.scrollBack.reset();
     this.olderLoaded = 0;
     this.olderSignalsLoaded = 0;
     this.zlma = new TimeSeriesBuffer(this.maxBars);
@@ -398,6 +404,7 @@ export class CandleChart {
    */
   showTime(time: number): void {
     this.pendingGoto = time;
+    this.gotoPages = 0;
     this.container.dataset['goto'] = String(time);
     this.applyGoto();
   }
@@ -444,6 +451,8 @@ export class CandleChart {
 
   dispose(): void {
     this.disposed = true;
+    this.scrollBack.reset();
+    this.listeners.abort();
     for (const unsubscribe of this.unsubscribers) {
       unsubscribe();
     }
@@ -478,7 +487,7 @@ export class CandleChart {
     if (!snapshot.resume && this.buffer.mergedOnSnapshot() === 0) {
       this.zlma = new TimeSeriesBuffer(this.maxBars);
       // The bars scrolled back into are gone: scroll-back starts again from the snapshot.
-      this.historyComplete = false;
+      this.scrollBack.reset();
       this.olderLoaded = 0;
     }
     this.setAll(this.buffer.bars());
@@ -499,10 +508,19 @@ export class CandleChart {
     if (time === null || bars.length === 0 || this.buffer?.ready() !== true) {
       return;
     }
+    const first = (bars[0] as Candle).t;
+    // A signal older than the loaded bars: load older pages until its bar is there.
+    if (gotoStep(time, first, this.scrollBack.complete(), this.gotoPages) === 'load') {
+      if (this.scrollBack.canLoad()) {
+        this.gotoPages += 1;
+        this.loadOlder();
+      }
+      return; // again when that page (or its retry) is in
+    }
     this.pendingGoto = null;
     const span = this.bucketSeconds() * 30;
-    const first = (bars[0] as Candle).t;
     const from = Math.max(first, time - span);
+    this.container.dataset['gotoFirst'] = String(first);
     this.applyingTimeRange = true;
     try {
       this.chart.timeScale().setVisibleRange({ from: toTime(from), to: toTime(from + 2 * span) });
@@ -513,24 +531,27 @@ export class CandleChart {
     }
   }
 
+  /** Near the oldest bar (or waiting to reach an older time): the next page is wanted. */
+  private wantsOlder(): boolean {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    return this.pendingGoto !== null || (range !== null && range.from < 10);
+  }
+
   private loadOlder(): void {
     const buffer = this.buffer;
     const first = buffer?.bars()[0];
     const loader = this.olderCandles;
-    if (buffer === null || first === undefined || loader === null || !buffer.ready() || this.loadingOlder || this.historyComplete) {
+    if (this.disposed || buffer === null || first === undefined || loader === null || !buffer.ready() || !this.scrollBack.canLoad()) {
       return;
     }
-    this.loadingOlder = true;
+    this.scrollBack.started();
     loader(buffer.channel.symbol, buffer.channel.tf, first.t, kOlderPage).then(
       ({ candles, more }) => {
-        this.loadingOlder = false;
-        if (buffer !== this.buffer) {
-          return; // the chart moved to another channel meanwhile
+        if (this.disposed || buffer !== this.buffer) {
+          return; // disposed, or moved to another channel meanwhile (scroll-back was reset)
         }
         const added = buffer.prepend(candles);
-        if (added === 0 || !more) {
-          this.historyComplete = true;
-        }
+        this.scrollBack.succeeded(added, more);
         if (added > 0) {
           // Keep what the user looks at in place: the new bars come in on the left.
           const range = this.chart.timeScale().getVisibleLogicalRange();
@@ -542,12 +563,20 @@ export class CandleChart {
           this.redrawReversals();
           this.loadOlderSignals(buffer, first.t);
         }
+        this.applyGoto();
         this.schedulePublish();
       },
       (error: unknown) => {
-        this.loadingOlder = false;
-        this.historyComplete = true;
-        console.warn(`chart: scroll-back of ${buffer.channel.symbol} ${buffer.channel.tf} failed: ${String(error)}`);
+        if (this.disposed || buffer !== this.buffer) {
+          return;
+        }
+        console.warn(`chart: scroll-back of ${buffer.channel.symbol} ${buffer.channel.tf} failed (retried later): ${String(error)}`);
+        this.scrollBack.failed(() => {
+          if (!this.disposed && buffer === this.buffer && this.wantsOlder()) {
+            this.loadOlder();
+          }
+        });
+        this.schedulePublish();
       },
     );
   }
@@ -562,7 +591,7 @@ export class CandleChart {
     loader(buffer.channel.symbol, from * 1000, oldFirstT * 1000, kOlderSignalPage).then(
       ({ reversals, spikes }) => {
         const state = this.indicators;
-        if (buffer !== this.buffer || state === null) {
+        if (this.disposed || buffer !== this.buffer || state === null) {
           return;
         }
         const starts = spikes.filter((e): e is SpikeStartEvent => e.type === 'spike_start');
@@ -576,6 +605,9 @@ export class CandleChart {
         }
       },
       (error: unknown) => {
+        if (this.disposed) {
+          return;
+        }
         console.warn(`chart: signals before ${oldFirstT} of ${buffer.channel.symbol} failed: ${String(error)}`);
       },
     );
@@ -749,7 +781,7 @@ export class CandleChart {
     const pulse = document.createElement('div');
     pulse.className = 'spike-pulse';
     pulse.style.transform = `translate(${Math.round(x) - 8}px, ${pane.getHeight() + 10}px)`;
-    pulse.addEventListener('animationend', () => pulse.remove());
+    pulse.addEventListener('animationend', () => pulse.remove(), { signal: this.listeners.signal });
     setTimeout(() => pulse.remove(), 2_000); // also when animations are off
     this.container.append(pulse);
     this.spikePulses += 1;
@@ -924,7 +956,8 @@ export class CandleChart {
     data['versions'] = [...this.versions].sort().join(',');
     data['older'] = String(this.olderLoaded);
     data['olderSignals'] = String(this.olderSignalsLoaded);
-    data['historyComplete'] = String(this.historyComplete);
+    data['historyComplete'] = String(this.scrollBack.complete());
+    data['olderFailures'] = String(this.scrollBack.failures());
     data['spikes'] = String(state?.spikes.size() ?? 0);
     data['spikeMarkers'] = String(this.spikeMarkerCount);
     data['spikePulses'] = String(this.spikePulses);
