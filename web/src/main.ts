@@ -464,7 +464,9 @@ function start(): void {
   );
   bus.on('ok', (ok) => replayBar.onOk(ok.id, ok.replay));
   bus.on('server_error', (error) => {
-    replayBar.onError(error.id, error.code);
+    if (!replayBar.onError(error.id, error.code)) {
+      header.showServerError(error.message);
+    }
     if (error.code === 'not_replay') {
       return; // the answer to the replay bar's probe: a live server
     }

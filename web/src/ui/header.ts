@@ -75,9 +75,15 @@ export class Header {
     });
     bus.on('status', (status) => this.showStatus(status));
     bus.on('chart_state', (state) => this.showPrice(state));
-    bus.on('server_error', (error) => {
-      elements.status.title = `server: ${error.message}`;
-    });
+  }
+
+  /**
+   * A server error about the page's own requests, in the status tooltip. The page leaves
+   * out the answers to the replay bar's requests (`not_replay` after every hello to a
+   * live server is no fault).
+   */
+  showServerError(message: string): void {
+    this.el.status.title = `server: ${message}`;
   }
 
   /** Fills the pickers from the server's `hello`. */
