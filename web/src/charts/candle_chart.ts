@@ -41,7 +41,7 @@ import type { BandPoint, IntensityPoint } from './indicator_state';
 import { LatestPerTime } from './latest_per_time';
 import { ScrollBack, gotoStep } from './scroll_back';
 import { reversalLabel, reversalMarkers, reversalsAt, spikeMarkers, type MarkerColours } from './markers';
-import { TimeSeriesBuffer, bucketOfMs, bucketStart, type TimePoint } from './time_series';
+import { TimeSeriesBuffer, barStartOf, bucketOfMs, bucketStart, type BarGrid, type TimePoint } from './time_series';
 import { timeframeSeconds } from './timeframe';
 
 /** Fetches up to `limit` closed candles before `beforeT` (UTC seconds), oldest first. */
@@ -225,7 +225,7 @@ export class CandleChart {
       const events =
         time === null || param.point === undefined || this.indicators === null || this.applyingCrosshair
           ? []
-          : reversalsAt(this.indicators.reversals.events(), this.bucketSeconds(), time, this.versions);
+          : reversalsAt(this.indicators.reversals.events(), this.barGrid, time, this.versions);
       if (events.length === 0 || param.point === undefined) {
         this.tooltip.hidden = true;
         return;
@@ -316,7 +316,7 @@ export class CandleChart {
       this.indicators = new IndicatorState(channel.symbol, this.smoother);
       this.pulsedSpikeSeq = -1;
     }
-    this.intensityPane.setBucket(seconds ?? 1);
+    this.intensityPane.setBucket(this.barGrid);
     this.applyLabel();
     this.redrawIndicators();
     this.showHoles();
@@ -412,7 +412,7 @@ export class CandleChart {
   /** Puts the crosshair on the bar holding `time` (another chart's pointer), or clears it. */
   showCrosshairAt(time: number | null): void {
     const buffer = this.buffer;
-    const bar = time === null || buffer === null ? undefined : barAt(buffer.bars(), bucketStart(time, this.bucketSeconds()));
+    const bar = time === null || buffer === null ? undefined : barAt(buffer.bars(), bucketStart(time, this.barGrid));
     this.applyingCrosshair = true;
     try {
       if (bar === undefined) {
@@ -825,7 +825,7 @@ export class CandleChart {
         ? []
         : reversalMarkers(
             this.indicators.reversals.events(),
-            this.bucketSeconds(),
+            this.barGrid,
             first?.t ?? null,
             this.markerColours(),
             undefined,
@@ -852,6 +852,13 @@ export class CandleChart {
     this.intensityPane.showSpikes(markers);
     this.spikeMarkerCount = markers.length;
   }
+
+  /**
+   * The bar holding a time (UTC seconds), among the bars held: markers, intensity and
+   * the synced crosshair land on the right bar also where bars start at a session's
+   * open rather than on the epoch grid (1h and 1d of session symbols).
+   */
+  private readonly barGrid: BarGrid = (t) => barStartOf(this.buffer?.bars() ?? [], t, this.bucketSeconds());
 
   private bucketSeconds(): number {
     return this.buffer === null ? 1 : (timeframeSeconds(this.buffer.channel.tf) ?? 1);
