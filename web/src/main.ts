@@ -33,6 +33,7 @@ import {
   type Screen,
 } from './ui/layout';
 import { chartChannels, kSignalHistory, smootherOrDefault } from './ui/selection';
+import { kBarsStorageKey, barsSetting } from './ui/bars_setting';
 import { ReplayBar } from './ui/replay_bar';
 import { Sidebar } from './ui/sidebar';
 import { ThemeSwitch } from './ui/theme';
@@ -107,7 +108,9 @@ export interface PageStats {
   readonly invalidEvents: number;
   readonly layout: string;
   /** Rounds of updates applied, the time they took and the longest one (ms). */
-  readonly frames: { readonly flushes: number; readonly busyMs: number; readonly maxFlushMs: number };
+  readonly frames: { readonly flushes: number } & ReturnType<FrameQueue<unknown>['timing']>;
+  /** Bars each chart keeps (the `bars` setting). */
+  readonly maxBars: number;
   /** Live series updates replaced by a newer one of the same bar before being drawn, all charts. */
   readonly coalesced: number;
   readonly sync: ReturnType<ChannelSync['stats']>;
@@ -130,6 +133,8 @@ declare global {
       visibleRange(chart: number): { from: number; to: number } | null;
       /** How many bar slots chart `chart` shows (its zoom), null before it has any. */
       visibleBars(chart: number): number | null;
+      /** Starts the measurement window of `stats().frames.window`. */
+      markFrames(): void;
     };
   }
 }
@@ -146,6 +151,10 @@ function start(): void {
   let screen: Screen | null = null;
   let smoother: Smoother = smootherOrDefault(readStorage(kSmootherStorageKey));
   const versions = storedVersions();
+  const bars = barsSetting(window.location.search, readStorage(kBarsStorageKey));
+  if (bars.fromUrl) {
+    writeStorage(kBarsStorageKey, String(bars.bars));
+  }
   let crosshairSync = readStorage(kCrosshairSyncStorageKey) !== 'false';
   const syncButton = element('#crosshair-sync', HTMLButtonElement);
   const showSync = (): void => syncButton.setAttribute('aria-pressed', String(crosshairSync));
@@ -210,6 +219,7 @@ function start(): void {
       invalidEvents: ws.invalidEventCount(),
       layout: screen?.layout ?? '',
       frames: { flushes: queue.flushes(), ...queue.timing() },
+      maxBars: bars.bars,
       coalesced: charts.reduce((sum, c) => sum + (c?.coalescedUpdates() ?? 0), 0),
       sync: sync.stats(),
       charts: charts
@@ -225,6 +235,7 @@ function start(): void {
     scrollToLatest: (chart) => charts[chart]?.scrollToLatest(),
     visibleRange: (chart) => charts[chart]?.visibleTimeRange() ?? null,
     visibleBars: (chart) => charts[chart]?.visibleBars() ?? null,
+    markFrames: () => queue.startWindow(),
   };
 
   // ---- sidebar ----------------------------------------------------------------------
@@ -305,7 +316,7 @@ function start(): void {
       let chart = charts[index] ?? null;
       const container = cells[index]?.querySelector<HTMLElement>('.chart');
       if (chart === null && container !== null && container !== undefined) {
-        chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, undefined, index);
+        chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, bars.bars, index);
         chart.setVersions(versions);
         const from = chart;
         // The crosshair follows the user's pointer across the other charts, each on its own timeframe.
@@ -370,7 +381,7 @@ function start(): void {
     header.showSmoother(next.smoother);
     writeStorage(kScreenStorageKey, screenToJson(next));
     writeStorage(kSmootherStorageKey, next.smoother);
-    const query = `?${screenToQuery(next)}`;
+    const query = `?${screenToQuery(next)}${bars.fromUrl ? `&bars=${bars.bars}` : ''}`;
     if (window.location.search !== query) {
       window.history.replaceState(null, '', `${window.location.pathname}${query}${window.location.hash}`);
     }

@@ -185,6 +185,41 @@ describe('FrameQueue', () => {
     expect(log).toEqual(['apply 1', 'apply 2', 'end']);
   });
 
+  it('leaves what is left after its budget to the next frame, in order, and measures a window apart from the first load', () => {
+    const frames: Array<() => void> = [];
+    let clock = 0;
+    const applied: number[] = [];
+    const ends: number[] = [];
+    // Item n costs n ms; the budget is 12 ms.
+    const queue = new FrameQueue<number>({
+      apply: (n) => {
+        applied.push(n);
+        clock += n;
+      },
+      afterFlush: () => ends.push(applied.length),
+      schedule: (cb) => void frames.push(cb),
+      budgetMs: 12,
+      now: () => clock,
+    });
+    for (const n of [5, 5, 5, 10, 1, 1]) {
+      queue.push(n);
+    }
+    frames.shift()?.();
+    expect(applied).toEqual([5, 5, 5]); // stopped at 15 ms >= 12
+    expect(frames).toHaveLength(1); // the rest asked for the next frame
+    queue.push(2); // arrives meanwhile: after what was left
+    frames.shift()?.();
+    expect(applied).toEqual([5, 5, 5, 10, 1, 1]);
+    frames.shift()?.();
+    expect(applied).toEqual([5, 5, 5, 10, 1, 1, 2]);
+    expect(ends).toEqual([3, 6, 7]);
+    expect(queue.timing()).toMatchObject({ maxFlushMs: 15, splitRounds: 2, window: { flushes: 3, maxFlushMs: 15 } });
+    queue.startWindow();
+    queue.push(3);
+    frames.shift()?.();
+    expect(queue.timing()).toMatchObject({ maxFlushMs: 15, window: { flushes: 1, maxFlushMs: 3 } });
+  });
+
   describe('in a hidden tab (no frames, the timer flushes)', () => {
     beforeEach(() => vi.useFakeTimers());
     afterEach(() => vi.useRealTimers());

@@ -150,6 +150,9 @@ export class CandleChart {
   /** Older pages loaded so far to reach `pendingGoto`. */
   private gotoPages = 0;
   private disposed = false;
+  /** A full redraw waits for the next animation frame (see drawPending). */
+  private redrawDeferred = false;
+  private deferredRedraws = 0;
   /** Which chart of the layout this is (in `chart_state`). */
   readonly index: number;
 
@@ -281,7 +284,7 @@ export class CandleChart {
       bus.on('candle_refill', (refill) => this.onRefill(refill)),
       bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot), false)),
       bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event), true)),
-      bus.on('frame_end', () => this.drawPending()),
+      bus.on('frame_end', (round) => this.drawPending(`round ${round}`)),
       bus.on('sync_holes', (holes) => {
         this.holes = holes;
         this.showHoles();
@@ -701,12 +704,46 @@ export class CandleChart {
     this.schedulePublish();
   }
 
-  /** The end of a frame: one update per bar touched, one setMarkers per dirty marker set. */
-  private drawPending(): void {
+  /**
+   * The end of a frame: one update per bar touched, one setMarkers per dirty marker set.
+   * The full redraws (the intensity pane's whole series, the marker sets) of all charts
+   * share a budget per round: past it, a chart leaves its full redraw to a later frame,
+   * so the first load of four charts is drawn over a few frames, newest data first (the
+   * candles are in already), and no frame becomes a long task.
+   */
+  private drawPending(round: string): void {
     this.drawPendingCandles();
     for (const point of this.pendingZlma.take()) {
       this.volumeZlma.update(lineData(point));
     }
+    const heavy = this.indicatorsDirty || this.spikesDirty || this.reversalsDirty;
+    if (heavy && !redrawBudget.allows(round)) {
+      this.deferRedraw();
+      return; // the live intensity points wait too: the full redraw takes them
+    }
+    const started = heavy ? performance.now() : 0;
+    this.drawPendingIndicators();
+    if (heavy) {
+      redrawBudget.spend(performance.now() - started);
+    }
+  }
+
+  /** A full redraw left for the next animation frame (once). */
+  private deferRedraw(): void {
+    if (this.redrawDeferred || this.disposed) {
+      return;
+    }
+    this.redrawDeferred = true;
+    this.deferredRedraws += 1;
+    requestAnimationFrame((time) => {
+      this.redrawDeferred = false;
+      if (!this.disposed) {
+        this.drawPending(`frame ${time}`);
+      }
+    });
+  }
+
+  private drawPendingIndicators(): void {
     const state = this.indicators;
     if (this.indicatorsDirty) {
       this.indicatorsDirty = false;
@@ -969,6 +1006,7 @@ export class CandleChart {
     data['spikeMarkers'] = String(this.spikeMarkerCount);
     data['spikePulses'] = String(this.spikePulses);
     data['coalesced'] = String(this.coalescedUpdates());
+    data['deferredRedraws'] = String(this.deferredRedraws);
     if (buffer !== null) {
       this.bus.emit('chart_state', {
         chart: this.index,
@@ -983,6 +1021,27 @@ export class CandleChart {
     }
   }
 }
+
+/**
+ * The time all charts may spend on full redraws in one round (ms). One chart always
+ * redraws per round (the budget is checked before, not during), so every redraw happens.
+ */
+const kRedrawBudgetMs = 8;
+
+const redrawBudget = {
+  round: '',
+  spentMs: 0,
+  allows(round: string): boolean {
+    if (round !== this.round) {
+      this.round = round;
+      this.spentMs = 0;
+    }
+    return this.spentMs < kRedrawBudgetMs;
+  },
+  spend(ms: number): void {
+    this.spentMs += ms;
+  },
+};
 
 /** The bar starting at `t`, by binary search (bars are strictly increasing in time). */
 function barAt(bars: readonly Candle[], t: number): Candle | undefined {
