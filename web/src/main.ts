@@ -135,6 +135,8 @@ declare global {
       visibleBars(chart: number): number | null;
       /** Starts the measurement window of `stats().frames.window`. */
       markFrames(): void;
+      /** Brings time `t` (UTC seconds) into view on chart `chart`, as a click on a feed entry does. */
+      showTime(chart: number, t: number): void;
     };
   }
 }
@@ -236,6 +238,7 @@ function start(): void {
     visibleRange: (chart) => charts[chart]?.visibleTimeRange() ?? null,
     visibleBars: (chart) => charts[chart]?.visibleBars() ?? null,
     markFrames: () => queue.startWindow(),
+    showTime: (chart, t) => charts[chart]?.showTime(t),
   };
 
   // ---- sidebar ----------------------------------------------------------------------
