@@ -149,7 +149,7 @@ describe.skipIf(useMock)('replay of a recorded day in the browser', () => {
     await p.close();
   });
 
-  it('opens a time older than the loaded bars (a feed click) there, loading older pages first', async () => {
+  it('opens a time older than the loaded bars (a feed click) there, loading older pages first, and keeps them when a second chart opens the channel', async () => {
     if (browser === null) {
       throw new Error('no browser');
     }
@@ -172,6 +172,24 @@ describe.skipIf(useMock)('replay of a recorded day in the browser', () => {
     expect(range?.from ?? Infinity).toBeLessThanOrEqual(t);
     expect(range?.to ?? -Infinity).toBeGreaterThanOrEqual(t);
     expect(barProblemsOf(await pageStats(p))).toEqual([]);
+
+    // A second chart on the same symbol and timeframe: the page subscribes the channel
+    // again, and the first chart keeps the history it scrolled back into.
+    const held = await pageStats(p);
+    const firstBefore = held.charts[0]?.bars[0]?.[0] ?? 0;
+    const barsBefore = held.charts[0]?.bars.length ?? 0;
+    await p.locator('#layouts button[data-layout="2"]').click();
+    await p.locator('.cell[data-index="1"]').click();
+    await p.locator('#symbol').selectOption('ALFA');
+    await p.locator('#timeframes button[data-tf="1s"]').click();
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-symbol'), { timeout: 10_000 }).toBe('ALFA');
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-ready'), { timeout: 20_000 }).toBe('true');
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-tf'), { timeout: 10_000 }).toBe('1s');
+    await expect.poll(async () => Number(await p.locator('#chart-1').getAttribute('data-bars')), { timeout: 20_000 }).toBeGreaterThan(100);
+    const after = await pageStats(p);
+    expect(after.charts[0]?.bars[0]?.[0]).toBe(firstBefore);
+    expect(after.charts[0]?.bars.length ?? 0).toBeGreaterThanOrEqual(barsBefore);
+    expect(barProblemsOf(after)).toEqual([]);
     expect(errors).toEqual([]);
     await p.close();
   });
