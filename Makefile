@@ -52,9 +52,11 @@ test-tsan: setup
 	cmake --build --preset tsan -j $(JOBS)
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ctest --preset tsan -j $(JOBS)
 
+# The browser tests run with the OIDC provider (e2e/auth.test.ts logs in through it);
+# scripts/services stops it after, also when a test fails.
 test-web: build web
 	cd web && npm test
-	cd web && SPACETIME_BIN=$(abspath $(BIN)) SPACETIME_ARTIFACTS=$(abspath $(RELEASE))/artifacts npm run e2e
+	scripts/services run oidc -- bash -c 'cd web && SPACETIME_BIN=$(abspath $(BIN)) SPACETIME_ARTIFACTS=$(abspath $(RELEASE))/artifacts npm run e2e'
 
 # Bounded libFuzzer runs of every parser of outside input (FUZZ_SECONDS each).
 FUZZ_SECONDS ?= 30

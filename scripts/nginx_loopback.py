@@ -9,6 +9,7 @@ context). The output is a whole nginx.conf template for scripts/services
 logs and temp paths under @PREFIX@, and only these changes, between the file's markers:
   - each upstream `server HOST:PORT ...;` line -> `server 127.0.0.1:@GATEWAY_<n>_PORT@ ...;`
     (n = 1, 2, ... in file order; parameters kept)
+  - the Keycloak upstream's server line -> `server 127.0.0.1:@KEYCLOAK_PORT@ ...;`
   - the app server's listen lines -> `listen 127.0.0.1:@PORT@;` (plain HTTP)
   - the TLS lines of the app server are dropped, and so is the port-80 server (its only
     jobs are the ACME challenge and the redirect to HTTPS)
@@ -67,6 +68,14 @@ def derive(text):
         return "".join(out)
 
     text = replace(text, "upstream-servers", upstreams)
+
+    def keycloak(body):
+        out, n = re.subn(r"^(\s*server\s+)\S+", r"\g<1>127.0.0.1:@KEYCLOAK_PORT@", body, flags=re.M)
+        if n != 1:
+            sys.exit("nginx_loopback: expected one keycloak server line, found %d" % n)
+        return out
+
+    text = replace(text, "keycloak-servers", keycloak)
     text = replace(text, "http-server", lambda body: "")
     text = replace(text, "app-listen", lambda body: "    listen 127.0.0.1:@PORT@;\n")
     text = replace(text, "tls", lambda body: "")

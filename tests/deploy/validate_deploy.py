@@ -19,6 +19,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import time
 import tomllib
 
 import yaml
@@ -52,6 +54,8 @@ class Files:
             self.setup = f.read()
         with open(os.path.join(deploy, "docker-compose.yml")) as f:
             self.compose_text = f.read()
+        conf = os.path.join(deploy, "nginx", "spacetime.conf")
+        self.nginx = open(conf).read() if os.path.exists(conf) else None
 
 
 def is_spacetime(service):
@@ -149,14 +153,12 @@ def check_compose(f, problems, helps):
     for path in ("/etc/letsencrypt", "/var/www/certbot", WEB_ROOT):
         if path not in targets:
             problems.append(f"compose: nginx does not mount {path}")
-    conf_path = os.path.join(deploy_dir, "nginx", "spacetime.conf")
-    if not os.path.exists(conf_path):
+    if f.nginx is None:
         # Issue 11's nginx work writes it; until it is merged its checks cannot run.
         NOTES.add("deploy/nginx/spacetime.conf is not in this tree yet: the nginx config "
                   "checks are skipped")
     else:
-        with open(conf_path) as fh:
-            text = fh.read()
+        text = f.nginx
         for upstream in re.findall(r"^\s*server\s+([\w.-]+):(\d+)", text, re.M):
             host, port = upstream
             if host not in services:
@@ -169,6 +171,8 @@ def check_compose(f, problems, helps):
             problems.append(f"nginx: no server has root {WEB_ROOT}")
 
     kc = services.get("keycloak", {})
+    if f.nginx is not None:
+        check_keycloak_proxy(f, kc, problems)
     if not str(kc.get("image", "")).startswith("quay.io/keycloak/keycloak"):
         problems.append("compose: keycloak must use quay.io/keycloak/keycloak")
     cmd = kc.get("command") or []
@@ -347,12 +351,62 @@ def check_realm(f, problems):
         problems.append("realm: no audience mapper putting spacetime in the access token")
 
 
+def nginx_location(text, prefix):
+    """The body of `location PREFIX { ... }` of the app server (the TLS one; no nested
+    blocks in this file), or None."""
+    app = re.search(r"# @app-server-begin(.*)# @app-server-end", text, re.S)
+    text = app.group(1) if app else text
+    m = re.search(r"^\s*location\s+%s\s*\{(.*?)^\s*\}" % re.escape(prefix), text, re.M | re.S)
+    return m.group(1) if m else None
+
+
+def check_keycloak_proxy(f, kc, problems):
+    """nginx serves Keycloak under the path Keycloak is configured for, with the proxy
+    headers Keycloak reads, and the issuer in spacetime.toml is that URL; the static
+    locations carry the security headers."""
+    env = kc.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(str(e).split("=", 1) for e in env)
+    rel = str(env.get("KC_HTTP_RELATIVE_PATH", "")).rstrip("/")
+    if not rel:
+        problems.append("compose: keycloak has no KC_HTTP_RELATIVE_PATH (nginx serves it under /auth/)")
+    if env.get("KC_PROXY_HEADERS") not in ("xforwarded", "forwarded"):
+        problems.append("compose: keycloak needs KC_PROXY_HEADERS=xforwarded behind nginx")
+    if not str(env.get("KC_HOSTNAME", "")).endswith(rel):
+        problems.append("compose: keycloak's KC_HOSTNAME must end with KC_HTTP_RELATIVE_PATH")
+    body = nginx_location(f.nginx, rel + "/") if rel else None
+    if body is None:
+        problems.append(f"nginx: no `location {rel}/` for Keycloak")
+    else:
+        m = re.search(r"proxy_pass\s+http://([\w.-]+)\s*;", body)
+        upstream = re.search(r"upstream\s+%s\s*\{(.*?)\}" % re.escape(m.group(1)), f.nginx, re.S) if m else None
+        if upstream is None or not re.search(r"^\s*server\s+keycloak:8080\b", upstream.group(1), re.M):
+            problems.append(f"nginx: location {rel}/ does not proxy to keycloak:8080")
+        for header in ("Host", "X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host"):
+            if not re.search(r"proxy_set_header\s+%s\s" % header, body):
+                problems.append(f"nginx: location {rel}/ does not set {header} for Keycloak")
+        if "add_header" in body:
+            problems.append(f"nginx: location {rel}/ must not add the page's headers (Keycloak sends its own)")
+    issuer = str((f.toml.get("auth") or {}).get("issuer", ""))
+    if rel and "://" in issuer and not issuer.split("://", 1)[1].partition("/")[2].startswith(rel.lstrip("/") + "/realms/"):
+        problems.append(f"spacetime.toml: auth.issuer is not under {rel}/realms/ where nginx serves Keycloak")
+    for prefix in ("/", "= /index.html", "/assets/"):
+        loc = nginx_location(f.nginx, prefix)
+        if loc is None:
+            problems.append(f"nginx: no `location {prefix}`")
+            continue
+        for header in ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options",
+                       "Referrer-Policy", "Strict-Transport-Security"):
+            if not re.search(r"add_header\s+%s\s" % header, loc):
+                problems.append(f"nginx: location {prefix} does not send {header}")
+
+
 def check_toml(f, problems):
     auth = f.toml.get("auth")
     if not isinstance(auth, dict):
         problems.append("spacetime.toml: no [auth] table")
         return
-    for key in ("issuer", "audience", "client_id", "allowed_origins"):
+    for key in ("issuer", "audience", "client_id"):
         if key not in auth:
             problems.append(f"spacetime.toml: [auth] has no {key}")
     if not str(auth.get("issuer", "")).endswith("/realms/" + f.realm.get("realm", "")):
@@ -413,12 +467,54 @@ def check_workflow(f, problems):
                 problems.append(f"workflow: the deploy job does not use {needle.strip()}")
 
 
+def toml_text(tables):
+    """TOML for tables of plain values (what spacetime.toml holds)."""
+    out = []
+    for name, table in tables.items():
+        out.append(f"[{name}]")
+        for key, value in table.items():
+            out.append(f"{key} = {json.dumps(value)}")
+        out.append("")
+    return "\n".join(out)
+
+
+def check_toml_loads(f, binary, problems):
+    """The gateway accepts spacetime.toml: started with it (Redis and the issuer need not
+    answer) it gets as far as listening, instead of stopping on a setting it does not know."""
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, "spacetime.toml")
+        with open(conf, "w") as fh:
+            fh.write(toml_text(f.toml))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SPACETIME_")}
+        p = subprocess.Popen([binary, "gateway", "--config", conf, "--port", "0", "--bind", "127.0.0.1",
+                              "--redis", "redis://127.0.0.1:1", "--data-dir", tmp],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        seen = []
+        try:
+            deadline = time.monotonic() + 20
+            for line in p.stdout:
+                seen.append(line.rstrip())
+                if "listening on" in line or time.monotonic() > deadline:
+                    break
+        finally:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if not any("listening on" in line for line in seen):
+            problems.append("spacetime.toml: `spacetime gateway --config` refuses it: " +
+                            (seen[-1] if seen else "no output"))
+
+
 def run_checks(f, binary, helps):
     problems = []
     check_compose(f, problems, helps)
     check_dockerfile(f, problems, binary)
     check_realm(f, problems)
     check_toml(f, problems)
+    check_toml_loads(f, binary, problems)
     check_workflow(f, problems)
     return problems
 
@@ -481,8 +577,20 @@ def self_test(f, binary, helps):
             "pkce.code.challenge.method"),
         "no audience mapper": lambda g: g.realm["clients"][0].update({"protocolMappers": []}),
         "auth table without issuer": lambda g: g.toml["auth"].pop("issuer"),
+        "setting the gateway does not know": lambda g: g.toml["auth"].update(
+            {"allowed_origins": "https://spacetime.example.com"}),
         "workflow without deploy": lambda g: g.workflow["jobs"].pop("deploy"),
         "image job not on main only": lambda g: g.workflow["jobs"]["image"].pop("if"),
+        "nginx without /auth/": lambda g: setattr(
+            g, "nginx", g.nginx.replace("location /auth/", "location /keycloak/")),
+        "nginx /auth/ without X-Forwarded-Proto": lambda g: setattr(
+            g, "nginx", g.nginx.replace("proxy_set_header X-Forwarded-Proto $scheme;\n        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n        proxy_connect_timeout 5s;\n        proxy_read_timeout 60s;", "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n        proxy_connect_timeout 5s;\n        proxy_read_timeout 60s;")),
+        "keycloak under another path": lambda g: svc(g, "keycloak")["environment"].update(
+            {"KC_HTTP_RELATIVE_PATH": "/kc", "KC_HOSTNAME": "https://x/kc"}),
+        "issuer not where nginx serves Keycloak": lambda g: g.toml["auth"].update(
+            {"issuer": "https://spacetime.example.com/realms/spacetime"}),
+        "page without CSP from nginx": lambda g: setattr(
+            g, "nginx", g.nginx.replace("add_header Content-Security-Policy $spacetime_csp always;\n        add_header X-Content-Type-Options nosniff always;\n        add_header X-Frame-Options DENY always;\n        add_header Referrer-Policy no-referrer always;\n        add_header Strict-Transport-Security $spacetime_hsts always;\n        try_files $uri $uri/", "try_files $uri $uri/")),
         "secret not in .env.example": lambda g: setattr(
             g, "env_example", g.env_example.replace("REDIS_PASSWORD=", "X=")),
     }

@@ -129,6 +129,13 @@ def services(*args, env=None):
 
 # --- HTTP and WebSocket (RFC 6455, a client as docs/PROTOCOL.md describes) -------------
 
+def closed_port():
+    """A loopback port nothing listens on (bound and released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def http(port, path, timeout=10):
     """(status, headers dict lower-case, body bytes)."""
     req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path))
@@ -410,7 +417,10 @@ def run(tmp, svc_env):
     nginx_env = dict(svc_env, SPACETIME_NGINX_CONF=template,
                      SPACETIME_NGINX_VAR_GATEWAY_1_PORT=str(gateways[0].port),
                      SPACETIME_NGINX_VAR_GATEWAY_2_PORT=str(gateways[1].port),
-                     SPACETIME_NGINX_VAR_WEB_ROOT=web)
+                     SPACETIME_NGINX_VAR_WEB_ROOT=web,
+                     # No Keycloak here: /auth/ points at a closed port (tests/nginx_config_test.sh
+                     # checks that location against a stand-in).
+                     SPACETIME_NGINX_VAR_KEYCLOAK_PORT=str(closed_port()))
     services("start", "nginx", env=nginx_env)
     nginx = int(open(os.path.join(svc_env["SPACETIME_SERVICES_DIR"], "nginx", "port")).read())
 
@@ -418,6 +428,12 @@ def run(tmp, svc_env):
     st, h, body = http(nginx, "/")
     check(st == 200 and b"SpaceTime" in body and h.get("cache-control") == "no-cache",
           "nginx serves index.html, not cached (%d %s)" % (st, h.get("cache-control")))
+    for header, want in (("content-security-policy", "default-src 'self'; script-src 'self';"),
+                         ("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"),
+                         ("referrer-policy", "no-referrer")):
+        check(h.get(header, "").startswith(want),
+              "nginx serves the page with %s (%s)" % (header, h.get(header)))
+    check("strict-transport-security" not in h, "no HSTS over plain HTTP")
     st, h, body = http(nginx, "/chart/ALFA")
     check(st == 200 and b"SpaceTime" in body, "nginx: a client-side route falls back to index.html")
     st, h, body = http(nginx, "/assets/app-1a2b.js")

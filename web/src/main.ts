@@ -4,6 +4,12 @@
 // timeframe, the focused chart, the intensity smoother) to the subscriptions, the URL
 // and localStorage. Server messages reach the bus once per animation frame; each
 // chart takes from the bus what belongs to its channels.
+//
+// Before any of that the page asks the server whether authentication is on
+// (`GET /api/auth/config`). On, it logs in through the OIDC issuer with keycloak-js
+// (loaded only then), sends the token as the socket's first message and on every REST
+// call, refreshes it on the open socket before it expires, and shows the user with a
+// Log out button (src/auth/auth.ts). Off, nothing of that runs.
 
 import './styles.css';
 import { EventBus } from './bus/event_bus';
@@ -11,9 +17,10 @@ import { FrameQueue } from './bus/frame_queue';
 import { routeRefill, routeServerMessage, type AppTopics } from './bus/topics';
 import { CandleChart } from './charts/candle_chart';
 import { ChannelSync } from './net/channel_sync';
-import { HistoryClient, browserFetchJson } from './net/history';
+import { AuthSession, keycloakSetup, parseAuthConfig, type AuthConfig, type OidcClient } from './auth/auth';
+import { HistoryClient, browserFetchJson, setBearerSource } from './net/history';
 import { intensityStream, type Channel, type HelloMessage, type MarketEvent, type ServerMessage, type Smoother } from './net/protocol';
-import { MarketSocket, gatewaySocketUrl, type WantedChannel } from './net/socket_client';
+import { MarketSocket, gatewaySocketUrl, type SocketAuth, type WantedChannel } from './net/socket_client';
 import { channelKey } from './net/subscriptions';
 import { Header } from './ui/header';
 import {
@@ -137,11 +144,23 @@ declare global {
       markFrames(): void;
       /** Brings time `t` (UTC seconds) into view on chart `chart`, as a click on a feed entry does. */
       showTime(chart: number, t: number): void;
+      /** Authentication as the page sees it (null: auth off). */
+      auth(): AuthStats | null;
     };
   }
 }
 
-function start(): void {
+/** What `window.__spacetime.auth()` returns (tests). */
+export interface AuthStats {
+  readonly user: string;
+  readonly roles: readonly string[];
+  /** `auth` messages sent on the socket, accepted by the server, closes with 4001. */
+  readonly socket: ReturnType<MarketSocket['authStats']>;
+  /** Token refreshes by the timer and failed ones; the current token's exp (UTC s). */
+  readonly session: ReturnType<AuthSession['stats']>;
+}
+
+function start(auth: AuthSession | null): void {
   const bus = new EventBus<AppTopics>();
   const theme = new ThemeSwitch(document.documentElement);
   const stage = element('#charts', HTMLElement);
@@ -211,8 +230,13 @@ function start(): void {
     onStatus: (status) => bus.emit('status', status),
     onMalformed: (reason) => console.warn(`ws: dropped malformed frame: ${reason}`),
     resumeChannels: (subscribed) => sync.resumeChannels(subscribed),
+    ...(auth === null ? {} : { auth: socketAuth(auth) }),
   });
   socket = ws;
+  currentSocket = ws;
+  if (auth !== null) {
+    showAccount(auth, ws);
+  }
 
   window.__spacetime = {
     stats: () => ({
@@ -239,6 +263,8 @@ function start(): void {
     visibleBars: (chart) => charts[chart]?.visibleBars() ?? null,
     markFrames: () => queue.startWindow(),
     showTime: (chart, t) => charts[chart]?.showTime(t),
+    auth: () =>
+      auth === null ? null : { user: auth.user().name, roles: auth.user().roles, socket: ws.authStats(), session: auth.stats() },
   };
 
   // ---- sidebar ----------------------------------------------------------------------
@@ -476,6 +502,9 @@ function start(): void {
     },
     (action, speed) => ws.replay(action, speed),
   );
+  if (auth !== null) {
+    replayBar.setAdmin(auth.isAdmin());
+  }
   bus.on('ok', (ok) => replayBar.onOk(ok.id, ok.replay));
   bus.on('server_error', (error) => {
     if (!replayBar.onError(error.id, error.code)) {
@@ -489,6 +518,138 @@ function start(): void {
   });
 
   ws.start();
+
+  /** Auth on: the token for each connection, the roles of each accepted one. */
+  function socketAuth(session: AuthSession): SocketAuth {
+    return {
+      token: (refused) => session.token(refused),
+      onAccepted: (accepted) => {
+        replayBar.setAdmin(accepted.roles.includes('admin'));
+        showUser(session.user().name, accepted.roles);
+      },
+      onForbidden: () => showGate('No access', 'Your account has neither the viewer nor the admin role. Ask an administrator for one.', 'Log out', () => logout(session, ws)),
+    };
+  }
 }
 
-start();
+const kLoggedOutKey = 'spacetime.loggedOut';
+
+function showUser(name: string, roles: readonly string[]): void {
+  const user = element('#user', HTMLElement);
+  user.textContent = name;
+  user.title = `Roles: ${roles.length === 0 ? 'none' : roles.join(', ')}`;
+  user.dataset['roles'] = roles.join(' ');
+}
+
+function showAccount(session: AuthSession, ws: MarketSocket): void {
+  const account = element('#account', HTMLElement);
+  const { name, roles } = session.user();
+  showUser(name, roles);
+  account.hidden = false;
+  element('#logout', HTMLButtonElement).addEventListener('click', () => void logout(session, ws));
+}
+
+/** Closes the socket first (the server forgets the session), then logs out at the provider. */
+async function logout(session: AuthSession, ws: MarketSocket): Promise<void> {
+  ws.stop();
+  try {
+    sessionStorage.setItem(kLoggedOutKey, '1');
+  } catch {
+    // Without session storage the page logs in again when the provider sends it back.
+  }
+  await session.logout();
+}
+
+/** The full-page notice for a logged-out user (or one without access), with one button. */
+function showGate(title: string, text: string, button: string, action: () => unknown): void {
+  new ThemeSwitch(document.documentElement); // the user's theme, also without the screen
+  const gate = element('#auth-gate', HTMLElement);
+  element('#auth-gate-title', HTMLElement).textContent = title;
+  element('#auth-gate-text', HTMLElement).textContent = text;
+  const login = element('#auth-gate-button', HTMLButtonElement);
+  login.textContent = button;
+  login.onclick = () => void action();
+  gate.hidden = false;
+  login.focus();
+}
+
+/** `GET /api/auth/config`, tried again (1 s, 2 s, … 10 s apart) while the server cannot be reached. */
+async function fetchAuthConfig(): Promise<AuthConfig> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const response = await fetch('/api/auth/config', { headers: { accept: 'application/json' } });
+      if (response.status === 404) {
+        return { enabled: false }; // a server from before authentication
+      }
+      if (response.ok) {
+        return parseAuthConfig(await response.json());
+      }
+      console.warn(`auth: GET /api/auth/config: HTTP ${response.status}`);
+    } catch (error) {
+      console.warn(`auth: GET /api/auth/config: ${String(error)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 1_000 * 2 ** attempt)));
+  }
+}
+
+/** The page's address for the provider to send the browser back to, without OAuth's parameters. */
+function pageUrl(): string {
+  const url = new URL(window.location.href);
+  url.hash = '';
+  for (const name of ['code', 'state', 'session_state', 'iss', 'error', 'error_description', 'error_uri']) {
+    url.searchParams.delete(name);
+  }
+  return url.toString();
+}
+
+async function boot(): Promise<void> {
+  const config = await fetchAuthConfig();
+  if (!config.enabled) {
+    start(null);
+    return;
+  }
+  const { default: Keycloak } = await import('keycloak-js');
+  const setup = keycloakSetup(config.issuer, config.clientId);
+  const session = new AuthSession(new Keycloak(setup.config) as unknown as OidcClient, {
+    responseMode: setup.responseMode,
+    redirectUri: pageUrl(),
+    onRefreshed: (token) => currentSocket?.refreshAuth(token),
+    onWarning: (message) => console.warn(message),
+  });
+  let loggedOut = false;
+  try {
+    loggedOut = sessionStorage.getItem(kLoggedOutKey) === '1';
+  } catch {
+    // no session storage: log in
+  }
+  let authenticated = false;
+  try {
+    authenticated = await session.start(!loggedOut);
+  } catch (error) {
+    console.warn(`auth: login failed: ${String(error)}`);
+  }
+  if (!authenticated) {
+    showGate(loggedOut ? 'Logged out' : 'Not logged in', loggedOut ? 'You have logged out of SpaceTime.' : 'The login did not complete.', 'Log in', () => {
+      try {
+        sessionStorage.removeItem(kLoggedOutKey);
+      } catch {
+        // nothing kept
+      }
+      // Start over: the page logs in as on a first visit (also when the issuer was unreachable before).
+      window.location.replace(pageUrl());
+    });
+    return;
+  }
+  try {
+    sessionStorage.removeItem(kLoggedOutKey);
+  } catch {
+    // nothing kept
+  }
+  setBearerSource(() => session.token());
+  start(session);
+}
+
+/** The socket `start` made (for the token refresh to reach it). */
+let currentSocket: MarketSocket | null = null;
+
+void boot();

@@ -16,8 +16,23 @@ import {
 
 export type FetchJson = (url: string) => Promise<unknown>;
 
+/** The bearer token for REST requests (auth on), or null (auth off). */
+export type BearerSource = () => Promise<string | null>;
+
+let bearerSource: BearerSource = () => Promise.resolve(null);
+
+/** With auth on, every REST request of the page carries `Authorization: Bearer` from `source`. */
+export function setBearerSource(source: BearerSource): void {
+  bearerSource = source;
+}
+
+/** The request headers of a REST call: JSON, and the bearer token when there is one. */
+export function restHeaders(token: string | null): Record<string, string> {
+  return token === null ? { accept: 'application/json' } : { accept: 'application/json', authorization: `Bearer ${token}` };
+}
+
 export const browserFetchJson: FetchJson = async (url) => {
-  const response = await fetch(url, { headers: { accept: 'application/json' } });
+  const response = await fetch(url, { headers: restHeaders(await bearerSource()) });
   if (!response.ok) {
     throw new Error(`GET ${url}: HTTP ${response.status}`);
   }

@@ -259,6 +259,8 @@ export interface OkMessage {
   readonly channels: number;
   /** The answer to a `replay` request: where the file replay stands. */
   readonly replay?: ReplayStatus;
+  /** The answer to an `auth` request: who the session is, until when (UTC s), with which roles. */
+  readonly auth?: { readonly sub: string; readonly exp: number; readonly roles: readonly string[] };
 }
 
 export interface ReplayStatus {
@@ -408,7 +410,14 @@ export interface ReplayRequest {
   readonly speed?: number;
 }
 
-export type ClientRequest = SubscribeRequest | UnsubscribeRequest | ResumeRequest | PingRequest | ReplayRequest;
+/** Authenticates the session (the first message when auth is on) or refreshes its token. */
+export interface AuthRequest {
+  readonly op: 'auth';
+  readonly id: RequestId;
+  readonly token: string;
+}
+
+export type ClientRequest = SubscribeRequest | UnsubscribeRequest | ResumeRequest | PingRequest | ReplayRequest | AuthRequest;
 
 export function encodeClientMessage(message: ClientRequest): string {
   return JSON.stringify(message);
@@ -535,6 +544,15 @@ function readServerMessage(json: unknown): ServerMessage {
         op: string(obj['op'], 'ok.op'),
         channels: obj['channels'] === undefined ? 0 : nonNegativeInteger(obj['channels'], 'ok.channels'),
         ...(obj['replay'] === undefined ? {} : { replay: replayStatus(obj['replay']) }),
+        ...(obj['op'] === 'auth' && obj['sub'] !== undefined
+          ? {
+              auth: {
+                sub: string(obj['sub'], 'ok.sub'),
+                exp: nonNegative(obj['exp'], 'ok.exp'),
+                roles: obj['roles'] === undefined ? [] : array(obj['roles'], 'ok.roles').map((r, i) => string(r, `ok.roles[${i}]`)),
+              },
+            }
+          : {}),
       };
     case 'error':
       return {

@@ -3,6 +3,12 @@
 // the event channels from their last seq and subscribes the rest; numbers every
 // request; hands each parsed server message to its owner. The socket itself comes
 // from a factory, so the logic runs without a browser in tests.
+//
+// With authentication on (`auth`), a token is fetched before each connection and sent as
+// the first message (`auth` op), before any resume or subscribe; a refreshed token goes
+// out on the open connection (`refreshAuth`). A close 4001 (token refused or expired)
+// reconnects with a freshly refreshed token and resumes by seq; 4003 (no role to read)
+// stops the client.
 
 import { backoffDelay, kDefaultBackoff, type BackoffOptions } from './backoff';
 import {
@@ -11,6 +17,7 @@ import {
   type Channel,
   type ClientRequest,
   type HistorySpec,
+  type OkMessage,
   type ReplayAction,
   type RequestId,
   type ResumeChannel,
@@ -51,6 +58,21 @@ export interface MarketSocketOptions {
   readonly resumeChannels?: (subscribed: readonly Channel[]) => readonly ResumeChannel[];
   /** Channels per request (keeps requests under the server's 4 KiB message limit). */
   readonly maxChannelsPerRequest?: number;
+  /** Authentication on: where tokens come from and who hears about the answers. */
+  readonly auth?: SocketAuth;
+}
+
+/** WebSocket close codes of authentication (docs/PROTOCOL.md § Authentication). */
+export const kCloseUnauthenticated = 4001;
+export const kCloseForbidden = 4003;
+
+export interface SocketAuth {
+  /** A token for a new connection; `refused`: the server closed the last one with 4001, refresh first. */
+  token(refused: boolean): Promise<string>;
+  /** The server accepted a token (first or refreshed). */
+  onAccepted?(auth: NonNullable<OkMessage['auth']>): void;
+  /** Closed with 4003: the user may not read; the client has stopped. */
+  onForbidden?(reason: string): void;
 }
 
 /** A channel the page wants, with how far back its snapshot should reach. */
@@ -138,6 +160,12 @@ export class MarketSocket {
   private nextId = 1;
   private malformedFrames = 0;
   private invalidEvents = 0;
+  /** The token for the connection being opened (auth on). */
+  private connectToken: string | null = null;
+  private authRefused = false;
+  private authSent = 0;
+  private authAccepted = 0;
+  private authRefusals = 0;
 
   constructor(options: MarketSocketOptions) {
     this.options = options;
@@ -232,6 +260,24 @@ export class MarketSocket {
     return id;
   }
 
+  /**
+   * Sends a refreshed token on the open connection (`auth` op); the server answers `ok`
+   * with the new expiry, subscriptions stay. False while disconnected (the next
+   * connection fetches its own token).
+   */
+  refreshAuth(token: string): boolean {
+    if (!this.open) {
+      return false;
+    }
+    this.sendAuth(token);
+    return true;
+  }
+
+  /** `auth` messages sent, accepted (`ok`), and connections closed with 4001. */
+  authStats(): { readonly sent: number; readonly accepted: number; readonly refused: number } {
+    return { sent: this.authSent, accepted: this.authAccepted, refused: this.authRefusals };
+  }
+
   /** The request a reply's id answers, while it is outstanding. */
   requestFor(id: RequestId | null): ClientRequest | undefined {
     return id === null ? undefined : this.pending.get(id);
@@ -239,6 +285,31 @@ export class MarketSocket {
 
   private connect(status: ConnectionStatus): void {
     this.setStatus(status);
+    const auth = this.options.auth;
+    if (auth === undefined) {
+      this.openSocket();
+      return;
+    }
+    // The token first, so that it goes out the moment the socket opens.
+    const generation = ++this.generation;
+    const refused = this.authRefused;
+    auth.token(refused).then(
+      (token) => {
+        if (generation === this.generation && this.running) {
+          this.authRefused = false;
+          this.connectToken = token;
+          this.openSocket();
+        }
+      },
+      () => {
+        if (generation === this.generation && this.running) {
+          this.retryLater();
+        }
+      },
+    );
+  }
+
+  private openSocket(): void {
     const generation = ++this.generation;
     // Handlers of a socket we have given up on must not touch the current one.
     const current = (): boolean => generation === this.generation;
@@ -253,9 +324,9 @@ export class MarketSocket {
           this.onFrame(data);
         }
       },
-      close: () => {
+      close: (code, reason) => {
         if (current()) {
-          this.onClose();
+          this.onClose(code, reason);
         }
       },
     });
@@ -267,6 +338,11 @@ export class MarketSocket {
     this.lastFrameAt = Date.now();
     this.pending.clear();
     this.setStatus('connected');
+    if (this.connectToken !== null) {
+      // Nothing else is read by the server before this (docs/PROTOCOL.md § Authentication).
+      this.sendAuth(this.connectToken);
+      this.connectToken = null;
+    }
     const all = [...this.subscriptions.values()];
     // Event channels we have seen continue from their last seq; the rest start afresh.
     const resume = this.connections > 1 ? (this.options.resumeChannels?.(all) ?? []) : [];
@@ -307,6 +383,10 @@ export class MarketSocket {
       this.attempt = 0;
     }
     this.options.onMessage(message);
+    if (message.type === 'ok' && message.auth !== undefined) {
+      this.authAccepted += 1;
+      this.options.auth?.onAccepted?.(message.auth);
+    }
     if ((message.type === 'ok' || message.type === 'error' || message.type === 'pong') && message.id !== null) {
       const request = this.pending.get(message.id);
       this.pending.delete(message.id);
@@ -320,11 +400,25 @@ export class MarketSocket {
     }
   }
 
-  private onClose(): void {
+  private onClose(code = 1006, reason = ''): void {
     this.dropSocket();
     if (!this.running) {
       return;
     }
+    if (this.options.auth !== undefined && code === kCloseForbidden) {
+      this.stop();
+      this.options.auth.onForbidden?.(reason);
+      return;
+    }
+    if (this.options.auth !== undefined && code === kCloseUnauthenticated) {
+      // Refused or expired: the next connection refreshes its token first.
+      this.authRefused = true;
+      this.authRefusals += 1;
+    }
+    this.retryLater();
+  }
+
+  private retryLater(): void {
     this.setStatus('reconnecting');
     const delay = backoffDelay(this.attempt, this.options.backoff ?? kDefaultBackoff, this.options.random ?? Math.random);
     this.attempt += 1;
@@ -371,9 +465,15 @@ export class MarketSocket {
 
   private send(message: ClientRequest): void {
     if (this.open && this.socket !== null) {
-      this.pending.set(message.id, message);
+      // The token stays out of what error logs may print.
+      this.pending.set(message.id, message.op === 'auth' ? { ...message, token: '…' } : message);
       this.socket.send(encodeClientMessage(message));
     }
+  }
+
+  private sendAuth(token: string): void {
+    this.authSent += 1;
+    this.send({ op: 'auth', id: this.nextId++, token });
   }
 
   /** Forgets the current socket (closing it if asked) so its late events are ignored. */

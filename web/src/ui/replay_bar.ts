@@ -2,6 +2,10 @@
 // a `replay` status request is `ok`, not `not_replay`): the replay clock, pause / resume
 // and the speed. It sends `replay` requests through the socket and draws what the server
 // answers; between answers the clock runs on locally (ReplayClock).
+//
+// Steering the replay is an admin operation. With auth on and a user without the `admin`
+// role, the controls are shown disabled with a tooltip saying so; the server refuses
+// such a user even the status (`forbidden`), so the bar then shows without a clock.
 
 import type { ReplayAction, ReplayStatus, RequestId } from '../net/protocol';
 import { ReplayClock, formatReplayClock, kReplaySpeeds } from './replay';
@@ -17,6 +21,7 @@ export interface ReplayBarElements {
 export type SendReplay = (action: ReplayAction, speed?: number) => RequestId | null;
 
 const kTickMs = 250;
+export const kAdminOnlyTitle = 'Pause, resume and speed need the admin role';
 const kStatusEveryMs = 2_000;
 
 export class ReplayBar {
@@ -26,6 +31,7 @@ export class ReplayBar {
   private readonly asked = new Set<RequestId>();
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastStatusAsk = 0;
+  private admin = true;
 
   constructor(elements: ReplayBarElements, send: SendReplay) {
     this.el = elements;
@@ -46,6 +52,16 @@ export class ReplayBar {
         this.ask('speed', speed);
       }
     });
+  }
+
+  /** Whether the user may steer the replay (auth off: yes). */
+  setAdmin(admin: boolean): void {
+    this.admin = admin;
+    for (const control of [this.el.toggle, this.el.speed]) {
+      control.disabled = !admin || (control === this.el.toggle && this.clock.status()?.finished === true);
+      control.title = admin ? '' : kAdminOnlyTitle;
+    }
+    this.el.root.dataset['locked'] = String(!admin);
   }
 
   /** After each hello: is this server replaying a file? */
@@ -74,6 +90,12 @@ export class ReplayBar {
     if (id === null || !this.asked.delete(id)) {
       return false;
     }
+    if (code === 'forbidden') {
+      // Not an admin: the controls are there, but disabled (setAdmin).
+      this.el.root.hidden = false;
+      this.setAdmin(false);
+      return true;
+    }
     if (code === 'not_replay') {
       this.el.root.hidden = true;
       if (this.timer !== null) {
@@ -85,6 +107,9 @@ export class ReplayBar {
   }
 
   private ask(action: ReplayAction, speed?: number): void {
+    if (!this.admin && action !== 'status') {
+      return;
+    }
     const id = this.send(action, speed);
     if (id !== null) {
       this.asked.add(id);
@@ -113,7 +138,7 @@ export class ReplayBar {
     data['speed'] = String(status.speed);
     this.el.toggle.textContent = status.paused ? '▶ Resume' : '❚❚ Pause';
     this.el.toggle.setAttribute('aria-pressed', String(status.paused));
-    this.el.toggle.disabled = status.finished;
+    this.el.toggle.disabled = status.finished || !this.admin;
     const value = String(status.speed);
     if (![...this.el.speed.options].some((o) => o.value === value)) {
       const option = document.createElement('option');
