@@ -148,6 +148,51 @@ describe.skipIf(useMock)('replay of a recorded day in the browser', () => {
     expect(errors).toEqual([]);
     await p.close();
   });
+
+  it('opens a time older than the loaded bars (a feed click) there, loading older pages first, and keeps them when a second chart opens the channel', async () => {
+    if (browser === null) {
+      throw new Error('no browser');
+    }
+    // The file has played (above): a 1 s chart opens with its last 10 minutes of the
+    // file's 100. A feed entry that old is rare in the feed's newest 50, so the time is
+    // given through the debug hook, which calls what a feed click calls.
+    const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors = watchConsole(p);
+    await p.goto(`${baseUrl}?layout=1&charts=ALFA:1s`);
+    await p.waitForFunction(() => document.querySelector('#chart')?.getAttribute('data-ready') === 'true', null, { timeout: 30_000 });
+    const first = (await pageStats(p)).charts[0]?.bars[0]?.[0] ?? 0;
+    expect(first).toBeGreaterThan(0);
+    const t = first - 1800; // half an hour before the first bar: six pages of 300 bars
+    await p.evaluate((time) => (window as unknown as { __spacetime: { showTime(i: number, t: number): void } }).__spacetime.showTime(0, time), t);
+    await expect.poll(() => p.locator('#chart').getAttribute('data-goto-first'), { timeout: 30_000, interval: 200 }).not.toBeNull();
+    expect(Number(await p.locator('#chart').getAttribute('data-goto-first'))).toBeLessThanOrEqual(t);
+    expect(Number(await p.locator('#chart').getAttribute('data-older'))).toBeGreaterThanOrEqual(1800);
+    const range = await p.evaluate(() => (window as unknown as { __spacetime: { visibleRange(i: number): { from: number; to: number } | null } }).__spacetime.visibleRange(0));
+    expect(range).not.toBeNull();
+    expect(range?.from ?? Infinity).toBeLessThanOrEqual(t);
+    expect(range?.to ?? -Infinity).toBeGreaterThanOrEqual(t);
+    expect(barProblemsOf(await pageStats(p))).toEqual([]);
+
+    // A second chart on the same symbol and timeframe: the page subscribes the channel
+    // again, and the first chart keeps the history it scrolled back into.
+    const held = await pageStats(p);
+    const firstBefore = held.charts[0]?.bars[0]?.[0] ?? 0;
+    const barsBefore = held.charts[0]?.bars.length ?? 0;
+    await p.locator('#layouts button[data-layout="2"]').click();
+    await p.locator('.cell[data-index="1"]').click();
+    await p.locator('#symbol').selectOption('ALFA');
+    await p.locator('#timeframes button[data-tf="1s"]').click();
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-symbol'), { timeout: 10_000 }).toBe('ALFA');
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-ready'), { timeout: 20_000 }).toBe('true');
+    await expect.poll(() => p.locator('#chart-1').getAttribute('data-tf'), { timeout: 10_000 }).toBe('1s');
+    await expect.poll(async () => Number(await p.locator('#chart-1').getAttribute('data-bars')), { timeout: 20_000 }).toBeGreaterThan(100);
+    const after = await pageStats(p);
+    expect(after.charts[0]?.bars[0]?.[0]).toBe(firstBefore);
+    expect(after.charts[0]?.bars.length ?? 0).toBeGreaterThanOrEqual(barsBefore);
+    expect(barProblemsOf(after)).toEqual([]);
+    expect(errors).toEqual([]);
+    await p.close();
+  });
 });
 
 function barProblemsOf(stats: Awaited<ReturnType<typeof pageStats>>): string[] {

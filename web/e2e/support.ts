@@ -28,7 +28,14 @@ export interface PageStats {
   readonly malformed: number;
   readonly invalidEvents: number;
   readonly layout: string;
-  readonly frames: { readonly flushes: number; readonly busyMs: number; readonly maxFlushMs: number };
+  readonly frames: {
+    readonly flushes: number;
+    readonly busyMs: number;
+    readonly maxFlushMs: number;
+    readonly splitRounds: number;
+    readonly window: { readonly flushes: number; readonly maxFlushMs: number };
+  };
+  readonly maxBars: number;
   readonly coalesced: number;
   readonly sync: {
     readonly duplicates: number;

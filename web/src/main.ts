@@ -40,6 +40,7 @@ import {
   type Screen,
 } from './ui/layout';
 import { chartChannels, kSignalHistory, smootherOrDefault } from './ui/selection';
+import { kBarsStorageKey, barsSetting } from './ui/bars_setting';
 import { ReplayBar } from './ui/replay_bar';
 import { Sidebar } from './ui/sidebar';
 import { ThemeSwitch } from './ui/theme';
@@ -114,7 +115,9 @@ export interface PageStats {
   readonly invalidEvents: number;
   readonly layout: string;
   /** Rounds of updates applied, the time they took and the longest one (ms). */
-  readonly frames: { readonly flushes: number; readonly busyMs: number; readonly maxFlushMs: number };
+  readonly frames: { readonly flushes: number } & ReturnType<FrameQueue<unknown>['timing']>;
+  /** Bars each chart keeps (the `bars` setting). */
+  readonly maxBars: number;
   /** Live series updates replaced by a newer one of the same bar before being drawn, all charts. */
   readonly coalesced: number;
   readonly sync: ReturnType<ChannelSync['stats']>;
@@ -137,6 +140,10 @@ declare global {
       visibleRange(chart: number): { from: number; to: number } | null;
       /** How many bar slots chart `chart` shows (its zoom), null before it has any. */
       visibleBars(chart: number): number | null;
+      /** Starts the measurement window of `stats().frames.window`. */
+      markFrames(): void;
+      /** Brings time `t` (UTC seconds) into view on chart `chart`, as a click on a feed entry does. */
+      showTime(chart: number, t: number): void;
       /** Authentication as the page sees it (null: auth off). */
       auth(): AuthStats | null;
     };
@@ -165,6 +172,10 @@ function start(auth: AuthSession | null): void {
   let screen: Screen | null = null;
   let smoother: Smoother = smootherOrDefault(readStorage(kSmootherStorageKey));
   const versions = storedVersions();
+  const bars = barsSetting(window.location.search, readStorage(kBarsStorageKey));
+  if (bars.fromUrl) {
+    writeStorage(kBarsStorageKey, String(bars.bars));
+  }
   let crosshairSync = readStorage(kCrosshairSyncStorageKey) !== 'false';
   const syncButton = element('#crosshair-sync', HTMLButtonElement);
   const showSync = (): void => syncButton.setAttribute('aria-pressed', String(crosshairSync));
@@ -206,6 +217,7 @@ function start(auth: AuthSession | null): void {
     onRefill: (channel, events) => queue.push({ kind: 'refill', channel, events }),
     resubscribe: (channel) => socket?.resubscribe(channel),
     onWarning: (message) => console.warn(`sync: ${message}`),
+    onHoles: (holes) => bus.emit('sync_holes', holes),
   });
   const ws = new MarketSocket({
     url: gatewaySocketUrl(window.location),
@@ -233,6 +245,7 @@ function start(auth: AuthSession | null): void {
       invalidEvents: ws.invalidEventCount(),
       layout: screen?.layout ?? '',
       frames: { flushes: queue.flushes(), ...queue.timing() },
+      maxBars: bars.bars,
       coalesced: charts.reduce((sum, c) => sum + (c?.coalescedUpdates() ?? 0), 0),
       sync: sync.stats(),
       charts: charts
@@ -248,6 +261,8 @@ function start(auth: AuthSession | null): void {
     scrollToLatest: (chart) => charts[chart]?.scrollToLatest(),
     visibleRange: (chart) => charts[chart]?.visibleTimeRange() ?? null,
     visibleBars: (chart) => charts[chart]?.visibleBars() ?? null,
+    markFrames: () => queue.startWindow(),
+    showTime: (chart, t) => charts[chart]?.showTime(t),
     auth: () =>
       auth === null ? null : { user: auth.user().name, roles: auth.user().roles, socket: ws.authStats(), session: auth.stats() },
   };
@@ -330,7 +345,7 @@ function start(auth: AuthSession | null): void {
       let chart = charts[index] ?? null;
       const container = cells[index]?.querySelector<HTMLElement>('.chart');
       if (chart === null && container !== null && container !== undefined) {
-        chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, undefined, index);
+        chart = new CandleChart(container, bus, theme.chartTheme(), next.smoother, bars.bars, index);
         chart.setVersions(versions);
         const from = chart;
         // The crosshair follows the user's pointer across the other charts, each on its own timeframe.
@@ -395,7 +410,7 @@ function start(auth: AuthSession | null): void {
     header.showSmoother(next.smoother);
     writeStorage(kScreenStorageKey, screenToJson(next));
     writeStorage(kSmootherStorageKey, next.smoother);
-    const query = `?${screenToQuery(next)}`;
+    const query = `?${screenToQuery(next)}${bars.fromUrl ? `&bars=${bars.bars}` : ''}`;
     if (window.location.search !== query) {
       window.history.replaceState(null, '', `${window.location.pathname}${query}${window.location.hash}`);
     }
@@ -492,7 +507,9 @@ function start(auth: AuthSession | null): void {
   }
   bus.on('ok', (ok) => replayBar.onOk(ok.id, ok.replay));
   bus.on('server_error', (error) => {
-    replayBar.onError(error.id, error.code);
+    if (!replayBar.onError(error.id, error.code)) {
+      header.showServerError(error.message);
+    }
     if (error.code === 'not_replay') {
       return; // the answer to the replay bar's probe: a live server
     }

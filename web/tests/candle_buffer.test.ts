@@ -125,6 +125,47 @@ describe('CandleBuffer', () => {
     expect(buffer.gaps()).toBe(0);
   });
 
+  it('says how many closed candles are missing until refills (or late closes) fill them', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([40, 41, 44], 45)); // 42 and 43 missing inside the snapshot
+    expect(buffer.missing()).toBe(2);
+    buffer.apply(event(48, true)); // 45..47 missing
+    expect(buffer.missing()).toBe(5);
+    expect(buffer.refill({ symbol: 'ALFA', tf: '1s', candles: [event(42, true), event(43, true), event(46, true)] })).toBe(true);
+    expect(buffer.missing()).toBe(2);
+    buffer.refill({ symbol: 'ALFA', tf: '1s', candles: [event(45, true), event(47, true)] });
+    expect(buffer.missing()).toBe(0);
+    // What was ever seen stays counted.
+    expect(buffer.gaps()).toBe(1);
+    expect(buffer.missed()).toBe(3);
+    expect(seqs(buffer)).toEqual([40, 41, 42, 43, 44, 45, 46, 47, 48]);
+  });
+
+  it('merges a fresh snapshot of the channel it holds: older bars (scroll-back) stay', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([10, 11, 12], 13));
+    expect(buffer.prepend([bar(7), bar(8), bar(9)])).toBe(3);
+    // Another chart opens the same channel: the server sends its snapshot again.
+    buffer.apply(event(13, true));
+    buffer.applySnapshot(snapshot([11, 12, 13, 14], 15));
+    expect(seqs(buffer)).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15]);
+    expect(buffer.mergedOnSnapshot()).toBe(4);
+    expect(buffer.apply(event(15, true)).kind).toBe('last');
+    expect(buffer.gaps()).toBe(0);
+  });
+
+  it('replaces what it holds when a fresh snapshot numbers the channel from scratch', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([40, 41], 42));
+    buffer.apply(event(45, true));
+    expect(buffer.missing()).toBe(3);
+    const restarted: CandleSnapshot = { ...snapshot([], null), last_seq: 2, candles: [event(61, true)].map((e) => ({ ...e, seq: 2 })) };
+    buffer.applySnapshot(restarted);
+    expect(buffer.bars().map((b) => [b.t, b.seq])).toEqual([[1061, 2]]);
+    expect(buffer.mergedOnSnapshot()).toBe(0);
+    expect(buffer.missing()).toBe(0);
+  });
+
   it('counts a seq gap between closed candles', () => {
     const buffer = new CandleBuffer(channel);
     buffer.applySnapshot(snapshot([40, 41], 42));

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../src/bus/event_bus';
 import { FrameQueue } from '../src/bus/frame_queue';
 import { routeRefill, routeServerMessage, type AppTopics } from '../src/bus/topics';
@@ -153,7 +153,7 @@ describe('FrameQueue', () => {
   it('applies everything queued between two frames at once, in order', () => {
     const frames: Array<() => void> = [];
     const applied: number[] = [];
-    const queue = new FrameQueue<number>({ apply: (n) => applied.push(n), schedule: (cb) => frames.push(cb) });
+    const queue = new FrameQueue<number>({ apply: (n) => applied.push(n), schedule: (cb) => void frames.push(cb) });
     queue.push(1);
     queue.push(2);
     queue.push(3);
@@ -176,12 +176,75 @@ describe('FrameQueue', () => {
     const queue = new FrameQueue<number>({
       apply: (n) => log.push(`apply ${n}`),
       afterFlush: () => log.push('end'),
-      schedule: (cb) => frames.push(cb),
+      schedule: (cb) => void frames.push(cb),
     });
     queue.push(1);
     queue.push(2);
     frames[0]?.();
     frames[0]?.(); // nothing queued: no round, no end
     expect(log).toEqual(['apply 1', 'apply 2', 'end']);
+  });
+
+  it('leaves what is left after its budget to the next frame, in order, and measures a window apart from the first load', () => {
+    const frames: Array<() => void> = [];
+    let clock = 0;
+    const applied: number[] = [];
+    const ends: number[] = [];
+    // Item n costs n ms; the budget is 12 ms.
+    const queue = new FrameQueue<number>({
+      apply: (n) => {
+        applied.push(n);
+        clock += n;
+      },
+      afterFlush: () => ends.push(applied.length),
+      schedule: (cb) => void frames.push(cb),
+      budgetMs: 12,
+      now: () => clock,
+    });
+    for (const n of [5, 5, 5, 10, 1, 1]) {
+      queue.push(n);
+    }
+    frames.shift()?.();
+    expect(applied).toEqual([5, 5, 5]); // stopped at 15 ms >= 12
+    expect(frames).toHaveLength(1); // the rest asked for the next frame
+    queue.push(2); // arrives meanwhile: after what was left
+    frames.shift()?.();
+    expect(applied).toEqual([5, 5, 5, 10, 1, 1]);
+    frames.shift()?.();
+    expect(applied).toEqual([5, 5, 5, 10, 1, 1, 2]);
+    expect(ends).toEqual([3, 6, 7]);
+    expect(queue.timing()).toMatchObject({ maxFlushMs: 15, splitRounds: 2, window: { flushes: 3, maxFlushMs: 15 } });
+    queue.startWindow();
+    queue.push(3);
+    frames.shift()?.();
+    expect(queue.timing()).toMatchObject({ maxFlushMs: 15, window: { flushes: 1, maxFlushMs: 3 } });
+  });
+
+  describe('in a hidden tab (no frames, the timer flushes)', () => {
+    beforeEach(() => vi.useFakeTimers());
+    afterEach(() => vi.useRealTimers());
+
+    it('keeps at most one frame request outstanding: the timer flush cancels it', () => {
+      const outstanding = new Set<number>();
+      let next = 0;
+      const applied: number[] = [];
+      const queue = new FrameQueue<number>({
+        apply: (n) => applied.push(n),
+        maxDelayMs: 250,
+        schedule: () => {
+          const id = (next += 1);
+          outstanding.add(id);
+          return () => outstanding.delete(id);
+        },
+      });
+      for (let round = 0; round < 100; round += 1) {
+        queue.push(round);
+        expect(outstanding.size).toBe(1);
+        vi.advanceTimersByTime(250);
+        expect(outstanding.size).toBe(0);
+      }
+      expect(applied).toHaveLength(100);
+      expect(queue.flushes()).toBe(100);
+    });
   });
 });

@@ -130,6 +130,21 @@ describe('Watchlist', () => {
     expect(list.rows()[0]?.inSpike).toBe(false);
   });
 
+  it('decides the spike dot by the newest start and end, not by the order they arrive in', () => {
+    const list = new Watchlist();
+    list.setSymbols(symbols);
+    const end = (seq: number, tMs: number): IndicatorEvent =>
+      ({ ...spike('ALFA', seq, tMs), type: 'spike_end', t_start_ms: tMs - 500, t_peak_ms: tMs - 200, t_end_ms: tMs, peak_intensity: 1, peak_z: 4, ticks: 3, price_start: 1, price_end: 2 }) as IndicatorEvent;
+    list.applyEvent(spike('ALFA', 5, 9000)); // live: in a spike
+    list.applyEvent(spike('ALFA', 1, 1000)); // refilled history: an old spike...
+    list.applyEvent(end(2, 1500)); // ...and its end: the live spike still runs
+    expect(list.rows()[0]?.inSpike).toBe(true);
+    list.applyEvent(end(6, 9800));
+    expect(list.rows()[0]?.inSpike).toBe(false);
+    list.applyEvent(spike('ALFA', 3, 4000)); // another old start, refilled late
+    expect(list.rows()[0]?.inSpike).toBe(false);
+  });
+
   it('keeps a minute of intensity per symbol for the sparkline, the last value of each second', () => {
     const list = new Watchlist();
     list.setSymbols(symbols);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kMaxMarkers, reversalLabel, reversalMarker, reversalMarkers, reversalsAt, spikeMarkers } from '../src/charts/markers';
+import { barStartOf, bucketOfMs, bucketStart, foldToBuckets } from '../src/charts/time_series';
 import type { ReversalEvent, SpikeStartEvent } from '../src/net/protocol';
 
 const colours = {
@@ -145,5 +146,42 @@ describe('reversal versions and tooltip', () => {
       'v4 SELL 101.25 · climax_fade · strength 6',
     ]);
     expect(reversalsAt(events, 1, t0, new Set([4]))).toHaveLength(1);
+  });
+});
+
+describe('bars of a session symbol (1h and 1d bars start at the session open, not on the epoch grid)', () => {
+  // A 09:30 UTC open: 1h bars at 09:30, 10:30, 11:30 of 2026-01-02; 1d bars at the opens of two days.
+  const open = Date.UTC(2026, 0, 2, 9, 30) / 1000;
+  const hourBars = [0, 1, 2].map((i) => ({ t: open + i * 3600 }));
+  const dayBars = [{ t: open }, { t: open + 86_400 }];
+  const hourGrid = (t: number): number => barStartOf(hourBars, t, 3600);
+  const dayGrid = (t: number): number => barStartOf(dayBars, t, 86_400);
+
+  it('finds the bar holding a time by its start times: [start, next start)', () => {
+    expect(barStartOf(hourBars, open + 3600 + 1800, 3600)).toBe(open + 3600); // 11:00 is in the 10:30 bar
+    expect(barStartOf(hourBars, open + 3599, 3600)).toBe(open);
+    expect(barStartOf(hourBars, open + 3 * 3600 + 10, 3600)).toBe(open + 3 * 3600); // the next bar to come
+    expect(barStartOf(dayBars, open + 86_400 - 1, 86_400)).toBe(open); // the next morning, before the open
+    expect(barStartOf([], open + 1800, 3600)).toBe(bucketStart(open + 1800, 3600)); // no bars: the epoch grid
+  });
+
+  it('puts markers, tooltips and spike markers on the session bar, not on the epoch hour or day', () => {
+    const at = (open + 3600 + 1800) * 1000; // 11:00 UTC
+    expect(reversalMarker(reversal(at, 1), hourGrid, colours).time).toBe(open + 3600);
+    expect(bucketOfMs(at, 3600)).toBe(open + 3600 + 1800); // the epoch grid would say 11:00: no bar there
+    expect(reversalMarkers([reversal(at, 1)], hourGrid, open, colours).map((m) => m.time)).toEqual([open + 3600]);
+    expect(reversalsAt([reversal(at, -1)], hourGrid, open + 3600)).toHaveLength(1);
+    const evening = (open + 10 * 3600) * 1000; // 19:30 UTC: still the day's bar
+    expect(spikeMarkers([spike(evening)], dayGrid, open, colours).map((m) => m.time)).toEqual([open]);
+    expect(bucketOfMs(evening, 86_400)).not.toBe(open);
+  });
+
+  it('folds intensity points onto the session bars', () => {
+    const points = [open + 10, open + 3000, open + 3700, open + 7300].map((time, i) => ({ time, value: i }));
+    expect(foldToBuckets(points, hourGrid)).toEqual([
+      { time: open, value: 1 },
+      { time: open + 3600, value: 2 },
+      { time: open + 7200, value: 3 },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ChannelSync, type EventHistory } from '../src/net/channel_sync';
+import { ChannelSync, type EventHistory, type OpenHole } from '../src/net/channel_sync';
 import { HistoryClient, parseHistoryPage } from '../src/net/history';
 import type { Channel, MarketEvent, ServerMessage, SpikeStartEvent } from '../src/net/protocol';
 import { SeqTracker } from '../src/net/seq_tracker';
@@ -172,27 +172,71 @@ describe('ChannelSync', () => {
     beforeEach(() => vi.useFakeTimers());
     afterEach(() => vi.useRealTimers());
 
-    it('retries a failed refetch once, then counts the failure', async () => {
-      let attempts = 0;
+    it('retries a failing refetch with a backoff of 0.5 s doubling to 8 s, then gives it up and keeps it open', async () => {
+      const times: number[] = [];
       const warnings: string[] = [];
+      const holes: (readonly OpenHole[])[] = [];
       const sync = new ChannelSync({
         history: {
           eventsBetween: () => {
-            attempts += 1;
+            times.push(Date.now());
             return Promise.reject(new Error('HTTP 503'));
           },
         },
         onRefill: () => undefined,
         resubscribe: () => undefined,
         onWarning: (w) => warnings.push(w),
-        retryMs: 100,
+        onHoles: (h) => holes.push(h),
       });
+      const t0 = Date.now();
       sync.accept(snapshot(spikes, 1, [spike(1)]));
       sync.accept(batch(spike(3)));
-      await vi.advanceTimersByTimeAsync(150);
-      expect(attempts).toBe(2);
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(times.map((t) => t - t0)).toEqual([0, 500, 1500, 3500, 7500, 15500, 23500, 31500, 39500, 47500]);
       expect(sync.stats().refetchFailures).toBe(1);
-      expect(warnings[0]).toMatch(/refetch of 2..2 failed/);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/refetch of 2..2 given up after 10 attempts/);
+      expect(sync.openHoles()).toEqual([{ symbol: 'ALFA', stream: 'spikes', from: 2, to: 2, attempts: 10, failed: true }]);
+      expect(holes.at(-1)).toEqual(sync.openHoles());
+      // A fresh start of the channel forgets what its old numbering missed.
+      sync.forget(spikes);
+      expect(sync.openHoles()).toEqual([]);
+      expect(holes.at(-1)).toEqual([]);
+    });
+
+    it('asks again for what an empty or partial answer left out until the hole is covered', async () => {
+      // A store still catching up: nothing at first, then the first half, then all.
+      let calls = 0;
+      const asked: string[] = [];
+      const refilled: number[] = [];
+      const holes: (readonly OpenHole[])[] = [];
+      const sync = new ChannelSync({
+        history: {
+          eventsBetween: (_channel, from, to) => {
+            calls += 1;
+            asked.push(`${from}..${to}`);
+            const upTo = calls === 1 ? from - 1 : calls === 2 ? Math.min(to, 4) : to;
+            return Promise.resolve(Array.from({ length: Math.max(0, upTo - from + 1) }, (_, i) => spike(from + i)));
+          },
+        },
+        onRefill: (_channel, events) => refilled.push(...events.map((e) => ('seq' in e ? e.seq : -1))),
+        resubscribe: () => undefined,
+        onHoles: (h) => holes.push(h),
+      });
+      sync.accept(snapshot(spikes, 1, [spike(1)]));
+      sync.accept(batch(spike(8)));
+      expect(sync.openHoles()).toMatchObject([{ from: 2, to: 7, failed: false }]);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(asked).toEqual(['2..7']);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(asked).toEqual(['2..7', '2..7']);
+      expect(sync.openHoles()).toMatchObject([{ from: 5, to: 7, attempts: 2 }]);
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(asked).toEqual(['2..7', '2..7', '5..7']);
+      expect(refilled).toEqual([2, 3, 4, 5, 6, 7]);
+      expect(sync.openHoles()).toEqual([]);
+      expect(holes.at(-1)).toEqual([]);
+      expect(sync.stats()).toMatchObject({ refetches: 1, refetched: 6, refetchFailures: 0 });
     });
   });
 });
@@ -267,6 +311,37 @@ describe('HistoryClient', () => {
     ]);
     expect(signals.reversals.map((e) => [e.symbol, e.seq, e.version])).toEqual([['ALFA', 7, 2]]);
     expect(signals.spikes.map((e) => e.type)).toEqual(['spike_start', 'spike_end']);
+  });
+
+  it('follows `more` of the signals under a scroll-back page, newest page first, up to a bound', async () => {
+    const urls: string[] = [];
+    const reversal = (seq: number) => ({ type: 'reversal', seq, tick_seq: seq, t_ms: 1_000_000 + seq * 1000, version: 1, direction: 1, price: 1, reason: 'r', strength: 1 });
+    // 25 reversals in the range, pages of 10 (tail): 16..25, 6..15, 1..5.
+    const client = new HistoryClient({
+      fetchJson: (url) => {
+        urls.push(url);
+        const params = new URL(url, 'http://x').searchParams;
+        const to = Number(params.get('to'));
+        const limit = Number(params.get('limit'));
+        if (url.startsWith('/api/spikes')) {
+          return Promise.resolve({ rows: [], more: false, next_cursor: null });
+        }
+        const inRange = Array.from({ length: 25 }, (_, i) => reversal(i + 1)).filter((r) => r.t_ms < to);
+        return Promise.resolve({ rows: inRange.slice(-limit), more: inRange.length > limit, next_cursor: null });
+      },
+    });
+    const all = await client.signalsBetween('ALFA', 1_000_000, 1_030_000, 10);
+    expect(all.reversals.map((e) => e.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(all.complete).toBe(true);
+    expect(urls.filter((u) => u.startsWith('/api/reversals')).map((u) => new URL(u, 'http://x').searchParams.get('to'))).toEqual([
+      '1030000',
+      '1016000',
+      '1006000',
+    ]);
+    const bounded = new HistoryClient({ fetchJson: (url) => client['fetchJson'](url), maxSignalPages: 2 });
+    const some = await bounded.signalsBetween('ALFA', 1_000_000, 1_030_000, 10);
+    expect(some.reversals.map((e) => e.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 6));
+    expect(some.complete).toBe(false);
   });
 
   it('fills in symbol and stream a row leaves out and skips rows that do not parse', () => {

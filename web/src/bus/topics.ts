@@ -3,6 +3,7 @@
 // their own topics, so each consumer sees only what it draws.
 
 import type { EventBus } from './event_bus';
+import type { OpenHole } from '../net/channel_sync';
 import type { ConnectionStatus } from '../net/socket_client';
 import {
   parseStream,
@@ -31,6 +32,8 @@ export interface ChartState {
   readonly last: Candle | null;
   readonly gaps: number;
   readonly missed: number;
+  /** Closed candles missing right now (0 once every hole is filled). */
+  readonly missing: number;
 }
 
 /** The snapshot of a `candles:<tf>` channel. */
@@ -83,6 +86,8 @@ export interface AppTopics {
   chart_state: ChartState;
   /** A frame's messages have all been applied: coalesced updates are drawn now. */
   frame_end: number;
+  /** The holes of event channels not filled yet (ChannelSync.openHoles), after each change. */
+  sync_holes: readonly OpenHole[];
 }
 
 export type AppBus = EventBus<AppTopics>;

@@ -42,6 +42,9 @@ export class CandleBuffer {
   private missed_ = 0;
   private dropped_ = 0;
   private replaced_ = 0;
+  /** Closed seqs known to be missing and not filled yet, as inclusive ranges. */
+  private holes_: [number, number][] = [];
+  private merged_ = 0;
 
   constructor(channel: CandleChannel, maxBars: number = kDefaultMaxBars) {
     this.channel = { symbol: channel.symbol, tf: channel.tf };
@@ -67,6 +70,20 @@ export class CandleBuffer {
     return this.missed_;
   }
 
+  /**
+   * Closed candles missing right now: skipped seqs not yet filled by a refill (or by a
+   * late close). Falls back to 0 once every hole is filled; gaps() and missed() keep
+   * counting what was ever seen.
+   */
+  missing(): number {
+    return this.holes_.reduce((sum, [from, to]) => sum + to - from + 1, 0);
+  }
+
+  /** Bars the last snapshot kept from before its first bar (0: it replaced everything). */
+  mergedOnSnapshot(): number {
+    return this.merged_;
+  }
+
   /** Updates dropped because they were older than what is shown. */
   dropped(): number {
     return this.dropped_;
@@ -81,7 +98,8 @@ export class CandleBuffer {
   }
 
   /**
-   * Replaces everything with the snapshot; a resumed snapshot (after a reconnect)
+   * Takes the snapshot: the first one starts the channel; a later fresh one keeps the
+   * bars older than its own (see below); a resumed snapshot (after a reconnect)
    * continues what is held instead. Returns false if it is another channel's.
    */
   applySnapshot(snapshot: CandleSnapshot): boolean {
@@ -98,14 +116,39 @@ export class CandleBuffer {
       return true;
     }
     const bars: Candle[] = [];
+    let previousSeq: number | null = null;
+    const lastSeq = snapshot.current !== null ? Math.min(snapshot.last_seq, snapshot.current.seq - 1) : snapshot.last_seq;
+    // The server numbers the channel from scratch (it lost its history): what is held
+    // belongs to the old numbering and cannot be continued.
+    const renumbered = this.lastClosedSeq !== null && lastSeq < this.lastClosedSeq;
+    if (renumbered) {
+      this.holes_ = [];
+    }
     for (const candle of snapshot.candles) {
       pushIfNewer(bars, toCandle(candle));
+      this.fillHole(candle.seq);
+      if (previousSeq !== null && candle.seq > previousSeq + 1) {
+        this.addHole(previousSeq + 1, candle.seq - 1);
+      }
+      previousSeq = previousSeq === null ? candle.seq : Math.max(previousSeq, candle.seq);
+    }
+    if (previousSeq !== null) {
+      this.addHole(previousSeq + 1, lastSeq);
     }
     const lastClosed = bars.at(-1);
     if (snapshot.current !== null) {
       pushIfNewer(bars, toCandle(snapshot.current));
     }
-    this.bars_ = bars;
+    // A fresh snapshot of a channel already held (another chart opened it, which asks
+    // the server again) is merged: the bars before its first one stay, so the history
+    // scrolled back into is not lost.
+    const firstNew = bars[0];
+    let keep = this.hasSnapshot && !renumbered && firstNew !== undefined ? lowerBound(this.bars_, firstNew.t) : 0;
+    if (keep > 0 && (this.bars_[keep - 1] as Candle).seq !== (firstNew as Candle).seq - 1) {
+      keep = 0; // a hole between what is held and the snapshot: start afresh
+    }
+    this.bars_ = keep > 0 ? [...this.bars_.slice(0, keep), ...bars] : bars;
+    this.merged_ = keep;
     this.trim();
     this.hasSnapshot = true;
     // Gap counters survive a re-snapshot: they count what was observed on this channel.
@@ -152,6 +195,9 @@ export class CandleBuffer {
     let changed = false;
     for (const event of refill.candles) {
       const bar = toCandle(event);
+      if (event.closed) {
+        this.fillHole(bar.seq);
+      }
       const first = this.bars_[0];
       if (first !== undefined && bar.t < first.t) {
         continue; // older than what is kept
@@ -202,6 +248,7 @@ export class CandleBuffer {
         if (bar.seq > this.lastClosedSeq + 1) {
           this.gaps_ += 1;
           this.missed_ += bar.seq - this.lastClosedSeq - 1;
+          this.addHole(this.lastClosedSeq + 1, bar.seq - 1);
         }
       }
       this.lastClosedSeq = bar.seq;
@@ -251,6 +298,33 @@ export class CandleBuffer {
   /** Bars in progress replaced by a later bar with their number (a restart forgot them). */
   get replaced(): number {
     return this.replaced_;
+  }
+
+  private addHole(from: number, to: number): void {
+    if (to >= from) {
+      this.holes_.push([from, to]);
+    }
+  }
+
+  /** A closed candle of `seq` arrived: it no longer counts as missing. */
+  private fillHole(seq: number): void {
+    if (this.holes_.length === 0) {
+      return;
+    }
+    const next: [number, number][] = [];
+    for (const [from, to] of this.holes_) {
+      if (seq < from || seq > to) {
+        next.push([from, to]);
+        continue;
+      }
+      if (from < seq) {
+        next.push([from, seq - 1]);
+      }
+      if (seq < to) {
+        next.push([seq + 1, to]);
+      }
+    }
+    this.holes_ = next;
   }
 
   /** Drops the oldest bars past `maxBars` (down to 90 % so resets stay rare). */

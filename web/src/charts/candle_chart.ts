@@ -34,11 +34,14 @@ import type { Candle, CandleEvent, ReversalEvent, Smoother, SpikeEndEvent, Spike
 import { CandleBuffer, kDefaultMaxBars } from './candle_buffer';
 import type { ChartTheme } from './chart_theme';
 import { IndicatorState, type IndicatorChange } from './indicator_state';
+import { holeBadge } from './hole_badge';
 import { IntensityPane } from './intensity_pane';
+import type { OpenHole } from '../net/channel_sync';
 import type { BandPoint, IntensityPoint } from './indicator_state';
 import { LatestPerTime } from './latest_per_time';
+import { ScrollBack, gotoStep } from './scroll_back';
 import { reversalLabel, reversalMarkers, reversalsAt, spikeMarkers, type MarkerColours } from './markers';
-import { TimeSeriesBuffer, bucketOfMs, bucketStart, type TimePoint } from './time_series';
+import { TimeSeriesBuffer, barStartOf, bucketOfMs, bucketStart, type BarGrid, type TimePoint } from './time_series';
 import { timeframeSeconds } from './timeframe';
 
 /** Fetches up to `limit` closed candles before `beforeT` (UTC seconds), oldest first. */
@@ -97,6 +100,8 @@ export class CandleChart {
   private readonly label: ITextWatermarkPluginApi<Time>;
   private readonly intensityPane: IntensityPane;
   private readonly resizeObserver: ResizeObserver;
+  /** Aborted on dispose(): removes every DOM listener the chart added. */
+  private readonly listeners = new AbortController();
   private readonly unsubscribers: Array<() => void>;
   private readonly maxBars: number;
   private theme: ChartTheme;
@@ -131,16 +136,23 @@ export class CandleChart {
   /** Reversal versions drawn (all by default). */
   private versions: ReadonlySet<number> = new Set([1, 2, 3, 4]);
   private readonly tooltip: HTMLElement;
+  /** Says while a hole of this chart's channels is open (or was given up). */
+  private readonly holeBadge: HTMLElement;
+  private holes: readonly OpenHole[] = [];
   private olderCandles: OlderCandles | null = null;
   private olderSignals: OlderSignals | null = null;
   private olderSignalsLoaded = 0;
   private crosshairListener: ((time: number | null) => void) | null = null;
   private applyingCrosshair = false;
-  private loadingOlder = false;
-  /** No older candles on the server (or no room left) for the current channel. */
-  private historyComplete = false;
+  /** Scroll-back of the current channel: one page at a time, retried after a failure. */
+  private readonly scrollBack = new ScrollBack();
   private olderLoaded = 0;
+  /** Older pages loaded so far to reach `pendingGoto`. */
+  private gotoPages = 0;
   private disposed = false;
+  /** A full redraw waits for the next animation frame (see drawPending). */
+  private redrawDeferred = false;
+  private deferredRedraws = 0;
   /** Which chart of the layout this is (in `chart_state`). */
   readonly index: number;
 
@@ -202,6 +214,10 @@ export class CandleChart {
     this.tooltip.className = 'chart-tooltip';
     this.tooltip.hidden = true;
     container.append(this.tooltip);
+    this.holeBadge = document.createElement('div');
+    this.holeBadge.className = 'hole-badge';
+    this.holeBadge.hidden = true;
+    container.append(this.holeBadge);
     this.chart.subscribeCrosshairMove((param) => {
       const time = typeof param.time === 'number' ? param.time : null;
       // Only the user's own pointer moves other charts' crosshairs (not one set from here).
@@ -212,7 +228,7 @@ export class CandleChart {
       const events =
         time === null || param.point === undefined || this.indicators === null || this.applyingCrosshair
           ? []
-          : reversalsAt(this.indicators.reversals.events(), this.bucketSeconds(), time, this.versions);
+          : reversalsAt(this.indicators.reversals.events(), this.barGrid, time, this.versions);
       if (events.length === 0 || param.point === undefined) {
         this.tooltip.hidden = true;
         return;
@@ -243,9 +259,11 @@ export class CandleChart {
 
     // Time-scale sync: only the chart the user works on leads, so charts that follow
     // (and live bars moving every chart) never echo back.
-    container.addEventListener('pointerenter', () => (this.userDriving = true));
-    container.addEventListener('pointerleave', () => (this.userDriving = false));
-    container.addEventListener('wheel', () => (this.userDriving = true), { passive: true });
+    // The container outlives the chart (a layout change disposes it): its listeners go with the chart.
+    const signal = this.listeners.signal;
+    container.addEventListener('pointerenter', () => (this.userDriving = true), { signal });
+    container.addEventListener('pointerleave', () => (this.userDriving = false), { signal });
+    container.addEventListener('wheel', () => (this.userDriving = true), { passive: true, signal });
     this.chart.timeScale().subscribeVisibleTimeRangeChange((range) => {
       if (range !== null && this.userDriving && !this.applyingTimeRange && typeof range.from === 'number' && typeof range.to === 'number') {
         this.timeRangeListener?.({ from: range.from, to: range.to });
@@ -266,7 +284,11 @@ export class CandleChart {
       bus.on('candle_refill', (refill) => this.onRefill(refill)),
       bus.on('stream_snapshot', (snapshot) => this.onIndicatorChange(this.indicators?.applySnapshot(snapshot), false)),
       bus.on('indicator', (event) => this.onIndicatorChange(this.indicators?.apply(event), true)),
-      bus.on('frame_end', () => this.drawPending()),
+      bus.on('frame_end', (round) => this.drawPending(`round ${round}`)),
+      bus.on('sync_holes', (holes) => {
+        this.holes = holes;
+        this.showHoles();
+      }),
     ];
     this.schedulePublish();
   }
@@ -279,7 +301,7 @@ export class CandleChart {
   setChannel(channel: ChartChannel): void {
     this.buffer = new CandleBuffer(channel, this.maxBars);
     this.clearPending();
-    this.historyComplete = false;
+    this.scrollBack.reset();
     this.olderLoaded = 0;
     this.olderSignalsLoaded = 0;
     this.zlma = new TimeSeriesBuffer(this.maxBars);
@@ -297,10 +319,21 @@ export class CandleChart {
       this.indicators = new IndicatorState(channel.symbol, this.smoother);
       this.pulsedSpikeSeq = -1;
     }
-    this.intensityPane.setBucket(seconds ?? 1);
+    this.intensityPane.setBucket(this.barGrid);
     this.applyLabel();
     this.redrawIndicators();
+    this.showHoles();
     this.schedulePublish();
+  }
+
+  /** The badge over the chart while one of its channels has a hole open. */
+  private showHoles(): void {
+    const channel = this.buffer?.channel;
+    const badge = channel === undefined ? null : holeBadge(this.holes, channel.symbol, channel.tf);
+    this.holeBadge.hidden = badge === null;
+    this.holeBadge.textContent = badge?.text ?? '';
+    this.holeBadge.dataset['failed'] = String(badge?.failed ?? false);
+    this.container.dataset['holes'] = String(badge?.missing ?? 0);
   }
 
   /** Shows intensity in another smoother: the line restarts from the server's next snapshot. */
@@ -374,6 +407,7 @@ export class CandleChart {
    */
   showTime(time: number): void {
     this.pendingGoto = time;
+    this.gotoPages = 0;
     this.container.dataset['goto'] = String(time);
     this.applyGoto();
   }
@@ -381,7 +415,7 @@ export class CandleChart {
   /** Puts the crosshair on the bar holding `time` (another chart's pointer), or clears it. */
   showCrosshairAt(time: number | null): void {
     const buffer = this.buffer;
-    const bar = time === null || buffer === null ? undefined : barAt(buffer.bars(), bucketStart(time, this.bucketSeconds()));
+    const bar = time === null || buffer === null ? undefined : barAt(buffer.bars(), bucketStart(time, this.barGrid));
     this.applyingCrosshair = true;
     try {
       if (bar === undefined) {
@@ -420,11 +454,14 @@ export class CandleChart {
 
   dispose(): void {
     this.disposed = true;
+    this.scrollBack.reset();
+    this.listeners.abort();
     for (const unsubscribe of this.unsubscribers) {
       unsubscribe();
     }
     this.resizeObserver.disconnect();
     this.tooltip.remove();
+    this.holeBadge.remove();
     this.chart.remove();
   }
 
@@ -448,9 +485,13 @@ export class CandleChart {
       return;
     }
     // The server sends the volume line's history with the candles: no warm-up on
-    // screen. A resumed snapshot continues the line instead.
-    if (!snapshot.resume) {
+    // screen. A resumed snapshot continues the line instead, and so does a fresh one
+    // merged into the bars held (another chart opened the channel).
+    if (!snapshot.resume && this.buffer.mergedOnSnapshot() === 0) {
       this.zlma = new TimeSeriesBuffer(this.maxBars);
+      // The bars scrolled back into are gone: scroll-back starts again from the snapshot.
+      this.scrollBack.reset();
+      this.olderLoaded = 0;
     }
     this.setAll(this.buffer.bars());
     this.applyGoto();
@@ -470,10 +511,19 @@ export class CandleChart {
     if (time === null || bars.length === 0 || this.buffer?.ready() !== true) {
       return;
     }
+    const first = (bars[0] as Candle).t;
+    // A signal older than the loaded bars: load older pages until its bar is there.
+    if (gotoStep(time, first, this.scrollBack.complete(), this.gotoPages) === 'load') {
+      if (this.scrollBack.canLoad()) {
+        this.gotoPages += 1;
+        this.loadOlder();
+      }
+      return; // again when that page (or its retry) is in
+    }
     this.pendingGoto = null;
     const span = this.bucketSeconds() * 30;
-    const first = (bars[0] as Candle).t;
     const from = Math.max(first, time - span);
+    this.container.dataset['gotoFirst'] = String(first);
     this.applyingTimeRange = true;
     try {
       this.chart.timeScale().setVisibleRange({ from: toTime(from), to: toTime(from + 2 * span) });
@@ -484,24 +534,27 @@ export class CandleChart {
     }
   }
 
+  /** Near the oldest bar (or waiting to reach an older time): the next page is wanted. */
+  private wantsOlder(): boolean {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    return this.pendingGoto !== null || (range !== null && range.from < 10);
+  }
+
   private loadOlder(): void {
     const buffer = this.buffer;
     const first = buffer?.bars()[0];
     const loader = this.olderCandles;
-    if (buffer === null || first === undefined || loader === null || !buffer.ready() || this.loadingOlder || this.historyComplete) {
+    if (this.disposed || buffer === null || first === undefined || loader === null || !buffer.ready() || !this.scrollBack.canLoad()) {
       return;
     }
-    this.loadingOlder = true;
+    this.scrollBack.started();
     loader(buffer.channel.symbol, buffer.channel.tf, first.t, kOlderPage).then(
       ({ candles, more }) => {
-        this.loadingOlder = false;
-        if (buffer !== this.buffer) {
-          return; // the chart moved to another channel meanwhile
+        if (this.disposed || buffer !== this.buffer) {
+          return; // disposed, or moved to another channel meanwhile (scroll-back was reset)
         }
         const added = buffer.prepend(candles);
-        if (added === 0 || !more) {
-          this.historyComplete = true;
-        }
+        this.scrollBack.succeeded(added, more);
         if (added > 0) {
           // Keep what the user looks at in place: the new bars come in on the left.
           const range = this.chart.timeScale().getVisibleLogicalRange();
@@ -513,12 +566,20 @@ export class CandleChart {
           this.redrawReversals();
           this.loadOlderSignals(buffer, first.t);
         }
+        this.applyGoto();
         this.schedulePublish();
       },
       (error: unknown) => {
-        this.loadingOlder = false;
-        this.historyComplete = true;
-        console.warn(`chart: scroll-back of ${buffer.channel.symbol} ${buffer.channel.tf} failed: ${String(error)}`);
+        if (this.disposed || buffer !== this.buffer) {
+          return;
+        }
+        console.warn(`chart: scroll-back of ${buffer.channel.symbol} ${buffer.channel.tf} failed (retried later): ${String(error)}`);
+        this.scrollBack.failed(() => {
+          if (!this.disposed && buffer === this.buffer && this.wantsOlder()) {
+            this.loadOlder();
+          }
+        });
+        this.schedulePublish();
       },
     );
   }
@@ -533,7 +594,7 @@ export class CandleChart {
     loader(buffer.channel.symbol, from * 1000, oldFirstT * 1000, kOlderSignalPage).then(
       ({ reversals, spikes }) => {
         const state = this.indicators;
-        if (buffer !== this.buffer || state === null) {
+        if (this.disposed || buffer !== this.buffer || state === null) {
           return;
         }
         const starts = spikes.filter((e): e is SpikeStartEvent => e.type === 'spike_start');
@@ -547,6 +608,9 @@ export class CandleChart {
         }
       },
       (error: unknown) => {
+        if (this.disposed) {
+          return;
+        }
         console.warn(`chart: signals before ${oldFirstT} of ${buffer.channel.symbol} failed: ${String(error)}`);
       },
     );
@@ -640,12 +704,46 @@ export class CandleChart {
     this.schedulePublish();
   }
 
-  /** The end of a frame: one update per bar touched, one setMarkers per dirty marker set. */
-  private drawPending(): void {
+  /**
+   * The end of a frame: one update per bar touched, one setMarkers per dirty marker set.
+   * The full redraws (the intensity pane's whole series, the marker sets) of all charts
+   * share a budget per round: past it, a chart leaves its full redraw to a later frame,
+   * so the first load of four charts is drawn over a few frames, newest data first (the
+   * candles are in already), and no frame becomes a long task.
+   */
+  private drawPending(round: string): void {
     this.drawPendingCandles();
     for (const point of this.pendingZlma.take()) {
       this.volumeZlma.update(lineData(point));
     }
+    const heavy = this.indicatorsDirty || this.spikesDirty || this.reversalsDirty;
+    if (heavy && !redrawBudget.allows(round)) {
+      this.deferRedraw();
+      return; // the live intensity points wait too: the full redraw takes them
+    }
+    const started = heavy ? performance.now() : 0;
+    this.drawPendingIndicators();
+    if (heavy) {
+      redrawBudget.spend(performance.now() - started);
+    }
+  }
+
+  /** A full redraw left for the next animation frame (once). */
+  private deferRedraw(): void {
+    if (this.redrawDeferred || this.disposed) {
+      return;
+    }
+    this.redrawDeferred = true;
+    this.deferredRedraws += 1;
+    requestAnimationFrame((time) => {
+      this.redrawDeferred = false;
+      if (!this.disposed) {
+        this.drawPending(`frame ${time}`);
+      }
+    });
+  }
+
+  private drawPendingIndicators(): void {
     const state = this.indicators;
     if (this.indicatorsDirty) {
       this.indicatorsDirty = false;
@@ -720,7 +818,7 @@ export class CandleChart {
     const pulse = document.createElement('div');
     pulse.className = 'spike-pulse';
     pulse.style.transform = `translate(${Math.round(x) - 8}px, ${pane.getHeight() + 10}px)`;
-    pulse.addEventListener('animationend', () => pulse.remove());
+    pulse.addEventListener('animationend', () => pulse.remove(), { signal: this.listeners.signal });
     setTimeout(() => pulse.remove(), 2_000); // also when animations are off
     this.container.append(pulse);
     this.spikePulses += 1;
@@ -764,7 +862,7 @@ export class CandleChart {
         ? []
         : reversalMarkers(
             this.indicators.reversals.events(),
-            this.bucketSeconds(),
+            this.barGrid,
             first?.t ?? null,
             this.markerColours(),
             undefined,
@@ -791,6 +889,13 @@ export class CandleChart {
     this.intensityPane.showSpikes(markers);
     this.spikeMarkerCount = markers.length;
   }
+
+  /**
+   * The bar holding a time (UTC seconds), among the bars held: markers, intensity and
+   * the synced crosshair land on the right bar also where bars start at a session's
+   * open rather than on the epoch grid (1h and 1d of session symbols).
+   */
+  private readonly barGrid: BarGrid = (t) => barStartOf(this.buffer?.bars() ?? [], t, this.bucketSeconds());
 
   private bucketSeconds(): number {
     return this.buffer === null ? 1 : (timeframeSeconds(this.buffer.channel.tf) ?? 1);
@@ -882,6 +987,7 @@ export class CandleChart {
     data['symbol'] = buffer?.channel.symbol ?? '';
     data['tf'] = buffer?.channel.tf ?? '';
     data['gaps'] = String(buffer?.gaps() ?? 0);
+    data['missing'] = String(buffer?.missing() ?? 0);
     data['ready'] = String(buffer?.ready() ?? false);
     const state = this.indicators;
     data['smoother'] = state?.smoother() ?? this.smoother;
@@ -894,11 +1000,13 @@ export class CandleChart {
     data['versions'] = [...this.versions].sort().join(',');
     data['older'] = String(this.olderLoaded);
     data['olderSignals'] = String(this.olderSignalsLoaded);
-    data['historyComplete'] = String(this.historyComplete);
+    data['historyComplete'] = String(this.scrollBack.complete());
+    data['olderFailures'] = String(this.scrollBack.failures());
     data['spikes'] = String(state?.spikes.size() ?? 0);
     data['spikeMarkers'] = String(this.spikeMarkerCount);
     data['spikePulses'] = String(this.spikePulses);
     data['coalesced'] = String(this.coalescedUpdates());
+    data['deferredRedraws'] = String(this.deferredRedraws);
     if (buffer !== null) {
       this.bus.emit('chart_state', {
         chart: this.index,
@@ -908,10 +1016,32 @@ export class CandleChart {
         last: buffer.last(),
         gaps: buffer.gaps(),
         missed: buffer.missed(),
+        missing: buffer.missing(),
       });
     }
   }
 }
+
+/**
+ * The time all charts may spend on full redraws in one round (ms). One chart always
+ * redraws per round (the budget is checked before, not during), so every redraw happens.
+ */
+const kRedrawBudgetMs = 8;
+
+const redrawBudget = {
+  round: '',
+  spentMs: 0,
+  allows(round: string): boolean {
+    if (round !== this.round) {
+      this.round = round;
+      this.spentMs = 0;
+    }
+    return this.spentMs < kRedrawBudgetMs;
+  },
+  spend(ms: number): void {
+    this.spentMs += ms;
+  },
+};
 
 /** The bar starting at `t`, by binary search (bars are strictly increasing in time). */
 function barAt(bars: readonly Candle[], t: number): Candle | undefined {

@@ -7,7 +7,8 @@
 //
 // Points are kept per second. The pane draws them on the candles' time grid: with 1 s
 // candles that is one bar per second; with longer candles each bar shows the last
-// value of its bucket, because a shared time scale places every point in its own slot
+// value of its bar (found among the candles' own bars, so session bars that start at the
+// open are right), because a shared time scale places every point in its own slot
 // and per-second points would spread the candles apart. Nothing is drawn left of the
 // first candle, so the pane never stretches the shared time scale.
 
@@ -32,7 +33,7 @@ import type { ChartTheme } from './chart_theme';
 import type { BandPoint, IndicatorState, IntensityPoint } from './indicator_state';
 import { fromTime, intensityZone, spikeIntervals, zonedPoints, type IntensityZone } from './intensity_zones';
 import type { ChartMarker } from './markers';
-import { foldToBuckets } from './time_series';
+import { foldToBuckets, type BarGrid } from './time_series';
 
 type BandKey = 'upper' | 'baseline' | 'lower';
 
@@ -45,7 +46,8 @@ export class IntensityPane {
   private readonly label: ITextWatermarkPluginApi<Time>;
   private theme: ChartTheme;
   private smoother: Smoother = 'ema';
-  private bucketSeconds = 1;
+  /** The candles' bars (a session's bars start at its open); the epoch grid until set. */
+  private grid: BarGrid = 1;
 
   constructor(chart: IChartApi, paneIndex: number, theme: ChartTheme) {
     this.theme = theme;
@@ -74,13 +76,14 @@ export class IntensityPane {
     this.applyTheme();
   }
 
-  /** The time grid to draw on: the candles' timeframe in seconds. */
-  setBucket(seconds: number): void {
-    this.bucketSeconds = Math.max(1, Math.floor(seconds));
+  /** The time grid to draw on: the candles' bars (or a timeframe in seconds). */
+  setBucket(grid: BarGrid): void {
+    this.grid = grid;
   }
 
-  bucket(): number {
-    return this.bucketSeconds;
+  /** Where a time falls on the candles (see `BarGrid`). */
+  bucket(): BarGrid {
+    return this.grid;
   }
 
   setSmoother(smoother: Smoother): void {
@@ -93,7 +96,7 @@ export class IntensityPane {
    * UTC seconds; null: no candles yet) on: bars coloured by zone, and the band.
    */
   showAll(state: IndicatorState | null, firstTime: number | null): void {
-    const bucket = this.bucketSeconds;
+    const bucket = this.grid;
     const band = fromTime(foldToBuckets(state?.band.points() ?? [], bucket), firstTime);
     const points = fromTime(foldToBuckets(state?.intensity.points() ?? [], bucket), firstTime);
     const spikes = state === null ? [] : spikeIntervals(state.spikes.events(), state.spikeEnds.events(), bucket);

@@ -5,7 +5,7 @@
 
 import type { SpikeEndEvent, SpikeStartEvent } from '../net/protocol';
 import type { BandPoint, IntensityPoint } from './indicator_state';
-import { bucketOfMs } from './time_series';
+import { bucketOfMs, type BarGrid } from './time_series';
 
 export type IntensityZone = 'below' | 'inside' | 'above' | 'spike';
 
@@ -44,7 +44,7 @@ export interface SpikeInterval {
 export function spikeIntervals(
   starts: readonly SpikeStartEvent[],
   ends: readonly SpikeEndEvent[],
-  bucketSeconds: number,
+  bucketSeconds: BarGrid,
 ): SpikeInterval[] {
   const marks = [
     ...starts.map((e) => ({ t: e.t_ms, start: true })),

@@ -1,5 +1,6 @@
 // Indicator events -> Lightweight Charts series markers, DOM-free. A marker sits on the
-// bar whose time bucket (on the shown timeframe) holds the event's `t_ms`. Each version
+// bar that holds the event's `t_ms` (a `BarGrid`: the chart's bars, so session bars
+// that start at the open are found; a number of seconds is the epoch grid). Each version
 // has its own shape and, per direction, its own colour (`kVersionStyle`, colours from the
 // theme's CSS variables); BUY sits below the bar, SELL above. Events of one bar, version
 // and direction share one marker, so a busy bar on a long timeframe shows at most four
@@ -7,7 +8,7 @@
 
 import type { SeriesMarkerBar, UTCTimestamp } from 'lightweight-charts';
 import type { ReversalEvent, SpikeStartEvent } from '../net/protocol';
-import { bucketOfMs } from './time_series';
+import { bucketOfMs, type BarGrid } from './time_series';
 
 export type ChartMarker = SeriesMarkerBar<UTCTimestamp>;
 
@@ -34,7 +35,7 @@ export const kVersionStyle: Readonly<Record<number, { readonly buy: MarkerShape;
 export const kMaxMarkers = 1_000;
 
 /** The marker of one reversal: BUY (+1) below the bar, SELL (-1) above, in its version's shape and colour. */
-export function reversalMarker(event: ReversalEvent, tfSeconds: number, colours: MarkerColours): ChartMarker {
+export function reversalMarker(event: ReversalEvent, tfSeconds: BarGrid, colours: MarkerColours): ChartMarker {
   const buy = event.direction > 0;
   const style = kVersionStyle[event.version] ?? kVersionStyle[1]!;
   const colour = colours.versions[event.version - 1] ?? colours.versions[0];
@@ -56,7 +57,7 @@ export function reversalMarker(event: ReversalEvent, tfSeconds: number, colours:
  */
 export function reversalMarkers(
   events: readonly ReversalEvent[],
-  tfSeconds: number,
+  tfSeconds: BarGrid,
   firstTime: number | null,
   colours: MarkerColours,
   max: number = kMaxMarkers,
@@ -86,7 +87,7 @@ export function reversalMarkers(
 /** The reversals drawn on the bar at `time` (for the tooltip), in the versions shown. */
 export function reversalsAt(
   events: readonly ReversalEvent[],
-  tfSeconds: number,
+  tfSeconds: BarGrid,
   time: number,
   versions: ReadonlySet<number> | null = null,
 ): ReversalEvent[] {
@@ -101,7 +102,7 @@ export function reversalLabel(event: ReversalEvent): string {
 /** Spike starts as small circles above the intensity line, one per bar. */
 export function spikeMarkers(
   events: readonly SpikeStartEvent[],
-  bucketSeconds: number,
+  bucketSeconds: BarGrid,
   firstTime: number | null,
   colours: MarkerColours,
   max: number = kMaxMarkers,

@@ -87,15 +87,51 @@ export function secondOf(tMs: number): number {
   return Math.floor(tMs / 1000);
 }
 
-/** Start of the `bucketSeconds` bucket holding `tSeconds` (buckets aligned to the epoch). */
-export function bucketStart(tSeconds: number, bucketSeconds: number): number {
-  const size = Math.max(1, Math.floor(bucketSeconds));
+/**
+ * Where a time (UTC seconds) falls on a chart: the start of the bar holding it. A
+ * number is a grid of that many seconds aligned to the epoch; a function is the chart's
+ * own bars (`barStartOf`), which sessions start at their open, not on the epoch grid.
+ */
+export type BarGrid = number | ((tSeconds: number) => number);
+
+/** Start of the bucket of `grid` holding `tSeconds` (a number: buckets aligned to the epoch). */
+export function bucketStart(tSeconds: number, grid: BarGrid): number {
+  if (typeof grid === 'function') {
+    return grid(tSeconds);
+  }
+  const size = Math.max(1, Math.floor(grid));
   return Math.floor(tSeconds / size) * size;
 }
 
-/** The candle time of an event at `tMs` on a `tfSeconds` timeframe. */
-export function bucketOfMs(tMs: number, tfSeconds: number): number {
-  return bucketStart(secondOf(tMs), tfSeconds);
+/** The candle time of an event at `tMs` on `grid` (a timeframe in seconds, or the bars). */
+export function bucketOfMs(tMs: number, grid: BarGrid): number {
+  return bucketStart(secondOf(tMs), grid);
+}
+
+/**
+ * The start of the bar holding `tSeconds`, by binary search over the bars' start times
+ * (oldest first): a bar holds [its start, the next bar's start). Past the last bar the
+ * timeframe's grid goes on from the last start (the bars to come); before the first
+ * bar, and with no bars, the epoch grid.
+ */
+export function barStartOf(bars: readonly { readonly t: number }[], tSeconds: number, tfSeconds: number): number {
+  const size = Math.max(1, Math.floor(tfSeconds));
+  const first = bars[0];
+  if (first === undefined || tSeconds < first.t) {
+    return Math.floor(tSeconds / size) * size;
+  }
+  let lo = 0;
+  let hi = bars.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((bars[mid] as { readonly t: number }).t <= tSeconds) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  const start = (bars[lo] as { readonly t: number }).t;
+  return lo === bars.length - 1 ? start + Math.floor((tSeconds - start) / size) * size : start;
 }
 
 /**
@@ -103,10 +139,10 @@ export function bucketOfMs(tMs: number, tfSeconds: number): number {
  * bucket winning at the bucket's start: the same fold as `put`, at a coarser
  * resolution. With 1-second buckets this is the identity.
  */
-export function foldToBuckets<P extends TimePoint>(points: readonly P[], bucketSeconds: number): P[] {
+export function foldToBuckets<P extends TimePoint>(points: readonly P[], grid: BarGrid): P[] {
   const out: P[] = [];
   for (const point of points) {
-    const time = bucketStart(point.time, bucketSeconds);
+    const time = bucketStart(point.time, grid);
     const folded = time === point.time ? point : { ...point, time };
     const last = out.at(-1);
     if (last !== undefined && last.time === time) {

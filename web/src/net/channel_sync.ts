@@ -29,8 +29,41 @@ export interface ChannelSyncOptions {
    */
   readonly resubscribe: (channel: Channel) => void;
   readonly onWarning?: (message: string) => void;
-  /** Delay before the one retry of a failed refetch. */
+  /** The holes still open changed (one filled, narrowed, or given up): the whole list. */
+  readonly onHoles?: (holes: readonly OpenHole[]) => void;
+  /** Delay before the first retry of a hole not yet covered (doubles each time). */
   readonly retryMs?: number;
+  /** The longest delay between two retries. */
+  readonly maxRetryMs?: number;
+  /** Fetches of one hole before it is given up (and left on screen as missing). */
+  readonly maxAttempts?: number;
+}
+
+/** Retries of an uncovered hole: 0.5 s doubling to 8 s, 10 fetches in all (about 48 s). */
+export const kRefetchRetryMs = 500;
+export const kRefetchMaxRetryMs = 8_000;
+export const kRefetchMaxAttempts = 10;
+
+/** Seqs of an event channel known to be missing and not (yet) filled over REST. */
+export interface OpenHole {
+  readonly symbol: string;
+  readonly stream: string;
+  /** The seqs still missing, inclusive. */
+  readonly from: number;
+  readonly to: number;
+  /** Fetches made so far. */
+  readonly attempts: number;
+  /** Given up after `maxAttempts`: the hole stays until the channel starts afresh. */
+  readonly failed: boolean;
+}
+
+interface Hole {
+  readonly channel: Channel;
+  from: number;
+  to: number;
+  attempts: number;
+  failed: boolean;
+  timer: ReturnType<typeof setTimeout> | null;
 }
 
 export interface SyncStats extends SeqStats {
@@ -46,7 +79,8 @@ export interface SyncStats extends SeqStats {
 export class ChannelSync {
   private readonly options: ChannelSyncOptions;
   private readonly tracker = new SeqTracker();
-  private readonly inFlight = new Set<string>();
+  /** Holes by channel and first seq; each is fetched, and retried until covered. */
+  private readonly holes = new Map<string, Hole>();
   private refetches = 0;
   private refetched = 0;
   private refetchFailures = 0;
@@ -91,6 +125,19 @@ export class ChannelSync {
 
   forget(channel: Channel): void {
     this.tracker.forget(channel);
+    this.dropHoles(channel);
+  }
+
+  /** Holes not filled yet (being retried, or given up), oldest first per channel. */
+  openHoles(): OpenHole[] {
+    return [...this.holes.values()].map((h) => ({
+      symbol: h.channel.symbol,
+      stream: h.channel.stream,
+      from: h.from,
+      to: h.to,
+      attempts: h.attempts,
+      failed: h.failed,
+    }));
   }
 
   stats(): SyncStats {
@@ -141,6 +188,7 @@ export class ChannelSync {
       // The server numbers this channel from scratch: what we hold cannot be continued.
       this.restarts += 1;
       this.tracker.forget(message);
+      this.dropHoles(message);
       this.options.onWarning?.(`${message.symbol} ${message.stream}: seq went back from ${known} to ${message.last_seq}; subscribing afresh`);
       this.options.resubscribe({ symbol: message.symbol, stream: message.stream });
       return null;
@@ -175,33 +223,120 @@ export class ChannelSync {
     }
   }
 
-  private refetch(channel: Channel, from: number, to: number, attempt = 0): void {
-    const key = `${channelKey(channel)}\u0000${from}\u0000${to}`;
-    if (this.inFlight.has(key)) {
+  /**
+   * Fills seqs `from`..`to` over REST. An answer that does not cover the range (a
+   * store still catching up, an error, `busy`) is asked again for what is still
+   * missing, after 0.5 s doubling to 8 s, until `maxAttempts` fetches; the hole is then
+   * given up, counted, and stays in `openHoles()` so the screen can say so.
+   */
+  private refetch(channel: Channel, from: number, to: number): void {
+    if (to < from) {
       return;
     }
-    this.inFlight.add(key);
-    if (attempt === 0) {
-      this.refetches += 1;
-    }
     const target = { symbol: channel.symbol, stream: channel.stream };
-    this.options.history.eventsBetween(target, from, to).then(
+    const key = `${channelKey(target)}\u0000${from}`;
+    const known = this.holes.get(key);
+    if (known !== undefined && known.to >= to) {
+      return;
+    }
+    this.refetches += 1;
+    if (known !== undefined) {
+      known.to = to;
+      return;
+    }
+    const hole: Hole = { channel: target, from, to, attempts: 0, failed: false, timer: null };
+    this.holes.set(key, hole);
+    this.notifyHoles();
+    this.fetchHole(key, hole);
+  }
+
+  private fetchHole(key: string, hole: Hole): void {
+    hole.attempts += 1;
+    const { from, to } = hole;
+    this.options.history.eventsBetween(hole.channel, from, to).then(
       (events) => {
-        this.inFlight.delete(key);
+        if (this.holes.get(key) !== hole) {
+          return; // the channel started afresh meanwhile
+        }
         this.refetched += events.length;
         if (events.length > 0) {
-          this.options.onRefill(target, events);
+          this.options.onRefill(hole.channel, events);
         }
-      },
-      (error: unknown) => {
-        this.inFlight.delete(key);
-        if (attempt === 0) {
-          setTimeout(() => this.refetch(target, from, to, 1), this.options.retryMs ?? 1000);
+        const got = new Set<number>();
+        for (const event of events) {
+          const seq = eventSeq(event);
+          if (seq !== null) {
+            got.add(seq);
+          }
+        }
+        let first = hole.from;
+        while (first <= hole.to && got.has(first)) {
+          first += 1;
+        }
+        let last = hole.to;
+        while (last >= first && got.has(last)) {
+          last -= 1;
+        }
+        if (first > last) {
+          this.holes.delete(key);
+          this.notifyHoles();
           return;
         }
-        this.refetchFailures += 1;
-        this.options.onWarning?.(`${target.symbol} ${target.stream}: refetch of ${from}..${to} failed: ${String(error)}`);
+        const narrowed = first !== hole.from || last !== hole.to;
+        hole.from = first;
+        hole.to = last;
+        this.retryHole(key, hole, `${to - from + 1 - (last - first + 1)} of ${to - from + 1} events came`, narrowed);
+      },
+      (error: unknown) => {
+        if (this.holes.get(key) === hole) {
+          this.retryHole(key, hole, String(error), false);
+        }
       },
     );
+  }
+
+  private retryHole(key: string, hole: Hole, why: string, changed: boolean): void {
+    const maxAttempts = this.options.maxAttempts ?? kRefetchMaxAttempts;
+    if (hole.attempts >= maxAttempts) {
+      hole.failed = true;
+      this.refetchFailures += 1;
+      this.options.onWarning?.(
+        `${hole.channel.symbol} ${hole.channel.stream}: refetch of ${hole.from}..${hole.to} given up after ${hole.attempts} attempts: ${why}`,
+      );
+      this.notifyHoles();
+      return;
+    }
+    if (changed) {
+      this.notifyHoles();
+    }
+    const first = this.options.retryMs ?? kRefetchRetryMs;
+    const delay = Math.min(this.options.maxRetryMs ?? kRefetchMaxRetryMs, first * 2 ** (hole.attempts - 1));
+    hole.timer = setTimeout(() => {
+      hole.timer = null;
+      if (this.holes.get(key) === hole) {
+        this.fetchHole(key, hole);
+      }
+    }, delay);
+  }
+
+  private dropHoles(channel: Channel): void {
+    const prefix = `${channelKey(channel)}\u0000`;
+    let dropped = false;
+    for (const [key, hole] of this.holes) {
+      if (key.startsWith(prefix)) {
+        if (hole.timer !== null) {
+          clearTimeout(hole.timer);
+        }
+        this.holes.delete(key);
+        dropped = true;
+      }
+    }
+    if (dropped) {
+      this.notifyHoles();
+    }
+  }
+
+  private notifyHoles(): void {
+    this.options.onHoles?.(this.openHoles());
   }
 }

@@ -100,19 +100,26 @@ export interface HistoryOptions {
   readonly fetchJson?: FetchJson;
   readonly pageLimit?: number;
   readonly maxPages?: number;
+  /** Pages of signals per stream under one scroll-back page of candles. */
+  readonly maxSignalPages?: number;
 }
+
+/** Pages of reversals (and of spike events) fetched under one scroll-back page of candles. */
+export const kMaxSignalPages = 10;
 
 export class HistoryClient {
   private readonly baseUrl: string;
   private readonly fetchJson: FetchJson;
   private readonly pageLimit: number;
   private readonly maxPages: number;
+  private readonly maxSignalPages: number;
 
   constructor(options: HistoryOptions = {}) {
     this.baseUrl = options.baseUrl ?? '';
     this.fetchJson = options.fetchJson ?? browserFetchJson;
     this.pageLimit = options.pageLimit ?? 1000;
     this.maxPages = options.maxPages ?? 50;
+    this.maxSignalPages = options.maxSignalPages ?? kMaxSignalPages;
   }
 
   /** The URL of one page. */
@@ -146,24 +153,43 @@ export class HistoryClient {
   }
 
   /**
-   * Up to `limit` reversals and up to `limit` spike events (starts and ends) of `symbol`
-   * with `t_ms` in [fromMs, toMs), the newest of the range, oldest first (scroll-back of
-   * the signals under older candles).
+   * The reversals and spike events (starts and ends) of `symbol` with `t_ms` in
+   * [fromMs, toMs), oldest first (scroll-back of the signals under older candles).
+   * Pages of `limit` are asked newest first (`tail`), each ending where the one before
+   * began, while the server says `more`, at most `maxSignalPages` pages per stream;
+   * `complete` is false when that bound stopped it.
    */
   async signalsBetween(
     symbol: string,
     fromMs: number,
     toMs: number,
     limit: number,
-  ): Promise<{ readonly reversals: readonly ReversalEvent[]; readonly spikes: readonly (SpikeStartEvent | SpikeEndEvent)[] }> {
-    const page = async (stream: 'reversals' | 'spikes'): Promise<readonly MarketEvent[]> => {
-      const params = new URLSearchParams({ symbol, from: String(fromMs), to: String(toMs), tail: '1', limit: String(limit) });
-      return parseHistoryPage(await this.fetchJson(`${this.baseUrl}/api/${stream}?${params.toString()}`), { symbol, stream }).events;
+  ): Promise<{
+    readonly reversals: readonly ReversalEvent[];
+    readonly spikes: readonly (SpikeStartEvent | SpikeEndEvent)[];
+    readonly complete: boolean;
+  }> {
+    const pages = async (stream: 'reversals' | 'spikes'): Promise<{ events: MarketEvent[]; complete: boolean }> => {
+      const chunks: (readonly MarketEvent[])[] = [];
+      let to = toMs;
+      for (let page = 0; page < this.maxSignalPages; page += 1) {
+        const params = new URLSearchParams({ symbol, from: String(fromMs), to: String(to), tail: '1', limit: String(limit) });
+        const result = parseHistoryPage(await this.fetchJson(`${this.baseUrl}/api/${stream}?${params.toString()}`), { symbol, stream });
+        chunks.unshift(result.events);
+        const oldest = result.events[0];
+        const oldestMs = oldest !== undefined && 't_ms' in oldest ? oldest.t_ms : null;
+        if (!result.more || oldestMs === null || oldestMs >= to || oldestMs <= fromMs) {
+          return { events: chunks.flat(), complete: true };
+        }
+        to = oldestMs;
+      }
+      return { events: chunks.flat(), complete: false };
     };
-    const [reversals, spikes] = await Promise.all([page('reversals'), page('spikes')]);
+    const [reversals, spikes] = await Promise.all([pages('reversals'), pages('spikes')]);
     return {
-      reversals: reversals.filter((e): e is ReversalEvent => e.type === 'reversal'),
-      spikes: spikes.filter((e): e is SpikeStartEvent | SpikeEndEvent => e.type === 'spike_start' || e.type === 'spike_end'),
+      reversals: reversals.events.filter((e): e is ReversalEvent => e.type === 'reversal'),
+      spikes: spikes.events.filter((e): e is SpikeStartEvent | SpikeEndEvent => e.type === 'spike_start' || e.type === 'spike_end'),
+      complete: reversals.complete && spikes.complete,
     };
   }
 

@@ -75,9 +75,15 @@ export class Header {
     });
     bus.on('status', (status) => this.showStatus(status));
     bus.on('chart_state', (state) => this.showPrice(state));
-    bus.on('server_error', (error) => {
-      elements.status.title = `server: ${error.message}`;
-    });
+  }
+
+  /**
+   * A server error about the page's own requests, in the status tooltip. The page leaves
+   * out the answers to the replay bar's requests (`not_replay` after every hello to a
+   * live server is no fault).
+   */
+  showServerError(message: string): void {
+    this.el.status.title = `server: ${message}`;
   }
 
   /** Fills the pickers from the server's `hello`. */
@@ -161,6 +167,6 @@ export class Header {
     const decimals = this.symbols.find((s) => s.symbol === state.symbol)?.decimals ?? 2;
     this.el.lastPrice.textContent = last.c.toFixed(decimals);
     this.el.lastPrice.dataset['direction'] = last.c >= last.o ? 'up' : 'down';
-    this.el.lastPrice.title = `${state.symbol} ${state.tf} · ${state.bars} bars` + (state.gaps > 0 ? ` · ${state.missed} missed` : '');
+    this.el.lastPrice.title = `${state.symbol} ${state.tf} · ${state.bars} bars` + (state.missing > 0 ? ` · ${state.missing} missing` : '');
   }
 }

@@ -82,16 +82,19 @@ export class ReplayBar {
     }
   }
 
-  /** An error answering one of this bar's requests (`not_replay`: the bar stays hidden). */
-  onError(id: RequestId | null, code: string): void {
+  /**
+   * An error answering one of this bar's requests (`not_replay`: the bar stays hidden);
+   * true if it was one (the bar has dealt with it), false for anyone else's.
+   */
+  onError(id: RequestId | null, code: string): boolean {
     if (id === null || !this.asked.delete(id)) {
-      return;
+      return false;
     }
     if (code === 'forbidden') {
       // Not an admin: the controls are there, but disabled (setAdmin).
       this.el.root.hidden = false;
       this.setAdmin(false);
-      return;
+      return true;
     }
     if (code === 'not_replay') {
       this.el.root.hidden = true;
@@ -100,6 +103,7 @@ export class ReplayBar {
         this.timer = null;
       }
     }
+    return true;
   }
 
   private ask(action: ReplayAction, speed?: number): void {

@@ -83,6 +83,12 @@ export class Watchlist {
   private readonly feedKeys = new Set<string>();
   private version_ = 0;
   private feedVersion_ = 0;
+  /**
+   * Per symbol: the newest spike start and end seen, as (t_ms, seq). The dot shows
+   * while the newest start is newer than the newest end, whatever order they came in
+   * (a snapshot or a refill brings old ones after live ones).
+   */
+  private readonly spikeEdges = new Map<string, { start: readonly [number, number] | null; end: readonly [number, number] | null }>();
   /** Per symbol: the second of the last sparkline value. */
   private readonly sparkSecond = new Map<string, number>();
 
@@ -136,7 +142,7 @@ export class Watchlist {
         }
         return;
       case 'spike_start':
-        this.update(event.symbol, (r) => ({ ...r, inSpike: true }));
+        this.applySpikeEdge(event.symbol, 'start', event.t_ms, event.seq);
         this.addFeed({
           key: `${event.symbol}:spikes:${event.seq}:${event.t_ms}`,
           symbol: event.symbol,
@@ -147,7 +153,7 @@ export class Watchlist {
         });
         return;
       case 'spike_end':
-        this.update(event.symbol, (r) => ({ ...r, inSpike: false }));
+        this.applySpikeEdge(event.symbol, 'end', event.t_ms, event.seq);
         return;
       case 'reversal':
         this.addFeed({
@@ -162,6 +168,18 @@ export class Watchlist {
       default:
         return;
     }
+  }
+
+  private applySpikeEdge(symbol: string, edge: 'start' | 'end', tMs: number, seq: number): void {
+    const edges = this.spikeEdges.get(symbol) ?? { start: null, end: null };
+    const known = edges[edge];
+    if (known === null || tMs > known[0] || (tMs === known[0] && seq > known[1])) {
+      edges[edge] = [tMs, seq];
+    }
+    this.spikeEdges.set(symbol, edges);
+    const { start, end } = edges;
+    const inSpike = start !== null && (end === null || start[0] > end[0] || (start[0] === end[0] && start[1] > end[1]));
+    this.update(symbol, (r) => (r.inSpike === inSpike ? r : { ...r, inSpike }));
   }
 
   /** One intensity value (any smoother the page shows) into the symbol's sparkline. */
