@@ -105,6 +105,68 @@ market::Timeframe parse_tf(std::string_view v) {
   return *tf;
 }
 
+// The indicator settings a symbol-pattern override may set: every [indicators] one but the
+// session rules and the overrides themselves.
+const Setting* indicator_setting(std::string_view key) {
+  if (key == "session" || key == "override") return nullptr;
+  for (const auto& s : serve_settings())
+    if (s.section == "indicators" && s.key == key) return &s;
+  return nullptr;
+}
+
+// One override rule, "PATTERN:KEY=VALUE[,KEY=VALUE...]" (docs/INDICATORS.md § 10): each value
+// is parsed and checked now, with the setting's own rules.
+void add_override(ServeConfig& config, std::string_view spec) {
+  const std::size_t eq = spec.find('=');
+  const std::size_t colon = eq == std::string_view::npos ? spec.rfind(':') : spec.rfind(':', eq);
+  if (colon == std::string_view::npos || colon == 0 || eq == std::string_view::npos) {
+    throw ConfigError(fmt::format(
+        "'{}' is not PATTERN:KEY=VALUE[,KEY=VALUE...] (like ES*:v1_min_move=8,spike_z_on=4)",
+        spec));
+  }
+  indicators::ParamOverrides::Rule rule;
+  rule.pattern = std::string(spec.substr(0, colon));
+  std::vector<std::pair<const Setting*, std::string>> sets;
+  std::string_view rest = spec.substr(colon + 1);
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    const std::size_t e = item.find('=');
+    if (e == std::string_view::npos || e == 0) {
+      throw ConfigError(fmt::format("override {}: '{}' is not KEY=VALUE", rule.pattern, item));
+    }
+    const std::string_view key = item.substr(0, e);
+    const std::string_view value = item.substr(e + 1);
+    const Setting* setting = indicator_setting(key);
+    if (setting == nullptr) {
+      throw ConfigError(
+          fmt::format("override {}: unknown indicator parameter '{}' (the keys of [indicators] but "
+                      "session and override)",
+                      rule.pattern, key));
+    }
+    ServeConfig check;
+    try {
+      setting->set(check, value);
+    } catch (const ConfigError& err) {
+      throw ConfigError(fmt::format("override {}: {}: {}", rule.pattern, key, err.what()));
+    }
+    std::erase_if(sets, [&](const auto& p) { return p.first == setting; });  // last one wins
+    std::erase_if(rule.values, [&](const auto& p) { return p.first == key; });
+    sets.emplace_back(setting, std::string(value));
+    rule.values.emplace_back(std::string(key), std::string(value));
+  }
+  if (sets.empty()) throw ConfigError(fmt::format("override {}: sets nothing", rule.pattern));
+  rule.apply = [sets = std::move(sets)](indicators::IndicatorParams& p) {
+    ServeConfig scratch;  // the settings write into a ServeConfig; only its indicators count
+    scratch.engine.indicators = p;
+    for (const auto& [setting, value] : sets)
+      setting->set(scratch, value);
+    p = scratch.engine.indicators;
+  };
+  config.engine.overrides.add(std::move(rule));
+}
+
 }  // namespace
 
 std::string Setting::flag() const {
@@ -535,6 +597,27 @@ const std::vector<Setting>& serve_settings() {
        [](ServeConfig& c, std::string_view v) {
          c.engine.indicators.sample.period_ns = parse_ms(v, 86'400'000);
        }},
+      {"indicators", "correction_trades", "SPACETIME_CORRECTION_TRADES",
+       "trades each symbol keeps so that a trade correction can rebuild its bars", "4096",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.corrections.max_trades = parse_number<std::size_t>(v, 1, 1'000'000);
+       }},
+      {"indicators", "correction_bars", "SPACETIME_CORRECTION_BARS",
+       "closed bars each symbol keeps per timeframe so that a correction can revise them", "32",
+       [](ServeConfig& c, std::string_view v) {
+         c.engine.indicators.corrections.max_bars = parse_number<std::size_t>(v, 1, 100'000);
+       }},
+      {"indicators", "override", "SPACETIME_OVERRIDE",
+       "indicator parameters for the symbols a pattern matches, repeatable, each matching rule "
+       "applied in order (a later one wins) over the run's values: PATTERN:KEY=VALUE[,KEY=VALUE"
+       "...] (ES*:v1_min_move=8,spike_z_on=4); TOML also [[indicators.override]] tables with "
+       "pattern and the keys",
+       "none",
+       [](ServeConfig& c, std::string_view v) {
+         for (const auto& spec : split_words(v))
+           add_override(c, spec);
+       },
+       true, [](ServeConfig& c) { c.engine.overrides.clear(); }},
       {"indicators", "session", "SPACETIME_SESSION",
        "exchange session of daily bars, repeatable, first match wins: [PATTERN=]TZ@HH:MM "
        "(AAPL=America/New_York@09:30, ES*=America/New_York@18:00) or [PATTERN=]us-equities | "
@@ -796,6 +879,65 @@ std::string session_specs(const toml::node& node, std::string_view origin) {
   return specs;
 }
 
+// TOML [[indicators.override]] tables ({pattern, KEY = VALUE...}) as the specs of
+// indicators.override.
+std::string override_specs(const toml::node& node, std::string_view origin) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    throw ConfigError(fmt::format(
+        "{}: indicators.override must be [[indicators.override]] tables with a pattern and "
+        "indicator keys",
+        origin));
+  }
+  std::string specs;
+  std::size_t index = 0;
+  for (const auto& item : *array) {
+    ++index;
+    const std::string where = fmt::format("{}: [[indicators.override]] #{}", origin, index);
+    const auto* t = item.as_table();
+    if (t == nullptr) throw ConfigError(fmt::format("{}: must be a table", where));
+    std::string pattern, values;
+    for (const auto& [key, value] : *t) {
+      std::string text;
+      try {
+        text = describe(value);
+      } catch (const ConfigError& e) {
+        throw ConfigError(fmt::format("{}: {}: {}", where, key.str(), e.what()));
+      }
+      if (key.str() == "pattern") {
+        pattern = text;
+        continue;
+      }
+      if (indicator_setting(key.str()) == nullptr) {
+        throw ConfigError(fmt::format(
+            "{}: unknown key {} (pattern and the keys of [indicators] but session and override)",
+            where, key.str()));
+      }
+      if (text.find_first_of(" ,") != std::string::npos) {
+        throw ConfigError(
+            fmt::format("{}: {}: '{}' has a space or a comma", where, key.str(), text));
+      }
+      if (!values.empty()) values += ',';
+      values += std::string(key.str()) + "=" + text;
+    }
+    if (pattern.empty() || pattern.find(' ') != std::string::npos) {
+      throw ConfigError(
+          fmt::format("{}: needs a pattern without spaces, like pattern = \"ES*\"", where));
+    }
+    if (values.empty()) throw ConfigError(fmt::format("{}: sets no parameter", where));
+    const std::string spec = pattern + ":" + values;
+    try {
+      ServeConfig check;
+      add_override(check, spec);  // checked here, to name the table
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("{}: {}", where, e.what()));
+    }
+    if (!specs.empty()) specs += ' ';
+    specs += spec;
+  }
+  return specs;
+}
+
 }  // namespace
 
 void apply_toml(ServeConfig& config, std::string_view text, std::string_view origin) {
@@ -825,6 +967,15 @@ void apply_toml(ServeConfig& config, std::string_view text, std::string_view ori
                       origin, section.str()));
     }
     for (const auto& [key, value] : *inner) {
+      if (section.str() == "indicators" && key.str() == "override") {
+        const std::string specs = override_specs(value, origin);
+        const auto it = std::find_if(settings.begin(), settings.end(), [](const Setting& s) {
+          return s.section == "indicators" && s.key == "override";
+        });
+        if (!specs.empty())
+          apply_setting(config, *it, specs, fmt::format("{}: [[indicators.override]]", origin));
+        continue;
+      }
       const auto it = std::find_if(settings.begin(), settings.end(), [&](const Setting& s) {
         return s.section == section.str() && s.key == key.str();
       });

@@ -110,8 +110,27 @@ class ConvertCommand final : public Command {
       auto writer = feed::TickFileWriter::create(partial, symbols, writer_options);
       ProgressBar bar("convert");
       std::vector<market::Tick> batch(8192);
+      // A jump in a symbol's numbers is a gap the input recorded (a live feed's drop, .stt
+      // version 3): written again as a gap record so the output numbers its trades the same.
+      std::vector<std::uint64_t> last_seq(symbols.size(), 0);
+      std::vector<market::Tick> out_ticks;
       while (const std::size_t n = reader.read(batch)) {
-        writer.write(std::span<const market::Tick>(batch.data(), n));
+        out_ticks.clear();
+        for (std::size_t i = 0; i < n; ++i) {
+          const market::Tick& t = batch[i];
+          if (!market::is_correction(t) && t.symbol < last_seq.size()) {
+            if (t.seq > last_seq[t.symbol] + 1) {
+              out_ticks.push_back(
+                  {.ts_ns = t.ts_ns,
+                   .size = static_cast<std::int64_t>(t.seq - last_seq[t.symbol] - 1),
+                   .symbol = t.symbol,
+                   .kind = static_cast<std::uint8_t>(market::TickKind::kGap)});
+            }
+            last_seq[t.symbol] = t.seq;
+          }
+          out_ticks.push_back(t);
+        }
+        writer.write(out_ticks);
         const auto elapsed = std::chrono::steady_clock::now() - start;
         const double seconds = std::chrono::duration<double>(elapsed).count();
         bar.update({.fraction = reader.total_bytes() == 0

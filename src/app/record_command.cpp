@@ -22,44 +22,15 @@
 #include "app/setting_options.hpp"
 #include "engine/engine.hpp"
 #include "feed/quarantine.hpp"
+#include "feed/recording_sink.hpp"
 #include "feed/simulator.hpp"
 #include "feed/tick_file.hpp"
 
 namespace spacetime::app {
 namespace {
 
-// Hands ticks to the engine (when there is one) and writes exactly what it accepted. Runs
-// on the feed's thread, so a write error is kept (and recording stops) rather than thrown
-// through the feed; the command reports it on the main thread.
-class RecordingSink final : public market::TickSink {
- public:
-  RecordingSink(feed::TickFileWriter& writer, market::TickSink* engine)
-      : writer_(writer), engine_(engine) {}
-  std::size_t offer(std::span<const market::Tick> ticks) override {
-    if (failed()) return ticks.size();  // stopping: nothing more is written
-    const std::size_t n = engine_ ? engine_->offer(ticks) : ticks.size();
-    try {
-      writer_.write(ticks.first(n));
-    } catch (const std::exception& e) {
-      error_ = e.what();
-      failed_.store(true, std::memory_order_release);
-    }
-    return n;
-  }
-  void idle() override {
-    if (engine_ && !failed()) engine_->idle();
-  }
-  bool failed() const { return failed_.load(std::memory_order_acquire); }
-  void throw_if_failed() const {
-    if (failed()) throw std::runtime_error(error_);
-  }
-
- private:
-  feed::TickFileWriter& writer_;
-  market::TickSink* engine_;
-  std::string error_;
-  std::atomic<bool> failed_{false};
-};
+using feed::RecordingSink;  // writes what the engine accepted, and gaps for what a live feed
+                            // dropped
 
 class RecordCommand final : public Command {
  public:
@@ -168,6 +139,14 @@ class RecordCommand final : public Command {
         symbols.size(), out_, writer.bytes_written(),
         events ? fmt::format(", {} indicator events to {}", events->events_written(), events_out_)
                : std::string());
+    if (sink.dropped_ticks() > 0) {
+      spdlog::warn(
+          "{} trade(s) the engine refused were dropped by the feed; recorded as {} gap "
+          "record(s){}",
+          sink.dropped_ticks(), sink.gap_records(),
+          writer.gaps_skipped() > 0 ? " (left out of the CSV file: its replay numbers trades anew)"
+                                    : "");
+    }
     // Ctrl-C is how a live recording ends; it only means "interrupted" for the simulator.
     return stop.stop_requested() && !live ? 130 : 0;
   }

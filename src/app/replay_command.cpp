@@ -154,9 +154,12 @@ class ReplayCommand final : public Command {
                                  std::uint64_t& flushed) {
     indicators::validate(config.engine.indicators);
     std::vector<indicators::SymbolIndicators> states;
-    for (market::SymbolId s = 0; s < symbols.size(); ++s)
-      states.emplace_back(s, config.engine.indicators,
-                          config.engine.sessions.find(symbols.info(s).name));
+    const auto base = std::make_shared<const indicators::IndicatorParams>(config.engine.indicators);
+    for (market::SymbolId s = 0; s < symbols.size(); ++s) {
+      const std::string& name = symbols.info(s).name;
+      states.emplace_back(s, *config.engine.overrides.resolve(base, name),
+                          config.engine.sessions.find(name));
+    }
     constexpr std::size_t kChunk = 1 << 16;
     std::vector<market::Tick> chunk(kChunk);
     indicators::TickColumnBuffer columns;

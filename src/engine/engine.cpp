@@ -47,12 +47,14 @@ class BackoffIdle {
 
 class Engine::Shard {
  public:
-  // sessions[id]: the symbol's session (null: UTC days), resolved once by the engine.
+  // sessions[id]: the symbol's session (null: UTC days); params[id]: its indicator
+  // parameters (shared by the symbols no override matches); both resolved once by the engine.
   Shard(const EngineConfig& config, std::vector<std::shared_ptr<const market::Session>> sessions,
+        std::vector<std::shared_ptr<const indicators::IndicatorParams>> params,
         market::EventSink& sink, market::LatencyHistogram& latency)
       : ring_(config.queue_capacity),
         batch_(config.batch),
-        params_(config.indicators),
+        params_(std::move(params)),
         sessions_(std::move(sessions)),
         states_(sessions_.size()),
         sink_(sink),
@@ -107,7 +109,7 @@ class Engine::Shard {
 
  private:
   std::unique_ptr<SymbolState> make_state(market::SymbolId id) const {
-    return std::make_unique<SymbolState>(id, params_, sessions_[id]);
+    return std::make_unique<SymbolState>(id, *params_[id], sessions_[id]);
   }
 
   void run(std::stop_token stop) {
@@ -214,7 +216,7 @@ class Engine::Shard {
 
   market::SpscRing<Tick> ring_;
   std::size_t batch_;
-  indicators::IndicatorParams params_;
+  std::vector<std::shared_ptr<const indicators::IndicatorParams>> params_;
   std::vector<std::shared_ptr<const market::Session>> sessions_;
   std::vector<std::unique_ptr<SymbolState>> states_;
   std::vector<market::SymbolId> dirty_;
@@ -244,11 +246,16 @@ Engine::Engine(EngineConfig config, const market::SymbolRegistry& symbols, marke
   // it would only copy every tick twice while the shard is behind.
   if (config_.shards == 1) config_.backlog_capacity = 0;
   std::vector<std::shared_ptr<const market::Session>> sessions;
+  std::vector<std::shared_ptr<const indicators::IndicatorParams>> params;
   sessions.reserve(symbols_.size());
-  for (const auto& info : symbols_.all())
+  params.reserve(symbols_.size());
+  const auto base = std::make_shared<const indicators::IndicatorParams>(config_.indicators);
+  for (const auto& info : symbols_.all()) {
     sessions.push_back(config_.sessions.find(info.name));
+    params.push_back(config_.overrides.resolve(base, info.name));
+  }
   for (std::size_t i = 0; i < config_.shards; ++i) {
-    shards_.push_back(std::make_unique<Shard>(config_, sessions, sink, feed_latency_));
+    shards_.push_back(std::make_unique<Shard>(config_, sessions, params, sink, feed_latency_));
   }
   backlogs_.resize(config_.shards);
 }

@@ -181,6 +181,20 @@ std::optional<market::Tick> TickNormalizer::correction(market::SymbolId symbol,
   return check_correction(symbol, cancels_seq, ts_ns, q, std::llround(lots), raw);
 }
 
+void TickNormalizer::skip(market::SymbolId symbol, std::int64_t count) {
+  const RejectedTick raw{.symbol = symbol, .size = static_cast<double>(count)};
+  if (symbol >= seq_.size()) {
+    reject(RejectReason::kUnknownSymbol, raw);
+    return;
+  }
+  if (count < 1) {
+    reject(RejectReason::kBadSize, raw);
+    return;
+  }
+  seq_[symbol] += static_cast<std::uint64_t>(count);
+  skipped_ += static_cast<std::uint64_t>(count);
+}
+
 std::optional<market::Tick> TickNormalizer::accept_correction(market::SymbolId symbol,
                                                               std::uint64_t cancels_seq,
                                                               std::int64_t ts_ns,

@@ -31,4 +31,11 @@ std::size_t ShardFilter::offer(std::span<const market::Tick> ticks) {
   return taken >= kept_.size() ? ticks.size() : index_[taken];
 }
 
+void ShardFilter::dropped(std::span<const market::Tick> ticks) {
+  kept_.clear();
+  for (const auto& t : ticks)
+    if (!market::is_clock(t) && takes(t.symbol)) kept_.push_back(t);
+  if (!kept_.empty()) next_.dropped(kept_);
+}
+
 }  // namespace spacetime::feed

@@ -88,7 +88,33 @@ std::string describe(const IndicatorParams& p) {
   line("v4_tf", market::to_string(p.v4.tf));
   line("v4_cooldown", p.v4.cooldown);
   line("sample_ns", p.sample.period_ns);
+  line("correction_trades", p.corrections.max_trades);
+  line("correction_bars", p.corrections.max_bars);
   return o.str();
+}
+
+bool ParamOverrides::matches(const Rule& rule, std::string_view symbol) const {
+  return market::glob_match(rule.pattern, symbol);
+}
+
+std::shared_ptr<const IndicatorParams> ParamOverrides::resolve(
+    std::shared_ptr<const IndicatorParams> base, std::string_view symbol) const {
+  std::shared_ptr<IndicatorParams> out;
+  std::string patterns;
+  for (const auto& rule : rules_) {
+    if (!matches(rule, symbol)) continue;
+    if (!out) out = std::make_shared<IndicatorParams>(*base);
+    rule.apply(*out);
+    patterns += patterns.empty() ? rule.pattern : ", " + rule.pattern;
+  }
+  if (!out) return base;
+  try {
+    validate(*out);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("indicator parameters of " + std::string(symbol) + " (overrides " +
+                                patterns + "): " + e.what());
+  }
+  return out;
 }
 
 void validate(const IndicatorParams& p) {
@@ -111,6 +137,8 @@ void validate(const IndicatorParams& p) {
   require(market::duration_ns(p.v3.ltf) < market::duration_ns(p.v3.htf),
           "v3 lower timeframe must be shorter than the higher one");
   require(p.sample.period_ns > 0, "sampling period must be > 0");
+  require(p.corrections.max_trades >= 1 && p.corrections.max_bars >= 1,
+          "correction_trades and correction_bars must be >= 1");
 }
 
 SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params,
@@ -119,6 +147,7 @@ SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParam
       p_(params),
       session_(std::move(session)),
       candles_(make_candles(session_.get())),
+      revisions_(params.corrections),
       window_(params.intensity.window_ns, params.intensity.max_window_ticks),
       sma_(params.intensity.n_smooth),
       ema_(params.intensity.n_smooth),

@@ -190,7 +190,7 @@ void CandleRevisions::save(StateWriter& w) const {
 void CandleRevisions::load(StateReader& r) {
   std::uint64_t n = 0;
   r.get(n);
-  if (n > kTrades) throw std::runtime_error("indicator state: too many kept trades");
+  if (n > p_.max_trades) throw std::runtime_error("indicator state: too many kept trades");
   trades_.assign(n, Trade{});
   for (Trade& tr : trades_) {
     r.get(tr.seq);
@@ -200,7 +200,7 @@ void CandleRevisions::load(StateReader& r) {
   }
   for (auto& ring : closed_) {
     r.get(n);
-    if (n > kBars) throw std::runtime_error("indicator state: too many kept bars");
+    if (n > p_.max_bars) throw std::runtime_error("indicator state: too many kept bars");
     ring.assign(n, market::CandleEvent{});
     for (auto& e : ring)
       load_event(r, e);

@@ -239,6 +239,105 @@ TEST(Config, EveryIndicatorParameterIsASettingAndRemembersWhereItCameFrom) {
   EXPECT_THROW(apply_toml(bad, "[indicators]\nv4_tf = \"2m\"\n", "b.toml"), ConfigError);
 }
 
+// Issue 9 item 6: [[indicators.override]] tables set parameters for the symbols a pattern
+// matches; every matching rule applies in order, so a later one wins for a key both set.
+TEST(Config, OverrideTablesGiveMatchingSymbolsTheirOwnParameters) {
+  ServeConfig c;
+  apply_toml(c, R"(
+[indicators]
+v1_min_move = 5
+correction_trades = 100
+
+[[indicators.override]]
+pattern = "ES*"
+v1_min_move = 8
+spike_z_on = 4.5
+v3_ltf = "1m"
+v3_htf = "5m"
+
+[[indicators.override]]
+pattern = "ESZ6"
+v1_min_move = 12
+correction_bars = 4
+)",
+             "a.toml");
+  EXPECT_EQ(c.engine.indicators.v1.min_move, 5);  // the run's set is unchanged
+  EXPECT_EQ(c.engine.indicators.corrections.max_trades, 100u);
+  ASSERT_EQ(c.engine.overrides.rules().size(), 2u);
+  EXPECT_EQ(c.applied.at("indicators.override").value,
+            "ES*:spike_z_on=4.5,v1_min_move=8,v3_htf=5m,v3_ltf=1m ESZ6:correction_bars=4,"
+            "v1_min_move=12");
+  EXPECT_EQ(c.applied.at("indicators.override").origin, "file");
+  const auto base = std::make_shared<const indicators::IndicatorParams>(c.engine.indicators);
+  const auto esz6 = c.engine.overrides.resolve(base, "ESZ6");
+  EXPECT_EQ(esz6->v1.min_move, 12);  // the later rule wins
+  EXPECT_EQ(esz6->spike.z_on, 4.5);  // the earlier rule's other keys stay
+  EXPECT_EQ(esz6->v3.ltf, market::Timeframe::k1m);
+  EXPECT_EQ(esz6->corrections.max_bars, 4u);
+  EXPECT_EQ(esz6->corrections.max_trades, 100u);  // from [indicators]
+  const auto esh7 = c.engine.overrides.resolve(base, "ESH7");
+  EXPECT_EQ(esh7->v1.min_move, 8);
+  EXPECT_EQ(esh7->corrections.max_bars, 32u);
+  EXPECT_EQ(c.engine.overrides.resolve(base, "NQZ6"), base);  // no match: the run's own set
+  EXPECT_EQ(c.engine.overrides.resolve(base, "es"), base);    // patterns are case-sensitive
+  // Flags (and the environment) replace the file's list, like sessions.
+  setting("override").clear(c);
+  apply_setting(c, setting("override"), "NQ?6:v2_cooldown=9", "--override");
+  ASSERT_EQ(c.engine.overrides.rules().size(), 1u);
+  EXPECT_EQ(c.engine.overrides.resolve(base, "NQZ6")->v2.cooldown, 9u);
+  EXPECT_EQ(c.engine.overrides.resolve(base, "ESZ6"), base);
+  EXPECT_EQ(c.applied.at("indicators.override").origin, "flag");
+  ServeConfig env;
+  apply_env(env, [](const char* name) -> const char* {
+    return std::string_view(name) == "SPACETIME_OVERRIDE" ? "A*:v1_cooldown=1 B*:v1_cooldown=2"
+                                                          : nullptr;
+  });
+  EXPECT_EQ(env.engine.overrides.rules().size(), 2u);
+}
+
+TEST(Config, OverrideMistakesAreOneClearErrorEach) {
+  ServeConfig c;
+  auto toml = [&](const std::string& text) {
+    return error_of([&] { apply_toml(c, text, "a.toml"); });
+  };
+  EXPECT_EQ(toml("[[indicators.override]]\npattern = \"ES*\"\nv1_min_mvoe = 8\n"),
+            "a.toml: [[indicators.override]] #1: unknown key v1_min_mvoe (pattern and the keys of "
+            "[indicators] but session and override)");
+  EXPECT_EQ(toml("[[indicators.override]]\npattern = \"ES*\"\nv1_min_move = 0\n"),
+            "a.toml: [[indicators.override]] #1: override ES*: v1_min_move: 0 is out of range "
+            "[1, 1000000000]");
+  EXPECT_EQ(toml("[[indicators.override]]\nv1_min_move = 8\n"),
+            "a.toml: [[indicators.override]] #1: needs a pattern without spaces, like pattern = "
+            "\"ES*\"");
+  EXPECT_EQ(toml("[[indicators.override]]\npattern = \"ES*\"\n"),
+            "a.toml: [[indicators.override]] #1: sets no parameter");
+  EXPECT_EQ(toml("[[indicators.override]]\npattern = \"ES*\"\nsession = \"cme\"\n"),
+            "a.toml: [[indicators.override]] #1: unknown key session (pattern and the keys of "
+            "[indicators] but session and override)");
+  EXPECT_EQ(toml("[indicators]\noverride = 3\n"),
+            "a.toml: indicators.override must be [[indicators.override]] tables with a pattern "
+            "and indicator keys");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("override"), "ES*", "--override"); }),
+            "--override: 'ES*' is not PATTERN:KEY=VALUE[,KEY=VALUE...] (like "
+            "ES*:v1_min_move=8,spike_z_on=4)");
+  EXPECT_EQ(error_of([&] { apply_setting(c, setting("override"), "ES*:v3_ltf=2m", "--override"); }),
+            "--override: override ES*: v3_ltf: '2m' is not a timeframe (1s, 10s, 1m, 5m, 15m, "
+            "1h, 1d)");
+  EXPECT_TRUE(c.engine.overrides.empty());
+  // A combination that cannot run fails when a symbol's set is resolved, naming it.
+  apply_setting(c, setting("override"), "ES*:v3_ltf=5m", "--override");
+  const auto base = std::make_shared<const indicators::IndicatorParams>(c.engine.indicators);
+  try {
+    c.engine.overrides.resolve(base, "ESZ6");
+    ADD_FAILURE() << "no error";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_STREQ(e.what(),
+                 "indicator parameters of ESZ6 (overrides ES*): v3 lower timeframe must be "
+                 "shorter than the higher one");
+  }
+  EXPECT_EQ(c.engine.overrides.resolve(base, "NQZ6"), base);  // a pattern matching nothing
+}
+
 // Issue 9: exchange sessions from [[sessions]] tables, in order, shown by `spacetime params`.
 TEST(Config, SessionTablesReachTheEngineInOrder) {
   ServeConfig c;

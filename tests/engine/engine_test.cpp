@@ -57,6 +57,67 @@ void offer_all(Engine& engine, std::span<const Tick> ticks) {
   }
 }
 
+// Issue 9 item 6: a symbol-pattern override reaches the state of the symbols it matches,
+// whichever shard they are on, and no other: the same ticks give S1 other output.
+TEST(Engine, ASymbolPatternOverrideChangesOnlyTheSymbolsItMatches) {
+  struct AllSink final : market::EventSink {
+    void on_publish(std::span<const market::Event> events, std::int64_t) override {
+      std::lock_guard lock(mutex);
+      all.insert(all.end(), events.begin(), events.end());
+    }
+    std::mutex mutex;
+    std::vector<market::Event> all;
+  } sink;
+  const auto reg = registry(3);
+  EngineConfig config{.shards = 2};
+  // One closed 1 s bar kept for corrections instead of 32, and one sample a second.
+  config.overrides.add({.pattern = "S1",
+                        .values = {{"correction_bars", "1"}, {"sample_ms", "1000"}},
+                        .apply = [](indicators::IndicatorParams& p) {
+                          p.corrections.max_bars = 1;
+                          p.sample.period_ns = kSec;
+                        }});
+  config.overrides.add(
+      {.pattern = "X*", .values = {}, .apply = [](auto& p) { p.v1.cooldown = 0; }});
+  Engine engine(config, reg, sink);
+  engine.start();
+  std::vector<Tick> ticks;
+  for (int i = 0; i < 40; ++i) {
+    for (market::SymbolId s = 0; s < 3; ++s) {
+      ticks.push_back({.ts_ns = i * kSec / 2,
+                       .price = 100 + i % 3,
+                       .size = 1,
+                       .seq = static_cast<std::uint64_t>(i + 1),
+                       .symbol = s});
+    }
+  }
+  // Cancels trade 3 (t = 1 s), whose 1 s bar closed 18 bars ago.
+  for (market::SymbolId s = 0; s < 3; ++s)
+    ticks.push_back(market::correction_tick(s, 3, 0, 0, 0));
+  offer_all(engine, ticks);
+  engine.stop();
+  auto count = [&](market::SymbolId symbol, auto pred) {
+    std::size_t n = 0;
+    for (const auto& e : sink.all)
+      n += market::symbol_of(e) == symbol && pred(e) ? 1 : 0;
+    return n;
+  };
+  auto samples = [](const market::Event& e) {
+    return std::holds_alternative<market::SampleEvent>(e);
+  };
+  auto revised_1s = [](const market::Event& e) {
+    const auto* c = std::get_if<CandleEvent>(&e);
+    return c != nullptr && c->revised && c->tf == Timeframe::k1s;
+  };
+  EXPECT_EQ(count(0, samples), count(2, samples));  // S0 and S2: the run's parameters
+  EXPECT_EQ(count(0, revised_1s), 1u);
+  EXPECT_EQ(count(2, revised_1s), 1u);
+  EXPECT_LT(count(1, samples), count(0, samples));  // S1: one sample a second, not ten
+  EXPECT_GT(count(1, samples), 0u);
+  EXPECT_EQ(count(1, revised_1s), 0u);  // its bar was no longer kept
+  EXPECT_GE(engine.stats().bars_revision_missed, 1u);
+}
+
 TEST(Engine, ClosesCandlesOnEveryTimeframeWithSequenceNumbers) {
   const auto reg = registry(1);
   CollectingSink sink;

@@ -15,8 +15,12 @@ class Taker final : public market::TickSink {
     got.insert(got.end(), ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(n));
     return n;
   }
+  void dropped(std::span<const market::Tick> ticks) override {
+    lost.insert(lost.end(), ticks.begin(), ticks.end());
+  }
   std::size_t room = 1'000'000;
   std::vector<market::Tick> got;
+  std::vector<market::Tick> lost;
 };
 
 market::SymbolRegistry registry(std::size_t n) {
@@ -31,6 +35,23 @@ TEST(ShardFilter, TheHashIsStableAcrossRunsAndMachines) {
   EXPECT_EQ(stable_hash("AAPL"), 0x89106b8b9f086ccbull);
   EXPECT_EQ(stable_hash(""), 14695981039346656037ull);
   EXPECT_EQ(shard_of("AAPL", 1), 0u);
+}
+
+// A live feed's drops reach a recording behind the filter: only this shard's ticks.
+TEST(ShardFilter, PassesOnTheDropsOfItsOwnSymbolsOnly) {
+  const auto symbols = registry(20);
+  Taker next;
+  ShardFilter filter(symbols, 1, 2, next);
+  std::vector<market::Tick> ticks;
+  for (market::SymbolId s = 0; s < 20; ++s)
+    ticks.push_back({.ts_ns = s, .price = 1, .size = 1, .seq = 1, .symbol = s});
+  ticks.push_back(market::clock_tick(100));
+  filter.dropped(ticks);
+  ASSERT_FALSE(next.lost.empty());
+  EXPECT_LT(next.lost.size(), 20u);
+  for (const auto& t : next.lost)
+    EXPECT_TRUE(!market::is_clock(t) && filter.takes(t.symbol)) << t.symbol;
+  EXPECT_EQ(next.lost.size(), filter.symbols_taken());
 }
 
 TEST(ShardFilter, NShardsTakeEverySymbolExactlyOnce) {

@@ -115,6 +115,39 @@ TEST(SymbolIndicators, RefusesASnapshotSavedUnderOtherParametersNamingThem) {
             describe(IndicatorParams{}).find("buffer_n=1000\n"));
 }
 
+// Issue 9 item 6: a symbol-pattern override is part of that symbol's parameters, so its
+// snapshot restores only where the same override applies.
+TEST(SymbolIndicators, ASnapshotUnderASymbolOverrideRestoresOnlyUnderTheSameOverride) {
+  ParamOverrides overrides;
+  overrides.add({.pattern = "ES*",
+                 .values = {{"spike_z_on", "4"}, {"correction_bars", "8"}},
+                 .apply = [](IndicatorParams& p) {
+                   p.spike.z_on = 4.0;
+                   p.corrections.max_bars = 8;
+                 }});
+  const auto base = std::make_shared<const IndicatorParams>();
+  const auto es = overrides.resolve(base, "ESZ6");
+  ASSERT_NE(es, base);
+  EXPECT_EQ(overrides.resolve(base, "NQZ6"), base);
+  SymbolIndicators a(0, *es);
+  std::vector<Event> out;
+  for (const auto& t : simulated(1, 300))
+    a.on_tick(t, out);
+  const std::string snap = a.save();
+  SymbolIndicators nq(0, *overrides.resolve(base, "NQZ6"));  // the run's set: refused
+  try {
+    nq.load(snap);
+    FAIL() << "an ES* snapshot restored under NQZ6's parameters";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("spike_z_on=4 (now 3)"), std::string::npos) << what;
+    EXPECT_NE(what.find("correction_bars=8 (now 32)"), std::string::npos) << what;
+  }
+  SymbolIndicators esh7(0, *overrides.resolve(base, "ESH7"));  // the same override: fine
+  EXPECT_NO_THROW(esh7.load(snap));
+  EXPECT_EQ(esh7.save(), snap);
+}
+
 TEST(SymbolIndicators, WarmUpEmitsNothingDownstreamOfANotReadyInput) {
   const auto ticks = simulated(1, 3000);
   SymbolIndicators s(0, IndicatorParams{});

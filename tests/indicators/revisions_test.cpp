@@ -338,7 +338,7 @@ TEST(Revisions, VersionOneFilesStillReadAndCsvCountsTheCorrectionsItCannotHold) 
     w.write(std::span(ticks).first(2));
     w.close();
   }
-  ASSERT_EQ(static_cast<unsigned char>(file[8]), 2u) << "written as version 2";
+  ASSERT_EQ(static_cast<unsigned char>(file[8]), 3u) << "written as version 3";
   // The same records as a version 1 file (the kind field was reserved, written 0).
   namespace stt = feed::files::stt;
   file[stt::kOffVersion] = 1;

@@ -239,6 +239,11 @@ std::size_t SttTickSource::decode(const char* records, std::size_t count, market
       if (c) out[n++] = *c;
       continue;
     }
+    if (kind == static_cast<std::uint32_t>(market::TickKind::kGap) && version_ >= 3) {
+      // Trades the live feed numbered and dropped: the later ones keep their numbers.
+      normalizer_->skip(s.id, size);
+      continue;
+    }
     if (kind != 0) corrupt(bytes_read_, "a record of unknown kind " + str(kind));
     const auto tick =
         s.same_units ? normalizer_->accept(s.id, ts, price, size, bid, ask)

@@ -116,6 +116,9 @@ class SttWriter final : public TickEncoder {
     if (market::is_correction(t)) {
       store(r + kRecCancels, t.seq);
       store(r + kRecAsk, std::int64_t{0});
+    } else if (market::is_gap(t)) {
+      store(r + kRecBid, std::int64_t{0});
+      store(r + kRecAsk, std::int64_t{0});
     } else {
       store(r + kRecBid, t.bid);
       store(r + kRecAsk, t.ask);

@@ -220,6 +220,9 @@ std::uint64_t TickFileWriter::ticks_written() const {
 std::uint64_t TickFileWriter::corrections_skipped() const {
   return impl_->encoder->corrections_skipped();
 }
+std::uint64_t TickFileWriter::gaps_skipped() const {
+  return impl_->encoder->gaps_skipped();
+}
 std::uint64_t TickFileWriter::bytes_written() const {
   return impl_->encoder->bytes_written();
 }

@@ -325,6 +325,7 @@ struct IqFeedClient::Impl {
       std::this_thread::yield();
     }
     if (!rest.empty()) {
+      sink->dropped(rest);  // a recording writes them as counted gaps
       bump(counters.dropped, rest.size());
       if (!reported_dropped) {
         reported_dropped = true;

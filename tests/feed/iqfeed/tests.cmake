@@ -13,6 +13,9 @@ spacetime_test(feed/iqfeed/iqfeed_client_test.cpp spacetime_feed spacetime_indic
 target_compile_definitions(iqfeed_client_test
                            PRIVATE SPACETIME_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data")
 
+# A drop under backpressure recorded as a gap: live run == replay, seq included.
+spacetime_test(feed/iqfeed/iqfeed_recording_test.cpp spacetime_feed spacetime_engine iqfeed_fake_server)
+
 # The client through the CLI (record and serve --feed iqfeed) against the fake IQConnect.
 spacetime_test(integration/iqfeed_cli_test.cpp spacetime_feed iqfeed_fake_server)
 target_compile_definitions(iqfeed_cli_test PRIVATE SPACETIME_BIN="$<TARGET_FILE:spacetime>")

@@ -29,7 +29,10 @@ struct EngineConfig {
   // backlog, offer() stops at the first full ring; always 0 with one shard).
   std::size_t backlog_capacity = 1 << 16;
   std::size_t batch = 1024;                  // ticks a shard takes from its ring at once
-  indicators::IndicatorParams indicators{};  // the same for every symbol of the run
+  indicators::IndicatorParams indicators{};  // the run's set: every symbol's, unless
+  // a symbol-pattern rule changes some of them for the symbols it matches (resolved when
+  // the engine is built; a set that cannot run throws std::invalid_argument there).
+  indicators::ParamOverrides overrides{};
   // Exchange sessions by symbol pattern (daily bars); a symbol matching none keeps UTC days.
   market::SessionRules sessions{};
 };

@@ -114,6 +114,12 @@ class TickNormalizer {
                                                 std::int64_t size);
   std::uint64_t corrections() const { return corrections_; }
 
+  // A gap (.stt version 3): `count` numbers of the symbol a live feed gave to trades it then
+  // dropped; the next trade is numbered after them. An unknown symbol or a count < 1 is
+  // rejected (unknown_symbol, bad_size).
+  void skip(market::SymbolId symbol, std::int64_t count);
+  std::uint64_t skipped() const { return skipped_; }
+
   // Called with every rejected tick (reason set), on the thread that normalizes: a recording
   // writes them to its quarantine file (feed/quarantine.hpp). Must not throw.
   void on_reject(std::function<void(const RejectedTick&)> observer) {
@@ -165,6 +171,7 @@ class TickNormalizer {
   RejectCounts rejected_;
   std::uint64_t accepted_ = 0;
   std::uint64_t corrections_ = 0;
+  std::uint64_t skipped_ = 0;
   std::optional<market::Tick> check_correction(market::SymbolId symbol, std::uint64_t cancels_seq,
                                                std::int64_t ts_ns, std::int64_t q,
                                                std::int64_t lots, const RejectedTick& raw);

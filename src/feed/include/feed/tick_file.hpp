@@ -163,6 +163,8 @@ class TickFileWriter {
   std::uint64_t bytes_written() const;
   // Trade corrections left out because the format has no place for them (CSV).
   std::uint64_t corrections_skipped() const;
+  // Gap records (a live feed's dropped trades, market::TickKind::kGap) left out (CSV).
+  std::uint64_t gaps_skipped() const;
 
  private:
   struct Impl;

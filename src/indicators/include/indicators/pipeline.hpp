@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -41,6 +42,7 @@ struct IndicatorParams {
   V3Params v3;
   V4Params v4;
   SampleParams sample;
+  CorrectionParams corrections;
 };
 
 // Throws std::invalid_argument naming the parameter when a combination cannot run.
@@ -48,6 +50,34 @@ void validate(const IndicatorParams& params);
 // Every parameter as "key=value" lines (the keys of the [indicators] settings, with
 // exact doubles): what a snapshot stores and compares on restore.
 std::string describe(const IndicatorParams& params);
+
+// Parameters per symbol pattern (docs/INDICATORS.md § 10, "Per-symbol overrides"): a symbol's
+// effective set is the run's set with every rule whose pattern matches the symbol's name
+// applied in the order the rules were added, so a later matching rule wins for a key that
+// two of them set. Patterns are globs (market::glob_match: `*` any run, `?` one character,
+// case-sensitive, the whole name). A pattern that matches no symbol is fine.
+class ParamOverrides {
+ public:
+  struct Rule {
+    std::string pattern;
+    // The keys it sets with their values as given ("v1_min_move", "8"), for `params`.
+    std::vector<std::pair<std::string, std::string>> values;
+    std::function<void(IndicatorParams&)> apply;  // sets those keys
+  };
+  void add(Rule rule) { rules_.push_back(std::move(rule)); }
+  void clear() { rules_.clear(); }
+  bool empty() const { return rules_.empty(); }
+  const std::vector<Rule>& rules() const { return rules_; }
+  bool matches(const Rule& rule, std::string_view symbol) const;
+
+  // The symbol's effective set: `base` itself when no rule matches, else a new one,
+  // validated (throws std::invalid_argument naming the symbol and the patterns).
+  std::shared_ptr<const IndicatorParams> resolve(std::shared_ptr<const IndicatorParams> base,
+                                                 std::string_view symbol) const;
+
+ private:
+  std::vector<Rule> rules_;
+};
 
 // The feed's clock as the pipeline sees it (docs/INDICATORS.md § 9, "Clock advances"): the
 // latest tick time of the whole feed. After a tick that moves it into a later second, a clock

@@ -27,10 +27,19 @@ struct RevisionStats {
   std::uint64_t bars_inexact = 0;  // revised without all its trades: high/low/open/close kept
 };
 
+// How much a symbol keeps for corrections (settings correction_trades, correction_bars).
+struct CorrectionParams {
+  std::size_t max_trades = 4096;  // trades kept per symbol
+  std::size_t max_bars = 32;      // closed bars kept per timeframe
+};
+
 class CandleRevisions {
  public:
-  static constexpr std::size_t kTrades = 4096;  // trades kept per symbol
-  static constexpr std::size_t kBars = 32;      // closed bars kept per timeframe
+  static constexpr std::size_t kTrades = CorrectionParams{}.max_trades;  // the defaults
+  static constexpr std::size_t kBars = CorrectionParams{}.max_bars;
+
+  CandleRevisions() = default;
+  explicit CandleRevisions(const CorrectionParams& p) : p_(p) {}
 
   // The symbol's bars may hold trades this object never saw (restored from a store).
   void history_incomplete() { incomplete_ = true; }
@@ -49,7 +58,7 @@ class CandleRevisions {
   void on_closed(std::size_t tf, const market::CandleEvent& bar) {
     auto& ring = closed_[tf];
     ring.push_back(bar);
-    if (ring.size() > kBars) ring.pop_front();
+    if (ring.size() > p_.max_bars) ring.pop_front();
   }
 
   // Applies correction c (market::is_correction) to `candles`; `now` is the symbol's
@@ -73,7 +82,7 @@ class CandleRevisions {
   };
 
   void evict() {
-    while (trades_.size() > kTrades) {
+    while (trades_.size() > p_.max_trades) {
       // Bars starting after the evicted trade's time still have all their trades.
       const std::int64_t t = trades_.front().t;
       if (t + 1 > complete_from_) complete_from_ = t + 1;
@@ -85,6 +94,7 @@ class CandleRevisions {
   bool revise(market::Candle& bar, std::int64_t end, const Trade* removed,
               const Trade* inserted) const;
 
+  CorrectionParams p_;
   std::deque<Trade> trades_;  // in effective-time order
   std::array<std::deque<market::CandleEvent>, market::kTimeframeCount> closed_;
   std::int64_t complete_from_ = std::numeric_limits<std::int64_t>::max();

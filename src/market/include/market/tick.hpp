@@ -32,7 +32,13 @@ static_assert(sizeof(Tick) == 56, "kind sits in what was padding");
 //   price, size  the trade it inserts; size 0 inserts none (a pure cancel);
 //   bid, ask     0.
 // A correction uses no sequence number of its own and moves no clock.
-enum class TickKind : std::uint8_t { kTrade = 0, kCorrection = 1 };
+// A gap (kGap) never reaches the engine: it is what a recording writes where a live feed
+// dropped `size` already-numbered trades of `symbol` (TickSink::dropped), so that a replay
+// numbers the later trades as the live feed did (docs/FEEDS.md, .stt version 3).
+enum class TickKind : std::uint8_t { kTrade = 0, kCorrection = 1, kGap = 2 };
+constexpr bool is_gap(const Tick& t) {
+  return t.kind == static_cast<std::uint8_t>(TickKind::kGap);
+}
 constexpr bool is_correction(const Tick& t) {
   return t.kind == static_cast<std::uint8_t>(TickKind::kCorrection);
 }
@@ -70,6 +76,10 @@ class TickSink {
   // The feed has nothing to offer right now (its idle path): a sink that holds ticks back
   // (the engine's backlogs) hands them on. Same thread as offer().
   virtual void idle() {}
+  // A live feed that cannot wait gave up on `ticks` (the unaccepted rest of its offers)
+  // after numbering them: a recording writes them as counted gaps (market::TickKind::kGap).
+  // Same thread as offer(). Corrections among them use no number and are left out.
+  virtual void dropped(std::span<const Tick> ticks) { (void)ticks; }
 };
 
 }  // namespace spacetime::market

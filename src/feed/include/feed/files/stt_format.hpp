@@ -20,8 +20,9 @@ static_assert(std::endian::native == std::endian::little, ".stt I/O assumes a li
 inline constexpr std::array<char, 8> kMagic = {'\x89', 'S', 'T', 'T', '\r', '\n', '\x1a', '\n'};
 inline constexpr std::string_view kMagicView{kMagic.data(), kMagic.size()};
 // Version 2 gives the record's last u32 a meaning (its kind: a trade or a correction);
-// version 1 files (where it is reserved, written 0) are still read.
-inline constexpr std::uint16_t kVersion = 2;
+// version 3 adds the gap record (kind 2). Version 1 files (where it is reserved, written 0)
+// and version 2 files are still read.
+inline constexpr std::uint16_t kVersion = 3;
 inline constexpr std::uint16_t kOldestVersion = 1;
 inline constexpr std::uint16_t kFlagZstd = 1;  // records are grouped into zstd blocks
 inline constexpr std::uint16_t kKnownFlags = kFlagZstd;
@@ -48,6 +49,9 @@ inline constexpr std::size_t kMaxNameLength = 1024;
 // version 1: reserved, ignored). The order is market::Tick's, without seq: seq is re-derived
 // per symbol on read. A correction record (market::correction_tick) keeps the number of the
 // trade it cancels (u64, 0 for none) where a trade has its bid, and 0 where the ask is.
+// A gap record (version 3, market::TickKind::kGap) has the number of trades of its symbol a
+// live feed numbered and dropped where a trade has its size (> 0), the time of the first of
+// them, and 0 in price, bid and ask: the reader skips that many numbers.
 inline constexpr std::size_t kRecordSize = 48;
 inline constexpr std::size_t kRecTs = 0;
 inline constexpr std::size_t kRecPrice = 8;

@@ -34,6 +34,8 @@ class TickEncoder {
   virtual std::uint64_t bytes_written() const = 0;
   // Trade corrections the format cannot hold (CSV), left out.
   virtual std::uint64_t corrections_skipped() const { return 0; }
+  // Gap records (market::TickKind::kGap) the format cannot hold (CSV), left out.
+  virtual std::uint64_t gaps_skipped() const { return 0; }
 };
 
 }  // namespace spacetime::feed::files
