@@ -71,8 +71,8 @@ BarClose BarIndicators::on_close(const market::Candle& bar) {
   out.chop_ready = tr_count_ == n;
   if (out.chop_ready) {
     const std::int64_t range = highs_.value() - lows_.value();
-    out.chop_pass =
-        range > 0 && static_cast<double>(tr_sum_) < chop_c_ * static_cast<double>(range);
+    out.chop_pass = range > 0 &&  // mutate: equivalent: at range 0, SumTR < 0 is false too
+                    static_cast<double>(tr_sum_) < chop_c_ * static_cast<double>(range);
     out.chop =
         range > 0
             ? 100.0 * std::log10(static_cast<double>(tr_sum_) / static_cast<double>(range)) / log_n_

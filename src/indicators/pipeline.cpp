@@ -339,8 +339,10 @@ std::size_t SymbolIndicators::flush(std::vector<market::Event>& out) {
 }
 
 void SymbolIndicators::continue_sequences(const market::ChannelSequences& last) {
-  for (std::size_t i = 0; i < market::kTimeframeCount; ++i)
+  for (const market::Timeframe tf : market::kAllTimeframes) {  // no bound to get wrong
+    const std::size_t i = market::index_of(tf);
     candles_[i].continue_from(last.bars[i]);
+  }
   tick_seq_ = last.ticks;
   spike_seq_ = last.spikes;
   reversal_seq_ = last.reversals;
@@ -360,8 +362,10 @@ bool SymbolIndicators::restore_bar(const market::CandleEvent& bar) {
 
 market::ChannelSequences SymbolIndicators::sequences() const {
   market::ChannelSequences s;
-  for (std::size_t i = 0; i < market::kTimeframeCount; ++i)
+  for (const market::Timeframe tf : market::kAllTimeframes) {
+    const std::size_t i = market::index_of(tf);
     s.bars[i] = candles_[i].bars() - (candles_[i].has_current() ? 1 : 0);
+  }
   s.ticks = tick_seq_;
   s.spikes = spike_seq_;
   s.reversals = reversal_seq_;
@@ -387,7 +391,9 @@ void SymbolIndicators::sample(std::int64_t t, double i_k, const market::Intensit
   }
   sample_.t_last = t;
   sample_.raw_last = i_k;
+  // mutate: equivalent: at i_k == raw_min it stores the same value.
   if (i_k < sample_.raw_min) sample_.raw_min = i_k;
+  // mutate: equivalent: at i_k == raw_max it stores the same value.
   if (i_k > sample_.raw_max) sample_.raw_max = i_k;
   sample_.sma_ready = ie.sma_ready;
   sample_.ema_ready = ie.ema_ready;

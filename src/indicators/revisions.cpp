@@ -78,6 +78,7 @@ bool CandleRevisions::revise(market::Candle& bar, std::int64_t end, const Trade*
   bool exact = true;
   if (removed != nullptr) {
     bar.volume -= removed->size;
+    // mutate: equivalent: unreachable at 0, the bar counts the kept trade being cancelled.
     if (bar.ticks > 0) --bar.ticks;
     if (removed->price == bar.high || removed->price == bar.low || removed->t == bar.first_ns ||
         removed->t == bar.last_ns) {

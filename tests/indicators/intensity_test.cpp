@@ -20,6 +20,17 @@ TEST(IntensityWindow, ATickExactlyWOldIsExcludedAndEqualTimesAreIncluded) {
   EXPECT_EQ(w.travel(), 2);  // |101-101| + |99-101|; the evicted ticks' travel is gone
 }
 
+TEST(IntensityWindow, RejectsAZeroWindowOrBoundAndAcceptsOne) {
+  EXPECT_THROW(IntensityWindow{0}, std::invalid_argument);
+  EXPECT_THROW(IntensityWindow(-kSec), std::invalid_argument);
+  EXPECT_THROW(IntensityWindow(kSec, 0), std::invalid_argument);
+  IntensityWindow w(1, 1);  // W = 1 ns, at most one tick: the smallest valid window
+  EXPECT_FALSE(w.update(10, 2, 100));
+  EXPECT_TRUE(w.update(11, 3, 100));
+  EXPECT_EQ(w.count(), 1);
+  EXPECT_EQ(w.volume(), 3);
+}
+
 TEST(IntensityWindow, HoldsNoMoreThanItsBoundWhateverTheTimestamps) {
   IntensityWindow w(kSec, 100);
   for (int i = 0; i < 1000; ++i)
@@ -85,6 +96,7 @@ TEST(IntensityWindow, GrowsPastItsInitialCapacityAndSurvivesSnapshots) {
   IntensityWindow b(kSec);
   StateReader r(w.bytes());
   b.load(r);
+  EXPECT_TRUE(r.done());  // the snapshot holds exactly the ticks in the window
   for (std::int64_t i = 5000; i < 30000; ++i) {
     a.update(i * 100'000, 2, i % 5);
     b.update(i * 100'000, 2, i % 5);

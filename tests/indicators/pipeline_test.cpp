@@ -61,6 +61,35 @@ TEST(SymbolIndicators, BatchPathOverColumnsIsBitIdenticalToTickByTick) {
     ASSERT_TRUE(batch[i] == live[i]) << "event " << i;
 }
 
+TEST(SymbolIndicators, TheBatchPathSkipsTicksAndCorrectionsOfASymbolWithoutAState) {
+  const auto ticks = simulated(2, 5'000);
+  TickColumnBuffer with, without;
+  for (std::size_t i = 0; i < ticks.size(); ++i) {
+    with.push(ticks[i]);
+    without.push(ticks[i]);
+    if (i % 100 == 0) {  // symbol 2 == states.size(): at the same time, so no clock advance
+      market::Tick stray = ticks[i];
+      stray.symbol = 2;
+      with.push(stray);
+      with.push(market::correction_tick(2, stray.seq, stray.ts_ns, stray.price, 1));
+    }
+  }
+  const auto run = [](const TickColumnBuffer& columns) {
+    std::vector<SymbolIndicators> states;
+    states.reserve(2);
+    for (market::SymbolId s = 0; s < 2; ++s)
+      states.emplace_back(s, IndicatorParams{});
+    std::vector<Event> out;
+    run_batch(columns.view(), states, out);
+    return out;
+  };
+  const auto expected = run(without);
+  const auto got = run(with);
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i)
+    ASSERT_TRUE(got[i] == expected[i]) << "event " << i;
+}
+
 TEST(SymbolIndicators, SnapshotRestoreContinueIsByteIdentical) {
   const auto ticks = simulated(1, 30'000);
   const IndicatorParams params;
@@ -85,6 +114,48 @@ TEST(SymbolIndicators, SnapshotRestoreContinueIsByteIdentical) {
     EXPECT_TRUE(second.save() == whole.save()) << "k=" << k;
   }
 }
+
+// docs/INDICATORS.md § 10, "Limits": each parameter at its smallest valid value is accepted
+// and one below it is refused (base: the other parameters, defaults unless set).
+#define EXPECT_LIMIT(base, field, ok_value, bad_value)                           \
+  do {                                                                           \
+    IndicatorParams p = base;                                                    \
+    p.field = ok_value;                                                          \
+    EXPECT_NO_THROW(validate(p)) << #field " = " #ok_value;                      \
+    p.field = bad_value;                                                         \
+    EXPECT_THROW(validate(p), std::invalid_argument) << #field " = " #bad_value; \
+  } while (0)
+
+TEST(IndicatorParams, EachLimitAcceptsItsSmallestValueAndRefusesOneBelow) {
+  const IndicatorParams d{};
+  EXPECT_NO_THROW(validate(d));
+  EXPECT_LIMIT(d, intensity.window_ns, 1, 0);
+  EXPECT_LIMIT(d, intensity.n_smooth, 1u, 0u);
+  EXPECT_LIMIT(d, intensity.max_window_ticks, 1u, 0u);
+  // buffer_n >= 2 and N_short = buffer_n * short_percent / 100 >= 1 (integer division)
+  IndicatorParams half = d;
+  half.buffer.short_percent = 50;
+  EXPECT_LIMIT(half, buffer.n, 2u, 1u);
+  EXPECT_LIMIT(d, buffer.n, 5u, 4u);  // short_percent 20
+  EXPECT_LIMIT(d, spike.n, 2u, 1u);
+  IndicatorParams z_on_2 = d;
+  z_on_2.spike.z_on = 2.0;
+  EXPECT_LIMIT(z_on_2, spike.z_off, 2.0, 2.5);  // z_off == z_on is allowed
+  EXPECT_LIMIT(d, bars.ema_fast, 1u, 0u);
+  EXPECT_LIMIT(d, bars.ema_slow, 1u, 0u);
+  EXPECT_LIMIT(d, bars.chop_n, 2u, 1u);
+  EXPECT_LIMIT(d, bars.volume_n, 1u, 0u);
+  EXPECT_LIMIT(d, bars.zlma_n, 1u, 0u);
+  EXPECT_LIMIT(d, v2.extreme_window, 1u, 0u);
+  EXPECT_LIMIT(d, v2.momentum, 1u, 0u);
+  EXPECT_LIMIT(d, v1.min_move, 1, 0);
+  EXPECT_LIMIT(d, v2.min_retrace, 1, 0);
+  IndicatorParams htf_10s = d;
+  htf_10s.v3.htf = market::Timeframe::k10s;
+  EXPECT_LIMIT(htf_10s, v3.ltf, market::Timeframe::k1s, market::Timeframe::k10s);
+  EXPECT_LIMIT(d, sample.period_ns, 1, 0);
+}
+#undef EXPECT_LIMIT
 
 TEST(SymbolIndicators, RejectsASnapshotOfTheWrongShape) {
   IndicatorParams small;
@@ -181,6 +252,35 @@ TEST(SymbolIndicators, WarmUpEmitsNothingDownstreamOfANotReadyInput) {
         }
       }
     }
+  }
+}
+
+// The downsampled series (docs/INDICATORS.md § 9): one sample per bucket of the period, closed
+// by the first intensity value of a later bucket; a value exactly at a bucket's start opens
+// that bucket.
+TEST(SymbolIndicators, ASampleClosesOncePerBucketWhenALaterBucketStarts) {
+  IndicatorParams p;
+  p.intensity.window_ns = 10'000'000;  // ready from the tick at 20 ms
+  p.sample.period_ns = 100'000'000;
+  SymbolIndicators s(0, p);
+  std::vector<Event> out;
+  for (std::int64_t k = 0; k <= 15; ++k)  // 0, 20, ..., 300 ms
+    s.on_tick({.ts_ns = k * 20'000'000,
+               .price = 100 + k % 3,
+               .size = 1 + k % 4,
+               .seq = static_cast<std::uint64_t>(k + 1)},
+              out);
+  std::vector<market::SampleEvent> samples;
+  for (const auto& e : out) {
+    if (const auto* x = std::get_if<market::SampleEvent>(&e)) samples.push_back(*x);
+  }
+  ASSERT_EQ(samples.size(), 3u);  // buckets 0, 100 and 200 ms; 300 ms is still open
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(samples[i].seq, i + 1);
+    EXPECT_EQ(samples[i].t, static_cast<std::int64_t>(i) * 100'000'000);
+    EXPECT_EQ(samples[i].t_last, static_cast<std::int64_t>(i) * 100'000'000 + 80'000'000);
+    EXPECT_LE(samples[i].raw_min, samples[i].raw_last);
+    EXPECT_GE(samples[i].raw_max, samples[i].raw_last);
   }
 }
 

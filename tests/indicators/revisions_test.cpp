@@ -168,6 +168,141 @@ TEST(Revisions, OnlyTheLastTradesAndBarsAreKept) {
   EXPECT_EQ(minute[0].candle.ticks, 59u);
 }
 
+// A correction that neither cancels (seq 0) nor inserts (size 0) changes nothing and is
+// counted unmatched.
+TEST(Revisions, ACorrectionThatCancelsAndInsertsNothingIsCountedAndIgnored) {
+  SymbolIndicators s{0, IndicatorParams{}};
+  std::vector<market::Event> out;
+  s.on_tick(trade(0, 100, 10, 1), out);
+  s.on_tick(trade(1200 * kMs, 103, 30, 2), out);
+  out.clear();
+  s.on_correction(market::correction_tick(0, 0, 500 * kMs, 99, 0), out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(s.revisions().unmatched, 1u);
+  EXPECT_EQ(s.revisions().applied, 0u);
+  EXPECT_EQ(s.candles(Timeframe::k1s).current().volume, 30);
+}
+
+// An insertion exactly at the end of the newest closed bar, in an empty bucket: no bar
+// holds it on that timeframe, so nothing is revised there and it is counted.
+TEST(Revisions, AnInsertionAtTheEndOfAClosedBarInAnEmptyBucketIsMissed) {
+  SymbolIndicators s{0, IndicatorParams{}};
+  std::vector<market::Event> out;
+  s.on_tick(trade(1 * kSec, 100, 10, 1), out);
+  s.on_tick(trade(1500 * kMs, 101, 10, 2), out);
+  s.on_tick(trade(3500 * kMs, 102, 10, 3), out);  // [1 s, 2 s) closed, [2 s, 3 s) empty
+  out.clear();
+  s.on_correction(market::correction_tick(0, 0, 2 * kSec, 99, 5), out);
+  EXPECT_TRUE(candles(out, Timeframe::k1s, true).empty());
+  EXPECT_EQ(s.revisions().applied, 1u);
+  EXPECT_EQ(s.revisions().bars_missed, 1u);  // 1 s only: the 10 s bar in progress holds it
+  EXPECT_EQ(s.candles(Timeframe::k10s).current().volume, 35);
+}
+
+// The limits exactly: the oldest kept trade and the oldest kept closed bar are still
+// corrected; one older is unmatched / missed.
+TEST(Revisions, TheOldestKeptTradeAndBarAreCorrectedAndOneOlderIsNot) {
+  SymbolIndicators s{0, IndicatorParams{}};
+  std::vector<market::Event> out;
+  for (std::uint64_t i = 1; i <= 40; ++i)  // one trade per 1 s bar: bars 1..39 closed
+    s.on_tick(trade(static_cast<std::int64_t>(i) * kSec, 100, 1, i), out);
+  out.clear();
+  s.on_correction(market::correction_tick(0, 8, 8 * kSec, 101, 2), out);  // bar 8: kept
+  auto revised = candles(out, Timeframe::k1s, true);
+  ASSERT_EQ(revised.size(), 1u);
+  EXPECT_EQ(revised[0].candle.start_ns, 8 * kSec);
+  EXPECT_EQ(revised[0].candle.volume, 2);
+  EXPECT_EQ(s.revisions().bars_missed, 0u);
+  out.clear();
+  s.on_correction(market::correction_tick(0, 7, 7 * kSec, 101, 2), out);  // bar 7: not kept
+  EXPECT_TRUE(candles(out, Timeframe::k1s, true).empty());
+  EXPECT_EQ(s.revisions().bars_missed, 1u);  // the 10 s bar [0, 10 s) is still kept
+
+  SymbolIndicators t{0, IndicatorParams{}};
+  const std::uint64_t n = CandleRevisions::kTrades + 10;
+  for (std::uint64_t i = 1; i <= n; ++i)
+    t.on_tick(trade(static_cast<std::int64_t>(i) * kMs, 100, 1, i), out);
+  t.on_correction(market::correction_tick(0, 10, 0, 0, 0), out);  // evicted
+  EXPECT_EQ(t.revisions().unmatched, 1u);
+  EXPECT_EQ(t.revisions().applied, 0u);
+  t.on_correction(market::correction_tick(0, 11, 0, 0, 0), out);  // the oldest kept
+  EXPECT_EQ(t.revisions().unmatched, 1u);
+  EXPECT_EQ(t.revisions().applied, 1u);
+}
+
+// Evicting a trade makes the bars starting at or before its time incomplete: the bar
+// starting exactly at the last evicted trade's time is adjusted, not rebuilt (rebuilding
+// it from the kept trades would lose the evicted trade's volume).
+TEST(Revisions, TheBarStartingAtTheLastEvictedTradeIsAdjustedNotRebuilt) {
+  SymbolIndicators s{0, IndicatorParams{}};
+  std::vector<market::Event> out;
+  std::uint64_t seq = 0;
+  for (std::int64_t k = 1; k <= 8; ++k)
+    s.on_tick(trade(k * kMs, 100, 1, ++seq), out);
+  s.on_tick(trade(kSec - 1, 100, 1, ++seq), out);  // 1 ns before the bar [1 s, 2 s)
+  s.on_tick(trade(kSec, 100, 1, ++seq), out);      // at its start, the 10th trade
+  for (std::int64_t j = 1; j < static_cast<std::int64_t>(CandleRevisions::kTrades); ++j)
+    s.on_tick(trade(kSec + j * 100'000, 100, 1, ++seq), out);
+  // 4,105 trades: the first 9 are evicted, the 4,096 kept ones are the bar's.
+  const market::Candle before = s.candles(Timeframe::k1s).current();
+  ASSERT_EQ(before.start_ns, kSec);
+  ASSERT_EQ(before.volume, 4096);
+  // The insertion makes 4,097 kept trades: the 10th, at 1 s, is evicted by it.
+  s.on_correction(market::correction_tick(0, 0, kSec + 50 * kMs, 100, 5), out);
+  EXPECT_EQ(s.revisions().applied, 1u);
+  const market::Candle after = s.candles(Timeframe::k1s).current();
+  EXPECT_EQ(after.volume, 4101);  // adjusted: 4096 + 5
+  EXPECT_EQ(after.ticks, 4097u);
+  EXPECT_EQ(after.first_ns, kSec);
+  // An insertion goes after the trades of its time: at the bar's first time it is not the
+  // open; at its last time it is the close.
+  s.on_correction(market::correction_tick(0, 0, kSec, 90, 1), out);
+  EXPECT_EQ(s.candles(Timeframe::k1s).current().open, 100);
+  EXPECT_EQ(s.candles(Timeframe::k1s).current().low, 90);
+  const std::int64_t last = s.candles(Timeframe::k1s).current().last_ns;
+  s.on_correction(market::correction_tick(0, 0, last, 110, 1), out);
+  EXPECT_EQ(s.candles(Timeframe::k1s).current().close, 110);
+  EXPECT_EQ(s.candles(Timeframe::k1s).current().last_ns, last);
+  EXPECT_EQ(s.candles(Timeframe::k1s).current().volume, 4103);
+}
+
+// A snapshot holds exactly what is kept (kTrades trades, kBars bars per timeframe) and
+// restores it; a timeframe byte past the last timeframe is refused, the last one is not.
+TEST(Revisions, ASnapshotAtTheLimitsRestoresAndABadTimeframeIsRefused) {
+  CandleRevisions full;
+  for (std::uint64_t i = 1; i <= CandleRevisions::kTrades; ++i)
+    full.on_trade(i, static_cast<std::int64_t>(i) * kSec, 100, 1);
+  for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf) {
+    for (std::uint64_t b = 1; b <= CandleRevisions::kBars; ++b)
+      full.on_closed(tf, CandleEvent{.tf = market::kAllTimeframes[tf], .closed = true, .seq = b});
+  }
+  StateWriter w;
+  full.save(w);
+  CandleRevisions back;
+  StateReader r(w.bytes());
+  ASSERT_NO_THROW(back.load(r));
+  EXPECT_TRUE(r.done());
+  StateWriter again;
+  back.save(again);
+  EXPECT_EQ(again.bytes(), w.bytes());
+
+  CandleRevisions one;
+  one.on_closed(6, CandleEvent{.tf = Timeframe::k1d, .closed = true, .seq = 1});
+  StateWriter w1;
+  one.save(w1);
+  std::string bytes = w1.bytes();
+  // u64 trade count, six empty rings (u64 0 each), ring 6's u64 size, the u32 symbol: tf.
+  const std::size_t at = 8 + 6 * 8 + 8 + sizeof(market::SymbolId);
+  ASSERT_EQ(bytes.at(at), 6);
+  CandleRevisions ok;
+  StateReader r1(bytes);
+  EXPECT_NO_THROW(ok.load(r1));
+  bytes[at] = 7;
+  CandleRevisions bad;
+  StateReader r2(bytes);
+  EXPECT_THROW(bad.load(r2), std::runtime_error);
+}
+
 TEST(Revisions, ABarRestoredFromAStoreIsAdjustedNotRebuiltAndSaysSo) {
   SymbolIndicators s{0, IndicatorParams{}};
   // A 1 m bar in progress from a previous run: 4 trades, high 110, volume 40.

@@ -20,6 +20,21 @@ TEST(Sma, ReadyAtExactlyNAndAveragesTheLastN) {
   EXPECT_THROW(Sma(0), std::invalid_argument);
 }
 
+TEST(Sma, SlidesOverManyTurnsOfItsRing) {
+  // Integer inputs keep every sum exact, so y_k is exactly (x_k + x_{k-1} + x_{k-2}) / 3
+  // long after the ring has wrapped (the oldest is the one that leaves, every time).
+  Sma sma(3);
+  std::vector<double> x;
+  for (int k = 0; k < 40; ++k) {
+    x.push_back(static_cast<double>((k * k * 7 + k) % 23));
+    sma.update(x.back());
+    if (k >= 2) {
+      ASSERT_TRUE(sma.ready());
+      ASSERT_EQ(sma.value(), (x[k] + x[k - 1] + x[k - 2]) / 3.0) << "k=" << k;
+    }
+  }
+}
+
 TEST(Sma, SubtractsTheOldestBeforeAddingLikeTaLib) {
   // With 1e16 in the window, the order of (sum - old) + x decides the last bits.
   Sma sma(2);
@@ -84,6 +99,23 @@ TEST(Zlma, IsTheEmaOfTheDelaggedSeries) {
     ASSERT_EQ(z.ready(), e.ready());
     if (z.ready()) {
       EXPECT_EQ(z.value(), e.value());
+    }
+  }
+}
+
+TEST(Zlma, DelagsByExactlyLOverManyTurnsOfItsRing) {
+  // n = 4: L = 1, a ring of 2; n = 7: L = 3, a ring of 4. Integer inputs, so d is exact.
+  for (std::size_t n : {4, 7}) {
+    const std::size_t lag = (n - 1) / 2;
+    Zlma z(n);
+    Ema e(n);
+    std::vector<double> x;
+    for (std::size_t k = 0; k < 60; ++k) {
+      x.push_back(static_cast<double>((k * k * 5 + 3 * k) % 31));
+      z.update(x.back());
+      if (k >= lag) e.update(2.0 * x[k] - x[k - lag]);
+      ASSERT_EQ(z.ready(), e.ready()) << "n=" << n << " k=" << k;
+      if (z.ready()) ASSERT_EQ(z.value(), e.value()) << "n=" << n << " k=" << k;
     }
   }
 }

@@ -29,7 +29,7 @@ class TimeClamp {
   // A clock advance (§ 9): the effective time moves to t when t is later, uncounted, so a
   // tick stamped before a bar the clock has closed joins a later bar instead of reopening it.
   std::int64_t advance(std::int64_t t) {
-    if (t > last_) last_ = t;
+    if (t > last_) last_ = t;  // mutate: equivalent: at t == last_ it stores the same time.
     return last_;
   }
 
@@ -73,10 +73,13 @@ class CandleAggregator {
       open_bar(b, t, price, size);
       return closes;
     }
+    // mutate: equivalent: at price == high it stores the same value.
     if (price > current_.high) current_.high = price;
+    // mutate: equivalent: at price == low it stores the same value.
     if (price < current_.low) current_.low = price;
     current_.close = price;
     current_.volume += size;
+    // mutate: equivalent: at t == last_ns both branches give the same value.
     current_.last_ns = t > current_.last_ns ? t : current_.last_ns;
     ++current_.ticks;
     return false;
@@ -148,10 +151,13 @@ class CandleAggregator {
       if (daily_) return day;
       // t >= day.start_ns; the last hour of a day ends at the next open at the latest.
       const std::int64_t start = day.start_ns + (t - day.start_ns) / tf_ns_ * tf_ns_;
+      // mutate: equivalent: at start == kMax - tf_ns_ both branches give kMax.
       const std::int64_t end = start > kMax - tf_ns_ ? kMax : start + tf_ns_;
+      // mutate: equivalent: at end == day.end_ns both branches give the same end.
       return {start, end < day.end_ns ? end : day.end_ns};
     }
     const std::int64_t start = (t / tf_ns_) * tf_ns_;
+    // mutate: equivalent: at start == kMax - tf_ns_ both branches give kMax.
     return {start, start > kMax - tf_ns_ ? kMax : start + tf_ns_};
   }
 

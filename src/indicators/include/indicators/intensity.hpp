@@ -40,6 +40,7 @@ class IntensityWindow {
   // Adds tick k (effective time t, volume v in lots, price q in ticks) and evicts what is
   // W or more older. Returns true once the window has seen a full W (t_k - t_first >= W).
   bool update(std::int64_t t, std::int64_t v, std::int64_t q) {
+    // mutate: equivalent: at q == prev_q_ both branches give 0.
     const std::int64_t a = has_prev_ ? (q > prev_q_ ? q - prev_q_ : prev_q_ - q) : 0;
     if (!has_prev_) {
       t_first_ = t;
@@ -95,6 +96,7 @@ class IntensityWindow {
     std::uint64_t size = 0;
     r.get(size);
     std::size_t cap = 64;
+    // mutate: equivalent: `<=` only doubles a capacity that fits exactly; no value changes.
     while (cap < size)
       cap *= 2;
     ring_.assign(cap, Entry{});
@@ -120,6 +122,7 @@ class IntensityWindow {
   }
   void grow() {
     std::vector<Entry> bigger(ring_.size() * 2);
+    // mutate: equivalent: `<=` also copies slot size_, which update() overwrites right after.
     for (std::size_t i = 0; i < size_; ++i)
       bigger[i] = ring_[(head_ + i) & (ring_.size() - 1)];
     ring_.swap(bigger);

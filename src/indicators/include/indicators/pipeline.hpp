@@ -94,6 +94,7 @@ class FeedClock {
       time_ = ts;
       return false;
     }
+    // mutate: equivalent: at ts == time_ the lines below return false and store the same time.
     if (ts <= time_) return false;
     const bool later = ts / kGrid > time_ / kGrid;
     time_ = ts;
@@ -101,6 +102,7 @@ class FeedClock {
   }
   // An explicit clock advance from the feed (IQFeed's time stamps): moves the clock only.
   void observe(std::int64_t ts) {
+    // mutate: equivalent: at ts == time_ it stores the same time.
     if (!started_ || ts > time_) time_ = ts;
     started_ = true;
   }
@@ -251,7 +253,8 @@ class TickColumnBuffer {
   std::vector<std::uint8_t> kind_;
 };
 
-// states[i] is symbol i's state; out receives every event in tick order. The clock
+// states[i] is symbol i's state (a tick or correction of a symbol >= states.size() is
+// skipped); out receives every event in tick order. The clock
 // advances of `clock` (FeedClock) follow their ticks as on the live path; pass the same
 // clock to every chunk of one stream.
 void run_batch(const TickColumns& ticks, std::vector<SymbolIndicators>& states, FeedClock& clock,

@@ -5,6 +5,7 @@
 // indicators of a closed bar are not rewound.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -85,7 +86,7 @@ class CandleRevisions {
     while (trades_.size() > p_.max_trades) {
       // Bars starting after the evicted trade's time still have all their trades.
       const std::int64_t t = trades_.front().t;
-      if (t + 1 > complete_from_) complete_from_ = t + 1;
+      complete_from_ = std::max(complete_from_, t + 1);
       trades_.pop_front();
     }
   }

@@ -106,6 +106,7 @@ class Zlma {
     const std::size_t size = lag_.size();  // L + 1
     lag_[head_] = x;
     head_ = head_ + 1 == size ? 0 : head_ + 1;
+    // mutate: equivalent: `<=` saturates count_ at size + 1, not size; both read as full below.
     if (count_ < size) ++count_;
     if (count_ < size) return;  // k <= L: no x_{k-L} yet
     // The ring holds x_{k-L} .. x_k; the oldest, x_{k-L}, sits at head_.
