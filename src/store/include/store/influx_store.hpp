@@ -47,6 +47,10 @@ class InfluxStore final : public Backend {
   market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
 
  private:
+  // The layout of the points (docs/OPERATIONS.md, InfluxDB): 2 packs candles, ticks and
+  // samples into few fields. An older or newer database is refused at start-up.
+  static constexpr std::int64_t kSchemaVersion = 2;
+  void check_schema();
   std::string run_query(const std::string& q, bool post) const;
   void post_write(detail::HttpClient& http, std::string_view lines) const;
 
