@@ -99,24 +99,20 @@ std::string error_of(const std::string& body) {
 }
 
 // Schema 2 (kSchemaVersion): influxd's write cost is per field value, not per point or
-// byte (docs/PERFORMANCE.md), so candles, ticks and samples are stored as `seq`, at most two
-// plain fields for InfluxQL users, and one packed string with the rest, bit-exact
-// (docs/OPERATIONS.md lists the layout). Spikes and reversals (rare) keep a field per value.
+// byte (docs/PERFORMANCE.md), so candles, ticks and samples are stored as two fields:
+// `seq` (page cursors and max("seq") read it) and one packed string with the rest,
+// bit-exact (docs/OPERATIONS.md lists the layout). Spikes and reversals (rare) keep a
+// field per value.
 bool compact(Series s) {
   return s == Series::kCandles || s == Series::kTicks || s == Series::kSamples;
 }
 
-void append_int_field(std::string& body, std::string_view name, std::int64_t v) {
-  body += name;
-  body += '=';
-  append_packed(body, v);
-  body += 'i';
-}
-
-// Appends " seq=…i,…,packed=\"…\"" for a compact series' event; false for the others.
+// Appends " seq=…i,packed=\"…\"" for a compact series' event; false for the others.
 bool append_compact_fields(std::string& body, const market::Event& e) {
-  auto packed = [&](auto first, auto... rest) {
-    body += ",packed=\"";
+  auto fields = [&](std::uint64_t seq, auto first, auto... rest) {
+    body += " seq=";
+    append_packed(body, static_cast<std::int64_t>(seq));
+    body += "i,packed=\"";
     append_packed(body, first);
     ((body += ',', append_packed(body, rest)), ...);
     body += '"';
@@ -124,64 +120,39 @@ bool append_compact_fields(std::string& body, const market::Event& e) {
   auto i64 = [](auto v) { return detail::to_int(v); };
   if (const auto* c = std::get_if<market::CandleEvent>(&e)) {
     // Only closed bars are stored here (series_of): `closed` is not.
-    body += ' ';
-    append_int_field(body, "seq", i64(c->seq));
-    body += ',';
-    append_int_field(body, "close", c->candle.close);
-    body += ',';
-    append_int_field(body, "volume", c->candle.volume);
     const std::int64_t flags = (c->volume_zlma_ready ? 1 : 0) | (c->bar_intensity_ready ? 2 : 0);
-    packed(c->candle.open, c->candle.high, c->candle.low, c->candle.first_ns, c->candle.last_ns,
-           i64(c->candle.ticks), flags, c->volume_zlma, c->bar_intensity);
+    fields(c->seq, c->candle.open, c->candle.high, c->candle.low, c->candle.close, c->candle.volume,
+           c->candle.first_ns, c->candle.last_ns, i64(c->candle.ticks), flags, c->volume_zlma,
+           c->bar_intensity);
     return true;
   }
   if (const auto* t = std::get_if<market::TickEvent>(&e)) {
-    body += ' ';
-    append_int_field(body, "seq", i64(t->seq));
-    body += ',';
-    append_int_field(body, "price", t->price);
-    body += ',';
-    append_int_field(body, "size", t->size);
-    packed(i64(t->tick_seq), t->bid, t->ask);
+    fields(t->seq, i64(t->tick_seq), t->price, t->size, t->bid, t->ask);
     return true;
   }
   if (const auto* x = std::get_if<market::SampleEvent>(&e)) {
-    body += ' ';
-    append_int_field(body, "seq", i64(x->seq));
-    // Copies for InfluxQL users (the packed field is what is read back); line protocol has
-    // no NaN or infinity, so a non-finite one is left out.
-    for (const auto& [name, v] : {std::pair{"raw_last", x->raw_last}, {"smoothed", x->smoothed}}) {
-      if (!std::isfinite(v)) continue;
-      body += ',';
-      body += name;
-      body += '=';
-      append_packed(body, v);
-    }
     const std::int64_t flags = (x->sma_ready ? 1 : 0) | (x->ema_ready ? 2 : 0) |
                                (x->zlma_ready ? 4 : 0) | i64(x->zone) << 3;
-    packed(x->t_last, x->raw_last, x->raw_min, x->raw_max, flags, x->sma, x->ema, x->zlma,
+    fields(x->seq, x->t_last, x->raw_last, x->raw_min, x->raw_max, flags, x->sma, x->ema, x->zlma,
            x->smoothed, x->upper, x->baseline, x->lower);
     return true;
   }
   return false;
 }
 
-// The event of a compact series' point: its time, `seq`, its plain integer fields
-// (int_of(name)) and its packed field.
-template <typename IntOf>
+// The event of a compact series' point from its time, `seq` and packed field.
 market::Event read_compact(Series s, market::SymbolId symbol, market::Timeframe tf,
-                           std::int64_t time, IntOf&& int_of, std::string_view packed) {
+                           std::int64_t time, std::uint64_t seq, std::string_view packed) {
   PackedReader r(packed);
-  const auto seq = static_cast<std::uint64_t>(int_of("seq"));
   market::Event out;
   if (s == Series::kCandles) {
     market::CandleEvent c{.symbol = symbol, .tf = tf, .closed = true, .seq = seq};
     c.candle.start_ns = time;
-    c.candle.close = int_of("close");
-    c.candle.volume = int_of("volume");
     c.candle.open = r.next_int();
     c.candle.high = r.next_int();
     c.candle.low = r.next_int();
+    c.candle.close = r.next_int();
+    c.candle.volume = r.next_int();
     c.candle.first_ns = r.next_int();
     c.candle.last_ns = r.next_int();
     c.candle.ticks = static_cast<std::uint32_t>(r.next_int());
@@ -193,9 +164,9 @@ market::Event read_compact(Series s, market::SymbolId symbol, market::Timeframe 
     out = c;
   } else if (s == Series::kTicks) {
     market::TickEvent t{.symbol = symbol, .seq = seq, .t = time};
-    t.price = int_of("price");
-    t.size = int_of("size");
     t.tick_seq = static_cast<std::uint64_t>(r.next_int());
+    t.price = r.next_int();
+    t.size = r.next_int();
     t.bid = r.next_int();
     t.ask = r.next_int();
     out = t;
@@ -631,8 +602,8 @@ HistoryPage InfluxStore::query(const HistoryQuery& q) const {
                 simdjson::dom::element cell = values.at(it->second);
                 if (!cell.is_null()) packed = std::string_view(cell);
               }
-              rows.push_back(
-                  read_compact(q.series, q.symbol, q.tf, int_of("time"), int_of, packed));
+              rows.push_back(read_compact(q.series, q.symbol, q.tf, int_of("time"),
+                                          static_cast<std::uint64_t>(int_of("seq")), packed));
               continue;
             }
             rows.push_back(detail::read_row(q.series, q.symbol, [&](auto& row) {
