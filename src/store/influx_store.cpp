@@ -5,6 +5,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -97,6 +98,102 @@ std::string error_of(const std::string& body) {
   return body.substr(0, 200);
 }
 
+// Schema 2 (kSchemaVersion): influxd's write cost is per field value, not per point or
+// byte (docs/PERFORMANCE.md), so candles, ticks and samples are stored as two fields:
+// `seq` (page cursors and max("seq") read it) and one packed string with the rest,
+// bit-exact (docs/OPERATIONS.md lists the layout). Spikes and reversals (rare) keep a
+// field per value.
+bool compact(Series s) {
+  return s == Series::kCandles || s == Series::kTicks || s == Series::kSamples;
+}
+
+// Appends " seq=…i,packed=\"…\"" for a compact series' event; false for the others.
+bool append_compact_fields(std::string& body, const market::Event& e) {
+  auto fields = [&](std::uint64_t seq, auto first, auto... rest) {
+    body += " seq=";
+    append_packed(body, static_cast<std::int64_t>(seq));
+    body += "i,packed=\"";
+    append_packed(body, first);
+    ((body += ',', append_packed(body, rest)), ...);
+    body += '"';
+  };
+  auto i64 = [](auto v) { return detail::to_int(v); };
+  if (const auto* c = std::get_if<market::CandleEvent>(&e)) {
+    // Only closed bars are stored here (series_of): `closed` is not.
+    const std::int64_t flags = (c->volume_zlma_ready ? 1 : 0) | (c->bar_intensity_ready ? 2 : 0);
+    fields(c->seq, c->candle.open, c->candle.high, c->candle.low, c->candle.close, c->candle.volume,
+           c->candle.first_ns, c->candle.last_ns, i64(c->candle.ticks), flags, c->volume_zlma,
+           c->bar_intensity);
+    return true;
+  }
+  if (const auto* t = std::get_if<market::TickEvent>(&e)) {
+    fields(t->seq, i64(t->tick_seq), t->price, t->size, t->bid, t->ask);
+    return true;
+  }
+  if (const auto* x = std::get_if<market::SampleEvent>(&e)) {
+    const std::int64_t flags = (x->sma_ready ? 1 : 0) | (x->ema_ready ? 2 : 0) |
+                               (x->zlma_ready ? 4 : 0) | i64(x->zone) << 3;
+    fields(x->seq, x->t_last, x->raw_last, x->raw_min, x->raw_max, flags, x->sma, x->ema, x->zlma,
+           x->smoothed, x->upper, x->baseline, x->lower);
+    return true;
+  }
+  return false;
+}
+
+// The event of a compact series' point from its time, `seq` and packed field.
+market::Event read_compact(Series s, market::SymbolId symbol, market::Timeframe tf,
+                           std::int64_t time, std::uint64_t seq, std::string_view packed) {
+  PackedReader r(packed);
+  market::Event out;
+  if (s == Series::kCandles) {
+    market::CandleEvent c{.symbol = symbol, .tf = tf, .closed = true, .seq = seq};
+    c.candle.start_ns = time;
+    c.candle.open = r.next_int();
+    c.candle.high = r.next_int();
+    c.candle.low = r.next_int();
+    c.candle.close = r.next_int();
+    c.candle.volume = r.next_int();
+    c.candle.first_ns = r.next_int();
+    c.candle.last_ns = r.next_int();
+    c.candle.ticks = static_cast<std::uint32_t>(r.next_int());
+    const std::int64_t flags = r.next_int();
+    c.volume_zlma_ready = (flags & 1) != 0;
+    c.bar_intensity_ready = (flags & 2) != 0;
+    c.volume_zlma = r.next_real();
+    c.bar_intensity = r.next_real();
+    out = c;
+  } else if (s == Series::kTicks) {
+    market::TickEvent t{.symbol = symbol, .seq = seq, .t = time};
+    t.tick_seq = static_cast<std::uint64_t>(r.next_int());
+    t.price = r.next_int();
+    t.size = r.next_int();
+    t.bid = r.next_int();
+    t.ask = r.next_int();
+    out = t;
+  } else {
+    market::SampleEvent x{.symbol = symbol, .seq = seq, .t = time};
+    x.t_last = r.next_int();
+    x.raw_last = r.next_real();
+    x.raw_min = r.next_real();
+    x.raw_max = r.next_real();
+    const std::int64_t flags = r.next_int();
+    x.sma_ready = (flags & 1) != 0;
+    x.ema_ready = (flags & 2) != 0;
+    x.zlma_ready = (flags & 4) != 0;
+    x.zone = static_cast<market::Zone>((flags >> 3) & 3);
+    x.sma = r.next_real();
+    x.ema = r.next_real();
+    x.zlma = r.next_real();
+    x.smoothed = r.next_real();
+    x.upper = r.next_real();
+    x.baseline = r.next_real();
+    x.lower = r.next_real();
+    out = x;
+  }
+  if (!r.done()) throw StoreError("packed field: too many values");
+  return out;
+}
+
 }  // namespace
 
 void append_measurement(std::string& out, std::string_view name) {
@@ -140,6 +237,61 @@ std::string influxql_identifier(std::string_view s) {
   return out + "\"";
 }
 
+void append_packed(std::string& out, std::int64_t value) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, r.ptr);
+}
+
+void append_packed(std::string& out, double value) {
+  char buf[32];
+  if (std::isfinite(value)) {
+    const auto r = std::to_chars(buf, buf + sizeof buf, value);  // shortest round trip
+    out.append(buf, r.ptr);
+    return;
+  }
+  const auto r = std::to_chars(buf, buf + sizeof buf, std::bit_cast<std::uint64_t>(value), 16);
+  out += '#';
+  out.append(16 - static_cast<std::size_t>(r.ptr - buf), '0');
+  out.append(buf, r.ptr);
+}
+
+std::string_view PackedReader::next() {
+  if (rest_.empty()) throw StoreError("packed field: too few values");
+  const auto comma = rest_.find(',');
+  const std::string_view v = rest_.substr(0, comma);
+  rest_ = comma == std::string_view::npos ? std::string_view{} : rest_.substr(comma + 1);
+  return v;
+}
+
+std::int64_t PackedReader::next_int() {
+  const std::string_view v = next();
+  std::int64_t out = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || end != v.data() + v.size()) {
+    throw StoreError(fmt::format("packed field: '{}' is not an integer", v));
+  }
+  return out;
+}
+
+double PackedReader::next_real() {
+  const std::string_view v = next();
+  double out = 0;
+  if (!v.empty() && v.front() == '#') {
+    std::uint64_t bits = 0;
+    const auto [end, ec] = std::from_chars(v.data() + 1, v.data() + v.size(), bits, 16);
+    if (ec != std::errc{} || end != v.data() + v.size() || v.size() != 17) {
+      throw StoreError(fmt::format("packed field: '{}' is not a double's bits", v));
+    }
+    return std::bit_cast<double>(bits);
+  }
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || end != v.data() + v.size()) {
+    throw StoreError(fmt::format("packed field: '{}' is not a number", v));
+  }
+  return out;
+}
+
 InfluxUrl parse_influx_url(const std::string& url) {
   static const std::regex kUrl(
       R"(influxdb://(?:([^:@/]*)(?::([^@/]*))?@)?([^/:@]+):(\d+)/([^/?]+))");
@@ -181,7 +333,6 @@ InfluxStore::InfluxStore(const market::SymbolRegistry& symbols, const std::strin
   db_ = parsed.db;
   if (!parsed.authorization.empty()) auth_.push_back(parsed.authorization);
   http_ = std::make_unique<detail::HttpClient>(host_, port_, std::chrono::milliseconds(5000));
-  std::lock_guard lock(mutex_);
   try {
     const auto ping = http_->request("GET", "/ping", "");
     if (ping.status != 204 && ping.status != 200) {
@@ -202,6 +353,67 @@ InfluxStore::InfluxStore(const market::SymbolRegistry& symbols, const std::strin
     throw StoreError(
         fmt::format("store {}: authentication failed: {}", url_, error_of(created.body)));
   }
+  check_schema();
+}
+
+void InfluxStore::check_schema() {
+  // The schema version is a point of the `schema` measurement (field `version`). A database
+  // without one is new, or holds schema 1 (before 2026-12-03: a field per value, no version
+  // point), told by its field keys; an unreadable answer (InfluxDB 3 before the first write:
+  // no database yet) counts as new.
+  std::string body;
+  try {
+    body = run_query(
+        "SELECT last(\"version\") FROM \"schema\"; SHOW FIELD KEYS FROM \"candles\"; "
+        "SHOW FIELD KEYS FROM \"ticks\"; SHOW FIELD KEYS FROM \"samples\"",
+        false);
+  } catch (const StoreUnavailable&) {
+    throw;
+  } catch (const StoreError&) {
+  }
+  std::int64_t version = 0;
+  bool schema1 = false;
+  try {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc = parser.parse(body);
+    for (simdjson::dom::element result : doc["results"].get_array()) {
+      std::int64_t statement = 0;
+      simdjson::dom::array series;
+      if (result["statement_id"].get(statement) || result["series"].get(series)) continue;
+      for (simdjson::dom::element s : series) {
+        for (simdjson::dom::element v : s["values"].get_array()) {
+          simdjson::dom::array row = v.get_array();
+          if (statement == 0) {
+            version = std::max(version, std::int64_t(row.at(1)));
+          } else {
+            const std::string_view key = row.at(0);
+            // Fields only schema 1 has: candles' open, ticks' bid, samples' raw_min.
+            schema1 = schema1 || key == "open" || key == "bid" || key == "raw_min";
+          }
+        }
+      }
+    }
+  } catch (const simdjson::simdjson_error&) {
+  }
+  if (version == 0 && schema1) version = 1;
+  if (version > kSchemaVersion) {
+    throw StoreError(fmt::format(
+        "store {}: database {} holds InfluxDB schema {}, written by a newer SpaceTime; this "
+        "build reads schema {} (docs/OPERATIONS.md, InfluxDB)",
+        url_, db_, version, kSchemaVersion));
+  }
+  if (version != 0 && version < kSchemaVersion) {
+    throw StoreError(fmt::format(
+        "store {}: database {} holds InfluxDB schema {} (a field per value, before "
+        "2026-12-03); this build writes schema {} (packed fields) and does not migrate it: "
+        "point the URL at a new database, or drop this one (docs/OPERATIONS.md, InfluxDB)",
+        url_, db_, version, kSchemaVersion));
+  }
+  if (version == kSchemaVersion) return;
+  const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  post_write(*http_, fmt::format("schema version={}i {}\n", kSchemaVersion, now));
 }
 
 InfluxStore::~InfluxStore() = default;
@@ -227,6 +439,12 @@ void InfluxStore::write(std::span<const market::Event> events) {
     }
     if (slotted(*series))
       fmt::format_to(std::back_inserter(body), ",k={}", market::channel_seq(e) % kSlots);
+    if (append_compact_fields(body, e)) {
+      body += ' ';
+      append_packed(body, market::event_time(e));
+      body += '\n';
+      continue;
+    }
     char sep = ' ';
     detail::with_row(e, [&](const auto& row) {
       detail::visit_fields(row, [&](const char* name, const auto& field) {
@@ -370,6 +588,24 @@ HistoryPage InfluxStore::query(const HistoryQuery& q) const {
             column.emplace(std::string(std::string_view(c)), i++);
           for (simdjson::dom::element v : s["values"].get_array()) {
             simdjson::dom::array values = v.get_array();
+            auto int_of = [&](std::string_view n) -> std::int64_t {
+              const auto it = column.find(n);
+              if (it == column.end()) return 0;
+              simdjson::dom::element cell = values.at(it->second);
+              if (cell.is_null()) return 0;
+              return cell.is_int64() ? std::int64_t(cell) : static_cast<std::int64_t>(double(cell));
+            };
+            if (compact(q.series)) {
+              const auto it = column.find("packed");
+              std::string_view packed;
+              if (it != column.end()) {
+                simdjson::dom::element cell = values.at(it->second);
+                if (!cell.is_null()) packed = std::string_view(cell);
+              }
+              rows.push_back(read_compact(q.series, q.symbol, q.tf, int_of("time"),
+                                          static_cast<std::uint64_t>(int_of("seq")), packed));
+              continue;
+            }
             rows.push_back(detail::read_row(q.series, q.symbol, [&](auto& row) {
               detail::visit_fields(row, [&](const char* name, auto& field) {
                 using T = std::decay_t<decltype(field)>;

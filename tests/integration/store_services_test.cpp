@@ -20,6 +20,7 @@
 #include "store/sqlite_store.hpp"
 #include "support/event_stream.hpp"
 #include "support/history_compare.hpp"
+#include "support/http_get.hpp"
 #include "support/tcp_proxy.hpp"
 
 namespace spacetime::store {
@@ -239,6 +240,105 @@ TEST_F(StoreServicesTest, InfluxRoundTripAnswersLikeTheMemoryStore) {
     EXPECT_EQ(a.spikes, b.spikes);
     EXPECT_EQ(a.reversals, b.reversals);
   }
+}
+
+// Raw InfluxDB requests, past the backend: a database as an older build left it.
+struct RawInflux {
+  InfluxUrl url;
+  static std::string form(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+      if (std::isalnum(static_cast<unsigned char>(c))) {
+        out += c;
+      } else {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+        out += hex;
+      }
+    }
+    return out;
+  }
+  std::pair<int, std::string> query(const std::string& db, const std::string& q) const {
+    return testing::http_request(
+        url.port, "POST", "/query?db=" + db, "q=" + form(q),
+        {url.authorization, "Content-Type: application/x-www-form-urlencoded"});
+  }
+  int write(const std::string& db, const std::string& lines) const {
+    return testing::http_request(url.port, "POST", "/write?db=" + db + "&precision=ns", lines,
+                                 {url.authorization})
+        .first;
+  }
+};
+
+// The URL with another database.
+std::string with_db(const std::string& url, const std::string& db) {
+  return url.substr(0, url.rfind('/') + 1) + db;
+}
+
+TEST_F(StoreServicesTest, InfluxSchemaIsVersionedAndAnOldDatabaseIsRefusedWithOneLine) {
+  const auto url = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(url.empty());
+  const RawInflux raw{parse_influx_url(url)};
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 2, 20'000, 5, prefix + "SV");
+  const std::string fresh = "st_fresh_" + std::to_string(::getpid());
+  const std::string old = "st_v1_" + std::to_string(::getpid());
+  const std::string newer = "st_v9_" + std::to_string(::getpid());
+  for (const auto& db : {fresh, old, newer})
+    ASSERT_EQ(raw.query("", "CREATE DATABASE \"" + db + "\"").first, 200);
+
+  // A new database gets the version point and two fields per point (schema 2).
+  {
+    InfluxStore store(symbols, with_db(url, fresh));
+    store.write(events);
+  }
+  const auto version = raw.query(fresh, "SELECT last(\"version\") FROM \"schema\"");
+  EXPECT_NE(version.second.find(R"("columns":["time","last"],"values":[[)"), std::string::npos);
+  EXPECT_NE(version.second.find(",2]]"), std::string::npos) << version.second;
+  const auto keys = raw.query(fresh, "SHOW FIELD KEYS");
+  for (
+      const std::string_view expect :
+      {R"("name":"candles","columns":["fieldKey","fieldType"],"values":[["packed","string"],["seq","integer"]])",
+       R"("name":"ticks","columns":["fieldKey","fieldType"],"values":[["packed","string"],["seq","integer"]])",
+       R"("name":"samples","columns":["fieldKey","fieldType"],"values":[["packed","string"],["seq","integer"]])"}) {
+    EXPECT_NE(keys.second.find(expect), std::string::npos) << expect << "\nin " << keys.second;
+  }
+  // Opened again: the version is there, nothing refused, the same answers.
+  {
+    InfluxStore again(symbols, with_db(url, fresh));
+    MemoryStore memory(symbols, 1'000'000);
+    memory.write(events);
+    testing::expect_same_answers(memory, again, events, 2);
+  }
+
+  // A database as builds before schema 2 wrote it (a field per value, no version point).
+  ASSERT_EQ(raw.write(old,
+                      "candles,symbol=X,tf=1s seq=1i,open=100i,high=105i,low=99i,"
+                      "close=101i,volume=37i,first_ns=1i,last_ns=2i,ticks=3i,closed=1i,"
+                      "volume_zlma_ready=0i,volume_zlma=0,bar_intensity_ready=0i,"
+                      "bar_intensity=0 1000000000\n"),
+            204);
+  try {
+    InfluxStore store(symbols, with_db(url, old));
+    ADD_FAILURE() << "a schema 1 database was opened";
+  } catch (const StoreError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.find('\n'), std::string::npos);
+    EXPECT_NE(m.find("database " + old + " holds InfluxDB schema 1"), std::string::npos) << m;
+    EXPECT_NE(m.find("does not migrate it"), std::string::npos) << m;
+  }
+  // One written by a newer build.
+  ASSERT_EQ(raw.write(newer, "schema version=9i 1000000000\n"), 204);
+  try {
+    InfluxStore store(symbols, with_db(url, newer));
+    ADD_FAILURE() << "a schema 9 database was opened";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds InfluxDB schema 9, written by a newer SpaceTime"),
+              std::string::npos)
+        << e.what();
+  }
+  for (const auto& db : {fresh, old, newer})
+    raw.query("", "DROP DATABASE \"" + db + "\"");
 }
 
 TEST_F(StoreServicesTest, InfluxOutageIsSpooledAndReplayedWithNothingLost) {

@@ -4,6 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <random>
+
 namespace spacetime::store {
 namespace {
 
@@ -65,6 +71,74 @@ TEST(InfluxUrl, ABadUrlIsOneLineWithoutThePassword) {
       EXPECT_EQ(m.find("secret"), std::string::npos) << m;
       EXPECT_EQ(m.find('\n'), std::string::npos) << m;
     }
+  }
+}
+
+// Schema 2's packed string field: integers and doubles back bit for bit, NaN payloads and
+// signed zeros included, and nothing a string field would have to escape.
+TEST(PackedField, IntegersAndDoublesComeBackBitExact) {
+  using L = std::numeric_limits<double>;
+  std::vector<double> reals = {0.0,
+                               -0.0,
+                               1.0 / 3.0,
+                               0.1,
+                               -123456.789e-300,
+                               L::min(),
+                               L::denorm_min(),
+                               -L::denorm_min(),
+                               L::max(),
+                               L::lowest(),
+                               L::epsilon(),
+                               L::infinity(),
+                               -L::infinity(),
+                               L::quiet_NaN(),
+                               -L::quiet_NaN(),
+                               std::bit_cast<double>(std::uint64_t{0x7ff0'0000'0000'0001}),
+                               std::bit_cast<double>(std::uint64_t{0xfff8'dead'beef'0042})};
+  std::mt19937_64 rng(42);
+  for (int i = 0; i < 10'000; ++i)
+    reals.push_back(std::bit_cast<double>(rng()));
+  const std::vector<std::int64_t> ints = {0,
+                                          -1,
+                                          1,
+                                          std::numeric_limits<std::int64_t>::min(),
+                                          std::numeric_limits<std::int64_t>::max(),
+                                          1'767'364'800'123'456'789};
+  std::string packed;
+  for (const double d : reals) {
+    if (!packed.empty()) packed += ',';
+    append_packed(packed, d);
+  }
+  for (const auto v : ints) {
+    packed += ',';
+    append_packed(packed, v);
+  }
+  EXPECT_EQ(packed.find_first_of("\"\\\\ \n="), std::string::npos);
+  PackedReader r(packed);
+  for (const double d : reals) {
+    const double back = r.next_real();
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(back), std::bit_cast<std::uint64_t>(d)) << d;
+  }
+  for (const auto v : ints)
+    EXPECT_EQ(r.next_int(), v);
+  EXPECT_TRUE(r.done());
+  EXPECT_THROW(r.next_int(), StoreError);
+}
+
+TEST(PackedField, MalformedValuesAreAStoreError) {
+  for (const char* bad : {"", "x", "1.5", "12a", "#12", "#zzzzzzzzzzzzzzzz"}) {
+    PackedReader r(bad);
+    EXPECT_THROW(r.next_int(), StoreError) << bad;
+  }
+  for (const char* bad : {"", "x", "1.5e", "#12", "#zzzzzzzzzzzzzzzz"}) {
+    PackedReader r(bad);
+    EXPECT_THROW(
+        {
+          r.next_real();
+          if (!r.done()) r.next_real();
+        },
+        StoreError)
+        << bad;
   }
 }
 

@@ -1,7 +1,9 @@
 // The InfluxDB 1.x backend: line protocol over HTTP (gzip bodies, nanosecond precision) to
 // /write, InfluxQL over /query. One measurement per series, tagged by symbol (and timeframe
 // for candles); the event time is the point's timestamp, so a rewritten point replaces
-// itself. InfluxDB 2 and 3 answer the same v1 endpoints (docs/OPERATIONS.md).
+// itself. Schema 2: candles, ticks and samples as `seq` and one packed string field (the
+// layout and its version check: docs/OPERATIONS.md). InfluxDB 2 and 3 answer the same v1
+// endpoints (docs/OPERATIONS.md).
 #pragma once
 
 #include <memory>
@@ -47,6 +49,10 @@ class InfluxStore final : public Backend {
   market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
 
  private:
+  // The layout of the points (docs/OPERATIONS.md, InfluxDB): 2 packs candles, ticks and
+  // samples into few fields. An older or newer database is refused at start-up.
+  static constexpr std::int64_t kSchemaVersion = 2;
+  void check_schema();
   std::string run_query(const std::string& q, bool post) const;
   void post_write(detail::HttpClient& http, std::string_view lines) const;
 
