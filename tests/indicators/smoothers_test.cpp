@@ -115,7 +115,9 @@ TEST(Zlma, DelagsByExactlyLOverManyTurnsOfItsRing) {
       z.update(x.back());
       if (k >= lag) e.update(2.0 * x[k] - x[k - lag]);
       ASSERT_EQ(z.ready(), e.ready()) << "n=" << n << " k=" << k;
-      if (z.ready()) ASSERT_EQ(z.value(), e.value()) << "n=" << n << " k=" << k;
+      if (z.ready()) {
+        ASSERT_EQ(z.value(), e.value()) << "n=" << n << " k=" << k;
+      }
     }
   }
 }
