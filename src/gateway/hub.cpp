@@ -15,6 +15,9 @@ constexpr std::int64_t kTickBaselineNs = 2'000'000'000;  // longest wait for a f
 // 200 ms by default) waits this long for the store to catch up, then is sent with an
 // explicit gap (reason store_behind) for what neither holds.
 constexpr std::int64_t kStoreCatchUpNs = 2'000'000'000;
+// While a snapshot waits for the store, the store is asked again at most this often (each
+// try is one or two queries on the hub's thread, and the store is busy catching up).
+constexpr std::int64_t kStoreRecheckNs = 250'000'000;
 // A revised bar lost between bus and hub is announced this long after the loss: the gap
 // makes clients refetch from the store, which should hold the revision by then.
 constexpr std::int64_t kRevisionNoticeDelayNs = 1'000'000'000;
@@ -68,7 +71,10 @@ struct Hub::PendingRequest {
   std::vector<std::uint64_t> after{};  // resume: last seq the client has, per channel
   std::int64_t history_ns = 0;
   std::size_t next = 0;
-  std::int64_t store_wait_since_ns = 0;  // channel `next` waits for the store; 0: not
+  // When a channel of this request first waited for the store (0: none yet). One wait per
+  // request, not per channel: a 50-channel subscribe waits 2 s at most, not 100 s.
+  std::int64_t store_wait_since_ns = 0;
+  std::int64_t store_next_check_ns = 0;  // the waiting snapshot is not rebuilt before this
 };
 
 struct Hub::ClientState {
@@ -716,12 +722,13 @@ bool Hub::serve_pending(ClientState& c, Now now) {
       return false;  // ticks asked for but not flowing yet: the snapshot waits for them
     }
   }
+  if (now.steady_ns < p.store_next_check_ns) return false;  // waits for the store
   const std::size_t i = p.next;
   const std::uint64_t after = p.kind == PendingRequest::Kind::kResume ? p.after[i] : 0;
   std::optional<std::string> text = snapshot(p, ch, after, c, now);
   if (!text) return false;  // the store catches up with the ring: the snapshot waits
   ++p.next;
-  p.store_wait_since_ns = 0;
+  p.store_next_check_ns = 0;
   --c.pending_channels;
   activate(c, ch);
   ++stats_.snapshots;
@@ -863,7 +870,10 @@ std::optional<std::string> Hub::snapshot(PendingRequest& r, std::uint32_t ch, st
       // then say what is missing instead of leaving a silent hole.
       if (r.store_wait_since_ns == 0)
         r.store_wait_since_ns = std::max<std::int64_t>(now.steady_ns, 1);
-      if (now.steady_ns - r.store_wait_since_ns < kStoreCatchUpNs) return std::nullopt;
+      if (now.steady_ns - r.store_wait_since_ns < kStoreCatchUpNs) {
+        r.store_next_check_ns = now.steady_ns + kStoreRecheckNs;
+        return std::nullopt;
+      }
       ++stats_.gaps_store_behind;
       send(c, encode_gap(symbols_, ref, hole.first, hole.second, "store_behind"));
     }

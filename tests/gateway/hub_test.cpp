@@ -749,6 +749,8 @@ TEST_F(HubTest, AFirstSnapshotWaitsForAStoreThatLagsBeyondTheRing) {
   EXPECT_TRUE(of_type(take(c), "snapshot").empty()) << "no snapshot with a hole in it";
   store_->write(std::span(bars).subspan(3));  // the recorder catches up
   hub_->flush(at(200));
+  EXPECT_TRUE(of_type(take(c), "snapshot").empty()) << "the store is asked again after 250 ms";
+  hub_->flush(at(400));
   const auto all = take(c);
   EXPECT_TRUE(of_type(all, "gap").empty());
   const auto snaps = of_type(all, "snapshot");
@@ -756,6 +758,37 @@ TEST_F(HubTest, AFirstSnapshotWaitsForAStoreThatLagsBeyondTheRing) {
   EXPECT_EQ(int64_t(snaps[0]["last_seq"]), 40);
   EXPECT_EQ(seqs_of(snaps[0]), range(1, 40));
   EXPECT_EQ(of_type(all, "ok").size(), 1u);
+}
+
+// The wait is one per request, not one per channel: two channels whose store lags both get
+// their gap when the request has waited 2 s (a 50-channel subscribe must not take 100 s).
+TEST_F(HubTest, TheStoreWaitIsBoundedPerRequestNotPerChannel) {
+  make_hub();
+  const auto alfa = closes_1s(1, 40);
+  auto beta = alfa;
+  for (auto& e : beta)
+    std::get<market::CandleEvent>(e).symbol = 1;
+  store_->write(std::span(alfa).first(3));
+  store_->write(std::span(beta).first(3));
+  bus_->publish(alfa);
+  bus_->publish(beta);
+  hub_->intake();
+  FakeClient c;
+  const auto id = hub_->connect(c, at(0));
+  take(c);
+  hub_->on_message(
+      id,
+      R"({"op":"subscribe","id":1,"symbols":["ALFA","BETA"],"streams":["candles:1s"],"history":"10m"})",
+      at(1));
+  hub_->flush(at(100));
+  hub_->flush(at(1'000));
+  EXPECT_TRUE(take(c).empty());
+  hub_->flush(at(2'200));
+  const auto all = take(c);
+  EXPECT_EQ(of_type(all, "gap").size(), 2u);
+  EXPECT_EQ(of_type(all, "snapshot").size(), 2u);
+  EXPECT_EQ(of_type(all, "ok").size(), 1u);
+  EXPECT_EQ(hub_->stats().gaps_store_behind, 2u);
 }
 
 // ...and, if it stays behind for longer than the wait (2 s), the snapshot comes with an
