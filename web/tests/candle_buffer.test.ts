@@ -255,6 +255,18 @@ describe('CandleBuffer', () => {
     expect(buffer.refill({ symbol: 'BETA', tf: '1s', candles: [event(7, true)] })).toBe(false);
   });
 
+  it('takes a revised bar whose only change is its high or low', () => {
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2, 3], 4));
+    const old = buffer.bars()[1];
+    if (old === undefined) throw new Error('no bar');
+    // A replaced trade of the same size inside the bar: same seq, count, close and volume.
+    const revised: CandleEvent = { ...event(2, true), h: old.h + 5, l: old.l - 1, revised: true };
+    expect(buffer.refill({ symbol: 'ALFA', tf: '1s', candles: [revised] })).toBe(true);
+    expect(buffer.bars()[1]?.h).toBe(old.h + 5);
+    expect(buffer.bars()[1]?.l).toBe(old.l - 1);
+  });
+
   it('never moves time backwards: a stale update is dropped and counted', () => {
     const buffer = new CandleBuffer(channel);
     buffer.applySnapshot(snapshot([1, 2, 3], 4));

@@ -205,7 +205,9 @@ export class CandleBuffer {
       const index = lowerBound(this.bars_, bar.t);
       const at = this.bars_[index];
       if (at !== undefined && at.t === bar.t) {
-        if (at.seq === bar.seq && at.n === bar.n && at.c === bar.c && at.v === bar.v) {
+        // A revision may change any of them (a replaced trade of the same size moves only
+        // the high or the low), so all are compared.
+        if (at.seq === bar.seq && at.n === bar.n && at.o === bar.o && at.h === bar.h && at.l === bar.l && at.c === bar.c && at.v === bar.v) {
           continue;
         }
         this.bars_[index] = bar;
