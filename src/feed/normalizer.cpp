@@ -5,6 +5,8 @@
 #include <cmath>
 
 namespace spacetime::feed {
+
+constexpr std::int64_t kMaxGapCount = std::int64_t{1} << 40;
 namespace {
 
 constexpr double kMaxTicks = 9007199254740992.0;  // 2^53: beyond it doubles lose integers
@@ -187,7 +189,9 @@ void TickNormalizer::skip(market::SymbolId symbol, std::int64_t count) {
     reject(RejectReason::kUnknownSymbol, raw);
     return;
   }
-  if (count < 1) {
+  // No feed drops 2^40 trades of one symbol at once: a larger count is a corrupt record,
+  // and taking it would wrap the symbol's numbers.
+  if (count < 1 || count > kMaxGapCount) {
     reject(RejectReason::kBadSize, raw);
     return;
   }

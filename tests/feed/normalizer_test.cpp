@@ -92,6 +92,22 @@ constexpr std::int64_t kSec = 1'000'000'000;
 constexpr std::int64_t kStart = 1'767'364'200 * kSec;  // 2026-01-02 14:30 UTC
 constexpr std::int64_t k2099 = 4'070'908'800 * kSec;   // 2099-01-01 UTC
 
+// A gap record skips numbers (.stt v3); a count that is not a plausible drop is a corrupt
+// record, rejected, and never wraps the symbol's numbers.
+TEST(TickNormalizer, AGapSkipsNumbersAndAnImplausibleCountIsRejected) {
+  const auto reg = registry();
+  TickNormalizer n(reg);
+  n.skip(0, 5);
+  EXPECT_EQ(n.normalize(0, 1, 1.0, 1)->seq, 6u);
+  n.skip(0, 0);
+  n.skip(0, std::int64_t{1} << 41);
+  n.skip(0, std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(n.rejected()[RejectReason::kBadSize], 3u);
+  n.skip(0, std::int64_t{1} << 40);  // the largest taken
+  EXPECT_EQ(n.normalize(0, 2, 1.0, 1)->seq, (std::uint64_t{1} << 40) + 7);
+  EXPECT_EQ(n.skipped(), 5u + (std::uint64_t{1} << 40));
+}
+
 TEST(TimeGuard, ATickFromTheFutureIsRejectedAndMovesNoClock) {
   const auto reg = registry();
   TickNormalizer n(reg);
