@@ -154,6 +154,8 @@ TEST(IndicatorParams, EachLimitAcceptsItsSmallestValueAndRefusesOneBelow) {
   htf_10s.v3.htf = market::Timeframe::k10s;
   EXPECT_LIMIT(htf_10s, v3.ltf, market::Timeframe::k1s, market::Timeframe::k10s);
   EXPECT_LIMIT(d, sample.period_ns, 1, 0);
+  EXPECT_LIMIT(d, corrections.max_trades, 1u, 0u);
+  EXPECT_LIMIT(d, corrections.max_bars, 1u, 0u);
 }
 #undef EXPECT_LIMIT
 
