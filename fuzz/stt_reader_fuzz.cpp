@@ -26,13 +26,20 @@ void read(std::string_view bytes) {
     while (const std::size_t n = reader.read(buf)) {
       for (std::size_t i = 0; i < n; ++i) {
         const market::Tick& t = buf[i];
-        if (t.symbol >= symbols.size() || t.price <= 0 || t.size < 0 || t.ts_ns < 0 || t.seq < 1) {
+        if (t.symbol >= symbols.size() || t.size < 0 || t.ts_ns < 0) __builtin_trap();
+        if (market::is_gap(t)) __builtin_trap();  // a gap never leaves the reader
+        if (market::is_correction(t)) {
+          // seq: the cancelled trade (0: none); size: the inserted trade (0: none).
+          if ((t.seq == 0 && t.size == 0) || (t.size > 0 && t.price <= 0)) __builtin_trap();
+        } else if (t.price <= 0 || t.seq < 1) {
           __builtin_trap();
         }
       }
       total += n;
     }
-    if (total + reader.rejected().total() != reader.expected_ticks()) __builtin_trap();
+    // Every record is a tick, a rejected record or a gap record taken (.stt version 3).
+    if (total + reader.rejected().total() + reader.gaps_read() != reader.expected_ticks())
+      __builtin_trap();
   } catch (const feed::TickFileError&) {
     // Truncated or corrupt: the expected outcome for most inputs.
   }

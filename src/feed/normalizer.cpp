@@ -183,20 +183,21 @@ std::optional<market::Tick> TickNormalizer::correction(market::SymbolId symbol,
   return check_correction(symbol, cancels_seq, ts_ns, q, std::llround(lots), raw);
 }
 
-void TickNormalizer::skip(market::SymbolId symbol, std::int64_t count) {
+bool TickNormalizer::skip(market::SymbolId symbol, std::int64_t count) {
   const RejectedTick raw{.symbol = symbol, .size = static_cast<double>(count)};
   if (symbol >= seq_.size()) {
     reject(RejectReason::kUnknownSymbol, raw);
-    return;
+    return false;
   }
   // No feed drops 2^40 trades of one symbol at once: a larger count is a corrupt record,
   // and taking it would wrap the symbol's numbers.
   if (count < 1 || count > kMaxGapCount) {
     reject(RejectReason::kBadSize, raw);
-    return;
+    return false;
   }
   seq_[symbol] += static_cast<std::uint64_t>(count);
   skipped_ += static_cast<std::uint64_t>(count);
+  return true;
 }
 
 std::optional<market::Tick> TickNormalizer::accept_correction(market::SymbolId symbol,

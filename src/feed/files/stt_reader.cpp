@@ -241,7 +241,7 @@ std::size_t SttTickSource::decode(const char* records, std::size_t count, market
     }
     if (kind == static_cast<std::uint32_t>(market::TickKind::kGap) && version_ >= 3) {
       // Trades the live feed numbered and dropped: the later ones keep their numbers.
-      normalizer_->skip(s.id, size);
+      if (normalizer_->skip(s.id, size)) ++gaps_read_;
       continue;
     }
     if (kind != 0) corrupt(bytes_read_, "a record of unknown kind " + str(kind));

@@ -137,6 +137,10 @@ const RejectCounts& TickFileReader::rejected() const {
   return impl_->source->rejected();
 }
 
+std::uint64_t TickFileReader::gaps_read() const {
+  return impl_->source->gaps_read();
+}
+
 const std::vector<RejectedTick>& TickFileReader::reject_samples() const {
   return impl_->source->reject_samples();
 }

@@ -116,8 +116,8 @@ class TickNormalizer {
 
   // A gap (.stt version 3): `count` numbers of the symbol a live feed gave to trades it then
   // dropped; the next trade is numbered after them. An unknown symbol or a count < 1 is
-  // rejected (unknown_symbol, bad_size).
-  void skip(market::SymbolId symbol, std::int64_t count);
+  // rejected (unknown_symbol, bad_size). True when the numbers were skipped.
+  bool skip(market::SymbolId symbol, std::int64_t count);
   std::uint64_t skipped() const { return skipped_; }
 
   // Called with every rejected tick (reason set), on the thread that normalizes: a recording

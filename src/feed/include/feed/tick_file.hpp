@@ -115,6 +115,8 @@ class TickFileReader {
   std::uint64_t ticks_read() const;  // accepted so far
   const LineErrors& line_errors() const;
   const RejectCounts& rejected() const;  // by the TickNormalizer
+  // Gap records taken (.stt version 3): with ticks_read() and rejected(), every record.
+  std::uint64_t gaps_read() const;
   // The first few rejected ticks of each reason, as read (TickNormalizer::reject_samples).
   const std::vector<RejectedTick>& reject_samples() const;
 

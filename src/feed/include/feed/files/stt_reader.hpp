@@ -27,6 +27,7 @@ class SttTickSource final : public TickSource {
   std::uint64_t bytes_read() const override { return bytes_read_; }
   std::uint64_t total_bytes() const override { return data_.size(); }
   std::uint64_t expected_ticks() const override { return records_; }
+  std::uint64_t gaps_read() const override { return gaps_read_; }
   std::uint64_t ticks_read() const override { return normalizer_->accepted(); }
   const LineErrors& line_errors() const override { return no_line_errors_; }
   const RejectCounts& rejected() const override { return normalizer_->rejected(); }
@@ -61,6 +62,7 @@ class SttTickSource final : public TickSource {
   std::uint16_t version_ = 0;  // the file's format version
   std::uint64_t header_size_ = 0;
   std::uint64_t records_ = 0;
+  std::uint64_t gaps_read_ = 0;
   std::vector<FileSymbol> symbols_;
   std::optional<TickNormalizer> normalizer_;
   LineErrors no_line_errors_;

@@ -22,6 +22,8 @@ class TickSource {
   virtual std::uint64_t ticks_read() const = 0;
   virtual const LineErrors& line_errors() const = 0;
   virtual const RejectCounts& rejected() const = 0;
+  // Gap records taken (.stt version 3): records that make no tick and are not rejected.
+  virtual std::uint64_t gaps_read() const { return 0; }
   virtual const std::vector<RejectedTick>& reject_samples() const = 0;
 };
 
