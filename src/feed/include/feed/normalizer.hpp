@@ -115,8 +115,9 @@ class TickNormalizer {
   std::uint64_t corrections() const { return corrections_; }
 
   // A gap (.stt version 3): `count` numbers of the symbol a live feed gave to trades it then
-  // dropped; the next trade is numbered after them. An unknown symbol or a count < 1 is
-  // rejected (unknown_symbol, bad_size). True when the numbers were skipped.
+  // dropped; the next trade is numbered after them. An unknown symbol, or a count below 1
+  // or above 2^40 (a corrupt record), is rejected (unknown_symbol, bad_size). True when the
+  // numbers were skipped.
   bool skip(market::SymbolId symbol, std::int64_t count);
   std::uint64_t skipped() const { return skipped_; }
 
