@@ -55,6 +55,17 @@ struct Parsed {
   std::vector<simdjson::dom::element> all;
 };
 
+// A closed ALFA 1 m bar with seq `seq` (starting at seq minutes), as a revision or not.
+market::CandleEvent closed_1m(std::uint64_t seq, std::int64_t volume, bool revised) {
+  return market::CandleEvent{
+      .symbol = 0,
+      .tf = market::Timeframe::k1m,
+      .closed = true,
+      .seq = seq,
+      .candle = {.start_ns = 60'000'000'000 * std::int64_t(seq), .volume = volume},
+      .revised = revised};
+}
+
 class HubTest : public ::testing::Test {
  protected:
   HubTest() {
@@ -237,26 +248,17 @@ TEST_F(HubTest, ARevisedCandleRepeatsItsSeqAndReachesTheSubscriber) {
                    at(1));
   hub_->flush(at(100));
   take(c);
-  auto bar = [](std::uint64_t seq, std::int64_t volume, bool revised) {
-    return market::CandleEvent{
-        .symbol = 0,
-        .tf = market::Timeframe::k1m,
-        .closed = true,
-        .seq = seq,
-        .candle = {.start_ns = 60'000'000'000 * std::int64_t(seq), .volume = volume},
-        .revised = revised};
-  };
-  bus_->publish(std::vector<Event>{bar(1, 10, false), bar(2, 20, false)});
+  bus_->publish(std::vector<Event>{closed_1m(1, 10, false), closed_1m(2, 20, false)});
   hub_->flush(at(200));
   take(c);
-  bus_->publish(std::vector<Event>{bar(1, 7, true)});
+  bus_->publish(std::vector<Event>{closed_1m(1, 7, true)});
   hub_->flush(at(300));
   auto got = batch_events(take(c));
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(int64_t(got[0]["seq"]), 1);
   EXPECT_EQ(int64_t(got[0]["v"]), 7);
   EXPECT_TRUE(bool(got[0]["revised"]));
-  bus_->publish(std::vector<Event>{bar(3, 30, false)});
+  bus_->publish(std::vector<Event>{closed_1m(3, 30, false)});
   hub_->flush(at(400));
   const auto all = take(c);
   EXPECT_TRUE(of_type(all, "gap").empty());
@@ -844,16 +846,7 @@ TEST_F(HubTest, ARevisedCandleTheBusDroppedBecomesAGapAndLeavesTheRing) {
                    at(1));
   hub_->flush(at(100));
   take(c);
-  auto bar = [](std::uint64_t seq, std::int64_t volume, bool revised) {
-    return market::CandleEvent{
-        .symbol = 0,
-        .tf = market::Timeframe::k1m,
-        .closed = true,
-        .seq = seq,
-        .candle = {.start_ns = 60'000'000'000 * std::int64_t(seq), .volume = volume},
-        .revised = revised};
-  };
-  const std::vector<Event> closed = {bar(1, 10, false), bar(2, 20, false)};
+  const std::vector<Event> closed = {closed_1m(1, 10, false), closed_1m(2, 20, false)};
   bus_->publish(closed);
   store_->write(closed);
   hub_->flush(at(200));
@@ -862,9 +855,9 @@ TEST_F(HubTest, ARevisedCandleTheBusDroppedBecomesAGapAndLeavesTheRing) {
   std::vector<Event> burst;
   for (std::uint64_t k = 1; k <= 4; ++k)
     burst.push_back(market::ReversalEvent{.symbol = 1, .seq = k, .channel_seq = k, .t = 1});
-  burst.push_back(bar(1, 7, true));
+  burst.push_back(closed_1m(1, 7, true));
   bus_->publish(burst);
-  store_->write(std::vector<Event>{bar(1, 7, true)});  // the recorder never drops it
+  store_->write(std::vector<Event>{closed_1m(1, 7, true)});  // the recorder never drops it
   hub_->flush(at(300));
   auto all = take(c);
   EXPECT_TRUE(batch_events(all).empty());
