@@ -265,11 +265,15 @@ void Recorder::start() {
 
 void Recorder::run(std::stop_token stop) {
   while (!stop.stop_requested()) {
+    std::size_t drained = 0;
     {
       std::lock_guard lock(mutex_);
-      step(false);
+      drained = step(false);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    // A busy feed is drained again at once: sleeping 10 ms with a ring an eighth full or
+    // more would make the engine wait for room (Overflow::kWait) while this thread idles.
+    if (drained < config_.bus_capacity / 8)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
@@ -290,7 +294,7 @@ void Recorder::stop() {
   if (subscription_) bus_.unsubscribe(subscription_);
 }
 
-void Recorder::step(bool force) {
+std::size_t Recorder::step(bool force) {
   // Values first: a bar in progress then never arrives before the closes that preceded it.
   drained_.clear();
   if (subscription_) subscription_->drain_values(drained_);
@@ -304,9 +308,15 @@ void Recorder::step(bool force) {
   }
   drained_.clear();
   if (subscription_) subscription_->drain(drained_);
+  const std::size_t drained = drained_.size();
   const auto now = std::chrono::steady_clock::now();
   bool full = false, any = !open_dirty_.empty();
-  for (const auto& e : drained_) {
+  // With one store (the default) the kept events are compacted in place and the drained
+  // vector becomes the batch: no copy per event.
+  const bool one_sink = sinks_.size() == 1;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < drained_.size(); ++i) {
+    const auto& e = drained_[i];
     if (market::is_value(e)) continue;
     const auto series = series_of(e);
     if (!series || (*series == Series::kTicks && !config_.record_ticks)) continue;
@@ -315,10 +325,26 @@ void Recorder::step(bool force) {
                                 market::index_of(c->tf)];
       seen = std::max(seen, c->seq);
     }
+    if (one_sink) {
+      if (kept != i) drained_[kept] = e;
+      ++kept;
+      continue;
+    }
     auto& sink = *sinks_[routing_.route[static_cast<std::size_t>(*series)]];
     sink.pending.push_back(e);
     full = full || sink.pending.size() >= config_.batch_events;
-    events_seen_.fetch_add(1, std::memory_order_relaxed);
+    ++kept;
+  }
+  events_seen_.fetch_add(kept, std::memory_order_relaxed);
+  if (one_sink && kept > 0) {
+    auto& pending = sinks_.front()->pending;
+    drained_.resize(kept);
+    if (pending.empty()) {
+      pending.swap(drained_);
+    } else {
+      pending.insert(pending.end(), drained_.begin(), drained_.end());
+    }
+    full = pending.size() >= config_.batch_events;
   }
   for (const auto& sink : sinks_)
     any = any || !sink->pending.empty();
@@ -352,6 +378,7 @@ void Recorder::step(bool force) {
       }
     }
   }
+  return drained;
 }
 
 void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
@@ -486,9 +513,12 @@ void Recorder::shrink_spool(Sink& sink) {
 }
 
 void Recorder::count_rows(std::span<const market::Event> events) {
+  std::array<std::uint64_t, kSeriesCount> n{};
   for (const auto& e : events) {
-    if (const auto series = series_of(e))
-      rows_[static_cast<std::size_t>(*series)].fetch_add(1, std::memory_order_relaxed);
+    if (const auto series = series_of(e)) ++n[static_cast<std::size_t>(*series)];
+  }
+  for (std::size_t s = 0; s < kSeriesCount; ++s) {
+    if (n[s]) rows_[s].fetch_add(n[s], std::memory_order_relaxed);
   }
 }
 

@@ -7,8 +7,10 @@
 #include <array>
 #include <limits>
 #include <optional>
+#include <vector>
 
 #include "fields.hpp"
+#include "store/tick_block.hpp"
 
 namespace spacetime::store {
 namespace {
@@ -18,7 +20,7 @@ using detail::table_of;
 
 // Numbered migrations: migration i (1-based) takes the schema from version i-1 to i. Never
 // edit one that has shipped; append a new one.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     R"sql(
 CREATE TABLE candles (symbol TEXT NOT NULL, tf INTEGER NOT NULL, seq INTEGER NOT NULL,
   t INTEGER NOT NULL, open INTEGER, high INTEGER, low INTEGER, close INTEGER, volume INTEGER,
@@ -64,7 +66,29 @@ DROP INDEX IF EXISTS samples_time;
 DROP INDEX IF EXISTS spikes_time;
 DROP INDEX IF EXISTS reversals_time;
 )sql",
+    // 4: ticks in blocks, one row per symbol and run of ticks (tick_block.hpp): `seq` and `t`
+    // are the first tick's, `last_seq` and `t_last` the last one's. Blocks of a symbol never
+    // overlap. A rowid table: its rows are large. After this, Connection::convert_tick_rows
+    // moves the rows of `ticks` into blocks and drops it.
+    R"sql(
+CREATE TABLE tick_blocks (symbol TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL, t_last INTEGER NOT NULL, count INTEGER NOT NULL,
+  data BLOB NOT NULL, PRIMARY KEY (symbol, seq));
+)sql",
 };
+
+// The most ticks in one block. A batch's ticks of one symbol are one block up to this.
+constexpr std::size_t kTickBlockMax = 4096;
+
+// The table a series is kept in here (ticks: in blocks, keyed by their first tick).
+std::string_view table_here(Series s) {
+  return s == Series::kTicks ? "tick_blocks" : table_of(s);
+}
+
+std::int64_t to_key(std::uint64_t seq) {
+  return static_cast<std::int64_t>(
+      std::min<std::uint64_t>(seq, std::numeric_limits<std::int64_t>::max()));
+}
 
 bool unavailable(int rc) {
   const int primary = rc & 0xff;
@@ -116,9 +140,9 @@ std::string_view channel_where(Series s) {
 // The row at or after number ?2 (next=true: seq and t), or the number before ?2.
 std::string step_sql(Series s, bool next) {
   return next ? fmt::format("SELECT seq, t FROM {} WHERE {} AND seq>=?2 ORDER BY seq LIMIT 1",
-                            table_of(s), channel_where(s))
+                            table_here(s), channel_where(s))
               : fmt::format("SELECT seq FROM {} WHERE {} AND seq<?2 ORDER BY seq DESC LIMIT 1",
-                            table_of(s), channel_where(s));
+                            table_here(s), channel_where(s));
 }
 
 }  // namespace
@@ -132,6 +156,14 @@ struct SqliteStore::Connection {
   sqlite3_stmt* insert_open = nullptr;
   sqlite3_stmt* begin = nullptr;
   sqlite3_stmt* commit = nullptr;
+  // Tick blocks: a symbol's blocks from number ?2 down / up, one block in, one out.
+  sqlite3_stmt* blocks_down = nullptr;
+  sqlite3_stmt* blocks_up = nullptr;
+  sqlite3_stmt* block_insert = nullptr;
+  sqlite3_stmt* block_delete = nullptr;
+  std::string block_bytes;                    // the block being written
+  std::vector<market::TickEvent> overlapped;  // ticks of blocks a write overlaps
+  std::vector<market::TickEvent> merged;
 
   Connection(const std::string& p, bool writer) : path(p) {
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -168,6 +200,8 @@ struct SqliteStore::Connection {
     sqlite3_finalize(insert_open);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
+    for (auto* s : {blocks_down, blocks_up, block_insert, block_delete})
+      sqlite3_finalize(s);
     sqlite3_close(db);
   }
 
@@ -208,8 +242,10 @@ struct SqliteStore::Connection {
             fmt::format("sqlite:{}: schema version {} is newer than this build knows ({})", path,
                         from, kMigrations.size()));
       }
-      for (std::size_t v = static_cast<std::size_t>(from); v < kMigrations.size(); ++v)
+      for (std::size_t v = static_cast<std::size_t>(from); v < kMigrations.size(); ++v) {
         exec(kMigrations[v]);
+        if (v == 3) convert_tick_rows();
+      }
       exec(fmt::format("PRAGMA user_version={}", kMigrations.size()).c_str());
       exec("COMMIT");
     } catch (...) {
@@ -279,6 +315,361 @@ struct SqliteStore::Connection {
     return found;
   }
 
+  // --- Ticks in blocks (migration 4) ---
+
+  sqlite3_stmt* blocks_stmt(bool down) {
+    auto& stmt = down ? blocks_down : blocks_up;
+    if (!stmt) {
+      stmt = prepare(fmt::format(
+          "SELECT seq, last_seq, t, t_last, count, data FROM tick_blocks WHERE symbol=?1 AND "
+          "seq{}?2 ORDER BY seq {}",
+          down ? "<=" : ">=", down ? "DESC" : "ASC"));
+    }
+    return stmt;
+  }
+
+  // Appends the ticks of the block at the statement's current row to `out`; a block that
+  // does not decode, or whose ends disagree with its key, is a StoreError naming it.
+  void read_block(sqlite3_stmt* stmt, const std::string& symbol, market::SymbolId id,
+                  std::vector<market::TickEvent>& out) {
+    const std::int64_t first = sqlite3_column_int64(stmt, 0);
+    const std::int64_t last = sqlite3_column_int64(stmt, 1);
+    const std::int64_t count = sqlite3_column_int64(stmt, 4);
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, 5));
+    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(stmt, 5));
+    const std::size_t was = out.size();
+    if (count < 1 || !data ||
+        !detail::decode_ticks({data, bytes}, static_cast<std::size_t>(count), id, out) ||
+        out[was].seq != static_cast<std::uint64_t>(first) ||
+        out.back().seq != static_cast<std::uint64_t>(last)) {
+      out.resize(was);
+      throw StoreError(
+          fmt::format("sqlite:{}: the tick block ({}, {}) is corrupt", path, symbol, first));
+    }
+  }
+
+  void delete_block(const std::string& symbol, std::int64_t key, std::string_view what) {
+    if (!block_delete) block_delete = prepare("DELETE FROM tick_blocks WHERE symbol=?1 AND seq=?2");
+    sqlite3_bind_text(block_delete, 1, symbol.data(), static_cast<int>(symbol.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(block_delete, 2, key);
+    const int rc = sqlite3_step(block_delete);
+    sqlite3_reset(block_delete);
+    if (rc != SQLITE_DONE) fail(db, path, what, rc);
+  }
+
+  // Writes one symbol's ticks (any order; of equal numbers the last wins, as a row
+  // rewrite would). Blocks the numbers overlap are merged with them, the new ticks winning,
+  // so that a rewritten or replayed batch is idempotent and blocks never overlap.
+  void write_ticks(const std::string& symbol, std::vector<market::TickEvent>& ticks) {
+    if (ticks.empty()) return;
+    auto by_seq = [](const market::TickEvent& x, const market::TickEvent& y) {
+      return x.seq < y.seq;
+    };
+    // A live batch's numbers rise strictly: nothing to sort or fold.
+    const bool rising =
+        std::adjacent_find(ticks.begin(), ticks.end(), [](const auto& x, const auto& y) {
+          return x.seq >= y.seq;
+        }) == ticks.end();
+    if (!rising) {
+      std::stable_sort(ticks.begin(), ticks.end(), by_seq);
+      // Of equal numbers keep the last.
+      std::size_t out = 0;
+      for (std::size_t i = 0; i < ticks.size(); ++i) {
+        if (out > 0 && ticks[out - 1].seq == ticks[i].seq) {
+          ticks[out - 1] = ticks[i];
+        } else {
+          ticks[out++] = ticks[i];
+        }
+      }
+      ticks.resize(out);
+    }
+    const std::uint64_t lo = ticks.front().seq, hi = ticks.back().seq;
+    // Walking down from hi, the first block that ends below lo ends the overlap: blocks do
+    // not overlap one another. A live batch overlaps nothing (one probe).
+    overlapped.clear();
+    std::vector<std::int64_t> gone;
+    sqlite3_stmt* down = blocks_stmt(true);
+    sqlite3_bind_text(down, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(down, 2, to_key(hi));
+    int rc;
+    try {
+      while ((rc = sqlite3_step(down)) == SQLITE_ROW) {
+        if (sqlite3_column_int64(down, 1) < to_key(lo)) break;
+        gone.push_back(sqlite3_column_int64(down, 0));
+        read_block(down, symbol, ticks.front().symbol, overlapped);
+      }
+    } catch (...) {
+      sqlite3_reset(down);
+      throw;
+    }
+    sqlite3_reset(down);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "insert", rc);
+    if (!gone.empty()) {
+      for (const std::int64_t key : gone)
+        delete_block(symbol, key, "insert");
+      std::sort(overlapped.begin(), overlapped.end(), by_seq);
+      merged.clear();
+      std::size_t i = 0, j = 0;
+      while (i < overlapped.size() || j < ticks.size()) {
+        if (j == ticks.size() || (i < overlapped.size() && overlapped[i].seq < ticks[j].seq)) {
+          merged.push_back(overlapped[i++]);
+        } else {
+          if (i < overlapped.size() && overlapped[i].seq == ticks[j].seq) ++i;
+          merged.push_back(ticks[j++]);
+        }
+      }
+      ticks.swap(merged);
+    }
+    for (std::size_t at = 0; at < ticks.size(); at += kTickBlockMax) {
+      const auto part = std::span(ticks).subspan(at, std::min(kTickBlockMax, ticks.size() - at));
+      detail::encode_ticks(part, block_bytes);
+      insert_block(symbol, part.front(), part.back(), part.size(), block_bytes);
+    }
+  }
+
+  void insert_block(const std::string& symbol, const market::TickEvent& first,
+                    const market::TickEvent& last, std::size_t count, const std::string& bytes) {
+    if (!block_insert) {
+      block_insert = prepare(
+          "INSERT OR REPLACE INTO tick_blocks (symbol, seq, last_seq, t, t_last, count, data) "
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    }
+    sqlite3_bind_text(block_insert, 1, symbol.data(), static_cast<int>(symbol.size()),
+                      SQLITE_STATIC);
+    sqlite3_bind_int64(block_insert, 2, to_key(first.seq));
+    sqlite3_bind_int64(block_insert, 3, to_key(last.seq));
+    sqlite3_bind_int64(block_insert, 4, first.t);
+    sqlite3_bind_int64(block_insert, 5, last.t);
+    sqlite3_bind_int64(block_insert, 6, static_cast<std::int64_t>(count));
+    sqlite3_bind_blob(block_insert, 7, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(block_insert);
+    sqlite3_reset(block_insert);
+    if (rc != SQLITE_DONE) fail(db, path, "insert", rc);
+  }
+
+  // One symbol's ticks of a batch, encoded as write() meets them: a live run (numbers
+  // rising, after every stored block) goes in as it is, with one probe and no copy.
+  struct TickRun {
+    std::string bytes;
+    detail::TickBlockWriter writer;
+    std::size_t count = 0;
+    bool rising = true, listed = false;
+    market::TickEvent first{}, last{};
+
+    void add(const market::TickEvent& k) {
+      if (count == 0) {
+        writer.start(bytes);
+        first = k;
+      } else if (k.seq <= last.seq) {
+        rising = false;
+      }
+      writer.add(k);
+      last = k;
+      ++count;
+    }
+  };
+  std::vector<TickRun> runs;                  // per symbol, for write()
+  std::vector<market::SymbolId> run_symbols;  // those with a run
+  std::vector<market::TickEvent> run_ticks;   // a run that must be merged, decoded
+
+  // True when a stored block of the symbol holds a number in [lo, hi].
+  bool overlaps(const std::string& symbol, std::uint64_t lo, std::uint64_t hi) {
+    sqlite3_stmt* down = blocks_stmt(true);
+    sqlite3_bind_text(down, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(down, 2, to_key(hi));
+    const int rc = sqlite3_step(down);
+    const bool hit = rc == SQLITE_ROW && sqlite3_column_int64(down, 1) >= to_key(lo);
+    sqlite3_reset(down);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "insert", rc);
+    return hit;
+  }
+
+  void write_run(const std::string& symbol, TickRun& run) {
+    const std::size_t count = run.count;
+    const bool rising = run.rising;
+    run.count = 0;
+    run.rising = true;
+    if (count == 0) return;
+    if (rising && !overlaps(symbol, run.first.seq, run.last.seq))
+      return insert_block(symbol, run.first, run.last, count, run.bytes);
+    run_ticks.clear();
+    if (!detail::decode_ticks(
+            {reinterpret_cast<const std::uint8_t*>(run.bytes.data()), run.bytes.size()}, count,
+            run.first.symbol, run_ticks, false)) {
+      throw StoreError(
+          fmt::format("sqlite:{}: a batch's ticks of {} did not encode", path, symbol));
+    }
+    write_ticks(symbol, run_ticks);
+  }
+
+  // Retention's last step for a symbol's ticks: the ticks older than `cut` in its first
+  // block (the only one that can straddle the cut once older blocks are gone) are removed
+  // by rewriting the block. Returns how many went.
+  std::uint64_t trim_first_block(const std::string& symbol, std::int64_t cut) {
+    std::vector<market::TickEvent> ticks;
+    std::int64_t key = 0;
+    sqlite3_stmt* up = blocks_stmt(false);
+    sqlite3_bind_text(up, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(up, 2, std::numeric_limits<std::int64_t>::min());
+    int rc = sqlite3_step(up);
+    try {
+      if (rc == SQLITE_ROW && sqlite3_column_int64(up, 2) < cut) {
+        key = sqlite3_column_int64(up, 0);
+        read_block(up, symbol, 0, ticks);
+      }
+    } catch (...) {
+      sqlite3_reset(up);
+      throw;
+    }
+    sqlite3_reset(up);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "retention", rc);
+    if (ticks.empty()) return 0;
+    const auto keep = std::find_if(ticks.begin(), ticks.end(),
+                                   [&](const market::TickEvent& k) { return k.t >= cut; });
+    const auto gone = static_cast<std::uint64_t>(keep - ticks.begin());
+    ticks.erase(ticks.begin(), keep);
+    exec("SAVEPOINT trim_block");
+    try {
+      delete_block(symbol, key, "retention");
+      write_ticks(symbol, ticks);
+      exec("RELEASE trim_block");
+    } catch (...) {
+      sqlite3_exec(db, "ROLLBACK TO trim_block; RELEASE trim_block", nullptr, nullptr, nullptr);
+      throw;
+    }
+    return gone;
+  }
+
+  // Migration 4's data step: the rows of the old `ticks` table into blocks, then the table
+  // goes. Within the migration's transaction.
+  void convert_tick_rows() {
+    sqlite3_stmt* rows = prepare(
+        "SELECT symbol, seq, t, tick_seq, price, size, bid, ask FROM ticks ORDER BY symbol, seq");
+    std::string symbol;
+    std::vector<market::TickEvent> run;
+    int rc;
+    try {
+      while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+        const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(rows, 0));
+        if (name != symbol || run.size() == kTickBlockMax) {
+          write_ticks(symbol, run);
+          run.clear();
+          symbol = name;
+        }
+        run.push_back({.seq = static_cast<std::uint64_t>(sqlite3_column_int64(rows, 1)),
+                       .tick_seq = static_cast<std::uint64_t>(sqlite3_column_int64(rows, 3)),
+                       .t = sqlite3_column_int64(rows, 2),
+                       .price = sqlite3_column_int64(rows, 4),
+                       .size = sqlite3_column_int64(rows, 5),
+                       .bid = sqlite3_column_int64(rows, 6),
+                       .ask = sqlite3_column_int64(rows, 7)});
+      }
+      write_ticks(symbol, run);
+    } catch (...) {
+      sqlite3_finalize(rows);
+      throw;
+    }
+    sqlite3_finalize(rows);
+    if (rc != SQLITE_DONE) fail(db, path, "migration 4", rc);
+    exec("DROP TABLE ticks");
+  }
+
+  // A page of ticks: the blocks that may hold the range are found along the key (the
+  // block before the first one starting in range may hold its first ticks), decoded, and
+  // filtered tick by tick.
+  HistoryPage tick_page(const HistoryQuery& q, const std::string& symbol) {
+    HistoryPage page;
+    const std::size_t want = std::min<std::size_t>(q.limit, 1u << 30) + 1;
+    const auto tf = market::Timeframe::k1s;  // unused for ticks
+    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+    std::vector<market::TickEvent> block;
+    sqlite3_stmt* stmt = nullptr;
+    auto scan = [&](bool down, std::int64_t from_key, auto&& take_block) {
+      stmt = blocks_stmt(down);
+      sqlite3_bind_text(stmt, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(stmt, 2, from_key);
+      int rc;
+      try {
+        while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+          block.clear();
+          if (!take_block(block)) break;
+        }
+      } catch (...) {
+        sqlite3_reset(stmt);
+        throw;
+      }
+      sqlite3_reset(stmt);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "query", rc);
+    };
+    std::vector<market::TickEvent> got;
+    auto wanted = [&](const market::TickEvent& k) {
+      return k.seq > q.after_seq && k.t >= q.from_ns && k.t < q.to_ns;
+    };
+    if (!q.newest) {
+      // Start at the block holding after_seq + 1, or later at the one before the first
+      // block starting at or after from_ns.
+      std::int64_t start = std::numeric_limits<std::int64_t>::min();
+      const std::int64_t next = to_key(q.after_seq) == kMax ? kMax : to_key(q.after_seq) + 1;
+      if (const auto at =
+              step_row(Series::kTicks, false, symbol, tf, next == kMax ? kMax : next + 1))
+        start = at->first;
+      if (q.from_ns != std::numeric_limits<std::int64_t>::min()) {
+        const auto f = first_at(Series::kTicks, symbol, tf, q.from_ns);
+        const auto before = step_row(Series::kTicks, false, symbol, tf, f ? *f : kMax);
+        if (before) {
+          start = std::max(start, before->first);
+        } else if (f) {
+          start = std::max(start, *f);
+        } else {
+          return page;
+        }
+      }
+      scan(false, start, [&](std::vector<market::TickEvent>& b) {
+        if (sqlite3_column_int64(stmt, 2) >= q.to_ns) return false;
+        read_block(stmt, symbol, q.symbol, b);
+        for (const auto& k : b) {
+          if (k.t >= q.to_ns) return false;
+          if (wanted(k)) got.push_back(k);
+          if (got.size() == want) return false;
+        }
+        return true;
+      });
+    } else {
+      // Start at the last block starting before the first one at or after to_ns.
+      std::int64_t start = kMax;
+      if (q.to_ns != kMax) {
+        const auto f = first_at(Series::kTicks, symbol, tf, q.to_ns);
+        const auto before = step_row(Series::kTicks, false, symbol, tf, f ? *f : kMax);
+        if (!before) return page;
+        start = before->first;
+      }
+      scan(true, start, [&](std::vector<market::TickEvent>& b) {
+        if (sqlite3_column_int64(stmt, 1) <= to_key(q.after_seq) ||
+            sqlite3_column_int64(stmt, 3) < q.from_ns)
+          return false;
+        read_block(stmt, symbol, q.symbol, b);
+        for (auto it = b.rbegin(); it != b.rend(); ++it) {
+          if (it->seq <= q.after_seq || it->t < q.from_ns) return false;
+          if (wanted(*it)) got.push_back(*it);
+          if (got.size() == want) return false;
+        }
+        return true;
+      });
+      std::reverse(got.begin(), got.end());
+    }
+    if (got.size() > q.limit) {
+      page.more = true;
+      if (q.newest) {
+        got.erase(got.begin());
+      } else {
+        got.pop_back();
+      }
+    }
+    page.rows.assign(got.begin(), got.end());
+    return page;
+  }
+
   // The channel number at one end of a time range: the first row at or after t (first), or
   // the last row before t; nullopt when no row is on that side.
   std::optional<std::int64_t> probe_seq(Series s, bool first, const std::string& symbol,
@@ -316,9 +707,29 @@ std::string SqliteStore::describe() const {
 void SqliteStore::write(std::span<const market::Event> events) {
   std::lock_guard lock(write_mutex_);
   auto& c = *writer_;
+  // Each symbol's ticks of the batch, encoded as they come and written as blocks (of at
+  // most kTickBlockMax) after the rows.
+  for (const auto id : c.run_symbols) {
+    c.runs[id].count = 0;
+    c.runs[id].rising = true;
+    c.runs[id].listed = false;
+  }
+  c.run_symbols.clear();
+  if (c.runs.size() < symbols_.size()) c.runs.resize(symbols_.size());
   c.exec("BEGIN");
   try {
     for (const auto& e : events) {
+      if (const auto* tick = std::get_if<market::TickEvent>(&e)) {
+        if (tick->symbol >= symbols_.size()) continue;
+        auto& run = c.runs[tick->symbol];
+        if (!run.listed) {
+          run.listed = true;
+          c.run_symbols.push_back(tick->symbol);
+        }
+        run.add(*tick);
+        if (run.count == kTickBlockMax) c.write_run(symbols_.info(tick->symbol).name, run);
+        continue;
+      }
       const auto series = series_of(e);
       const bool open_bar = open_bar_of(e) != nullptr;
       if (!series && !open_bar) continue;
@@ -342,6 +753,8 @@ void SqliteStore::write(std::span<const market::Event> events) {
       sqlite3_reset(stmt);
       if (rc != SQLITE_DONE) fail(c.db, path_, "insert", rc);
     }
+    for (const auto id : c.run_symbols)
+      c.write_run(symbols_.info(id).name, c.runs[id]);
     c.exec("COMMIT");
   } catch (...) {
     sqlite3_exec(c.db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -354,6 +767,7 @@ HistoryPage SqliteStore::query(const HistoryQuery& q) const {
   if (q.limit == 0 || q.symbol >= symbols_.size()) return page;
   std::lock_guard lock(read_mutex_);
   const std::string& name = symbols_.info(q.symbol).name;
+  if (q.series == Series::kTicks) return reader_->tick_page(q, name);
   std::int64_t after = static_cast<std::int64_t>(
       std::min<std::uint64_t>(q.after_seq, std::numeric_limits<std::int64_t>::max()));
   std::int64_t below = std::numeric_limits<std::int64_t>::max();
@@ -409,11 +823,16 @@ std::uint64_t SqliteStore::apply_retention(std::int64_t now_ns, const Retention&
   // Channel by channel along the primary key (there is no time index): find the first row
   // to keep, delete the numbers below it.
   auto trim = [&](Series s, std::int64_t keep_ns, std::optional<market::Timeframe> only_tf) {
-    const std::string table(table_of(s));
+    const std::string table(table_here(s));
+    const bool ticks = s == Series::kTicks;
     sqlite3_stmt* next_symbol = c.prepare(
         fmt::format("SELECT symbol FROM {} WHERE symbol>?1 ORDER BY symbol LIMIT 1", table));
-    sqlite3_stmt* erase =
-        c.prepare(fmt::format("DELETE FROM {} WHERE {} AND seq<?2", table, channel_where(s)));
+    // A tick block goes when its last tick is older than the cut: blocks starting before
+    // the first block at or after it may still hold newer ticks.
+    sqlite3_stmt* erase = c.prepare(
+        ticks ? std::string("DELETE FROM tick_blocks WHERE symbol=?1 AND seq<?2 AND t_last<?3 "
+                            "RETURNING count")
+              : fmt::format("DELETE FROM {} WHERE {} AND seq<?2", table, channel_where(s)));
     std::string symbol;
     bool started = false;
     try {
@@ -438,10 +857,17 @@ std::uint64_t SqliteStore::apply_retention(std::int64_t now_ns, const Retention&
         sqlite3_bind_text(erase, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
         sqlite3_bind_int64(erase, 2, keep_from.value_or(std::numeric_limits<std::int64_t>::max()));
         if (s == Series::kCandles) sqlite3_bind_int(erase, 3, static_cast<int>(tf));
-        const int rc2 = sqlite3_step(erase);
+        if (ticks) sqlite3_bind_int64(erase, 3, now_ns - keep_ns);
+        int rc2;
+        while ((rc2 = sqlite3_step(erase)) == SQLITE_ROW)
+          deleted += static_cast<std::uint64_t>(sqlite3_column_int64(erase, 0));  // a block's ticks
         sqlite3_reset(erase);
         if (rc2 != SQLITE_DONE) fail(c.db, path_, "retention", rc2);
-        deleted += static_cast<std::uint64_t>(sqlite3_changes64(c.db));
+        if (ticks) {
+          deleted += c.trim_first_block(symbol, now_ns - keep_ns);
+        } else {
+          deleted += static_cast<std::uint64_t>(sqlite3_changes64(c.db));
+        }
       }
     } catch (...) {
       sqlite3_finalize(next_symbol);
@@ -513,7 +939,9 @@ market::ChannelSequences SqliteStore::last_sequences(market::SymbolId symbol) co
   for (std::size_t tf = 0; tf < market::kTimeframeCount; ++tf)
     out.bars[tf] =
         max_seq("SELECT max(seq) FROM candles WHERE symbol=?1 AND tf=?2", static_cast<int>(tf));
-  out.ticks = max_seq("SELECT max(seq) FROM ticks WHERE symbol=?1", -1);
+  // Blocks do not overlap: the last block ends at the symbol's last tick.
+  out.ticks =
+      max_seq("SELECT last_seq FROM tick_blocks WHERE symbol=?1 ORDER BY seq DESC LIMIT 1", -1);
   out.samples = max_seq("SELECT max(seq) FROM samples WHERE symbol=?1", -1);
   out.spikes = max_seq("SELECT max(seq) FROM spikes WHERE symbol=?1", -1);
   out.reversals = max_seq("SELECT max(seq) FROM reversals WHERE symbol=?1", -1);

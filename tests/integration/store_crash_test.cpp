@@ -25,8 +25,9 @@ std::map<std::string, TickStats> tick_stats(const fs::path& db) {
   EXPECT_EQ(sqlite3_open_v2(db.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   std::map<std::string, TickStats> out;
   sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(raw, "SELECT symbol, count(*), max(seq), max(t) FROM ticks GROUP BY symbol",
-                     -1, &stmt, nullptr);
+  sqlite3_prepare_v2(
+      raw, "SELECT symbol, sum(count), max(last_seq), max(t_last) FROM tick_blocks GROUP BY symbol",
+      -1, &stmt, nullptr);
   while (sqlite3_step(stmt) == SQLITE_ROW) {
     out[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))] = {
         sqlite3_column_int64(stmt, 1), sqlite3_column_int64(stmt, 2),

@@ -7,9 +7,11 @@
 
 #include <chrono>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <thread>
 
+#include "store/tick_block.hpp"
 #include "support/child_process.hpp"
 
 namespace spacetime {
@@ -50,6 +52,40 @@ class Db {
       auto& row = out[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))];
       for (int i = 1; i < sqlite3_column_count(stmt); ++i)
         row.push_back(sqlite3_column_int64(stmt, i));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  // Per symbol, the ticks with t in [from, to) (decoded from their blocks): count, sum of
+  // sizes, highest and lowest price.
+  std::map<std::string, std::vector<std::int64_t>> ticks_in(std::int64_t from,
+                                                            std::int64_t to) const {
+    std::map<std::string, std::vector<std::int64_t>> out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_,
+                                 "SELECT symbol, count, data FROM tick_blocks WHERE t<?1 AND "
+                                 "t_last>=?2 ORDER BY symbol, seq",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_int64(stmt, 1, to);
+    sqlite3_bind_int64(stmt, 2, from);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      std::vector<market::TickEvent> block;
+      const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(stmt, 2));
+      EXPECT_TRUE(store::detail::decode_ticks(
+          {data, static_cast<std::size_t>(sqlite3_column_bytes(stmt, 2))},
+          static_cast<std::size_t>(sqlite3_column_int64(stmt, 1)), 0, block));
+      auto& row = out[reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0))];
+      if (row.empty())
+        row = {0, 0, std::numeric_limits<std::int64_t>::min(),
+               std::numeric_limits<std::int64_t>::max()};
+      for (const auto& k : block) {
+        if (k.t < from || k.t >= to) continue;
+        row[0] += 1;
+        row[1] += k.size;
+        row[2] = std::max(row[2], k.price);
+        row[3] = std::min(row[3], k.price);
+      }
     }
     sqlite3_finalize(stmt);
     return out;
@@ -133,9 +169,7 @@ TEST(StoreRestart, TheBarOpenAcrossARestartIsStoredOnceWithTheTicksOfBothRuns) {
                  std::to_string(kTf10s) + " GROUP BY symbol");
   const auto across = after.bars("candles", " AND t=" + std::to_string(bucket));
   // The ticks of the bucket, from both runs (every tick is recorded).
-  const auto ticks = after.rows(
-      "SELECT symbol, count(*), sum(size), max(price), min(price) FROM ticks WHERE t>=" +
-      std::to_string(bucket) + " AND t<" + std::to_string(bucket + kBar) + " GROUP BY symbol");
+  const auto ticks = after.ticks_in(bucket, bucket + kBar);
   ASSERT_EQ(across.size(), 3u);
   for (const auto& [symbol, before] : open_at_stop) {
     const auto& n = numbering.at(symbol);

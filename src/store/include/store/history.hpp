@@ -30,7 +30,20 @@ std::optional<Series> parse_series(std::string_view name);
 // The series an event is stored in; nullopt for the value samples that are never stored
 // (intensity and buffer per tick) and for the candle in progress, which is kept apart
 // (open_bar_of, Backend::open_bars).
-std::optional<Series> series_of(const market::Event& event);
+// Inline: the recorder asks it of every event.
+inline std::optional<Series> series_of(const market::Event& event) {
+  if (std::holds_alternative<market::TickEvent>(event)) return Series::kTicks;
+  if (const auto* c = std::get_if<market::CandleEvent>(&event)) {
+    return c->closed ? std::optional(Series::kCandles) : std::nullopt;
+  }
+  if (std::holds_alternative<market::SampleEvent>(event)) return Series::kSamples;
+  if (std::holds_alternative<market::SpikeStartEvent>(event) ||
+      std::holds_alternative<market::SpikeEndEvent>(event)) {
+    return Series::kSpikes;
+  }
+  if (std::holds_alternative<market::ReversalEvent>(event)) return Series::kReversals;
+  return std::nullopt;
+}
 
 // A bar in progress (a candle event not yet closed): stored apart from the closed candles,
 // the newest per (symbol, timeframe), so that a restart continues it (Backend::open_bars).

@@ -117,7 +117,8 @@ class Recorder {
  private:
   struct Sink;
   void run(std::stop_token stop);
-  void step(bool force);
+  // One round: drain, batch, write, replay spools, retention. Returns the events drained.
+  std::size_t step(bool force);
   void write_batch(Sink& sink, std::vector<market::Event>& batch);
   void replay(Sink& sink, bool force);
   void shrink_spool(Sink& sink);
