@@ -272,11 +272,15 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
       last_events = p.events;
       return;
     }
+    // The recorder's bus waits (store_bus_waits): how often its full queue held the
+    // publisher (serve: an engine shard) back. Shown whenever there is a recorder.
+    const std::string store_waits =
+        recorder ? fmt::format("store bus waits {}, ", recorder->bus_waits()) : std::string();
     if (role == Role::kHistory) {
       const auto r = redis_bus->stats();
-      spdlog::info("{:.0f} events/s from Redis ({}), gaps {} (lost {}), drops: bus {}",
+      spdlog::info("{:.0f} events/s from Redis ({}), gaps {} (lost {}), {}drops: bus {}",
                    static_cast<double>(r.events - last_events) / secs,
-                   r.connected ? "connected" : "DISCONNECTED", r.gaps, r.lost_events,
+                   r.connected ? "connected" : "DISCONNECTED", r.gaps, r.lost_events, store_waits,
                    bus.dropped());
       last_events = r.events;
       return;
@@ -295,9 +299,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
     }
     const auto e = engine->stats();
     spdlog::info(
-        "{:.0f} ticks/s, {} ticks, {} clients, {} batches sent, drops: bus {} slow clients {}{}",
+        "{:.0f} ticks/s, {} ticks, {} clients, {} batches sent, {}drops: bus {} slow clients "
+        "{}{}",
         static_cast<double>(e.ticks - last_ticks) / secs, e.ticks, g.clients, g.batches_sent,
-        bus.dropped(), g.clients_dropped_slow, g.degraded ? " (degraded)" : "");
+        store_waits, bus.dropped(), g.clients_dropped_slow, g.degraded ? " (degraded)" : "");
     last_ticks = e.ticks;
   });
 

@@ -308,8 +308,11 @@ void Hub::handle(ClientState& c, AuthRequest r, Now now) {
 }
 
 void Hub::handle(ClientState& c, ReplayRequest r, Now now) {
-  if (!c.admin) {
-    reply_error(c, r.id, ErrorCode::kForbidden, "replay needs the admin role", now);
+  // `status` only reads the replay clock: every client that got this far (auth off, or a
+  // token with role viewer or admin) may ask it. Pause, resume and speed change what every
+  // client sees: admin only.
+  if (r.action != ReplayAction::kStatus && !c.admin) {
+    reply_error(c, r.id, ErrorCode::kForbidden, "replay control needs the admin role", now);
     return;
   }
   if (replay_ == nullptr) {

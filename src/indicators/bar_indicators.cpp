@@ -20,9 +20,10 @@ BarIndicators::BarIndicators(const BarParams& p, std::int64_t tf_ns)
       highs_(p.chop_n),
       lows_(p.chop_n),
       volume_sma_(p.volume_n),
-      spike_flags_(
-          p.spike_window == 0 ? throw std::invalid_argument("spike window >= 1") : p.spike_window,
-          0),
+      spike_flags_(p.spike_window == 0
+                       ? throw std::invalid_argument("volume spike window must be >= 1")
+                       : p.spike_window,
+                   0),
       volume_zlma_(p.zlma_n),
       intensity_(p.intensity_smoother, p.intensity_n) {
   if (p.chop_n < 2) throw std::invalid_argument("CHOP period must be >= 2");

@@ -38,6 +38,11 @@ market::ReversalEvent reversal(market::SymbolId symbol, std::uint64_t seq, std::
                                .strength = s.strength};
 }
 
+const IndicatorParams& validated(const IndicatorParams& p) {
+  validate(p);
+  return p;
+}
+
 }  // namespace
 
 std::string describe(const IndicatorParams& p) {
@@ -131,6 +136,8 @@ void validate(const IndicatorParams& p) {
   require(p.bars.ema_fast >= 1 && p.bars.ema_slow >= 1, "EMA periods must be >= 1");
   require(p.bars.chop_n >= 2, "CHOP period must be >= 2");
   require(p.bars.volume_n >= 1 && p.bars.zlma_n >= 1, "volume periods must be >= 1");
+  require(p.bars.spike_window >= 1, "volume spike window must be >= 1");
+  require(p.bars.intensity_n >= 1, "bar intensity smoothing period must be >= 1");
   require(p.v2.extreme_window >= 1 && p.v2.momentum >= 1, "v2 windows must be >= 1");
   require(p.v1.min_move >= 1 && p.v2.min_retrace >= 1,
           "v1 min_move and v2 min_retrace must be >= 1");
@@ -144,7 +151,7 @@ void validate(const IndicatorParams& p) {
 SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParams& params,
                                    std::shared_ptr<const market::Session> session)
     : symbol_(symbol),
-      p_(params),
+      p_(validated(params)),  // first: a refused set fails with validate()'s line, not a member's
       session_(std::move(session)),
       candles_(make_candles(session_.get())),
       revisions_(params.corrections),
@@ -158,7 +165,6 @@ SymbolIndicators::SymbolIndicators(market::SymbolId symbol, const IndicatorParam
       v2_(params.v2),
       v3_(params.v3),
       v4_(params.v4) {
-  validate(params);
   bars_.reserve(market::kTimeframeCount);
   for (const auto tf : market::kAllTimeframes)
     bars_.emplace_back(params.bars, market::duration_ns(tf));

@@ -98,6 +98,28 @@ std::string error_of(const std::string& body) {
   return body.substr(0, 200);
 }
 
+// InfluxDB's "the database does not exist" (1.x: "database not found: DB" in the results;
+// InfluxDB 3: HTTP 404 with it).
+bool database_not_found(std::string_view message) {
+  std::string lower(message);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return lower.find("database") != std::string::npos &&
+         lower.find("not found") != std::string::npos;
+}
+
+// The schema check could not tell what the database holds: one line, and start-up stops
+// (StoreUnavailable when trying again later may answer, StoreError when it will not).
+[[noreturn]] void refuse_schema_check(const std::string& url, const std::string& db,
+                                      bool unavailable, const std::string& why) {
+  std::string msg =
+      fmt::format("store {}: cannot read the schema version of database {}: {}", url, db, why);
+  std::replace_if(
+      msg.begin(), msg.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  if (unavailable) throw StoreUnavailable(msg);
+  throw StoreError(msg);
+}
+
 // Schema 2 (kSchemaVersion): influxd's write cost is per field value, not per point or
 // byte (docs/PERFORMANCE.md), so candles, ticks and samples are stored as two fields:
 // `seq` (page cursors and max("seq") read it) and one packed string with the rest,
@@ -359,41 +381,74 @@ InfluxStore::InfluxStore(const market::SymbolRegistry& symbols, const std::strin
 void InfluxStore::check_schema() {
   // The schema version is a point of the `schema` measurement (field `version`). A database
   // without one is new, or holds schema 1 (before 2026-12-03: a field per value, no version
-  // point), told by its field keys; an unreadable answer (InfluxDB 3 before the first write:
-  // no database yet) counts as new.
-  std::string body;
-  try {
-    body = run_query(
-        "SELECT last(\"version\") FROM \"schema\"; SHOW FIELD KEYS FROM \"candles\"; "
-        "SHOW FIELD KEYS FROM \"ticks\"; SHOW FIELD KEYS FROM \"samples\"",
-        false);
-  } catch (const StoreUnavailable&) {
-    throw;
-  } catch (const StoreError&) {
-  }
+  // point), told by its field keys. Only a clean answer makes a database new: every
+  // statement answered without an error (no series: no such measurement or field), or the
+  // database itself not found (InfluxDB 1.x: an `error` in the results; InfluxDB 3 before
+  // the first write: HTTP 404). Anything else -- an HTTP error, an error of a statement, an
+  // answer that is not InfluxDB's JSON -- refuses to open the store: stamping schema 2 on a
+  // database whose version could not be read would hide a schema 1 database behind it.
+  const auto refuse = [&](bool unavailable, const std::string& why) {
+    refuse_schema_check(url_, db_, unavailable, why);
+  };
+  constexpr std::int64_t kStatements = 4;
+  const detail::HttpResponse r = query_response(
+      "SELECT last(\"version\") FROM \"schema\"; SHOW FIELD KEYS FROM \"candles\"; "
+      "SHOW FIELD KEYS FROM \"ticks\"; SHOW FIELD KEYS FROM \"samples\"",
+      false);
   std::int64_t version = 0;
   bool schema1 = false;
-  try {
+  bool missing_database = false;
+  if (r.status == 404 && database_not_found(error_of(r.body))) {
+    missing_database = true;
+  } else if (r.status != 200) {
+    refuse(r.status >= 500, fmt::format("query answered HTTP {}: {}", r.status, error_of(r.body)));
+  } else {
     simdjson::dom::parser parser;
-    simdjson::dom::element doc = parser.parse(body);
-    for (simdjson::dom::element result : doc["results"].get_array()) {
-      std::int64_t statement = 0;
-      simdjson::dom::array series;
-      if (result["statement_id"].get(statement) || result["series"].get(series)) continue;
-      for (simdjson::dom::element s : series) {
-        for (simdjson::dom::element v : s["values"].get_array()) {
-          simdjson::dom::array row = v.get_array();
-          if (statement == 0) {
-            version = std::max(version, std::int64_t(row.at(1)));
-          } else {
-            const std::string_view key = row.at(0);
-            // Fields only schema 1 has: candles' open, ticks' bid, samples' raw_min.
-            schema1 = schema1 || key == "open" || key == "bid" || key == "raw_min";
+    simdjson::dom::element doc;
+    simdjson::dom::array results;
+    if (parser.parse(r.body).get(doc) || doc["results"].get(results)) {
+      refuse(false,
+             fmt::format("the answer is not InfluxDB's query JSON: {}", r.body.substr(0, 200)));
+    }
+    std::vector<bool> answered(kStatements, false);
+    try {
+      for (simdjson::dom::element result : results) {
+        std::string_view error;
+        if (!result["error"].get(error)) {
+          if (database_not_found(error)) {
+            missing_database = true;
+            continue;
+          }
+          refuse(true, fmt::format("the query answered: {}", error));
+        }
+        std::int64_t statement = -1;
+        if (result["statement_id"].get(statement) || statement < 0 || statement >= kStatements) {
+          refuse(false,
+                 fmt::format("the answer is not InfluxDB's query JSON: {}", r.body.substr(0, 200)));
+        }
+        answered[static_cast<std::size_t>(statement)] = true;
+        simdjson::dom::array series;
+        if (result["series"].get(series)) continue;  // no such measurement or field
+        for (simdjson::dom::element s : series) {
+          for (simdjson::dom::element v : s["values"].get_array()) {
+            simdjson::dom::array row = v.get_array();
+            if (statement == 0) {
+              version = std::max(version, std::int64_t(row.at(1)));
+            } else {
+              const std::string_view key = row.at(0);
+              // Fields only schema 1 has: candles' open, ticks' bid, samples' raw_min.
+              schema1 = schema1 || key == "open" || key == "bid" || key == "raw_min";
+            }
           }
         }
       }
+    } catch (const simdjson::simdjson_error& e) {
+      refuse(false, fmt::format("the answer is not InfluxDB's query JSON ({}): {}", e.what(),
+                                r.body.substr(0, 200)));
     }
-  } catch (const simdjson::simdjson_error&) {
+    if (!missing_database && std::count(answered.begin(), answered.end(), true) != kStatements) {
+      refuse(false, fmt::format("the answer lacks statements: {}", r.body.substr(0, 200)));
+    }
   }
   if (version == 0 && schema1) version = 1;
   if (version > kSchemaVersion) {
@@ -536,16 +591,19 @@ void InfluxStore::post_write(detail::HttpClient& http, std::string_view lines) c
   throw StoreError(msg);
 }
 
-std::string InfluxStore::run_query(const std::string& q, bool post) const {
+detail::HttpResponse InfluxStore::query_response(const std::string& q, bool post) const {
   std::lock_guard lock(mutex_);
-  detail::HttpResponse r;
   const std::string target =
       "/query?db=" + detail::url_encode(db_) + "&epoch=ns&q=" + detail::url_encode(q);
   try {
-    r = http_->request(post ? "POST" : "GET", target, "", auth_);
+    return http_->request(post ? "POST" : "GET", target, "", auth_);
   } catch (const StoreUnavailable& e) {
     throw StoreUnavailable(fmt::format("store {}: {}", url_, e.what()));
   }
+}
+
+std::string InfluxStore::run_query(const std::string& q, bool post) const {
+  const detail::HttpResponse r = query_response(q, post);
   if (r.status != 200) {
     const std::string msg =
         fmt::format("store {}: query answered HTTP {}: {}", url_, r.status, error_of(r.body));

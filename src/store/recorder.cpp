@@ -522,6 +522,10 @@ void Recorder::count_rows(std::span<const market::Event> events) {
   }
 }
 
+std::uint64_t Recorder::bus_waits() const {
+  return subscription_ ? subscription_->waits() : 0;
+}
+
 std::vector<std::pair<std::string, std::uint64_t>> Recorder::metrics() const {
   std::vector<std::pair<std::string, std::uint64_t>> out;
   out.emplace_back("store_events_seen", events_seen_.load());
@@ -529,7 +533,7 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::metrics() const {
     out.emplace_back(fmt::format("store_rows_{}", to_string(static_cast<Series>(s))),
                      rows_[s].load());
   out.emplace_back("store_bus_dropped", subscription_ ? subscription_->dropped() : 0);
-  out.emplace_back("store_bus_waits", subscription_ ? subscription_->waits() : 0);
+  out.emplace_back("store_bus_waits", bus_waits());
   out.emplace_back("store_bus_wait_ms", subscription_ ? subscription_->wait_ns() / 1'000'000 : 0);
   const std::int64_t now = wall_now_ns();
   for (const auto& sink : sinks_) {

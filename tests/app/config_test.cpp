@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "indicators/pipeline.hpp"
 
 namespace spacetime::app {
 namespace {
@@ -237,6 +242,66 @@ TEST(Config, EveryIndicatorParameterIsASettingAndRemembersWhereItCameFrom) {
   EXPECT_FALSE(c.applied.contains("indicators.buffer_n"));
   ServeConfig bad;
   EXPECT_THROW(apply_toml(bad, "[indicators]\nv4_tf = \"2m\"\n", "b.toml"), ConfigError);
+}
+
+// No value an indicator setting accepts that the engine then refuses: each numeric setting
+// at both ends of its range (read from its own out-of-range message), each timeframe
+// setting at every timeframe, alone over the defaults. What validate() (the check of
+// `spacetime params`, serve, record and replay) accepts must build a symbol's state and run
+// ticks through it; what it refuses, building the state refuses with the same line.
+TEST(Config, EveryIndicatorValueTheValidationAcceptsTheEngineRuns) {
+  std::size_t ran = 0, refused = 0;
+  for (const auto& s : serve_settings()) {
+    if (s.section != "indicators" || s.repeatable) continue;
+    std::vector<std::string> values;
+    const std::string probe = error_of([&] {
+      ServeConfig c;
+      s.set(c, "99999999999999999999999");
+    });
+    // "... is out of range [MIN, MAX]" (plain search: GCC 12 warns inside <regex>)
+    const std::string_view marker = "is out of range [";
+    if (const auto at = probe.find(marker); at != std::string::npos) {
+      const auto from = at + marker.size();
+      const auto comma = probe.find(", ", from);
+      const auto close = probe.find(']', comma);
+      ASSERT_NE(close, std::string::npos) << probe;
+      values = {probe.substr(from, comma - from), probe.substr(comma + 2, close - comma - 2)};
+    } else if (s.key == "v3_ltf" || s.key == "v3_htf" || s.key == "v4_tf") {
+      values = {"1s", "10s", "1m", "5m", "15m", "1h", "1d"};
+    } else {
+      ASSERT_TRUE(s.key == "smoother" || s.key == "intensity") << s.key << ": " << probe;
+      values = {s.key == "smoother" ? "sma" : "ticks", s.key == "smoother" ? "zlma" : "space"};
+    }
+    for (const auto& value : values) {
+      ServeConfig c;
+      ASSERT_EQ(error_of([&] { s.set(c, value); }), "(no error)") << s.key << " = " << value;
+      const auto& p = c.engine.indicators;
+      std::string check = "(accepted)";
+      try {
+        indicators::validate(p);
+      } catch (const std::invalid_argument& e) {
+        check = e.what();
+      }
+      std::string engine = "(accepted)";
+      try {
+        indicators::SymbolIndicators state(0, p);
+        std::vector<market::Event> out;
+        for (std::int64_t i = 0; i < 200; ++i) {
+          state.on_tick(market::Tick{.ts_ns = 1'764'599'400'000'000'000 + i * 50'000'000,
+                                     .price = 10'000 + (i * 7) % 23,
+                                     .size = 1 + i % 5,
+                                     .seq = static_cast<std::uint64_t>(i + 1)},
+                        out);
+        }
+        state.flush(out);
+      } catch (const std::exception& e) {
+        engine = e.what();
+      }
+      EXPECT_EQ(engine, check) << s.key << " = " << value;
+      ++(check == "(accepted)" ? ran : refused);
+    }
+  }
+  EXPECT_GT(ran, 60u);  // the probe found the settings and their ranges
 }
 
 // Issue 9 item 6: [[indicators.override]] tables set parameters for the symbols a pattern

@@ -599,12 +599,11 @@ TEST_F(HubTest, ReplayRequestsSteerTheReplayOrAreRefusedWithNotReplay) {
   EXPECT_DOUBLE_EQ(double(frames.at(0)["replay"]["speed"]), 25.0);
 }
 
-// Auth on: replay needs the admin role (set per client by the session); auth off, an
-// `auth` request is refused and every client may replay.
-TEST_F(HubTest, ReplayNeedsAdminAndAuthIsRefusedWhenOff) {
+// Auth on: replay control (pause, resume, speed) needs the admin role (set per client by
+// the session), the read-only `status` does not; auth off, an `auth` request is refused
+// and every client may replay.
+TEST_F(HubTest, ReplayControlNeedsAdminStatusDoesNotAndAuthIsRefusedWhenOff) {
   make_hub();
-  FakeReplay replay;
-  hub_->set_replay(&replay);
   FakeClient c;
   const auto id = hub_->connect(c, at(0));
   take(c);
@@ -613,13 +612,44 @@ TEST_F(HubTest, ReplayNeedsAdminAndAuthIsRefusedWhenOff) {
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(std::string_view(frames[0]["code"]), "bad_request");
   hub_->set_admin(id, false);
-  hub_->on_message(id, R"({"op":"replay","id":2,"action":"pause"})", at(0));
+
+  // No replay: a viewer's status is answered not_replay (it may ask), a control op is
+  // forbidden before anything else is looked at.
+  hub_->on_message(id, R"({"op":"replay","id":2,"action":"status"})", at(0));
+  frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string_view(frames[0]["code"]), "not_replay");
+  hub_->on_message(id, R"({"op":"replay","id":3,"action":"pause"})", at(0));
   frames = take(c);
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(std::string_view(frames[0]["code"]), "forbidden");
+
+  FakeReplay replay;
+  hub_->set_replay(&replay);
+  // A viewer reads the replay's state...
+  hub_->on_message(id, R"({"op":"replay","id":4,"action":"status"})", at(0));
+  frames = take(c);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(std::string_view(frames[0]["type"]), "ok");
+  EXPECT_EQ(int64_t(frames[0]["id"]), 4);
+  EXPECT_EQ(int64_t(frames[0]["replay"]["clock_ms"]), 5000);
+  EXPECT_FALSE(bool(frames[0]["replay"]["paused"]));
+  // ...but steers nothing.
+  for (const auto* request :
+       {R"({"op":"replay","id":5,"action":"pause"})", R"({"op":"replay","id":5,"action":"resume"})",
+        R"({"op":"replay","id":5,"action":"speed","speed":25})"}) {
+    hub_->on_message(id, request, at(0));
+    frames = take(c);
+    ASSERT_EQ(frames.size(), 1u) << request;
+    EXPECT_EQ(std::string_view(frames[0]["type"]), "error") << request;
+    EXPECT_EQ(std::string_view(frames[0]["code"]), "forbidden") << request;
+    EXPECT_EQ(int64_t(frames[0]["id"]), 5) << request;
+  }
   EXPECT_FALSE(replay.state.paused);
+  EXPECT_NE(replay.state.speed, 25.0);
+
   hub_->set_admin(id, true);
-  hub_->on_message(id, R"({"op":"replay","id":3,"action":"pause"})", at(0));
+  hub_->on_message(id, R"({"op":"replay","id":6,"action":"pause"})", at(0));
   frames = take(c);
   EXPECT_EQ(std::string_view(frames.at(0)["type"]), "ok");
   EXPECT_TRUE(replay.state.paused);

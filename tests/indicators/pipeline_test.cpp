@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "feed/normalizer.hpp"
 #include "feed/simulator.hpp"
@@ -146,6 +148,8 @@ TEST(IndicatorParams, EachLimitAcceptsItsSmallestValueAndRefusesOneBelow) {
   EXPECT_LIMIT(d, bars.chop_n, 2u, 1u);
   EXPECT_LIMIT(d, bars.volume_n, 1u, 0u);
   EXPECT_LIMIT(d, bars.zlma_n, 1u, 0u);
+  EXPECT_LIMIT(d, bars.spike_window, 1u, 0u);
+  EXPECT_LIMIT(d, bars.intensity_n, 1u, 0u);
   EXPECT_LIMIT(d, v2.extreme_window, 1u, 0u);
   EXPECT_LIMIT(d, v2.momentum, 1u, 0u);
   EXPECT_LIMIT(d, v1.min_move, 1, 0);
@@ -158,6 +162,38 @@ TEST(IndicatorParams, EachLimitAcceptsItsSmallestValueAndRefusesOneBelow) {
   EXPECT_LIMIT(d, corrections.max_bars, 1u, 0u);
 }
 #undef EXPECT_LIMIT
+
+// What validate() refuses, building a symbol's state refuses with the same one line (the
+// error serve, record and replay stop with at start-up), not a message of a member's own.
+TEST(IndicatorParams, BuildingAStateRefusesWhatValidateRefusesWithItsMessage) {
+  const auto message_of = [](const std::function<void()>& f) -> std::string {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const auto check = [&](IndicatorParams p, const char* what) {
+    const std::string expected = message_of([&] { validate(p); });
+    EXPECT_NE(expected, "(no error)") << what;
+    EXPECT_EQ(message_of([&] { SymbolIndicators s(0, p); }), expected) << what;
+  };
+  IndicatorParams p{};
+  p.bars.spike_window = 0;
+  check(p, "volume_spike_window = 0");
+  EXPECT_EQ(message_of([&] { validate(p); }), "volume spike window must be >= 1");
+  p = {};
+  p.bars.intensity_n = 0;
+  check(p, "bar intensity smoothing period 0");
+  p = {};
+  p.bars.chop_n = 1;
+  check(p, "chop_n = 1");
+  p = {};
+  p.buffer.n = 2;  // a value buffer_n's own range takes; N_short = 2 * 20 / 100 = 0
+  check(p, "buffer_n = 2");
+  EXPECT_EQ(message_of([&] { validate(p); }), "adaptive buffer window too small");
+}
 
 TEST(SymbolIndicators, RejectsASnapshotOfTheWrongShape) {
   IndicatorParams small;

@@ -434,8 +434,9 @@ TEST_F(Auth, RefreshOnTheOpenConnectionKeepsItAndAnotherSubjectClosesIt) {
   }
   EXPECT_TRUE(refreshed);
   EXPECT_EQ(batches_after, 2);  // the subscription lives on
-  // The refreshed roles count: admin may now use replay (not_replay: past the role check).
-  send(*ws, R"({"op":"replay","id":4,"action":"status"})");
+  // The refreshed roles count: admin may now steer the replay (not_replay: past the role
+  // check, which a viewer's pause fails with forbidden).
+  send(*ws, R"({"op":"replay","id":4,"action":"pause"})");
   bool answered = false;
   for (int i = 0; i < 400 && !answered; ++i) {
     const std::string m = read(*ws);
@@ -452,14 +453,19 @@ TEST_F(Auth, RefreshOnTheOpenConnectionKeepsItAndAnotherSubjectClosesIt) {
   EXPECT_EQ(reason, "subject changed");
 }
 
-TEST_F(Auth, ViewerMayNotReplayAdminMay) {
+// A viewer may read the replay's status (here not_replay: past the role check) but not
+// steer it; an admin may steer it.
+TEST_F(Auth, ViewerMayReadTheReplayStatusOnlyAdminMaySteerIt) {
   start();
   auto viewer_ws = open(viewer());
   send(*viewer_ws, R"({"op":"replay","id":7,"action":"pause"})");
   EXPECT_NE(read(*viewer_ws).find(R"("type":"error","id":7,"code":"forbidden")"),
             std::string::npos);
+  send(*viewer_ws, R"({"op":"replay","id":8,"action":"status"})");
+  EXPECT_NE(read(*viewer_ws).find(R"("type":"error","id":8,"code":"not_replay")"),
+            std::string::npos);
   auto admin_ws = open(admin());
-  send(*admin_ws, R"({"op":"replay","id":7,"action":"status"})");
+  send(*admin_ws, R"({"op":"replay","id":7,"action":"pause"})");
   EXPECT_NE(read(*admin_ws).find(R"("type":"error","id":7,"code":"not_replay")"),
             std::string::npos);
 }

@@ -318,6 +318,24 @@ TEST_F(ServeEndToEnd, ServesTheWebRootAndRefusesToLeaveIt) {
 
 // `serve --feed file`: a recorded file played into the product, paused, resumed and sped
 // up over the WebSocket, its clock on the file's timestamps.
+// The 10 s status line shows the recorder's store_bus_waits (how often its full bus queue
+// held an engine shard back) among the counters, as docs/OPERATIONS.md describes it.
+TEST_F(ServeEndToEnd, StatusLineShowsTheRecordersBusWaits) {
+  const auto rest = server_->wait_for(" batches sent, store bus waits ", std::chrono::seconds(60));
+  ASSERT_TRUE(rest) << "no status line with the recorder's bus waits:\n" << server_->output();
+  // "N, drops: bus M slow clients K"
+  const auto comma = rest->find(", drops: bus ");
+  ASSERT_NE(comma, std::string::npos) << *rest;
+  const std::string waits = rest->substr(0, comma);
+  EXPECT_FALSE(waits.empty()) << *rest;
+  EXPECT_EQ(waits.find_first_not_of("0123456789"), std::string::npos) << *rest;
+  // The same count /metrics shows (it only grows: the line's value is at most the later one).
+  const std::string metrics = http_get("/metrics");
+  const auto at = metrics.find("\nspacetime_store_bus_waits ");
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_LE(std::stoull(waits), std::stoull(metrics.substr(at + 27))) << metrics;
+}
+
 TEST(ServeFileReplay, PauseStopsTheReplayClockAndResumeMovesItOn) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("spacetime-replay-" + std::to_string(::getpid()));

@@ -4,12 +4,16 @@
 // Needs SPACETIME_TEST_POSTGRES_URL (and SPACETIME_TEST_INFLUXDB_URL): run under
 //   scripts/services run postgres influxdb -- ctest --preset release -L services
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -338,6 +342,218 @@ TEST_F(StoreServicesTest, InfluxSchemaIsVersionedAndAnOldDatabaseIsRefusedWithOn
         << e.what();
   }
   for (const auto& db : {fresh, old, newer})
+    raw.query("", "DROP DATABASE \"" + db + "\"");
+}
+
+// An HTTP front on 127.0.0.1 before the real InfluxDB: every request is passed on
+// (HTTP/1.0, one request per connection) and its answer sent back, except the schema
+// check's query (GET /query reading the `schema` measurement), which gets the answer set
+// by fail_check() while one is set. Counts the /write requests that went through.
+class InfluxFront {
+ public:
+  explicit InfluxFront(std::uint16_t target) : target_(target) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listen_fd_, 16) != 0) {
+      throw std::runtime_error("front: cannot listen");
+    }
+    socklen_t len = sizeof addr;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  }
+  ~InfluxFront() {
+    thread_.request_stop();
+    thread_.join();
+    ::close(listen_fd_);
+  }
+  std::uint16_t port() const { return port_; }
+  void fail_check(int status, std::string body) {
+    std::lock_guard lock(mutex_);
+    fault_ = std::make_pair(status, std::move(body));
+  }
+  void pass_check() {
+    std::lock_guard lock(mutex_);
+    fault_.reset();
+  }
+  int writes() const { return writes_; }
+  int checks_answered() const { return checks_; }
+
+ private:
+  void run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      pollfd p{.fd = listen_fd_, .events = POLLIN, .revents = 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      serve(fd);
+      ::close(fd);
+    }
+  }
+
+  void serve(int fd) {
+    timeval timeout{.tv_sec = 10, .tv_usec = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string in;
+    char buf[65536];
+    std::size_t head_end = std::string::npos;
+    while ((head_end = in.find("\r\n\r\n")) == std::string::npos) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      in.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::string head = in.substr(0, head_end);
+    std::vector<std::string> headers;
+    std::size_t length = 0;
+    for (std::size_t at = head.find("\r\n"); at != std::string::npos;) {
+      const std::size_t next = head.find("\r\n", at + 2);
+      std::string line =
+          head.substr(at + 2, next == std::string::npos ? std::string::npos : next - at - 2);
+      at = next;
+      std::string lower = line;
+      std::transform(lower.begin(), lower.end(), lower.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (lower.starts_with("content-length:")) {
+        length = std::stoul(line.substr(15));
+      } else if (!lower.starts_with("host:") && !lower.starts_with("connection:")) {
+        headers.push_back(line);
+      }
+    }
+    std::string body = in.substr(head_end + 4);
+    while (body.size() < length) {
+      const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) return;
+      body.append(buf, static_cast<std::size_t>(n));
+    }
+    const std::string request_line = head.substr(0, head.find("\r\n"));
+    const std::string method = request_line.substr(0, request_line.find(' '));
+    const std::size_t path_at = request_line.find(' ') + 1;
+    const std::string target = request_line.substr(path_at, request_line.rfind(' ') - path_at);
+    std::pair<int, std::string> answer;
+    std::optional<std::pair<int, std::string>> fault;
+    {
+      std::lock_guard lock(mutex_);
+      fault = fault_;
+    }
+    if (method == "GET" && target.starts_with("/query?") &&
+        target.find("%22schema%22") != std::string::npos) {
+      ++checks_;
+      if (fault) answer = *fault;
+    }
+    if (answer.first == 0) {
+      if (target.starts_with("/write")) ++writes_;
+      answer = testing::http_request(target_, method, target, body, headers);
+    }
+    const std::string out = "HTTP/1.1 " + std::to_string(answer.first) +
+                            " X\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                            "Content-Length: " +
+                            std::to_string(answer.second.size()) + "\r\n\r\n" + answer.second;
+    ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+  }
+
+  std::uint16_t target_;
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::mutex mutex_;
+  std::optional<std::pair<int, std::string>> fault_;
+  std::atomic<int> writes_{0}, checks_{0};
+  std::jthread thread_;
+};
+
+// The schema check reads the version; only a clean answer (no version point, no schema 1
+// field keys, or no such database) makes a database new and gets the version point. An
+// HTTP error, an error in the answer, or an answer that is not InfluxDB's JSON stops
+// start-up with one line and writes nothing: a transient error must not stamp schema 2
+// onto a schema 1 database (which would then be written in the wrong layout).
+TEST_F(StoreServicesTest, InfluxSchemaCheckThatFailsWritesNothingAndIsOneLine) {
+  const auto url = env_url("SPACETIME_TEST_INFLUXDB_URL");
+  ASSERT_FALSE(url.empty());
+  const RawInflux raw{parse_influx_url(url)};
+  InfluxFront front(port_of(url));
+  market::SymbolRegistry symbols;
+  const std::string old = "st_v1c_" + std::to_string(::getpid());
+  const std::string fresh = "st_newc_" + std::to_string(::getpid());
+  const std::string fresh3 = "st_new3_" + std::to_string(::getpid());
+  for (const auto& db : {old, fresh, fresh3})
+    ASSERT_EQ(raw.query("", "CREATE DATABASE \"" + db + "\"").first, 200);
+  ASSERT_EQ(raw.write(old,
+                      "candles,symbol=X,tf=1s seq=1i,open=100i,high=105i,low=99i,"
+                      "close=101i,volume=37i,first_ns=1i,last_ns=2i,ticks=3i,closed=1i,"
+                      "volume_zlma_ready=0i,volume_zlma=0,bar_intensity_ready=0i,"
+                      "bar_intensity=0 1000000000\n"),
+            204);
+  const std::string via_old = with_db(with_port(url, front.port()), old);
+
+  struct Fault {
+    int status;
+    std::string body;
+    bool unavailable;    // StoreUnavailable (try again later) rather than StoreError
+    std::string reason;  // in the message, after "cannot read the schema version of database DB: "
+  };
+  const std::vector<Fault> faults = {
+      {500, R"({"error":"timeout"})", true, "query answered HTTP 500: timeout"},
+      {503, "<html>\nbusy\n</html>", true, "query answered HTTP 503: <html> busy </html>"},
+      {400, R"({"error":"error parsing query"})", false,
+       "query answered HTTP 400: error parsing query"},
+      {404, "404 page not found", false, "query answered HTTP 404: 404 page not found"},
+      {200, "<html>a proxy's page</html>", false,
+       "the answer is not InfluxDB's query JSON: <html>a proxy's page</html>"},
+      {200, R"({"results":[{"statement_id":0,"error":"query interrupted"}]})", true,
+       "the query answered: query interrupted"},
+      {200, R"({"results":[{"statement_id":0}]})", false, "the answer lacks statements"},
+      {200,
+       R"({"results":[{"statement_id":0,"series":[{"values":[[1,"two"]]}]},)"
+       R"({"statement_id":1},{"statement_id":2},{"statement_id":3}]})",
+       false, "the answer is not InfluxDB's query JSON"},
+  };
+  for (const auto& f : faults) {
+    front.fail_check(f.status, f.body);
+    const int checks = front.checks_answered();
+    try {
+      InfluxStore store(symbols, via_old);
+      ADD_FAILURE() << "opened after a check answered " << f.status << " " << f.body;
+    } catch (const StoreError& e) {
+      const std::string m = e.what();
+      EXPECT_EQ(dynamic_cast<const StoreUnavailable*>(&e) != nullptr, f.unavailable) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+      EXPECT_NE(m.find("cannot read the schema version of database " + old + ": " + f.reason),
+                std::string::npos)
+          << m;
+    }
+    EXPECT_EQ(front.checks_answered(), checks + 1) << f.body;  // the fault was asked
+  }
+  EXPECT_EQ(front.writes(), 0);
+  const auto schema = raw.query(old, "SELECT * FROM \"schema\"");
+  EXPECT_EQ(schema.second.find("series"), std::string::npos) << schema.second;
+  // Answered cleanly, the database is what it was: schema 1, refused.
+  front.pass_check();
+  try {
+    InfluxStore store(symbols, via_old);
+    ADD_FAILURE() << "a schema 1 database was opened";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("database " + old + " holds InfluxDB schema 1"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(front.writes(), 0);
+
+  // "No such database" is a clean answer: new, the version point is written (InfluxDB 1.x
+  // says so in the results, InfluxDB 3 before its first write with a 404).
+  const std::vector<std::pair<std::string, std::pair<int, std::string>>> missing = {
+      {fresh, {200, R"({"results":[{"statement_id":0,"error":"database not found: x"}]})"}},
+      {fresh3, {404, R"({"error":"database not found: x"})"}}};
+  for (const auto& [db, answer] : missing) {
+    front.fail_check(answer.first, answer.second);
+    const int writes = front.writes();
+    { InfluxStore store(symbols, with_db(with_port(url, front.port()), db)); }
+    EXPECT_EQ(front.writes(), writes + 1) << answer.second;
+    const auto version = raw.query(db, "SELECT last(\"version\") FROM \"schema\"");
+    EXPECT_NE(version.second.find(",2]]"), std::string::npos) << version.second;
+  }
+  for (const auto& db : {old, fresh, fresh3})
     raw.query("", "DROP DATABASE \"" + db + "\"");
 }
 

@@ -7,20 +7,23 @@
 // token names another user: `subject changed`) with a new token and resumes by seq, and
 // Log out closes the socket and lands on the
 // logged-out page through the provider's end-session endpoint. A second user without
-// the admin role sees the replay controls disabled. Any console error — a CSP violation
-// included — fails the test.
+// the admin role may read the replay status but not steer the replay: against a server
+// replaying a file the replay bar shows its running clock with the controls disabled,
+// against a live server there is no bar (not_replay), as for an admin. Any console
+// error — a CSP violation included — fails the test.
 //
 // The provider: SPACETIME_TEST_OIDC_URL (set by `scripts/services run oidc -- …`, as
 // `make test` does), else this file starts tests/oidc/provider.mjs itself and stops it
 // after. Environment otherwise: see e2e/support.ts.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, WebSocket as PageSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Gateway, barProblems, checkPrerequisites, launchBrowser, pageStats, saveScreenshot, useMock, webDir } from './support';
+import { Gateway, barProblems, checkPrerequisites, launchBrowser, pageStats, saveScreenshot, serverBin, useMock, webDir } from './support';
 
 /** The provider's token lifetime for the browser: the page must refresh within the test. */
 const kTokenSeconds = 20;
@@ -93,8 +96,8 @@ async function browserUser(sub: string, roles: readonly string[]): Promise<void>
 
 interface SocketLog {
   readonly url: string;
-  readonly sent: { op?: string; id?: number; token?: string }[];
-  readonly received: { type?: string; id?: number; op?: string; roles?: string[] }[];
+  readonly sent: { op?: string; id?: number; token?: string; action?: string }[];
+  readonly received: { type?: string; id?: number; op?: string; roles?: string[]; code?: string }[];
   closed: boolean;
 }
 
@@ -299,23 +302,69 @@ describe.skipIf(useMock)('login with the OIDC provider', () => {
     await context.close();
   });
 
-  it('a user without the admin role sees the replay controls disabled', { timeout: 90_000 }, async () => {
+  it('a user without the admin role gets no replay bar from a live server (not_replay), and no error', { timeout: 90_000 }, async () => {
     if (browser === null) {
       throw new Error('no browser');
     }
     await browserUser('viewer1', ['viewer']);
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const { page, errors } = await openPage(context);
+    const { page, sockets, errors } = await openPage(context);
     await page.goto(baseUrl);
     await page.locator('#account').waitFor({ state: 'visible' });
     expect(await page.locator('#user').textContent()).toBe('viewer1');
     await waitFor('a first bar', () => lastBar(page));
-    await page.locator('#replay').waitFor({ state: 'visible' });
-    expect(await page.locator('#replay-toggle').isDisabled()).toBe(true);
-    expect(await page.locator('#replay-speed').isDisabled()).toBe(true);
-    expect(await page.locator('#replay-toggle').getAttribute('title')).toContain('admin role');
-    // The probe was refused (forbidden): not a console error, a warning at most.
+    // The status probe is answered like an admin's: not_replay, not forbidden.
+    const socket = sockets[0] as SocketLog;
+    const probe = await waitFor('the replay status probe', () => socket.sent.find((m) => m.op === 'replay' && m.action === 'status'));
+    const answer = await waitFor('the answer to the replay status probe', () => socket.received.find((m) => m.id === probe.id));
+    expect(answer).toMatchObject({ type: 'error', code: 'not_replay' });
+    expect(socket.received.some((m) => m.code === 'forbidden')).toBe(false);
+    expect(await page.locator('#replay').isHidden()).toBe(true);
+    expect(socket.sent.some((m) => m.op === 'replay' && m.action !== 'status')).toBe(false);
     expect(errors).toEqual([]);
     await context.close();
+  });
+
+  it('a user without the admin role sees a replaying server\'s clock run, with the controls disabled', { timeout: 120_000 }, async () => {
+    if (browser === null) {
+      throw new Error('no browser');
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'spacetime-auth-replay-'));
+    const file = path.join(dir, 'day.stt');
+    execFileSync(serverBin, ['record', '--out', file, '--seconds', '3000', '--symbols', '5', '--rate', '300', '--seed', '3', '--sim-start', '2026-12-01T14:30:00Z'], {
+      stdio: 'ignore',
+    });
+    const replaying = new Gateway();
+    try {
+      const port = await replaying.start(0, ['--feed', 'file', '--file', file, '--speed', '10', '--issuer', issuer, '--client-id', 'spacetime', '--audience', 'spacetime']);
+      await browserUser('viewer2', ['viewer']);
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const { page, sockets, errors } = await openPage(context);
+      await page.goto(`http://127.0.0.1:${port}`);
+      await page.locator('#account').waitFor({ state: 'visible' });
+      expect(await page.locator('#user').textContent()).toBe('viewer2');
+      // The status is open to a viewer: the bar shows the file's clock, and it runs.
+      await page.locator('#replay').waitFor({ state: 'visible' });
+      const clockMs = async (): Promise<number> => Number((await page.locator('#replay').getAttribute('data-clock-ms')) ?? 0);
+      const first = await waitFor('the replay clock', async () => ((await clockMs()) > Date.UTC(2026, 11, 1, 14, 30) ? clockMs() : null));
+      expect(first).toBeLessThan(Date.UTC(2026, 11, 1, 15, 30));
+      expect(await page.locator('#replay-clock').textContent()).toMatch(/^2026-12-01 1[45]:\d\d:\d\d$/);
+      expect(await page.locator('#replay').getAttribute('data-speed')).toBe('10');
+      // Answered by the server, not only run on locally: a later status ok carries a later clock.
+      const socket = sockets[0] as SocketLog;
+      await waitFor('two replay status answers', () => socket.received.filter((m) => m.type === 'ok' && m.op === 'replay').length >= 2);
+      await waitFor('the clock to run', async () => (await clockMs()) > first + 2_000);
+      // The controls: there, disabled, saying why; the viewer sends no control op.
+      expect(await page.locator('#replay-toggle').isDisabled()).toBe(true);
+      expect(await page.locator('#replay-speed').isDisabled()).toBe(true);
+      expect(await page.locator('#replay-toggle').getAttribute('title')).toContain('admin role');
+      expect(socket.sent.some((m) => m.op === 'replay' && m.action !== 'status')).toBe(false);
+      expect(socket.received.some((m) => m.code === 'forbidden')).toBe(false);
+      await saveScreenshot(page, 'auth-viewer-replay.png');
+      expect(errors).toEqual([]);
+      await context.close();
+    } finally {
+      await replaying.stop();
+    }
   });
 });

@@ -4,8 +4,9 @@
 // answers; between answers the clock runs on locally (ReplayClock).
 //
 // Steering the replay is an admin operation. With auth on and a user without the `admin`
-// role, the controls are shown disabled with a tooltip saying so; the server refuses
-// such a user even the status (`forbidden`), so the bar then shows without a clock.
+// role, the controls are shown disabled with a tooltip saying so; the status (the clock)
+// is open to every user, so such a user sees the bar with its clock on a replaying server
+// and no bar on a live one, like an admin.
 
 import type { ReplayAction, ReplayStatus, RequestId } from '../net/protocol';
 import { ReplayClock, formatReplayClock, kReplaySpeeds } from './replay';
@@ -91,8 +92,7 @@ export class ReplayBar {
       return false;
     }
     if (code === 'forbidden') {
-      // Not an admin: the controls are there, but disabled (setAdmin).
-      this.el.root.hidden = false;
+      // A control op refused (the roles changed under us): the controls stay, disabled.
       this.setAdmin(false);
       return true;
     }

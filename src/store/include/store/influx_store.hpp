@@ -19,7 +19,8 @@ namespace spacetime::store {
 
 namespace detail {
 class HttpClient;
-}
+struct HttpResponse;
+}  // namespace detail
 
 // influxdb://[USER[:PASSWORD]@]HOST:PORT/DB, taken apart. User and password may be
 // %-escaped; they go to every request as HTTP basic authentication (InfluxDB 1.x, and the
@@ -54,6 +55,9 @@ class InfluxStore final : public Backend {
   static constexpr std::int64_t kSchemaVersion = 2;
   void check_schema();
   std::string run_query(const std::string& q, bool post) const;
+  // The /query answer as it came (status and body); throws StoreUnavailable only when the
+  // server cannot be reached.
+  detail::HttpResponse query_response(const std::string& q, bool post) const;
   void post_write(detail::HttpClient& http, std::string_view lines) const;
 
   // A batch goes as up to kInFlight concurrent requests of at least kMinPointsPerRequest

@@ -106,6 +106,9 @@ class Recorder {
   // Counters for /metrics: rows written per series, batches, failures, spool bytes and
   // age (ms), samples dropped from spools, bus drops.
   std::vector<std::pair<std::string, std::uint64_t>> metrics() const;
+  // store_bus_waits without the lock metrics() takes (which waits for a running step): how
+  // often a publisher (an engine shard) waited for room in the recorder's full bus queue.
+  std::uint64_t bus_waits() const;
   // Each channel's last number, also counting what waits in a spool.
   market::ChannelSequences last_sequences(market::SymbolId symbol) const;
   // The newest stored bar in progress per timeframe (from the candles' store, or newer from
