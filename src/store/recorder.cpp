@@ -272,8 +272,11 @@ void Recorder::run(std::stop_token stop) {
     }
     // A busy feed is drained again at once: sleeping 10 ms with a ring an eighth full or
     // more would make the engine wait for room (Overflow::kWait) while this thread idles.
-    if (drained < config_.bus_capacity / 8)
+    if (drained < std::max<std::size_t>(1, config_.bus_capacity / 8)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    } else {
+      std::this_thread::yield();  // metrics() and flush() may be waiting for the lock
+    }
   }
 }
 

@@ -384,45 +384,68 @@ struct SqliteStore::Connection {
       }
       ticks.resize(out);
     }
-    const std::uint64_t lo = ticks.front().seq, hi = ticks.back().seq;
-    // Walking down from hi, the first block that ends below lo ends the overlap: blocks do
-    // not overlap one another. A live batch overlaps nothing (one probe).
-    overlapped.clear();
-    std::vector<std::int64_t> gone;
-    sqlite3_stmt* down = blocks_stmt(true);
-    sqlite3_bind_text(down, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(down, 2, to_key(hi));
-    int rc;
-    try {
-      while ((rc = sqlite3_step(down)) == SQLITE_ROW) {
-        if (sqlite3_column_int64(down, 1) < to_key(lo)) break;
-        gone.push_back(sqlite3_column_int64(down, 0));
-        read_block(down, symbol, ticks.front().symbol, overlapped);
-      }
-    } catch (...) {
-      sqlite3_reset(down);
-      throw;
-    }
-    sqlite3_reset(down);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "insert", rc);
-    if (!gone.empty()) {
-      for (const std::int64_t key : gone)
-        delete_block(symbol, key, "insert");
-      std::sort(overlapped.begin(), overlapped.end(), by_seq);
-      merged.clear();
-      std::size_t i = 0, j = 0;
-      while (i < overlapped.size() || j < ticks.size()) {
-        if (j == ticks.size() || (i < overlapped.size() && overlapped[i].seq < ticks[j].seq)) {
-          merged.push_back(overlapped[i++]);
-        } else {
-          if (i < overlapped.size() && overlapped[i].seq == ticks[j].seq) ++i;
-          merged.push_back(ticks[j++]);
+    // Segment by segment, each touching at most one stored block: the new ticks inside a
+    // stored block are merged with it (the new winning), those between blocks become blocks
+    // of their own. A revised old tick rewrites its own block, nothing else.
+    std::size_t at = 0;
+    while (at < ticks.size()) {
+      const std::int64_t s = to_key(ticks[at].seq);
+      overlapped.clear();
+      std::optional<std::int64_t> holder_key, holder_last, next_key;
+      sqlite3_stmt* down = blocks_stmt(true);
+      sqlite3_bind_text(down, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(down, 2, s);
+      int rc = sqlite3_step(down);
+      try {
+        if (rc == SQLITE_ROW && sqlite3_column_int64(down, 1) >= s) {
+          holder_key = sqlite3_column_int64(down, 0);
+          holder_last = sqlite3_column_int64(down, 1);
+          read_block(down, symbol, ticks[at].symbol, overlapped);
         }
+      } catch (...) {
+        sqlite3_reset(down);
+        throw;
       }
-      ticks.swap(merged);
+      sqlite3_reset(down);
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "insert", rc);
+      std::size_t end = at;
+      if (holder_key) {
+        while (end < ticks.size() && to_key(ticks[end].seq) <= *holder_last)
+          ++end;
+        delete_block(symbol, *holder_key, "insert");
+        merged.clear();
+        std::size_t i = 0, j = at;
+        while (i < overlapped.size() || j < end) {
+          if (j == end || (i < overlapped.size() && overlapped[i].seq < ticks[j].seq)) {
+            merged.push_back(overlapped[i++]);
+          } else {
+            if (i < overlapped.size() && overlapped[i].seq == ticks[j].seq) ++i;
+            merged.push_back(ticks[j++]);
+          }
+        }
+        insert_blocks(symbol, merged);
+      } else {
+        if (s < std::numeric_limits<std::int64_t>::max()) {
+          sqlite3_stmt* up = blocks_stmt(false);
+          sqlite3_bind_text(up, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
+          sqlite3_bind_int64(up, 2, s + 1);
+          rc = sqlite3_step(up);
+          if (rc == SQLITE_ROW) next_key = sqlite3_column_int64(up, 0);
+          sqlite3_reset(up);
+          if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "insert", rc);
+        }
+        while (end < ticks.size() && (!next_key || to_key(ticks[end].seq) < *next_key))
+          ++end;
+        insert_blocks(symbol, std::span(ticks).subspan(at, end - at));
+      }
+      at = end;
     }
+  }
+
+  // Ticks in seq order that no stored block overlaps, as blocks of at most kTickBlockMax.
+  void insert_blocks(const std::string& symbol, std::span<const market::TickEvent> ticks) {
     for (std::size_t at = 0; at < ticks.size(); at += kTickBlockMax) {
-      const auto part = std::span(ticks).subspan(at, std::min(kTickBlockMax, ticks.size() - at));
+      const auto part = ticks.subspan(at, std::min(kTickBlockMax, ticks.size() - at));
       detail::encode_ticks(part, block_bytes);
       insert_block(symbol, part.front(), part.back(), part.size(), block_bytes);
     }
@@ -721,6 +744,10 @@ void SqliteStore::write(std::span<const market::Event> events) {
     for (const auto& e : events) {
       if (const auto* tick = std::get_if<market::TickEvent>(&e)) {
         if (tick->symbol >= symbols_.size()) continue;
+        if (tick->seq > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+          throw StoreError(fmt::format("sqlite:{}: tick number {} of {} is above 2^63-1", path_,
+                                       tick->seq, symbols_.info(tick->symbol).name));
+        }
         auto& run = c.runs[tick->symbol];
         if (!run.listed) {
           run.listed = true;
@@ -767,6 +794,13 @@ HistoryPage SqliteStore::query(const HistoryQuery& q) const {
   if (q.limit == 0 || q.symbol >= symbols_.size()) return page;
   std::lock_guard lock(read_mutex_);
   const std::string& name = symbols_.info(q.symbol).name;
+  // One read transaction: the probes and the scan see one snapshot, so a merge committed
+  // in between (which re-keys tick blocks) cannot make the scan skip or repeat rows.
+  struct ReadTransaction {
+    Connection& c;
+    explicit ReadTransaction(Connection& conn) : c(conn) { c.exec("BEGIN"); }
+    ~ReadTransaction() { sqlite3_exec(c.db, "COMMIT", nullptr, nullptr, nullptr); }
+  } snapshot(*reader_);
   if (q.series == Series::kTicks) return reader_->tick_page(q, name);
   std::int64_t after = static_cast<std::int64_t>(
       std::min<std::uint64_t>(q.after_seq, std::numeric_limits<std::int64_t>::max()));

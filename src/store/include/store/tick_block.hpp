@@ -4,8 +4,9 @@
 //
 // Format 1: the byte 0x01, then per tick seven zigzag LEB128 varints, each the difference
 // from the same field of the tick before (0 before the first): seq, t, tick_seq, price, size,
-// bid, ask. Differences wrap modulo 2^64, so every int64/uint64 value round-trips exactly;
-// a live feed's consecutive ticks take 8-12 bytes.
+// bid, ask. Differences wrap modulo 2^64, so every int64/uint64 value round-trips exactly
+// (the SQLite store keys blocks by seq as a signed 64-bit integer and refuses seq above
+// 2^63-1); a live feed's consecutive ticks take 8-12 bytes.
 #pragma once
 
 #include <array>
