@@ -1,6 +1,8 @@
 // The embedded store: one SQLite file (WAL) holding every series, one table per series,
-// keyed by symbol name and channel number so that rewriting a batch is idempotent. The
-// default backend (`sqlite:` = <data-dir>/spacetime.db); the schema migrates itself.
+// keyed by symbol name and channel number so that rewriting a batch is idempotent; ticks
+// as blocks of a symbol's consecutive ticks (tick_block.hpp), merged when a write overlaps
+// one. The default backend (`sqlite:` = <data-dir>/spacetime.db); the schema migrates
+// itself.
 #pragma once
 
 #include <memory>
