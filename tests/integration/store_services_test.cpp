@@ -30,6 +30,12 @@
 namespace spacetime::store {
 namespace {
 
+// A candle as builds before InfluxDB schema 2 wrote it: a field per value, no version point.
+constexpr const char* kSchema1Candle =
+    "candles,symbol=X,tf=1s seq=1i,open=100i,high=105i,low=99i,close=101i,volume=37i,"
+    "first_ns=1i,last_ns=2i,ticks=3i,closed=1i,volume_zlma_ready=0i,volume_zlma=0,"
+    "bar_intensity_ready=0i,bar_intensity=0 1000000000\n";
+
 namespace fs = std::filesystem;
 
 std::string env_url(const char* name) {
@@ -316,12 +322,7 @@ TEST_F(StoreServicesTest, InfluxSchemaIsVersionedAndAnOldDatabaseIsRefusedWithOn
   }
 
   // A database as builds before schema 2 wrote it (a field per value, no version point).
-  ASSERT_EQ(raw.write(old,
-                      "candles,symbol=X,tf=1s seq=1i,open=100i,high=105i,low=99i,"
-                      "close=101i,volume=37i,first_ns=1i,last_ns=2i,ticks=3i,closed=1i,"
-                      "volume_zlma_ready=0i,volume_zlma=0,bar_intensity_ready=0i,"
-                      "bar_intensity=0 1000000000\n"),
-            204);
+  ASSERT_EQ(raw.write(old, kSchema1Candle), 204);
   try {
     InfluxStore store(symbols, with_db(url, old));
     ADD_FAILURE() << "a schema 1 database was opened";
@@ -479,12 +480,7 @@ TEST_F(StoreServicesTest, InfluxSchemaCheckThatFailsWritesNothingAndIsOneLine) {
   const std::string fresh3 = "st_new3_" + std::to_string(::getpid());
   for (const auto& db : {old, fresh, fresh3})
     ASSERT_EQ(raw.query("", "CREATE DATABASE \"" + db + "\"").first, 200);
-  ASSERT_EQ(raw.write(old,
-                      "candles,symbol=X,tf=1s seq=1i,open=100i,high=105i,low=99i,"
-                      "close=101i,volume=37i,first_ns=1i,last_ns=2i,ticks=3i,closed=1i,"
-                      "volume_zlma_ready=0i,volume_zlma=0,bar_intensity_ready=0i,"
-                      "bar_intensity=0 1000000000\n"),
-            204);
+  ASSERT_EQ(raw.write(old, kSchema1Candle), 204);
   const std::string via_old = with_db(with_port(url, front.port()), old);
 
   struct Fault {
