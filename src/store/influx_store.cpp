@@ -397,7 +397,7 @@ void InfluxStore::check_schema() {
       false);
   std::int64_t version = 0;
   bool schema1 = false;
-  bool missing_database = false;
+  bool missing_database = false, not_executed = false;
   if (r.status == 404 && database_not_found(error_of(r.body))) {
     missing_database = true;
   } else if (r.status != 200) {
@@ -417,6 +417,12 @@ void InfluxStore::check_schema() {
         if (!result["error"].get(error)) {
           if (database_not_found(error)) {
             missing_database = true;
+            continue;
+          }
+          // InfluxDB 1.x answers a query of several statements on a missing database with
+          // only "not executed"; one statement alone says why (below).
+          if (error == "not executed") {
+            not_executed = true;
             continue;
           }
           refuse(true, fmt::format("the query answered: {}", error));
@@ -445,6 +451,22 @@ void InfluxStore::check_schema() {
     } catch (const simdjson::simdjson_error& e) {
       refuse(false, fmt::format("the answer is not InfluxDB's query JSON ({}): {}", e.what(),
                                 r.body.substr(0, 200)));
+    }
+    if (not_executed && !missing_database) {
+      const detail::HttpResponse one =
+          query_response("SELECT last(\"version\") FROM \"schema\"", false);
+      std::string why = one.body.substr(0, 200);
+      simdjson::dom::parser p1;
+      simdjson::dom::element d1;
+      simdjson::dom::array r1;
+      std::string_view e1;
+      if (one.status == 200 && !p1.parse(one.body).get(d1) && !d1["results"].get(r1) &&
+          r1.size() == 1 && !r1.at(0)["error"].get(e1)) {
+        why = std::string(e1);
+      }
+      if (!database_not_found(why))
+        refuse(true, fmt::format("the query answered: not executed ({})", why));
+      missing_database = true;
     }
     if (!missing_database && std::count(answered.begin(), answered.end(), true) != kStatements) {
       refuse(false, fmt::format("the answer lacks statements: {}", r.body.substr(0, 200)));

@@ -376,9 +376,15 @@ class InfluxFront {
     std::lock_guard lock(mutex_);
     fault_ = std::make_pair(status, std::move(body));
   }
+  // The answer to the single-statement query the check sends after "not executed".
+  void answer_probe(int status, std::string body) {
+    std::lock_guard lock(mutex_);
+    probe_ = std::make_pair(status, std::move(body));
+  }
   void pass_check() {
     std::lock_guard lock(mutex_);
     fault_.reset();
+    probe_.reset();
   }
   int writes() const { return writes_; }
   int checks_answered() const { return checks_; }
@@ -434,15 +440,20 @@ class InfluxFront {
     const std::size_t path_at = request_line.find(' ') + 1;
     const std::string target = request_line.substr(path_at, request_line.rfind(' ') - path_at);
     std::pair<int, std::string> answer;
-    std::optional<std::pair<int, std::string>> fault;
+    std::optional<std::pair<int, std::string>> fault, probe;
     {
       std::lock_guard lock(mutex_);
       fault = fault_;
+      probe = probe_;
     }
     if (method == "GET" && target.starts_with("/query?") &&
         target.find("%22schema%22") != std::string::npos) {
-      ++checks_;
-      if (fault) answer = *fault;
+      if (target.find("SHOW") != std::string::npos) {  // the check; else its probe
+        ++checks_;
+        if (fault) answer = *fault;
+      } else if (probe) {
+        answer = *probe;
+      }
     }
     if (answer.first == 0) {
       if (target.starts_with("/write")) ++writes_;
@@ -459,7 +470,7 @@ class InfluxFront {
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   std::mutex mutex_;
-  std::optional<std::pair<int, std::string>> fault_;
+  std::optional<std::pair<int, std::string>> fault_, probe_;
   std::atomic<int> writes_{0}, checks_{0};
   std::jthread thread_;
 };
@@ -500,6 +511,9 @@ TEST_F(StoreServicesTest, InfluxSchemaCheckThatFailsWritesNothingAndIsOneLine) {
       {200, R"({"results":[{"statement_id":0,"error":"query interrupted"}]})", true,
        "the query answered: query interrupted"},
       {200, R"({"results":[{"statement_id":0}]})", false, "the answer lacks statements"},
+      // "not executed", and the statement alone (on the real server) says nothing is missing.
+      {200, R"({"results":[{"statement_id":0,"error":"not executed"}]})", true,
+       "the query answered: not executed ("},
       {200,
        R"({"results":[{"statement_id":0,"series":[{"values":[[1,"two"]]}]},)"
        R"({"statement_id":1},{"statement_id":2},{"statement_id":3}]})",
@@ -536,11 +550,17 @@ TEST_F(StoreServicesTest, InfluxSchemaCheckThatFailsWritesNothingAndIsOneLine) {
   }
   EXPECT_EQ(front.writes(), 0);
 
-  // "No such database" is a clean answer: new, the version point is written (InfluxDB 1.x
-  // says so in the results, InfluxDB 3 before its first write with a 404).
+  // "No such database" is a clean answer: new, the version point is written. InfluxDB 1.6
+  // answers the check's four statements on a missing database with only "not executed"
+  // (measured with Debian's influxd) and one statement with "database not found"; InfluxDB 3
+  // before its first write answers 404.
+  const std::string fresh1 = "st_new1_" + std::to_string(::getpid());
+  ASSERT_EQ(raw.query("", "CREATE DATABASE \"" + fresh1 + "\"").first, 200);
   const std::vector<std::pair<std::string, std::pair<int, std::string>>> missing = {
       {fresh, {200, R"({"results":[{"statement_id":0,"error":"database not found: x"}]})"}},
+      {fresh1, {200, R"({"results":[{"statement_id":0,"error":"not executed"}]})"}},
       {fresh3, {404, R"({"error":"database not found: x"})"}}};
+  front.answer_probe(200, R"({"results":[{"statement_id":0,"error":"database not found: x"}]})");
   for (const auto& [db, answer] : missing) {
     front.fail_check(answer.first, answer.second);
     const int writes = front.writes();
@@ -549,7 +569,7 @@ TEST_F(StoreServicesTest, InfluxSchemaCheckThatFailsWritesNothingAndIsOneLine) {
     const auto version = raw.query(db, "SELECT last(\"version\") FROM \"schema\"");
     EXPECT_NE(version.second.find(",2]]"), std::string::npos) << version.second;
   }
-  for (const auto& db : {old, fresh, fresh3})
+  for (const auto& db : {old, fresh, fresh1, fresh3})
     raw.query("", "DROP DATABASE \"" + db + "\"");
 }
 

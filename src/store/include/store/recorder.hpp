@@ -106,8 +106,8 @@ class Recorder {
   // Counters for /metrics: rows written per series, batches, failures, spool bytes and
   // age (ms), samples dropped from spools, bus drops.
   std::vector<std::pair<std::string, std::uint64_t>> metrics() const;
-  // store_bus_waits without the lock metrics() takes (which waits for a running step): how
-  // often a publisher (an engine shard) waited for room in the recorder's full bus queue.
+  // store_bus_waits alone (metrics() builds every counter): how often a publisher (an
+  // engine shard) waited for room in the recorder's full bus queue.
   std::uint64_t bus_waits() const;
   // Each channel's last number, also counting what waits in a spool.
   market::ChannelSequences last_sequences(market::SymbolId symbol) const;
@@ -133,8 +133,8 @@ class Recorder {
   RecorderConfig config_;
   std::shared_ptr<bus::Subscription> subscription_;
   std::vector<std::unique_ptr<Sink>> sinks_;
-  mutable std::mutex
-      mutex_;  // held while a step runs: flush() and metrics() may come from any thread
+  mutable std::mutex mutex_;  // held while a step runs: flush(), last_sequences(), open_bars() and
+                              // caught_up() may come from any thread (metrics() reads atomics only)
   std::vector<market::Event> drained_;
   // symbol * kTimeframeCount + tf: the newest bar in progress not written yet, and the
   // number of the last closed bar seen (a bar in progress at or below it is stale).
