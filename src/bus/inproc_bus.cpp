@@ -269,9 +269,9 @@ void Subscription::deliver(std::span<const market::Event> events, std::size_t la
 }
 
 // Overflow::kWait: the producer waits for the consumer to drain the ring (the recorder
-// drains every 10 ms), first yielding, then sleeping. False when the subscription closed
-// or the consumer took nothing for kMaxWaitNs (a hung store must not hang the engine and
-// its shutdown for ever): the event is then dropped and counted.
+// drains every 10 ms, at once while busy), first yielding, then sleeping. False when the
+// subscription closed or the consumer took nothing for kMaxWaitNs (a hung store must not hang the
+// engine and its shutdown for ever): the event is then dropped and counted.
 bool Subscription::wait_for_room(Ring& r) {
   const std::int64_t start = market::steady_ns();
   bool room = false;

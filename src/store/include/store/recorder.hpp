@@ -75,8 +75,9 @@ class Router final : public History {
 struct RecorderConfig {
   std::size_t batch_events = 5000;                // a batch is written at this size...
   std::chrono::milliseconds batch_interval{200};  // ...or this long after its first event
-  std::size_t bus_capacity = 1 << 16;  // drained every 10 ms: 6.5 M events/s of headroom // events
-                                       // queued between two drains
+  // Events queued between two drains: drained every 10 ms (6.5 M events/s of headroom),
+  // and again at once while a drain takes an eighth of it or more.
+  std::size_t bus_capacity = 1 << 16;
   bool record_ticks = true;
   std::string spool_dir = "data/spool";                       // one file per backend
   std::uint64_t spool_max_bytes = 256ull << 20;               // past it, the oldest samples go
