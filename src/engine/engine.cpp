@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <limits>
 #include <thread>
 
 #include "indicators/pipeline.hpp"
@@ -54,6 +55,7 @@ class Engine::Shard {
         market::EventSink& sink, market::LatencyHistogram& latency)
       : ring_(config.queue_capacity),
         batch_(config.batch),
+        open_bars_every_ns_(config.open_bars_every_ns),
         params_(std::move(params)),
         sessions_(std::move(sessions)),
         states_(sessions_.size()),
@@ -120,6 +122,11 @@ class Engine::Shard {
       const std::size_t head = ring_.popped();
       const std::size_t n = ring_.pop(batch);
       if (n == 0) {
+        // Out of ticks: the bars in progress held back go out now (see process()).
+        if (!dirty_.empty()) {
+          add_open_bars();
+          publish(0, 0, 0, 0, carried);
+        }
         // Stop only once the ring is drained: accepted ticks are never lost.
         if (stop.stop_requested() && ring_.size() == 0) return;
         idle.idle();
@@ -180,7 +187,23 @@ class Engine::Shard {
         dirty_.push_back(tick.symbol);
       }
     }
-    // Bars in progress are display-only: one update per channel per batch is enough.
+    // Bars in progress are display-only: one update per (symbol, timeframe) touched since
+    // the last is enough, at most one per open_bars_every_ns while ticks keep coming, and
+    // at once when the shard runs out of them (run()): each update costs every subscription
+    // that takes values a slot write, and a client sees them only at its flush interval
+    // (100 ms by default) anyway.
+    if (!dirty_.empty()) {
+      const std::int64_t now = open_bars_every_ns_ > 0 ? market::steady_ns() : 0;
+      if (open_bars_every_ns_ == 0 || now - open_bars_ns_ >= open_bars_every_ns_) {
+        open_bars_ns_ = now;
+        add_open_bars();
+      }
+    }
+    publish(ticks.size() - unknown - clocks - corrections, clamped, unknown, corrections,
+            origin_ns);
+  }
+
+  void add_open_bars() {
     for (const market::SymbolId id : dirty_) {
       SymbolState& s = *states_[id];
       s.dirty = false;
@@ -191,8 +214,12 @@ class Engine::Shard {
       }
     }
     dirty_.clear();
+  }
+
+  void publish(std::uint64_t ticks, std::uint64_t clamped, std::uint64_t unknown,
+               std::uint64_t corrections, std::int64_t origin_ns) {
     sink_.publish(events_out_, origin_ns);
-    ticks_.fetch_add(ticks.size() - unknown - clocks - corrections, std::memory_order_relaxed);
+    ticks_.fetch_add(ticks, std::memory_order_relaxed);
     corrections_.fetch_add(corrections, std::memory_order_relaxed);
     clamped_.fetch_add(clamped, std::memory_order_relaxed);
     unknown_.fetch_add(unknown, std::memory_order_relaxed);
@@ -216,10 +243,13 @@ class Engine::Shard {
 
   market::SpscRing<Tick> ring_;
   std::size_t batch_;
+  const std::int64_t open_bars_every_ns_;
   std::vector<std::shared_ptr<const indicators::IndicatorParams>> params_;
   std::vector<std::shared_ptr<const market::Session>> sessions_;
   std::vector<std::unique_ptr<SymbolState>> states_;
   std::vector<market::SymbolId> dirty_;
+  // When bars in progress were last published (so long ago at first that the first batch does).
+  std::int64_t open_bars_ns_ = std::numeric_limits<std::int64_t>::min() / 2;
   std::vector<market::Event> events_out_;
   market::EventSink& sink_;
   market::LatencyHistogram& latency_;

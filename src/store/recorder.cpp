@@ -171,6 +171,7 @@ struct Recorder::Sink {
   Target target;
   std::unique_ptr<Spool> spool;
   std::vector<market::Event> pending;
+  std::array<std::uint64_t, kSeriesCount> pending_rows{};  // rows of `pending` per series
   std::chrono::steady_clock::time_point next_retry{};
   std::chrono::milliseconds backoff{0};
   bool down = false;
@@ -329,11 +330,13 @@ std::size_t Recorder::step(bool force) {
       seen = std::max(seen, c->seq);
     }
     if (one_sink) {
+      ++sinks_.front()->pending_rows[static_cast<std::size_t>(*series)];
       if (kept != i) drained_[kept] = e;
       ++kept;
       continue;
     }
     auto& sink = *sinks_[routing_.route[static_cast<std::size_t>(*series)]];
+    ++sink.pending_rows[static_cast<std::size_t>(*series)];
     sink.pending.push_back(e);
     full = full || sink.pending.size() >= config_.batch_events;
     ++kept;
@@ -365,6 +368,7 @@ std::size_t Recorder::step(bool force) {
       if (sink->pending.empty()) continue;
       write_batch(*sink, sink->pending);
       sink->pending.clear();
+      sink->pending_rows = {};
     }
     batch_start_ = {};
   }
@@ -389,8 +393,10 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
   // its close wrote. With both in one batch only the newest is kept: a store's upsert may
   // not touch one row twice in a statement (PostgreSQL's ON CONFLICT).
   bool revisions = false;
-  for (const auto& e : batch)
-    revisions = revisions || market::is_revision(e);
+  if (sink.pending_rows[static_cast<std::size_t>(Series::kCandles)] != 0) {
+    for (const auto& e : batch)
+      revisions = revisions || market::is_revision(e);
+  }
   if (revisions) {
     std::vector<market::Event> kept;
     kept.reserve(batch.size());
@@ -421,7 +427,14 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
   try {
     sink.target.backend->write(batch);
     ++sink.batches;
-    count_rows(batch);
+    if (revisions) {
+      count_rows(batch);  // superseded closes were left out
+    } else {
+      for (std::size_t s = 0; s < kSeriesCount; ++s) {
+        if (sink.pending_rows[s])
+          rows_[s].fetch_add(sink.pending_rows[s], std::memory_order_relaxed);
+      }
+    }
   } catch (const StoreUnavailable& e) {
     if (!sink.down) {
       config_.warn(fmt::format("store {} unavailable, spooling to {}: {}", sink.target.name,

@@ -545,5 +545,43 @@ TEST(Engine, LivePathEqualsTheBatchPathBitForBit) {
   EXPECT_GT(compared, ticks.size());  // intensity and buffer events at least, per tick
 }
 
+// While ticks keep coming, bars in progress go out at most once per open_bars_every_ns;
+// when the shard runs out of ticks it publishes them at once, with every tick in them.
+// With 0, every batch publishes.
+TEST(Engine, BarsInProgressAreThrottledWhileTicksKeepComing) {
+  for (const std::int64_t every : {std::int64_t{0}, std::int64_t{3'600} * kSec}) {
+    SCOPED_TRACE(every);
+    CollectingSink sink;
+    const auto reg = registry(1);
+    Engine engine({.shards = 1, .batch = 1, .open_bars_every_ns = every}, reg, sink);
+    // Queued before the shard starts: it then works through a backlog, one tick a batch.
+    constexpr int kTicks = 200;
+    std::vector<Tick> ticks;
+    for (int i = 0; i < kTicks; ++i) {
+      ticks.push_back({.ts_ns = kSec + i * 1'000'000,  // all in one second: no bar closes
+                       .price = 100 + i % 3,
+                       .size = 1,
+                       .seq = static_cast<std::uint64_t>(i + 1)});
+    }
+    offer_all(engine, ticks);
+    engine.start();
+    engine.stop();
+    std::vector<CandleEvent> open;
+    for (const auto& e : sink.all()) {
+      EXPECT_FALSE(e.closed);
+      if (e.tf == Timeframe::k1s) open.push_back(e);
+    }
+    ASSERT_FALSE(open.empty());
+    EXPECT_EQ(open.back().candle.volume, kTicks);  // the last batch's update has every tick
+    if (every == 0) {
+      EXPECT_EQ(open.size(), static_cast<std::size_t>(kTicks));
+    } else {
+      // The first batch (nothing published yet), then the shard's first pop that found
+      // the ring empty.
+      EXPECT_EQ(open.size(), 2u);
+      EXPECT_EQ(open.front().candle.volume, 1);
+    }
+  }
+}
 }  // namespace
 }  // namespace spacetime::engine

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <filesystem>
 #include <thread>
+
+#include <fmt/format.h>
 
 #include "store/memory_store.hpp"
 #include "store/sqlite_store.hpp"
@@ -98,6 +101,15 @@ TEST_F(RecorderTest, RecordsEveryStoredEventAndNoValueSample) {
     stored += series_of(e).has_value();
   EXPECT_EQ(metric(recorder, "store_events_seen"), stored);
   EXPECT_GT(metric(recorder, "store_rows_intensity"), 0u);
+  // Rows are counted per series as their batch is written (not by a second pass).
+  std::array<std::uint64_t, kSeriesCount> rows{};
+  for (const auto& e : events) {
+    if (const auto series = series_of(e)) ++rows[static_cast<std::size_t>(*series)];
+  }
+  for (std::size_t s = 0; s < kSeriesCount; ++s) {
+    const std::string name = fmt::format("store_rows_{}", to_string(static_cast<Series>(s)));
+    EXPECT_EQ(metric(recorder, name), rows[s]) << name;
+  }
   EXPECT_EQ(metric(recorder, "store_bus_dropped"), 0u);
 }
 
