@@ -1,5 +1,5 @@
 // Store throughput and history latency: rows/s written per backend for closed candles,
-// ticks and intensity samples (batches of 5000, as the recorder writes), and the latency of
+// ticks and intensity samples (batches of 16,384, as the recorder writes), and the latency of
 // a 10-minute and a 1-day history query next to the same query on the in-memory store.
 //   store_bench [ROWS]     SQLite and memory always; PostgreSQL and InfluxDB when
 //   SPACETIME_TEST_POSTGRES_URL / SPACETIME_TEST_INFLUXDB_URL are set, e.g. under
@@ -27,7 +27,7 @@ namespace {
 
 constexpr std::int64_t kStart = 1'767'364'800'000'000'000;  // 2026-01-02T14:40:00Z
 constexpr std::size_t kSymbols = 10;
-constexpr std::size_t kBatch = 5000;
+constexpr std::size_t kBatch = 16384;  // RecorderConfig::batch_events
 
 std::vector<market::Event> candles(std::size_t n, std::uint64_t first_seq) {
   std::vector<market::Event> out;

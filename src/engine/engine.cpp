@@ -21,7 +21,7 @@ struct SymbolState {
               std::shared_ptr<const market::Session> session)
       : indicators(id, params, std::move(session)) {}
   indicators::SymbolIndicators indicators;
-  bool dirty = false;  // traded in the current batch: publish its bars in progress
+  bool dirty = false;  // traded since its bars in progress were last published
 };
 
 // Spin, then yield, then sleep: low latency under load, little CPU when idle (Aeron's
@@ -122,13 +122,15 @@ class Engine::Shard {
       const std::size_t head = ring_.popped();
       const std::size_t n = ring_.pop(batch);
       if (n == 0) {
-        // Out of ticks: the bars in progress held back go out now (see process()).
-        if (!dirty_.empty()) {
+        // Stop only once the ring is drained: accepted ticks are never lost. The bars in
+        // progress held back (see process()) go out once their interval is over, and
+        // before the thread ends.
+        const bool stopping = stop.stop_requested() && ring_.size() == 0;
+        if (!dirty_.empty() && (stopping || open_bars_due())) {
           add_open_bars();
           publish(0, 0, 0, 0, carried);
         }
-        // Stop only once the ring is drained: accepted ticks are never lost.
-        if (stop.stop_requested() && ring_.size() == 0) return;
+        if (stopping) return;
         idle.idle();
         continue;
       }
@@ -188,19 +190,21 @@ class Engine::Shard {
       }
     }
     // Bars in progress are display-only: one update per (symbol, timeframe) touched since
-    // the last is enough, at most one per open_bars_every_ns while ticks keep coming, and
-    // at once when the shard runs out of them (run()): each update costs every subscription
-    // that takes values a slot write, and a client sees them only at its flush interval
-    // (100 ms by default) anyway.
-    if (!dirty_.empty()) {
-      const std::int64_t now = open_bars_every_ns_ > 0 ? market::steady_ns() : 0;
-      if (open_bars_every_ns_ == 0 || now - open_bars_ns_ >= open_bars_every_ns_) {
-        open_bars_ns_ = now;
-        add_open_bars();
-      }
-    }
+    // the last is enough, at most one per open_bars_every_ns (also when the shard then runs
+    // out of ticks: run()): each update costs every subscription that takes values a slot
+    // write, and a client sees them only at its flush interval (100 ms by default) anyway.
+    if (!dirty_.empty() && open_bars_due()) add_open_bars();
     publish(ticks.size() - unknown - clocks - corrections, clamped, unknown, corrections,
             origin_ns);
+  }
+
+  // True (and the interval restarts) when bars in progress may be published now.
+  bool open_bars_due() {
+    if (open_bars_every_ns_ <= 0) return true;
+    const std::int64_t now = market::steady_ns();
+    if (now - open_bars_ns_ < open_bars_every_ns_) return false;
+    open_bars_ns_ = now;
+    return true;
   }
 
   void add_open_bars() {
@@ -209,6 +213,7 @@ class Engine::Shard {
       s.dirty = false;
       for (const market::Timeframe tf : market::kAllTimeframes) {
         const auto& agg = s.indicators.candles(tf);
+        if (!agg.has_current()) continue;  // closed since (a clock close, a flush)
         events_out_.push_back(market::CandleEvent{
             .symbol = id, .tf = tf, .closed = false, .seq = agg.bars(), .candle = agg.current()});
       }

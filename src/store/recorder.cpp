@@ -479,10 +479,14 @@ void Recorder::replay(Sink& sink, bool force) {
       sink.note_spool();
       return;
     } catch (const StoreError& e) {
+      // Not written, and never will be (the store refused it): counted, dropped from the
+      // spool so that the batches behind it go on.
       ++sink.failures;
       sink.rows_failed += batch.events.size();
       config_.warn(fmt::format("store {}: spooled batch of {} rows not written: {}",
                                sink.target.name, batch.events.size(), e.what()));
+      sink.spool->pop_front();
+      continue;
     }
     ++sink.batches;
     ++sink.replayed_batches;

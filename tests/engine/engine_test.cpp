@@ -545,9 +545,8 @@ TEST(Engine, LivePathEqualsTheBatchPathBitForBit) {
   EXPECT_GT(compared, ticks.size());  // intensity and buffer events at least, per tick
 }
 
-// While ticks keep coming, bars in progress go out at most once per open_bars_every_ns;
-// when the shard runs out of ticks it publishes them at once, with every tick in them.
-// With 0, every batch publishes.
+// Bars in progress go out at most once per open_bars_every_ns, and before the shard stops,
+// with every tick in them. With 0, every batch publishes.
 TEST(Engine, BarsInProgressAreThrottledWhileTicksKeepComing) {
   for (const std::int64_t every : {std::int64_t{0}, std::int64_t{3'600} * kSec}) {
     SCOPED_TRACE(every);
@@ -576,12 +575,37 @@ TEST(Engine, BarsInProgressAreThrottledWhileTicksKeepComing) {
     if (every == 0) {
       EXPECT_EQ(open.size(), static_cast<std::size_t>(kTicks));
     } else {
-      // The first batch (nothing published yet), then the shard's first pop that found
-      // the ring empty.
+      // The first batch (nothing published yet), then the shard's stop.
       EXPECT_EQ(open.size(), 2u);
       EXPECT_EQ(open.front().candle.volume, 1);
     }
   }
 }
+// A shard out of ticks publishes the bars in progress it held back once their interval is
+// over: a quiet feed's last bar is not left out until the next tick or the stop.
+TEST(Engine, HeldBarsInProgressGoOutWhenTheFeedGoesQuiet) {
+  CollectingSink sink;
+  const auto reg = registry(1);
+  Engine engine({.shards = 1, .open_bars_every_ns = 20'000'000}, reg, sink);
+  engine.start();
+  for (int i = 0; i < 3; ++i) {
+    const Tick t{
+        .ts_ns = kSec + i, .price = 100, .size = 1, .seq = static_cast<std::uint64_t>(i + 1)};
+    offer_all(engine, std::span(&t, 1));
+  }
+  const auto has_all = [&] {
+    for (const auto& e : sink.all()) {
+      if (!e.closed && e.tf == Timeframe::k1s && e.candle.volume == 3) return true;
+    }
+    return false;
+  };
+  // Polls (10 s at most): no timing is asserted, only that it comes without a stop.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!has_all() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(has_all());
+  engine.stop();
+}
+
 }  // namespace
 }  // namespace spacetime::engine

@@ -111,8 +111,10 @@ class Subscription {
   const Filter& filter() const { return filter_; }
 
   // Producer side: called by the bus from publishing thread `lane`. origin_ns as for
-  // EventSink::publish; at_ns: the publish time (steady_ns()), 0 to stamp nothing.
-  void deliver(std::span<const market::Event> events, std::size_t lane, std::int64_t origin_ns = 0,
+  // EventSink::publish; at_ns: the publish time (steady_ns()), 0 to stamp nothing. True
+  // when the stamp was pushed (or there was none to push): the bus, which hands a batch
+  // over in chunks, then passes 0 for the batch's later chunks.
+  bool deliver(std::span<const market::Event> events, std::size_t lane, std::int64_t origin_ns = 0,
                std::int64_t at_ns = 0);
   // Producer side: events up to `seq` on the channel were lost before the bus (a Redis
   // stream that no longer held them), so consumers report a gap as for an overflow.
