@@ -29,9 +29,9 @@ struct EngineConfig {
   // backlog, offer() stops at the first full ring; always 0 with one shard).
   std::size_t backlog_capacity = 1 << 16;
   std::size_t batch = 1024;  // ticks a shard takes from its ring at once
-  // Bars in progress (display-only) are published at most once per this interval while
-  // ticks keep coming, and at once when the shard runs out of ticks (0: after every
-  // batch). Each update costs every subscriber taking values a slot write.
+  // Bars in progress (display-only) are published at most once per this interval (0: after
+  // every batch); a shard out of ticks publishes the held ones when it is over, and before
+  // it stops. Each update costs every subscriber taking values a slot write.
   std::int64_t open_bars_every_ns = 2'000'000;
   indicators::IndicatorParams indicators{};  // the run's set: every symbol's, unless
   // a symbol-pattern rule changes some of them for the symbols it matches (resolved when
