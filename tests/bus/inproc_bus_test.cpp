@@ -65,6 +65,36 @@ TEST(InprocBus, DrainMeasuresEachBatchAndReportsTheOldestOrigin) {
   EXPECT_EQ(latency.snapshot().count, 3u);
 }
 
+// A batch longer than the bus's hand-over chunk (64 events) still reaches every
+// subscription whole and in order, with one stamp per batch: also for a subscription whose
+// first event of the batch is in a later chunk.
+TEST(InprocBus, ALongBatchIsStampedOncePerSubscription) {
+  InprocBus bus;
+  Filter minutes_only;
+  minutes_only.streams.set(static_cast<std::size_t>(market::Stream::kCandle1m));
+  auto all = bus.subscribe(Filter{}, 1000);
+  auto minutes = bus.subscribe(minutes_only, 1000);
+  market::LatencyHistogram all_latency, minutes_latency;
+  all->set_latency(&all_latency);
+  minutes->set_latency(&minutes_latency);
+  std::vector<Event> batch;
+  for (std::uint64_t i = 1; i <= 200; ++i)  // the 1m candles start in the third chunk
+    batch.push_back(candle(0, i > 150 ? Timeframe::k1m : Timeframe::k1s, i));
+  bus.publish(batch, 7000);
+  bus.publish(batch, 6000);
+  std::vector<Event> got;
+  ASSERT_EQ(all->drain(got), 400u);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(std::get<CandleEvent>(got[i]).seq, i % 200 + 1);
+  EXPECT_EQ(all->drain_origin_ns(), 6000);
+  EXPECT_EQ(all_latency.snapshot().count, 2u);
+  got.clear();
+  ASSERT_EQ(minutes->drain(got), 100u);
+  EXPECT_EQ(std::get<CandleEvent>(got.front()).seq, 151u);
+  EXPECT_EQ(minutes->drain_origin_ns(), 6000);
+  EXPECT_EQ(minutes_latency.snapshot().count, 2u);
+}
+
 TEST(InprocBus, FullSubscriptionDropsAndCountsWithoutBlocking) {
   InprocBus bus;
   auto small = bus.subscribe(Filter{}, 3);
