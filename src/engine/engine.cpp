@@ -128,7 +128,7 @@ class Engine::Shard {
         const bool stopping = stop.stop_requested() && ring_.size() == 0;
         if (!dirty_.empty() && (stopping || open_bars_due())) {
           add_open_bars();
-          publish(0, 0, 0, 0, carried);
+          if (!events_out_.empty()) publish(0, 0, 0, 0, carried);
         }
         if (stopping) return;
         idle.idle();

@@ -586,25 +586,59 @@ TEST(Engine, BarsInProgressAreThrottledWhileTicksKeepComing) {
 TEST(Engine, HeldBarsInProgressGoOutWhenTheFeedGoesQuiet) {
   CollectingSink sink;
   const auto reg = registry(1);
-  Engine engine({.shards = 1, .open_bars_every_ns = 20'000'000}, reg, sink);
+  Engine engine({.shards = 1, .batch = 1, .open_bars_every_ns = 200'000'000}, reg, sink);
   engine.start();
-  for (int i = 0; i < 3; ++i) {
+  const auto offer_tick = [&](int i) {
     const Tick t{
         .ts_ns = kSec + i, .price = 100, .size = 1, .seq = static_cast<std::uint64_t>(i + 1)};
     offer_all(engine, std::span(&t, 1));
-  }
-  const auto has_all = [&] {
+  };
+  const auto has_volume = [&](std::int64_t volume) {
     for (const auto& e : sink.all()) {
-      if (!e.closed && e.tf == Timeframe::k1s && e.candle.volume == 3) return true;
+      if (!e.closed && e.tf == Timeframe::k1s && e.candle.volume == volume) return true;
     }
     return false;
   };
   // Polls (10 s at most): no timing is asserted, only that it comes without a stop.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!has_all() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  EXPECT_TRUE(has_all());
+  const auto wait_for = [&](std::int64_t volume) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!has_volume(volume) && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return has_volume(volume);
+  };
+  offer_tick(0);
+  ASSERT_TRUE(wait_for(1));  // the first batch publishes: nothing was published yet
+  offer_tick(1);             // later batches within the interval are held back...
+  offer_tick(2);
+  EXPECT_TRUE(wait_for(3));  // ...and go out from the idle shard
   engine.stop();
+}
+
+// A bar that a flush (or a clock close) ended is not published as in progress afterwards,
+// also when its last tick was held back.
+TEST(Engine, ABarEndedByAFlushIsNotPublishedAsInProgress) {
+  CollectingSink sink;
+  const auto reg = registry(1);
+  Engine engine({.shards = 1, .batch = 1, .open_bars_every_ns = std::int64_t{3'600} * kSec}, reg,
+                sink);
+  for (int i = 0; i < 2; ++i) {  // the first is published, the second held back
+    const Tick t{
+        .ts_ns = kSec + i, .price = 100, .size = 1, .seq = static_cast<std::uint64_t>(i + 1)};
+    offer_all(engine, std::span(&t, 1));
+  }
+  engine.start();
+  engine.flush_bars();
+  engine.stop();
+  const auto all = sink.all();
+  for (const Timeframe tf : market::kAllTimeframes) {
+    SCOPED_TRACE(market::to_string(tf));
+    const auto close = std::find_if(all.begin(), all.end(),
+                                    [&](const CandleEvent& e) { return e.closed && e.tf == tf; });
+    ASSERT_NE(close, all.end());
+    EXPECT_EQ(close->candle.volume, 2);
+    for (auto it = close + 1; it != all.end(); ++it)
+      EXPECT_FALSE(!it->closed && it->tf == tf) << "in progress after its close";
+  }
 }
 
 }  // namespace
