@@ -24,9 +24,11 @@ class Switchable final : public Backend {
  public:
   explicit Switchable(std::shared_ptr<Backend> inner) : inner_(std::move(inner)) {}
   std::atomic<bool> down{false};
+  std::atomic<bool> refuse{false};  // answers, but refuses the rows (a constraint, a bad row)
   std::atomic<int> writes{0};
   void write(std::span<const market::Event> events) override {
     if (down) throw StoreUnavailable("switchable: down");
+    if (refuse) throw StoreError("switchable: refused");
     ++writes;
     inner_->write(events);
   }
@@ -224,6 +226,42 @@ TEST_F(RecorderTest, SpoolsDuringAnOutageAndReplaysInOrderAfterIt) {
   MemoryStore expected(symbols, 1'000'000);
   expected.write(events);
   testing::expect_same_answers(expected, *inner, events, 3);
+}
+
+// A spooled batch that the store, once back, refuses (StoreError: it would never take it)
+// is counted as failed, not as written, and leaves the spool so the batches behind it go on.
+TEST_F(RecorderTest, ASpooledBatchTheStoreRefusesIsCountedAsFailedNotWritten) {
+  bus::InprocBus bus;
+  auto inner = std::make_shared<MemoryStore>(symbols, 1'000'000);
+  auto store = std::make_shared<Switchable>(inner);
+  Routing routing;
+  routing.targets.push_back({"test:", "test", store});
+  Recorder recorder(symbols, bus, routing, config());
+  const auto rows = [&] {
+    std::uint64_t n = 0;
+    for (std::size_t s = 0; s < kSeriesCount; ++s)
+      n += metric(recorder, fmt::format("store_rows_{}", to_string(static_cast<Series>(s))));
+    return n;
+  };
+  recorder.start();
+  const std::size_t half = events.size() / 2;
+  publish_all(bus, 0, half);
+  recorder.flush();
+  const std::uint64_t written = rows();
+  ASSERT_GT(written, 0u);
+  store->down = true;
+  publish_all(bus, half);
+  recorder.flush();
+  const std::uint64_t spooled = metric(recorder, "store_events_seen") - written;
+  ASSERT_GT(metric(recorder, "store_test_spooled_batches"), 0u);
+  store->down = false;
+  store->refuse = true;
+  recorder.stop();  // replays the spool: every batch refused
+  EXPECT_EQ(rows(), written);
+  EXPECT_EQ(metric(recorder, "store_test_rows_failed"), spooled);
+  EXPECT_EQ(metric(recorder, "store_test_replayed_batches"), 0u);
+  EXPECT_EQ(metric(recorder, "store_test_spool_bytes"), 0u);
+  EXPECT_TRUE(recorder.caught_up());
 }
 
 TEST_F(RecorderTest, ASpoolLeftByACrashIsReplayedByTheNextRun) {
