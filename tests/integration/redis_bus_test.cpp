@@ -76,6 +76,10 @@ std::vector<market::Event> events_only(const std::vector<market::Event>& all) {
 struct Received {
   std::vector<market::Event> events;
   std::size_t values = 0;
+  // Bars in progress met before the close of the bar before them (the publisher frames a
+  // round's values after its events, so none should be).
+  std::size_t early_bars = 0;
+  std::map<std::pair<market::SymbolId, int>, std::uint64_t> closed;
 
   // Drains until `want` events arrived or the timeout passed.
   bool collect(Subscription& sub, std::size_t want, std::chrono::milliseconds timeout) {
@@ -85,10 +89,15 @@ struct Received {
       batch.clear();
       sub.drain(batch);
       for (const auto& e : batch) {
+        const auto* bar = std::get_if<market::CandleEvent>(&e);
+        const auto key = bar ? std::pair{bar->symbol, static_cast<int>(bar->tf)}
+                             : std::pair<market::SymbolId, int>{};
         if (market::is_value(e)) {
           ++values;
+          if (bar && !bar->closed && bar->seq > closed[key] + 1) ++early_bars;
         } else {
           events.push_back(e);
+          if (bar && bar->closed) closed[key] = std::max(closed[key], bar->seq);
         }
       }
       if (batch.empty()) std::this_thread::sleep_for(2ms);
@@ -175,6 +184,7 @@ TEST(RedisBus, DeliversEveryEventInOrderAcrossProcessesBoundaries) {
     ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
   expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
   EXPECT_GT(got.values, 0u) << "latest values travel too";
+  EXPECT_EQ(got.early_bars, 0u) << "a bar in progress came before the close before it";
   const auto p = rig.publisher->stats();
   const auto s = rig.bus->stats();
   EXPECT_EQ(p.ring_dropped, 0u);
@@ -182,6 +192,22 @@ TEST(RedisBus, DeliversEveryEventInOrderAcrossProcessesBoundaries) {
   EXPECT_EQ(s.gaps, 0u);
   EXPECT_EQ(s.lost_events, 0u);
   EXPECT_EQ(s.decode_errors, 0u);
+}
+
+// A round's values are framed after its events: a receiver never meets a bar in progress
+// before the close of the bar before it (a chart cannot take a bar older than its last).
+TEST(RedisBus, ARoundFramesItsBarsInProgressAfterItsCloses) {
+  Rig rig(env_url(), 1, 10);
+  const market::Event round[] = {
+      market::CandleEvent{.symbol = 0, .tf = market::Timeframe::k1m, .closed = true, .seq = 1},
+      market::CandleEvent{.symbol = 0, .tf = market::Timeframe::k1m, .closed = false, .seq = 2}};
+  rig.source->publish(round);  // before the publisher runs: its first round takes both
+  rig.start();
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, 1, 20s));
+  got.collect(*rig.sub, 2, 300ms);  // the value, in the same frame
+  EXPECT_EQ(got.values, 1u);
+  EXPECT_EQ(got.early_bars, 0u);
 }
 
 TEST(RedisBus, CatchesUpFromTheStreamAfterACutWithoutLossOrDuplicates) {

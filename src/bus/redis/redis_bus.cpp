@@ -199,6 +199,7 @@ void RedisPublisher::run(std::stop_token stop) {
   auto& c = *counters_;
   std::chrono::milliseconds backoff{0};
   std::vector<market::Event> pending;
+  std::vector<market::Event> values;
   auto next_values = std::chrono::steady_clock::now();
   auto last_sent = next_values;
   for (;;) {
@@ -236,11 +237,16 @@ void RedisPublisher::run(std::stop_token stop) {
     if (unconfirmed_.empty()) {
       // Value samples at their own, slower cadence: consumers conflate them anyway, and
       // they would otherwise be most of the traffic and of the stream's memory.
+      // Values are drained before the events (so the closes that preceded a bar in progress
+      // are among the events) and framed after them (so a receiver never meets a bar in
+      // progress before the close that preceded it).
+      values.clear();
       if (const auto now = std::chrono::steady_clock::now(); now >= next_values || stopping) {
-        subscription_->drain_values(pending);
+        subscription_->drain_values(values);
         next_values = now + config_.value_interval;
       }
       subscription_->drain(pending);
+      pending.insert(pending.end(), values.begin(), values.end());
       encode(pending);
     }
     if (unconfirmed_.empty()) {
