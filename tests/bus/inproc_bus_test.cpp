@@ -152,6 +152,45 @@ TEST(InprocBus, WaitingSubscriptionHoldsThePublisherBackAndLosesNothing) {
   EXPECT_EQ(dropping->dropped(), kEvents - 4);  // never drained: all but its first four
 }
 
+// The same with batches longer than the bus's 64-event hand-over chunk: the publisher waits
+// inside a chunk, and the waiting subscription still gets every event in order with one
+// latency stamp per batch, while the dropping one beside it loses only what it had no room for.
+TEST(InprocBus, WaitingSubscriptionTakesLongBatchesWholeWithOneStampEach) {
+  InprocBus bus;
+  Filter waiting;
+  waiting.overflow = Overflow::kWait;
+  auto slow = bus.subscribe(waiting, 16);
+  auto dropping = bus.subscribe(Filter{}, 16);
+  market::LatencyHistogram latency;
+  slow->set_latency(&latency);
+  constexpr std::uint64_t kBatch = 200, kBatches = 10;
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    std::vector<Event> batch;
+    for (std::uint64_t b = 0; b < kBatches; ++b) {
+      batch.clear();
+      for (std::uint64_t i = 1; i <= kBatch; ++i)
+        batch.push_back(candle(0, Timeframe::k1s, b * kBatch + i));
+      bus.publish(batch, 1000);
+    }
+    done = true;
+  });
+  std::vector<Event> got;
+  while (!done.load() || slow->queued() > 0) {
+    slow->drain(got);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  publisher.join();
+  slow->drain(got);
+  ASSERT_EQ(got.size(), kBatch * kBatches);
+  for (std::uint64_t i = 0; i < got.size(); ++i)
+    ASSERT_EQ(std::get<CandleEvent>(got[i]).seq, i + 1);
+  EXPECT_EQ(slow->dropped(), 0u);
+  EXPECT_GT(slow->waits(), 0u);
+  EXPECT_EQ(latency.snapshot().count, kBatches);
+  EXPECT_EQ(dropping->dropped(), kBatch * kBatches - 16);  // never drained
+}
+
 // A waiting publisher is released when its subscription is removed: what it could not
 // deliver is dropped and counted, and later publishes do not wait at all.
 TEST(InprocBus, RemovingAWaitingSubscriptionReleasesThePublisher) {
