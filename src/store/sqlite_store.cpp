@@ -854,6 +854,10 @@ std::uint64_t SqliteStore::apply_retention(std::int64_t now_ns, const Retention&
   std::lock_guard lock(write_mutex_);
   auto& c = *writer_;
   std::uint64_t deleted = 0;
+  // A symbol's first tick block that cannot be read (corrupt) keeps its old ticks; the
+  // round goes on with the other symbols and series, then says so.
+  std::size_t untrimmed = 0;
+  std::string untrimmed_error;
   // Channel by channel along the primary key (there is no time index): find the first row
   // to keep, delete the numbers below it.
   auto trim = [&](Series s, std::int64_t keep_ns, std::optional<market::Timeframe> only_tf) {
@@ -898,7 +902,11 @@ std::uint64_t SqliteStore::apply_retention(std::int64_t now_ns, const Retention&
         sqlite3_reset(erase);
         if (rc2 != SQLITE_DONE) fail(c.db, path_, "retention", rc2);
         if (ticks) {
-          deleted += c.trim_first_block(symbol, now_ns - keep_ns);
+          try {
+            deleted += c.trim_first_block(symbol, now_ns - keep_ns);
+          } catch (const StoreError& e) {
+            if (untrimmed++ == 0) untrimmed_error = e.what();
+          }
         } else {
           deleted += static_cast<std::uint64_t>(sqlite3_changes64(c.db));
         }
@@ -920,6 +928,12 @@ std::uint64_t SqliteStore::apply_retention(std::int64_t now_ns, const Retention&
                                                     {Series::kReversals, r.reversals_ns}};
   for (const auto& [series, keep] : others) {
     if (keep > 0) trim(series, keep, std::nullopt);
+  }
+  if (untrimmed > 0) {
+    throw StoreError(
+        fmt::format("sqlite:{}: retention: the first tick block of {} symbol(s) kept its old ticks "
+                    "(everything else was applied): {}",
+                    path_, untrimmed, untrimmed_error));
   }
   return deleted;
 }

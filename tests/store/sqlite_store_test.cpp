@@ -312,6 +312,53 @@ TEST_F(SqliteStoreTest, ACorruptTickBlockIsAClearErrorNamingIt) {
   }
 }
 
+// Retention with one symbol's straddling tick block corrupt: that block keeps its ticks,
+// the other symbols and the later series are still trimmed, and the round ends in one
+// error naming the block.
+TEST_F(SqliteStoreTest, RetentionGoesOnPastACorruptTickBlockAndSaysSo) {
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 2, 4'000);
+  SqliteStore sqlite(symbols, db());
+  sqlite.write(events);
+  std::int64_t first = std::numeric_limits<std::int64_t>::max(), last = 0;
+  for (const auto& e : events) {
+    if (const auto* k = std::get_if<market::TickEvent>(&e)) {
+      first = std::min(first, k->t);
+      last = std::max(last, k->t);
+    }
+  }
+  const std::int64_t cut = first + (last - first) / 2;  // inside each symbol's one block
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "UPDATE tick_blocks SET data = substr(data, 1, length(data) - 1) "
+                         "WHERE symbol = 'SYM0'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(raw);
+  Retention r;
+  r.ticks_ns = last - cut;
+  r.samples_ns = last - cut;  // trimmed after the ticks
+  try {
+    sqlite.apply_retention(last, r);
+    FAIL() << "a corrupt block was trimmed";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find("tick block (SYM0, 1) is corrupt"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("everything else was applied"), std::string::npos);
+  }
+  const auto ticks = sqlite.query({.symbol = 1, .series = Series::kTicks, .limit = 100000});
+  ASSERT_FALSE(ticks.rows.empty());
+  for (const auto& e : ticks.rows)
+    ASSERT_GE(std::get<market::TickEvent>(e).t, cut);
+  for (const market::SymbolId s : {0, 1}) {
+    const auto samples = sqlite.query({.symbol = s, .series = Series::kSamples, .limit = 100000});
+    ASSERT_FALSE(samples.rows.empty());
+    for (const auto& e : samples.rows)
+      ASSERT_GE(market::event_time(e), cut);
+  }
+}
+
 TEST_F(SqliteStoreTest, KeysRowsBySymbolNameNotRunId) {
   market::SymbolRegistry first;
   const auto events = testing::simulated_events(first, 2, 5'000);
