@@ -17,6 +17,25 @@ Event candle(market::SymbolId symbol, Timeframe tf, std::uint64_t seq) {
   return CandleEvent{.symbol = symbol, .tf = tf, .closed = true, .seq = seq, .candle = {}};
 }
 
+// Runs `publish` on a thread of its own and drains `sub` meanwhile, as a consumer would,
+// until the publisher is done and the subscription empty; returns what was drained.
+template <typename Publish>
+std::vector<Event> drain_while(Subscription& sub, Publish publish) {
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    publish();
+    done = true;
+  });
+  std::vector<Event> got;
+  while (!done.load() || sub.queued() > 0) {
+    sub.drain(got);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  publisher.join();
+  sub.drain(got);
+  return got;
+}
+
 TEST(InprocBus, DeliversOnlyMatchingChannels) {
   InprocBus bus;
   Filter one_minute;
@@ -128,21 +147,12 @@ TEST(InprocBus, WaitingSubscriptionHoldsThePublisherBackAndLosesNothing) {
   auto slow = bus.subscribe(waiting, 4);
   auto dropping = bus.subscribe(Filter{}, 4);
   constexpr std::uint64_t kEvents = 2'000;
-  std::atomic<bool> done{false};
-  std::thread publisher([&] {
+  const auto got = drain_while(*slow, [&] {
     for (std::uint64_t i = 1; i <= kEvents; i += 2) {
       const Event pair[] = {candle(0, Timeframe::k1s, i), candle(0, Timeframe::k1s, i + 1)};
       bus.publish(pair);
     }
-    done = true;
   });
-  std::vector<Event> got;
-  while (!done.load() || slow->queued() > 0) {
-    slow->drain(got);
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-  publisher.join();
-  slow->drain(got);
   ASSERT_EQ(got.size(), kEvents);
   for (std::uint64_t i = 0; i < kEvents; ++i)
     ASSERT_EQ(std::get<CandleEvent>(got[i]).seq, i + 1);
@@ -164,8 +174,7 @@ TEST(InprocBus, WaitingSubscriptionTakesLongBatchesWholeWithOneStampEach) {
   market::LatencyHistogram latency;
   slow->set_latency(&latency);
   constexpr std::uint64_t kBatch = 200, kBatches = 10;
-  std::atomic<bool> done{false};
-  std::thread publisher([&] {
+  const auto got = drain_while(*slow, [&] {
     std::vector<Event> batch;
     for (std::uint64_t b = 0; b < kBatches; ++b) {
       batch.clear();
@@ -173,15 +182,7 @@ TEST(InprocBus, WaitingSubscriptionTakesLongBatchesWholeWithOneStampEach) {
         batch.push_back(candle(0, Timeframe::k1s, b * kBatch + i));
       bus.publish(batch, 1000);
     }
-    done = true;
   });
-  std::vector<Event> got;
-  while (!done.load() || slow->queued() > 0) {
-    slow->drain(got);
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-  publisher.join();
-  slow->drain(got);
   ASSERT_EQ(got.size(), kBatch * kBatches);
   for (std::uint64_t i = 0; i < got.size(); ++i)
     ASSERT_EQ(std::get<CandleEvent>(got[i]).seq, i + 1);
