@@ -68,6 +68,18 @@ class RecorderTest : public ::testing::Test {
     c.warn = [](const std::string&) {};
     return c;
   }
+  // One store, named "test", that the test can switch off: a MemoryStore behind a Switchable.
+  struct SwitchableTarget {
+    std::shared_ptr<MemoryStore> inner;
+    std::shared_ptr<Switchable> store;
+    Routing routing;
+  };
+  SwitchableTarget switchable_target() const {
+    SwitchableTarget t{std::make_shared<MemoryStore>(symbols, 1'000'000), nullptr, {}};
+    t.store = std::make_shared<Switchable>(t.inner);
+    t.routing.targets.push_back({"test:", "test", t.store});
+    return t;
+  }
   void publish_all(bus::Bus& bus, std::size_t from = 0, std::size_t to = SIZE_MAX) {
     to = std::min(to, events.size());
     for (std::size_t i = from; i < to; i += 500)
@@ -200,10 +212,7 @@ TEST_F(RecorderTest, RevisedBarsReplaceTheirRowsInSqlite) {
 
 TEST_F(RecorderTest, SpoolsDuringAnOutageAndReplaysInOrderAfterIt) {
   bus::InprocBus bus;
-  auto inner = std::make_shared<MemoryStore>(symbols, 1'000'000);
-  auto store = std::make_shared<Switchable>(inner);
-  Routing routing;
-  routing.targets.push_back({"test:", "test", store});
+  auto [inner, store, routing] = switchable_target();
   Recorder recorder(symbols, bus, routing, config());
   recorder.start();
   const std::size_t third = events.size() / 3;
@@ -232,10 +241,7 @@ TEST_F(RecorderTest, SpoolsDuringAnOutageAndReplaysInOrderAfterIt) {
 // is counted as failed, not as written, and leaves the spool so the batches behind it go on.
 TEST_F(RecorderTest, ASpooledBatchTheStoreRefusesIsCountedAsFailedNotWritten) {
   bus::InprocBus bus;
-  auto inner = std::make_shared<MemoryStore>(symbols, 1'000'000);
-  auto store = std::make_shared<Switchable>(inner);
-  Routing routing;
-  routing.targets.push_back({"test:", "test", store});
+  auto [inner, store, routing] = switchable_target();
   Recorder recorder(symbols, bus, routing, config());
   const auto rows = [&] {
     std::uint64_t n = 0;
@@ -265,10 +271,7 @@ TEST_F(RecorderTest, ASpooledBatchTheStoreRefusesIsCountedAsFailedNotWritten) {
 }
 
 TEST_F(RecorderTest, ASpoolLeftByACrashIsReplayedByTheNextRun) {
-  auto inner = std::make_shared<MemoryStore>(symbols, 1'000'000);
-  auto store = std::make_shared<Switchable>(inner);
-  Routing routing;
-  routing.targets.push_back({"test:", "test", store});
+  auto [inner, store, routing] = switchable_target();
   store->down = true;
   {
     bus::InprocBus bus;
@@ -295,10 +298,7 @@ TEST_F(RecorderTest, ASpoolLeftByACrashIsReplayedByTheNextRun) {
 
 TEST_F(RecorderTest, PastItsBoundTheSpoolDropsOnlyTheOldestSamples) {
   bus::InprocBus bus;
-  auto inner = std::make_shared<MemoryStore>(symbols, 1'000'000);
-  auto store = std::make_shared<Switchable>(inner);
-  Routing routing;
-  routing.targets.push_back({"test:", "test", store});
+  auto [inner, store, routing] = switchable_target();
   auto c = config();
   c.spool_max_bytes = 200'000;
   store->down = true;
