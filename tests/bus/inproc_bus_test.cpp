@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <latch>
 #include <thread>
 
 #include "bus/bus.hpp"
@@ -313,8 +314,12 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
   for (std::size_t k = 0; k <= subs.size(); ++k)
     consumers.emplace_back(consume, k);
   std::vector<std::thread> publishers;
+  // No publisher ends before all are done: a thread that ended would hand its lane (and
+  // ring) to a later one, and the big subscription's room (one publisher's events per
+  // ring, even if its consumer never ran) would no longer hold for certain.
+  std::latch all_done(kPublishers);
   for (market::SymbolId p = 0; p < kPublishers; ++p) {
-    publishers.emplace_back([&bus, p] {
+    publishers.emplace_back([&bus, &all_done, p] {
       std::vector<Event> batch;
       for (std::uint64_t seq = 1; seq <= kPerPublisher;) {
         batch.clear();
@@ -327,6 +332,7 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
         }
         bus.publish(batch, 1);
       }
+      all_done.arrive_and_wait();
     });
   }
   for (auto& t : publishers)
