@@ -609,7 +609,7 @@ TEST_F(StoreServicesTest, InfluxOutageIsSpooledAndReplayedWithNothingLost) {
   EXPECT_GT(metric("store_influxdb_replayed_batches"), 0u);
   MemoryStore memory(symbols, 1'000'000);
   memory.write(events);
-  testing::expect_same_answers(memory, *routing.targets[0].backend, events, 2);
+  testing::expect_same_rows(memory, *routing.targets[0].backend, 2);
 }
 
 TEST_F(StoreServicesTest, UnreachableInfluxIsOneClearLine) {

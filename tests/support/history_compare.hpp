@@ -89,4 +89,37 @@ inline std::vector<market::Event> walk(const store::History& h, store::HistoryQu
   }
 }
 
+// Asserts that two History implementations hold the same rows: every symbol, series and
+// timeframe walked whole, page by page (the outage tests' "nothing lost, nothing changed";
+// expect_same_answers is the wide check of query shapes, ~1,600 queries).
+inline void expect_same_rows(const store::History& expected, const store::History& got,
+                             std::size_t symbols, std::size_t page = 5000) {
+  std::size_t rows = 0;
+  for (std::size_t s = 0; s < symbols; ++s) {
+    for (std::size_t k = 0; k < store::kSeriesCount; ++k) {
+      const auto series = static_cast<store::Series>(k);
+      const std::size_t tfs = series == store::Series::kCandles ? market::kTimeframeCount : 1;
+      for (std::size_t tf = 0; tf < tfs; ++tf) {
+        store::HistoryQuery q;
+        q.symbol = static_cast<market::SymbolId>(s);
+        q.series = series;
+        q.tf = market::kAllTimeframes[tf];
+        q.limit = page;
+        const auto a = walk(expected, q);
+        const auto b = walk(got, q);
+        ASSERT_EQ(a.size(), b.size()) << "symbol " << s << " series " << store::to_string(series)
+                                      << " tf " << market::to_string(q.tf);
+        for (std::size_t i = 0; i < a.size(); ++i) {
+          ASSERT_TRUE(a[i] == b[i])
+              << "row " << i << " of series " << store::to_string(series) << " tf "
+              << market::to_string(q.tf) << " seq " << market::channel_seq(a[i]) << " vs "
+              << market::channel_seq(b[i]);
+        }
+        rows += a.size();
+      }
+    }
+  }
+  EXPECT_GT(rows, 1000u);
+}
+
 }  // namespace spacetime::testing
