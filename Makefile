@@ -79,6 +79,7 @@ bench: build
 	$(RELEASE)/bin/tick_files_bench --benchmark_min_time=0.5
 	$(RELEASE)/bin/iqfeed_parse_bench --benchmark_min_time=0.5
 	$(RELEASE)/bin/pipeline_bench 5000000 50 3
+	$(RELEASE)/bin/bus_bench 20000000 5
 	$(RELEASE)/bin/signal_rates 8 10 20
 	scripts/services run postgres influxdb -- $(RELEASE)/bin/store_bench
 	scripts/services run redis -- $(RELEASE)/bin/redis_bench
