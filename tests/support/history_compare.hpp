@@ -85,7 +85,12 @@ inline std::vector<market::Event> walk(const store::History& h, store::HistoryQu
     const auto page = h.query(q);
     out.insert(out.end(), page.rows.begin(), page.rows.end());
     if (!page.more || page.rows.empty()) return out;
-    q.after_seq = market::channel_seq(page.rows.back());
+    const std::uint64_t next = market::channel_seq(page.rows.back());
+    if (next <= q.after_seq) {  // a store whose cursor does not move would loop for ever
+      ADD_FAILURE() << "the cursor did not move past " << q.after_seq;
+      return out;
+    }
+    q.after_seq = next;
   }
 }
 
