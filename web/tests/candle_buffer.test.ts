@@ -255,6 +255,21 @@ describe('CandleBuffer', () => {
     expect(buffer.refill({ symbol: 'BETA', tf: '1s', candles: [event(7, true)] })).toBe(false);
   });
 
+  it('counts a hole filled by a bar it already showed as a change', () => {
+    // The close of 3 was lost; its last update in progress had the values it closed with.
+    const buffer = new CandleBuffer(channel);
+    buffer.applySnapshot(snapshot([1, 2], 3));
+    buffer.apply(event(4, false));
+    buffer.apply(event(4, true));
+    expect(buffer.missing()).toBe(1);
+    // The refetched close changes no bar, but the hole is gone: the chart must redraw its
+    // counters (it does only when refill() says something changed).
+    expect(buffer.refill({ symbol: 'ALFA', tf: '1s', candles: [event(3, true)] })).toBe(true);
+    expect(buffer.missing()).toBe(0);
+    expect(seqs(buffer)).toEqual([1, 2, 3, 4]);
+    expect(buffer.refill({ symbol: 'ALFA', tf: '1s', candles: [event(3, true)] })).toBe(false);
+  });
+
   it('takes a revised bar whose only change is its high or low', () => {
     const buffer = new CandleBuffer(channel);
     buffer.applySnapshot(snapshot([1, 2, 3], 4));

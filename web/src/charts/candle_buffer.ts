@@ -195,8 +195,10 @@ export class CandleBuffer {
     let changed = false;
     for (const event of refill.candles) {
       const bar = toCandle(event);
-      if (event.closed) {
-        this.fillHole(bar.seq);
+      // A filled hole is a change even when the bar was already shown (its last update in
+      // progress had the values it closed with): the chart then says it is no longer missing.
+      if (event.closed && this.fillHole(bar.seq)) {
+        changed = true;
       }
       const first = this.bars_[0];
       if (first !== undefined && bar.t < first.t) {
@@ -308,17 +310,19 @@ export class CandleBuffer {
     }
   }
 
-  /** A closed candle of `seq` arrived: it no longer counts as missing. */
-  private fillHole(seq: number): void {
+  /** A closed candle of `seq` arrived: it no longer counts as missing. True when it did. */
+  private fillHole(seq: number): boolean {
     if (this.holes_.length === 0) {
-      return;
+      return false;
     }
+    let filled = false;
     const next: [number, number][] = [];
     for (const [from, to] of this.holes_) {
       if (seq < from || seq > to) {
         next.push([from, to]);
         continue;
       }
+      filled = true;
       if (from < seq) {
         next.push([from, seq - 1]);
       }
@@ -327,6 +331,7 @@ export class CandleBuffer {
       }
     }
     this.holes_ = next;
+    return filled;
   }
 
   /** Drops the oldest bars past `maxBars` (down to 90 % so resets stay rare). */
