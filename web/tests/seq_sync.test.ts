@@ -238,6 +238,37 @@ describe('ChannelSync', () => {
       expect(holes.at(-1)).toEqual([]);
       expect(sync.stats()).toMatchObject({ refetches: 1, refetched: 6, refetchFailures: 0 });
     });
+
+    it('opens only what a narrowed hole does not already cover when a range overlaps it', async () => {
+      // The first answer brings 5 and 6 of 5..9; a fresh snapshot then asks 7..12.
+      let calls = 0;
+      const asked: string[] = [];
+      const sync = new ChannelSync({
+        history: {
+          eventsBetween: (_channel, from, to) => {
+            calls += 1;
+            asked.push(`${from}..${to}`);
+            const upTo = calls === 1 ? Math.min(to, 6) : from - 1;
+            return Promise.resolve(Array.from({ length: Math.max(0, upTo - from + 1) }, (_, i) => spike(from + i)));
+          },
+        },
+        onRefill: () => undefined,
+        resubscribe: () => undefined,
+      });
+      sync.accept(snapshot(spikes, 9, [1, 2, 3, 4].map(spike)));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(sync.openHoles()).toMatchObject([{ from: 7, to: 9 }]);
+      sync.accept(snapshot(spikes, 12, [1, 2, 3, 4, 5, 6].map(spike)));
+      expect(asked).toEqual(['5..9', '10..12']);
+      expect(sync.openHoles()).toMatchObject([
+        { from: 7, to: 9 },
+        { from: 10, to: 12 },
+      ]);
+      // Wholly covered: nothing new.
+      sync.accept(snapshot(spikes, 12, [1, 2, 3, 4, 5, 6].map(spike)));
+      expect(asked).toEqual(['5..9', '10..12']);
+      expect(sync.openHoles()).toHaveLength(2);
+    });
   });
 });
 

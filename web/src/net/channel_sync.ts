@@ -80,7 +80,9 @@ export class ChannelSync {
   private readonly options: ChannelSyncOptions;
   private readonly tracker = new SeqTracker();
   /** Holes by channel and first seq; each is fetched, and retried until covered. */
+  /** Open holes by channel key, NUL, and a number of their own. */
   private readonly holes = new Map<string, Hole>();
+  private nextHole = 0;
   private refetches = 0;
   private refetched = 0;
   private refetchFailures = 0;
@@ -234,20 +236,41 @@ export class ChannelSync {
       return;
     }
     const target = { symbol: channel.symbol, stream: channel.stream };
-    const key = `${channelKey(target)}\u0000${from}`;
-    const known = this.holes.get(key);
-    if (known !== undefined && known.to >= to) {
+    const prefix = `${channelKey(target)}\u0000`;
+    // What the channel's open holes already cover is theirs (each keeps its own key while a
+    // partial answer narrows it): only the rest of the range becomes new holes, so no seq
+    // is fetched, or counted as missing, twice.
+    let parts: [number, number][] = [[from, to]];
+    for (const [key, known] of this.holes) {
+      if (!key.startsWith(prefix)) {
+        continue;
+      }
+      parts = parts.flatMap(([a, b]): [number, number][] => {
+        if (b < known.from || a > known.to) {
+          return [[a, b]];
+        }
+        const rest: [number, number][] = [];
+        if (a < known.from) {
+          rest.push([a, known.from - 1]);
+        }
+        if (b > known.to) {
+          rest.push([known.to + 1, b]);
+        }
+        return rest;
+      });
+    }
+    if (parts.length === 0) {
       return;
     }
     this.refetches += 1;
-    if (known !== undefined) {
-      known.to = to;
-      return;
+    for (const [a, b] of parts) {
+      this.nextHole += 1;
+      const key = `${prefix}${this.nextHole}`;
+      const hole: Hole = { channel: target, from: a, to: b, attempts: 0, failed: false, timer: null };
+      this.holes.set(key, hole);
+      this.fetchHole(key, hole);
     }
-    const hole: Hole = { channel: target, from, to, attempts: 0, failed: false, timer: null };
-    this.holes.set(key, hole);
     this.notifyHoles();
-    this.fetchHole(key, hole);
   }
 
   private fetchHole(key: string, hole: Hole): void {
