@@ -46,6 +46,7 @@ std::vector<gateway::Metric> redis_metrics(const bus::redis::RedisBusStats& s) {
           {"redis_duplicate_events", s.duplicate_events},
           {"redis_gaps", s.gaps},
           {"redis_lost_events", s.lost_events},
+          {"redis_revisions_maybe_lost", s.revisions_maybe_lost},
           {"redis_decode_errors", s.decode_errors},
           {"redis_unknown_symbol", s.unknown_symbol},
           {"redis_ping_timeouts", s.ping_timeouts},
@@ -80,7 +81,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   std::unique_ptr<bus::redis::RedisBus> redis_bus;
   if (!has_engine) {
     redis_bus = std::make_unique<bus::redis::RedisBus>(
-        bus::redis::RedisBusConfig{.url = redis.url, .prefix = redis.prefix}, symbols);
+        bus::redis::RedisBusConfig{.url = redis.url,
+                                   .prefix = redis.prefix,
+                                   .revisable_bars = config.engine.indicators.corrections.max_bars},
+        symbols);
   } else {
     inproc = std::make_unique<bus::InprocBus>(symbols.size());
   }

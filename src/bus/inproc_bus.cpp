@@ -297,14 +297,7 @@ bool Subscription::deliver(std::span<const market::Event> events, std::size_t la
       // Release: a consumer that sees this loss also sees every push before it.
       lost_[index].store(market::channel_seq(e), std::memory_order_release);
     } else if (ch.symbol < symbols_ && market::is_revision(e)) {
-      // The lowest seq wins: the consumer refetches from there on.
-      auto& lost = lost_revision_[index];
-      const std::uint64_t seq = market::channel_seq(e);
-      std::uint64_t seen = lost.load(std::memory_order_relaxed);
-      while ((seen == 0 || seq < seen) &&
-             !lost.compare_exchange_weak(seen, seq, std::memory_order_release,
-                                         std::memory_order_relaxed)) {
-      }
+      keep_lowest(lost_revision_[index], market::channel_seq(e));
     }
   }
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
@@ -332,6 +325,21 @@ bool Subscription::wait_for_room(Ring& r) {
   wait_ns_.fetch_add(static_cast<std::uint64_t>(market::steady_ns() - start),
                      std::memory_order_relaxed);
   return room;
+}
+
+// The lowest seq wins (0: none): the consumer refetches from there on.
+void Subscription::keep_lowest(std::atomic<std::uint64_t>& lost, std::uint64_t seq) {
+  std::uint64_t seen = lost.load(std::memory_order_relaxed);
+  while ((seen == 0 || seq < seen) &&
+         !lost.compare_exchange_weak(seen, seq, std::memory_order_release,
+                                     std::memory_order_relaxed)) {
+  }
+}
+
+void Subscription::note_lost_revision(const market::Channel& c, std::uint64_t seq) {
+  if (c.symbol >= symbols_ || seq == 0 || !filter_.matches(c)) return;
+  keep_lowest(lost_revision_[c.symbol * market::kStreamCount + static_cast<std::size_t>(c.stream)],
+              seq);
 }
 
 void Subscription::note_lost(const market::Channel& c, std::uint64_t seq) {
@@ -482,6 +490,16 @@ void InprocBus::note_lost(const market::Channel& c, std::uint64_t seq) {
   }
   for (const auto& sub : *list)
     sub->note_lost(c, seq);
+}
+
+void InprocBus::note_lost_revision(const market::Channel& c, std::uint64_t seq) {
+  std::shared_ptr<const List> list;
+  {
+    std::lock_guard lock(mutex_);  // rare: only after frames a stream no longer held
+    list = list_;
+  }
+  for (const auto& sub : *list)
+    sub->note_lost_revision(c, seq);
 }
 
 std::uint64_t InprocBus::dropped() const {

@@ -16,7 +16,7 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 60> kKnown = {{
+constexpr std::array<Known, 61> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
@@ -79,6 +79,8 @@ constexpr std::array<Known, 60> kKnown = {{
     {"redis_duplicate_events", false, "Events dropped as at or below their channel's seq."},
     {"redis_gaps", false, "Gaps the Redis streams no longer covered."},
     {"redis_lost_events", false, "Events lost in gaps the Redis streams no longer covered."},
+    {"redis_revisions_maybe_lost", false,
+     "Candle channels whose last closed bars were reported as possibly revised after a gap."},
     {"redis_decode_errors", false, "Redis frames that could not be decoded."},
     {"redis_unknown_symbol", false, "Redis events for symbols this process does not know."},
     {"redis_ping_timeouts", false,

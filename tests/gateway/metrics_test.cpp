@@ -85,6 +85,7 @@ TEST(Metrics, EveryAppMetricHasItsOwnHelp) {
                                       "redis_duplicate_events",
                                       "redis_gaps",
                                       "redis_lost_events",
+                                      "redis_revisions_maybe_lost",
                                       "redis_decode_errors",
                                       "redis_unknown_symbol",
                                       "redis_ping_timeouts",

@@ -240,6 +240,13 @@ TEST(RedisBus, CatchesUpFromTheStreamAfterACutWithoutLossOrDuplicates) {
   EXPECT_GT(s.caught_up_frames, 0u) << "the second half came from the stream";
   EXPECT_EQ(s.gaps, 0u);
   EXPECT_EQ(s.lost_events, 0u);
+  // Nothing was lost, so no candle channel is told that a revision may have been.
+  EXPECT_EQ(s.revisions_maybe_lost, 0u);
+  for (const auto& [key, seq] : got.closed) {
+    EXPECT_EQ(rig.sub->take_lost_revision(
+                  {key.first, market::candle_stream(static_cast<market::Timeframe>(key.second))}),
+              0u);
+  }
 }
 
 TEST(RedisBus, AGapBeyondTheStreamIsReportedExplicitly) {
@@ -255,6 +262,7 @@ TEST(RedisBus, AGapBeyondTheStreamIsReportedExplicitly) {
   publish(*rig.source, first);
   Received got;
   ASSERT_TRUE(got.collect(*rig.sub, events_only({first.begin(), first.end()}).size(), 20s));
+  const auto closed_before = got.closed;  // the last closed bar per candle channel
 
   redis_command(rig.publisher->config().url, {"CLIENT", "KILL", "TYPE", "pubsub"});
   publish(*rig.source, std::span(rig.all).subspan(tenth));
@@ -275,6 +283,17 @@ TEST(RedisBus, AGapBeyondTheStreamIsReportedExplicitly) {
   // The newest events did arrive, after the gap.
   ASSERT_FALSE(got.events.empty());
   EXPECT_TRUE(got.events.back() == want.back());
+  // A revised bar in the trimmed frames would not show as a jump: every candle channel
+  // the publisher numbered reports its last 32 (correction_bars) closed bars as possibly
+  // revised, counted.
+  ASSERT_FALSE(closed_before.empty());
+  EXPECT_GE(s.revisions_maybe_lost, closed_before.size());
+  for (const auto& [key, seq] : closed_before) {
+    const market::Channel ch{key.first,
+                             market::candle_stream(static_cast<market::Timeframe>(key.second))};
+    EXPECT_EQ(rig.sub->take_lost_revision(ch), seq > 31 ? seq - 31 : 1)
+        << "symbol " << key.first << " tf " << key.second << " last closed " << seq;
+  }
 }
 
 // --- a redis-server of the test's own, to restart on the same port ------------------------

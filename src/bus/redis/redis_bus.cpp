@@ -279,8 +279,8 @@ void RedisPublisher::run(std::stop_token stop) {
 struct RedisBus::Counters {
   std::atomic<bool> connected{false};
   std::atomic<std::uint64_t> reconnects{0}, frames{0}, events{0}, caught_up{0}, duplicate_frames{0},
-      duplicate_events{0}, gaps{0}, lost_events{0}, decode_errors{0}, unknown_symbol{0},
-      ping_timeouts{0};
+      duplicate_events{0}, gaps{0}, lost_events{0}, revisions_maybe_lost{0}, decode_errors{0},
+      unknown_symbol{0}, ping_timeouts{0};
 };
 
 RedisBus::RedisBus(RedisBusConfig config, const market::SymbolRegistry& symbols)
@@ -326,6 +326,7 @@ RedisBusStats RedisBus::stats() const {
           .duplicate_events = c.duplicate_events.load(),
           .gaps = c.gaps.load(),
           .lost_events = c.lost_events.load(),
+          .revisions_maybe_lost = c.revisions_maybe_lost.load(),
           .decode_errors = c.decode_errors.load(),
           .unknown_symbol = c.unknown_symbol.load(),
           .ping_timeouts = c.ping_timeouts.load(),
@@ -377,7 +378,22 @@ void RedisBus::on_frame(const std::string& name, std::string_view bytes, bool ca
   // Frames missing between the last delivered and this one: the stream no longer held
   // them (or a broken publisher connection lost them). Which events they held shows as
   // the jump of each channel's seq below.
-  if (h.epoch == p.epoch && h.batch > p.batch + 1) c.gaps.fetch_add(1, std::memory_order_relaxed);
+  if (h.epoch == p.epoch && h.batch > p.batch + 1) {
+    c.gaps.fetch_add(1, std::memory_order_relaxed);
+    // A revision repeats a number already delivered, so no jump shows one the lost frames
+    // held: each candle channel this publisher numbers may have had its last closed bars
+    // (those a correction can still reach) revised.
+    for (std::size_t i = 0; i < last_seq_.size(); ++i) {
+      const auto stream = static_cast<market::Stream>(i % market::kStreamCount);
+      if (!market::is_candle_stream(stream) || seq_epoch_[i] != h.epoch || last_seq_[i] == 0) {
+        continue;
+      }
+      const std::uint64_t back = std::max<std::uint64_t>(config_.revisable_bars, 1) - 1;
+      local_.note_lost_revision({static_cast<market::SymbolId>(i / market::kStreamCount), stream},
+                                last_seq_[i] > back ? last_seq_[i] - back : 1);
+      c.revisions_maybe_lost.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   p.epoch = h.epoch;
   p.batch = h.batch;
 

@@ -119,6 +119,10 @@ class Subscription {
   // Producer side: events up to `seq` on the channel were lost before the bus (a Redis
   // stream that no longer held them), so consumers report a gap as for an overflow.
   void note_lost(const market::Channel& c, std::uint64_t seq);
+  // Producer side: a revised closed bar at or after number `seq` of the channel may have
+  // been lost before the bus (frames a Redis stream no longer held), so take_lost_revision
+  // reports it as for one an overflow dropped.
+  void note_lost_revision(const market::Channel& c, std::uint64_t seq);
 
   static constexpr std::size_t kMaxLanes = 64;
   // Overflow::kWait: the longest one wait for room lasts before the event is dropped.
@@ -132,6 +136,7 @@ class Subscription {
   Ring& ring(std::size_t lane);
   void write_slot(const market::Event& e, std::int64_t origin_ns);
   bool wait_for_room(Ring& r);
+  static void keep_lowest(std::atomic<std::uint64_t>& lost, std::uint64_t seq);
 
   const Filter filter_;
   const std::size_t capacity_;
@@ -174,6 +179,8 @@ class InprocBus final : public Bus {
   // Marks events up to seq on the channel as lost upstream in every subscription that
   // takes the channel (Subscription::note_lost).
   void note_lost(const market::Channel& c, std::uint64_t seq);
+  // Subscription::note_lost_revision in every subscription that takes the channel.
+  void note_lost_revision(const market::Channel& c, std::uint64_t seq);
 
  private:
   void on_publish(std::span<const market::Event> events, std::int64_t origin_ns) override;

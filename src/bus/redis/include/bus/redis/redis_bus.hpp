@@ -118,6 +118,10 @@ struct RedisBusConfig {
   // PING; with nothing heard for ping_timeout the connection counts as dead (a hung or
   // SIGSTOPped server keeps the TCP connection open) and the reader reconnects.
   std::chrono::milliseconds ping_interval{1'000}, ping_timeout{3'000};
+  // The publishers' `correction_bars` (CorrectionParams::max_bars): how far back a revised
+  // bar in frames the stream no longer held may reach. After such a gap every candle channel
+  // of that publisher reports its last this-many closed bars as possibly revised.
+  std::size_t revisable_bars = 32;
 };
 
 struct RedisBusStats {
@@ -130,10 +134,12 @@ struct RedisBusStats {
   std::uint64_t duplicate_events = 0;  // events at or below their channel's seq: dropped
   std::uint64_t gaps = 0;              // frames missing (the stream no longer held them)
   std::uint64_t lost_events = 0;       // event numbers skipped on their channel
-  std::uint64_t decode_errors = 0;     // frames that did not decode: dropped
-  std::uint64_t unknown_symbol = 0;    // events of symbols this process does not know
-  std::uint64_t ping_timeouts = 0;     // connections given up because Redis stopped answering
-  std::uint64_t down_ms = 0;           // while not subscribed: ms since the subscription ended
+  // Candle channels told (take_lost_revision) that a gap may have held revised bars.
+  std::uint64_t revisions_maybe_lost = 0;
+  std::uint64_t decode_errors = 0;   // frames that did not decode: dropped
+  std::uint64_t unknown_symbol = 0;  // events of symbols this process does not know
+  std::uint64_t ping_timeouts = 0;   // connections given up because Redis stopped answering
+  std::uint64_t down_ms = 0;         // while not subscribed: ms since the subscription ended
 };
 
 // The subscriber side: a Bus whose events come from every publisher under the prefix
