@@ -549,9 +549,12 @@ function showAccount(session: AuthSession, ws: MarketSocket): void {
   element('#logout', HTMLButtonElement).addEventListener('click', () => void logout(session, ws));
 }
 
-/** Closes the socket first (the server forgets the session), then logs out at the provider. */
+/**
+ * Closes the socket first and waits (at most 1 s) for the close to complete, so the server
+ * forgets the session before the page leaves for the provider's logout.
+ */
 async function logout(session: AuthSession, ws: MarketSocket): Promise<void> {
-  ws.stop();
+  await ws.stop();
   try {
     sessionStorage.setItem(kLoggedOutKey, '1');
   } catch {

@@ -331,6 +331,29 @@ describe('MarketSocket', () => {
     expect(sockets.length).toBeGreaterThan(1);
   });
 
+  it('settles stop() when the close has completed, or after its wait at most', async () => {
+    const { client, latest } = setup();
+    client.start();
+    latest().handlers.open();
+    let settled = false;
+    void client.stop(1000).then(() => (settled = true));
+    await vi.advanceTimersByTimeAsync(500);
+    expect(settled).toBe(false); // the close frame is still on its way
+    latest().handlers.close(1000, 'client stopped');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toBe(true);
+    // A close that never completes (a page leaving, a dead network) is waited for no longer.
+    const second = setup();
+    second.client.start();
+    second.latest().handlers.open();
+    let gaveUp = false;
+    void second.client.stop(1000).then(() => (gaveUp = true));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(gaveUp).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(gaveUp).toBe(true);
+  });
+
   it('stops for good on stop()', () => {
     const { client, sockets, latest, statuses } = setup();
     client.start();

@@ -148,6 +148,8 @@ export class MarketSocket {
   private readonly subscriptions = new Map<string, WantedChannel>();
   private readonly pending = new Map<RequestId, ClientRequest>();
   private socket: SocketHandle | null = null;
+  /** Settles when the current socket's close event has come (whoever closed it). */
+  private socketClosed: Promise<void> = Promise.resolve();
   private open = false;
   private generation = 0;
   private attempt = 0;
@@ -180,11 +182,26 @@ export class MarketSocket {
     this.connect('connecting');
   }
 
-  stop(): void {
+  /**
+   * Closes the connection and stays closed. The promise settles once the socket's close has
+   * completed (the server has the close frame: it forgets the session), or after `waitMs`:
+   * logging out waits for it before it leaves the page, which would cut the close short.
+   */
+  stop(waitMs = 1000): Promise<void> {
     this.running = false;
     this.clearTimers();
+    const closing = this.socket !== null ? this.socketClosed : Promise.resolve();
     this.dropSocket(1000, 'client stopped');
     this.setStatus('stopped');
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    return Promise.race([closing, timeout]).finally(() => {
+      if (timer !== null) {
+        clearTimeout(timer);
+      }
+    });
   }
 
   /**
@@ -313,6 +330,10 @@ export class MarketSocket {
     const generation = ++this.generation;
     // Handlers of a socket we have given up on must not touch the current one.
     const current = (): boolean => generation === this.generation;
+    let closed = (): void => undefined;
+    this.socketClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
     this.socket = this.factory(this.options.url, {
       open: () => {
         if (current()) {
@@ -325,6 +346,7 @@ export class MarketSocket {
         }
       },
       close: (code, reason) => {
+        closed();
         if (current()) {
           this.onClose(code, reason);
         }
@@ -406,7 +428,7 @@ export class MarketSocket {
       return;
     }
     if (this.options.auth !== undefined && code === kCloseForbidden) {
-      this.stop();
+      void this.stop();
       this.options.auth.onForbidden?.(reason);
       return;
     }
