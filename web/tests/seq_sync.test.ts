@@ -269,6 +269,33 @@ describe('ChannelSync', () => {
       expect(asked).toEqual(['5..9', '10..12']);
       expect(sync.openHoles()).toHaveLength(2);
     });
+
+    it('asks again for a given-up hole when a later range meets it', async () => {
+      let answer = false;
+      const asked: string[] = [];
+      const sync = new ChannelSync({
+        history: {
+          eventsBetween: (_channel, from, to) => {
+            asked.push(`${from}..${to}`);
+            const rows = answer ? Array.from({ length: to - from + 1 }, (_, i) => spike(from + i)) : [];
+            return Promise.resolve(rows);
+          },
+        },
+        onRefill: () => undefined,
+        resubscribe: () => undefined,
+        maxAttempts: 2,
+      });
+      sync.accept(snapshot(spikes, 6, [1, 2, 3, 4].map(spike)));
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(sync.openHoles()).toMatchObject([{ from: 5, to: 6, failed: true }]);
+      expect(asked).toEqual(['5..6', '5..6']);
+      // The store caught up; a fresh snapshot's range meets the hole: asked again, filled.
+      answer = true;
+      sync.accept(snapshot(spikes, 6, [1, 2, 3, 4].map(spike)));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(asked).toEqual(['5..6', '5..6', '5..6']);
+      expect(sync.openHoles()).toEqual([]);
+    });
   });
 });
 

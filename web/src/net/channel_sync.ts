@@ -53,7 +53,7 @@ export interface OpenHole {
   readonly to: number;
   /** Fetches made so far. */
   readonly attempts: number;
-  /** Given up after `maxAttempts`: the hole stays until the channel starts afresh. */
+  /** Given up after `maxAttempts`: the hole stays until the channel starts afresh, or is asked for again when a later range meets it. */
   readonly failed: boolean;
 }
 
@@ -240,10 +240,19 @@ export class ChannelSync {
     // What the channel's open holes already cover is theirs (each keeps its own key while a
     // partial answer narrows it): only the rest of the range becomes new holes, so no seq
     // is fetched, or counted as missing, twice.
+    // A given-up hole the range meets is asked for again from the start (the store may have
+    // caught up since).
     let parts: [number, number][] = [[from, to]];
+    let revived = false;
     for (const [key, known] of this.holes) {
       if (!key.startsWith(prefix)) {
         continue;
+      }
+      if (known.failed && parts.some(([a, b]) => b >= known.from && a <= known.to)) {
+        known.failed = false;
+        known.attempts = 0;
+        revived = true;
+        this.fetchHole(key, known);
       }
       parts = parts.flatMap(([a, b]): [number, number][] => {
         if (b < known.from || a > known.to) {
@@ -260,6 +269,10 @@ export class ChannelSync {
       });
     }
     if (parts.length === 0) {
+      if (revived) {
+        this.refetches += 1;
+        this.notifyHoles();
+      }
       return;
     }
     this.refetches += 1;
