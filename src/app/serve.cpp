@@ -101,6 +101,7 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   std::optional<store::Routing> routing;
   std::optional<store::Router> history;
   std::optional<store::Recorder> recorder;
+  config.store.note = [](const std::string& m) { spdlog::info("{}", m); };
   if (role == Role::kLive) {
     // Best effort: a live process must run when its stores do not (its numbering then
     // starts at 1, which gateways take as a new run).

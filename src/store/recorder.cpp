@@ -72,7 +72,8 @@ Retention StoreConfig::default_retention() {
 }
 
 std::shared_ptr<Backend> open_backend(const market::SymbolRegistry& symbols, const std::string& url,
-                                      const std::string& data_dir) {
+                                      const std::string& data_dir,
+                                      std::function<void(const std::string&)> note) {
   const std::string scheme = scheme_of(url);
   if (scheme == "sqlite") {
     std::string path = url.substr(url.find(':') + 1);
@@ -85,7 +86,7 @@ std::shared_ptr<Backend> open_backend(const market::SymbolRegistry& symbols, con
       }
       path = (std::filesystem::path(data_dir) / "spacetime.db").string();
     }
-    return std::make_shared<SqliteStore>(symbols, path);
+    return std::make_shared<SqliteStore>(symbols, path, std::move(note));
   }
   if (url == "memory:") return std::make_shared<MemoryStore>(symbols, 100'000);
   if (scheme == "influxdb") return std::make_shared<InfluxStore>(symbols, url);
@@ -133,7 +134,7 @@ Routing open_stores(const market::SymbolRegistry& symbols, const StoreConfig& co
       const std::string scheme = scheme_of(url);
       const int n = ++names[scheme];
       routing.targets.push_back({url, n == 1 ? scheme : fmt::format("{}_{}", scheme, n),
-                                 open_backend(symbols, url, config.data_dir)});
+                                 open_backend(symbols, url, config.data_dir, config.note)});
       it = index.emplace(url, routing.targets.size() - 1).first;
     }
     routing.route[s] = it->second;

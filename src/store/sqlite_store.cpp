@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -165,7 +167,11 @@ struct SqliteStore::Connection {
   std::vector<market::TickEvent> overlapped;  // ticks of blocks a write overlaps
   std::vector<market::TickEvent> merged;
 
-  Connection(const std::string& p, bool writer) : path(p) {
+  std::function<void(const std::string&)> note;  // migration progress; may be empty
+
+  Connection(const std::string& p, bool writer,
+             std::function<void(const std::string&)> progress = {})
+      : path(p), note(std::move(progress)) {
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
@@ -241,6 +247,12 @@ struct SqliteStore::Connection {
         throw StoreError(
             fmt::format("sqlite:{}: schema version {} is newer than this build knows ({})", path,
                         from, kMigrations.size()));
+      }
+      // A database with data on an older schema says so (a new one has nothing to move).
+      const bool has_data = from > 0;
+      if (has_data && note && from < static_cast<int>(kMigrations.size())) {
+        note(fmt::format("sqlite:{}: migrating from schema v{} to v{}", path, from,
+                         kMigrations.size()));
       }
       for (std::size_t v = static_cast<std::size_t>(from); v < kMigrations.size(); ++v) {
         exec(kMigrations[v]);
@@ -567,6 +579,18 @@ struct SqliteStore::Connection {
   // Migration 4's data step: the rows of the old `ticks` table into blocks, then the table
   // goes. Within the migration's transaction.
   void convert_tick_rows() {
+    std::int64_t total = 0;
+    if (note) {
+      sqlite3_stmt* count = prepare("SELECT count(*) FROM ticks");
+      if (sqlite3_step(count) == SQLITE_ROW) total = sqlite3_column_int64(count, 0);
+      sqlite3_finalize(count);
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto said = started;
+    std::int64_t done = 0;
+    if (note && total > 0) {
+      note(fmt::format("sqlite:{}: migration 4: {} tick rows into blocks", path, total));
+    }
     sqlite3_stmt* rows = prepare(
         "SELECT symbol, seq, t, tick_seq, price, size, bid, ask FROM ticks ORDER BY symbol, seq");
     std::string symbol;
@@ -574,6 +598,14 @@ struct SqliteStore::Connection {
     int rc;
     try {
       while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
+        if (note && (++done & 0xffff) == 0) {
+          const auto now = std::chrono::steady_clock::now();
+          if (now - said >= std::chrono::seconds(2)) {
+            said = now;
+            note(fmt::format("sqlite:{}: migration 4: {} of {} tick rows ({} %)", path, done, total,
+                             total > 0 ? done * 100 / total : 0));
+          }
+        }
         const std::string name = reinterpret_cast<const char*>(sqlite3_column_text(rows, 0));
         if (name != symbol || run.size() == kTickBlockMax) {
           write_ticks(symbol, run);
@@ -596,6 +628,11 @@ struct SqliteStore::Connection {
     sqlite3_finalize(rows);
     if (rc != SQLITE_DONE) fail(db, path, "migration 4", rc);
     exec("DROP TABLE ticks");
+    if (note && total > 0) {
+      note(fmt::format(
+          "sqlite:{}: migration 4: {} tick rows moved into blocks in {:.1f} s", path, total,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()));
+    }
   }
 
   // A page of ticks: the blocks that may hold the range are found along the key (the
@@ -706,9 +743,10 @@ struct SqliteStore::Connection {
   }
 };
 
-SqliteStore::SqliteStore(const market::SymbolRegistry& symbols, std::string path)
+SqliteStore::SqliteStore(const market::SymbolRegistry& symbols, std::string path,
+                         std::function<void(const std::string&)> note)
     : symbols_(symbols), path_(std::move(path)) {
-  writer_ = std::make_unique<Connection>(path_, true);
+  writer_ = std::make_unique<Connection>(path_, true, std::move(note));
   reader_ = std::make_unique<Connection>(path_, false);
 }
 

@@ -1,5 +1,6 @@
 #include "store/sqlite_store.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -139,9 +140,24 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsRows) {
   sqlite3_finalize(insert);
   ASSERT_EQ(sqlite3_exec(raw, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
-  ASSERT_GT(ticks, 5000u);  // more than one block for a symbol
-  SqliteStore reopened(symbols, db());
+  ASSERT_GT(ticks, 5000u);         // more than one block for a symbol
+  std::vector<std::string> notes;  // what the app logs while the migration runs
+  SqliteStore reopened(symbols, db(), [&](const std::string& m) { notes.push_back(m); });
   EXPECT_EQ(reopened.schema_version(), SqliteStore::latest_schema_version());
+  ASSERT_GE(notes.size(), 3u);
+  EXPECT_NE(notes.front().find("migrating from schema v1 to v4"), std::string::npos)
+      << notes.front();
+  EXPECT_NE(notes[1].find(fmt::format("migration 4: {} tick rows into blocks", ticks)),
+            std::string::npos)
+      << notes[1];
+  EXPECT_NE(notes.back().find(fmt::format("{} tick rows moved into blocks in", ticks)),
+            std::string::npos)
+      << notes.back();
+  {  // Opening it again has nothing to migrate: nothing said.
+    std::vector<std::string> again;
+    SqliteStore quiet(symbols, db(), [&](const std::string& m) { again.push_back(m); });
+    EXPECT_TRUE(again.empty()) << again.front();
+  }
   MemoryStore memory(symbols, 1'000'000);
   memory.write(events);
   testing::expect_same_answers(memory, reopened, events, 2);

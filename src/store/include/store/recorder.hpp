@@ -32,6 +32,9 @@ struct StoreConfig {
   bool record_ticks = true;
   bool record = true;  // serve: false runs no recorder (history is still read)
   Retention retention = default_retention();
+  // Long work at opening (a SQLite migration that moves data) reports its progress here;
+  // empty: not at all.
+  std::function<void(const std::string&)> note;
 
   static Retention default_retention();
 };
@@ -55,7 +58,8 @@ Routing open_stores(const market::SymbolRegistry& symbols, const StoreConfig& co
 // Opens one backend by URL: `sqlite:` (<data_dir>/spacetime.db), `sqlite:PATH`, `memory:`,
 // `postgresql://user:pass@host:port/db`, `influxdb://host:port/db`.
 std::shared_ptr<Backend> open_backend(const market::SymbolRegistry& symbols, const std::string& url,
-                                      const std::string& data_dir);
+                                      const std::string& data_dir,
+                                      std::function<void(const std::string&)> note = {});
 
 // History through the routing: each query goes to the backend its series is routed to.
 class Router final : public History {

@@ -5,6 +5,7 @@
 // itself.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,8 +20,11 @@ namespace spacetime::store {
 class SqliteStore final : public Backend {
  public:
   // Opens (creating if needed) the database at path and migrates it to the latest schema.
-  // Throws StoreError naming the path when it cannot.
-  SqliteStore(const market::SymbolRegistry& symbols, std::string path);
+  // Throws StoreError naming the path when it cannot. `note`, when given, hears about a
+  // migration that has work to do (its start, progress every 2 s, its end): converting a
+  // large database's ticks can take minutes.
+  SqliteStore(const market::SymbolRegistry& symbols, std::string path,
+              std::function<void(const std::string&)> note = {});
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
