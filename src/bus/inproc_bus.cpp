@@ -62,7 +62,7 @@ std::atomic<std::uint64_t> g_generation{0};
 
 // An event's channel and whether it is a value sample, by the variant's index: the hot
 // loop of every publish runs it once per event and subscription, and std::visit's call
-// through a table (channel_of, then is_value) cost a third of the bus's time per tick
+// through a table (channel_of, then is_value) cost about a quarter of the bus's time per tick
 // (bench/bus_bench.cpp).
 struct Classified {
   market::Channel channel;
