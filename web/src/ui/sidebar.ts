@@ -1,9 +1,9 @@
 // The sidebar: draws the Watchlist model (rows with their intensity sparkline, and the
 // live signal feed) into the page, at most every 250 ms and in place (a row's cells
-// are written only when their text changes; the feed is rebuilt only when it
-// changed), and reports clicks: a symbol, or a signal with its time. On narrow
-// screens it is a drawer opened by the menu button (CSS decides when; this file only
-// flips `data-open`).
+// are written only when their text changes; the feed is rebuilt only when it changed,
+// keeping the elements of entries already shown), and reports clicks: a symbol, or a
+// signal with its time. On narrow screens it is a drawer opened by the menu button (CSS
+// decides when; this file only flips `data-open`).
 
 import { sparklinePoints, type FeedEntry, type WatchRow, type Watchlist } from './watchlist';
 
@@ -35,6 +35,7 @@ export class Sidebar {
   private readonly model: Watchlist;
   private drawn = -1;
   private drawnFeed = -1;
+  private feedViews = new Map<string, HTMLElement>(); // by FeedEntry.key
   private scheduled = false;
   private lastDrawMs = -Infinity;
   private rowViews: RowView[] = [];
@@ -106,7 +107,14 @@ export class Sidebar {
     rows.forEach((row, i) => drawRow(this.rowViews[i] as RowView, row));
     if (this.model.feedVersion() !== this.drawnFeed) {
       this.drawnFeed = this.model.feedVersion();
-      this.el.feed.replaceChildren(...this.model.feed().map(feedElement));
+      // Entries already shown keep their element (an entry never changes): a rebuild for a
+      // new signal does not swap the element under a pointer about to click it.
+      const views = new Map<string, HTMLElement>();
+      for (const entry of this.model.feed()) {
+        views.set(entry.key, this.feedViews.get(entry.key) ?? feedElement(entry));
+      }
+      this.feedViews = views;
+      this.el.feed.replaceChildren(...views.values());
       this.el.root.dataset['feed'] = String(this.model.feed().length);
     }
   }
