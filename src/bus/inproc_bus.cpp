@@ -4,7 +4,6 @@
 #include <cstring>
 #include <thread>
 #include <type_traits>
-#include <variant>
 
 #include "bus/bus.hpp"
 
@@ -59,47 +58,6 @@ class LaneNumbers {
 // Generations of subscriber lists, unique across every bus of the process, so a thread's
 // cached list can never be mistaken for another bus's.
 std::atomic<std::uint64_t> g_generation{0};
-
-// An event's channel and whether it is a value sample, by the variant's index: the hot
-// loop of every publish runs it once per event and subscription, and std::visit's call
-// through a table (channel_of, then is_value) cost about a quarter of the bus's time per tick
-// (bench/bus_bench.cpp).
-struct Classified {
-  market::Channel channel;
-  bool value = false;
-};
-
-Classified classify(const market::Event& e) {
-  using market::Stream;
-  switch (e.index()) {
-    case 0: {
-      const auto& c = *std::get_if<market::CandleEvent>(&e);
-      return {{c.symbol, market::candle_stream(c.tf)}, !c.closed};
-    }
-    case 1:
-      return {{std::get_if<market::IntensityEvent>(&e)->symbol, Stream::kIntensity}, true};
-    case 2:
-      return {{std::get_if<market::BufferEvent>(&e)->symbol, Stream::kBuffer}, true};
-    case 3:
-      return {{std::get_if<market::SpikeStartEvent>(&e)->symbol, Stream::kSpike}, false};
-    case 4:
-      return {{std::get_if<market::SpikeEndEvent>(&e)->symbol, Stream::kSpike}, false};
-    case 5:
-      return {{std::get_if<market::ReversalEvent>(&e)->symbol, Stream::kReversal}, false};
-    case 6:
-      return {{std::get_if<market::TickEvent>(&e)->symbol, Stream::kTick}, false};
-    default:
-      return {{std::get_if<market::SampleEvent>(&e)->symbol, Stream::kSample}, false};
-  }
-}
-template <std::size_t I, typename T>
-constexpr bool kAt = std::is_same_v<std::variant_alternative_t<I, market::Event>, T>;
-static_assert(std::variant_size_v<market::Event> == 8 && kAt<0, market::CandleEvent> &&
-                  kAt<1, market::IntensityEvent> && kAt<2, market::BufferEvent> &&
-                  kAt<3, market::SpikeStartEvent> && kAt<4, market::SpikeEndEvent> &&
-                  kAt<5, market::ReversalEvent> && kAt<6, market::TickEvent> &&
-                  kAt<7, market::SampleEvent>,
-              "classify() follows the order of market::Event's alternatives");
 
 }  // namespace
 
@@ -262,8 +220,9 @@ bool Subscription::deliver(std::span<const market::Event> events, std::size_t la
   bool stamped = at_ns == 0;  // nothing to stamp without a publish time
   std::uint64_t delivered = 0;
   for (const auto& e : events) {
-    const auto [ch, value] = classify(e);
+    const market::Channel ch = market::channel_of(e);
     if (!filter_.matches(ch)) continue;
+    const bool value = market::is_value(e);
     if (value) {
       if (filter_.values == Values::kNone) continue;
       if (filter_.values == Values::kLatest) {
