@@ -383,12 +383,12 @@ void RedisBus::on_frame(const std::string& name, std::string_view bytes, bool ca
     // A revision repeats a number already delivered, so no jump shows one the lost frames
     // held: each candle channel this publisher numbers may have had its last closed bars
     // (those a correction can still reach) revised.
+    const std::uint64_t back = std::max<std::uint64_t>(config_.revisable_bars, 1) - 1;
     for (std::size_t i = 0; i < last_seq_.size(); ++i) {
       const auto stream = static_cast<market::Stream>(i % market::kStreamCount);
       if (!market::is_candle_stream(stream) || seq_epoch_[i] != h.epoch || last_seq_[i] == 0) {
         continue;
       }
-      const std::uint64_t back = std::max<std::uint64_t>(config_.revisable_bars, 1) - 1;
       local_.note_lost_revision({static_cast<market::SymbolId>(i / market::kStreamCount), stream},
                                 last_seq_[i] > back ? last_seq_[i] - back : 1);
       c.revisions_maybe_lost.fetch_add(1, std::memory_order_relaxed);
