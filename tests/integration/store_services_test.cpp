@@ -10,11 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <optional>
 #include <regex>
+#include <string_view>
 #include <thread>
 
 #include "store/influx_store.hpp"
@@ -65,6 +67,12 @@ std::uint16_t port_of(const std::string& url) {
 
 // How long the outage tests keep a server away (issue 8: "each store stopped for 30 s").
 constexpr auto kOutage = std::chrono::seconds(30);
+
+// A line on stderr per step of a long test, so that a test cut off by ctest's timeout shows
+// where it was.
+void phase(std::string_view what) {
+  std::fprintf(stderr, "test step: %.*s\n", static_cast<int>(what.size()), what.data());
+}
 
 // Publishes events [from, to) in chunks of 500 spread evenly over `over` (a replay at a
 // steady pace), or as fast as the bus takes them when `over` is zero.
@@ -593,6 +601,7 @@ TEST_F(StoreServicesTest, InfluxOutageIsSpooledAndReplayedWithNothingLost) {
   const std::size_t third = events.size() / 3;
   publish_paced(bus, events, 0, third, {});
   recorder.flush();
+  phase("InfluxDB down for 30 s");
   proxy.set_down(true);  // InfluxDB gone for 30 s while the replay goes on
   publish_paced(bus, events, third, 2 * third, kOutage);
   recorder.flush();
@@ -600,16 +609,21 @@ TEST_F(StoreServicesTest, InfluxOutageIsSpooledAndReplayedWithNothingLost) {
   EXPECT_GT(metric("store_influxdb_spool_bytes"), 0u);
   EXPECT_GT(metric("store_influxdb_spool_age_ms"), 25'000u);
   proxy.set_down(false);
+  phase("InfluxDB back; the last third");
   publish_paced(bus, events, 2 * third, events.size(), {});
+  phase("waiting for the recorder to catch up");
   for (int i = 0; i < 1500 && !recorder.caught_up(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  phase("stopping the recorder");
   recorder.stop();
   EXPECT_TRUE(recorder.caught_up());
   EXPECT_EQ(metric("store_influxdb_spool_bytes"), 0u);
   EXPECT_GT(metric("store_influxdb_replayed_batches"), 0u);
   MemoryStore memory(symbols, 1'000'000);
   memory.write(events);
+  phase("comparing every row with the memory store");
   testing::expect_same_rows(memory, *routing.targets[0].backend, 2);
+  phase("done");
 }
 
 TEST_F(StoreServicesTest, UnreachableInfluxIsOneClearLine) {

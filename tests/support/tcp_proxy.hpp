@@ -1,15 +1,21 @@
 // A TCP forwarder on 127.0.0.1 in front of a real server, for outage tests: set_down(true)
 // cuts every connection and refuses new ones (accepted and closed at once) while the
-// server keeps its data; set_down(false) lets clients reconnect.
+// server keeps its data; set_down(false) lets clients reconnect. One thread forwards every
+// connection with blocking writes, so a write to a peer that stops reading is bounded
+// (kStall): the pair is then cut, as a network fault would, instead of wedging the proxy
+// and every connection through it (and the destructor's join) for good. Accepts never
+// block and the connect to the server is bounded the same way.
 #pragma once
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <mutex>
 #include <stdexcept>
@@ -22,7 +28,8 @@ namespace spacetime::testing {
 class TcpProxy {
  public:
   explicit TcpProxy(std::uint16_t target_port) : target_port_(target_port) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // Non-blocking: a connection reset between poll() and accept() must not stall the loop.
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -71,6 +78,7 @@ class TcpProxy {
           if (server < 0) {
             ::close(client);
           } else {
+            bound_writes(client);
             pairs_.emplace_back(client, server);
           }
         }
@@ -96,9 +104,16 @@ class TcpProxy {
       }
     }
   }
+  static constexpr int kStall = 10;  // seconds a write may wait for its peer to read
+
+  static void bound_writes(int fd) {
+    const timeval tv{.tv_sec = kStall, .tv_usec = 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
   static bool write_all(int fd, const char* p, std::size_t n) {
     while (n > 0) {
-      const ssize_t w = ::write(fd, p, n);
+      const ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
       if (w <= 0) return false;
       p += w;
       n -= static_cast<std::size_t>(w);
@@ -107,6 +122,7 @@ class TcpProxy {
   }
   int connect_target() const {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bound_writes(fd);  // on Linux SO_SNDTIMEO also bounds connect()
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
