@@ -68,6 +68,14 @@ std::uint16_t port_of(const std::string& url) {
 // How long the outage tests keep a server away (issue 8: "each store stopped for 30 s").
 constexpr auto kOutage = std::chrono::seconds(30);
 
+// Waits up to a minute (by the clock: caught_up() waits for the recorder's step, which may
+// hold a store write for seconds) for the recorder to have written everything.
+void wait_caught_up(const Recorder& recorder) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!recorder.caught_up() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
 // A line on stderr per step of a long test, so that a test cut off by ctest's timeout shows
 // where it was.
 void phase(std::string_view what) {
@@ -612,8 +620,7 @@ TEST_F(StoreServicesTest, InfluxOutageIsSpooledAndReplayedWithNothingLost) {
   phase("InfluxDB back; the last third");
   publish_paced(bus, events, 2 * third, events.size(), {});
   phase("waiting for the recorder to catch up");
-  for (int i = 0; i < 1500 && !recorder.caught_up(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  wait_caught_up(recorder);
   phase("stopping the recorder");
   recorder.stop();
   EXPECT_TRUE(recorder.caught_up());
@@ -727,6 +734,7 @@ TEST_F(StoreServicesTest, PostgresOutageIsSpooledAndReplayedWithNothingLost) {
   publish(0, third);
   // The server is gone for the clients for 30 s (connections cut, then refused) while the
   // replay goes on.
+  phase("PostgreSQL down for 30 s");
   proxy.set_down(true);
   publish_paced(bus, events, third, 2 * third, kOutage);
   recorder.flush();
@@ -734,17 +742,21 @@ TEST_F(StoreServicesTest, PostgresOutageIsSpooledAndReplayedWithNothingLost) {
   EXPECT_GT(metric("store_postgresql_failures"), 0u);
   EXPECT_GT(metric("store_postgresql_spool_age_ms"), 25'000u);
   proxy.set_down(false);
+  phase("PostgreSQL back; the last third");
   publish(2 * third, events.size());
   // The recorder replays by itself once the server answers again.
-  for (int i = 0; i < 1500 && !recorder.caught_up(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  phase("waiting for the recorder to catch up");
+  wait_caught_up(recorder);
+  phase("stopping the recorder");
   recorder.stop();
   EXPECT_TRUE(recorder.caught_up());
   EXPECT_EQ(metric("store_postgresql_spool_bytes"), 0u);
   EXPECT_GT(metric("store_postgresql_replayed_batches"), 0u);
   MemoryStore memory(symbols, 1'000'000);
   memory.write(events);
+  phase("comparing the answers with the memory store");
   testing::expect_same_answers(memory, *routing.targets[0].backend, events, 3);
+  phase("done");
 }
 
 TEST_F(StoreServicesTest, UnreachableOrRefusedPostgresIsOneClearLine) {

@@ -2,9 +2,9 @@
 // cuts every connection and refuses new ones (accepted and closed at once) while the
 // server keeps its data; set_down(false) lets clients reconnect. One thread forwards every
 // connection with blocking writes, so a write to a peer that stops reading is bounded
-// (kStall): the pair is then cut, as a network fault would, instead of wedging the proxy
-// and every connection through it (and the destructor's join) for good. Accepts never
-// block and the connect to the server is bounded the same way.
+// (kStall, under the clients' 5 s): the pair is then cut, as a network fault would, instead of
+// wedging the proxy and every connection through it (and the destructor's join) for good. Accepts
+// never block and the connect to the server is bounded the same way.
 #pragma once
 
 #include <arpa/inet.h>
@@ -83,14 +83,18 @@ class TcpProxy {
           }
         }
       }
+      // Only the pairs poll() looked at: one accepted just now has no entry in fds (reading
+      // past its end once took a garbage revents for readiness and blocked in read() for ever).
+      const std::size_t polled = (fds.size() - 1) / 2;
       std::vector<std::size_t> dead;
-      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+      for (std::size_t i = 0; i < polled; ++i) {
         for (int side = 0; side < 2; ++side) {
           const auto& p = fds[1 + 2 * i + static_cast<std::size_t>(side)];
           if (!(p.revents & (POLLIN | POLLHUP | POLLERR))) continue;
           const int from = side == 0 ? pairs_[i].first : pairs_[i].second;
           const int to = side == 0 ? pairs_[i].second : pairs_[i].first;
-          const ssize_t n = ::read(from, buf, sizeof buf);
+          const ssize_t n = ::recv(from, buf, sizeof buf, MSG_DONTWAIT);
+          if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
           if (n <= 0 || !write_all(to, buf, static_cast<std::size_t>(n))) {
             dead.push_back(i);
             break;
@@ -104,7 +108,8 @@ class TcpProxy {
       }
     }
   }
-  static constexpr int kStall = 10;  // seconds a write may wait for its peer to read
+
+  static constexpr int kStall = 4;  // seconds a write may wait for its peer to read
 
   static void bound_writes(int fd) {
     const timeval tv{.tv_sec = kStall, .tv_usec = 0};
