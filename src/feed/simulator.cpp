@@ -1,12 +1,12 @@
 #include "feed/simulator.hpp"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
 #include <chrono>
 #include <cmath>
 #include <numbers>
-#include <queue>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -37,11 +37,20 @@ class Rng {
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   // Exponential with mean 1.
   double exponential() { return -std::log1p(-uniform()); }
-  // Standard normal (Box-Muller; the second value is discarded to keep the stream simple).
+  // Standard normal (Box-Muller). Each pair of uniforms gives two independent normals; the
+  // second is kept for the next call, which halves the log, sqrt and cos per tick.
   double normal() {
+    if (has_spare_) {
+      has_spare_ = false;
+      return spare_;
+    }
     const double u1 = 1.0 - uniform();  // (0, 1]
     const double u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+    const double r = std::sqrt(-2.0 * std::log(u1));
+    const double theta = 2.0 * std::numbers::pi * u2;
+    spare_ = r * std::sin(theta);
+    has_spare_ = true;
+    return r * std::cos(theta);
   }
 
  private:
@@ -52,6 +61,8 @@ class Rng {
     return z ^ (z >> 31);
   }
   std::array<std::uint64_t, 4> s_{};
+  double spare_ = 0.0;
+  bool has_spare_ = false;
 };
 
 // Made-up tickers, so simulated data is never mistaken for a real market.
@@ -110,7 +121,8 @@ struct SymbolSim {
   std::uint64_t seq = 0;
   std::size_t regime = 1;
   std::int64_t regime_end_ns = INT64_MAX;
-  double drift = 0.0;  // log-price per second while trending
+  double drift = 0.0;        // log-price per second while trending
+  double jump_chance = 0.0;  // per trade: jumps per hour / the symbol's mean trades per hour
 };
 
 }  // namespace
@@ -120,11 +132,31 @@ struct Simulator::State {
   std::vector<market::SymbolInfo> infos;
   std::vector<SymbolSim> sims;
   double rate_norm = 1.0;
-  // Min-heap of (next time, symbol): ties go to the lower symbol id, deterministically.
+  // Binary min-heap of (next time, symbol), one entry per symbol: ties go to the lower
+  // symbol id, deterministically. The entries are all distinct, so the order of the ticks
+  // does not depend on how the heap is kept.
   using Entry = std::pair<std::int64_t, market::SymbolId>;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;
+  std::vector<Entry> heap;
+  // Written by the thread that calls next() only, read by stats() from any thread: a plain
+  // load and store, not a locked read-modify-write per tick.
   std::atomic<std::uint64_t> ticks{0};
   std::atomic<std::uint64_t> backpressured{0};
+
+  // The symbol at the top trades again at `next`: one sift down from the root, where a
+  // pop and a push would sift twice.
+  void replace_top(Entry next) {
+    const std::size_t n = heap.size();
+    std::size_t i = 0;
+    for (;;) {
+      std::size_t child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && heap[child + 1] < heap[child]) ++child;
+      if (!(heap[child] < next)) break;
+      heap[i] = heap[child];
+      i = child;
+    }
+    heap[i] = next;
+  }
 
   void enter_regime(SymbolSim& s, std::size_t regime, std::int64_t at_ns) {
     const RegimeSpec& r = kRegimes[regime];
@@ -191,7 +223,7 @@ struct Simulator::State {
       e *= std::exp(-config.decay * wait);
       if (s.rng.uniform() * bound <= s.mu + e) break;
     }
-    s.next_ns = s.last_ns + std::llround(elapsed * 1e9);
+    s.next_ns = s.last_ns + static_cast<std::int64_t>(elapsed * 1e9 + 0.5);  // elapsed >= 0
     s.next_excitation = e;
   }
 };
@@ -227,6 +259,7 @@ Simulator::Simulator(const SimulatorConfig& config) : state_(std::make_unique<St
     s.rng = Rng(setup.next() ^ (0x5851f42d4c957f2dULL * (i + 1)));
     s.mu_base = config.rate * weights[i] / total * (1.0 - config.branching);
     s.mu = s.mu_base;
+    s.jump_chance = config.jumps_per_hour / (3600.0 * s.mu_base / (1.0 - config.branching));
     s.log_price = std::log(10.0) + setup.uniform() * (std::log(400.0) - std::log(10.0));
     const double daily_vol = 0.01 + 0.02 * setup.uniform();
     s.sigma = daily_vol / std::sqrt(kTradingSecondsPerDay);
@@ -238,8 +271,9 @@ Simulator::Simulator(const SimulatorConfig& config) : state_(std::make_unique<St
     st.infos[i] = market::SymbolInfo{
         .name = symbol_name(i), .tick_size = s.tick_size, .size_scale = 1.0, .decimals = 2};
     st.schedule(s);
-    st.heap.emplace(s.next_ns, static_cast<market::SymbolId>(i));
+    st.heap.emplace_back(s.next_ns, static_cast<market::SymbolId>(i));
   }
+  std::make_heap(st.heap.begin(), st.heap.end(), std::greater<>{});
 }
 
 Simulator::~Simulator() = default;
@@ -251,13 +285,12 @@ const std::vector<market::SymbolInfo>& Simulator::symbols() const {
 }
 
 std::int64_t Simulator::peek_time() const {
-  return state_->heap.top().first;
+  return state_->heap.front().first;
 }
 
 market::Tick Simulator::next() {
   State& st = *state_;
-  const auto [ts, id] = st.heap.top();
-  st.heap.pop();
+  const auto [ts, id] = st.heap.front();
   SymbolSim& s = st.sims[id];
   const RegimeSpec& regime = kRegimes[st.config.regimes ? s.regime : 1];
 
@@ -267,19 +300,17 @@ market::Tick Simulator::next() {
   const double sigma = s.sigma * regime.vol;
   const double var = sigma * sigma * dt;
   s.log_price += std::sqrt(var) * s.rng.normal() - 0.5 * var + s.drift * dt;
-  const double symbol_rate = s.mu_base / (1.0 - st.config.branching);
   bool jumped = false;
-  if (st.config.jumps_per_hour > 0.0 &&
-      s.rng.uniform() * 3600.0 * symbol_rate < st.config.jumps_per_hour) {
+  if (s.rng.uniform() < s.jump_chance) {
     // A shock worth a few minutes of ordinary volatility, then a bursty regime.
     s.log_price += s.rng.normal() * s.sigma * 15.0;
     jumped = true;
   }
   const double mid_ticks = std::exp(s.log_price) / s.tick_size;
   const std::int64_t spread = s.rng.uniform() < 0.7 ? 1 : 2;
-  std::int64_t bid =
-      static_cast<std::int64_t>(std::floor(mid_ticks - 0.5 * static_cast<double>(spread)));
-  if (bid < 1) bid = 1;
+  const double bid_ticks = mid_ticks - 0.5 * static_cast<double>(spread);
+  // floor() for the prices that can trade; anything below one tick is one tick.
+  const std::int64_t bid = bid_ticks < 1.0 ? 1 : static_cast<std::int64_t>(bid_ticks);
   const std::int64_t ask = bid + spread;
   const bool buy = s.rng.uniform() < 0.5;
 
@@ -309,8 +340,8 @@ market::Tick Simulator::next() {
     s.excitation += 10.0 * s.mu;
   }
   st.schedule(s);
-  st.heap.emplace(s.next_ns, id);
-  st.ticks.fetch_add(1, std::memory_order_relaxed);
+  st.replace_top({s.next_ns, id});
+  st.ticks.store(st.ticks.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   return tick;
 }
 
