@@ -5,10 +5,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "fields.hpp"
@@ -743,14 +747,105 @@ struct SqliteStore::Connection {
   }
 };
 
+// Checkpoints the WAL (copies its pages into the database file) on a thread and connection
+// of its own. SQLite's default does it in the committing thread, after the commit that took
+// the WAL past 1000 pages: the recorder then copied ~4 MB and waited for two fdatasync
+// calls, milliseconds in which the engine waited for room in the recorder's ring and the
+// feed for the engine (uncapped, about 10 % of the run with the cores idle:
+// docs/PERFORMANCE.md). A checkpoint in the background runs beside the writer's commits.
+class SqliteStore::Checkpointer {
+ public:
+  // The WAL's size, in pages, after which a commit wakes the checkpointer (SQLite's
+  // default for its own), and the backstop: a writer that commits faster than the
+  // checkpointer copies checkpoints itself at this size, so the WAL stays bounded (256 MiB
+  // with 4 KiB pages).
+  static constexpr int kWakePages = 1000;
+  static constexpr int kBackstopPages = 1 << 16;
+
+  Checkpointer(const std::string& path, sqlite3* writer) : writer_(writer) {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+    if (rc != SQLITE_OK) {
+      const std::string msg = fmt::format("sqlite:{}: cannot open: {}", path,
+                                          db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
+      sqlite3_close(db_);
+      throw StoreError(msg);
+    }
+    sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+    // Replaces the automatic checkpoint of the writer's connection.
+    sqlite3_wal_hook(writer_, &Checkpointer::committed, this);
+  }
+  ~Checkpointer() {
+    sqlite3_wal_hook(writer_, nullptr, nullptr);
+    thread_.request_stop();
+    thread_.join();
+    sqlite3_close(db_);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
+
+ private:
+  // SQLite calls this in the writer's thread after each commit, with the WAL's size.
+  static int committed(void* self, sqlite3* db, const char* name, int pages) {
+    auto& c = *static_cast<Checkpointer*>(self);
+    if (pages >= kBackstopPages) {
+      sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (pages >= kWakePages) {
+      {
+        std::lock_guard lock(c.mutex_);
+        c.due_ = true;
+      }
+      c.wake_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+  void run(std::stop_token stop) {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        if (!wake_.wait(lock, stop, [this] { return due_; })) return;
+        due_ = false;
+      }
+      // PASSIVE never blocks the writer, and copies what was committed when it started;
+      // the WAL starts over from its beginning at the first commit after everything has
+      // been copied. SQLITE_BUSY (another process checkpointing) and other errors leave the
+      // WAL to the next try or to the writer's backstop.
+      if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
+          SQLITE_OK) {
+        checkpoints_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+  }
+
+  sqlite3* writer_;
+  sqlite3* db_ = nullptr;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  bool due_ = false;
+  std::atomic<std::uint64_t> checkpoints_{0};
+  std::jthread thread_;
+};
+
 SqliteStore::SqliteStore(const market::SymbolRegistry& symbols, std::string path,
                          std::function<void(const std::string&)> note)
     : symbols_(symbols), path_(std::move(path)) {
   writer_ = std::make_unique<Connection>(path_, true, std::move(note));
   reader_ = std::make_unique<Connection>(path_, false);
+  checkpointer_ = std::make_unique<Checkpointer>(path_, writer_->db);
 }
 
-SqliteStore::~SqliteStore() = default;
+// The checkpointer goes first: it unhooks itself from the writer's connection.
+SqliteStore::~SqliteStore() {
+  checkpointer_.reset();
+}
+
+std::uint64_t SqliteStore::wal_checkpoints() const {
+  return checkpointer_->checkpoints();
+}
 
 int SqliteStore::latest_schema_version() {
   return static_cast<int>(kMigrations.size());

@@ -203,6 +203,43 @@ TEST_F(SqliteStoreTest, TickBlocksMergeOverlappingWritesLikeRows) {
     EXPECT_EQ(memory.last_sequences(s).ticks, sqlite.last_sequences(s).ticks);
 }
 
+// The WAL's pages are copied into the database file by the store's own checkpointer
+// thread: the writer's commits only wake it (SQLite's automatic checkpoint would make a
+// commit wait for the copy and two fdatasync calls).
+TEST_F(SqliteStoreTest, ABackgroundThreadCheckpointsTheWal) {
+  market::SymbolRegistry symbols;
+  symbols.add({.name = "ES"});
+  SqliteStore sqlite(symbols, db());
+  const auto initial = fs::file_size(db());
+  std::vector<market::Event> batch;
+  std::uint64_t seq = 0;
+  // Each commit adds at least a block's page and its key's index page to the WAL: 1500
+  // commits take it well past the 1000 pages that wake the checkpointer.
+  for (int commit = 0; commit < 1500; ++commit) {
+    batch.clear();
+    for (int i = 0; i < 50; ++i) {
+      ++seq;
+      batch.push_back(market::TickEvent{.symbol = 0,
+                                        .seq = seq,
+                                        .tick_seq = seq,
+                                        .t = static_cast<std::int64_t>(seq) * 1'000'000,
+                                        .price = 100 + static_cast<std::int64_t>(seq % 7),
+                                        .size = 1});
+    }
+    sqlite.write(batch);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (sqlite.wal_checkpoints() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_GE(sqlite.wal_checkpoints(), 1u);
+  EXPECT_GT(fs::file_size(db()), initial + 100'000) << "the pages went into the database file";
+  // And the rows read back in full.
+  const HistoryPage page =
+      sqlite.query(HistoryQuery{.symbol = 0, .series = Series::kTicks, .limit = 100'000});
+  EXPECT_EQ(page.rows.size(), seq);
+  EXPECT_FALSE(page.more);
+}
+
 // One revised old tick in a live batch rewrites the block that holds it and nothing else
 // (merging the whole span from it to the newest tick rewrote every block in between).
 TEST_F(SqliteStoreTest, ARevisedOldTickRewritesOnlyItsOwnBlock) {

@@ -39,6 +39,9 @@ class SqliteStore final : public Backend {
   // The schema version the database is at (PRAGMA user_version).
   int schema_version() const;
   static int latest_schema_version();
+  // WAL checkpoints done by the store's background checkpointer (the writer never waits
+  // for one until the WAL reaches 256 MiB).
+  std::uint64_t wal_checkpoints() const;
 
  private:
   struct Connection;
@@ -49,6 +52,8 @@ class SqliteStore final : public Backend {
   std::unique_ptr<Connection> writer_;
   mutable std::mutex read_mutex_;
   std::unique_ptr<Connection> reader_;
+  class Checkpointer;
+  std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace spacetime::store
