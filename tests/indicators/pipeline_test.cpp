@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 
 #include "feed/normalizer.hpp"
 #include "feed/simulator.hpp"
@@ -364,16 +365,19 @@ TEST(SymbolIndicators, EventsOfOneTickComeInTheNormativeOrder) {
 
 // The simulator's bursty feed gives every reversal version something to do: over a day of
 // symbol-hours each fires, at well under one signal per evaluation step.
-// § 9: within one tick (same symbol and seq) v3 comes before v4, v4 before v1, v1 before
-// v2. Returns how often two versions fired on one tick, by (earlier, later) version.
+// § 9: within one tick v3 comes before v4, v4 before v1, v1 before v2. Returns how often
+// two versions fired on one tick, by (earlier, later) version. One tick is one symbol,
+// seq and time: a bar the feed's clock closes later carries the symbol's last seq too
+// (with the clock's time), and its v3 or v4 comes after that tick's v1 or v2.
 std::map<std::pair<int, int>, std::size_t> same_tick_pairs(const std::vector<Event>& events) {
-  std::map<std::pair<market::SymbolId, std::uint64_t>, int> last;  // position in v3 v4 v1 v2
+  // Position in v3 v4 v1 v2, by (symbol, seq, t).
+  std::map<std::tuple<market::SymbolId, std::uint64_t, std::int64_t>, int> last;
   std::map<std::pair<int, int>, std::size_t> pairs;
   for (const auto& e : events) {
     const auto* r = std::get_if<market::ReversalEvent>(&e);
     if (!r) continue;
     const int order = r->version >= 3 ? r->version - 2 : r->version + 2;
-    auto [it, first] = last.try_emplace({r->symbol, r->seq}, order);
+    auto [it, first] = last.try_emplace({r->symbol, r->seq, r->t}, order);
     if (first) continue;
     EXPECT_LT(it->second, order) << "v" << r->version << " out of order at seq " << r->seq;
     const int earlier = it->second <= 2 ? it->second + 2 : it->second - 2;
