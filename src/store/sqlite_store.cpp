@@ -193,6 +193,8 @@ struct SqliteStore::Connection {
       exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA synchronous=NORMAL");
       exec("PRAGMA cache_size=-65536");  // 64 MiB: the indexes of a day stay in memory
+      // The WAL file is cut back to 64 MiB when it starts over after a burst.
+      exec("PRAGMA journal_size_limit=67108864");
       if (writer) migrate();
     } catch (...) {
       sqlite3_close(db);
@@ -771,12 +773,26 @@ class SqliteStore::Checkpointer {
       sqlite3_close(db_);
       throw StoreError(msg);
     }
-    sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
-    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+    // A connection checkpoints only a WAL it has opened, which it does when it first reads
+    // the database. Should that fail (or the file not be in WAL mode), the writer keeps
+    // SQLite's automatic checkpoint.
+    if (!in_wal_mode() ||
+        sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      return;
+    }
+    try {
+      thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+    } catch (...) {
+      sqlite3_close(db_);
+      throw;
+    }
     // Replaces the automatic checkpoint of the writer's connection.
     sqlite3_wal_hook(writer_, &Checkpointer::committed, this);
   }
   ~Checkpointer() {
+    if (!db_) return;
     sqlite3_wal_hook(writer_, nullptr, nullptr);
     thread_.request_stop();
     thread_.join();
@@ -785,11 +801,26 @@ class SqliteStore::Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
+  // WAL checkpoints done here; none at all when the writer kept the automatic ones.
   std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
 
  private:
+  bool in_wal_mode() {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, "PRAGMA journal_mode", -1, &stmt, nullptr) != SQLITE_OK) {
+      return false;
+    }
+    bool wal = false;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* mode = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      wal = mode && std::string_view(mode) == "wal";
+    }
+    sqlite3_finalize(stmt);
+    return wal;
+  }
+
   // SQLite calls this in the writer's thread after each commit, with the WAL's size.
-  static int committed(void* self, sqlite3* db, const char* name, int pages) {
+  static int committed(void* self, sqlite3* db, const char* name, int pages) noexcept {
     auto& c = *static_cast<Checkpointer*>(self);
     if (pages >= kBackstopPages) {
       sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
@@ -811,11 +842,14 @@ class SqliteStore::Checkpointer {
         due_ = false;
       }
       // PASSIVE never blocks the writer, and copies what was committed when it started;
-      // the WAL starts over from its beginning at the first commit after everything has
-      // been copied. SQLITE_BUSY (another process checkpointing) and other errors leave the
-      // WAL to the next try or to the writer's backstop.
-      if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr) ==
-          SQLITE_OK) {
+      // the WAL starts over from its beginning at the first write transaction that begins
+      // after everything has been copied (and no reader still needs it). SQLITE_BUSY
+      // (another process checkpointing) and other errors leave the WAL to the next try or
+      // to the writer's backstop.
+      int log = -1, copied = -1;
+      if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
+              SQLITE_OK &&
+          log >= 0) {
         checkpoints_.fetch_add(1, std::memory_order_relaxed);
       }
     }
