@@ -18,6 +18,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Symbol 0's tick number `seq`, a millisecond after the one before it, one lot at `price`.
+market::Event tick_of_es(std::uint64_t seq, std::int64_t price) {
+  return market::TickEvent{.symbol = 0,
+                           .seq = seq,
+                           .tick_seq = seq,
+                           .t = static_cast<std::int64_t>(seq) * 1'000'000,
+                           .price = price,
+                           .size = 1};
+}
+
 class SqliteStoreTest : public ::testing::Test {
  protected:
   SqliteStoreTest() {
@@ -219,12 +229,7 @@ TEST_F(SqliteStoreTest, ABackgroundThreadCheckpointsTheWal) {
     batch.clear();
     for (int i = 0; i < 50; ++i) {
       ++seq;
-      batch.push_back(market::TickEvent{.symbol = 0,
-                                        .seq = seq,
-                                        .tick_seq = seq,
-                                        .t = static_cast<std::int64_t>(seq) * 1'000'000,
-                                        .price = 100 + static_cast<std::int64_t>(seq % 7),
-                                        .size = 1});
+      batch.push_back(tick_of_es(seq, 100 + static_cast<std::int64_t>(seq % 7)));
     }
     sqlite.write(batch);
   }
@@ -247,12 +252,7 @@ TEST_F(SqliteStoreTest, ARevisedOldTickRewritesOnlyItsOwnBlock) {
   symbols.add({.name = "ES"});
   std::vector<market::Event> ticks;
   for (std::uint64_t i = 1; i <= 20'000; ++i) {
-    ticks.push_back(market::TickEvent{.symbol = 0,
-                                      .seq = i,
-                                      .tick_seq = i,
-                                      .t = static_cast<std::int64_t>(i) * 1'000'000,
-                                      .price = 100 + static_cast<std::int64_t>(i % 9),
-                                      .size = 1});
+    ticks.push_back(tick_of_es(i, 100 + static_cast<std::int64_t>(i % 9)));
   }
   MemoryStore memory(symbols, 1'000'000);
   SqliteStore sqlite(symbols, db());
