@@ -2,10 +2,30 @@
 
 #include <fmt/format.h>
 #include <poll.h>
+#include <pthread.h>
+
+#include <csignal>
 
 namespace spacetime::bus::redis::detail {
 
+namespace {
+
+// hiredis sends with write(): once Redis has closed the socket, a write raises SIGPIPE,
+// which kills a process that does not ignore it (the spacetime binary does; a test or
+// another host of this library may not). With SIGPIPE blocked in the thread that writes
+// (a connection is made and used on its owner's thread), the write fails with EPIPE
+// instead, the connection reports the error and its owner reconnects.
+void block_sigpipe_in_this_thread() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+}  // namespace
+
 Connection::Connection(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout) {
+  block_sigpipe_in_this_thread();
   const timeval tv{.tv_sec = static_cast<time_t>(timeout.count() / 1000),
                    .tv_usec = static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
   ctx_ = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, tv);
