@@ -773,6 +773,7 @@ class SqliteStore::Checkpointer {
       sqlite3_close(db_);
       throw StoreError(msg);
     }
+    sqlite3_busy_timeout(db_, 5000);  // a WAL another process is recovering
     // A connection checkpoints only a WAL it has opened, which it does when it first reads
     // the database. Should that fail (or the file not be in WAL mode), the writer keeps
     // SQLite's automatic checkpoint.
