@@ -135,7 +135,7 @@ struct Rig {
                PublisherConfig pc = {}, RedisBusConfig bc = {}) {
     all = testing::simulated_events(registry, symbols, ticks, 5);
     source = std::make_unique<InprocBus>(registry.size());
-    const auto prefix = unique_prefix();
+    prefix = unique_prefix();
     pc.url = url;
     pc.prefix = prefix;
     pc.ring_capacity = all.size() + 1;  // the test checks Redis, not the ring
@@ -163,6 +163,7 @@ struct Rig {
   }
 
   market::SymbolRegistry registry;
+  std::string prefix;
   std::vector<market::Event> all;
   std::unique_ptr<InprocBus> source;
   std::unique_ptr<RedisPublisher> publisher;
@@ -192,6 +193,51 @@ TEST(RedisBus, DeliversEveryEventInOrderAcrossProcessesBoundaries) {
   EXPECT_EQ(s.gaps, 0u);
   EXPECT_EQ(s.lost_events, 0u);
   EXPECT_EQ(s.decode_errors, 0u);
+}
+
+// Each frame goes into the stream before it is published (MONITOR shows the order Redis ran
+// the commands in). Published first, a frame could fall between a reconnecting reader's
+// PSUBSCRIBE and its XRANGE, reach it neither way, and be counted lost.
+TEST(RedisBus, AFrameIsInTheStreamBeforeItIsPublished) {
+  const std::string url = env_url();
+  const auto ep = parse_redis_url(url);
+  redisContext* mon = redisConnect(ep.host.c_str(), ep.port);
+  ASSERT_TRUE(mon && !mon->err) << "cannot connect to " << url;
+  auto* ok = static_cast<redisReply*>(redisCommand(mon, "MONITOR"));
+  ASSERT_TRUE(ok && ok->type == REDIS_REPLY_STATUS) << "MONITOR refused";
+  freeReplyObject(ok);
+  const timeval wait{.tv_sec = 2, .tv_usec = 0};
+  redisSetTimeout(mon, wait);
+
+  Rig rig(url, 2, 2'000);
+  rig.start();
+  publish(*rig.source, rig.all);
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, events_only(rig.all).size(), 20s));
+  rig.settle();
+  const auto frames = rig.publisher->stats().frames;
+  ASSERT_GT(frames, 1u);
+
+  const std::string xadd = "\"XADD\" \"" + rig.prefix;
+  const std::string publish_cmd = "\"PUBLISH\" \"" + rig.prefix;
+  std::uint64_t added = 0, published = 0;
+  while (published < frames) {
+    void* raw = nullptr;
+    if (redisGetReply(mon, &raw) != REDIS_OK || !raw) break;  // 2 s without a command
+    auto* r = static_cast<redisReply*>(raw);
+    if (r->type == REDIS_REPLY_STATUS && r->str) {
+      const std::string_view line(r->str, r->len);
+      if (line.find(xadd) != std::string_view::npos) ++added;
+      if (line.find(publish_cmd) != std::string_view::npos) {
+        EXPECT_GT(added, published) << "frame " << published + 1 << " published before added";
+        ++published;
+      }
+    }
+    freeReplyObject(r);
+  }
+  redisFree(mon);
+  EXPECT_EQ(published, frames) << "MONITOR showed every frame's PUBLISH";
+  EXPECT_EQ(added, frames);
 }
 
 // A round's values are framed after its events: a receiver never meets a bar in progress

@@ -162,14 +162,20 @@ bool RedisPublisher::send() {
   const std::string stream = stream_key(config_.prefix, config_.name);
   const std::string maxlen = std::to_string(config_.stream_maxlen);
   std::size_t commands = 0;
+  // Into the stream first, then published. A reader that reconnects subscribes and then
+  // reads the stream; with PUBLISH first, a frame published just before its PSUBSCRIBE
+  // and added just after its XRANGE reached it neither way, and was counted lost (a
+  // Redis stall did this to all three readers of the topology test). Added first, such a
+  // frame is in the stream by the time the reader reads it; one added before PSUBSCRIBE
+  // and published after it comes twice, and the second is dropped as a duplicate.
   for (const auto& f : unconfirmed_) {
-    link.append({"PUBLISH", channel, f.bytes});
-    ++commands;
     if (config_.stream_maxlen > 0) {
       const std::string id = fmt::format("{}-{}", epoch_, f.batch);
       link.append({"XADD", stream, "MAXLEN", "~", maxlen, id, kField, f.bytes});
       ++commands;
     }
+    link.append({"PUBLISH", channel, f.bytes});
+    ++commands;
   }
   auto& c = *counters_;
   for (std::size_t i = 0; i < commands; ++i) {
