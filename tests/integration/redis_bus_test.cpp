@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -201,7 +202,10 @@ TEST(RedisBus, DeliversEveryEventInOrderAcrossProcessesBoundaries) {
 TEST(RedisBus, AFrameIsInTheStreamBeforeItIsPublished) {
   const std::string url = env_url();
   const auto ep = parse_redis_url(url);
-  redisContext* mon = redisConnect(ep.host.c_str(), ep.port);
+  // Closed on every way out: an unread MONITOR client would make Redis buffer its traffic.
+  std::unique_ptr<redisContext, decltype(&redisFree)> guard(redisConnect(ep.host.c_str(), ep.port),
+                                                            &redisFree);
+  redisContext* mon = guard.get();
   ASSERT_TRUE(mon && !mon->err) << "cannot connect to " << url;
   auto* ok = static_cast<redisReply*>(redisCommand(mon, "MONITOR"));
   ASSERT_TRUE(ok && ok->type == REDIS_REPLY_STATUS) << "MONITOR refused";
@@ -218,8 +222,8 @@ TEST(RedisBus, AFrameIsInTheStreamBeforeItIsPublished) {
   const auto frames = rig.publisher->stats().frames;
   ASSERT_GT(frames, 1u);
 
-  const std::string xadd = "\"XADD\" \"" + rig.prefix;
-  const std::string publish_cmd = "\"PUBLISH\" \"" + rig.prefix;
+  const std::string xadd = "\"XADD\" \"" + rig.prefix + ":";
+  const std::string publish_cmd = "\"PUBLISH\" \"" + rig.prefix + ":";
   std::uint64_t added = 0, published = 0;
   while (published < frames) {
     void* raw = nullptr;
@@ -235,7 +239,6 @@ TEST(RedisBus, AFrameIsInTheStreamBeforeItIsPublished) {
     }
     freeReplyObject(r);
   }
-  redisFree(mon);
   EXPECT_EQ(published, frames) << "MONITOR showed every frame's PUBLISH";
   EXPECT_EQ(added, frames);
 }

@@ -22,7 +22,9 @@ using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
 class Connection {
  public:
-  // Connects (and authenticates); check ok() and error().
+  // Connects (and authenticates); check ok() and error(). Blocks SIGPIPE in the calling
+  // thread for good: make a connection only on the thread that uses it, one of the bus's
+  // own.
   Connection(const RedisEndpoint& endpoint, std::chrono::milliseconds timeout);
   ~Connection();
   Connection(const Connection&) = delete;
