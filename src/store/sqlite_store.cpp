@@ -109,6 +109,21 @@ bool unavailable(int rc) {
   throw StoreError(msg);
 }
 
+// A connection to the database at `path`, with the busy timeout every connection here uses.
+// Throws StoreError naming the path when SQLite cannot open it.
+sqlite3* open_database(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = fmt::format("sqlite:{}: cannot open: {}", path,
+                                        db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    sqlite3_close(db);
+    throw StoreError(msg);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
 std::string insert_sql(Series s, std::string_view table) {
   std::string cols = "symbol", marks = "?";
   for (const auto& [name, real] : columns_of(s)) {
@@ -176,16 +191,7 @@ struct SqliteStore::Connection {
   Connection(const std::string& p, bool writer,
              std::function<void(const std::string&)> progress = {})
       : path(p), note(std::move(progress)) {
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
-    if (rc != SQLITE_OK) {
-      const std::string msg = fmt::format("sqlite:{}: cannot open: {}", path,
-                                          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-      sqlite3_close(db);
-      db = nullptr;
-      throw StoreError(msg);
-    }
-    sqlite3_busy_timeout(db, 5000);
+    db = open_database(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     // The destructor does not run when a constructor throws: close the handle here.
     try {
       // WAL: readers never block the writer. synchronous=NORMAL: a commit survives kill -9
@@ -193,9 +199,12 @@ struct SqliteStore::Connection {
       exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA synchronous=NORMAL");
       exec("PRAGMA cache_size=-65536");  // 64 MiB: the indexes of a day stay in memory
-      // The WAL file is cut back to 64 MiB when it starts over after a burst.
-      exec("PRAGMA journal_size_limit=67108864");
-      if (writer) migrate();
+      if (writer) {
+        // The WAL file is cut back to 64 MiB when it starts over after a burst (the writer
+        // starts it over; on a reader the limit would do nothing).
+        exec("PRAGMA journal_size_limit=67108864");
+        migrate();
+      }
     } catch (...) {
       sqlite3_close(db);
       db = nullptr;
@@ -764,16 +773,8 @@ class SqliteStore::Checkpointer {
   static constexpr int kWakePages = 1000;
   static constexpr int kBackstopPages = 1 << 16;
 
-  Checkpointer(const std::string& path, sqlite3* writer) : writer_(writer) {
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
-    if (rc != SQLITE_OK) {
-      const std::string msg = fmt::format("sqlite:{}: cannot open: {}", path,
-                                          db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
-      sqlite3_close(db_);
-      throw StoreError(msg);
-    }
-    sqlite3_busy_timeout(db_, 5000);  // a WAL another process is recovering
+  Checkpointer(const std::string& path, sqlite3* writer)
+      : writer_(writer), db_(open_database(path, SQLITE_OPEN_READWRITE)) {
     // A connection checkpoints only a WAL it has opened, which it does when it first reads
     // the database. Should that fail (or the file not be in WAL mode), the writer keeps
     // SQLite's automatic checkpoint.
