@@ -298,6 +298,91 @@ TEST(RedisBus, CatchesUpFromTheStreamAfterACutWithoutLossOrDuplicates) {
   }
 }
 
+// Waits until the reader has noticed a cut (its subscription connection was killed).
+void wait_disconnected(const RedisBus& bus) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (bus.stats().connected && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(2ms);
+  ASSERT_FALSE(bus.stats().connected) << "the reader did not notice the cut";
+}
+
+// A publisher that starts while a reader is cut off is read from its stream's start when
+// the reader is back; a stream that was there before the reader started is not replayed.
+TEST(RedisBus, APublisherFirstSeenAfterACutIsReadFromTheStart) {
+  RedisBusConfig bc;
+  bc.backoff_min = 3s;  // the cut outlasts the new publisher's first frames
+  bc.catchup_page = 16;
+  PublisherConfig pc;
+  pc.max_batch = 100;
+  pc.name = "new";
+  Rig rig(env_url(), 3, 20'000, pc, bc);
+
+  // An earlier shard's frames, in the stream before the reader starts.
+  InprocBus old_source(rig.registry.size());
+  PublisherConfig old_pc = pc;
+  old_pc.name = "old";
+  old_pc.url = rig.publisher->config().url;
+  old_pc.prefix = rig.prefix;
+  old_pc.ring_capacity = rig.all.size() + 1;
+  RedisPublisher old_publisher(old_pc, rig.registry, old_source);
+  old_publisher.start();
+  const auto old_events = std::span(rig.all).first(rig.all.size() / 2);
+  publish(old_source, old_events);
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (old_publisher.stats().events <
+             events_only({old_events.begin(), old_events.end()}).size() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  old_publisher.stop();
+  ASSERT_GT(old_publisher.stats().frames, 0u) << "the earlier shard's frames are in its stream";
+
+  rig.bus->start(/*wait_connected=*/true);
+  redis_command(rig.publisher->config().url, {"CLIENT", "KILL", "TYPE", "pubsub"});
+  wait_disconnected(*rig.bus);
+  rig.publisher->start();
+  publish(*rig.source, rig.all);
+  const auto want = events_only(rig.all);
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 30s))
+      << got.events.size() << " of " << want.size();
+  std::this_thread::sleep_for(200ms);  // the old shard's frames, if replayed, would be here
+  got.collect(*rig.sub, want.size() + 1, 100ms);
+  ASSERT_EQ(got.events.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
+  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
+  const auto s = rig.bus->stats();
+  EXPECT_GE(s.reconnects, 1u);
+  EXPECT_GT(s.caught_up_frames, 0u) << "the new shard's first frames came from its stream";
+  EXPECT_EQ(s.gaps, 0u);
+  EXPECT_EQ(s.lost_events, 0u);
+}
+
+// ...and when its stream no longer holds its first frames, the gap is counted.
+TEST(RedisBus, APublisherFirstSeenAfterACutWithATrimmedStartIsAGap) {
+  RedisBusConfig bc;
+  bc.backoff_min = 5s;  // the whole run is published during the cut
+  PublisherConfig pc;
+  pc.max_batch = 20;
+  pc.stream_maxlen = 5;  // MAXLEN ~ trims whole nodes: some hundred frames stay
+  Rig rig(env_url(), 3, 20'000, pc, bc);
+  rig.bus->start(/*wait_connected=*/true);
+  redis_command(rig.publisher->config().url, {"CLIENT", "KILL", "TYPE", "pubsub"});
+  wait_disconnected(*rig.bus);
+  rig.publisher->start();
+  publish(*rig.source, rig.all);
+  rig.settle();
+  ASSERT_FALSE(rig.bus->stats().connected) << "the publisher took longer than the cut";
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (rig.bus->stats().caught_up_frames == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(5ms);
+  const auto s = rig.bus->stats();
+  EXPECT_GT(s.caught_up_frames, 0u);
+  EXPECT_LT(s.caught_up_frames, rig.publisher->stats().frames) << "the stream was trimmed";
+  EXPECT_EQ(s.gaps, 1u);
+}
+
 TEST(RedisBus, AGapBeyondTheStreamIsReportedExplicitly) {
   RedisBusConfig bc;
   bc.backoff_min = 1'500ms;

@@ -45,6 +45,16 @@ bool parse_id(std::string_view id, std::uint64_t& ms, std::uint64_t& seq) {
   return a.ec == std::errc{} && b.ec == std::errc{} && b.ptr == id.data() + id.size();
 }
 
+// A key or channel as a glob pattern that matches only itself (SCAN MATCH, PSUBSCRIBE).
+std::string glob_literal(std::string_view text) {
+  std::string out;
+  for (const char ch : text) {
+    if (ch == '*' || ch == '?' || ch == '[' || ch == ']' || ch == '\\') out.push_back('\\');
+    out.push_back(ch);
+  }
+  return out;
+}
+
 std::string_view str(const redisReply* r) {
   return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
                r->type == REDIS_REPLY_ERROR)
@@ -381,6 +391,13 @@ void RedisBus::on_frame(const std::string& name, std::string_view bytes, bool ca
     c.duplicate_frames.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  // A run's first frame is number 1: one that starts later for a publisher this reader
+  // knew, or one first seen after a cut, lost its beginning (the stream was trimmed past
+  // it). Its channels' numbers continue a store's, so no jump shows what it held.
+  if (h.epoch > p.epoch && h.batch > 1 && (p.epoch != 0 || p.after_cut)) {
+    c.gaps.fetch_add(1, std::memory_order_relaxed);
+  }
+  p.after_cut = false;
   // Frames missing between the last delivered and this one: the stream no longer held
   // them (or a broken publisher connection lost them). Which events they held shows as
   // the jump of each channel's seq below.
@@ -457,9 +474,52 @@ bool RedisBus::catch_up(detail::Connection& link, const std::string& name, std::
   }
 }
 
+bool RedisBus::list_streams(detail::Connection& link, std::vector<std::string>& names) {
+  const std::string key_prefix = stream_key(config_.prefix, "");
+  const std::string match = glob_literal(key_prefix) + "*";
+  std::string cursor = "0";
+  do {
+    auto r = link.command({"SCAN", cursor, "MATCH", match, "COUNT", "1000"});
+    if (!r) return false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[1]->type != REDIS_REPLY_ARRAY) {
+      return true;  // e.g. SCAN refused (renamed away): only the known streams are read
+    }
+    cursor = std::string(str(r->element[0]));
+    const redisReply* keys = r->element[1];
+    for (std::size_t i = 0; i < keys->elements; ++i) {
+      const std::string_view key = str(keys->element[i]);
+      if (key.starts_with(key_prefix)) names.emplace_back(key.substr(key_prefix.size()));
+    }
+  } while (cursor != "0" && !cursor.empty());
+  return true;
+}
+
+bool RedisBus::note_streams(detail::Connection& link, bool first_connection) {
+  std::vector<std::string> names;
+  if (!list_streams(link, names)) return false;
+  for (const auto& name : names) {
+    if (publishers_.contains(name)) continue;
+    Publisher p;  // {0, 0}: before every frame
+    p.after_cut = !first_connection;
+    if (first_connection) {
+      auto r =
+          link.command({"XREVRANGE", stream_key(config_.prefix, name), "+", "-", "COUNT", "1"});
+      if (!r) return false;
+      if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+          r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements >= 1 &&
+          !parse_id(str(r->element[0]->element[0]), p.epoch, p.batch)) {
+        p = {};
+      }
+    }
+    publishers_.emplace(name, p);
+  }
+  return true;
+}
+
 void RedisBus::run(std::stop_token stop) {
   auto& c = *counters_;
-  const std::string pattern = events_channel(config_.prefix, "*");
+  const std::string pattern = glob_literal(events_channel(config_.prefix, "")) + "*";
   const std::string channel_prefix = events_channel(config_.prefix, "");
   std::chrono::milliseconds backoff{0};
   bool connected_once = false;
@@ -467,12 +527,18 @@ void RedisBus::run(std::stop_token stop) {
     detail::Connection sub(endpoint_, kConnectTimeout);
     detail::Connection cmd(endpoint_, kConnectTimeout);
     bool ok = sub.ok() && cmd.ok();
+    // The first time, each stream is placed at its newest frame before subscribing: the
+    // reader starts from "now", and the catch-up below reads what came in between.
+    if (ok && !connected_once) ok = note_streams(cmd, true);
     if (ok) {
       // Subscribe first, then read the streams: what is published meanwhile waits in the
       // subscription and is dropped as a duplicate if the stream already gave it.
       auto r = sub.command({"PSUBSCRIBE", pattern});
       ok = r && r->type == REDIS_REPLY_ARRAY;
     }
+    // After a cut, a stream not seen before is a publisher that started meanwhile: all of
+    // its frames were sent while this reader was away.
+    if (ok && connected_once) ok = note_streams(cmd, false);
     if (ok) {
       if (connected_once) c.reconnects.fetch_add(1);
       connected_once = true;

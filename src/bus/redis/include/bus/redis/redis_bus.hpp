@@ -132,8 +132,9 @@ struct RedisBusStats {
   std::uint64_t caught_up_frames = 0;  // of which read back from a stream after a cut
   std::uint64_t duplicate_frames = 0;  // frames already delivered (both paths): dropped
   std::uint64_t duplicate_events = 0;  // events at or below their channel's seq: dropped
-  std::uint64_t gaps = 0;              // frames missing (the stream no longer held them)
-  std::uint64_t lost_events = 0;       // event numbers skipped on their channel
+  std::uint64_t gaps = 0;  // frames missing (the stream no longer held them), or a run's first
+                           // frames (a publisher restarted, or first seen, during a cut)
+  std::uint64_t lost_events = 0;  // event numbers skipped on their channel
   // Candle channels told (take_lost_revision) that a gap may have held revised bars.
   std::uint64_t revisions_maybe_lost = 0;
   std::uint64_t decode_errors = 0;   // frames that did not decode: dropped
@@ -146,8 +147,9 @@ struct RedisBusStats {
 // (PSUBSCRIBE prefix:events:*). One reader thread decodes, drops duplicates by frame
 // number and by per-channel seq, and delivers into the subscriptions. On a cut it
 // reconnects with capped exponential backoff, resubscribes, and reads each publisher's
-// stream from the last frame it delivered; numbers the stream no longer covers are marked
-// lost on their channels (Subscription::lost_seq), so consumers report a gap.
+// stream from the last frame it delivered, and the whole stream of a publisher that
+// appeared meanwhile; numbers the stream no longer covers are marked lost on their
+// channels (Subscription::lost_seq), so consumers report a gap.
 class RedisBus final : public Bus {
  public:
   RedisBus(RedisBusConfig config, const market::SymbolRegistry& symbols);
@@ -181,12 +183,19 @@ class RedisBus final : public Bus {
   struct Publisher {
     std::uint64_t epoch = 0;
     std::uint64_t batch = 0;
+    bool after_cut = false;  // first seen in the streams after a cut, no frame delivered yet
   };
   void run(std::stop_token stop);
   void set_down(std::string reason);
   std::uint64_t down_for_ms() const;
   void on_frame(const std::string& name, std::string_view bytes, bool caught_up);
   bool catch_up(detail::Connection& link, const std::string& name, std::stop_token& stop);
+  // Lists the publishers' streams under the prefix (SCAN); false when the link failed.
+  bool list_streams(detail::Connection& link, std::vector<std::string>& names);
+  // Registers each stream not yet known: at its newest frame on the first connection (a
+  // reader starts from "now"), or at its start after a cut (a publisher first seen then
+  // sent all it holds while this reader was away). False when the link failed.
+  bool note_streams(detail::Connection& link, bool first_connection);
 
   const RedisBusConfig config_;
   const RedisEndpoint endpoint_;
