@@ -2,6 +2,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <thread>
 #include <type_traits>
 
@@ -101,13 +102,19 @@ class Subscription::Ring {
     return true;
   }
 
-  std::size_t pop_all(std::vector<market::Event>& out) {
-    const std::size_t head = head_.load(std::memory_order_relaxed);
+  template <typename Visit>
+  std::size_t pop_in_place(Visit& visit, std::size_t chunk) {
+    std::size_t head = head_.load(std::memory_order_relaxed);
     const std::size_t tail = tail_.load(std::memory_order_acquire);
-    for (std::size_t i = head; i != tail; ++i)
-      out.push_back(slots_[i % capacity_]);
-    head_.store(tail, std::memory_order_release);
-    return tail - head;
+    const std::size_t start = head;
+    while (head != tail) {
+      const std::size_t at = head % capacity_;
+      const std::size_t n = std::min({tail - head, capacity_ - at, chunk});
+      visit(std::span<const market::Event>(&slots_[at], n));
+      head += n;
+      head_.store(head, std::memory_order_release);
+    }
+    return head - start;
   }
 
   std::size_t pushed() const { return tail_.load(std::memory_order_relaxed); }  // producer
@@ -311,15 +318,25 @@ void Subscription::note_lost(const market::Channel& c, std::uint64_t seq) {
 }
 
 std::size_t Subscription::drain(std::vector<market::Event>& out) {
+  return drain(
+      [&](std::span<const market::Event> events) {
+        out.insert(out.end(), events.begin(), events.end());
+      },
+      std::numeric_limits<std::size_t>::max());
+}
+
+std::size_t Subscription::drain(const std::function<void(std::span<const market::Event>)>& visit,
+                                std::size_t chunk) {
   std::size_t n = 0;
   drain_origin_ns_ = 0;
+  chunk = std::max<std::size_t>(chunk, 1);
   for (auto& slot : rings_) {
     Ring* r = slot.load(std::memory_order_acquire);
     if (!r) continue;
-    const std::size_t taken = r->pop_all(out);
+    const std::size_t taken = r->pop_in_place(visit, chunk);
     n += taken;
     if (taken == 0) continue;
-    const std::int64_t now = market::steady_ns();  // after this lane's pop: never before
+    const std::int64_t now = market::steady_ns();
     r->stamps().take(r->popped(), [&](const market::Stamp& s) {
       if (latency_) latency_->observe_ns(now - s.at_ns);
       market::keep_oldest(drain_origin_ns_, s.origin_ns);

@@ -1,6 +1,9 @@
 #include "store/history.hpp"
 
 #include <array>
+#include <vector>
+
+#include "store/tick_block.hpp"
 
 namespace spacetime::store {
 namespace {
@@ -17,6 +20,14 @@ std::optional<Series> parse_series(std::string_view name) {
     if (kNames[i] == name) return static_cast<Series>(i);
   }
   return std::nullopt;
+}
+
+void Backend::write_encoded(std::span<const market::Event> events, const detail::TickBatch& ticks) {
+  if (ticks.empty()) return write(events);
+  std::vector<market::Event> all(events.begin(), events.end());
+  all.reserve(all.size() + ticks.size());
+  ticks.append_events(all);
+  write(all);
 }
 
 }  // namespace spacetime::store

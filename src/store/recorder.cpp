@@ -13,6 +13,7 @@
 #include "store/postgres_store.hpp"
 #include "store/spool.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/tick_block.hpp"
 
 namespace spacetime::store {
 
@@ -171,7 +172,8 @@ std::vector<market::CandleEvent> Router::open_bars(market::SymbolId symbol) cons
 struct Recorder::Sink {
   Target target;
   std::unique_ptr<Spool> spool;
-  std::vector<market::Event> pending;
+  std::vector<market::Event> pending;                      // every series but ticks
+  detail::TickBatch ticks;                                 // ticks, encoded as drained
   std::array<std::uint64_t, kSeriesCount> pending_rows{};  // rows of `pending` per series
   std::chrono::steady_clock::time_point next_retry{};
   std::chrono::milliseconds backoff{0};
@@ -311,50 +313,42 @@ std::size_t Recorder::step(bool force) {
     if (!open_bars_[i]) open_dirty_.push_back(i);
     open_bars_[i] = *bar;
   }
-  drained_.clear();
-  if (subscription_) subscription_->drain(drained_);
-  const std::size_t drained = drained_.size();
+  // The events are taken where they lie in the ring: ticks (nearly all of them) are
+  // encoded into their symbol's block at once, the rest copied into their store's batch.
+  std::size_t drained = 0, kept = 0;
+  Sink& tick_sink = *sinks_[routing_.route[static_cast<std::size_t>(Series::kTicks)]];
+  const auto take = [&](std::span<const market::Event> events) {
+    drained += events.size();
+    for (const auto& e : events) {
+      if (const auto* tick = std::get_if<market::TickEvent>(&e)) {
+        if (!config_.record_ticks) continue;
+        tick_sink.ticks.add(*tick);
+        ++kept;
+        continue;
+      }
+      if (market::is_value(e)) continue;
+      const auto series = series_of(e);
+      if (!series) continue;
+      if (const auto* c = std::get_if<market::CandleEvent>(&e); c && c->symbol < symbols_.size()) {
+        auto& seen = closed_seen_[static_cast<std::size_t>(c->symbol) * market::kTimeframeCount +
+                                  market::index_of(c->tf)];
+        seen = std::max(seen, c->seq);
+      }
+      auto& sink = *sinks_[routing_.route[static_cast<std::size_t>(*series)]];
+      ++sink.pending_rows[static_cast<std::size_t>(*series)];
+      sink.pending.push_back(e);
+      ++kept;
+    }
+  };
+  if (subscription_) subscription_->drain(take);
+  events_seen_.fetch_add(kept, std::memory_order_relaxed);
   const auto now = std::chrono::steady_clock::now();
   bool full = false, any = !open_dirty_.empty();
-  // With one store (the default) the kept events are compacted in place and the drained
-  // vector becomes the batch: no copy per event.
-  const bool one_sink = sinks_.size() == 1;
-  std::size_t kept = 0;
-  for (std::size_t i = 0; i < drained_.size(); ++i) {
-    const auto& e = drained_[i];
-    if (market::is_value(e)) continue;
-    const auto series = series_of(e);
-    if (!series || (*series == Series::kTicks && !config_.record_ticks)) continue;
-    if (const auto* c = std::get_if<market::CandleEvent>(&e); c && c->symbol < symbols_.size()) {
-      auto& seen = closed_seen_[static_cast<std::size_t>(c->symbol) * market::kTimeframeCount +
-                                market::index_of(c->tf)];
-      seen = std::max(seen, c->seq);
-    }
-    if (one_sink) {
-      ++sinks_.front()->pending_rows[static_cast<std::size_t>(*series)];
-      if (kept != i) drained_[kept] = e;
-      ++kept;
-      continue;
-    }
-    auto& sink = *sinks_[routing_.route[static_cast<std::size_t>(*series)]];
-    ++sink.pending_rows[static_cast<std::size_t>(*series)];
-    sink.pending.push_back(e);
-    full = full || sink.pending.size() >= config_.batch_events;
-    ++kept;
+  for (const auto& sink : sinks_) {
+    any = any || !sink->pending.empty() || !sink->ticks.empty();
+    full = full || sink->pending.size() >= config_.batch_events ||
+           sink->ticks.size() >= config_.batch_ticks;
   }
-  events_seen_.fetch_add(kept, std::memory_order_relaxed);
-  if (one_sink && kept > 0) {
-    auto& pending = sinks_.front()->pending;
-    drained_.resize(kept);
-    if (pending.empty()) {
-      pending.swap(drained_);
-    } else {
-      pending.insert(pending.end(), drained_.begin(), drained_.end());
-    }
-    full = pending.size() >= config_.batch_events;
-  }
-  for (const auto& sink : sinks_)
-    any = any || !sink->pending.empty();
   if (any && batch_start_ == std::chrono::steady_clock::time_point{}) batch_start_ = now;
   if (any && (force || full || now - batch_start_ >= config_.batch_interval)) {
     // The bars in progress go with the candles, after them; one that closed meanwhile (a
@@ -366,9 +360,10 @@ std::size_t Recorder::step(bool force) {
     }
     open_dirty_.clear();
     for (auto& sink : sinks_) {
-      if (sink->pending.empty()) continue;
+      if (sink->pending.empty() && sink->ticks.empty()) continue;
       write_batch(*sink, sink->pending);
       sink->pending.clear();
+      sink->ticks.clear();
       sink->pending_rows = {};
     }
     batch_start_ = {};
@@ -415,10 +410,20 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
   }
   auto spool_it = [&] {
     std::string payload;
-    encode_events(batch, symbols_, payload);
+    if (sink.ticks.empty()) {
+      encode_events(batch, symbols_, payload);
+    } else {
+      std::vector<market::Event> all(batch.begin(), batch.end());
+      sink.ticks.append_events(all);
+      encode_events(all, symbols_, payload);
+    }
     sink.spool->append(payload, wall_now_ns());
     for (const auto& e : batch)
       sink.note_spooled(e);
+    for (const auto& run : sink.ticks.runs()) {
+      if (run.symbol < sink.spooled.size())
+        sink.spooled[run.symbol].ticks = std::max(sink.spooled[run.symbol].ticks, run.max_seq);
+    }
     ++sink.spooled_batches;
     if (sink.spool->bytes() > config_.spool_max_bytes) shrink_spool(sink);
     sink.note_spool();
@@ -426,7 +431,7 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
   // Behind an outage's backlog a batch waits its turn, so that rows land in order.
   if (!sink.spool->empty()) return spool_it();
   try {
-    sink.target.backend->write(batch);
+    sink.target.backend->write_encoded(batch, sink.ticks);
     ++sink.batches;
     if (revisions) {
       count_rows(batch);  // superseded closes were left out
@@ -435,6 +440,10 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
         if (sink.pending_rows[s])
           rows_[s].fetch_add(sink.pending_rows[s], std::memory_order_relaxed);
       }
+    }
+    if (!sink.ticks.empty()) {
+      rows_[static_cast<std::size_t>(Series::kTicks)].fetch_add(sink.ticks.size(),
+                                                                std::memory_order_relaxed);
     }
   } catch (const StoreUnavailable& e) {
     if (!sink.down) {
@@ -448,9 +457,9 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
     spool_it();
   } catch (const StoreError& e) {
     ++sink.failures;
-    sink.rows_failed += batch.size();
+    sink.rows_failed += batch.size() + sink.ticks.size();
     config_.warn(fmt::format("store {}: batch of {} rows not written: {}", sink.target.name,
-                             batch.size(), e.what()));
+                             batch.size() + sink.ticks.size(), e.what()));
   }
 }
 
@@ -626,7 +635,7 @@ std::vector<market::CandleEvent> Recorder::open_bars(market::SymbolId symbol) co
 bool Recorder::caught_up() const {
   std::lock_guard lock(mutex_);
   for (const auto& sink : sinks_) {
-    if (!sink->spool->empty() || !sink->pending.empty()) return false;
+    if (!sink->spool->empty() || !sink->pending.empty() || !sink->ticks.empty()) return false;
   }
   return true;
 }

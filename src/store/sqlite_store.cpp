@@ -84,7 +84,7 @@ CREATE TABLE tick_blocks (symbol TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER 
 };
 
 // The most ticks in one block. A batch's ticks of one symbol are one block up to this.
-constexpr std::size_t kTickBlockMax = 4096;
+using detail::kTickBlockMax;
 
 // The table a series is kept in here (ticks: in blocks, keyed by their first tick).
 std::string_view table_here(Series s) {
@@ -498,30 +498,8 @@ struct SqliteStore::Connection {
     if (rc != SQLITE_DONE) fail(db, path, "insert", rc);
   }
 
-  // One symbol's ticks of a batch, encoded as write() meets them: a live run (numbers
-  // rising, after every stored block) goes in as it is, with one probe and no copy.
-  struct TickRun {
-    std::string bytes;
-    detail::TickBlockWriter writer;
-    std::size_t count = 0;
-    bool rising = true, listed = false;
-    market::TickEvent first{}, last{};
-
-    void add(const market::TickEvent& k) {
-      if (count == 0) {
-        writer.start(bytes);
-        first = k;
-      } else if (k.seq <= last.seq) {
-        rising = false;
-      }
-      writer.add(k);
-      last = k;
-      ++count;
-    }
-  };
-  std::vector<TickRun> runs;                  // per symbol, for write()
-  std::vector<market::SymbolId> run_symbols;  // those with a run
-  std::vector<market::TickEvent> run_ticks;   // a run that must be merged, decoded
+  detail::TickBatch write_ticks_scratch;     // write(): the ticks of its events, encoded
+  std::vector<market::TickEvent> run_ticks;  // a run that must be merged, decoded
 
   // True when a stored block of the symbol holds a number in [lo, hi].
   bool overlaps(const std::string& symbol, std::uint64_t lo, std::uint64_t hi) {
@@ -535,18 +513,21 @@ struct SqliteStore::Connection {
     return hit;
   }
 
-  void write_run(const std::string& symbol, TickRun& run) {
-    const std::size_t count = run.count;
-    const bool rising = run.rising;
-    run.count = 0;
-    run.rising = true;
-    if (count == 0) return;
-    if (rising && !overlaps(symbol, run.first.seq, run.last.seq))
-      return insert_block(symbol, run.first, run.last, count, run.bytes);
+  // A run of one symbol's ticks from a batch: a live run (numbers rising, after every
+  // stored block) goes in as it is, with one probe and no copy; any other is decoded and
+  // merged with the blocks it overlaps.
+  void write_run(const std::string& symbol, const detail::TickRun& run) {
+    if (run.count == 0) return;
+    if (run.max_seq > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      throw StoreError(fmt::format("sqlite:{}: tick number {} of {} is above 2^63-1", path,
+                                   run.max_seq, symbol));
+    }
+    if (run.rising && !overlaps(symbol, run.first.seq, run.last.seq))
+      return insert_block(symbol, run.first, run.last, run.count, run.bytes);
     run_ticks.clear();
     if (!detail::decode_ticks(
-            {reinterpret_cast<const std::uint8_t*>(run.bytes.data()), run.bytes.size()}, count,
-            run.first.symbol, run_ticks, false)) {
+            {reinterpret_cast<const std::uint8_t*>(run.bytes.data()), run.bytes.size()}, run.count,
+            run.symbol, run_ticks, false)) {
       throw StoreError(
           fmt::format("sqlite:{}: a batch's ticks of {} did not encode", path, symbol));
     }
@@ -898,34 +879,29 @@ std::string SqliteStore::describe() const {
 
 void SqliteStore::write(std::span<const market::Event> events) {
   std::lock_guard lock(write_mutex_);
-  auto& c = *writer_;
-  // Each symbol's ticks of the batch, encoded as they come and written as blocks (of at
-  // most kTickBlockMax) after the rows.
-  for (const auto id : c.run_symbols) {
-    c.runs[id].count = 0;
-    c.runs[id].rising = true;
-    c.runs[id].listed = false;
+  auto& ticks = writer_->write_ticks_scratch;
+  ticks.clear();
+  for (const auto& e : events) {
+    if (const auto* tick = std::get_if<market::TickEvent>(&e)) ticks.add(*tick);
   }
-  c.run_symbols.clear();
-  if (c.runs.size() < symbols_.size()) c.runs.resize(symbols_.size());
+  write_locked(events, ticks);
+}
+
+void SqliteStore::write_encoded(std::span<const market::Event> events,
+                                const detail::TickBatch& ticks) {
+  std::lock_guard lock(write_mutex_);
+  write_locked(events, ticks);
+}
+
+// One transaction: the rows of `events` (ticks among them are left to `ticks`), then each
+// run of ticks as a block (of at most kTickBlockMax).
+void SqliteStore::write_locked(std::span<const market::Event> events,
+                               const detail::TickBatch& ticks) {
+  auto& c = *writer_;
   c.exec("BEGIN");
   try {
     for (const auto& e : events) {
-      if (const auto* tick = std::get_if<market::TickEvent>(&e)) {
-        if (tick->symbol >= symbols_.size()) continue;
-        if (tick->seq > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-          throw StoreError(fmt::format("sqlite:{}: tick number {} of {} is above 2^63-1", path_,
-                                       tick->seq, symbols_.info(tick->symbol).name));
-        }
-        auto& run = c.runs[tick->symbol];
-        if (!run.listed) {
-          run.listed = true;
-          c.run_symbols.push_back(tick->symbol);
-        }
-        run.add(*tick);
-        if (run.count == kTickBlockMax) c.write_run(symbols_.info(tick->symbol).name, run);
-        continue;
-      }
+      if (std::holds_alternative<market::TickEvent>(e)) continue;
       const auto series = series_of(e);
       const bool open_bar = open_bar_of(e) != nullptr;
       if (!series && !open_bar) continue;
@@ -949,8 +925,10 @@ void SqliteStore::write(std::span<const market::Event> events) {
       sqlite3_reset(stmt);
       if (rc != SQLITE_DONE) fail(c.db, path_, "insert", rc);
     }
-    for (const auto id : c.run_symbols)
-      c.write_run(symbols_.info(id).name, c.runs[id]);
+    for (const auto& run : ticks.runs()) {
+      if (run.symbol >= symbols_.size()) continue;
+      c.write_run(symbols_.info(run.symbol).name, run);
+    }
     c.exec("COMMIT");
   } catch (...) {
     sqlite3_exec(c.db, "ROLLBACK", nullptr, nullptr, nullptr);

@@ -163,6 +163,42 @@ TEST(InprocBus, WaitingSubscriptionHoldsThePublisherBackAndLosesNothing) {
   EXPECT_EQ(dropping->dropped(), kEvents - 4);  // never drained: all but its first four
 }
 
+// Drained in place, slice by slice: each slice's room goes back to the publisher, which
+// (waiting for room) goes on meanwhile; every event arrives once, in order, wrapping the ring.
+TEST(InprocBus, InPlaceDrainHandsSlicesAndGivesTheirRoomBack) {
+  InprocBus bus;
+  Filter waiting;
+  waiting.overflow = Overflow::kWait;
+  auto sub = bus.subscribe(waiting, 10);
+  constexpr std::uint64_t kEvents = 5'000;
+  std::atomic<bool> done{false};
+  std::thread publisher([&] {
+    for (std::uint64_t i = 1; i <= kEvents; ++i) {
+      const Event one[] = {candle(0, Timeframe::k1s, i)};
+      bus.publish(one);
+    }
+    done = true;
+  });
+  std::vector<std::uint64_t> got;
+  std::size_t slices = 0, longest = 0;
+  const auto visit = [&](std::span<const Event> slice) {
+    ++slices;
+    longest = std::max(longest, slice.size());
+    for (const auto& e : slice)
+      got.push_back(std::get<CandleEvent>(e).seq);
+  };
+  while (!done.load() || sub->queued() > 0)
+    sub->drain(visit, 3);
+  publisher.join();
+  sub->drain(visit, 3);
+  ASSERT_EQ(got.size(), kEvents);
+  for (std::uint64_t i = 0; i < kEvents; ++i)
+    ASSERT_EQ(got[i], i + 1);
+  EXPECT_LE(longest, 3u);
+  EXPECT_GE(slices, kEvents / 3);
+  EXPECT_EQ(sub->dropped(), 0u);
+}
+
 // The same with batches longer than the bus's 64-event hand-over chunk: the publisher waits
 // inside a chunk, and the waiting subscription still gets every event in order with one
 // latency stamp per batch, while the dropping one beside it loses only what it had no room for.

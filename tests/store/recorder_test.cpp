@@ -61,6 +61,7 @@ class RecorderTest : public ::testing::Test {
     RecorderConfig c;
     c.spool_dir = (dir / "spool").string();
     c.batch_events = 1000;
+    c.batch_ticks = 1000;
     c.batch_interval = std::chrono::milliseconds(20);
     c.bus_capacity = 1 << 21;  // the tests publish faster than any feed
     c.retry_min = std::chrono::milliseconds(5);

@@ -213,6 +213,48 @@ TEST_F(SqliteStoreTest, TickBlocksMergeOverlappingWritesLikeRows) {
     EXPECT_EQ(memory.last_sequences(s).ticks, sqlite.last_sequences(s).ticks);
 }
 
+// The recorder's way in: the ticks encoded apart (detail::TickBatch), taken as blocks by
+// SQLite and decoded by any other backend (Backend's default), overlaps and all.
+TEST_F(SqliteStoreTest, TicksEncodedApartAreStoredLikeTicksAmongTheEvents) {
+  market::SymbolRegistry symbols;
+  auto events = testing::simulated_events(symbols, 2, 30'000);
+  MemoryStore memory(symbols, 1'000'000), decoded(symbols, 1'000'000);
+  SqliteStore sqlite(symbols, db());
+  std::vector<market::Event> rest;
+  detail::TickBatch ticks;
+  auto both = [&](std::span<const market::Event> part) {
+    rest.clear();
+    ticks.clear();
+    for (const auto& e : part) {
+      if (const auto* k = std::get_if<market::TickEvent>(&e)) {
+        ticks.add(*k);
+      } else {
+        rest.push_back(e);
+      }
+    }
+    memory.write(part);
+    sqlite.write_encoded(rest, ticks);
+    decoded.write_encoded(rest, ticks);
+  };
+  const std::span<const market::Event> all(events);
+  const std::size_t n = all.size();
+  both(all.subspan(0, n / 2));
+  both(all.subspan(n / 3, n / 2));  // straddles the first write's end
+  both(all.subspan(n / 2 + 17, n / 2 - 17));
+  std::vector<market::Event> backwards;  // a run that is not rising, inside stored blocks
+  for (std::size_t i = n / 5; i < n / 5 + 4000; ++i) {
+    if (auto* k = std::get_if<market::TickEvent>(&events[i]); k && k->seq % 3 == 0) {
+      market::TickEvent r = *k;
+      r.price += 7;
+      backwards.insert(backwards.begin(), r);
+    }
+  }
+  ASSERT_GT(backwards.size(), 100u);
+  both(backwards);
+  testing::expect_same_answers(memory, sqlite, events, 2);
+  testing::expect_same_answers(memory, decoded, events, 2);
+}
+
 // The WAL's pages are copied into the database file by the store's own checkpointer
 // thread: the writer's commits only wake it (SQLite's automatic checkpoint would make a
 // commit wait for the copy and two fdatasync calls).

@@ -102,5 +102,70 @@ TEST(TickBlock, RefusesWhatIsNotExactlyTheBlockItClaims) {
   EXPECT_FALSE(decode(twice, 2));
 }
 
+// The recorder's batch: per symbol, runs of at most kTickBlockMax in arrival order, each a
+// block that decodes to what went in; a run out of order says so; clear() starts over.
+TEST(TickBatch, CutsEachSymbolsTicksIntoBlocksThatDecodeExactly) {
+  TickBatch batch;
+  std::vector<market::TickEvent> in;
+  for (std::uint64_t i = 1; i <= kTickBlockMax + 10; ++i) {
+    for (market::SymbolId s : {2, 0}) {
+      in.push_back({.symbol = s,
+                    .seq = i,
+                    .tick_seq = i * 3,
+                    .t = static_cast<std::int64_t>(i) * 1'000,
+                    .price = 100 + static_cast<std::int64_t>(i % 7),
+                    .size = 1,
+                    .bid = 99,
+                    .ask = 101});
+    }
+  }
+  in.push_back({.symbol = 0, .seq = 5, .t = 1});  // out of order: its run is not rising
+  for (const auto& k : in)
+    batch.add(k);
+  EXPECT_EQ(batch.size(), in.size());
+  const auto runs = batch.runs();
+  ASSERT_EQ(runs.size(), 4u);  // per symbol a full block and the rest
+  EXPECT_EQ(runs[0].symbol, 2u);
+  EXPECT_EQ(runs[0].count, kTickBlockMax);
+  EXPECT_TRUE(runs[0].rising);
+  EXPECT_EQ(runs[2].symbol, 2u);
+  EXPECT_EQ(runs[2].count, 10u);
+  EXPECT_EQ(runs[3].symbol, 0u);
+  EXPECT_EQ(runs[3].count, 11u);
+  EXPECT_FALSE(runs[3].rising);
+  EXPECT_EQ(runs[3].max_seq, kTickBlockMax + 10);
+  EXPECT_EQ(runs[3].first.seq, kTickBlockMax + 1);
+  EXPECT_EQ(runs[3].last.seq, 5u);
+
+  std::vector<market::Event> out;
+  batch.append_events(out);
+  ASSERT_EQ(out.size(), in.size());
+  // Runs in order: symbol 2's first block, symbol 0's, then the rest of each.
+  std::vector<market::TickEvent> got;
+  for (const auto& e : out)
+    got.push_back(std::get<market::TickEvent>(e));
+  std::size_t at = 0;
+  for (const auto& run : runs) {
+    std::vector<market::TickEvent> mine;
+    for (const auto& k : in)
+      if (k.symbol == run.symbol) mine.push_back(k);
+    const std::size_t skip = run.first.seq == 1 ? 0 : kTickBlockMax;
+    for (std::size_t i = 0; i < run.count; ++i, ++at)
+      ASSERT_TRUE(got[at] == mine[skip + i]) << "tick " << at;
+  }
+
+  batch.clear();
+  EXPECT_TRUE(batch.empty());
+  EXPECT_TRUE(batch.runs().empty());
+  batch.add(in[1]);
+  ASSERT_EQ(batch.runs().size(), 1u);
+  EXPECT_EQ(batch.runs()[0].count, 1u);
+  EXPECT_TRUE(batch.runs()[0].rising);
+  out.clear();
+  batch.append_events(out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(std::get<market::TickEvent>(out[0]) == in[1]);
+}
+
 }  // namespace
 }  // namespace spacetime::store::detail

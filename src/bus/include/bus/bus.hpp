@@ -10,6 +10,7 @@
 #include <atomic>
 #include <bitset>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -73,6 +74,11 @@ class Subscription {
   // its channels are in order). Returns how many. Observes, per published batch taken,
   // the time since it was published into the latency histogram (set_latency).
   std::size_t drain(std::vector<market::Event>& out);
+  // The same without a copy: hands the queued events to `visit` where they lie, in slices
+  // of at most `chunk` (each slice's room goes back to the publishers once visit returns).
+  // The span is valid only during the call.
+  std::size_t drain(const std::function<void(std::span<const market::Event>)>& visit,
+                    std::size_t chunk = 4096);
   // When the oldest tick behind the events of the last drain() left the feed
   // (steady_ns()); 0 when none of them said.
   std::int64_t drain_origin_ns() const { return drain_origin_ns_; }

@@ -18,6 +18,10 @@
 
 namespace spacetime::store {
 
+namespace detail {
+class TickBatch;  // store/tick_block.hpp
+}
+
 // What is kept. Candles are the closed bars of every timeframe; samples are the downsampled
 // intensity and band (market::SampleEvent), answered as "intensity" and "buffer".
 enum class Series : std::uint8_t { kCandles, kTicks, kSamples, kSpikes, kReversals };
@@ -108,6 +112,10 @@ class Backend : public History {
   // again after an outage. Throws StoreUnavailable when the store is unreachable (the
   // recorder spools the batch and retries), StoreError for anything else.
   virtual void write(std::span<const market::Event> events) = 0;
+  // The same, with the batch's ticks encoded apart (the recorder encodes them once as it
+  // drains them; `events` then holds no ticks). A store that keeps tick blocks (SQLite)
+  // takes them as they are; the default decodes them and calls write().
+  virtual void write_encoded(std::span<const market::Event> events, const detail::TickBatch& ticks);
   virtual std::string describe() const = 0;
   // Deletes what is older than its series' retention. Returns rows deleted.
   virtual std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) = 0;

@@ -80,7 +80,9 @@ struct RecorderConfig {
   // A batch is written at this size... (at 1 M ticks/s the recorder spent 216-240 ns of CPU
   // a tick with 5,000, 183 with 16,384 and 152 with 65,536, but the bigger batch's memory
   // slowed the engine: docs/PERFORMANCE.md)
-  std::size_t batch_events = 16384;
+  std::size_t batch_events = 16384;  // events other than ticks
+  // ...or this many ticks (encoded as they are drained, ~10 bytes each: docs/PERFORMANCE.md)
+  std::size_t batch_ticks = 1 << 16;
   std::chrono::milliseconds batch_interval{200};  // ...or this long after its first event
   // Events queued between two drains: drained every 10 ms (6.5 M events/s of headroom),
   // and again at once while a drain takes an eighth of it or more.

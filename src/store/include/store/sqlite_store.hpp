@@ -12,6 +12,7 @@
 
 #include "market/symbol.hpp"
 #include "store/history.hpp"
+#include "store/tick_block.hpp"
 
 struct sqlite3;
 
@@ -30,6 +31,9 @@ class SqliteStore final : public Backend {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   void write(std::span<const market::Event> events) override;
+  // Takes the runs as its tick blocks: a live run is stored with no decoding.
+  void write_encoded(std::span<const market::Event> events,
+                     const detail::TickBatch& ticks) override;
   HistoryPage query(const HistoryQuery& q) const override;
   std::string describe() const override;
   std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) override;
@@ -45,6 +49,7 @@ class SqliteStore final : public Backend {
 
  private:
   struct Connection;
+  void write_locked(std::span<const market::Event> events, const detail::TickBatch& ticks);
   const market::SymbolRegistry& symbols_;
   std::string path_;
   // Writes and reads use their own connections: with WAL a query never waits for a batch.

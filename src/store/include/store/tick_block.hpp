@@ -9,6 +9,7 @@
 // 2^63-1); a live feed's consecutive ticks take 8-12 bytes.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -52,31 +53,102 @@ inline bool get(const std::uint8_t*& p, const std::uint8_t* end, std::uint64_t& 
 
 }  // namespace tick_block
 
-// Builds a block one tick at a time (the recorder encodes a batch's ticks as they come).
+// The fields of the tick before, as a block's differences are taken from them.
+using TickFields = std::array<std::uint64_t, 7>;
+
+// Starts a block in `out` (cleared); `prev` is reset to the zeros the first tick is taken from.
+inline void start_block(std::string& out, TickFields& prev) {
+  out.clear();
+  out.push_back(static_cast<char>(kTickBlockFormat));
+  prev = {};
+}
+
+// Appends one tick to the block in `out` whose last tick's fields are `prev`.
+inline void append_tick(std::string& out, TickFields& prev, const market::TickEvent& k) {
+  auto u = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
+  const TickFields now = {k.seq, u(k.t), k.tick_seq, u(k.price), u(k.size), u(k.bid), u(k.ask)};
+  char buf[7 * 10];  // the recorder's hot path: one append per tick, not one per byte
+  char* p = buf;
+  for (std::size_t i = 0; i < now.size(); ++i)
+    p = tick_block::put(p, now[i], prev[i]);
+  out.append(buf, static_cast<std::size_t>(p - buf));
+  prev = now;
+}
+
+// Builds a block one tick at a time.
 class TickBlockWriter {
  public:
   // Starts a new block in `out` (cleared).
   void start(std::string& out) {
     out_ = &out;
-    out.clear();
-    out.push_back(static_cast<char>(kTickBlockFormat));
-    prev_ = {};
+    start_block(out, prev_);
   }
-  void add(const market::TickEvent& k) {
-    const std::array<std::uint64_t, 7> now = {k.seq,     u(k.t),   k.tick_seq, u(k.price),
-                                              u(k.size), u(k.bid), u(k.ask)};
-    char buf[7 * 10];  // the recorder's hot path: one append per tick, not one per byte
-    char* p = buf;
-    for (std::size_t i = 0; i < now.size(); ++i)
-      p = tick_block::put(p, now[i], prev_[i]);
-    out_->append(buf, static_cast<std::size_t>(p - buf));
-    prev_ = now;
-  }
+  void add(const market::TickEvent& k) { append_tick(*out_, prev_, k); }
 
  private:
-  static std::uint64_t u(std::int64_t v) { return static_cast<std::uint64_t>(v); }
   std::string* out_ = nullptr;
-  std::array<std::uint64_t, 7> prev_{};
+  TickFields prev_{};
+};
+
+// At most this many ticks in one block (the SQLite store's row).
+inline constexpr std::size_t kTickBlockMax = 4096;
+
+// One symbol's ticks in arrival order, encoded as one block (format 1).
+struct TickRun {
+  market::SymbolId symbol = 0;
+  std::size_t count = 0;
+  bool rising = true;         // seq rose from each tick to the next
+  std::uint64_t max_seq = 0;  // the highest seq in it
+  market::TickEvent first{}, last{};
+  std::string bytes;
+  TickFields prev{};  // the last tick's fields, for the next append
+};
+
+// A batch's ticks, encoded once as they are drained from the bus (the recorder): per symbol,
+// runs of at most kTickBlockMax ticks in arrival order. A store that keeps blocks takes the
+// runs as they are; any other decodes them (append_events).
+class TickBatch {
+ public:
+  void add(const market::TickEvent& k) {
+    if (k.symbol >= open_.size()) open_.resize(static_cast<std::size_t>(k.symbol) + 1, 0);
+    std::uint32_t& slot = open_[k.symbol];
+    if (slot == 0 || runs_[slot - 1].count == kTickBlockMax) {
+      if (used_ == runs_.size()) runs_.emplace_back();
+      TickRun& r = runs_[used_++];  // a reused run keeps its bytes' capacity
+      r.symbol = k.symbol;
+      r.count = 0;
+      r.rising = true;
+      r.max_seq = 0;
+      r.first = k;
+      start_block(r.bytes, r.prev);
+      slot = static_cast<std::uint32_t>(used_);
+    }
+    TickRun& r = runs_[slot - 1];
+    if (r.count > 0 && k.seq <= r.last.seq) r.rising = false;
+    append_tick(r.bytes, r.prev, k);
+    r.last = k;
+    r.max_seq = std::max(r.max_seq, k.seq);
+    ++r.count;
+    ++ticks_;
+  }
+  std::size_t size() const { return ticks_; }  // ticks
+  bool empty() const { return ticks_ == 0; }
+  // The runs, each symbol's in arrival order.
+  std::span<const TickRun> runs() const { return {runs_.data(), used_}; }
+  void clear() {
+    for (std::size_t i = 0; i < used_; ++i)
+      open_[runs_[i].symbol] = 0;
+    used_ = 0;
+    ticks_ = 0;
+  }
+  // Appends the ticks, decoded, as events.
+  void append_events(std::vector<market::Event>& out) const;
+
+ private:
+  std::vector<TickRun> runs_;  // the first used_ are this batch's
+  std::size_t used_ = 0;
+  std::vector<std::uint32_t> open_;  // per symbol: 1 + the index of its run being filled, 0: none
+  std::size_t ticks_ = 0;
 };
 
 // Writes ticks (in seq order, one symbol) to `out` (cleared first) in format 1.
@@ -125,6 +197,19 @@ inline bool decode_ticks(std::span<const std::uint8_t> bytes, std::size_t count,
     return false;
   }
   return true;
+}
+
+inline void TickBatch::append_events(std::vector<market::Event>& out) const {
+  std::vector<market::TickEvent> ticks;
+  for (const auto& run : runs()) {
+    ticks.clear();
+    // Encoded here a moment ago: it decodes (checked anyway, as any block).
+    if (!decode_ticks({reinterpret_cast<const std::uint8_t*>(run.bytes.data()), run.bytes.size()},
+                      run.count, run.symbol, ticks, false)) {
+      continue;
+    }
+    out.insert(out.end(), ticks.begin(), ticks.end());
+  }
 }
 
 }  // namespace spacetime::store::detail
