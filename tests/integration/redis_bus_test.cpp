@@ -172,6 +172,25 @@ struct Rig {
   std::shared_ptr<Subscription> sub;
 };
 
+// After a cut and reconnect: every event of `rig` arrives exactly once, in order, without a
+// gap, and some came from the stream (`from_stream` says which).
+void expect_every_event_once_after_a_cut(Received& got, Rig& rig, const char* from_stream) {
+  const auto want = events_only(rig.all);
+  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 30s))
+      << got.events.size() << " of " << want.size();
+  std::this_thread::sleep_for(200ms);  // duplicates (or older frames), if any, would arrive now
+  got.collect(*rig.sub, want.size() + 1, 100ms);
+  ASSERT_EQ(got.events.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
+  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
+  const auto s = rig.bus->stats();
+  EXPECT_GE(s.reconnects, 1u);
+  EXPECT_GT(s.caught_up_frames, 0u) << from_stream;
+  EXPECT_EQ(s.gaps, 0u);
+  EXPECT_EQ(s.lost_events, 0u);
+}
+
 TEST(RedisBus, DeliversEveryEventInOrderAcrossProcessesBoundaries) {
   Rig rig(env_url());
   rig.start();
@@ -275,20 +294,8 @@ TEST(RedisBus, CatchesUpFromTheStreamAfterACutWithoutLossOrDuplicates) {
 
   redis_command(rig.publisher->config().url, {"CLIENT", "KILL", "TYPE", "pubsub"});
   publish(*rig.source, std::span(rig.all).subspan(half));
-  const auto want = events_only(rig.all);
-  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 20s))
-      << got.events.size() << " of " << want.size();
-  std::this_thread::sleep_for(200ms);  // duplicates, if any, would arrive now
-  got.collect(*rig.sub, want.size() + 1, 100ms);
-  ASSERT_EQ(got.events.size(), want.size());
-  for (std::size_t i = 0; i < want.size(); ++i)
-    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
-  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
+  expect_every_event_once_after_a_cut(got, rig, "the second half came from the stream");
   const auto s = rig.bus->stats();
-  EXPECT_GE(s.reconnects, 1u);
-  EXPECT_GT(s.caught_up_frames, 0u) << "the second half came from the stream";
-  EXPECT_EQ(s.gaps, 0u);
-  EXPECT_EQ(s.lost_events, 0u);
   // Nothing was lost, so no candle channel is told that a revision may have been.
   EXPECT_EQ(s.revisions_maybe_lost, 0u);
   for (const auto& [key, seq] : got.closed) {
@@ -342,21 +349,10 @@ TEST(RedisBus, APublisherFirstSeenAfterACutIsReadFromTheStart) {
   wait_disconnected(*rig.bus);
   rig.publisher->start();
   publish(*rig.source, rig.all);
-  const auto want = events_only(rig.all);
   Received got;
-  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 30s))
-      << got.events.size() << " of " << want.size();
-  std::this_thread::sleep_for(200ms);  // the old shard's frames, if replayed, would be here
-  got.collect(*rig.sub, want.size() + 1, 100ms);
-  ASSERT_EQ(got.events.size(), want.size());
-  for (std::size_t i = 0; i < want.size(); ++i)
-    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
-  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
-  const auto s = rig.bus->stats();
-  EXPECT_GE(s.reconnects, 1u);
-  EXPECT_GT(s.caught_up_frames, 0u) << "the new shard's first frames came from its stream";
-  EXPECT_EQ(s.gaps, 0u);
-  EXPECT_EQ(s.lost_events, 0u);
+  // The earlier shard's frames, if replayed, would make more events than the new one's.
+  expect_every_event_once_after_a_cut(got, rig,
+                                      "the new shard's first frames came from its stream");
 }
 
 // ...and when its stream no longer holds its first frames, the gap is counted.
