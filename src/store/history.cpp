@@ -24,8 +24,9 @@ std::optional<Series> parse_series(std::string_view name) {
 
 void Backend::write_encoded(std::span<const market::Event> events, const detail::TickBatch& ticks) {
   if (ticks.empty()) return write(events);
-  std::vector<market::Event> all(events.begin(), events.end());
-  all.reserve(all.size() + ticks.size());
+  std::vector<market::Event> all;
+  all.reserve(events.size() + ticks.size());
+  all.assign(events.begin(), events.end());
   ticks.append_events(all);
   write(all);
 }

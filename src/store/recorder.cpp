@@ -413,7 +413,9 @@ void Recorder::write_batch(Sink& sink, std::vector<market::Event>& batch) {
     if (sink.ticks.empty()) {
       encode_events(batch, symbols_, payload);
     } else {
-      std::vector<market::Event> all(batch.begin(), batch.end());
+      std::vector<market::Event> all;
+      all.reserve(batch.size() + sink.ticks.size());
+      all.assign(batch.begin(), batch.end());
       sink.ticks.append_events(all);
       encode_events(all, symbols_, payload);
     }

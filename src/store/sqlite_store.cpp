@@ -882,7 +882,8 @@ void SqliteStore::write(std::span<const market::Event> events) {
   auto& ticks = writer_->write_ticks_scratch;
   ticks.clear();
   for (const auto& e : events) {
-    if (const auto* tick = std::get_if<market::TickEvent>(&e)) ticks.add(*tick);
+    const auto* tick = std::get_if<market::TickEvent>(&e);
+    if (tick && tick->symbol < symbols_.size()) ticks.add(*tick);
   }
   write_locked(events, ticks);
 }

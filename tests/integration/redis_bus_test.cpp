@@ -379,6 +379,43 @@ TEST(RedisBus, APublisherFirstSeenAfterACutWithATrimmedStartIsAGap) {
   EXPECT_EQ(s.gaps, 1u);
 }
 
+// A stream left by an earlier run of a shard now run without one: a reader that starts
+// meanwhile places the shard at that old stream's end, and the run's frames from Pub/Sub
+// (numbered from wherever the run is) are where it starts, not a gap.
+TEST(RedisBus, AStaleStreamOfAShardNowWithoutOneIsNoGapAtStart) {
+  PublisherConfig pc;
+  pc.max_batch = 50;
+  pc.stream_maxlen = 0;
+  Rig rig(env_url(), 2, 4'000, pc);
+  {
+    InprocBus earlier_source(rig.registry.size());
+    PublisherConfig earlier = rig.publisher->config();
+    earlier.stream_maxlen = 10'000;
+    RedisPublisher earlier_run(earlier, rig.registry, earlier_source);
+    earlier_run.start();
+    publish(earlier_source, std::span(rig.all).first(200));
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (earlier_run.stats().frames == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    earlier_run.stop();
+    ASSERT_GT(earlier_run.stats().frames, 0u);
+  }
+  std::this_thread::sleep_for(5ms);  // a later epoch (milliseconds) for the run below
+  const std::size_t half = rig.all.size() / 2;
+  rig.publisher->start();
+  publish(*rig.source, std::span(rig.all).first(half));  // before any reader: frames 1...
+  rig.settle();
+  ASSERT_GT(rig.publisher->stats().frames, 1u);
+  rig.bus->start(/*wait_connected=*/true);
+  publish(*rig.source, std::span(rig.all).subspan(half));
+  const auto want =
+      events_only({rig.all.begin() + static_cast<std::ptrdiff_t>(half), rig.all.end()});
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 20s))
+      << got.events.size() << " of " << want.size();
+  EXPECT_EQ(rig.bus->stats().gaps, 0u);
+}
+
 TEST(RedisBus, AGapBeyondTheStreamIsReportedExplicitly) {
   RedisBusConfig bc;
   bc.backoff_min = 1'500ms;

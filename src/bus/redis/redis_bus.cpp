@@ -394,14 +394,19 @@ void RedisBus::on_frame(const std::string& name, std::string_view bytes, bool ca
   // A run's first frame is number 1: one that starts later for a publisher this reader
   // knew, or one first seen after a cut, lost its beginning (the stream was trimmed past
   // it). Its channels' numbers continue a store's, so no jump shows what it held.
-  if (h.epoch > p.epoch && h.batch > 1 && (p.epoch != 0 || p.after_cut)) {
+  // Where a first connection placed a publisher is only as new as its stream, which may lag
+  // Pub/Sub (an old stream of a shard now run without one): its first frame from Pub/Sub
+  // is where delivery starts, not a gap.
+  const bool start_here = p.placed && !caught_up;
+  if (!start_here && h.epoch > p.epoch && h.batch > 1 && (p.epoch != 0 || p.after_cut)) {
     c.gaps.fetch_add(1, std::memory_order_relaxed);
   }
   p.after_cut = false;
+  p.placed = false;
   // Frames missing between the last delivered and this one: the stream no longer held
   // them (or a broken publisher connection lost them). Which events they held shows as
   // the jump of each channel's seq below.
-  if (h.epoch == p.epoch && h.batch > p.batch + 1) {
+  if (!start_here && h.epoch == p.epoch && h.batch > p.batch + 1) {
     c.gaps.fetch_add(1, std::memory_order_relaxed);
     // A revision repeats a number already delivered, so no jump shows one the lost frames
     // held: each candle channel this publisher numbers may have had its last closed bars
@@ -481,9 +486,13 @@ bool RedisBus::list_streams(detail::Connection& link, std::vector<std::string>& 
   do {
     auto r = link.command({"SCAN", cursor, "MATCH", match, "COUNT", "1000"});
     if (!r) return false;
+    // SCAN renamed away: only the known streams are read. Any other refusal (LOADING,
+    // NOPERM...) is a failed attempt, tried again: a stream not listed now would later
+    // look new and be read from its start.
+    if (r->type == REDIS_REPLY_ERROR) return str(r.get()).starts_with("ERR unknown command");
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[1]->type != REDIS_REPLY_ARRAY) {
-      return true;  // e.g. SCAN refused (renamed away): only the known streams are read
+      return false;
     }
     cursor = std::string(str(r->element[0]));
     const redisReply* keys = r->element[1];
@@ -499,20 +508,23 @@ bool RedisBus::note_streams(detail::Connection& link, bool first_connection) {
   std::vector<std::string> names;
   if (!list_streams(link, names)) return false;
   for (const auto& name : names) {
-    if (publishers_.contains(name)) continue;
+    // Until a first connection succeeds, each attempt places the streams anew.
+    if (!first_connection && publishers_.contains(name)) continue;
     Publisher p;  // {0, 0}: before every frame
     p.after_cut = !first_connection;
     if (first_connection) {
       auto r =
           link.command({"XREVRANGE", stream_key(config_.prefix, name), "+", "-", "COUNT", "1"});
-      if (!r) return false;
+      if (!r || (r->type == REDIS_REPLY_ERROR && !str(r.get()).starts_with("WRONGTYPE")))
+        return false;
       if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
           r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements >= 1 &&
           !parse_id(str(r->element[0]->element[0]), p.epoch, p.batch)) {
         p = {};
       }
+      p.placed = true;
     }
-    publishers_.emplace(name, p);
+    publishers_.insert_or_assign(name, p);
   }
   return true;
 }
@@ -550,7 +562,7 @@ void RedisBus::run(std::stop_token stop) {
     }
     if (!ok) {
       const std::string& e = !sub.error().empty() ? sub.error() : cmd.error();
-      set_down(e.empty() ? std::string("PSUBSCRIBE refused") : e);
+      set_down(e.empty() ? std::string("PSUBSCRIBE, SCAN or XREVRANGE refused") : e);
     }
     if (ok) {
       {

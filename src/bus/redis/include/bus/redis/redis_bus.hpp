@@ -184,6 +184,7 @@ class RedisBus final : public Bus {
     std::uint64_t epoch = 0;
     std::uint64_t batch = 0;
     bool after_cut = false;  // first seen in the streams after a cut, no frame delivered yet
+    bool placed = false;     // placed at its stream's newest frame, no frame delivered yet
   };
   void run(std::stop_token stop);
   void set_down(std::string reason);
