@@ -525,9 +525,7 @@ struct SqliteStore::Connection {
     if (run.rising && !overlaps(symbol, run.first.seq, run.last.seq))
       return insert_block(symbol, run.first, run.last, run.count, run.bytes);
     run_ticks.clear();
-    if (!detail::decode_ticks(
-            {reinterpret_cast<const std::uint8_t*>(run.bytes.data()), run.bytes.size()}, run.count,
-            run.symbol, run_ticks, false)) {
+    if (!detail::decode_run(run, run_ticks)) {
       throw StoreError(
           fmt::format("sqlite:{}: a batch's ticks of {} did not encode", path, symbol));
     }

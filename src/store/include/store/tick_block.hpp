@@ -75,21 +75,6 @@ inline void append_tick(std::string& out, TickFields& prev, const market::TickEv
   prev = now;
 }
 
-// Builds a block one tick at a time.
-class TickBlockWriter {
- public:
-  // Starts a new block in `out` (cleared).
-  void start(std::string& out) {
-    out_ = &out;
-    start_block(out, prev_);
-  }
-  void add(const market::TickEvent& k) { append_tick(*out_, prev_, k); }
-
- private:
-  std::string* out_ = nullptr;
-  TickFields prev_{};
-};
-
 // At most this many ticks in one block (the SQLite store's row).
 inline constexpr std::size_t kTickBlockMax = 4096;
 
@@ -153,11 +138,11 @@ class TickBatch {
 
 // Writes ticks (in seq order, one symbol) to `out` (cleared first) in format 1.
 inline void encode_ticks(std::span<const market::TickEvent> ticks, std::string& out) {
-  TickBlockWriter w;
-  w.start(out);
+  TickFields prev;
+  start_block(out, prev);
   out.reserve(1 + ticks.size() * 12);
   for (const auto& k : ticks)
-    w.add(k);
+    append_tick(out, prev, k);
 }
 
 // Appends the `count` ticks of a block to `out`; false (and `out` as it was) when the bytes
@@ -199,16 +184,18 @@ inline bool decode_ticks(std::span<const std::uint8_t> bytes, std::size_t count,
   return true;
 }
 
+// Appends a run's ticks, decoded, to `out`; false (and `out` as it was) when its bytes do
+// not decode (checked as any block's, though encoded in this process).
+inline bool decode_run(const TickRun& run, std::vector<market::TickEvent>& out) {
+  return decode_ticks({reinterpret_cast<const std::uint8_t*>(run.bytes.data()), run.bytes.size()},
+                      run.count, run.symbol, out, false);
+}
+
 inline void TickBatch::append_events(std::vector<market::Event>& out) const {
   std::vector<market::TickEvent> ticks;
   for (const auto& run : runs()) {
     ticks.clear();
-    // Encoded here a moment ago: it decodes (checked anyway, as any block).
-    if (!decode_ticks({reinterpret_cast<const std::uint8_t*>(run.bytes.data()), run.bytes.size()},
-                      run.count, run.symbol, ticks, false)) {
-      continue;
-    }
-    out.insert(out.end(), ticks.begin(), ticks.end());
+    if (decode_run(run, ticks)) out.insert(out.end(), ticks.begin(), ticks.end());
   }
 }
 
