@@ -177,8 +177,10 @@ struct SqliteStore::Connection {
   sqlite3_stmt* insert_open = nullptr;
   sqlite3_stmt* begin = nullptr;
   sqlite3_stmt* commit = nullptr;
-  // Tick blocks: a symbol's blocks from number ?2 down / up, one block in, one out.
+  // Tick blocks: a symbol's blocks from number ?2 down / up, one block in, one out; the
+  // last number of the block at or below ?2 (no blob read).
   sqlite3_stmt* blocks_down = nullptr;
+  sqlite3_stmt* block_probe = nullptr;
   sqlite3_stmt* blocks_up = nullptr;
   sqlite3_stmt* block_insert = nullptr;
   sqlite3_stmt* block_delete = nullptr;
@@ -221,7 +223,7 @@ struct SqliteStore::Connection {
     sqlite3_finalize(insert_open);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
-    for (auto* s : {blocks_down, blocks_up, block_insert, block_delete})
+    for (auto* s : {blocks_down, blocks_up, block_probe, block_insert, block_delete})
       sqlite3_finalize(s);
     sqlite3_close(db);
   }
@@ -474,12 +476,19 @@ struct SqliteStore::Connection {
     for (std::size_t at = 0; at < ticks.size(); at += kTickBlockMax) {
       const auto part = ticks.subspan(at, std::min(kTickBlockMax, ticks.size() - at));
       detail::encode_ticks(part, block_bytes);
-      insert_block(symbol, part.front(), part.back(), part.size(), block_bytes);
+      insert_block(symbol, {part.front().seq, part.front().t}, {part.back().seq, part.back().t},
+                   part.size(), block_bytes);
     }
   }
 
-  void insert_block(const std::string& symbol, const market::TickEvent& first,
-                    const market::TickEvent& last, std::size_t count, const std::string& bytes) {
+  // A block's first or last tick's number and time.
+  struct BlockEnd {
+    std::uint64_t seq;
+    std::int64_t t;
+  };
+
+  void insert_block(const std::string& symbol, BlockEnd first, BlockEnd last, std::size_t count,
+                    std::string_view bytes) {
     if (!block_insert) {
       block_insert = prepare(
           "INSERT OR REPLACE INTO tick_blocks (symbol, seq, last_seq, t, t_last, count, data) "
@@ -503,11 +512,18 @@ struct SqliteStore::Connection {
 
   // True when a stored block of the symbol holds a number in [lo, hi].
   bool overlaps(const std::string& symbol, std::uint64_t lo, std::uint64_t hi) {
-    sqlite3_stmt* down = blocks_stmt(true);
+    // Only last_seq: a query naming the blob would copy the symbol's newest block (up to
+    // 4,096 ticks) out of its overflow pages at every write of a live run.
+    if (!block_probe) {
+      block_probe = prepare(
+          "SELECT last_seq FROM tick_blocks WHERE symbol=?1 AND seq<=?2 ORDER BY seq DESC "
+          "LIMIT 1");
+    }
+    sqlite3_stmt* down = block_probe;
     sqlite3_bind_text(down, 1, symbol.data(), static_cast<int>(symbol.size()), SQLITE_STATIC);
     sqlite3_bind_int64(down, 2, to_key(hi));
     const int rc = sqlite3_step(down);
-    const bool hit = rc == SQLITE_ROW && sqlite3_column_int64(down, 1) >= to_key(lo);
+    const bool hit = rc == SQLITE_ROW && sqlite3_column_int64(down, 0) >= to_key(lo);
     sqlite3_reset(down);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail(db, path, "insert", rc);
     return hit;
@@ -522,8 +538,10 @@ struct SqliteStore::Connection {
       throw StoreError(fmt::format("sqlite:{}: tick number {} of {} is above 2^63-1", path,
                                    run.max_seq, symbol));
     }
-    if (run.rising && !overlaps(symbol, run.first.seq, run.last.seq))
-      return insert_block(symbol, run.first, run.last, run.count, run.bytes);
+    if (run.rising && !overlaps(symbol, run.first_seq, run.last_seq())) {
+      return insert_block(symbol, {run.first_seq, run.first_t}, {run.last_seq(), run.last_t()},
+                          run.count, {run.bytes.data(), run.bytes.size()});
+    }
     run_ticks.clear();
     if (!detail::decode_run(run, run_ticks)) {
       throw StoreError(

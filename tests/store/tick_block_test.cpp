@@ -75,6 +75,110 @@ TEST(TickBlock, ALiveRunTakesAFewBytesPerTick) {
   EXPECT_LT(bytes.size(), 1 + 12 * ticks.size());
 }
 
+// Trades at the bid or the ask, the same size and spread, the price a few ticks away, the
+// next tick_seq: the tag settles every field but seq and t.
+TEST(TickBlock, AQuotedTradeTakesATagSeqAndTime) {
+  std::vector<market::TickEvent> ticks;
+  std::int64_t bid = 450'00;
+  for (std::uint64_t i = 1; i <= 1000; ++i) {
+    bid += static_cast<std::int64_t>(i % 3) - 1;  // the price then moves -3 to +3
+    ticks.push_back({.seq = 10 * i,
+                     .tick_seq = 5000 + i,
+                     .t = static_cast<std::int64_t>(i) * 8'000,
+                     .price = i % 2 ? bid : bid + 2,
+                     .size = 100,
+                     .bid = bid,
+                     .ask = bid + 2});
+  }
+  std::string bytes;
+  encode_ticks(ticks, bytes);
+  // The first tick spells out its fields; each later one: tag, seq (+10: 1 byte), t (+8,000
+  // ns: 2 bytes).
+  std::string first;
+  encode_ticks(std::span(ticks).first(1), first);
+  EXPECT_EQ(bytes.size(), first.size() + 999 * 4);
+  std::vector<market::TickEvent> back;
+  ASSERT_TRUE(decode_ticks({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()},
+                           ticks.size(), 0, back));
+  EXPECT_EQ(back, ticks);
+}
+
+// Every way a tag can settle or defer a field, in many orders, decodes to what went in.
+TEST(TickBlock, EveryTagCaseRoundTrips) {
+  std::vector<market::TickEvent> ticks;
+  market::TickEvent k{
+      .seq = 0, .tick_seq = 7, .t = 0, .price = 100, .size = 5, .bid = 99, .ask = 101};
+  std::uint64_t r = 88172645463325252ull;  // xorshift: the same cases every run
+  for (int i = 0; i < 5000; ++i) {
+    r ^= r << 13;
+    r ^= r >> 7;
+    r ^= r << 17;
+    k.seq += 1 + (r & 3);
+    k.t += static_cast<std::int64_t>((r >> 2) & 0xffff);
+    k.tick_seq += (r >> 18) & 1 ? 1 : (r >> 19) & 7;  // next, or a jump (0: the same)
+    const std::int64_t moves[] = {0, 1, -1, 3, -3, 4, -4, 1000};
+    k.price += moves[(r >> 22) & 7];
+    if ((r >> 25) & 1) k.size = static_cast<std::int64_t>((r >> 26) & 0x3ff) - 100;
+    const std::int64_t spread = static_cast<std::int64_t>((r >> 36) & 3) - 1;  // -1 (crossed) to 2
+    switch ((r >> 38) & 3) {
+      case 0:
+        k.bid = k.price;
+        break;
+      case 1:
+        k.bid = k.price - spread;
+        break;  // ask = price
+      case 2:
+        k.bid = k.price - 1 - static_cast<std::int64_t>((r >> 40) & 3);
+        break;
+      default:
+        k.bid = 0;
+        break;  // no quote
+    }
+    k.ask = (r >> 38) % 4 == 3 ? 0 : k.bid + spread;
+    ticks.push_back(k);
+  }
+  std::string bytes;
+  encode_ticks(ticks, bytes);
+  std::vector<market::TickEvent> back;
+  ASSERT_TRUE(decode_ticks({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()},
+                           ticks.size(), 0, back));
+  EXPECT_EQ(back, ticks);
+}
+
+// Format 1, written before 2026-12-04: seven delta varints a tick. Blocks in databases of
+// that time still read.
+TEST(TickBlock, Format1BlocksStillDecode) {
+  const auto ticks = sample();
+  std::string bytes(1, '\x01');
+  TickFields prev{};
+  for (const auto& k : ticks) {
+    auto u = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
+    const TickFields now = {k.seq, u(k.t), k.tick_seq, u(k.price), u(k.size), u(k.bid), u(k.ask)};
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      char buf[10];
+      bytes.append(buf, static_cast<std::size_t>(tick_block::put(buf, now[i], prev[i]) - buf));
+    }
+    prev = now;
+  }
+  std::vector<market::TickEvent> back;
+  ASSERT_TRUE(decode_ticks({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()},
+                           ticks.size(), 3, back));
+  EXPECT_EQ(back, ticks);
+  // Two ticks by hand: seq 5 and 6, t 100 and 90, tick_seq 1 and 2, price 7 and 8, size 1 and
+  // 1, bid 6 and 7, ask 8 and 9.
+  const std::uint8_t two[] = {1, 10, 200, 1, 2, 14, 2, 12, 16, 2, 19, 2, 2, 0, 2, 2};
+  back.clear();
+  ASSERT_TRUE(decode_ticks(two, 2, 4, back));
+  EXPECT_EQ(back[1], (market::TickEvent{.symbol = 4,
+                                        .seq = 6,
+                                        .tick_seq = 2,
+                                        .t = 90,
+                                        .price = 8,
+                                        .size = 1,
+                                        .bid = 7,
+                                        .ask = 9}));
+}
+
 TEST(TickBlock, RefusesWhatIsNotExactlyTheBlockItClaims) {
   const auto ticks = sample();
   std::string bytes;
@@ -92,8 +196,11 @@ TEST(TickBlock, RefusesWhatIsNotExactlyTheBlockItClaims) {
   EXPECT_FALSE(decode(bytes.substr(0, bytes.size() - 1), ticks.size()));
   EXPECT_FALSE(decode("", 0));
   std::string other = bytes;
-  other[0] = 2;
+  other[0] = 3;
   EXPECT_FALSE(decode(other, ticks.size())) << "unknown format";
+  other = bytes;
+  other[1] = static_cast<char>(other[1] | 0x03);
+  EXPECT_FALSE(decode(other, ticks.size())) << "quote mode 3 is no tick";
   EXPECT_FALSE(decode(std::string(1, '\x01') + std::string(20, '\xff'), 2)) << "endless varint";
   EXPECT_FALSE(decode(bytes, std::size_t{1} << 60)) << "a count the bytes cannot hold";
   // Numbers must rise: the same tick twice is not a block.
@@ -134,8 +241,8 @@ TEST(TickBatch, CutsEachSymbolsTicksIntoBlocksThatDecodeExactly) {
   EXPECT_EQ(runs[3].count, 11u);
   EXPECT_FALSE(runs[3].rising);
   EXPECT_EQ(runs[3].max_seq, kTickBlockMax + 10);
-  EXPECT_EQ(runs[3].first.seq, kTickBlockMax + 1);
-  EXPECT_EQ(runs[3].last.seq, 5u);
+  EXPECT_EQ(runs[3].first_seq, kTickBlockMax + 1);
+  EXPECT_EQ(runs[3].last_seq(), 5u);
 
   std::vector<market::Event> out;
   batch.append_events(out);
@@ -149,7 +256,7 @@ TEST(TickBatch, CutsEachSymbolsTicksIntoBlocksThatDecodeExactly) {
     std::vector<market::TickEvent> mine;
     for (const auto& k : in)
       if (k.symbol == run.symbol) mine.push_back(k);
-    const std::size_t skip = run.first.seq == 1 ? 0 : kTickBlockMax;
+    const std::size_t skip = run.first_seq == 1 ? 0 : kTickBlockMax;
     for (std::size_t i = 0; i < run.count; ++i, ++at)
       ASSERT_TRUE(got[at] == mine[skip + i]) << "tick " << at;
   }
