@@ -12,6 +12,7 @@
 #include "store/memory_store.hpp"
 #include "support/event_stream.hpp"
 #include "support/history_compare.hpp"
+#include "support/tick_block_v1.hpp"
 
 namespace spacetime::store {
 namespace {
@@ -155,7 +156,7 @@ TEST_F(SqliteStoreTest, MigratesAVersion1DatabaseKeepingItsRows) {
   SqliteStore reopened(symbols, db(), [&](const std::string& m) { notes.push_back(m); });
   EXPECT_EQ(reopened.schema_version(), SqliteStore::latest_schema_version());
   ASSERT_GE(notes.size(), 3u);
-  EXPECT_NE(notes.front().find("migrating from schema v1 to v4"), std::string::npos)
+  EXPECT_NE(notes.front().find("migrating from schema v1 to v5"), std::string::npos)
       << notes.front();
   EXPECT_NE(notes[1].find(fmt::format("migration 4: {} tick rows into blocks", ticks)),
             std::string::npos)
@@ -211,6 +212,63 @@ TEST_F(SqliteStoreTest, TickBlocksMergeOverlappingWritesLikeRows) {
   testing::expect_same_answers(memory, sqlite, events, 2);
   for (market::SymbolId s = 0; s < 2; ++s)
     EXPECT_EQ(memory.last_sequences(s).ticks, sqlite.last_sequences(s).ticks);
+}
+
+// Blocks written before 2026-12-04 hold format 1: they are read, and merged when a write
+// overlaps them, like the blocks written now.
+TEST_F(SqliteStoreTest, Format1BlocksAreReadAndMergedLikeThoseOfNow) {
+  market::SymbolRegistry symbols;
+  const auto events = testing::simulated_events(symbols, 2, 20'000);
+  MemoryStore memory(symbols, 1'000'000);
+  memory.write(events);
+  SqliteStore(symbols, db()).write(events);
+  // Every block re-encoded as format 1.
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(db().c_str(), &raw), SQLITE_OK);
+  std::vector<std::pair<std::int64_t, std::string>> v1;
+  sqlite3_stmt* rows = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(raw, "SELECT rowid, count, data FROM tick_blocks", -1, &rows, nullptr),
+      SQLITE_OK);
+  while (sqlite3_step(rows) == SQLITE_ROW) {
+    const auto* data = static_cast<const std::uint8_t*>(sqlite3_column_blob(rows, 2));
+    const std::span bytes(data, static_cast<std::size_t>(sqlite3_column_bytes(rows, 2)));
+    ASSERT_EQ(bytes[0], 2) << "written in format 2";
+    std::vector<market::TickEvent> ticks;
+    ASSERT_TRUE(detail::decode_ticks(bytes, static_cast<std::size_t>(sqlite3_column_int64(rows, 1)),
+                                     0, ticks));
+    v1.emplace_back(sqlite3_column_int64(rows, 0), testing::encode_ticks_v1(ticks));
+  }
+  sqlite3_finalize(rows);
+  ASSERT_GT(v1.size(), 2u);
+  sqlite3_stmt* update = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(raw, "UPDATE tick_blocks SET data=?1 WHERE rowid=?2", -1, &update,
+                               nullptr),
+            SQLITE_OK);
+  for (const auto& [rowid, bytes] : v1) {
+    sqlite3_bind_blob(update, 1, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(update, 2, rowid);
+    ASSERT_EQ(sqlite3_step(update), SQLITE_DONE);
+    sqlite3_reset(update);
+  }
+  sqlite3_finalize(update);
+  sqlite3_close(raw);
+
+  SqliteStore sqlite(symbols, db());
+  testing::expect_same_answers(memory, sqlite, events, 2);
+  // Revised ticks over format 1 blocks: merged, the new ones winning.
+  std::vector<market::Event> revised;
+  for (std::size_t i = events.size() / 3; i < events.size() / 2; ++i) {
+    if (const auto* k = std::get_if<market::TickEvent>(&events[i])) {
+      market::TickEvent r = *k;
+      r.price += 3;
+      revised.push_back(r);
+    }
+  }
+  ASSERT_GT(revised.size(), 100u);
+  memory.write(revised);
+  sqlite.write(revised);
+  testing::expect_same_answers(memory, sqlite, events, 2);
 }
 
 // The recorder's way in: the ticks encoded apart (detail::TickBatch), taken as blocks by
@@ -564,7 +622,16 @@ TEST_F(SqliteStoreTest, MigratesAnOlderSchemaAndRefusesANewerOne) {
   ASSERT_EQ(sqlite3_open(db().c_str(), &raw), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version=99", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
-  EXPECT_THROW(SqliteStore(symbols, db()), StoreError);
+  try {
+    SqliteStore refused(symbols, db());
+    FAIL() << "a database of a newer schema was opened";
+  } catch (const StoreError& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  fmt::format("schema version 99 is newer than this build knows ({})",
+                              SqliteStore::latest_schema_version())),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

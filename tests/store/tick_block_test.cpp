@@ -4,6 +4,8 @@
 
 #include <limits>
 
+#include "support/tick_block_v1.hpp"
+
 namespace spacetime::store::detail {
 namespace {
 
@@ -103,6 +105,33 @@ TEST(TickBlock, AQuotedTradeTakesATagSeqAndTime) {
   EXPECT_EQ(back, ticks);
 }
 
+// Format 2's bytes, spelled out: what databases hold must keep reading the same way even if
+// the encoder and the decoder were changed together.
+TEST(TickBlock, Format2BytesAreAsDocumented) {
+  const std::vector<market::TickEvent> ticks = {
+      // At the bid; the next tick number; a price move beyond 3 and a new size and spread.
+      {.symbol = 4, .seq = 5, .tick_seq = 1, .t = 100, .price = 7, .size = 1, .bid = 7, .ask = 8},
+      // At the ask; price +1 (in the tag); the same size and spread.
+      {.symbol = 4, .seq = 6, .tick_seq = 2, .t = 90, .price = 8, .size = 1, .bid = 7, .ask = 8},
+      // Inside the quote: bid offset and spread as fields; tick number +3.
+      {.symbol = 4, .seq = 9, .tick_seq = 5, .t = 95, .price = 20, .size = 3, .bid = 18, .ask = 21},
+  };
+  const std::uint8_t want[] = {
+      0x02,                                            // format
+      0xE8, 0x0A, 0xC8, 0x01, 0x0E, 0x02, 0x02,        // tag, seq +5, t +100, price +7, size +1,
+                                                       // spread +1
+      0x9D, 0x02, 0x13,                                // tag, seq +1, t -10
+      0xE2, 0x06, 0x0A, 0x06, 0x18, 0x04, 0x01, 0x04,  // tag, seq +3, t +5, tick_seq +3,
+                                                       // price +12, size +2, offset -1, spread +2
+  };
+  std::string bytes;
+  encode_ticks(ticks, bytes);
+  EXPECT_EQ(bytes, std::string(reinterpret_cast<const char*>(want), sizeof want));
+  std::vector<market::TickEvent> back;
+  ASSERT_TRUE(decode_ticks(want, ticks.size(), 4, back));
+  EXPECT_EQ(back, ticks);
+}
+
 // Every way a tag can settle or defer a field, in many orders, decodes to what went in.
 TEST(TickBlock, EveryTagCaseRoundTrips) {
   std::vector<market::TickEvent> ticks;
@@ -149,17 +178,7 @@ TEST(TickBlock, EveryTagCaseRoundTrips) {
 // that time still read.
 TEST(TickBlock, Format1BlocksStillDecode) {
   const auto ticks = sample();
-  std::string bytes(1, '\x01');
-  TickFields prev{};
-  for (const auto& k : ticks) {
-    auto u = [](std::int64_t v) { return static_cast<std::uint64_t>(v); };
-    const TickFields now = {k.seq, u(k.t), k.tick_seq, u(k.price), u(k.size), u(k.bid), u(k.ask)};
-    for (std::size_t i = 0; i < now.size(); ++i) {
-      char buf[10];
-      bytes.append(buf, static_cast<std::size_t>(tick_block::put(buf, now[i], prev[i]) - buf));
-    }
-    prev = now;
-  }
+  const std::string bytes = testing::encode_ticks_v1(ticks);
   std::vector<market::TickEvent> back;
   ASSERT_TRUE(decode_ticks({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()},
                            ticks.size(), 3, back));
