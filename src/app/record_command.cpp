@@ -4,6 +4,7 @@
 // simulator (generated as fast as possible for --seconds of simulated time) or DTN IQFeed
 // (a live session, for --seconds of wall time or until Ctrl-C).
 #include <fmt/format.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -167,7 +168,10 @@ class RecordCommand final : public Command {
   void record_live(FeedSource& source, RecordingSink& sink, std::stop_source& stop) {
     spdlog::info("recording {} to {} ({})", source.describe(), out_,
                  seconds_set_ ? fmt::format("{} s", seconds_) : std::string("until Ctrl-C"));
-    std::jthread feed_thread([&](std::stop_token token) { source.run(sink, token); });
+    std::jthread feed_thread([&](std::stop_token token) {
+      pthread_setname_np(pthread_self(), "feed");  // in top -H, perf, gdb
+      source.run(sink, token);
+    });
     // Without --seconds there is no deadline: the recording runs until Ctrl-C.
     std::optional<std::chrono::steady_clock::time_point> until;
     if (seconds_set_) {

@@ -1,6 +1,7 @@
 #include "app/serve.hpp"
 
 #include <fmt/format.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <charconv>
 #include <chrono>
@@ -254,7 +255,10 @@ int run_node(ServeConfig config, Role role, const RedisSettings& redis) {
   std::jthread feed_thread;
   if (engine) {
     market::TickSink& sink = shard ? static_cast<market::TickSink&>(*shard) : *engine;
-    feed_thread = std::jthread([&](std::stop_token stop) { source->run(sink, stop); });
+    feed_thread = std::jthread([&](std::stop_token stop) {
+      pthread_setname_np(pthread_self(), "feed");  // in top -H, perf, gdb
+      source->run(sink, stop);
+    });
   }
 
   std::uint64_t last_ticks = 0;

@@ -1,5 +1,6 @@
 #include "engine/engine.hpp"
 
+#include <pthread.h>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -86,7 +87,10 @@ class Engine::Shard {
   }
 
   void start() {
-    thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+    thread_ = std::jthread([this](std::stop_token stop) {
+      pthread_setname_np(pthread_self(), "engine");  // in top -H, perf, gdb
+      run(stop);
+    });
   }
   void stop() {
     if (thread_.joinable()) {

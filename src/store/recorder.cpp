@@ -1,6 +1,7 @@
 #include "store/recorder.hpp"
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstring>
@@ -264,7 +265,10 @@ void Recorder::start() {
   subscription_ = bus_.subscribe(filter, config_.bus_capacity);
   batch_start_ = {};
   next_retention_ = std::chrono::steady_clock::now() + config_.retention_interval;
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  thread_ = std::jthread([this](std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "recorder");  // in top -H, perf, gdb
+    run(stop);
+  });
 }
 
 void Recorder::run(std::stop_token stop) {

@@ -1,6 +1,7 @@
 #include "bus/redis/redis_bus.hpp"
 
 #include <fmt/format.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <charconv>
@@ -134,7 +135,10 @@ RedisPublisher::~RedisPublisher() {
 
 void RedisPublisher::start() {
   if (thread_.joinable()) return;
-  thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  thread_ = std::jthread([this](std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "redis-publish");  // in top -H, perf, gdb
+    run(stop);
+  });
 }
 
 void RedisPublisher::stop() {
@@ -313,7 +317,12 @@ RedisBus::~RedisBus() {
 }
 
 void RedisBus::start(bool wait_connected, std::chrono::milliseconds timeout) {
-  if (!thread_.joinable()) thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
+  if (!thread_.joinable()) {
+    thread_ = std::jthread([this](std::stop_token stop) {
+      pthread_setname_np(pthread_self(), "redis-bus");  // in top -H, perf, gdb
+      run(stop);
+    });
+  }
   if (!wait_connected) return;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!subscribed_.load(std::memory_order_acquire)) {
