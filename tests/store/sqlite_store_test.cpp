@@ -214,9 +214,9 @@ TEST_F(SqliteStoreTest, TickBlocksMergeOverlappingWritesLikeRows) {
     EXPECT_EQ(memory.last_sequences(s).ticks, sqlite.last_sequences(s).ticks);
 }
 
-// Blocks written before 2026-12-04 hold format 1: they are read, and merged when a write
-// overlaps them, like the blocks written now.
-TEST_F(SqliteStoreTest, Format1BlocksAreReadAndMergedLikeThoseOfNow) {
+// Blocks written before 2026-12-04 hold format 1, in a database of schema 4: it is migrated,
+// and its blocks are read, and merged when a write overlaps them, like the blocks of now.
+TEST_F(SqliteStoreTest, ASchema4DatabaseOfFormat1BlocksIsReadAndMergedLikeOneOfNow) {
   market::SymbolRegistry symbols;
   const auto events = testing::simulated_events(symbols, 2, 20'000);
   MemoryStore memory(symbols, 1'000'000);
@@ -252,9 +252,11 @@ TEST_F(SqliteStoreTest, Format1BlocksAreReadAndMergedLikeThoseOfNow) {
     sqlite3_reset(update);
   }
   sqlite3_finalize(update);
+  ASSERT_EQ(sqlite3_exec(raw, "PRAGMA user_version=4", nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(raw);
 
   SqliteStore sqlite(symbols, db());
+  EXPECT_EQ(sqlite.schema_version(), SqliteStore::latest_schema_version());
   testing::expect_same_answers(memory, sqlite, events, 2);
   // Revised ticks over format 1 blocks: merged, the new ones winning.
   std::vector<market::Event> revised;
