@@ -187,10 +187,10 @@ struct SqliteStore::Connection {
   // Tick blocks: a symbol's blocks from number ?2 down / up, one block in, one out; the
   // last number of the block at or below ?2 (no blob read).
   sqlite3_stmt* blocks_down = nullptr;
-  sqlite3_stmt* block_probe = nullptr;
   sqlite3_stmt* blocks_up = nullptr;
   sqlite3_stmt* block_insert = nullptr;
   sqlite3_stmt* block_delete = nullptr;
+  sqlite3_stmt* block_probe = nullptr;
   std::string block_bytes;                    // the block being written
   std::vector<market::TickEvent> overlapped;  // ticks of blocks a write overlaps
   std::vector<market::TickEvent> merged;
@@ -230,7 +230,7 @@ struct SqliteStore::Connection {
     sqlite3_finalize(insert_open);
     sqlite3_finalize(begin);
     sqlite3_finalize(commit);
-    for (auto* s : {blocks_down, blocks_up, block_probe, block_insert, block_delete})
+    for (auto* s : {blocks_down, blocks_up, block_insert, block_delete, block_probe})
       sqlite3_finalize(s);
     sqlite3_close(db);
   }

@@ -169,6 +169,15 @@ class BlockBytes {
   std::size_t size_ = 0, capacity_ = 0;
 };
 
+// Starts a block in `out` (cleared), as start_block for a string does.
+inline void start_block(BlockBytes& out, TickFields& prev) {
+  out.clear();
+  char* at = out.room(1);
+  *at = static_cast<char>(kTickBlockFormat);
+  out.end(at + 1);
+  prev = {};
+}
+
 // At most this many ticks in one block (the SQLite store's row).
 inline constexpr std::size_t kTickBlockMax = 4096;
 
@@ -204,10 +213,7 @@ class TickBatch {
       r.max_seq = 0;
       r.first_seq = k.seq;
       r.first_t = k.t;
-      r.bytes.clear();
-      *r.bytes.room(1) = static_cast<char>(kTickBlockFormat);
-      r.bytes.end(r.bytes.data() + 1);
-      r.prev = {};
+      start_block(r.bytes, r.prev);
       slot = static_cast<std::uint32_t>(used_);
     }
     TickRun& r = runs_[slot - 1];
