@@ -355,6 +355,52 @@ TEST(RedisBus, APublisherFirstSeenAfterACutIsReadFromTheStart) {
                                       "the new shard's first frames came from its stream");
 }
 
+// A publisher whose first frames went out between the reader's first listing of the streams
+// and its PSUBSCRIBE: they reached no subscription and its stream was not listed, so the
+// reader lists the streams again once subscribed and reads the new one from its start.
+TEST(RedisBus, APublisherStartingWhileTheReaderSubscribesIsReadFromTheStart) {
+  RedisBusConfig bc;
+  PublisherConfig pc;
+  pc.max_batch = 100;
+  struct Between {
+    RedisPublisher* publisher = nullptr;
+    InprocBus* source = nullptr;
+    std::span<const market::Event> events;
+    bool sent = false;
+  } between;
+  bc.between_listing_and_subscribe = [&between] {
+    between.publisher->start();
+    publish(*between.source, between.events);
+    const auto want = events_only({between.events.begin(), between.events.end()}).size();
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (between.publisher->stats().events < want && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(5ms);
+    between.sent = between.publisher->stats().events >= want;
+  };
+  Rig rig(env_url(), 3, 20'000, pc, bc);
+  between.publisher = rig.publisher.get();
+  between.source = rig.source.get();
+  between.events = std::span(rig.all).first(rig.all.size() / 2);
+
+  rig.bus->start(/*wait_connected=*/true);
+  ASSERT_TRUE(between.sent) << "the first half went out before the reader subscribed";
+  publish(*rig.source, std::span(rig.all).subspan(rig.all.size() / 2));
+  const auto want = events_only(rig.all);
+  Received got;
+  ASSERT_TRUE(got.collect(*rig.sub, want.size(), 30s))
+      << got.events.size() << " of " << want.size();
+  std::this_thread::sleep_for(200ms);  // duplicates, if any, would arrive now
+  got.collect(*rig.sub, want.size() + 1, 100ms);
+  ASSERT_EQ(got.events.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    ASSERT_TRUE(got.events[i] == want[i]) << "event " << i;
+  expect_continuous(got.events, *rig.sub, /*allow_reported_gaps=*/false);
+  const auto s = rig.bus->stats();
+  EXPECT_GT(s.caught_up_frames, 0u) << "the first half came from the stream";
+  EXPECT_EQ(s.gaps, 0u);
+  EXPECT_EQ(s.lost_events, 0u);
+}
+
 // ...and when its stream no longer holds its first frames, the gap is counted.
 TEST(RedisBus, APublisherFirstSeenAfterACutWithATrimmedStartIsAGap) {
   RedisBusConfig bc;

@@ -550,16 +550,20 @@ void RedisBus::run(std::stop_token stop) {
     bool ok = sub.ok() && cmd.ok();
     // The first time, each stream is placed at its newest frame before subscribing: the
     // reader starts from "now", and the catch-up below reads what came in between.
-    if (ok && !connected_once) ok = note_streams(cmd, true);
+    if (ok && !connected_once) {
+      ok = note_streams(cmd, true);
+      if (ok && config_.between_listing_and_subscribe) config_.between_listing_and_subscribe();
+    }
     if (ok) {
       // Subscribe first, then read the streams: what is published meanwhile waits in the
       // subscription and is dropped as a duplicate if the stream already gave it.
       auto r = sub.command({"PSUBSCRIBE", pattern});
       ok = r && r->type == REDIS_REPLY_ARRAY;
     }
-    // After a cut, a stream not seen before is a publisher that started meanwhile: all of
-    // its frames were sent while this reader was away.
-    if (ok && connected_once) ok = note_streams(cmd, false);
+    // A stream not seen before is a publisher that started meanwhile: after a cut, while
+    // this reader was away; the first time, between the listing above and PSUBSCRIBE. Its
+    // first frames reached no subscription, so it is read from its start.
+    if (ok) ok = note_streams(cmd, false);
     if (ok) {
       if (connected_once) c.reconnects.fetch_add(1);
       connected_once = true;

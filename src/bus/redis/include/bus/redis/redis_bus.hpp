@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -122,6 +123,9 @@ struct RedisBusConfig {
   // bar in frames the stream no longer held may reach. After such a gap every candle channel
   // of that publisher reports its last this-many closed bars as possibly revised.
   std::size_t revisable_bars = 32;
+  // Tests only: runs on the reader's thread on its first connection, after it listed the
+  // streams and before PSUBSCRIBE (where a publisher starting at that moment is a race).
+  std::function<void()> between_listing_and_subscribe{};
 };
 
 struct RedisBusStats {
