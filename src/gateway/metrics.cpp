@@ -16,7 +16,7 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 61> kKnown = {{
+constexpr std::array<Known, 63> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
@@ -66,6 +66,9 @@ constexpr std::array<Known, 61> kKnown = {{
     {"store_*_spool_age_ms", true, "Age of the oldest batch in the store's spool, ms."},
     {"store_*_spool_samples_dropped", false,
      "Intensity samples dropped from the full spool (oldest first)."},
+    {"store_*_wal_checkpoints", false, "WAL checkpoints done by the SQLite store's own thread."},
+    {"store_*_wal_checkpoints_failed", false,
+     "WAL checkpoints SQLite refused (busy or an I/O error); the next one retries."},
     {"feed_replay_paused", true, "1 while the file replay is paused."},
     {"feed_replay_finished", true, "1 once the file replay has reached its end."},
     {"feed_replay_clock_ms", true, "The replayed file's clock (UTC ms)."},

@@ -587,6 +587,8 @@ std::vector<std::pair<std::string, std::uint64_t>> Recorder::metrics() const {
                                        std::max<std::int64_t>(0, now - oldest) / 1'000'000));
     out.emplace_back(fmt::format("store_{}_spool_samples_dropped", n),
                      sink->samples_dropped.load());
+    for (auto& [name, value] : sink->target.backend->metrics())
+      out.emplace_back(fmt::format("store_{}_{}", n, name), value);
   }
   return out;
 }

@@ -812,6 +812,7 @@ class SqliteStore::Checkpointer {
 
   // WAL checkpoints done here; none at all when the writer kept the automatic ones.
   std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
+  std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
   bool in_wal_mode() {
@@ -856,9 +857,11 @@ class SqliteStore::Checkpointer {
       // (another process checkpointing) and other errors leave the WAL to the next try or
       // to the writer's backstop.
       int log = -1, copied = -1;
-      if (sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied) ==
-              SQLITE_OK &&
-          log >= 0) {
+      const int rc =
+          sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+      if (rc != SQLITE_OK) {
+        failed_.fetch_add(1, std::memory_order_relaxed);
+      } else if (log >= 0) {
         checkpoints_.fetch_add(1, std::memory_order_relaxed);
       }
     }
@@ -870,6 +873,7 @@ class SqliteStore::Checkpointer {
   std::condition_variable_any wake_;
   bool due_ = false;
   std::atomic<std::uint64_t> checkpoints_{0};
+  std::atomic<std::uint64_t> failed_{0};
   std::jthread thread_;
 };
 
@@ -888,6 +892,15 @@ SqliteStore::~SqliteStore() {
 
 std::uint64_t SqliteStore::wal_checkpoints() const {
   return checkpointer_->checkpoints();
+}
+
+std::uint64_t SqliteStore::wal_checkpoints_failed() const {
+  return checkpointer_->failed();
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::metrics() const {
+  return {{"wal_checkpoints", wal_checkpoints()},
+          {"wal_checkpoints_failed", wal_checkpoints_failed()}};
 }
 
 int SqliteStore::latest_schema_version() {

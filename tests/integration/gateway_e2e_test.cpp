@@ -161,6 +161,11 @@ TEST_F(GatewayEndToEnd, QueryStringIsAcceptedAndMetricsAreValidPrometheusText) {
   EXPECT_NE(text.find("# TYPE spacetime_store_sqlite_spool_bytes gauge\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("# TYPE spacetime_engine_queue_depth gauge\n"), std::string::npos);
+  // A store's own counters (Backend::metrics()) come with the recorder's, documented.
+  EXPECT_NE(text.find("# HELP spacetime_store_sqlite_wal_checkpoints WAL checkpoints"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\nspacetime_store_sqlite_wal_checkpoints_failed 0\n"), std::string::npos);
 }
 
 // Feed -> engine, engine -> gateway, gateway -> socket and end to end: each stage's

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "store/memory_store.hpp"
@@ -339,6 +341,16 @@ TEST_F(SqliteStoreTest, ABackgroundThreadCheckpointsTheWal) {
   while (sqlite.wal_checkpoints() == 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_GE(sqlite.wal_checkpoints(), 1u);
+  // Both counts are the store's metrics (store_sqlite_wal_checkpoints... on /metrics).
+  const auto metrics = sqlite.metrics();
+  const auto metric = [&](std::string_view name) {
+    const auto it = std::find_if(metrics.begin(), metrics.end(),
+                                 [&](const auto& m) { return m.first == name; });
+    return it == metrics.end() ? std::optional<std::uint64_t>{} : it->second;
+  };
+  EXPECT_GE(metric("wal_checkpoints").value_or(0), 1u);
+  EXPECT_EQ(metric("wal_checkpoints_failed"), std::optional<std::uint64_t>(0));
+  EXPECT_EQ(sqlite.wal_checkpoints_failed(), 0u);
   EXPECT_GT(fs::file_size(db()), initial + 100'000) << "the pages went into the database file";
   // And the rows read back in full.
   const HistoryPage page =

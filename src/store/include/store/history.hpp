@@ -127,6 +127,8 @@ class Backend : public History {
     (void)symbol;
     return {};
   }
+  // Counters of the store's own (name, value), on /metrics as store_<store>_<name>.
+  virtual std::vector<std::pair<std::string, std::uint64_t>> metrics() const { return {}; }
 };
 
 }  // namespace spacetime::store

@@ -39,6 +39,8 @@ class SqliteStore final : public Backend {
   std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) override;
   market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
   std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const override;
+  // wal_checkpoints and wal_checkpoints_failed.
+  std::vector<std::pair<std::string, std::uint64_t>> metrics() const override;
 
   // The schema version the database is at (PRAGMA user_version).
   int schema_version() const;
@@ -46,6 +48,9 @@ class SqliteStore final : public Backend {
   // WAL checkpoints done by the store's background checkpointer (the writer never waits
   // for one until the WAL reaches 256 MiB).
   std::uint64_t wal_checkpoints() const;
+  // Checkpoints it tried that SQLite refused (SQLITE_BUSY: another process checkpointing;
+  // an I/O error). The WAL then waits for the next one, or the writer's own at 256 MiB.
+  std::uint64_t wal_checkpoints_failed() const;
 
  private:
   struct Connection;
