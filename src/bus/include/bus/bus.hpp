@@ -76,7 +76,9 @@ class Subscription {
   std::size_t drain(std::vector<market::Event>& out);
   // The same without a copy: hands the queued events to `visit` where they lie, in slices
   // of at most `chunk` (each slice's room goes back to the publishers once visit returns).
-  // The span is valid only during the call.
+  // The span is valid only during the call. A slice `visit` throws out of stays queued and
+  // is handed over again, whole, by the next drain: visit should take a slice all or not
+  // at all.
   std::size_t drain(const std::function<void(std::span<const market::Event>)>& visit,
                     std::size_t chunk = 4096);
   // When the oldest tick behind the events of the last drain() left the feed
