@@ -401,8 +401,8 @@ void RedisBus::on_frame(const std::string& name, std::string_view bytes, bool ca
     return;
   }
   // A run's first frame is number 1: one that starts later for a publisher this reader
-  // knew, or one first seen after a cut, lost its beginning (the stream was trimmed past
-  // it). Its channels' numbers continue a store's, so no jump shows what it held.
+  // knew, or one first seen in a listing once subscribed, lost its beginning (the stream was
+  // trimmed past it). Its channels' numbers continue a store's, so no jump shows what it held.
   // Where a first connection placed a publisher is only as new as its stream, which may lag
   // Pub/Sub (an old stream of a shard now run without one): its first frame from Pub/Sub
   // is where delivery starts, not a gap.

@@ -127,7 +127,8 @@ class Backend : public History {
     (void)symbol;
     return {};
   }
-  // Counters of the store's own (name, value), on /metrics as store_<store>_<name>.
+  // Counters of the store's own (name, value), on /metrics as store_<store>_<name>. Called
+  // from the metrics thread while the recorder writes: an override reads atomics only.
   virtual std::vector<std::pair<std::string, std::uint64_t>> metrics() const { return {}; }
 };
 

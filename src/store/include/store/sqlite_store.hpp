@@ -48,8 +48,9 @@ class SqliteStore final : public Backend {
   // WAL checkpoints done by the store's background checkpointer (the writer never waits
   // for one until the WAL reaches 256 MiB).
   std::uint64_t wal_checkpoints() const;
-  // Checkpoints it tried that SQLite refused (SQLITE_BUSY: another process checkpointing;
-  // an I/O error). The WAL then waits for the next one, or the writer's own at 256 MiB.
+  // Checkpoints it tried that SQLite refused (SQLITE_BUSY: another checkpoint running — the
+  // writer's own at 256 MiB or another process's; an I/O error). The WAL then waits for the
+  // next one, or the writer's own.
   std::uint64_t wal_checkpoints_failed() const;
 
  private:

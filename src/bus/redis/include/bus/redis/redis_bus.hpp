@@ -123,8 +123,9 @@ struct RedisBusConfig {
   // bar in frames the stream no longer held may reach. After such a gap every candle channel
   // of that publisher reports its last this-many closed bars as possibly revised.
   std::size_t revisable_bars = 32;
-  // Tests only: runs on the reader's thread on its first connection, after it listed the
-  // streams and before PSUBSCRIBE (where a publisher starting at that moment is a race).
+  // Tests only: runs on the reader's thread after it listed and placed the streams and
+  // before PSUBSCRIBE (where a publisher starting at that moment is a race), at each
+  // attempt until a first connection succeeds.
   std::function<void()> between_listing_and_subscribe{};
 };
 
@@ -187,7 +188,8 @@ class RedisBus final : public Bus {
   struct Publisher {
     std::uint64_t epoch = 0;
     std::uint64_t batch = 0;
-    bool after_cut = false;  // first seen in the streams after a cut, no frame delivered yet
+    bool after_cut = false;  // first seen in a later listing (after a cut, or after the first
+                             // connection placed the others), no frame delivered yet
     bool placed = false;     // placed at its stream's newest frame, no frame delivered yet
   };
   void run(std::stop_token stop);
@@ -197,9 +199,10 @@ class RedisBus final : public Bus {
   bool catch_up(detail::Connection& link, const std::string& name, std::stop_token& stop);
   // Lists the publishers' streams under the prefix (SCAN); false when the link failed.
   bool list_streams(detail::Connection& link, std::vector<std::string>& names);
-  // Registers each stream not yet known: at its newest frame on the first connection (a
-  // reader starts from "now"), or at its start after a cut (a publisher first seen then
-  // sent all it holds while this reader was away). False when the link failed.
+  // Registers each stream not yet known: at its newest frame on the first connection before
+  // subscribing (a reader starts from "now"), or at its start once subscribed (a publisher
+  // first seen then sent all it holds while this reader was away or subscribing). False
+  // when the link failed.
   bool note_streams(detail::Connection& link, bool first_connection);
 
   const RedisBusConfig config_;
