@@ -854,8 +854,8 @@ class SqliteStore::Checkpointer {
       // PASSIVE never blocks the writer, and copies what was committed when it started;
       // the WAL starts over from its beginning at the first write transaction that begins
       // after everything has been copied (and no reader still needs it). SQLITE_BUSY
-      // (another process checkpointing) and other errors leave the WAL to the next try or
-      // to the writer's backstop.
+      // (another checkpoint running: the writer's backstop, another process's) and other
+      // errors are counted and leave the WAL to the next try or to the writer's backstop.
       int log = -1, copied = -1;
       const int rc =
           sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
