@@ -16,7 +16,7 @@ struct Known {
 };
 
 // Metrics that other parts hand to the gateway by name.
-constexpr std::array<Known, 63> kKnown = {{
+constexpr std::array<Known, 64> kKnown = {{
     {"uptime_s", true, "Seconds since the gateway started."},
     {"ticks", false, "Ticks processed by the engine."},
     {"ticks_clamped", false, "Ticks whose out-of-order timestamp was clamped (INDICATORS.md D5)."},
@@ -67,8 +67,10 @@ constexpr std::array<Known, 63> kKnown = {{
     {"store_*_spool_samples_dropped", false,
      "Intensity samples dropped from the full spool (oldest first)."},
     {"store_*_wal_checkpoints", false, "WAL checkpoints done by the SQLite store's own thread."},
+    {"store_*_wal_checkpoints_busy", false,
+     "WAL checkpoints that found the database busy (tried again at the next commit)."},
     {"store_*_wal_checkpoints_failed", false,
-     "WAL checkpoints SQLite refused (another checkpoint running, or an I/O error)."},
+     "WAL checkpoints that failed (an I/O error, a full disk)."},
     {"feed_replay_paused", true, "1 while the file replay is paused."},
     {"feed_replay_finished", true, "1 once the file replay has reached its end."},
     {"feed_replay_clock_ms", true, "The replayed file's clock (UTC ms)."},

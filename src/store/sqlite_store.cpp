@@ -812,6 +812,7 @@ class SqliteStore::Checkpointer {
 
   // WAL checkpoints done here; none at all when the writer kept the automatic ones.
   std::uint64_t checkpoints() const { return checkpoints_.load(std::memory_order_relaxed); }
+  std::uint64_t busy() const { return busy_.load(std::memory_order_relaxed); }
   std::uint64_t failed() const { return failed_.load(std::memory_order_relaxed); }
 
  private:
@@ -853,13 +854,16 @@ class SqliteStore::Checkpointer {
       }
       // PASSIVE never blocks the writer, and copies what was committed when it started;
       // the WAL starts over from its beginning at the first write transaction that begins
-      // after everything has been copied (and no reader still needs it). SQLITE_BUSY
-      // (another checkpoint running: the writer's backstop, another process's) and other
-      // errors are counted and leave the WAL to the next try or to the writer's backstop.
+      // after everything has been copied (and no reader still needs it). SQLITE_BUSY (the
+      // writer committing at that instant, another checkpoint running: the writer's
+      // backstop, another process's) and other errors are counted apart and leave the WAL
+      // to the next try (the next commit wakes this thread again) or to the backstop.
       int log = -1, copied = -1;
       const int rc =
           sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
-      if (rc != SQLITE_OK) {
+      if ((rc & 0xff) == SQLITE_BUSY) {
+        busy_.fetch_add(1, std::memory_order_relaxed);
+      } else if (rc != SQLITE_OK) {
         failed_.fetch_add(1, std::memory_order_relaxed);
       } else if (log >= 0) {
         checkpoints_.fetch_add(1, std::memory_order_relaxed);
@@ -873,6 +877,7 @@ class SqliteStore::Checkpointer {
   std::condition_variable_any wake_;
   bool due_ = false;
   std::atomic<std::uint64_t> checkpoints_{0};
+  std::atomic<std::uint64_t> busy_{0};
   std::atomic<std::uint64_t> failed_{0};
   std::jthread thread_;
 };
@@ -894,12 +899,17 @@ std::uint64_t SqliteStore::wal_checkpoints() const {
   return checkpointer_->checkpoints();
 }
 
+std::uint64_t SqliteStore::wal_checkpoints_busy() const {
+  return checkpointer_->busy();
+}
+
 std::uint64_t SqliteStore::wal_checkpoints_failed() const {
   return checkpointer_->failed();
 }
 
 std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::metrics() const {
   return {{"wal_checkpoints", wal_checkpoints()},
+          {"wal_checkpoints_busy", wal_checkpoints_busy()},
           {"wal_checkpoints_failed", wal_checkpoints_failed()}};
 }
 

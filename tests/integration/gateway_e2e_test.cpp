@@ -165,6 +165,7 @@ TEST_F(GatewayEndToEnd, QueryStringIsAcceptedAndMetricsAreValidPrometheusText) {
   EXPECT_NE(text.find("# HELP spacetime_store_sqlite_wal_checkpoints WAL checkpoints"),
             std::string::npos)
       << text;
+  EXPECT_NE(text.find("\nspacetime_store_sqlite_wal_checkpoints_busy "), std::string::npos);
   EXPECT_NE(text.find("\nspacetime_store_sqlite_wal_checkpoints_failed 0\n"), std::string::npos);
 }
 
