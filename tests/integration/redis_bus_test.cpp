@@ -399,8 +399,9 @@ TEST(RedisBus, APublisherStartingWhileTheReaderSubscribesIsReadFromTheStart) {
   ASSERT_TRUE(between.sent) << "the first half went out before the reader subscribed";
   publish(*rig.source, std::span(rig.all).subspan(rig.all.size() / 2));
   Received got;
+  // (No check that no reconnect happened: tests running beside this one on the same server
+  // cut every Pub/Sub client with CLIENT KILL TYPE pubsub.)
   expect_every_event_once(got, rig, "the first half came from the stream");
-  EXPECT_EQ(rig.bus->stats().reconnects, 0u);
 }
 
 // ...and when its stream no longer holds its first frames, the gap is counted.
