@@ -899,18 +899,10 @@ std::uint64_t SqliteStore::wal_checkpoints() const {
   return checkpointer_->checkpoints();
 }
 
-std::uint64_t SqliteStore::wal_checkpoints_busy() const {
-  return checkpointer_->busy();
-}
-
-std::uint64_t SqliteStore::wal_checkpoints_failed() const {
-  return checkpointer_->failed();
-}
-
 std::vector<std::pair<std::string, std::uint64_t>> SqliteStore::metrics() const {
   return {{"wal_checkpoints", wal_checkpoints()},
-          {"wal_checkpoints_busy", wal_checkpoints_busy()},
-          {"wal_checkpoints_failed", wal_checkpoints_failed()}};
+          {"wal_checkpoints_busy", checkpointer_->busy()},
+          {"wal_checkpoints_failed", checkpointer_->failed()}};
 }
 
 int SqliteStore::latest_schema_version() {

@@ -352,7 +352,6 @@ TEST_F(SqliteStoreTest, ABackgroundThreadCheckpointsTheWal) {
   EXPECT_GE(metric("wal_checkpoints").value_or(0), 1u);
   EXPECT_TRUE(metric("wal_checkpoints_busy").has_value());
   EXPECT_EQ(metric("wal_checkpoints_failed"), std::optional<std::uint64_t>(0));
-  EXPECT_EQ(sqlite.wal_checkpoints_failed(), 0u);
   EXPECT_GT(fs::file_size(db()), initial + 100'000) << "the pages went into the database file";
   // And the rows read back in full.
   const HistoryPage page =

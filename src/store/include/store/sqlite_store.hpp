@@ -39,7 +39,12 @@ class SqliteStore final : public Backend {
   std::uint64_t apply_retention(std::int64_t now_ns, const Retention& retention) override;
   market::ChannelSequences last_sequences(market::SymbolId symbol) const override;
   std::vector<market::CandleEvent> open_bars(market::SymbolId symbol) const override;
-  // wal_checkpoints, wal_checkpoints_busy and wal_checkpoints_failed.
+  // The background checkpointer's counts: wal_checkpoints (as below); wal_checkpoints_busy,
+  // tries that found the database busy (SQLITE_BUSY: the writer committing at that instant,
+  // or another checkpoint running — the writer's own at 256 MiB, another process's), normal
+  // now and then, the next commit tries again; wal_checkpoints_failed, tries that failed
+  // otherwise (an I/O error, a full disk): the WAL then grows until the writer's own
+  // checkpoint at 256 MiB.
   std::vector<std::pair<std::string, std::uint64_t>> metrics() const override;
 
   // The schema version the database is at (PRAGMA user_version).
@@ -48,13 +53,6 @@ class SqliteStore final : public Backend {
   // WAL checkpoints done by the store's background checkpointer (the writer never waits
   // for one until the WAL reaches 256 MiB).
   std::uint64_t wal_checkpoints() const;
-  // Checkpoints it tried that found the database busy (SQLITE_BUSY: the writer committing
-  // at that instant, or another checkpoint running — the writer's own at 256 MiB, another
-  // process's): normal now and then; the next commit tries again.
-  std::uint64_t wal_checkpoints_busy() const;
-  // Checkpoints that failed otherwise (an I/O error, a full disk): the WAL then grows
-  // until the writer's own checkpoint at 256 MiB.
-  std::uint64_t wal_checkpoints_failed() const;
 
  private:
   struct Connection;
