@@ -1,12 +1,13 @@
 #include "feed/simulator.hpp"
 
+#include "feed/random.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
 #include <chrono>
 #include <cmath>
-#include <numbers>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -14,56 +15,7 @@
 namespace spacetime::feed {
 namespace {
 
-// xoshiro256** seeded through splitmix64: fast, and the same numbers on every platform
-// (std::*_distribution are not specified bit for bit, so we draw our own).
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& word : s_)
-      word = splitmix64(seed);
-  }
-  std::uint64_t next() {
-    const std::uint64_t result = std::rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = std::rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, 1).
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  // Exponential with mean 1.
-  double exponential() { return -std::log1p(-uniform()); }
-  // Standard normal (Box-Muller). Each pair of uniforms gives two independent normals; the
-  // second is kept for the next call, which halves the log, sqrt and cos per tick.
-  double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    const double u1 = 1.0 - uniform();  // (0, 1]
-    const double u2 = uniform();
-    const double r = std::sqrt(-2.0 * std::log(u1));
-    const double theta = 2.0 * std::numbers::pi * u2;
-    spare_ = r * std::sin(theta);
-    has_spare_ = true;
-    return r * std::cos(theta);
-  }
-
- private:
-  static std::uint64_t splitmix64(std::uint64_t& x) {
-    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::array<std::uint64_t, 4> s_{};
-  double spare_ = 0.0;
-  bool has_spare_ = false;
-};
+using random::Rng;
 
 // Made-up tickers, so simulated data is never mistaken for a real market.
 constexpr std::array<const char*, 26> kNames = {
