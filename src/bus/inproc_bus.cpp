@@ -5,6 +5,7 @@
 #include <limits>
 #include <thread>
 #include <type_traits>
+#include <variant>
 
 #include "bus/bus.hpp"
 
@@ -183,8 +184,49 @@ struct Subscription::Slot {
   }
 };
 
+namespace {
+
+// The streams alternative `index` of market::Event is published on.
+std::bitset<market::kStreamCount> streams_of_alternative(std::size_t index) {
+  static_assert(std::variant_size_v<market::Event> == 8, "every alternative has its streams");
+  std::bitset<market::kStreamCount> streams;
+  const auto set = [&](market::Stream s) { streams.set(static_cast<std::size_t>(s)); };
+  switch (index) {
+    case 0:  // CandleEvent
+      for (const auto tf : market::kAllTimeframes)
+        set(market::candle_stream(tf));
+      break;
+    case 1:
+      set(market::Stream::kIntensity);
+      break;
+    case 2:
+      set(market::Stream::kBuffer);
+      break;
+    case 3:  // SpikeStartEvent
+    case 4:  // SpikeEndEvent
+      set(market::Stream::kSpike);
+      break;
+    case 5:
+      set(market::Stream::kReversal);
+      break;
+    case 6:
+      set(market::Stream::kTick);
+      break;
+    default:
+      set(market::Stream::kSample);
+      break;
+  }
+  return streams;
+}
+
+}  // namespace
+
 Subscription::Subscription(Filter filter, std::size_t capacity, std::size_t symbols)
     : filter_(filter), capacity_(std::max<std::size_t>(capacity, 1)), symbols_(symbols) {
+  for (std::size_t i = 0; i < std::variant_size_v<market::Event>; ++i) {
+    if (filter_.streams.none() || (filter_.streams & streams_of_alternative(i)).any())
+      alternatives_ |= std::uint32_t{1} << i;
+  }
   const std::size_t channels = symbols * market::kStreamCount;
   lost_ = std::make_unique<std::atomic<std::uint64_t>[]>(channels);
   lost_revision_ = std::make_unique<std::atomic<std::uint64_t>[]>(channels);
@@ -227,6 +269,7 @@ bool Subscription::deliver(std::span<const market::Event> events, std::size_t la
   bool stamped = at_ns == 0;  // nothing to stamp without a publish time
   std::uint64_t delivered = 0;
   for (const auto& e : events) {
+    if (!(alternatives_ >> e.index() & 1)) continue;
     const market::Channel ch = market::channel_of(e);
     if (!filter_.matches(ch)) continue;
     const bool value = market::is_value(e);

@@ -62,6 +62,39 @@ TEST(InprocBus, DeliversOnlyMatchingChannels) {
 
 // Latency stamps travel beside the events: a drain observes publish -> drain once per
 // published batch and reports the oldest origin among the batches it took.
+// One event of every alternative of market::Event (closed candles on two timeframes); a
+// subscription to one stream gets exactly the events published on it.
+TEST(InprocBus, AStreamFilterTakesEveryKindOfEventOnItsStreamAndNoOther) {
+  const std::vector<Event> events = {
+      candle(1, Timeframe::k1s, 1),
+      candle(1, Timeframe::k1d, 1),
+      market::IntensityEvent{.symbol = 1, .seq = 1},
+      market::BufferEvent{.symbol = 1, .seq = 1},
+      market::SpikeStartEvent{.symbol = 1, .seq = 1},
+      market::SpikeEndEvent{.symbol = 1, .seq = 2},
+      market::ReversalEvent{.symbol = 1, .seq = 1},
+      market::TickEvent{.symbol = 1, .seq = 1},
+      market::SampleEvent{.symbol = 1, .seq = 1},
+  };
+  std::size_t taken = 0;
+  for (std::size_t stream = 0; stream < market::kStreamCount; ++stream) {
+    InprocBus bus(4);
+    Filter filter;
+    filter.streams.set(stream);
+    auto sub = bus.subscribe(filter, 100);
+    bus.publish(events);
+    std::vector<Event> got;
+    sub->drain(got);
+    std::vector<Event> expected;
+    for (const auto& e : events) {
+      if (static_cast<std::size_t>(market::channel_of(e).stream) == stream) expected.push_back(e);
+    }
+    EXPECT_EQ(got, expected) << "stream " << stream;
+    taken += got.size();
+  }
+  EXPECT_EQ(taken, events.size());  // each event on one stream, and every one taken
+}
+
 TEST(InprocBus, DrainMeasuresEachBatchAndReportsTheOldestOrigin) {
   InprocBus bus;
   auto sub = bus.subscribe(Filter{}, 100);

@@ -147,6 +147,10 @@ class Subscription {
   static void keep_lowest(std::atomic<std::uint64_t>& lost, std::uint64_t seq);
 
   const Filter filter_;
+  // Bit i: the filter can take alternative i of market::Event (a stream it publishes on
+  // passes). deliver() skips the others on the variant's index, before it works out the
+  // channel: the recorder leaves two of the three events a tick.
+  std::uint32_t alternatives_ = 0;
   const std::size_t capacity_;
   const std::size_t symbols_;
   std::array<std::atomic<Ring*>, kMaxLanes> rings_{};
