@@ -429,6 +429,13 @@ bool Engine::drain_all() {
   return empty;
 }
 
+std::chrono::nanoseconds Engine::retry_after() const {
+  const auto shard_lasts = std::chrono::nanoseconds(
+      static_cast<std::int64_t>(std::min<std::size_t>(config_.queue_capacity, 1 << 24)) * 100);
+  return std::clamp<std::chrono::nanoseconds>(shard_lasts / 8, std::chrono::microseconds(50),
+                                              std::chrono::milliseconds(1));
+}
+
 void Engine::idle() {
   if (backlog_size_.load(std::memory_order_relaxed) == 0 && !pending_clock_) return;
   start_offer();

@@ -333,7 +333,7 @@ void Simulator::run(market::TickSink& sink, std::stop_token stop, bool paced,
       if (rest.empty()) break;
       state_->backpressured.fetch_add(1, std::memory_order_relaxed);
       if (stop.stop_requested()) return;
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      std::this_thread::sleep_for(sink.retry_after());
     }
     produced += batch.size();
   }

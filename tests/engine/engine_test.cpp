@@ -57,6 +57,19 @@ void offer_all(Engine& engine, std::span<const Tick> ticks) {
   }
 }
 
+// A feed refused by a full shard waits an eighth of the time the shard needs for a full
+// ring at 100 ns a tick, between 50 us and 1 ms (market::TickSink::retry_after).
+TEST(Engine, AFeedWaitsForRoomInProportionToTheRing) {
+  const auto reg = registry(1);
+  CollectingSink sink;
+  using std::chrono::microseconds;
+  EXPECT_EQ(Engine(EngineConfig{}, reg, sink).retry_after(), std::chrono::nanoseconds(819'200));
+  EXPECT_EQ(Engine(EngineConfig{.queue_capacity = 1024}, reg, sink).retry_after(),
+            microseconds(50));
+  EXPECT_EQ(Engine(EngineConfig{.queue_capacity = 1 << 20}, reg, sink).retry_after(),
+            microseconds(1000));
+}
+
 // Issue 9 item 6: a symbol-pattern override reaches the state of the symbols it matches,
 // whichever shard they are on, and no other: the same ticks give S1 other output.
 TEST(Engine, ASymbolPatternOverrideChangesOnlyTheSymbolsItMatches) {

@@ -92,7 +92,7 @@ ReplayStats replay(TickFileReader& reader, market::TickSink& sink, double speed,
         part = part.subspan(taken);
         if (part.empty() || stop.stop_requested()) break;
         ++stats.backpressured;
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        std::this_thread::sleep_for(sink.retry_after());
       }
       rest = rest.subspan(ready - part.size());
       now = Clock::now();

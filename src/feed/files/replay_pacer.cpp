@@ -131,7 +131,7 @@ PacedReplayStats paced_replay(TickFileReader& reader, market::TickSink& sink, Re
         part = part.subspan(taken);
         if (part.empty() || stop.stop_requested()) break;
         ++stats.backpressured;
-        std::this_thread::sleep_for(std::chrono::microseconds(50));
+        std::this_thread::sleep_for(sink.retry_after());
       }
       rest = rest.subspan(ready - part.size());
     }

@@ -34,6 +34,9 @@ class RecordingSink final : public market::TickSink {
   void idle() override {
     if (next_ && !failed()) next_->idle();
   }
+  std::chrono::nanoseconds retry_after() const override {
+    return next_ ? next_->retry_after() : TickSink::retry_after();
+  }
   void dropped(std::span<const market::Tick> ticks) override {
     gaps_.clear();
     for (const market::Tick& t : ticks) {

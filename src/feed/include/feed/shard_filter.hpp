@@ -38,6 +38,7 @@ class ShardFilter final : public market::TickSink {
 
   std::size_t offer(std::span<const market::Tick> ticks) override;
   void idle() override { next_.idle(); }
+  std::chrono::nanoseconds retry_after() const override { return next_.retry_after(); }
   void dropped(std::span<const market::Tick> ticks) override;
 
   bool takes(market::SymbolId symbol) const { return symbol >= mine_.size() || mine_[symbol]; }

@@ -2,6 +2,7 @@
 // (docs/INDICATORS.md D1), so every field is an exact integer. Trivially copyable, 56 bytes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -80,6 +81,11 @@ class TickSink {
   // after numbering them: a recording writes them as counted gaps (market::TickKind::kGap).
   // Same thread as offer(). Corrections among them use no number and are left out.
   virtual void dropped(std::span<const Tick> ticks) { (void)ticks; }
+  // How long a feed that does not drop (the simulator, a tick file) waits before offering
+  // again after the sink took less than it offered. Waking sooner than the sink can use
+  // costs the feed CPU, and on a machine with no core to spare each wakeup may preempt
+  // the thread it waits for (docs/PERFORMANCE.md, 2026-12-04 night).
+  virtual std::chrono::nanoseconds retry_after() const { return std::chrono::microseconds(50); }
 };
 
 }  // namespace spacetime::market
