@@ -60,8 +60,6 @@ TEST(InprocBus, DeliversOnlyMatchingChannels) {
   EXPECT_EQ(all->drain(got), 0u);                               // drained means empty
 }
 
-// Latency stamps travel beside the events: a drain observes publish -> drain once per
-// published batch and reports the oldest origin among the batches it took.
 // One event of every alternative of market::Event (closed candles on two timeframes); a
 // subscription to one stream gets exactly the events published on it.
 TEST(InprocBus, AStreamFilterTakesEveryKindOfEventOnItsStreamAndNoOther) {
@@ -95,6 +93,8 @@ TEST(InprocBus, AStreamFilterTakesEveryKindOfEventOnItsStreamAndNoOther) {
   EXPECT_EQ(taken, events.size());  // each event on one stream, and every one taken
 }
 
+// Latency stamps travel beside the events: a drain observes publish -> drain once per
+// published batch and reports the oldest origin among the batches it took.
 TEST(InprocBus, DrainMeasuresEachBatchAndReportsTheOldestOrigin) {
   InprocBus bus;
   auto sub = bus.subscribe(Filter{}, 100);

@@ -1,6 +1,8 @@
 // The simulator's random numbers: a small fast generator and exact samplers of the
 // exponential and normal laws, drawn our own way so that a seed gives the same numbers on
-// every platform (std::*_distribution are not specified bit for bit).
+// every run on the same machine kind (std::*_distribution are not specified bit for bit;
+// libm's exp and log, which build the tables and serve the rare draws outside them, are
+// the same on every machine with the same libm).
 #pragma once
 
 #include <array>
