@@ -324,7 +324,7 @@ void Engine::stop() {
   while (started_) {
     start_offer();
     if (drain_all() && push_pending_clock()) break;
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    std::this_thread::sleep_for(retry_after());
   }
   started_ = false;
   for (auto& shard : shards_)
@@ -495,11 +495,11 @@ std::size_t Engine::offer(std::span<const Tick> ticks) {
 void Engine::flush_bars() {
   const Tick flush = market::clock_tick(market::kFlushTime);
   while (offer(std::span<const Tick>(&flush, 1)) == 0)
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    std::this_thread::sleep_for(retry_after());
   for (;;) {
     start_offer();
     if (drain_all() && push_pending_clock()) break;
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    std::this_thread::sleep_for(retry_after());
   }
 }
 
