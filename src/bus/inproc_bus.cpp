@@ -5,7 +5,9 @@
 #include <limits>
 #include <thread>
 #include <type_traits>
+#include <utility>
 #include <variant>
+#include <vector>
 
 #include "bus/bus.hpp"
 
@@ -186,46 +188,25 @@ struct Subscription::Slot {
 
 namespace {
 
-// The streams alternative `index` of market::Event is published on.
-std::bitset<market::kStreamCount> streams_of_alternative(std::size_t index) {
-  static_assert(std::variant_size_v<market::Event> == 8, "every alternative has its streams");
-  std::bitset<market::kStreamCount> streams;
-  const auto set = [&](market::Stream s) { streams.set(static_cast<std::size_t>(s)); };
-  switch (index) {
-    case 0:  // CandleEvent
-      for (const auto tf : market::kAllTimeframes)
-        set(market::candle_stream(tf));
-      break;
-    case 1:
-      set(market::Stream::kIntensity);
-      break;
-    case 2:
-      set(market::Stream::kBuffer);
-      break;
-    case 3:  // SpikeStartEvent
-    case 4:  // SpikeEndEvent
-      set(market::Stream::kSpike);
-      break;
-    case 5:
-      set(market::Stream::kReversal);
-      break;
-    case 6:
-      set(market::Stream::kTick);
-      break;
-    default:
-      set(market::Stream::kSample);
-      break;
-  }
-  return streams;
+// An event of every alternative of market::Event, and a closed candle on every timeframe:
+// where each can be published, as channel_of says.
+template <std::size_t... I>
+std::vector<market::Event> one_of_each_kind(std::index_sequence<I...>) {
+  std::vector<market::Event> events{market::Event(std::in_place_index<I>)...};
+  for (const auto tf : market::kAllTimeframes)
+    events.emplace_back(market::CandleEvent{.tf = tf});
+  return events;
 }
 
 }  // namespace
 
 Subscription::Subscription(Filter filter, std::size_t capacity, std::size_t symbols)
     : filter_(filter), capacity_(std::max<std::size_t>(capacity, 1)), symbols_(symbols) {
-  for (std::size_t i = 0; i < std::variant_size_v<market::Event>; ++i) {
-    if (filter_.streams.none() || (filter_.streams & streams_of_alternative(i)).any())
-      alternatives_ |= std::uint32_t{1} << i;
+  for (const auto& e :
+       one_of_each_kind(std::make_index_sequence<std::variant_size_v<market::Event>>{})) {
+    const auto stream = static_cast<std::size_t>(market::channel_of(e).stream);
+    if (filter_.streams.none() || filter_.streams.test(stream))
+      alternatives_ |= std::uint32_t{1} << e.index();
   }
   const std::size_t channels = symbols * market::kStreamCount;
   lost_ = std::make_unique<std::atomic<std::uint64_t>[]>(channels);
