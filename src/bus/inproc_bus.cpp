@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <thread>
@@ -10,6 +11,10 @@
 #include <vector>
 
 #include "bus/bus.hpp"
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 namespace spacetime::bus {
 namespace {
@@ -87,61 +92,174 @@ DropKind drop_kind_of(const market::Event& e) {
   }
 }
 
-// A bounded SPSC ring with an exact capacity (not rounded to a power of two): what the
-// setting says is what it holds.
+// A bounded SPSC ring of cache-line cells (Subscription's capacity counts them). A tick,
+// the event a recorder takes by the million, fills one cell: TickEvent is 64 bytes, and
+// the padding after its 32-bit symbol holds the record's tag. Any other event takes
+// kEventRoom cells (the tag, then the variant's bytes) and never wraps: a pad tag skips the
+// end of the ring. So the publishing shard writes one whole line a tick, with a streaming
+// store, instead of the two or three lines a 136-byte variant slot straddles. Positions
+// count cells. The producer publishes a delivery's events at once (publish()); the consumer
+// decodes them into Events on its own core.
 class Subscription::Ring {
  public:
-  explicit Ring(std::size_t capacity)
-      : capacity_(capacity), slots_(std::make_unique<market::Event[]>(capacity)) {}
+  static constexpr std::size_t kLine = 64;
+  struct alignas(kLine) Cell {
+    unsigned char bytes[kLine];
+  };
+  static constexpr std::size_t kTagAt = 4;  // bytes [4, 8) of a record's first cell
 
+  explicit Ring(std::size_t cells) : cells_(cells), slots_(std::make_unique<Cell[]>(cells)) {}
+
+  static std::size_t cells_of(const market::Event& e) {
+    return std::holds_alternative<market::TickEvent>(e) ? 1 : kEventRoom;
+  }
+
+  // Producer side. False when there is no room for e (nothing written).
   bool push(const market::Event& e) {
-    const std::size_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - head_cache_ >= capacity_) {
-      head_cache_ = head_.load(std::memory_order_acquire);
-      if (tail - head_cache_ >= capacity_) return false;
+    const std::size_t n = cells_of(e);
+    std::size_t at = local_tail_ % cells_;
+    const std::size_t pad = at + n > cells_ ? cells_ - at : 0;  // a record never wraps
+    if (!room_for(pad + n)) return false;
+    if (pad) {
+      put_tag(slots_[at], Tag::kPad);
+      local_tail_ += pad;
+      at = 0;
     }
-    slots_[tail % capacity_] = e;
-    tail_.store(tail + 1, std::memory_order_release);
+    if (const auto* t = std::get_if<market::TickEvent>(&e)) {
+      put_tick(slots_[at], *t);
+    } else {
+      put_tag(slots_[at], Tag::kEvent);
+      std::memcpy(slots_[at].bytes + 8, &e, sizeof(e));  // runs on into the next cells
+    }
+    local_tail_ += n;
     return true;
   }
+  // Producer side: makes what push() wrote since the last call visible to the consumer.
+  void publish() {
+#if defined(__SSE2__)
+    if (streamed_) {
+      _mm_sfence();  // the streamed lines before the tail that shows them
+      streamed_ = false;
+    }
+#endif
+    if (tail_.load(std::memory_order_relaxed) != local_tail_)
+      tail_.store(local_tail_, std::memory_order_release);
+  }
+  // Producer side: room for e now.
+  bool has_room(const market::Event& e) {
+    const std::size_t n = cells_of(e);
+    const std::size_t at = local_tail_ % cells_;
+    return room_for((at + n > cells_ ? cells_ - at : 0) + n);
+  }
+  std::size_t pushed() const {
+    return local_tail_;
+  }  // producer
 
-  template <typename Visit>
-  std::size_t pop_in_place(Visit& visit, std::size_t chunk) {
+  // Consumer side: decodes the published events into `into` (after what it holds), at
+  // most `chunk` at a time, and calls on_chunk with each chunk's span; the chunk's cells
+  // go back to the producer when on_chunk returns (not when it throws). With reuse, `into`
+  // is cleared before each chunk. Returns how many events were taken.
+  template <typename OnChunk>
+  std::size_t pop(std::vector<market::Event>& into, std::size_t chunk, OnChunk& on_chunk,
+                  bool reuse) {
     std::size_t head = head_.load(std::memory_order_relaxed);
     const std::size_t tail = tail_.load(std::memory_order_acquire);
-    const std::size_t start = head;
+    std::size_t taken = 0;
     while (head != tail) {
-      const std::size_t at = head % capacity_;
-      const std::size_t n = std::min({tail - head, capacity_ - at, chunk});
-      visit(std::span<const market::Event>(&slots_[at], n));
-      head += n;
+      if (reuse) into.clear();
+      const std::size_t first = into.size();
+      std::size_t next = head;
+      while (next != tail && into.size() - first < chunk) {
+        const Cell& c = slots_[next % cells_];
+        switch (tag_of(c)) {
+          case Tag::kPad:
+            next += cells_ - next % cells_;
+            break;
+          case Tag::kTick: {
+            auto& e = into.emplace_back(std::in_place_type<market::TickEvent>);
+            std::memcpy(static_cast<void*>(&std::get<market::TickEvent>(e)), c.bytes,
+                        sizeof(market::TickEvent));
+            ++next;
+            break;
+          }
+          case Tag::kEvent:
+            std::memcpy(static_cast<void*>(&into.emplace_back()), c.bytes + 8,
+                        sizeof(market::Event));
+            next += kEventRoom;
+            break;
+        }
+      }
+      if (into.size() > first)
+        on_chunk(std::span<const market::Event>(into.data() + first, into.size() - first));
+      taken += into.size() - first;
+      head = next;
       head_.store(head, std::memory_order_release);
     }
-    return head - start;
+    return taken;
+  }
+  std::size_t popped() const {
+    return head_.load(std::memory_order_relaxed);
+  }  // consumer
+  market::StampRing& stamps() {
+    return stamps_;
   }
 
-  std::size_t pushed() const { return tail_.load(std::memory_order_relaxed); }  // producer
-  bool has_room() {                                                             // producer
-    const std::size_t tail = tail_.load(std::memory_order_relaxed);
-    if (tail - head_cache_ < capacity_) return true;
-    head_cache_ = head_.load(std::memory_order_acquire);
-    return tail - head_cache_ < capacity_;
-  }
-  std::size_t popped() const { return head_.load(std::memory_order_relaxed); }  // consumer
-  market::StampRing& stamps() { return stamps_; }
-
-  std::size_t size() const {
+  std::size_t size() const {  // cells
     const std::size_t head = head_.load(std::memory_order_acquire);
     return tail_.load(std::memory_order_acquire) - head;
   }
 
  private:
-  static constexpr std::size_t kLine = 64;
-  const std::size_t capacity_;
-  std::unique_ptr<market::Event[]> slots_;
+  enum class Tag : std::uint32_t { kTick = 1, kEvent = 2, kPad = 3 };
+  static_assert(kEventRoom == 3, "README.md and --bus-queue's help say 3");
+  static_assert(8 + sizeof(market::Event) <= kEventRoom * kLine);
+  static_assert(sizeof(market::TickEvent) == kLine && alignof(market::TickEvent) <= kLine);
+  static_assert(sizeof(market::SymbolId) == kTagAt &&
+                offsetof(market::TickEvent, seq) == kTagAt + 4);  // the padding the tag takes
+
+  static void put_tag(Cell& c, Tag tag) {
+    std::memcpy(c.bytes + kTagAt, &tag, sizeof(tag));
+  }
+  static Tag tag_of(const Cell& c) {
+    Tag tag;
+    std::memcpy(&tag, c.bytes + kTagAt, sizeof(tag));
+    return tag;
+  }
+  // The tick and its tag as one whole line written past the caches (a streaming store):
+  // the shard neither reads the line for ownership first nor keeps it, and the ring is far
+  // bigger than its L2 cache. The first 16 bytes are put together in registers: a tag
+  // stored into a copy of the tick and read back with it would stall the load (no store
+  // forwarding from a narrower store).
+  void put_tick(Cell& to, const market::TickEvent& t) {
+#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const std::uint64_t tagged = std::uint64_t{t.symbol} | static_cast<std::uint64_t>(Tag::kTick)
+                                                               << (8 * kTagAt);
+    const auto* s = reinterpret_cast<const unsigned char*>(&t);
+    auto* d = reinterpret_cast<__m128i*>(to.bytes);
+    _mm_stream_si128(d,
+                     _mm_set_epi64x(static_cast<long long>(t.seq), static_cast<long long>(tagged)));
+    _mm_stream_si128(d + 1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16)));
+    _mm_stream_si128(d + 2, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 32)));
+    _mm_stream_si128(d + 3, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 48)));
+    streamed_ = true;
+#else
+    std::memcpy(to.bytes, &t, sizeof(t));
+    put_tag(to, Tag::kTick);
+#endif
+  }
+  bool room_for(std::size_t n) {
+    if (local_tail_ + n - head_cache_ <= cells_) return true;
+    head_cache_ = head_.load(std::memory_order_acquire);
+    return local_tail_ + n - head_cache_ <= cells_;
+  }
+
+  const std::size_t cells_;
+  std::unique_ptr<Cell[]> slots_;
   alignas(kLine) std::atomic<std::size_t> head_{0};
   alignas(kLine) std::atomic<std::size_t> tail_{0};
-  alignas(kLine) std::size_t head_cache_ = 0;  // producer's view of head_
+  alignas(kLine) std::size_t local_tail_ = 0;  // producer's: written, maybe not published
+  std::size_t head_cache_ = 0;                 // producer's view of head_
+  bool streamed_ = false;                      // producer's: lines streamed since publish()
   market::StampRing stamps_;                   // when each delivered batch was published
 };
 
@@ -201,7 +319,7 @@ std::vector<market::Event> one_of_each_kind(std::index_sequence<I...>) {
 }  // namespace
 
 Subscription::Subscription(Filter filter, std::size_t capacity, std::size_t symbols)
-    : filter_(filter), capacity_(std::max<std::size_t>(capacity, 1)), symbols_(symbols) {
+    : filter_(filter), capacity_(std::max(capacity, kMinCapacity)), symbols_(symbols) {
   for (const auto& e :
        one_of_each_kind(std::make_index_sequence<std::variant_size_v<market::Event>>{})) {
     const auto stream = static_cast<std::size_t>(market::channel_of(e).stream);
@@ -269,11 +387,12 @@ bool Subscription::deliver(std::span<const market::Event> events, std::size_t la
       continue;
     }
     if (!r) r = &ring(lane);
-    if (filter_.overflow == Overflow::kWait && !r->has_room() &&
+    if (filter_.overflow == Overflow::kWait && !r->has_room(e) &&
         !closed_.load(std::memory_order_relaxed)) {
-      wait_for_room(*r);
+      r->publish();  // the consumer makes room only from what it can see
+      wait_for_room(*r, e);
     }
-    if (!stamped && r->has_room()) {  // the stamp goes before its first event
+    if (!stamped && r->has_room(e)) {  // the stamp goes before its first event
       r->stamps().push({.start = r->pushed(), .origin_ns = origin_ns, .at_ns = at_ns});
       stamped = true;
     }
@@ -290,6 +409,7 @@ bool Subscription::deliver(std::span<const market::Event> events, std::size_t la
       keep_lowest(lost_revision_[index], market::channel_seq(e));
     }
   }
+  if (r) r->publish();
   if (delivered) delivered_.fetch_add(delivered, std::memory_order_relaxed);
   return stamped;
 }
@@ -298,7 +418,7 @@ bool Subscription::deliver(std::span<const market::Event> events, std::size_t la
 // drains every 10 ms, at once while busy), first yielding, then sleeping. False when the
 // subscription closed or the consumer took nothing for kMaxWaitNs (a hung store must not hang the
 // engine and its shutdown for ever): the event is then dropped and counted.
-bool Subscription::wait_for_room(Ring& r) {
+bool Subscription::wait_for_room(Ring& r, const market::Event& e) {
   const std::int64_t start = market::steady_ns();
   bool room = false;
   for (int spin = 0; !room; ++spin) {
@@ -309,7 +429,7 @@ bool Subscription::wait_for_room(Ring& r) {
     } else {
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
-    room = r.has_room();
+    room = r.has_room(e);
   }
   waits_.fetch_add(1, std::memory_order_relaxed);
   wait_ns_.fetch_add(static_cast<std::uint64_t>(market::steady_ns() - start),
@@ -342,22 +462,24 @@ void Subscription::note_lost(const market::Channel& c, std::uint64_t seq) {
 }
 
 std::size_t Subscription::drain(std::vector<market::Event>& out) {
-  return drain(
-      [&](std::span<const market::Event> events) {
-        out.insert(out.end(), events.begin(), events.end());
-      },
-      std::numeric_limits<std::size_t>::max());
+  const auto nothing = [](std::span<const market::Event>) {};
+  return drain_rings(out, std::numeric_limits<std::size_t>::max(), nothing, false);
 }
 
 std::size_t Subscription::drain(const std::function<void(std::span<const market::Event>)>& visit,
                                 std::size_t chunk) {
+  return drain_rings(scratch_, std::max<std::size_t>(chunk, 1), visit, true);
+}
+
+template <typename OnChunk>
+std::size_t Subscription::drain_rings(std::vector<market::Event>& into, std::size_t chunk,
+                                      OnChunk& on_chunk, bool reuse) {
   std::size_t n = 0;
   drain_origin_ns_ = 0;
-  chunk = std::max<std::size_t>(chunk, 1);
   for (auto& slot : rings_) {
     Ring* r = slot.load(std::memory_order_acquire);
     if (!r) continue;
-    const std::size_t taken = r->pop_in_place(visit, chunk);
+    const std::size_t taken = r->pop(into, chunk, on_chunk, reuse);
     n += taken;
     if (taken == 0) continue;
     const std::int64_t now = market::steady_ns();

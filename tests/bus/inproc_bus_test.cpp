@@ -125,8 +125,8 @@ TEST(InprocBus, ALongBatchIsStampedOncePerSubscription) {
   InprocBus bus;
   Filter minutes_only;
   minutes_only.streams.set(static_cast<std::size_t>(market::Stream::kCandle1m));
-  auto all = bus.subscribe(Filter{}, 1000);
-  auto minutes = bus.subscribe(minutes_only, 1000);
+  auto all = bus.subscribe(Filter{}, 1000 * Subscription::kEventRoom);
+  auto minutes = bus.subscribe(minutes_only, 1000 * Subscription::kEventRoom);
   market::LatencyHistogram all_latency, minutes_latency;
   all->set_latency(&all_latency);
   minutes->set_latency(&minutes_latency);
@@ -150,8 +150,8 @@ TEST(InprocBus, ALongBatchIsStampedOncePerSubscription) {
 
 TEST(InprocBus, FullSubscriptionDropsAndCountsWithoutBlocking) {
   InprocBus bus;
-  auto small = bus.subscribe(Filter{}, 3);
-  auto big = bus.subscribe(Filter{}, 100);
+  auto small = bus.subscribe(Filter{}, 3 * Subscription::kEventRoom);  // room for 3 candles
+  auto big = bus.subscribe(Filter{}, 100 * Subscription::kEventRoom);
   std::vector<Event> events;
   for (std::uint64_t i = 1; i <= 10; ++i)
     events.push_back(candle(0, Timeframe::k1s, i));
@@ -178,8 +178,8 @@ TEST(InprocBus, WaitingSubscriptionHoldsThePublisherBackAndLosesNothing) {
   InprocBus bus;
   Filter waiting;
   waiting.overflow = Overflow::kWait;
-  auto slow = bus.subscribe(waiting, 4);
-  auto dropping = bus.subscribe(Filter{}, 4);
+  auto slow = bus.subscribe(waiting, 4 * Subscription::kEventRoom);
+  auto dropping = bus.subscribe(Filter{}, 4 * Subscription::kEventRoom);
   constexpr std::uint64_t kEvents = 2'000;
   const auto got = drain_while(*slow, [&] {
     for (std::uint64_t i = 1; i <= kEvents; i += 2) {
@@ -239,8 +239,8 @@ TEST(InprocBus, WaitingSubscriptionTakesLongBatchesWholeWithOneStampEach) {
   InprocBus bus;
   Filter waiting;
   waiting.overflow = Overflow::kWait;
-  auto slow = bus.subscribe(waiting, 16);
-  auto dropping = bus.subscribe(Filter{}, 16);
+  auto slow = bus.subscribe(waiting, 16 * Subscription::kEventRoom);
+  auto dropping = bus.subscribe(Filter{}, 16 * Subscription::kEventRoom);
   market::LatencyHistogram latency;
   slow->set_latency(&latency);
   constexpr std::uint64_t kBatch = 200, kBatches = 10;
@@ -262,13 +262,63 @@ TEST(InprocBus, WaitingSubscriptionTakesLongBatchesWholeWithOneStampEach) {
   EXPECT_EQ(dropping->dropped(), kBatch * kBatches - 16);  // never drained
 }
 
+// A ring's room is counted in ticks: a tick takes one place, any other event kEventRoom.
+// Mixed, they arrive whole and in their order however they fall around the ring's end.
+TEST(InprocBus, ATickTakesOnePlaceAndMixedEventsKeepTheirOrderAroundTheRing) {
+  InprocBus bus;
+  auto tick = [](std::uint64_t seq) {
+    return market::TickEvent{.symbol = 0, .seq = seq, .t = 5, .price = 7, .size = 1, .ask = 9};
+  };
+  {
+    auto sub = bus.subscribe(Filter{}, 8);
+    std::vector<Event> events;
+    for (std::uint64_t seq = 1; seq <= 9; ++seq)
+      events.push_back(tick(seq));
+    events.push_back(candle(0, Timeframe::k1s, 1));
+    bus.publish(events);
+    std::vector<Event> got;
+    EXPECT_EQ(sub->drain(got), 8u);
+    EXPECT_EQ(sub->dropped(DropKind::kTick), 1u);
+    EXPECT_EQ(sub->dropped(DropKind::kCandle), 1u);
+    // Empty again: a candle and five ticks fill the eight places, the next candle is dropped.
+    events = {candle(0, Timeframe::k1s, 2), tick(10), tick(11), tick(12), tick(13), tick(14),
+              candle(0, Timeframe::k1s, 3)};
+    bus.publish(events);
+    got.clear();
+    EXPECT_EQ(sub->drain(got), 6u);
+    EXPECT_EQ(std::get<CandleEvent>(got.front()).seq, 2u);
+    EXPECT_EQ(sub->dropped(DropKind::kCandle), 2u);
+    EXPECT_EQ(sub->capacity(), 8u);
+    EXPECT_EQ(bus.subscribe(Filter{}, 1)->capacity(), Subscription::kMinCapacity);
+  }
+  Filter waiting;
+  waiting.overflow = Overflow::kWait;
+  auto sub = bus.subscribe(waiting, Subscription::kMinCapacity);
+  std::vector<Event> sent;
+  for (std::uint64_t i = 1; i <= 3'000; ++i) {
+    if (i % 3 == 0 || i % 7 == 0) {
+      sent.push_back(candle(0, Timeframe::k1s, i));
+    } else {
+      sent.push_back(tick(i));
+    }
+  }
+  const auto got = drain_while(*sub, [&] {
+    for (std::size_t at = 0; at < sent.size(); at += 4)
+      bus.publish(std::span(sent).subspan(at, std::min<std::size_t>(4, sent.size() - at)));
+  });
+  EXPECT_EQ(sub->dropped(), 0u);
+  ASSERT_EQ(got.size(), sent.size());
+  for (std::size_t i = 0; i < sent.size(); ++i)
+    ASSERT_EQ(got[i], sent[i]) << i;
+}
+
 // A waiting publisher is released when its subscription is removed: what it could not
 // deliver is dropped and counted, and later publishes do not wait at all.
 TEST(InprocBus, RemovingAWaitingSubscriptionReleasesThePublisher) {
   InprocBus bus;
   Filter waiting;
   waiting.overflow = Overflow::kWait;
-  auto sub = bus.subscribe(waiting, 2);
+  auto sub = bus.subscribe(waiting, 2 * Subscription::kEventRoom);
   std::atomic<bool> published{false};
   std::thread publisher([&] {
     const Event three[] = {candle(0, Timeframe::k1s, 1), candle(0, Timeframe::k1s, 2),
@@ -277,7 +327,7 @@ TEST(InprocBus, RemovingAWaitingSubscriptionReleasesThePublisher) {
     published = true;
   });
   // Full after two: the publisher then waits for room that never comes.
-  for (int i = 0; i < 5'000 && sub->queued() < 2; ++i)
+  for (int i = 0; i < 5'000 && sub->queued() < 2 * Subscription::kEventRoom; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_FALSE(published.load());
@@ -293,7 +343,7 @@ TEST(InprocBus, RemovingAWaitingSubscriptionReleasesThePublisher) {
 
 TEST(InprocBus, DropsOfARemovedSubscriptionStayCounted) {
   InprocBus bus;
-  auto sub = bus.subscribe(Filter{}, 1);
+  auto sub = bus.subscribe(Filter{}, Subscription::kEventRoom);
   const std::vector<Event> events = {candle(0, Timeframe::k1s, 1), candle(0, Timeframe::k1s, 2)};
   bus.publish(events);
   bus.unsubscribe(sub);
@@ -333,14 +383,18 @@ TEST(InprocBus, ConcurrentPublishersLoseNothingUncounted) {
 }
 
 // Many publishers, several consumers draining at the same time, rings so small that most
-// events overflow: every event is delivered once or counted as dropped, each symbol's
-// events stay in order, a loss is always visible through lost_seq, and a latest-value slot
-// is never read torn. Also run under ThreadSanitizer (make test, tsan preset).
+// events overflow: every event is delivered once or counted as dropped, each channel's
+// events stay in order and whole (ticks take one cell of a ring, candles several, so the
+// rings wrap at every place), a loss is always visible through lost_seq, and a
+// latest-value slot is never read torn. Also run under ThreadSanitizer (make test, tsan
+// preset).
 TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
   constexpr market::SymbolId kPublishers = 6;
   constexpr std::uint64_t kPerPublisher = 20'000;
   InprocBus bus(kPublishers);
-  const std::size_t capacities[] = {1, 7, 100'000};
+  // Room for all of one publisher's events (a candle, a tick and an intensity value each)
+  // in the last.
+  const std::size_t capacities[] = {1, 7, kPerPublisher * (2 * Subscription::kEventRoom + 1)};
   std::vector<std::shared_ptr<Subscription>> subs;
   for (const std::size_t c : capacities)
     subs.push_back(bus.subscribe(Filter{}, c));
@@ -348,12 +402,12 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
   std::atomic<bool> done{false};
 
   struct Seen {
-    std::uint64_t events = 0, out_of_order = 0, hidden_losses = 0, torn = 0;
+    std::uint64_t events = 0, out_of_order = 0, hidden_losses = 0, torn = 0, ticks = 0;
   };
   std::vector<Seen> seen(subs.size() + 1);
   auto consume = [&](std::size_t k) {
     Subscription& sub = k < subs.size() ? *subs[k] : *values;
-    std::vector<std::uint64_t> last(kPublishers, 0);
+    std::vector<std::uint64_t> last(kPublishers, 0), last_tick(kPublishers, 0);
     std::vector<Event> got;
     auto take = [&] {
       got.clear();
@@ -365,14 +419,22 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
                           i->t != 7 * static_cast<std::int64_t>(i->seq);
           continue;
         }
-        const auto& c = std::get<CandleEvent>(e);
-        ++seen[k].events;
-        if (c.seq <= last[c.symbol]) ++seen[k].out_of_order;
+        const bool tick = std::holds_alternative<market::TickEvent>(e);
+        const market::SymbolId symbol = market::symbol_of(e);
+        const std::uint64_t seq = market::channel_seq(e);
+        std::uint64_t& before = tick ? last_tick[symbol] : last[symbol];
+        ++(tick ? seen[k].ticks : seen[k].events);
+        if (seq <= before) ++seen[k].out_of_order;
+        if (tick) {  // whole: the fields the publisher derived from seq
+          const auto& t = std::get<market::TickEvent>(e);
+          seen[k].torn += t.price != 3 * static_cast<std::int64_t>(seq) ||
+                          t.ask != static_cast<std::int64_t>(seq) + 1;
+        }
         // A jump must be covered by a recorded loss on the channel.
-        if (c.seq > last[c.symbol] + 1 && sub.lost_seq(market::channel_of(e)) < c.seq - 1) {
+        if (seq > before + 1 && sub.lost_seq(market::channel_of(e)) < seq - 1) {
           ++seen[k].hidden_losses;
         }
-        last[c.symbol] = c.seq;
+        before = seq;
       }
     };
     while (!done.load(std::memory_order_acquire))
@@ -394,6 +456,10 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
         batch.clear();
         for (int i = 0; i < 5 && seq <= kPerPublisher; ++i, ++seq) {
           batch.push_back(candle(p, Timeframe::k1s, seq));
+          batch.push_back(market::TickEvent{.symbol = p,
+                                            .seq = seq,
+                                            .price = 3 * static_cast<std::int64_t>(seq),
+                                            .ask = static_cast<std::int64_t>(seq) + 1});
           batch.push_back(market::IntensityEvent{.symbol = p,
                                                  .seq = seq,
                                                  .t = 7 * static_cast<std::int64_t>(seq),
@@ -413,8 +479,10 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
   for (std::size_t k = 0; k < subs.size(); ++k) {
     SCOPED_TRACE(capacities[k]);
     EXPECT_EQ(seen[k].events + subs[k]->dropped(DropKind::kCandle), published);
+    EXPECT_EQ(seen[k].ticks + subs[k]->dropped(DropKind::kTick), published);
     EXPECT_EQ(seen[k].out_of_order, 0u);
     EXPECT_EQ(seen[k].hidden_losses, 0u);
+    EXPECT_EQ(seen[k].torn, 0u);
   }
   EXPECT_EQ(subs[2]->dropped(), 0u);  // room for everything: nothing lost
   EXPECT_GT(subs[0]->dropped(), 0u);  // the test really overflowed
@@ -446,7 +514,7 @@ TEST(InprocBus, OnDemandStreamsFlowOnlyForWantedSymbolsAndLossesAreRemembered) {
   InprocBus bus(3);
   Filter filter{.values = Values::kNone};
   filter.on_demand.set(static_cast<std::size_t>(market::Stream::kTick));
-  auto sub = bus.subscribe(filter, 2);
+  auto sub = bus.subscribe(filter, Subscription::kMinCapacity);  // a tick takes one place
   auto tick = [](market::SymbolId s, std::uint64_t seq) {
     return market::TickEvent{.symbol = s, .seq = seq};
   };
@@ -454,10 +522,13 @@ TEST(InprocBus, OnDemandStreamsFlowOnlyForWantedSymbolsAndLossesAreRemembered) {
   std::vector<Event> got;
   EXPECT_EQ(sub->drain(got), 0u);
   sub->want(2, market::Stream::kTick, true);
-  bus.publish(std::vector<Event>{tick(0, 2), tick(2, 2), tick(2, 3), tick(2, 4), tick(2, 5)});
-  EXPECT_EQ(sub->drain(got), 2u);
+  std::vector<Event> ticks{tick(0, 2)};
+  for (std::uint64_t seq = 2; seq < 2 + Subscription::kMinCapacity + 2; ++seq)
+    ticks.push_back(tick(2, seq));
+  bus.publish(ticks);
+  EXPECT_EQ(sub->drain(got), Subscription::kMinCapacity);
   EXPECT_EQ(sub->dropped(DropKind::kTick), 2u);
-  EXPECT_EQ(sub->lost_seq({2, market::Stream::kTick}), 5u);
+  EXPECT_EQ(sub->lost_seq({2, market::Stream::kTick}), 1 + Subscription::kMinCapacity + 2);
   EXPECT_EQ(sub->lost_seq({0, market::Stream::kTick}), 0u);
 }
 

@@ -272,7 +272,7 @@ TEST_F(HubTest, ARevisedCandleRepeatsItsSeqAndReachesTheSubscriber) {
 }
 
 TEST_F(HubTest, AnOverflowBetweenBusAndHubBecomesAnExplicitGap) {
-  capacity_ = 4;
+  capacity_ = 4 * bus::Subscription::kEventRoom;  // room for 4 events, none a tick
   sub_ = bus_->subscribe(Hub::subscription_filter(), capacity_);
   make_hub();
   FakeClient c;
@@ -867,7 +867,7 @@ TEST_F(HubTest, AStoreStillBehindAfterTheWaitGivesAnExplicitGap) {
 // subscriber as a `revised` gap (refetch those bars), and the stale copy leaves the ring,
 // so a later resume reads the revision from the store.
 TEST_F(HubTest, ARevisedCandleTheBusDroppedBecomesAGapAndLeavesTheRing) {
-  capacity_ = 4;
+  capacity_ = 4 * bus::Subscription::kEventRoom;  // room for 4 events, none a tick
   sub_ = bus_->subscribe(Hub::subscription_filter(), capacity_);
   make_hub();
   FakeClient c;

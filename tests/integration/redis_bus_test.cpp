@@ -139,7 +139,8 @@ struct Rig {
     prefix = unique_prefix();
     pc.url = url;
     pc.prefix = prefix;
-    pc.ring_capacity = all.size() + 1;  // the test checks Redis, not the ring
+    pc.ring_capacity =
+        (all.size() + 1) * Subscription::kEventRoom;  // the test checks Redis, not the ring
     bc.url = url;
     bc.prefix = prefix;
     publisher = std::make_unique<RedisPublisher>(pc, registry, *source);
@@ -335,7 +336,7 @@ TEST(RedisBus, APublisherFirstSeenAfterACutIsReadFromTheStart) {
   old_pc.name = "old";
   old_pc.url = rig.publisher->config().url;
   old_pc.prefix = rig.prefix;
-  old_pc.ring_capacity = rig.all.size() + 1;
+  old_pc.ring_capacity = (rig.all.size() + 1) * Subscription::kEventRoom;
   RedisPublisher old_publisher(old_pc, rig.registry, old_source);
   old_publisher.start();
   const auto old_events = std::span(rig.all).first(rig.all.size() / 2);

@@ -62,8 +62,10 @@ DropKind drop_kind_of(const market::Event& e);
 
 class Subscription {
  public:
-  // capacity: events each publishing thread may have queued (one ring per thread);
-  // symbols: the registry's size (latest-value slots, lost_seq and want() need it).
+  // capacity: the room of each publishing thread's ring (one ring per thread), counted in
+  // ticks: any other event takes kEventRoom places. At least kMinCapacity (smaller is
+  // raised to it). symbols: the registry's size (latest-value slots, lost_seq and want()
+  // need it).
   Subscription(Filter filter, std::size_t capacity, std::size_t symbols);
   ~Subscription();
   Subscription(const Subscription&) = delete;
@@ -114,7 +116,7 @@ class Subscription {
   // No more draining: publishers waiting for room (Overflow::kWait) give up and drop
   // (counted), and later ones drop at once. The bus closes a subscription it removes.
   void close() { closed_.store(true, std::memory_order_release); }
-  std::size_t queued() const;  // approximate, for metrics
+  std::size_t queued() const;  // room taken (as capacity counts it); approximate, for metrics
   std::size_t capacity() const { return capacity_; }
   const Filter& filter() const { return filter_; }
 
@@ -132,6 +134,13 @@ class Subscription {
   // reports it as for one an overflow dropped.
   void note_lost_revision(const market::Channel& c, std::uint64_t seq);
 
+  // A ring is made of 64-byte cells, and a tick, the one event published by the million,
+  // fills one: it takes one place. Any other event takes kEventRoom (a tag, then the
+  // variant's bytes).
+  static constexpr std::size_t kEventRoom = (8 + sizeof(market::Event) + 63) / 64;
+  // The least room that takes any event wherever the ring's earlier events ended (an event
+  // never wraps, so the end of the ring may be skipped).
+  static constexpr std::size_t kMinCapacity = 2 * kEventRoom - 1;
   static constexpr std::size_t kMaxLanes = 64;
   // Overflow::kWait: the longest one wait for room lasts before the event is dropped.
   static constexpr std::int64_t kMaxWaitNs = 10'000'000'000;
@@ -143,7 +152,10 @@ class Subscription {
   static std::size_t value_kind(const market::Event& e);
   Ring& ring(std::size_t lane);
   void write_slot(const market::Event& e, std::int64_t origin_ns);
-  bool wait_for_room(Ring& r);
+  bool wait_for_room(Ring& r, const market::Event& e);
+  template <typename OnChunk>
+  std::size_t drain_rings(std::vector<market::Event>& into, std::size_t chunk, OnChunk& on_chunk,
+                          bool reuse);
   static void keep_lowest(std::atomic<std::uint64_t>& lost, std::uint64_t seq);
 
   const Filter filter_;
@@ -166,12 +178,13 @@ class Subscription {
   std::atomic<bool> closed_{false};
   market::LatencyHistogram* latency_ = nullptr;  // consumer side
   std::int64_t drain_origin_ns_ = 0;             // consumer side
+  std::vector<market::Event> scratch_;           // consumer side: drain(visit)'s decoded chunk
 };
 
 class Bus : public market::EventSink {
  public:
-  // capacity: the most events the subscription holds per publishing thread between two
-  // drain() calls.
+  // capacity: the room the subscription has per publishing thread between two drain()
+  // calls, counted in ticks (Subscription's constructor says how other events count).
   virtual std::shared_ptr<Subscription> subscribe(Filter filter, std::size_t capacity) = 0;
   virtual void unsubscribe(const std::shared_ptr<Subscription>& subscription) = 0;
   // Events lost across all subscriptions so far.

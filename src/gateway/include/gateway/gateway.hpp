@@ -26,7 +26,8 @@ struct GatewayConfig {
   std::string web_root;                // folder with index.html (web/dist)
   int flush_ms = 100;                  // one batch per client per interval
   int intake_ms = 2;                   // how often the hub empties its bus rings
-  std::size_t bus_capacity = 1 << 18;  // events queued per engine shard for the gateway
+  std::size_t bus_capacity = 1 << 18;  // room queued per engine shard for the gateway, in
+                                       // ticks (other events take 3: bus::Subscription)
   std::size_t ring = 1024;             // recent events kept per event channel (resume)
   std::size_t max_message_bytes = 4096;
   std::size_t max_subscriptions = 2000;

@@ -84,8 +84,9 @@ struct RecorderConfig {
   // ...or this many ticks (encoded as they are drained, ~10 bytes each: docs/PERFORMANCE.md)
   std::size_t batch_ticks = 1 << 16;
   std::chrono::milliseconds batch_interval{200};  // ...or this long after its first event
-  // Events queued between two drains: drained every 10 ms (6.5 M events/s of headroom),
-  // and again at once while a drain takes an eighth of it or more.
+  // Room queued per engine shard between two drains, in ticks (any other event takes
+  // bus::Subscription::kEventRoom): drained every 10 ms (6.5 M ticks/s of headroom), and
+  // again at once while a drain takes an eighth of it or more.
   std::size_t bus_capacity = 1 << 16;
   bool record_ticks = true;
   std::string spool_dir = "data/spool";                       // one file per backend

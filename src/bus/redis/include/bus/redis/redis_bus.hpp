@@ -45,7 +45,7 @@ struct PublisherConfig {
   std::string name = "0";              // this publisher's channel and stream (the shard)
   std::size_t stream_maxlen = 10'000;  // XADD MAXLEN ~ (frames, not events); 0: no stream
   std::size_t max_batch = 2'048;       // events per frame
-  std::size_t ring_capacity = 65'536;  // events queued per engine thread
+  std::size_t ring_capacity = 65'536;  // room queued per engine thread, in ticks (Subscription)
   // The writer takes one round (drain, encode, send) per interval at most: larger frames
   // and fewer stream entries, for at most this much added latency.
   std::chrono::microseconds flush_interval{5'000};
