@@ -40,7 +40,7 @@ Row run(const std::string& url, const std::string& mode, const market::SymbolReg
   pc.prefix = prefix;
   pc.max_batch = per_frame;
   pc.stream_maxlen = stream ? 10'000 : 0;
-  pc.ring_capacity = events.size() + 1;
+  pc.ring_capacity = (events.size() + 1) * bus::Subscription::kEventRoom;
   bus::redis::RedisPublisher publisher(pc, symbols, source);
   bus::redis::RedisBusConfig bc;
   bc.url = url;
@@ -48,7 +48,7 @@ Row run(const std::string& url, const std::string& mode, const market::SymbolReg
   bus::redis::RedisBus sub_bus(bc, symbols);
   bus::Filter f;
   f.values = bus::Values::kQueued;
-  auto sub = sub_bus.subscribe(f, events.size() + 1);
+  auto sub = sub_bus.subscribe(f, (events.size() + 1) * bus::Subscription::kEventRoom);
   sub_bus.start(/*wait_connected=*/true);
   publisher.start();
 

@@ -666,7 +666,8 @@ std::string Gateway::Impl::metrics_body() {
               static_cast<double>(subscription_->dropped(kind)),
               fmt::format("{{kind=\"{}\"}}", to_string(kind)));
   }
-  p.gauge("gateway_bus_queued", "Events waiting in the gateway's bus rings.",
+  p.gauge("gateway_bus_queued",
+          "Room taken in the gateway's bus rings by waiting events (a tick 1, any other event 3).",
           static_cast<double>(subscription_->queued()));
   p.counter("http_requests_total", "HTTP requests.", static_cast<double>(http_requests_.load()));
   for (const auto& [status, n] : http_status_) {

@@ -317,19 +317,21 @@ std::size_t Recorder::step(bool force) {
     if (!open_bars_[i]) open_dirty_.push_back(i);
     open_bars_[i] = *bar;
   }
-  // The events are taken where they lie in the ring: ticks (nearly all of them) are
-  // encoded into their symbol's block at once, the rest copied into their store's batch.
+  // The events are taken a slice at a time, as the ring's cells are decoded: ticks (nearly
+  // all of them) are encoded into their symbol's block at once, the rest copied into their
+  // store's batch.
   std::size_t drained = 0, kept = 0;
   Sink& tick_sink = *sinks_[routing_.route[static_cast<std::size_t>(Series::kTicks)]];
   const auto take = [&](std::span<const market::Event> events) {
-    drained += events.size();
     for (const auto& e : events) {
       if (const auto* tick = std::get_if<market::TickEvent>(&e)) {
+        ++drained;
         if (!config_.record_ticks) continue;
         tick_sink.ticks.add(*tick);
         ++kept;
         continue;
       }
+      drained += bus::Subscription::kEventRoom;
       if (market::is_value(e)) continue;
       const auto series = series_of(e);
       if (!series) continue;

@@ -403,14 +403,22 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
 
   struct Seen {
     std::uint64_t events = 0, out_of_order = 0, hidden_losses = 0, torn = 0, ticks = 0;
+    std::uint64_t late = 0;  // events behind a loss that arrived after the loss was seen
   };
   std::vector<Seen> seen(subs.size() + 1);
   auto consume = [&](std::size_t k) {
     Subscription& sub = k < subs.size() ? *subs[k] : *values;
     std::vector<std::uint64_t> last(kPublishers, 0), last_tick(kPublishers, 0);
     std::vector<Event> got;
+    // Losses seen before the last drain, by channel (candle, tick): every event before a
+    // loss was handed over before it, so no later drain may bring one.
+    std::vector<std::uint64_t> loss_seen(2 * kPublishers, 0), loss_now(2 * kPublishers, 0);
     auto take = [&] {
       got.clear();
+      for (market::SymbolId p = 0; p < kPublishers; ++p) {
+        loss_now[2 * p] = sub.lost_seq({p, market::Stream::kCandle1s});
+        loss_now[2 * p + 1] = sub.lost_seq({p, market::Stream::kTick});
+      }
       if (k == subs.size()) sub.drain_values(got);
       sub.drain(got);
       for (const auto& e : got) {
@@ -425,6 +433,7 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
         std::uint64_t& before = tick ? last_tick[symbol] : last[symbol];
         ++(tick ? seen[k].ticks : seen[k].events);
         if (seq <= before) ++seen[k].out_of_order;
+        if (seq < loss_seen[2 * symbol + (tick ? 1 : 0)]) ++seen[k].late;
         if (tick) {  // whole: the fields the publisher derived from seq
           const auto& t = std::get<market::TickEvent>(e);
           seen[k].torn += t.price != 3 * static_cast<std::int64_t>(seq) ||
@@ -436,6 +445,7 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
         }
         before = seq;
       }
+      loss_seen.swap(loss_now);
     };
     while (!done.load(std::memory_order_acquire))
       take();
@@ -482,6 +492,7 @@ TEST(InprocBus, StressManyPublishersTinyRingsAndConcurrentDrains) {
     EXPECT_EQ(seen[k].ticks + subs[k]->dropped(DropKind::kTick), published);
     EXPECT_EQ(seen[k].out_of_order, 0u);
     EXPECT_EQ(seen[k].hidden_losses, 0u);
+    EXPECT_EQ(seen[k].late, 0u);
     EXPECT_EQ(seen[k].torn, 0u);
   }
   EXPECT_EQ(subs[2]->dropped(), 0u);  // room for everything: nothing lost

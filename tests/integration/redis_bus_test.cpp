@@ -147,7 +147,7 @@ struct Rig {
     bus = std::make_unique<RedisBus>(bc, registry);
     Filter f;
     f.values = Values::kQueued;
-    sub = bus->subscribe(f, all.size() + 1);
+    sub = bus->subscribe(f, (all.size() + 1) * Subscription::kEventRoom);
   }
   void start() {
     bus->start(/*wait_connected=*/true);

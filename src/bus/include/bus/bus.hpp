@@ -76,9 +76,10 @@ class Subscription {
   // its channels are in order). Returns how many. Observes, per published batch taken,
   // the time since it was published into the latency histogram (set_latency).
   std::size_t drain(std::vector<market::Event>& out);
-  // The same without a copy: hands the queued events to `visit` where they lie, in slices
-  // of at most `chunk` (each slice's room goes back to the publishers once visit returns).
-  // The span is valid only during the call. A slice `visit` throws out of stays queued and
+  // The same without growing a vector of everything queued: hands the queued events to
+  // `visit` in slices of at most `chunk`, decoded into a buffer the subscription reuses
+  // (each slice's room goes back to the publishers once visit returns). The span is valid
+  // only during the call. A slice `visit` throws out of stays queued and
   // is handed over again, whole, by the next drain: visit should take a slice all or not
   // at all.
   std::size_t drain(const std::function<void(std::span<const market::Event>)>& visit,

@@ -131,7 +131,8 @@ class Recorder {
  private:
   struct Sink;
   void run(std::stop_token stop);
-  // One round: drain, batch, write, replay spools, retention. Returns the events drained.
+  // One round: drain, batch, write, replay spools, retention. Returns the ring room the
+  // drain gave back (a tick 1, any other event bus::Subscription::kEventRoom).
   std::size_t step(bool force);
   void write_batch(Sink& sink, std::vector<market::Event>& batch);
   void replay(Sink& sink, bool force);
