@@ -300,8 +300,8 @@ const std::vector<Setting>& serve_settings() {
          c.gateway.ring = parse_number<std::size_t>(v, 16, 1'000'000);
        }},
       {"server", "bus_queue", "SPACETIME_BUS_QUEUE",
-       "room queued per engine shard for the gateway, in ticks: any other event takes 3 "
-       "(a full queue is a counted gap)",
+       "room queued per engine shard for the gateway, in ticks: any other event takes 3, up "
+       "to 5 at the ring's end (a full queue is a counted gap)",
        "262144",
        [](ServeConfig& c, std::string_view v) {
          c.gateway.bus_capacity = parse_number<std::size_t>(v, 1024, std::size_t{1} << 26);

@@ -276,8 +276,10 @@ class Subscription::Ring {
   alignas(kLine) std::atomic<std::size_t> tail_{0};
   alignas(kLine) std::size_t local_tail_ = 0;  // producer's: written, maybe not published
   std::size_t head_cache_ = 0;                 // producer's view of head_
-  bool streamed_ = false;                      // producer's: lines streamed since publish()
-  market::StampRing stamps_;                   // when each delivered batch was published
+#if SPACETIME_STREAM_TICKS
+  bool streamed_ = false;  // producer's: lines streamed since publish()
+#endif
+  market::StampRing stamps_;  // when each delivered batch was published
 };
 
 // A latest-value slot: a sequence lock over the event's bytes, stored as relaxed atomic

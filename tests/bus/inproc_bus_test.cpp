@@ -196,9 +196,10 @@ TEST(InprocBus, WaitingSubscriptionHoldsThePublisherBackAndLosesNothing) {
   EXPECT_EQ(dropping->dropped(), kEvents - 4);  // never drained: all but its first four
 }
 
-// Drained in place, slice by slice: each slice's room goes back to the publisher, which
-// (waiting for room) goes on meanwhile; every event arrives once, in order, wrapping the ring.
-TEST(InprocBus, InPlaceDrainHandsSlicesAndGivesTheirRoomBack) {
+// Drained slice by slice (drain(visit)): each slice's room goes back to the publisher,
+// which (waiting for room) goes on meanwhile; every event arrives once, in order, wrapping
+// the ring.
+TEST(InprocBus, SlicedDrainHandsSlicesAndGivesTheirRoomBack) {
   InprocBus bus;
   Filter waiting;
   waiting.overflow = Overflow::kWait;

@@ -137,7 +137,7 @@ class Subscription {
 
   // A ring is made of 64-byte cells, and a tick, the one event published by the million,
   // fills one: it takes one place. Any other event takes kEventRoom (a tag, then the
-  // variant's bytes).
+  // variant's bytes), and up to 2 * kEventRoom - 1 where the ring's end must be skipped.
   static constexpr std::size_t kEventRoom = (8 + sizeof(market::Event) + 63) / 64;
   // The least room that takes any event wherever the ring's earlier events ended (an event
   // never wraps, so the end of the ring may be skipped).
