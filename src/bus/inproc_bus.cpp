@@ -164,9 +164,10 @@ class Subscription::Ring {
     const std::size_t at = local_tail_ % cells_;
     return room_for((at + n > cells_ ? cells_ - at : 0) + n);
   }
+  // Producer side: the position the next event goes to (a stamp's start).
   std::size_t pushed() const {
     return local_tail_;
-  }  // producer
+  }
 
   // Consumer side: decodes the published events into `into` (after what it holds), at
   // most `chunk` at a time, and calls on_chunk with each chunk's span; the chunk's cells
@@ -210,9 +211,10 @@ class Subscription::Ring {
     }
     return taken;
   }
+  // Consumer side: the position up to which events were taken.
   std::size_t popped() const {
     return head_.load(std::memory_order_relaxed);
-  }  // consumer
+  }
   market::StampRing& stamps() {
     return stamps_;
   }
