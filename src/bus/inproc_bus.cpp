@@ -12,23 +12,6 @@
 
 #include "bus/bus.hpp"
 
-// Ticks go into a ring with streaming stores where there are SSE2 ones, and not under a
-// sanitizer, which does not see them (ThreadSanitizer would not check the ring's hand-over).
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define SPACETIME_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define SPACETIME_SANITIZED 1
-#endif
-#if defined(__SSE2__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && !defined(SPACETIME_SANITIZED)
-#define SPACETIME_STREAM_TICKS 1
-#include <immintrin.h>
-#else
-#define SPACETIME_STREAM_TICKS 0
-#endif
-
 namespace spacetime::bus {
 namespace {
 
@@ -109,8 +92,8 @@ DropKind drop_kind_of(const market::Event& e) {
 // the event a recorder takes by the million, fills one cell: TickEvent is 64 bytes, and
 // the padding after its 32-bit symbol holds the record's tag. Any other event takes
 // kEventRoom cells (the tag, then the variant's bytes) and never wraps: a pad tag skips the
-// end of the ring. So the publishing shard writes one whole line a tick, with a streaming
-// store, instead of the two or three lines a 136-byte variant slot straddles. Positions
+// end of the ring. So the publishing shard writes one whole line a tick instead of the two
+// or three lines a 136-byte variant slot straddles. Positions
 // count cells. The producer publishes a delivery's events at once (publish()); the consumer
 // decodes them into Events on its own core.
 class Subscription::Ring {
@@ -149,12 +132,6 @@ class Subscription::Ring {
   }
   // Producer side: makes what push() wrote since the last call visible to the consumer.
   void publish() {
-#if SPACETIME_STREAM_TICKS
-    if (streamed_) {
-      _mm_sfence();  // the streamed lines before the tail that shows them
-      streamed_ = false;
-    }
-#endif
     if (tail_.load(std::memory_order_relaxed) != local_tail_)
       tail_.store(local_tail_, std::memory_order_release);
   }
@@ -165,9 +142,7 @@ class Subscription::Ring {
     return room_for((at + n > cells_ ? cells_ - at : 0) + n);
   }
   // Producer side: the position the next event goes to (a stamp's start).
-  std::size_t pushed() const {
-    return local_tail_;
-  }
+  std::size_t pushed() const { return local_tail_; }
 
   // Consumer side: decodes the published events into `into` (after what it holds), at
   // most `chunk` at a time, and calls on_chunk with each chunk's span; the chunk's cells
@@ -212,12 +187,8 @@ class Subscription::Ring {
     return taken;
   }
   // Consumer side: the position up to which events were taken.
-  std::size_t popped() const {
-    return head_.load(std::memory_order_relaxed);
-  }
-  market::StampRing& stamps() {
-    return stamps_;
-  }
+  std::size_t popped() const { return head_.load(std::memory_order_relaxed); }
+  market::StampRing& stamps() { return stamps_; }
 
   std::size_t size() const {  // cells
     const std::size_t head = head_.load(std::memory_order_acquire);
@@ -236,35 +207,18 @@ class Subscription::Ring {
   unsigned char* bytes_at(std::size_t at) {
     return reinterpret_cast<unsigned char*>(slots_.get()) + at * kLine;
   }
-  static void put_tag(Cell& c, Tag tag) {
-    std::memcpy(c.bytes + kTagAt, &tag, sizeof(tag));
-  }
+  static void put_tag(Cell& c, Tag tag) { std::memcpy(c.bytes + kTagAt, &tag, sizeof(tag)); }
   static Tag tag_of(const Cell& c) {
     Tag tag;
     std::memcpy(&tag, c.bytes + kTagAt, sizeof(tag));
     return tag;
   }
-  // The tick and its tag as one whole line written past the caches (a streaming store):
-  // the shard neither reads the line for ownership first nor keeps it, and the ring is far
-  // bigger than its L2 cache. The first 16 bytes are put together in registers: a tag
-  // stored into a copy of the tick and read back with it would stall the load (no store
-  // forwarding from a narrower store).
-  void put_tick(Cell& to, const market::TickEvent& t) {
-#if SPACETIME_STREAM_TICKS
-    const std::uint64_t tagged = std::uint64_t{t.symbol} | static_cast<std::uint64_t>(Tag::kTick)
-                                                               << (8 * kTagAt);
-    const auto* s = reinterpret_cast<const unsigned char*>(&t);
-    auto* d = reinterpret_cast<__m128i*>(to.bytes);
-    _mm_stream_si128(d,
-                     _mm_set_epi64x(static_cast<long long>(t.seq), static_cast<long long>(tagged)));
-    _mm_stream_si128(d + 1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16)));
-    _mm_stream_si128(d + 2, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 32)));
-    _mm_stream_si128(d + 3, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 48)));
-    streamed_ = true;
-#else
+  // The tick and its tag as one whole line. (Streaming stores were measured too: faster
+  // in one profile of serve, slower in bus_bench and in serve's interleaved rounds:
+  // docs/PERFORMANCE.md.)
+  static void put_tick(Cell& to, const market::TickEvent& t) {
     std::memcpy(to.bytes, &t, sizeof(t));
     put_tag(to, Tag::kTick);
-#endif
   }
   bool room_for(std::size_t n) {
     if (local_tail_ + n - head_cache_ <= cells_) return true;
@@ -278,10 +232,7 @@ class Subscription::Ring {
   alignas(kLine) std::atomic<std::size_t> tail_{0};
   alignas(kLine) std::size_t local_tail_ = 0;  // producer's: written, maybe not published
   std::size_t head_cache_ = 0;                 // producer's view of head_
-#if SPACETIME_STREAM_TICKS
-  bool streamed_ = false;  // producer's: lines streamed since publish()
-#endif
-  market::StampRing stamps_;  // when each delivered batch was published
+  market::StampRing stamps_;                   // when each delivered batch was published
 };
 
 // A latest-value slot: a sequence lock over the event's bytes, stored as relaxed atomic
