@@ -213,9 +213,9 @@ class Subscription::Ring {
     std::memcpy(&tag, c.bytes + kTagAt, sizeof(tag));
     return tag;
   }
-  // The tick and its tag as one whole line. (Streaming stores were measured too: faster
-  // in one profile of serve, slower in bus_bench and in serve's interleaved rounds:
-  // docs/PERFORMANCE.md.)
+  // The tick and its tag as one whole line. (Streaming stores were measured too: slower
+  // than plain ones in serve's interleaved rounds, and than the old ring in bus_bench:
+  // docs/PERFORMANCE.md, 2026-12-04.)
   static void put_tick(Cell& to, const market::TickEvent& t) {
     std::memcpy(to.bytes, &t, sizeof(t));
     put_tag(to, Tag::kTick);
