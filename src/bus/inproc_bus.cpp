@@ -93,9 +93,9 @@ DropKind drop_kind_of(const market::Event& e) {
 // the padding after its 32-bit symbol holds the record's tag. Any other event takes
 // kEventRoom cells (the tag, then the variant's bytes) and never wraps: a pad tag skips the
 // end of the ring. So the publishing shard writes one whole line a tick instead of the two
-// or three lines a 136-byte variant slot straddles. Positions
-// count cells. The producer publishes a delivery's events at once (publish()); the consumer
-// decodes them into Events on its own core.
+// or three lines a 136-byte variant slot straddles. Positions count cells. The producer
+// publishes a delivery's events at once (publish()); the consumer decodes them into Events
+// on its own core.
 class Subscription::Ring {
  public:
   static constexpr std::size_t kLine = 64;
