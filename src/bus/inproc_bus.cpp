@@ -113,9 +113,9 @@ class Subscription::Ring {
   // Producer side. False when there is no room for e (nothing written).
   bool push(const market::Event& e) {
     const std::size_t n = cells_of(e);
-    std::size_t at = local_tail_ % cells_;
-    const std::size_t pad = at + n > cells_ ? cells_ - at : 0;  // a record never wraps
+    const std::size_t pad = pad_before(n);
     if (!room_for(pad + n)) return false;
+    std::size_t at = local_tail_ % cells_;
     if (pad) {
       put_tag(slots_[at], Tag::kPad);
       local_tail_ += pad;
@@ -138,8 +138,7 @@ class Subscription::Ring {
   // Producer side: room for e now.
   bool has_room(const market::Event& e) {
     const std::size_t n = cells_of(e);
-    const std::size_t at = local_tail_ % cells_;
-    return room_for((at + n > cells_ ? cells_ - at : 0) + n);
+    return room_for(pad_before(n) + n);
   }
   // Producer side: the position the next event goes to (a stamp's start).
   std::size_t pushed() const { return local_tail_; }
@@ -219,6 +218,11 @@ class Subscription::Ring {
   static void put_tick(Cell& to, const market::TickEvent& t) {
     std::memcpy(to.bytes, &t, sizeof(t));
     put_tag(to, Tag::kTick);
+  }
+  // The cells to skip at the ring's end before a record of n cells: a record never wraps.
+  std::size_t pad_before(std::size_t n) const {
+    const std::size_t at = local_tail_ % cells_;
+    return at + n > cells_ ? cells_ - at : 0;
   }
   bool room_for(std::size_t n) {
     if (local_tail_ + n - head_cache_ <= cells_) return true;
