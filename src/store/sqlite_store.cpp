@@ -940,7 +940,11 @@ void SqliteStore::write_encoded(std::span<const market::Event> events,
 void SqliteStore::write_locked(std::span<const market::Event> events,
                                const detail::TickBatch& ticks) {
   auto& c = *writer_;
-  c.exec("BEGIN");
+  // IMMEDIATE: the write lock is taken here, where the busy timeout waits for it. A deferred
+  // BEGIN would read first (a run looks up its symbol's last block) and then upgrade, and
+  // an upgrade that meets the lock held gets SQLITE_BUSY at once, busy timeout or not: the
+  // checkpointer holds it for an instant when it reads the WAL's header torn by a commit.
+  c.exec("BEGIN IMMEDIATE");
   try {
     for (const auto& e : events) {
       if (std::holds_alternative<market::TickEvent>(e)) continue;
