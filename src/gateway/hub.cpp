@@ -886,13 +886,18 @@ std::optional<std::string> Hub::snapshot(PendingRequest& r, std::uint32_t ch, st
   } else if (has_events(ref.stream) && after < s.last_seq) {
     events = history_events(ch, std::numeric_limits<std::int64_t>::min(), after,
                             config_.snapshot_max_events);
-    // What neither the ring nor the store can give: one explicit gap each.
+    // What neither the ring nor the store can give: one explicit gap each. A full snapshot
+    // holds the oldest events the store has after `after`, then the ring's: a hole between
+    // two of its events is what the limit left out (the store still has it).
+    const bool full = events.size() >= config_.snapshot_max_events;
     std::uint64_t expect = after + 1;
     for (const auto& e : events) {
       const std::uint64_t seq = market::channel_seq(e);
       if (seq > expect) {
-        ++stats_.gaps_not_retained;
-        send(c, encode_gap(symbols_, ref, expect, seq - 1, "not_retained"));
+        const bool left_out = full && expect > after + 1;
+        ++(left_out ? stats_.gaps_snapshot_limit : stats_.gaps_not_retained);
+        send(c, encode_gap(symbols_, ref, expect, seq - 1,
+                           left_out ? "snapshot_limit" : "not_retained"));
       }
       expect = seq + 1;
     }

@@ -270,7 +270,9 @@ ClientRequest parse_client_message(std::string_view text, const market::SymbolRe
                                    const ParseLimits& limits) {
   RequestId id = "null";
   simdjson::dom::parser parser;
-  if (parser.allocate(text.size() + 64, limits.max_depth)) {
+  // simdjson refuses a document as deep as the depth it was given: one more lets exactly
+  // max_depth levels through.
+  if (parser.allocate(text.size() + 64, limits.max_depth + 1)) {
     return bad(id, ErrorCode::kBadJson, "cannot parse this message");
   }
   const simdjson::padded_string padded(text);
@@ -466,10 +468,15 @@ std::optional<AuthRequest> parse_auth_message(std::string_view text) {
   AuthRequest r{.id = "null", .token = std::string(token)};
   element id_field;
   if (!obj["id"].get(id_field)) {
+    // As for any other message; but an auth is never refused for its id: a bad one
+    // (docs/PROTOCOL.md) is answered as null.
     std::int64_t n = 0;
+    std::uint64_t u = 0;
     std::string_view s;
     if (!id_field.get_int64().get(n)) {
       r.id = std::to_string(n);
+    } else if (!id_field.get_uint64().get(u)) {
+      r.id = std::to_string(u);
     } else if (!id_field.get_string().get(s) && s.size() <= 64) {
       r.id = quoted(s);
     }

@@ -25,6 +25,14 @@ namespace spacetime::gateway {
 namespace {
 
 constexpr auto kServerName = "spacetime";
+
+// A worker pool's threads are named by the first task each one runs (in top -H, perf, gdb).
+void name_pool_thread(const char* name) {
+  thread_local bool named = false;
+  if (named) return;
+  pthread_setname_np(pthread_self(), name);
+  named = true;
+}
 constexpr std::int64_t kDegradedWindowNs = 60 * market::kNanosPerSecond;
 
 HubConfig hub_config(const GatewayConfig& g) {
@@ -177,6 +185,7 @@ class Gateway::Impl final : public SessionHost {
       return;
     }
     net::post(auth_pool_, [this, token = std::move(token), done = std::move(done)]() mutable {
+      name_pool_thread("gateway-auth");
       const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count();
@@ -263,7 +272,11 @@ class Gateway::Impl final : public SessionHost {
     }
     const std::uint16_t port = acceptor_.local_endpoint().port();
     next_flush_ = std::chrono::steady_clock::now();
-    if (verifier_) net::post(auth_pool_, [this] { verifier_->load_keys(); });
+    if (verifier_)
+      net::post(auth_pool_, [this] {
+        name_pool_thread("gateway-auth");
+        verifier_->load_keys();
+      });
     schedule_intake();
     schedule_flush();
     do_accept();
@@ -405,6 +418,7 @@ class Gateway::Impl final : public SessionHost {
     }
     net::post(history_pool_, [this, head, target = std::string(req.target()),
                               done = std::move(done)]() mutable {
+      name_pool_thread("gateway-history");
       RestAnswer answer{500, R"({"error":"internal","message":"history query failed"})"};
       try {
         answer = answer_history(target, symbols_, history_, config_.default_smoothing)
@@ -635,6 +649,8 @@ std::string Gateway::Impl::metrics_body() {
             "{reason=\"overflow\"}");
   p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_not_retained),
             "{reason=\"not_retained\"}");
+  p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_snapshot_limit),
+            "{reason=\"snapshot_limit\"}");
   p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_store_behind),
             "{reason=\"store_behind\"}");
   p.counter("gaps_total", "Gap notices, by reason.", static_cast<double>(h.gaps_revised),

@@ -70,7 +70,9 @@ void WsSession<Stream>::on_accept(beast::error_code ec) {
     // The hub (and its hello) only for an authenticated session.
     auth_timer_.expires_after(std::chrono::milliseconds(limits_.auth_timeout_ms));
     auth_timer_.async_wait([self = shared_from_this()](beast::error_code timer_ec) {
-      if (!timer_ec && !self->authenticated_)
+      // An auth that came in time and is still being verified is not late: its verdict
+      // lets the session in or closes it.
+      if (!timer_ec && !self->authenticated_ && !self->verifying_)
         self->close(kCloseUnauthenticated, "authentication timeout");
     });
   } else {

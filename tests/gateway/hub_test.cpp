@@ -372,6 +372,42 @@ TEST_F(HubTest, ResumeSendsWhatWasMissedFromTheRingOrTheStoreOrAGap) {
   EXPECT_EQ(int64_t(events.at(0)["seq"]), 65);
 }
 
+TEST_F(HubTest, AResumeFurtherBehindThanASnapshotHoldsSaysWhatTheLimitLeftOut) {
+  HubConfig config;
+  config.ring = 16;
+  config.snapshot_max_events = 30;
+  make_hub(config);
+  FakeClient first;
+  auto id = hub_->connect(first, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  hub_->flush(at(100));
+  publish_reversals(0, 1, 100);  // ring 16 (85..100), store all of them
+  hub_->flush(at(200));
+  hub_->disconnect(id);
+  FakeClient back;
+  id = hub_->connect(back, at(300));
+  hub_->on_message(
+      id, R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":10}]})",
+      at(301));
+  hub_->flush(at(400));
+  const auto frames = take(back);
+  const auto snaps = of_type(frames, "snapshot");
+  ASSERT_EQ(snaps.size(), 1u);
+  const auto events = simdjson::dom::array(snaps[0]["events"]);
+  ASSERT_EQ(events.size(), 30u);  // the store's oldest 14 after seq 10, then the ring's 16
+  EXPECT_EQ(int64_t(events.at(0)["seq"]), 11);
+  EXPECT_EQ(int64_t(events.at(13)["seq"]), 24);
+  EXPECT_EQ(int64_t(events.at(14)["seq"]), 85);
+  const auto gaps = of_type(frames, "gap");
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 25);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 84);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
+  EXPECT_EQ(hub_->stats().gaps_snapshot_limit, 1u);
+  EXPECT_EQ(hub_->stats().gaps_not_retained, 0u);
+}
+
 TEST_F(HubTest, ALaggingClientLosesValuesNotEventsThenCatchesUp) {
   HubConfig config;
   config.high_water_bytes = 2000;

@@ -56,6 +56,10 @@ TEST(Protocol, EveryMalformedRequestGetsItsStableErrorCode) {
       {"not json", ErrorCode::kBadJson},
       {"[1,2]", ErrorCode::kBadJson},
       {R"({"a":[[[[[[[[[[1]]]]]]]]]]})", ErrorCode::kTooDeep},
+      // The boundary: an object holding 7 nested arrays is 8 levels (allowed: it fails only
+      // for lacking an op); 8 nested arrays are 9.
+      {R"({"a":[[[[[[[1]]]]]]]})", ErrorCode::kBadRequest},
+      {R"({"a":[[[[[[[[1]]]]]]]]})", ErrorCode::kTooDeep},
       {R"({"id":1})", ErrorCode::kBadRequest},
       {R"({"op":"fly","id":1})", ErrorCode::kUnknownOp},
       {R"({"op":"subscribe","id":1,"symbols":["NOPE"],"streams":["ticks"]})",
@@ -253,6 +257,14 @@ TEST(Protocol, AuthRequestAndItsReply) {
   ASSERT_TRUE(first);
   EXPECT_EQ(first->id, R"("x")");
   EXPECT_EQ(first->token, "t");
+  // The first auth takes any id a request may have, and a bad one as null (not refused).
+  EXPECT_EQ(parse_auth_message(R"({"op":"auth","id":18446744073709551615,"token":"t"})")->id,
+            "18446744073709551615");
+  EXPECT_EQ(parse_auth_message(R"({"op":"auth","id":-3,"token":"t"})")->id, "-3");
+  EXPECT_EQ(parse_auth_message(R"({"op":"auth","id":1.5,"token":"t"})")->id, "null");
+  EXPECT_EQ(
+      parse_auth_message(R"({"op":"auth","id":")" + std::string(65, 'x') + R"(","token":"t"})")->id,
+      "null");
   EXPECT_FALSE(parse_auth_message(R"({"op":"subscribe","id":1})"));
   EXPECT_FALSE(parse_auth_message(R"({"op":"auth","token":5})"));
   EXPECT_FALSE(parse_auth_message("not json"));

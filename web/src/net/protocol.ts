@@ -317,13 +317,13 @@ export interface BatchMessage {
   readonly invalid: readonly string[];
 }
 
-export type GapReason = 'overflow' | 'not_retained';
+export type GapReason = 'overflow' | 'not_retained' | 'snapshot_limit' | 'store_behind' | 'revised';
 
 export interface GapMessage extends Channel {
   readonly type: 'gap';
   readonly from: number;
   readonly to: number;
-  /** `overflow` or `not_retained`; a later server may add reasons. */
+  /** A `GapReason` (docs/PROTOCOL.md § gap); a later server may add reasons. */
   readonly reason: string;
 }
 

@@ -93,6 +93,7 @@ struct HubStats {
   std::uint64_t resumes = 0;
   std::uint64_t gaps_overflow = 0;      // gap notices for events the gateway lost
   std::uint64_t gaps_not_retained = 0;  // resume asked for more than rings + store hold
+  std::uint64_t gaps_snapshot_limit = 0;  // resume further behind than snapshot_max_events
   std::uint64_t gaps_store_behind = 0;  // a first snapshot: the store lagged past the wait
   std::uint64_t gaps_revised = 0;       // revised bars the bus dropped: refetch them
   std::uint64_t snapshots = 0;
