@@ -106,13 +106,9 @@ class Subscription::Ring {
 
   explicit Ring(std::size_t cells) : cells_(cells), slots_(std::make_unique<Cell[]>(cells)) {}
 
-  static std::size_t cells_of(const market::Event& e) {
-    return std::holds_alternative<market::TickEvent>(e) ? 1 : kEventRoom;
-  }
-
   // Producer side. False when there is no room for e (nothing written).
   bool push(const market::Event& e) {
-    const std::size_t n = cells_of(e);
+    const std::size_t n = room_of(e);
     const std::size_t pad = pad_before(n);
     if (!room_for(pad + n)) return false;
     std::size_t at = local_tail_ % cells_;
@@ -137,7 +133,7 @@ class Subscription::Ring {
   }
   // Producer side: room for e now.
   bool has_room(const market::Event& e) {
-    const std::size_t n = cells_of(e);
+    const std::size_t n = room_of(e);
     return room_for(pad_before(n) + n);
   }
   // Producer side: the position the next event goes to (a stamp's start).

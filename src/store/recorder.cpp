@@ -324,14 +324,13 @@ std::size_t Recorder::step(bool force) {
   Sink& tick_sink = *sinks_[routing_.route[static_cast<std::size_t>(Series::kTicks)]];
   const auto take = [&](std::span<const market::Event> events) {
     for (const auto& e : events) {
+      drained += bus::Subscription::room_of(e);
       if (const auto* tick = std::get_if<market::TickEvent>(&e)) {
-        ++drained;
         if (!config_.record_ticks) continue;
         tick_sink.ticks.add(*tick);
         ++kept;
         continue;
       }
-      drained += bus::Subscription::kEventRoom;
       if (market::is_value(e)) continue;
       const auto series = series_of(e);
       if (!series) continue;

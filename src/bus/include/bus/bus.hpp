@@ -139,6 +139,10 @@ class Subscription {
   // fills one: it takes one place. Any other event takes kEventRoom (a tag, then the
   // variant's bytes), and up to 2 * kEventRoom - 1 where the ring's end must be skipped.
   static constexpr std::size_t kEventRoom = (8 + sizeof(market::Event) + 63) / 64;
+  // The room e takes, as a ring's capacity and queued() count it (before any skipped end).
+  static std::size_t room_of(const market::Event& e) {
+    return std::holds_alternative<market::TickEvent>(e) ? 1 : kEventRoom;
+  }
   // The least room that takes any event wherever the ring's earlier events ended (an event
   // never wraps, so the end of the ring may be skipped).
   static constexpr std::size_t kMinCapacity = 2 * kEventRoom - 1;

@@ -132,7 +132,7 @@ class Recorder {
   struct Sink;
   void run(std::stop_token stop);
   // One round: drain, batch, write, replay spools, retention. Returns the ring room the
-  // drain gave back (a tick 1, any other event bus::Subscription::kEventRoom).
+  // drain gave back (bus::Subscription::room_of each event).
   std::size_t step(bool force);
   void write_batch(Sink& sink, std::vector<market::Event>& batch);
   void replay(Sink& sink, bool force);
