@@ -746,7 +746,8 @@ bool Hub::serve_pending(ClientState& c, Now now) {
 
 std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t from_ns,
                                                std::uint64_t after_seq, std::size_t limit,
-                                               std::pair<std::uint64_t, std::uint64_t>* hole) {
+                                               std::pair<std::uint64_t, std::uint64_t>* hole,
+                                               std::pair<std::uint64_t, std::uint64_t>* left_out) {
   const ChannelRef ref = ref_of(ch);
   ChannelState& s = channels_[ch];
   std::vector<market::Event> out;
@@ -797,6 +798,14 @@ std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t fr
       for (auto& e : page.rows) {
         if (market::channel_seq(e) < ring_first) out.push_back(std::move(e));
       }
+      // A full page with more beyond it: the limit, not the store, ends it. Oldest first,
+      // what lies between it and the ring is left out; newest first, what lies before it.
+      if (left_out && page.more && !out.empty()) {
+        const std::uint64_t first = market::channel_seq(out.front());
+        const std::uint64_t last = market::channel_seq(out.back());
+        if (!q.newest && last + 1 < ring_first) *left_out = {last + 1, ring_first - 1};
+        if (q.newest && after_seq + 1 < first) *left_out = {after_seq + 1, first - 1};
+      }
       if (!ring.empty() && after_seq == 0 && hole != nullptr) {
         // Does the store reach up to the ring? Its newest in the window, else its newest
         // at all (nothing in the window: what lies between may be older than the window,
@@ -814,9 +823,17 @@ std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t fr
     } catch (const store::StoreError&) {
       ++stats_.history_errors;
     }
+  } else if (history_ && left_out && !ring_covers && after_seq + 1 < ring_first) {
+    *left_out = {after_seq + 1, ring_first - 1};  // the ring filled the answer: no room
   }
   out.insert(out.end(), ring.begin(), ring.end());
-  if (out.size() > limit) out.erase(out.begin(), out.end() - static_cast<std::ptrdiff_t>(limit));
+  if (out.size() > limit) {
+    const auto keep = out.end() - static_cast<std::ptrdiff_t>(limit);
+    // The ring alone held more than the limit (the store was not asked): everything after
+    // after_seq up to what is kept had no room.
+    if (left_out) *left_out = {after_seq + 1, market::channel_seq(*keep) - 1};
+    out.erase(out.begin(), keep);
+  }
   return out;
 }
 
@@ -884,27 +901,23 @@ std::optional<std::string> Hub::snapshot(PendingRequest& r, std::uint32_t ch, st
       last_seq = std::max(last_seq, market::channel_seq(events.back()));
     }
   } else if (has_events(ref.stream) && after < s.last_seq) {
+    std::pair<std::uint64_t, std::uint64_t> left_out{0, 0};
     events = history_events(ch, std::numeric_limits<std::int64_t>::min(), after,
-                            config_.snapshot_max_events);
-    // What neither the ring nor the store can give: one explicit gap each. A full snapshot
-    // holds the oldest events the store has after `after`, then the ring's: a hole between
-    // two of its events is what the limit left out (the store still has it).
-    const bool full = events.size() >= config_.snapshot_max_events;
+                            config_.snapshot_max_events, nullptr, &left_out);
+    // What the snapshot does not hold: one explicit gap each, snapshot_limit for what it
+    // had no room for (the store or the ring had it), not_retained for what neither has.
+    const auto gap = [&](std::uint64_t from, std::uint64_t to) {
+      const bool no_room = left_out.first != 0 && from >= left_out.first && to <= left_out.second;
+      ++(no_room ? stats_.gaps_snapshot_limit : stats_.gaps_not_retained);
+      send(c, encode_gap(symbols_, ref, from, to, no_room ? "snapshot_limit" : "not_retained"));
+    };
     std::uint64_t expect = after + 1;
     for (const auto& e : events) {
       const std::uint64_t seq = market::channel_seq(e);
-      if (seq > expect) {
-        const bool left_out = full && expect > after + 1;
-        ++(left_out ? stats_.gaps_snapshot_limit : stats_.gaps_not_retained);
-        send(c, encode_gap(symbols_, ref, expect, seq - 1,
-                           left_out ? "snapshot_limit" : "not_retained"));
-      }
+      if (seq > expect) gap(expect, seq - 1);
       expect = seq + 1;
     }
-    if (expect <= s.last_seq) {
-      ++stats_.gaps_not_retained;
-      send(c, encode_gap(symbols_, ref, expect, s.last_seq, "not_retained"));
-    }
+    if (expect <= s.last_seq) gap(expect, s.last_seq);
   }
   return encode_snapshot(r.id, symbols_, ref, events, current, last_seq, resume);
 }

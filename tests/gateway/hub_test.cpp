@@ -406,6 +406,55 @@ TEST_F(HubTest, AResumeFurtherBehindThanASnapshotHoldsSaysWhatTheLimitLeftOut) {
   EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
   EXPECT_EQ(hub_->stats().gaps_snapshot_limit, 1u);
   EXPECT_EQ(hub_->stats().gaps_not_retained, 0u);
+
+  // After a restart the ring is empty: the store's oldest 30, then the rest left out.
+  make_hub(config);
+  FakeClient restarted;
+  id = hub_->connect(restarted, at(500));
+  hub_->on_message(
+      id, R"({"op":"resume","id":3,"channels":[{"symbol":"ALFA","stream":"reversals","seq":10}]})",
+      at(501));
+  hub_->flush(at(600));
+  auto again = take(restarted);
+  auto snap = simdjson::dom::array(of_type(again, "snapshot")[0]["events"]);
+  ASSERT_EQ(snap.size(), 30u);
+  EXPECT_EQ(int64_t(snap.at(29)["seq"]), 40);
+  auto gap = of_type(again, "gap");
+  ASSERT_EQ(gap.size(), 1u);
+  EXPECT_EQ(int64_t(gap[0]["from"]), 41);
+  EXPECT_EQ(int64_t(gap[0]["to"]), 100);
+  EXPECT_EQ(std::string_view(gap[0]["reason"]), "snapshot_limit");
+}
+
+TEST_F(HubTest, AResumeTheRingAloneCoversPastTheLimitSaysWhatTheLimitLeftOut) {
+  HubConfig config;
+  config.ring = 64;
+  config.snapshot_max_events = 30;
+  make_hub(config);
+  FakeClient first;
+  auto id = hub_->connect(first, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  hub_->flush(at(100));
+  publish_reversals(0, 1, 100);  // ring 64 (37..100)
+  hub_->flush(at(200));
+  hub_->disconnect(id);
+  FakeClient back;
+  id = hub_->connect(back, at(300));
+  hub_->on_message(
+      id, R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":50}]})",
+      at(301));
+  hub_->flush(at(400));
+  const auto frames = take(back);
+  const auto events = simdjson::dom::array(of_type(frames, "snapshot")[0]["events"]);
+  ASSERT_EQ(events.size(), 30u);  // the ring's newest 30
+  EXPECT_EQ(int64_t(events.at(0)["seq"]), 71);
+  const auto gaps = of_type(frames, "gap");
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 51);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 70);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
+  EXPECT_EQ(hub_->stats().gaps_not_retained, 0u);
 }
 
 TEST_F(HubTest, ALaggingClientLosesValuesNotEventsThenCatchesUp) {

@@ -60,6 +60,7 @@ TEST(Protocol, EveryMalformedRequestGetsItsStableErrorCode) {
       // for lacking an op); 8 nested arrays are 9.
       {R"({"a":[[[[[[[1]]]]]]]})", ErrorCode::kBadRequest},
       {R"({"a":[[[[[[[[1]]]]]]]]})", ErrorCode::kTooDeep},
+      {R"({"a":[[[[[[[[]]]]]]]]})", ErrorCode::kBadRequest},  // an empty array adds no level
       {R"({"id":1})", ErrorCode::kBadRequest},
       {R"({"op":"fly","id":1})", ErrorCode::kUnknownOp},
       {R"({"op":"subscribe","id":1,"symbols":["NOPE"],"streams":["ticks"]})",

@@ -91,11 +91,11 @@ struct HubStats {
   std::uint64_t closed_slow = 0;   // 1013
   std::uint64_t closed_abuse = 0;  // 1008
   std::uint64_t resumes = 0;
-  std::uint64_t gaps_overflow = 0;      // gap notices for events the gateway lost
-  std::uint64_t gaps_not_retained = 0;  // resume asked for more than rings + store hold
+  std::uint64_t gaps_overflow = 0;        // gap notices for events the gateway lost
+  std::uint64_t gaps_not_retained = 0;    // resume asked for more than rings + store hold
   std::uint64_t gaps_snapshot_limit = 0;  // resume further behind than snapshot_max_events
-  std::uint64_t gaps_store_behind = 0;  // a first snapshot: the store lagged past the wait
-  std::uint64_t gaps_revised = 0;       // revised bars the bus dropped: refetch them
+  std::uint64_t gaps_store_behind = 0;    // a first snapshot: the store lagged past the wait
+  std::uint64_t gaps_revised = 0;         // revised bars the bus dropped: refetch them
   std::uint64_t snapshots = 0;
   std::uint64_t batches = 0;
   std::uint64_t events_delivered = 0;  // events put into client batches
@@ -197,10 +197,13 @@ class Hub {
   std::optional<std::string> snapshot(PendingRequest& r, std::uint32_t ch,
                                       std::uint64_t resume_after, ClientState& c, Now now);
   // hole (set when not null): the seqs between what the store holds and the ring's first,
-  // when the store lags behind the ring (a first snapshot: after_seq 0).
+  // when the store lags behind the ring (a first snapshot: after_seq 0). left_out (event
+  // streams, set when not null and the limit cut the answer): the seqs the answer had no
+  // room for, which the store holds (a full page with more after it) or the ring did.
   std::vector<market::Event> history_events(
       std::uint32_t ch, std::int64_t from_ns, std::uint64_t after_seq, std::size_t limit,
-      std::pair<std::uint64_t, std::uint64_t>* hole = nullptr);
+      std::pair<std::uint64_t, std::uint64_t>* hole = nullptr,
+      std::pair<std::uint64_t, std::uint64_t>* left_out = nullptr);
   void apply_budget(ClientState& c, Now now);
 
   HubConfig config_;
