@@ -111,19 +111,20 @@ class Subscription::Ring {
     const std::size_t n = room_of(e);
     const std::size_t pad = pad_before(n);
     if (!room_for(pad + n)) return false;
-    std::size_t at = local_tail_ % cells_;
     if (pad) {
-      put_tag(slots_[at], Tag::kPad);
+      put_tag(slots_[local_at_], Tag::kPad);
       local_tail_ += pad;
-      at = 0;
+      local_at_ = 0;
     }
     if (const auto* t = std::get_if<market::TickEvent>(&e)) {
-      put_tick(slots_[at], *t);
+      put_tick(slots_[local_at_], *t);
     } else {
-      put_tag(slots_[at], Tag::kEvent);
-      std::memcpy(bytes_at(at) + 8, &e, sizeof(e));  // runs on into the next cells
+      put_tag(slots_[local_at_], Tag::kEvent);
+      std::memcpy(bytes_at(local_at_) + 8, &e, sizeof(e));  // runs on into the next cells
     }
     local_tail_ += n;
+    local_at_ += n;
+    if (local_at_ == cells_) local_at_ = 0;
     return true;
   }
   // Producer side: makes what push() wrote since the last call visible to the consumer.
@@ -149,29 +150,33 @@ class Subscription::Ring {
     std::size_t head = head_.load(std::memory_order_relaxed);
     const std::size_t tail = tail_.load(std::memory_order_acquire);
     std::size_t taken = 0;
+    std::size_t at = head % cells_;  // head's cell, kept beside it (no division a record)
     while (head != tail) {
       if (reuse) into.clear();
       const std::size_t first = into.size();
       std::size_t next = head;
       while (next != tail && into.size() - first < chunk) {
-        const Cell& c = slots_[next % cells_];
+        const Cell& c = slots_[at];
+        std::size_t n = kEventRoom;
         switch (tag_of(c)) {
           case Tag::kPad:
-            next += cells_ - next % cells_;
+            n = cells_ - at;
             break;
           case Tag::kTick: {
             auto& e = into.emplace_back(std::in_place_type<market::TickEvent>);
             std::memcpy(static_cast<void*>(&std::get<market::TickEvent>(e)), c.bytes,
                         sizeof(market::TickEvent));
-            ++next;
+            n = 1;
             break;
           }
           case Tag::kEvent:
-            std::memcpy(static_cast<void*>(&into.emplace_back()), bytes_at(next % cells_) + 8,
+            std::memcpy(static_cast<void*>(&into.emplace_back()), bytes_at(at) + 8,
                         sizeof(market::Event));
-            next += kEventRoom;
             break;
         }
+        next += n;
+        at += n;
+        if (at == cells_) at = 0;
       }
       if (into.size() > first)
         on_chunk(std::span<const market::Event>(into.data() + first, into.size() - first));
@@ -217,8 +222,7 @@ class Subscription::Ring {
   }
   // The cells to skip at the ring's end before a record of n cells: a record never wraps.
   std::size_t pad_before(std::size_t n) const {
-    const std::size_t at = local_tail_ % cells_;
-    return at + n > cells_ ? cells_ - at : 0;
+    return local_at_ + n > cells_ ? cells_ - local_at_ : 0;
   }
   bool room_for(std::size_t n) {
     if (local_tail_ + n - head_cache_ <= cells_) return true;
@@ -231,6 +235,7 @@ class Subscription::Ring {
   alignas(kLine) std::atomic<std::size_t> head_{0};
   alignas(kLine) std::atomic<std::size_t> tail_{0};
   alignas(kLine) std::size_t local_tail_ = 0;  // producer's: written, maybe not published
+  std::size_t local_at_ = 0;                   // local_tail_'s cell: local_tail_ % cells_
   std::size_t head_cache_ = 0;                 // producer's view of head_
   market::StampRing stamps_;                   // when each delivered batch was published
 };
