@@ -787,24 +787,25 @@ std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t fr
                         (after_seq == 0 && market::event_time(s.ring.front()) < from_ns));
   if (history_ && !ring_covers && ring.size() < limit) {
     try {
+      // A first snapshot wants the newest in its window; a resume (which asks what was
+      // left out) the oldest after its seq, seq 0 included.
       store::HistoryQuery q{.symbol = ref.symbol,
                             .series = series_of(ref.stream),
                             .from_ns = from_ns,
                             .after_seq = after_seq,
                             .limit = limit - ring.size(),
-                            .newest = after_seq == 0};
+                            .newest = after_seq == 0 && left_out == nullptr};
       if (is_candles(ref.stream)) q.tf = timeframe_of(ref.stream);
       auto page = history_->query(q);
+      // Oldest first, a full page that stops short of the ring, with more after it: the
+      // limit, not the store, ends it, so what lies between it and the ring is left out.
+      // (A page that reaches into the ring's seqs ended where the store's rows did.)
+      if (left_out && !q.newest && page.more && !page.rows.empty() &&
+          market::channel_seq(page.rows.back()) + 1 < ring_first) {
+        *left_out = {market::channel_seq(page.rows.back()) + 1, ring_first - 1};
+      }
       for (auto& e : page.rows) {
         if (market::channel_seq(e) < ring_first) out.push_back(std::move(e));
-      }
-      // A full page with more beyond it: the limit, not the store, ends it. Oldest first,
-      // what lies between it and the ring is left out; newest first, what lies before it.
-      if (left_out && page.more && !out.empty()) {
-        const std::uint64_t first = market::channel_seq(out.front());
-        const std::uint64_t last = market::channel_seq(out.back());
-        if (!q.newest && last + 1 < ring_first) *left_out = {last + 1, ring_first - 1};
-        if (q.newest && after_seq + 1 < first) *left_out = {after_seq + 1, first - 1};
       }
       if (!ring.empty() && after_seq == 0 && hole != nullptr) {
         // Does the store reach up to the ring? Its newest in the window, else its newest
@@ -829,9 +830,12 @@ std::vector<market::Event> Hub::history_events(std::uint32_t ch, std::int64_t fr
   out.insert(out.end(), ring.begin(), ring.end());
   if (out.size() > limit) {
     const auto keep = out.end() - static_cast<std::ptrdiff_t>(limit);
-    // The ring alone held more than the limit (the store was not asked): everything after
-    // after_seq up to what is kept had no room.
-    if (left_out) *left_out = {after_seq + 1, market::channel_seq(*keep) - 1};
+    // The ring alone held more than the limit (the store was not asked): what it held
+    // before what is kept had no room, and so had what the store was not asked for.
+    if (left_out) {
+      *left_out = {history_ ? after_seq + 1 : market::channel_seq(out.front()),
+                   market::channel_seq(*keep) - 1};
+    }
     out.erase(out.begin(), keep);
   }
   return out;
@@ -904,12 +908,18 @@ std::optional<std::string> Hub::snapshot(PendingRequest& r, std::uint32_t ch, st
     std::pair<std::uint64_t, std::uint64_t> left_out{0, 0};
     events = history_events(ch, std::numeric_limits<std::int64_t>::min(), after,
                             config_.snapshot_max_events, nullptr, &left_out);
-    // What the snapshot does not hold: one explicit gap each, snapshot_limit for what it
-    // had no room for (the store or the ring had it), not_retained for what neither has.
-    const auto gap = [&](std::uint64_t from, std::uint64_t to) {
-      const bool no_room = left_out.first != 0 && from >= left_out.first && to <= left_out.second;
+    // What the snapshot does not hold: explicit gaps, snapshot_limit for the part it had
+    // no room for, not_retained for what neither the ring nor the store has.
+    const auto send_gap = [&](std::uint64_t from, std::uint64_t to, bool no_room) {
       ++(no_room ? stats_.gaps_snapshot_limit : stats_.gaps_not_retained);
       send(c, encode_gap(symbols_, ref, from, to, no_room ? "snapshot_limit" : "not_retained"));
+    };
+    const auto gap = [&](std::uint64_t from, std::uint64_t to) {
+      if (left_out.first == 0 || to < left_out.first || from > left_out.second)
+        return send_gap(from, to, false);
+      if (from < left_out.first) send_gap(from, left_out.first - 1, false);
+      send_gap(std::max(from, left_out.first), std::min(to, left_out.second), true);
+      if (to > left_out.second) send_gap(left_out.second + 1, to, false);
     };
     std::uint64_t expect = after + 1;
     for (const auto& e : events) {

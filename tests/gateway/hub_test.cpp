@@ -116,7 +116,8 @@ class HubTest : public ::testing::Test {
     return out;
   }
 
-  void publish_reversals(market::SymbolId s, std::uint64_t from, std::uint64_t to) {
+  void publish_reversals(market::SymbolId s, std::uint64_t from, std::uint64_t to,
+                         bool stored = true) {
     std::vector<Event> events;
     for (std::uint64_t k = from; k <= to; ++k) {
       events.push_back(market::ReversalEvent{.symbol = s,
@@ -128,7 +129,7 @@ class HubTest : public ::testing::Test {
                                              .price = 100});
     }
     bus_->publish(events);
-    store_->write(events);
+    if (store_ && stored) store_->write(events);
   }
 
   market::SymbolRegistry symbols_;
@@ -455,6 +456,78 @@ TEST_F(HubTest, AResumeTheRingAloneCoversPastTheLimitSaysWhatTheLimitLeftOut) {
   EXPECT_EQ(int64_t(gaps[0]["to"]), 70);
   EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
   EXPECT_EQ(hub_->stats().gaps_not_retained, 0u);
+}
+
+TEST_F(HubTest, AResumeLimitedGapSaysNotRetainedForWhatNobodyHas) {
+  HubConfig config;
+  config.ring = 16;
+  config.snapshot_max_events = 30;
+  make_hub(config);
+  FakeClient first;
+  auto id = hub_->connect(first, at(0));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(1));
+  hub_->flush(at(100));
+  publish_reversals(0, 1, 81);
+  publish_reversals(0, 82, 84, false);  // never stored (and soon out of the ring)
+  publish_reversals(0, 85, 100);        // ring 85..100
+  hub_->flush(at(200));
+  hub_->disconnect(id);
+  const auto resume = [&](std::uint64_t seq) {
+    FakeClient back;
+    const auto cid = hub_->connect(back, at(300));
+    hub_->on_message(
+        cid,
+        R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":)" +
+            std::to_string(seq) + "}]}",
+        at(301));
+    hub_->flush(at(400));
+    auto frames = take(back);
+    hub_->disconnect(cid);
+    return frames;
+  };
+  // The store's page (81, 85..97) reaches into the ring's seqs: the store ended it, not
+  // the limit, and 82..84 are in neither.
+  auto frames = resume(80);
+  auto gaps = of_type(frames, "gap");
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 82);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 84);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "not_retained");
+
+  // Seq 0 reads the store oldest first too: 1..14, then the limit's gap, then the ring.
+  frames = resume(0);
+  const auto events = simdjson::dom::array(of_type(frames, "snapshot")[0]["events"]);
+  ASSERT_EQ(events.size(), 30u);
+  EXPECT_EQ(int64_t(events.at(0)["seq"]), 1);
+  gaps = of_type(frames, "gap");
+  ASSERT_EQ(gaps.size(), 1u);
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 15);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 84);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
+
+  // Without a store, a ring longer than the limit: what it dropped had no room, what came
+  // before it nobody has.
+  store_.reset();
+  config.ring = 64;
+  make_hub(config);
+  FakeClient again;
+  id = hub_->connect(again, at(500));
+  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                   at(501));
+  hub_->flush(at(600));
+  publish_reversals(0, 101, 200);  // ring 137..200
+  hub_->flush(at(700));
+  hub_->disconnect(id);
+  frames = resume(110);
+  gaps = of_type(frames, "gap");
+  ASSERT_EQ(gaps.size(), 2u);
+  EXPECT_EQ(int64_t(gaps[0]["from"]), 111);
+  EXPECT_EQ(int64_t(gaps[0]["to"]), 136);
+  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "not_retained");
+  EXPECT_EQ(int64_t(gaps[1]["from"]), 137);
+  EXPECT_EQ(int64_t(gaps[1]["to"]), 170);
+  EXPECT_EQ(std::string_view(gaps[1]["reason"]), "snapshot_limit");
 }
 
 TEST_F(HubTest, ALaggingClientLosesValuesNotEventsThenCatchesUp) {

@@ -198,8 +198,9 @@ class Hub {
                                       std::uint64_t resume_after, ClientState& c, Now now);
   // hole (set when not null): the seqs between what the store holds and the ring's first,
   // when the store lags behind the ring (a first snapshot: after_seq 0). left_out (event
-  // streams, set when not null and the limit cut the answer): the seqs the answer had no
-  // room for, which the store holds (a full page with more after it) or the ring did.
+  // streams; a resume passes it): set when the limit cut the answer, to the seqs it had
+  // no room for (a full store page with more after it, ring events dropped, or seqs the
+  // store was not asked for); given, the store is read oldest first.
   std::vector<market::Event> history_events(
       std::uint32_t ch, std::int64_t from_ns, std::uint64_t after_seq, std::size_t limit,
       std::pair<std::uint64_t, std::uint64_t>* hole = nullptr,
