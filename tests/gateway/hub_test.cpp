@@ -132,6 +132,57 @@ class HubTest : public ::testing::Test {
     if (store_ && stored) store_->write(events);
   }
 
+  static HubConfig limited(std::size_t ring) {
+    HubConfig config;
+    config.ring = ring;
+    config.snapshot_max_events = 30;
+    return config;
+  }
+  // A client watches ALFA's reversals while they are published, then leaves.
+  void watch_reversals(std::uint64_t from, std::uint64_t to, bool stored = true) {
+    FakeClient c;
+    const auto id = hub_->connect(c, at(0));
+    hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
+                     at(1));
+    hub_->flush(at(100));
+    publish_reversals(0, from, to, stored);
+    hub_->flush(at(200));
+    hub_->disconnect(id);
+  }
+  // What a client that resumes ALFA's reversals after `seq` gets.
+  std::vector<simdjson::dom::element> resume_reversals(std::uint64_t seq) {
+    FakeClient c;
+    const auto id = hub_->connect(c, at(300));
+    hub_->on_message(
+        id,
+        R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":)" +
+            std::to_string(seq) + "}]}",
+        at(301));
+    hub_->flush(at(400));
+    auto frames = take(c);
+    hub_->disconnect(id);
+    return frames;
+  }
+  static simdjson::dom::array snapshot_events(const std::vector<simdjson::dom::element>& frames) {
+    const auto snaps = of_type(frames, "snapshot");
+    EXPECT_EQ(snaps.size(), 1u);
+    return snaps.empty() ? simdjson::dom::array{} : simdjson::dom::array(snaps[0]["events"]);
+  }
+  struct Gap {
+    std::int64_t from, to;
+    std::string_view reason;
+  };
+  static void expect_gaps(const std::vector<simdjson::dom::element>& frames,
+                          const std::vector<Gap>& want) {
+    const auto gaps = of_type(frames, "gap");
+    ASSERT_EQ(gaps.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(int64_t(gaps[i]["from"]), want[i].from) << i;
+      EXPECT_EQ(int64_t(gaps[i]["to"]), want[i].to) << i;
+      EXPECT_EQ(std::string_view(gaps[i]["reason"]), want[i].reason) << i;
+    }
+  }
+
   market::SymbolRegistry symbols_;
   std::size_t capacity_ = 100'000;
   std::unique_ptr<bus::InprocBus> bus_;
@@ -373,161 +424,63 @@ TEST_F(HubTest, ResumeSendsWhatWasMissedFromTheRingOrTheStoreOrAGap) {
   EXPECT_EQ(int64_t(events.at(0)["seq"]), 65);
 }
 
+// The resume limit's cases (snapshot_max_events 30): what fits, and a gap saying why the
+// rest is not there.
 TEST_F(HubTest, AResumeFurtherBehindThanASnapshotHoldsSaysWhatTheLimitLeftOut) {
-  HubConfig config;
-  config.ring = 16;
-  config.snapshot_max_events = 30;
-  make_hub(config);
-  FakeClient first;
-  auto id = hub_->connect(first, at(0));
-  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
-                   at(1));
-  hub_->flush(at(100));
-  publish_reversals(0, 1, 100);  // ring 16 (85..100), store all of them
-  hub_->flush(at(200));
-  hub_->disconnect(id);
-  FakeClient back;
-  id = hub_->connect(back, at(300));
-  hub_->on_message(
-      id, R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":10}]})",
-      at(301));
-  hub_->flush(at(400));
-  const auto frames = take(back);
-  const auto snaps = of_type(frames, "snapshot");
-  ASSERT_EQ(snaps.size(), 1u);
-  const auto events = simdjson::dom::array(snaps[0]["events"]);
+  make_hub(limited(16));
+  watch_reversals(1, 100);  // ring 16 (85..100), store all of them
+  auto frames = resume_reversals(10);
+  auto events = snapshot_events(frames);
   ASSERT_EQ(events.size(), 30u);  // the store's oldest 14 after seq 10, then the ring's 16
   EXPECT_EQ(int64_t(events.at(0)["seq"]), 11);
   EXPECT_EQ(int64_t(events.at(13)["seq"]), 24);
   EXPECT_EQ(int64_t(events.at(14)["seq"]), 85);
-  const auto gaps = of_type(frames, "gap");
-  ASSERT_EQ(gaps.size(), 1u);
-  EXPECT_EQ(int64_t(gaps[0]["from"]), 25);
-  EXPECT_EQ(int64_t(gaps[0]["to"]), 84);
-  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
+  expect_gaps(frames, {{25, 84, "snapshot_limit"}});
   EXPECT_EQ(hub_->stats().gaps_snapshot_limit, 1u);
   EXPECT_EQ(hub_->stats().gaps_not_retained, 0u);
 
   // After a restart the ring is empty: the store's oldest 30, then the rest left out.
-  make_hub(config);
-  FakeClient restarted;
-  id = hub_->connect(restarted, at(500));
-  hub_->on_message(
-      id, R"({"op":"resume","id":3,"channels":[{"symbol":"ALFA","stream":"reversals","seq":10}]})",
-      at(501));
-  hub_->flush(at(600));
-  auto again = take(restarted);
-  auto snap = simdjson::dom::array(of_type(again, "snapshot")[0]["events"]);
-  ASSERT_EQ(snap.size(), 30u);
-  EXPECT_EQ(int64_t(snap.at(29)["seq"]), 40);
-  auto gap = of_type(again, "gap");
-  ASSERT_EQ(gap.size(), 1u);
-  EXPECT_EQ(int64_t(gap[0]["from"]), 41);
-  EXPECT_EQ(int64_t(gap[0]["to"]), 100);
-  EXPECT_EQ(std::string_view(gap[0]["reason"]), "snapshot_limit");
+  make_hub(limited(16));
+  frames = resume_reversals(10);
+  events = snapshot_events(frames);
+  ASSERT_EQ(events.size(), 30u);
+  EXPECT_EQ(int64_t(events.at(29)["seq"]), 40);
+  expect_gaps(frames, {{41, 100, "snapshot_limit"}});
 }
 
 TEST_F(HubTest, AResumeTheRingAloneCoversPastTheLimitSaysWhatTheLimitLeftOut) {
-  HubConfig config;
-  config.ring = 64;
-  config.snapshot_max_events = 30;
-  make_hub(config);
-  FakeClient first;
-  auto id = hub_->connect(first, at(0));
-  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
-                   at(1));
-  hub_->flush(at(100));
-  publish_reversals(0, 1, 100);  // ring 64 (37..100)
-  hub_->flush(at(200));
-  hub_->disconnect(id);
-  FakeClient back;
-  id = hub_->connect(back, at(300));
-  hub_->on_message(
-      id, R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":50}]})",
-      at(301));
-  hub_->flush(at(400));
-  const auto frames = take(back);
-  const auto events = simdjson::dom::array(of_type(frames, "snapshot")[0]["events"]);
+  make_hub(limited(64));
+  watch_reversals(1, 100);  // ring 64 (37..100)
+  const auto frames = resume_reversals(50);
+  const auto events = snapshot_events(frames);
   ASSERT_EQ(events.size(), 30u);  // the ring's newest 30
   EXPECT_EQ(int64_t(events.at(0)["seq"]), 71);
-  const auto gaps = of_type(frames, "gap");
-  ASSERT_EQ(gaps.size(), 1u);
-  EXPECT_EQ(int64_t(gaps[0]["from"]), 51);
-  EXPECT_EQ(int64_t(gaps[0]["to"]), 70);
-  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
+  expect_gaps(frames, {{51, 70, "snapshot_limit"}});
   EXPECT_EQ(hub_->stats().gaps_not_retained, 0u);
 }
 
 TEST_F(HubTest, AResumeLimitedGapSaysNotRetainedForWhatNobodyHas) {
-  HubConfig config;
-  config.ring = 16;
-  config.snapshot_max_events = 30;
-  make_hub(config);
-  FakeClient first;
-  auto id = hub_->connect(first, at(0));
-  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
-                   at(1));
-  hub_->flush(at(100));
-  publish_reversals(0, 1, 81);
-  publish_reversals(0, 82, 84, false);  // never stored (and soon out of the ring)
-  publish_reversals(0, 85, 100);        // ring 85..100
-  hub_->flush(at(200));
-  hub_->disconnect(id);
-  const auto resume = [&](std::uint64_t seq) {
-    FakeClient back;
-    const auto cid = hub_->connect(back, at(300));
-    hub_->on_message(
-        cid,
-        R"({"op":"resume","id":2,"channels":[{"symbol":"ALFA","stream":"reversals","seq":)" +
-            std::to_string(seq) + "}]}",
-        at(301));
-    hub_->flush(at(400));
-    auto frames = take(back);
-    hub_->disconnect(cid);
-    return frames;
-  };
+  make_hub(limited(16));
+  watch_reversals(1, 81);
+  watch_reversals(82, 84, false);  // never stored (and soon out of the ring)
+  watch_reversals(85, 100);        // ring 85..100
   // The store's page (81, 85..97) reaches into the ring's seqs: the store ended it, not
   // the limit, and 82..84 are in neither.
-  auto frames = resume(80);
-  auto gaps = of_type(frames, "gap");
-  ASSERT_EQ(gaps.size(), 1u);
-  EXPECT_EQ(int64_t(gaps[0]["from"]), 82);
-  EXPECT_EQ(int64_t(gaps[0]["to"]), 84);
-  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "not_retained");
+  expect_gaps(resume_reversals(80), {{82, 84, "not_retained"}});
 
   // Seq 0 reads the store oldest first too: 1..14, then the limit's gap, then the ring.
-  frames = resume(0);
-  const auto events = simdjson::dom::array(of_type(frames, "snapshot")[0]["events"]);
+  const auto frames = resume_reversals(0);
+  const auto events = snapshot_events(frames);
   ASSERT_EQ(events.size(), 30u);
   EXPECT_EQ(int64_t(events.at(0)["seq"]), 1);
-  gaps = of_type(frames, "gap");
-  ASSERT_EQ(gaps.size(), 1u);
-  EXPECT_EQ(int64_t(gaps[0]["from"]), 15);
-  EXPECT_EQ(int64_t(gaps[0]["to"]), 84);
-  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "snapshot_limit");
+  expect_gaps(frames, {{15, 84, "snapshot_limit"}});
 
   // Without a store, a ring longer than the limit: what it dropped had no room, what came
   // before it nobody has.
   store_.reset();
-  config.ring = 64;
-  make_hub(config);
-  FakeClient again;
-  id = hub_->connect(again, at(500));
-  hub_->on_message(id, R"({"op":"subscribe","id":1,"symbols":["ALFA"],"streams":["reversals"]})",
-                   at(501));
-  hub_->flush(at(600));
-  publish_reversals(0, 101, 200);  // ring 137..200
-  hub_->flush(at(700));
-  hub_->disconnect(id);
-  frames = resume(110);
-  gaps = of_type(frames, "gap");
-  ASSERT_EQ(gaps.size(), 2u);
-  EXPECT_EQ(int64_t(gaps[0]["from"]), 111);
-  EXPECT_EQ(int64_t(gaps[0]["to"]), 136);
-  EXPECT_EQ(std::string_view(gaps[0]["reason"]), "not_retained");
-  EXPECT_EQ(int64_t(gaps[1]["from"]), 137);
-  EXPECT_EQ(int64_t(gaps[1]["to"]), 170);
-  EXPECT_EQ(std::string_view(gaps[1]["reason"]), "snapshot_limit");
+  make_hub(limited(64));
+  watch_reversals(101, 200);  // ring 137..200
+  expect_gaps(resume_reversals(110), {{111, 136, "not_retained"}, {137, 170, "snapshot_limit"}});
 }
 
 TEST_F(HubTest, ALaggingClientLosesValuesNotEventsThenCatchesUp) {
